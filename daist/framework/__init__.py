@@ -1,0 +1,1 @@
+"""How a run happens: venv bootstrap, settings, session lifecycle, logging, the unittest program."""
