@@ -1,0 +1,222 @@
+"""The run's composition root (Locust's ``Environment`` for daist): it owns the settings, the
+target, the results directory and the ``Result`` manifest. Tests receive it; nothing else is
+global. ``start`` then ``stop`` (idempotent, also on failure and Ctrl-C), or use it as a context
+manager."""
+from __future__ import annotations
+
+import enum
+import importlib.metadata
+import os
+import platform
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from typing import Callable, Mapping
+
+import daist
+from daist.framework import paths
+from daist.framework.errors import DaistError, ResultsError
+from daist.framework.log import LogSetup, get_logger
+from daist.framework.settings import Settings
+from daist.framework.target import Target, host_label, open_target
+from daist.models import environment
+from daist.models.result import DeterminedVersion, Host, Result, Versions
+from daist.models.timestamp import Timestamp
+
+LOG_FILE = "test_run.log"
+STANDIN_LOG_FILE = "standin.log"
+MIN_FREE_BYTES = 50 * 2**20
+log = get_logger("session")
+
+
+class SessionState(enum.Enum):
+    NEW = "new"
+    STARTED = "started"
+    STOPPED = "stopped"
+
+
+class SessionStateError(DaistError):
+    """start() on a session that already started, or use before start()."""
+
+
+class Session:
+    def __init__(self, *, settings: Settings, command: str = "",
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.settings = settings
+        self.command = command
+        self.environ = dict(os.environ if environ is None else environ)
+        self.state = SessionState.NEW
+        self.result: Result | None = None
+        self.target: Target | None = None
+        self.logs = LogSetup()
+        self.after_test: list[Callable[[Session, str], None]] = []
+        """Called with the test id after each test (e.g. the results-database upload)."""
+        self.on_stop: list[Callable[[Session], None]] = []
+        """Called once when the run ends, before the final manifest save (e.g. the report)."""
+        self.problems: list[str] = []
+        """Non-fatal failures outside the tests (an upload) that make the exit status non-zero."""
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def __enter__(self) -> Session:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        interrupted = exc_type is not None and not issubclass(exc_type, Exception)
+        error = str(exc) if isinstance(exc, Exception) else None
+        self.stop(interrupted=interrupted, error=error)
+
+    def start(self) -> None:
+        if self.state is not SessionState.NEW:
+            raise SessionStateError(f"the session was already {self.state.value}")
+        self.state = SessionState.STARTED
+        start_time = Timestamp.now()
+        label = host_label(self.settings)
+        directory = make_results_dir(self.results_root, label, start_time)
+        self.result = result = Result(
+            command=self.command, system=label,
+            host=Host(determined=self.settings.determined.DET_MASTER),
+            start_time=start_time, version=self._versions(),
+            environment=environment.snapshot(self.environ), metadata=self._metadata(),
+            directory=directory, host_label=label)
+        self.logs.start(log_file=directory / LOG_FILE, file_level=self.settings.log.file_level,
+                        stdout_level=self.settings.log.stdout_level,
+                        secrets=self.secrets)
+        result.record(LOG_FILE, classname=None)
+        result.add(self.settings.to_config_file(), tags=("session",))
+        log.info("daist %s, results in %s", daist.__version__, directory)
+        self.target = open_target(self.settings, standin_log=directory / STANDIN_LOG_FILE)
+        if self.target.embedded:
+            result.record(STANDIN_LOG_FILE, classname=None)
+        result.system = self.target.system
+        result.host.determined = self.target.url
+        result.version.determined.server = self.target.server_version
+        result.metadata["cluster_name"] = self.target.cluster_name
+        result.save_manifest()
+        log.info("target: %s (%s, Determined %s)", self.target.url, self.target.system,
+                 self.target.server_version or "version unknown")
+
+    def stop(self, *, interrupted: bool = False, error: str | None = None) -> None:
+        if self.state is SessionState.STOPPED:
+            return
+        if self.state is SessionState.NEW:
+            self.state = SessionState.STOPPED
+            return
+        self.state = SessionState.STOPPED
+        result = self.result
+        assert result is not None
+        try:
+            result.end_time = Timestamp.now()
+            result.interrupted = result.interrupted or interrupted
+            result.error = error or result.error
+            result.outcome.status = self._status()
+            result.save_manifest()
+            for hook in self.on_stop:
+                try:
+                    hook(self)
+                except Exception as exc:  # a report must not cost the results
+                    log.error("%s failed at the end of the run: %s", getattr(hook, "__name__", hook), exc)
+                    log.debug("details", exc_info=True)
+        finally:
+            try:
+                if self.target is not None:
+                    self.target.close()
+            finally:
+                result.save_manifest()
+                self.logs.stop()
+
+    # -- facts ----------------------------------------------------------------------------
+    @property
+    def results_dir(self) -> Path:
+        if self.result is None or self.result.directory is None:
+            raise SessionStateError("the session has not started")
+        return self.result.directory
+
+    @property
+    def results_root(self) -> Path:
+        output = self.settings.exec.output
+        return Path(output).expanduser() if output else paths.default_results_root()
+
+    @property
+    def secrets(self) -> list[str]:
+        extra = [self.environ.get(name, "") for name in environment.secret_names()]
+        return sorted({*self.settings.secrets(), *[s for s in extra if s]}, key=len, reverse=True)
+
+    def _status(self) -> str:
+        assert self.result is not None
+        outcome = self.result.outcome
+        if self.result.interrupted:
+            return "interrupted"
+        if self.result.error:
+            return "error"
+        if outcome.failures or outcome.errors or outcome.unexpected_successes or self.problems:
+            return "failed"
+        return "passed"
+
+    def _versions(self) -> Versions:
+        return Versions(daist=daist.__version__,
+                        determined=DeterminedVersion(client=_dist_version("determined")),
+                        locust=_dist_version("locust"), python=platform.python_version())
+
+    def _metadata(self) -> dict:
+        return {"hostname": socket.gethostname(), "cpu_count": os.cpu_count(),
+                "platform": platform.platform(), "settings_digest": self.settings.digest,
+                "git_commit": self.environ.get("GIT_COMMIT") or _git("rev-parse", "HEAD"),
+                "git_branch": self.environ.get("GIT_BRANCH")
+                or _git("rev-parse", "--abbrev-ref", "HEAD")}
+
+
+def make_results_dir(root: Path, label: str, start: Timestamp) -> Path:
+    """Create ``<root>/<label>/<stamp>/`` (``<stamp>-2`` ... when another run took that second)
+    and prove it is writable with room to spare, before any load starts."""
+    parent = root / label
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot create the results directory {parent}: "
+                           f"{exc.strerror or exc}") from None
+    free = shutil.disk_usage(parent).free
+    if free < MIN_FREE_BYTES:
+        raise ResultsError(f"only {free // 2**20} MiB free under {parent}; daist needs at "
+                           f"least {MIN_FREE_BYTES // 2**20} MiB for results")
+    for counter in range(1, 1000):
+        directory = parent / (start.path_stamp + (f"-{counter}" if counter > 1 else ""))
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ResultsError(f"cannot create the results directory {directory}: "
+                               f"{exc.strerror or exc}") from None
+        _check_writable(directory)
+        return directory
+    raise ResultsError(f"no free results directory name under {parent} for {start.path_stamp}")
+
+
+def _check_writable(directory: Path) -> None:
+    probe = directory / ".write-test"
+    try:
+        probe.write_bytes(b"\0" * 65536)
+        probe.unlink()
+    except OSError as exc:
+        raise ResultsError(f"cannot write to the results directory {directory}: "
+                           f"{exc.strerror or exc}") from None
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _git(*args: str) -> str:
+    if not paths.is_checkout():
+        return ""
+    try:
+        done = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
+                              timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""

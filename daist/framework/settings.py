@@ -1,0 +1,177 @@
+"""Build the run's ``Settings`` once: declared defaults < config file < environment variables.
+
+Every problem becomes one ``ConfigError`` line that names the key and where its value came from
+(``config.conf [locust] users`` or ``environment variable DAIST_LOCUST_USERS``), with a
+"did you mean" for near-miss keys. Secrets stay in memory as ``Secret`` values.
+"""
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from daist.framework import paths
+from daist.framework.errors import ConfigError
+from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSettings,
+                                 DeterminedSettings, ExecSettings, LocustSettings, LogSettings,
+                                 MetricsSettings, Secret, StandinSettings, env_name, knobs,
+                                 render_value)
+
+CONFIG_ENV = "DAIST_CONFIG"
+INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE"})
+"""DAIST_* variables that are not settings and must not trip the unknown-variable check."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    determined: DeterminedSettings = field(default_factory=DeterminedSettings)
+    exec: ExecSettings = field(default_factory=ExecSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    standin: StandinSettings = field(default_factory=StandinSettings)
+    locust: LocustSettings = field(default_factory=LocustSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    db: DbSettings = field(default_factory=DbSettings)
+    profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Fixed resource profiles: ``[profile.NAME]`` sections of the config file."""
+    config_path: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """'section.key' -> where the value came from, for keys not left at their default."""
+
+    def secrets(self) -> list[str]:
+        """Every secret value in play (non-empty), for redaction filters."""
+        values = [self.determined.DET_PASSWORD.reveal(), self.db.PERF_RESULT_DB_PASS.reveal()]
+        return [v for v in values if v]
+
+    def to_config_file(self) -> ConfigFile:
+        """The redacted, effective configuration, with each value's source as a comment."""
+        sections = {}
+        for section_cls in SECTIONS:
+            values = getattr(self, section_cls.section)
+            sections[section_cls.section] = {
+                f.name: render_value(getattr(values, f.name)) for f, _ in knobs(section_cls)}
+        for name, values in self.profiles.items():
+            sections[PROFILE_PREFIX + name] = dict(values)
+        return ConfigFile(sections=sections, comments=dict(self.sources))
+
+    @property
+    def digest(self) -> str:
+        """A hash of every non-secret value: equal digests mean identically configured runs."""
+        text = json.dumps(self.to_config_file().sections, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_settings(*, environ: Mapping[str, str] | None = None,
+                  config_path: str | os.PathLike | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    path, path_source = _config_path(environ, config_path)
+    parser = _read_ini(path, path_source)
+    _check_sections(parser, path)
+    _check_env_names(environ)
+    sources: dict[str, str] = {}
+    sections = {}
+    for section_cls in SECTIONS:
+        file_values = dict(parser[section_cls.section]) if parser.has_section(section_cls.section) else {}
+        sections[section_cls.section] = _load_section(section_cls, file_values, environ, path, sources)
+    profiles = {name[len(PROFILE_PREFIX):]: dict(parser[name])
+                for name in parser.sections() if name.startswith(PROFILE_PREFIX)}
+    return Settings(**sections, profiles=profiles, config_path=path, sources=sources)
+
+
+def _config_path(environ: Mapping[str, str], explicit) -> tuple[Path, str]:
+    if explicit:
+        return Path(explicit), "--config"
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV]), f"environment variable {CONFIG_ENV}"
+    return paths.DEFAULT_CONFIG, "the packaged default"
+
+
+def _read_ini(path: Path, source: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} (from {source}) does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except configparser.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid INI: {first_line}") from None
+    return parser
+
+
+def _check_sections(parser: configparser.ConfigParser, path: Path) -> None:
+    known = [s.section for s in SECTIONS]
+    for name in parser.sections():
+        if name not in known and not name.startswith(PROFILE_PREFIX):
+            raise ConfigError(f"{path}: unknown section [{name}]{_did_you_mean(name, known, '[{}]')}")
+
+
+def _check_env_names(environ: Mapping[str, str]) -> None:
+    known = {env_name(s, f) for s in SECTIONS for f, _ in knobs(s)}
+    for name in environ:
+        if name.startswith("DAIST_") and name not in known and name not in INTERNAL_ENV:
+            raise ConfigError(f"unknown environment variable {name}{_did_you_mean(name, known)}")
+
+
+def _load_section(section_cls: type, file_values: dict[str, str], environ: Mapping[str, str],
+                  path: Path, sources: dict[str, str]) -> Any:
+    names = [f.name for f, _ in knobs(section_cls)]
+    for key in file_values:
+        if key not in names:
+            raise ConfigError(f"{path}: [{section_cls.section}] unknown key {key!r}"
+                              f"{_did_you_mean(key, names)}")
+    values = {}
+    for f, meta in knobs(section_cls):
+        variable = env_name(section_cls, f)
+        raw, source = None, None
+        if f.name in file_values:
+            if meta.env_only:
+                raise ConfigError(f"{path}: [{section_cls.section}] {f.name} may only be set "
+                                  f"through the environment variable {variable}")
+            raw, source = file_values[f.name], f"{path.name} [{section_cls.section}] {f.name}"
+        if environ.get(variable, "") != "":
+            raw, source = environ[variable], f"environment variable {variable}"
+        if raw is None:
+            continue
+        try:
+            values[f.name] = meta.parse(raw)
+        except ValueError as exc:
+            shown = "<redacted>" if meta.secret else repr(raw)
+            raise ConfigError(f"{source}: bad value {shown}: {exc}") from None
+        sources[f"{section_cls.section}.{f.name}"] = source
+    return section_cls(**values)
+
+
+def _did_you_mean(name: str, options, fmt: str = "{}") -> str:
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {fmt.format(close[0])}?)" if close else ""
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(key, environment variable, default, meaning) for every setting, for docs and --help."""
+    rows = []
+    for section_cls in SECTIONS:
+        defaults = section_cls()
+        for f, meta in knobs(section_cls):
+            rows.append((f"[{section_cls.section}] {f.name}", env_name(section_cls, f),
+                         render_value(getattr(defaults, f.name)) if not meta.secret else "",
+                         meta.help))
+    return rows
+
+
+def replace(settings: Settings, **sections: Any) -> Settings:
+    """A copy with some section values changed, e.g. ``replace(s, locust={'users': 2})``."""
+    changes = {name: dataclasses.replace(getattr(settings, name), **values)
+               for name, values in sections.items()}
+    return dataclasses.replace(settings, **changes)
+
+
+__all__ = ["Settings", "load_settings", "settings_table", "replace", "Secret", "ConfigError"]

@@ -1,0 +1,96 @@
+"""The system under test: the configured master, or the embedded stand-in started for the run."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from daist.framework.api import MasterClient
+from daist.framework.errors import ConfigError, TargetError
+from daist.framework.log import get_logger
+from daist.framework.settings import Settings
+
+STANDIN_LABEL = "standin"
+log = get_logger("target")
+
+
+@dataclass
+class Target:
+    url: str
+    system: str
+    """Results label: 'standin' for any stand-in master, else [determined] system or the host."""
+    is_standin: bool
+    embedded: bool
+    server_version: str = ""
+    cluster_name: str = ""
+    process: Any = None
+    """The embedded stand-in's ``StandinProcess`` (stopped by ``close``)."""
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+def host_label(settings: Settings) -> str:
+    """The ``<host>`` folder of the results directory, known before the target is contacted."""
+    master = settings.determined.DET_MASTER
+    return urlsplit(master).hostname or master if master else STANDIN_LABEL
+
+
+def open_target(settings: Settings, *, standin_log: Path | None = None) -> Target:
+    """Start the embedded stand-in when no master is configured, then check the master answers
+    and accepts the configured credentials, so a wrong URL or password fails before any load."""
+    configured = settings.determined.DET_MASTER
+    process = None
+    if configured:
+        url = configured
+    else:
+        process, url = _start_standin(settings, standin_log)
+    try:
+        target = _probe(settings, url)
+    except BaseException:
+        if process is not None:
+            process.stop()
+        raise
+    target.embedded = process is not None
+    target.process = process
+    return target
+
+
+def _start_standin(settings: Settings, log_path: Path | None) -> tuple[Any, str]:
+    from daist.standin.launcher import StandinError, StandinProcess  # only when it is needed
+
+    password = settings.determined.DET_PASSWORD.reveal()
+    try:
+        faults = shlex.split(settings.standin.faults)
+    except ValueError as exc:
+        raise ConfigError(f"[standin] faults: cannot split {settings.standin.faults!r}: {exc}") from None
+    process = StandinProcess(scale=settings.standin.scale, seed=settings.standin.seed,
+                             rbac=settings.standin.rbac, faults=faults, log_path=log_path,
+                             passwords={settings.determined.DET_USER: password} if password else None)
+    log.info("starting the embedded stand-in master (scale %d)", settings.standin.scale)
+    try:
+        url = process.start()
+    except StandinError as exc:
+        raise TargetError(f"the embedded stand-in master did not start: {exc}") from None
+    log.info("stand-in master serving at %s", url)
+    return process, url
+
+
+def _probe(settings: Settings, url: str) -> Target:
+    from daist.standin.launcher import STANDIN_CLUSTER_NAME
+
+    with MasterClient(url) as api:
+        info = api.get("/api/v1/master")
+        api.login(settings.determined.DET_USER, settings.determined.DET_PASSWORD.reveal())
+    cluster_name = str(info.get("clusterName", ""))
+    is_standin = cluster_name == STANDIN_CLUSTER_NAME
+    system = STANDIN_LABEL if is_standin else (settings.determined.system or urlsplit(url).hostname or url)
+    if is_standin and settings.determined.DET_MASTER:
+        log.warning("%s is a daist stand-in master, not a Determined cluster: results are "
+                    "labelled system: standin", url)
+    return Target(url=url, system=system, is_standin=is_standin, embedded=False,
+                  server_version=str(info.get("version", "")), cluster_name=cluster_name)

@@ -1,0 +1,240 @@
+"""Every setting daist knows, declared once: section, key, type, default, meaning, and the
+environment variable that overrides it. ``daist.framework.settings`` loads them; the README's
+configuration table and ``daist.models.environment`` are derived from these declarations.
+
+Environment variable rule: ``[section] key`` -> ``DAIST_<SECTION>_<KEY>`` in upper case, except
+the Determined-native ``DET_MASTER``/``DET_USER``/``DET_PASSWORD`` and the ``PERF_RESULT_DB_*``
+keys, whose variable is the key itself.
+"""
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import io
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+from daist.models.base import DATA_FORMATS, Artifact, Format
+from daist.models import parsers as p
+
+
+class Secret:
+    """A value that must never be printed, logged or saved: ``str()``/``repr()`` give ``***``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str = "") -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+
+REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class Knob:
+    """How one setting is read: its parser (raises ValueError saying what was expected), help
+    text, environment variable, and whether it is a secret or environment-only."""
+
+    help: str
+    parse: Callable[[str], Any]
+    env: str | None = None
+    secret: bool = False
+    env_only: bool = False
+
+
+def knob(default: Any, help: str, parse: Callable[[str], Any], *, env: str | None = None,
+         secret: bool = False, env_only: bool = False) -> Any:
+    meta = Knob(help=help, parse=parse, env=env, secret=secret, env_only=env_only)
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"knob": meta})
+    return dataclasses.field(default=default, metadata={"knob": meta})
+
+
+@dataclass(frozen=True)
+class DeterminedSettings:
+    section: ClassVar[str] = "determined"
+    DET_MASTER: str = knob("", "Master URL, e.g. http://master:8080. Empty: daist starts the "
+                           "embedded stand-in master and labels the run 'system: standin'.",
+                           p.master_url, env="DET_MASTER")
+    DET_USER: str = knob("admin", "User that the tests log in as.", p.nonempty, env="DET_USER")
+    DET_PASSWORD: Secret = knob(Secret(""), "That user's password (prefer the environment "
+                                "variable; never saved or logged).", p.secret, env="DET_PASSWORD",
+                                secret=True)
+    RESOURCE_PROFILE: str = knob("autodiscover", "Where load tests get experiment/trial/model "
+                                 "ids: 'autodiscover' asks the master; or the name of a "
+                                 "[profile.NAME] section with fixed ids.", p.nonempty)
+    system: str = knob("", "Label of the system under test in results; default: 'standin' for "
+                       "the stand-in, else the master's host name.", p.label_or_empty)
+
+
+@dataclass(frozen=True)
+class ExecSettings:
+    section: ClassVar[str] = "exec"
+    output: str = knob("", "Results root; runs go to <output>/<host>/<UTC stamp>/. Empty: "
+                       "daist/results in a checkout, ./daist-results for an installed wheel.",
+                       p.text)
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    section: ClassVar[str] = "log"
+    file_level: str = knob("INFO", "Level of records written to test_run.log.", p.log_level)
+    stdout_level: str = knob("INFO", "Lowest level shown on the console (errors go to stderr).",
+                             p.log_level)
+
+
+@dataclass(frozen=True)
+class StandinSettings:
+    section: ClassVar[str] = "standin"
+    scale: int = knob(20, "Experiments seeded in the embedded stand-in (10 to 100000).",
+                      p.int_range(10, 100_000))
+    seed: int = knob(0, "Random seed of the stand-in's generated data.", p.int_range(0, 2**31))
+    rbac: bool = knob(False, "Stand-in reports RBAC enabled (exercises the RBAC endpoints).",
+                      p.boolean)
+    faults: str = knob("", "Fault options passed to the stand-in, e.g. '--latency 20@/api/v1/"
+                       "agents --error-rate 0.01' (see python -m daist.standin --help).", p.text)
+
+
+@dataclass(frozen=True)
+class LocustSettings:
+    section: ClassVar[str] = "locust"
+    users: int = knob(10, "Concurrent simulated users (closed loop).", p.int_range(1, 100_000))
+    spawn_rate: float = knob(10.0, "Users started per second.", p.float_range(0.01, 10_000))
+    run_time: float = knob(300.0, "Seconds of load per test (after spawning completes).",
+                           p.float_range(0.1, 7 * 86400))
+    warmup: float = knob(0.0, "Seconds after spawning completes that are excluded from the "
+                         "exact (HDR) percentiles.", p.float_range(0, 86400))
+    wait_time: str = knob("0", "Think time between a user's requests: seconds ('0', '0.5') or "
+                          "a uniform range ('1..3').", p.wait_time)
+    stop_timeout: float = knob(10.0, "Seconds users get to finish their request at the end.",
+                               p.float_range(0, 3600))
+    request_timeout: float = knob(60.0, "Seconds before a request counts as failed (timeout).",
+                                  p.float_range(0.1, 3600))
+    workers: int = knob(0, "Load-generator worker processes: 0 runs in-process; N starts a "
+                        "Locust master with N local workers.", p.int_range(0, 256))
+    user_class: str = knob("FastHttpUser", "FastHttpUser (fast, default) or HttpUser.",
+                           p.choice("FastHttpUser", "HttpUser"))
+    shape: str = knob("closed", "closed (N users), open (constant arrival rate) or steps "
+                      "(a user sweep).", p.choice("closed", "open", "steps"))
+    rate: float = knob(0.0, "Target requests/s of the open shape.", p.float_range(0, 1_000_000))
+    steps: list = knob([1, 2, 4, 8, 16], "User counts of the steps shape.", p.int_list(1, 100_000))
+    step_time: float = knob(30.0, "Seconds per step of the steps shape.",
+                            p.float_range(0.5, 86400))
+    max_fail_ratio: float = knob(0.05, "A test fails when more than this share of requests "
+                                 "fail (k6 predecessor: 5%).", p.float_range(0, 1))
+    p95_ms: float = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
+                         "1000); 0 disables.", p.float_range(0, 3_600_000))
+    p99_ms: float = knob(0.0, "Default p99 limit per endpoint in ms; 0 disables.",
+                         p.float_range(0, 3_600_000))
+    slo: str = knob("", "Per-class or per-endpoint limits overriding the defaults, e.g. "
+                    "'list:p95=2000; get experiments:p99=5000'.", p.text)
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    section: ClassVar[str] = "metrics"
+    concurrency: list = knob([32, 16, 8, 4, 2, 1], "Concurrently reporting trials, one "
+                             "experiment per level.", p.int_list(1, 4096))
+    num_batches: int = knob(128, "Training-metric reports per trial.", p.int_range(1, 1_000_000))
+    metric_count: int = knob(256, "Metrics per report.", p.int_range(1, 16_777_216))
+    metric_counts: list = knob([1, 256, 4096, 65536], "Metrics per report swept by the "
+                               "payload-size test.", p.int_list(1, 16_777_216))
+    timeout: float = knob(1800.0, "Seconds an experiment may take before it is killed and the "
+                          "test fails.", p.float_range(1, 7 * 86400))
+    slo: str = knob("", "Optional latency limits, e.g. 'write:p95@32=250; visible:p99=1000' "
+                    "(ms). Off by default.", p.text)
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    section: ClassVar[str] = "db"
+    PERF_RESULT_DB_HOST: str = knob("", "PostgreSQL host of the perf-results database; "
+                                    "empty: no upload.", p.text, env="PERF_RESULT_DB_HOST")
+    PERF_RESULT_DB_PORT: int = knob(5432, "Its port.", p.int_range(1, 65535),
+                                    env="PERF_RESULT_DB_PORT")
+    PERF_RESULT_DB_NAME: str = knob("postgres", "Its database.", p.nonempty,
+                                    env="PERF_RESULT_DB_NAME")
+    PERF_RESULT_DB_USER: str = knob("postgres", "Its user.", p.nonempty,
+                                    env="PERF_RESULT_DB_USER")
+    PERF_RESULT_DB_PASS: Secret = knob(Secret(""), "Its password (environment only; "
+                                       "PGPASSWORD is the fallback).", p.secret,
+                                       env="PERF_RESULT_DB_PASS", secret=True, env_only=True)
+
+
+SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,
+                              LocustSettings, MetricsSettings, DbSettings)
+PROFILE_PREFIX = "profile."
+"""``[profile.NAME]`` sections hold fixed resource profiles (free-form keys)."""
+
+
+def knobs(section_cls: type) -> list[tuple[dataclasses.Field, Knob]]:
+    return [(f, f.metadata["knob"]) for f in dataclasses.fields(section_cls)]
+
+
+def env_name(section_cls: type, field: dataclasses.Field) -> str:
+    meta: Knob = field.metadata["knob"]
+    return meta.env or f"DAIST_{section_cls.section}_{field.name}".upper()
+
+
+def render_value(value: Any) -> str:
+    """The INI spelling of a parsed value (inverse of the parsers)."""
+    if isinstance(value, Secret):
+        return REDACTED if value else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass
+class ConfigFile(Artifact):
+    """An INI configuration as sections of strings: the session saves the effective settings
+    (secrets already replaced by ``<redacted>``) as ``ConfigFile-<stamp>.conf``."""
+
+    formats: ClassVar[frozenset[Format]] = frozenset({Format.CONF} | DATA_FORMATS)
+    default_format: ClassVar[Format] = Format.CONF
+    sections: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    comments: dict[str, str] = dataclasses.field(default_factory=dict,
+                                                 metadata={"serialize": False})
+    """Optional '# ...' line written above a key, keyed 'section.key' (e.g. its source)."""
+
+    def to_text(self, fmt: Format) -> str:
+        out = io.StringIO()
+        out.write("# Effective daist settings of this run (defaults < config file < environment).\n"
+                  f"# Secret values read {REDACTED}.\n")
+        for section, values in self.sections.items():
+            out.write(f"\n[{section}]\n")
+            for key, value in values.items():
+                comment = self.comments.get(f"{section}.{key}")
+                if comment:
+                    out.write(f"# {comment}\n")
+                out.write(f"{key} = {value}\n")
+        return out.getvalue()
+
+    @classmethod
+    def from_text(cls, text: str, fmt: Format) -> ConfigFile:
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.optionxform = str  # keys are case-sensitive (DET_MASTER)
+        parser.read_string(text)
+        return cls(sections={name: dict(parser[name]) for name in parser.sections()})
