@@ -62,7 +62,9 @@ class Settings:
     @property
     def digest(self) -> str:
         """A hash of every non-secret value: equal digests mean identically configured runs."""
-        text = json.dumps(self.to_config_file().sections, sort_keys=True)
+        values = {f"{section_cls.section}.{f.name}": render_value(getattr(getattr(self, section_cls.section), f.name))
+                  for section_cls in SECTIONS for f, meta in knobs(section_cls) if not meta.secret}
+        text = json.dumps([values, self.profiles], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -127,7 +129,7 @@ def _load_section(section_cls: type, file_values: dict[str, str], environ: Mappi
     for key in file_values:
         if key not in names:
             raise ConfigError(f"{path}: [{section_cls.section}] unknown key {key!r}"
-                              f"{_did_you_mean(key, names)}")
+                              + _did_you_mean(key, names, "'{}'"))
     values = {}
     for f, meta in knobs(section_cls):
         variable = env_name(section_cls, f)

@@ -27,10 +27,12 @@ class DaistTestCase(unittest.TestCase):
         return ".".join(self.id().split(".")[-2:])
 
     def save(self, artifact: Artifact, *, tags: tuple | list = (), fmt: Format | None = None,
-             subdir: str = "") -> Path:
+             subdir: str = "", classname: str | None = None) -> Path:
+        """Save into the results directory as ``<classname>-<Class.method>-<tags>-<stamp>``,
+        recorded in the manifest with this test's id."""
         assert self.session is not None and self.session.result is not None
         return self.session.result.add(artifact, test_id=self.id(), tags=(self.tag, *tags),
-                                       fmt=fmt, subdir=subdir)
+                                       fmt=fmt, subdir=subdir, classname=classname)
 
     def new_artifact_path(self, classname: str, *, tags: tuple | list = (), fmt: Format,
                           subdir: str = "") -> Path:

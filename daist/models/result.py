@@ -152,13 +152,16 @@ class Result(Artifact):
 
     # -- recording ---------------------------------------------------------------------------
     def add(self, artifact: Artifact, *, test_id: str | None = None, tags: tuple | list = (),
-            fmt: Format | None = None, subdir: str = "") -> Path:
-        """Save ``artifact`` under a new tagged name, record it, and re-save the manifest."""
+            fmt: Format | None = None, subdir: str = "", classname: str | None = None) -> Path:
+        """Save ``artifact`` under a new tagged name, record it, and re-save the manifest.
+        ``classname`` names the file after the model a rendering shows (a ``Figure`` plotting
+        a ``Hist`` is saved as ``Hist-<tags>-<stamp>.png``)."""
         fmt = fmt or artifact.default_format
+        classname = classname or type(artifact).__name__
         with self._lock:
-            path = self.new_path(type(artifact).__name__, tags=tags, fmt=fmt, subdir=subdir)
+            path = self.new_path(classname, tags=tags, fmt=fmt, subdir=subdir)
             artifact.save(path)
-            return self.record(path, classname=type(artifact).__name__, test_id=test_id)
+            return self.record(path, classname=classname, test_id=test_id)
 
     def record(self, path: str | Path, *, classname: str | None, test_id: str | None = None) -> Path:
         """Record a file that is already inside the results directory."""

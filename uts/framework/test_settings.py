@@ -1,0 +1,156 @@
+import tempfile
+import textwrap
+import unittest
+from pathlib import Path
+
+from daist.framework.errors import ConfigError
+from daist.framework.settings import load_settings, replace, settings_table
+from daist.models import environment
+from daist.models.config import REDACTED, ConfigFile, Secret
+from daist.models.base import Format
+
+
+def write_config(text: str) -> Path:
+    handle = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    handle.write(textwrap.dedent(text))
+    handle.close()
+    return Path(handle.name)
+
+
+class TestPrecedence(unittest.TestCase):
+    def test_default_then_file_then_environment(self):
+        path = write_config("""
+            [locust]
+            users = 4
+            run_time = 12.5
+        """)
+        defaults = load_settings(environ={}, config_path=path)
+        self.assertEqual(defaults.locust.users, 4)             # file beats default
+        self.assertEqual(defaults.locust.spawn_rate, 10.0)     # default kept
+        overridden = load_settings(environ={"DAIST_LOCUST_USERS": "7"}, config_path=path)
+        self.assertEqual(overridden.locust.users, 7)           # environment beats file
+        self.assertEqual(overridden.locust.run_time, 12.5)
+        self.assertEqual(overridden.sources["locust.users"], "environment variable DAIST_LOCUST_USERS")
+
+    def test_daist_config_selects_the_file(self):
+        path = write_config("[log]\nfile_level = debug\n")
+        self.assertEqual(load_settings(environ={"DAIST_CONFIG": str(path)}).log.file_level, "DEBUG")
+
+    def test_determined_native_names(self):
+        settings = load_settings(environ={"DET_MASTER": "http://m:8080/", "DET_USER": "bob",
+                                          "DET_PASSWORD": "pw"})
+        self.assertEqual(settings.determined.DET_MASTER, "http://m:8080")
+        self.assertEqual(settings.determined.DET_USER, "bob")
+        self.assertEqual(settings.determined.DET_PASSWORD, Secret("pw"))
+        self.assertEqual(load_settings(environ={"PERF_RESULT_DB_PORT": "6543"}).db.PERF_RESULT_DB_PORT, 6543)
+
+    def test_lists_and_booleans(self):
+        settings = load_settings(environ={"DAIST_METRICS_CONCURRENCY": "4, 2,1",
+                                          "DAIST_STANDIN_RBAC": "yes"})
+        self.assertEqual(settings.metrics.concurrency, [4, 2, 1])
+        self.assertTrue(settings.standin.rbac)
+
+    def test_empty_environment_value_counts_as_unset(self):
+        path = write_config("[locust]\nusers = 3\n")
+        self.assertEqual(load_settings(environ={"DAIST_LOCUST_USERS": ""}, config_path=path).locust.users, 3)
+
+    def test_replace_copies(self):
+        settings = load_settings(environ={})
+        changed = replace(settings, locust={"users": 2})
+        self.assertEqual((settings.locust.users, changed.locust.users), (10, 2))
+
+
+class TestBadValues(unittest.TestCase):
+    def assertConfigError(self, pattern, *, environ=None, config=None):
+        path = write_config(config) if config is not None else None
+        with self.assertRaisesRegex(ConfigError, pattern) as caught:
+            load_settings(environ=environ or {}, config_path=path)
+        self.assertNotIn("\n", str(caught.exception))
+        return str(caught.exception)
+
+    def test_url_without_scheme(self):
+        self.assertConfigError(r"environment variable DET_MASTER: bad value 'master:8080': "
+                               r"expected a URL with scheme", environ={"DET_MASTER": "master:8080"})
+        self.assertConfigError(r"\[determined\] DET_MASTER: bad value", config="[determined]\nDET_MASTER = ftp://x\n")
+
+    def test_non_integer_negative_and_huge_user_counts(self):
+        for raw in ("ten", "-5", "0", "10000000", "1.5"):
+            with self.subTest(raw=raw):
+                self.assertConfigError(rf"DAIST_LOCUST_USERS: bad value '{raw}': expected an "
+                                       r"integer from 1 to 100000", environ={"DAIST_LOCUST_USERS": raw})
+
+    def test_unknown_log_level_names_file_and_key(self):
+        message = self.assertConfigError(r"\[log\] stdout_level: bad value 'LOUD': expected a log level",
+                                         config="[log]\nstdout_level = LOUD\n")
+        self.assertIn(".conf", message)
+
+    def test_missing_file(self):
+        with self.assertRaisesRegex(ConfigError, r"config file /nonexistent/x.conf \(from "
+                                                 r"environment variable DAIST_CONFIG\) does not exist"):
+            load_settings(environ={"DAIST_CONFIG": "/nonexistent/x.conf"})
+
+    def test_not_ini(self):
+        self.assertConfigError("is not valid INI", config="users = 3\n")
+
+    def test_unknown_key_section_and_variable_suggest_the_right_name(self):
+        self.assertConfigError(r"\[locust\] unknown key 'user' \(did you mean 'users'\?\)",
+                               config="[locust]\nuser = 3\n")
+        self.assertConfigError(r"unknown section \[lcust\] \(did you mean \[locust\]\?\)",
+                               config="[lcust]\nusers = 3\n")
+        self.assertConfigError(r"unknown environment variable DAIST_LOCUST_RUNTIME \(did you "
+                               r"mean DAIST_LOCUST_RUN_TIME\?\)", environ={"DAIST_LOCUST_RUNTIME": "5"})
+
+    def test_database_password_is_environment_only(self):
+        self.assertConfigError(r"PERF_RESULT_DB_PASS may only be set through the environment",
+                               config="[db]\nPERF_RESULT_DB_PASS = hunter2\n")
+
+    def test_bad_secret_values_are_not_echoed(self):
+        # a parser failure on a secret must not print it (none can fail today; guard the path)
+        settings = load_settings(environ={"DET_PASSWORD": "s3cr3t-☃"})
+        self.assertNotIn("s3cr3t", repr(settings))
+        self.assertNotIn("s3cr3t", str(settings.determined.DET_PASSWORD))
+
+
+class TestRedactedCopy(unittest.TestCase):
+    def test_every_secret_reads_redacted(self):
+        settings = load_settings(environ={"DET_PASSWORD": "pa55-w0rd", "PERF_RESULT_DB_PASS": "db-pw"})
+        path = Path(tempfile.mkdtemp()) / ConfigFile.filename()
+        settings.to_config_file().save(path)
+        text = path.read_text()
+        self.assertNotIn("pa55-w0rd", text)
+        self.assertNotIn("db-pw", text)
+        copy = ConfigFile.open(path)
+        self.assertEqual(copy.sections["determined"]["DET_PASSWORD"], REDACTED)
+        self.assertEqual(copy.sections["db"]["PERF_RESULT_DB_PASS"], REDACTED)
+        self.assertEqual(copy.sections["locust"]["users"], "10")
+        self.assertEqual(ConfigFile.open(path).to_text(Format.CONF).count("[locust]"), 1)
+
+    def test_digest_ignores_secrets_but_not_settings(self):
+        base = load_settings(environ={})
+        self.assertEqual(base.digest, load_settings(environ={"DET_PASSWORD": "x"}).digest)
+        self.assertNotEqual(base.digest, load_settings(environ={"DAIST_LOCUST_USERS": "2"}).digest)
+
+    def test_profiles_are_kept(self):
+        settings = load_settings(environ={}, config_path=write_config("[profile.ci]\nexperiment_id = 100\n"))
+        self.assertEqual(settings.profiles["ci"]["experiment_id"], "100")
+
+
+class TestEnumeration(unittest.TestCase):
+    def test_every_documented_variable_is_enumerated(self):
+        names = {v.name for v in environment.variables()}
+        for name in ("DAIST_CONFIG", "DET_MASTER", "DET_USER", "DET_PASSWORD", "GIT_BRANCH",
+                     "GIT_COMMIT", "PERF_RESULT_DB_HOST", "PERF_RESULT_DB_PORT",
+                     "PERF_RESULT_DB_NAME", "PERF_RESULT_DB_USER", "PERF_RESULT_DB_PASS",
+                     "PGPASSWORD", "DAIST_LOCUST_RUN_TIME", "DAIST_EXEC_OUTPUT",
+                     "DAIST_METRICS_CONCURRENCY", "DAIST_LOG_FILE_LEVEL"):
+            self.assertIn(name, names)
+        self.assertEqual(len(settings_table()), len([v for v in environment.variables() if v.setting]))
+
+    def test_snapshot_leaves_secrets_out(self):
+        snap = environment.snapshot({"DET_MASTER": "http://m:1", "DET_PASSWORD": "x",
+                                     "PGPASSWORD": "y", "PERF_RESULT_DB_PASS": "z", "HOME": "/root"})
+        self.assertEqual(snap, {"DET_MASTER": "http://m:1"})
+
+
+if __name__ == "__main__":
+    unittest.main()

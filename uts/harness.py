@@ -1,0 +1,88 @@
+"""Run daist the way users do (a ``python -m daist`` subprocess) and read back what it wrote.
+
+``run_daist("daist.test_target", env={...})`` isolates the run: results go to a temporary
+output root unless ``DAIST_EXEC_OUTPUT`` is given, the SDK token store to a temporary
+``DET_DEBUG_CONFIG_PATH``, and the caller's DAIST_*/DET_* variables are not inherited."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from daist.framework import paths
+from daist.models.result import Result
+
+PYTHON = sys.executable
+INHERITED_PREFIXES = ("DAIST_", "DET_", "PERF_RESULT_DB_", "PGPASSWORD")
+
+
+@dataclass
+class DaistRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    results_dir: Path | None
+
+    @property
+    def result(self) -> Result:
+        if self.results_dir is None:
+            raise AssertionError(f"the run printed no results directory:\n{self.stdout}\n{self.stderr}")
+        manifests = sorted(self.results_dir.glob("Result-*.json"))
+        if len(manifests) != 1:
+            raise AssertionError(f"expected one manifest in {self.results_dir}, found {manifests}")
+        return Result.open(manifests[0])
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_PREFIXES)}
+    environ["DET_DEBUG_CONFIG_PATH"] = tempfile.mkdtemp(prefix="daist-det-config-")
+    environ.update(env or {})
+    return environ
+
+
+def start_daist(*args: str, env: dict[str, str] | None = None, output: Path | None = None,
+                python: str = PYTHON, entry: tuple[str, ...] = ("-m", "daist")) -> tuple[subprocess.Popen, Path]:
+    """Start a run without waiting (for signal tests). Returns the process and its output root."""
+    output = output or Path(tempfile.mkdtemp(prefix="daist-results-"))
+    environ = clean_environment({"DAIST_EXEC_OUTPUT": str(output), **(env or {})})
+    process = subprocess.Popen([python, *entry, *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=environ, cwd=paths.ROOT,
+                               start_new_session=True)
+    return process, output
+
+
+def run_daist(*args: str, env: dict[str, str] | None = None, output: Path | None = None,
+              timeout: float = 300) -> DaistRun:
+    process, output = start_daist(*args, env=env, output=output)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"daist {' '.join(args)} did not end within {timeout} s:\n{stdout}\n{stderr}")
+    return DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+
+
+def results_dir_of(stdout: str) -> Path | None:
+    found = re.findall(r"^Results: (.+)$", stdout, flags=re.MULTILINE)
+    return Path(found[-1]) if found else None
+
+
+def remove_results(run: DaistRun) -> None:
+    if run.results_dir is not None:
+        shutil.rmtree(run.results_dir, ignore_errors=True)
+
+
+def files_containing(directory: Path, needle: str) -> list[Path]:
+    """Every file under ``directory`` whose bytes contain ``needle`` (UTF-8)."""
+    raw = needle.encode()
+    return [path for path in directory.rglob("*") if path.is_file() and raw in path.read_bytes()]
