@@ -1,0 +1,160 @@
+"""The model registry (models and their versions) of ``StandinStore``."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Callable
+
+from daist.standin.entities import Model, ModelVersion
+from daist.standin.errors import BadRequest, Conflict, NotFound
+
+_MODEL_SQL = """
+SELECT m.*, u.username,
+  (SELECT COUNT(*) FROM model_versions v WHERE v.model_id = m.id) AS num_versions
+FROM models m JOIN users u ON u.id = m.user_id
+"""
+
+
+def _model(row: sqlite3.Row) -> Model:
+    return Model(id=row["id"], name=row["name"], description=row["description"],
+                 notes=row["notes"], labels=json.loads(row["labels"]),
+                 metadata=json.loads(row["metadata"]), workspace_id=row["workspace_id"],
+                 user_id=row["user_id"], username=row["username"], archived=bool(row["archived"]),
+                 creation_time=row["creation_time"], last_updated_time=row["last_updated"],
+                 num_versions=row["num_versions"])
+
+
+class RegistryStore:
+    db: sqlite3.Connection
+    now: Callable[[], float]
+
+    def add_model(self, body: dict[str, Any], *, user_id: int) -> Model:
+        name = body.get("name")
+        if not name or not str(name).strip():
+            raise BadRequest("model name must not be empty")
+        now = self.now()
+        try:
+            cur = self.db.execute(
+                "INSERT INTO models (name, workspace_id, user_id, description, notes, labels,"
+                " metadata, creation_time, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, int(body.get("workspaceId") or 1), user_id, body.get("description") or "",
+                 body.get("notes") or "", json.dumps(list(body.get("labels") or [])),
+                 json.dumps(body.get("metadata") or {}), now, now))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"model {name!r} already exists") from None
+        return self.get_model_by_id(cur.lastrowid)
+
+    def get_model_by_id(self, model_id: int) -> Model:
+        row = self.db.execute(_MODEL_SQL + " WHERE m.id = ?", (model_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"model {model_id} not found")
+        return _model(row)
+
+    def get_model(self, name_or_id: str) -> Model:
+        """By name, or by numeric id (autodiscovery asks for versions by the model's id)."""
+        row = self.db.execute(_MODEL_SQL + " WHERE m.name = ?", (name_or_id,)).fetchone()
+        if row is None and name_or_id.isdigit():
+            row = self.db.execute(_MODEL_SQL + " WHERE m.id = ?", (int(name_or_id),)).fetchone()
+        if row is None:
+            raise NotFound(f"model {name_or_id!r} not found")
+        return _model(row)
+
+    def list_models(self, *, name: str | None = None, archived: bool | None = None,
+                    workspace_ids: list[int] | None = None) -> list[Model]:
+        """By id. Filters: ``name`` (substring), ``archived``, ``workspaceIds``; the
+        description/labels/users/sortBy parameters are not implemented."""
+        where, args = ["1 = 1"], []
+        if name:
+            where.append("m.name LIKE ?")
+            args.append(f"%{name}%")
+        if archived is not None:
+            where.append("m.archived = ?")
+            args.append(int(archived))
+        if workspace_ids:
+            where.append(f"m.workspace_id IN ({','.join('?' * len(workspace_ids))})")
+            args.extend(workspace_ids)
+        rows = self.db.execute(_MODEL_SQL + f" WHERE {' AND '.join(where)} ORDER BY m.id", args)
+        return [_model(r) for r in rows.fetchall()]
+
+    def patch_model(self, name: str, patch: dict[str, Any]) -> Model:
+        model = self.get_model(name)
+        fields = {"name": model.name, "description": model.description, "notes": model.notes,
+                  "labels": model.labels, "metadata": model.metadata}
+        fields.update({k: v for k, v in patch.items() if k in fields and v is not None})
+        try:
+            self.db.execute(
+                "UPDATE models SET name = ?, description = ?, notes = ?, labels = ?, metadata = ?,"
+                " last_updated = ? WHERE id = ?",
+                (fields["name"], fields["description"], fields["notes"],
+                 json.dumps(list(fields["labels"])), json.dumps(fields["metadata"]), self.now(),
+                 model.id))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"model {fields['name']!r} already exists") from None
+        return self.get_model_by_id(model.id)
+
+    def delete_model(self, name: str) -> None:
+        model = self.get_model(name)
+        self.db.execute("DELETE FROM model_versions WHERE model_id = ?", (model.id,))
+        self.db.execute("DELETE FROM models WHERE id = ?", (model.id,))
+
+    def model_labels(self, *, workspace_id: int | None = None) -> list[str]:
+        sql, args = "SELECT labels FROM models", ()
+        if workspace_id:
+            sql, args = sql + " WHERE workspace_id = ?", (workspace_id,)
+        labels: set[str] = set()
+        for (text,) in self.db.execute(sql, args):
+            labels.update(json.loads(text))
+        return sorted(labels)
+
+    # -- versions ----------------------------------------------------------------------------
+    def _version(self, row: sqlite3.Row, model: Model) -> ModelVersion:
+        return ModelVersion(id=row["id"], version=row["version"], model=model,
+                            checkpoint=self.get_checkpoint(row["checkpoint_uuid"]),  # type: ignore[attr-defined]
+                            name=row["name"], comment=row["comment"], notes=row["notes"],
+                            labels=json.loads(row["labels"]), metadata=json.loads(row["metadata"]),
+                            user_id=row["user_id"], username=row["username"],
+                            creation_time=row["creation_time"], last_updated_time=row["last_updated"])
+
+    def add_model_version(self, name: str, body: dict[str, Any], *, user_id: int) -> ModelVersion:
+        model = self.get_model(name)
+        uuid = body.get("checkpointUuid")
+        if not uuid:
+            raise BadRequest("checkpointUuid is required")
+        self.get_checkpoint(str(uuid))  # type: ignore[attr-defined]
+        (last,) = self.db.execute("SELECT COALESCE(MAX(version), 0) FROM model_versions"
+                                  " WHERE model_id = ?", (model.id,)).fetchone()
+        now = self.now()
+        cur = self.db.execute(
+            "INSERT INTO model_versions (model_id, version, checkpoint_uuid, name, comment, notes,"
+            " labels, metadata, user_id, creation_time, last_updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (model.id, last + 1, uuid, body.get("name") or "", body.get("comment") or "",
+             body.get("notes") or "", json.dumps(list(body.get("labels") or [])),
+             json.dumps(body.get("metadata") or {}), user_id, now, now))
+        self.db.execute("UPDATE models SET last_updated = ? WHERE id = ?", (now, model.id))
+        return self.get_model_version(name, last + 1, _id=cur.lastrowid)
+
+    def get_model_version(self, name: str, version: int, *, _id: int | None = None) -> ModelVersion:
+        model = self.get_model(name)
+        sql = ("SELECT v.*, u.username FROM model_versions v JOIN users u ON u.id = v.user_id"
+               " WHERE v.model_id = ? AND ")
+        row = (self.db.execute(sql + "v.id = ?", (model.id, _id)) if _id is not None
+               else self.db.execute(sql + "v.version = ?", (model.id, version))).fetchone()
+        if row is None:
+            raise NotFound(f"model {name!r} has no version {version}")
+        return self._version(row, model)
+
+    def list_model_versions(self, name: str) -> tuple[Model, list[ModelVersion]]:
+        """Ascending by version; sortBy/orderBy are not implemented."""
+        model = self.get_model(name)
+        rows = self.db.execute(
+            "SELECT v.*, u.username FROM model_versions v JOIN users u ON u.id = v.user_id"
+            " WHERE v.model_id = ? ORDER BY v.version", (model.id,)).fetchall()
+        return model, [self._version(r, model) for r in rows]
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        model = self.get_model(name)
+        deleted = self.db.execute("DELETE FROM model_versions WHERE model_id = ? AND version = ?",
+                                  (model.id, version)).rowcount
+        if not deleted:
+            raise NotFound(f"model {name!r} has no version {version}")
