@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key:34} {env:32} {default!r:12} {meaning}")
         return 0
     if args.settings:
+        print(f"# config file: {settings.config_path}")
         print(settings.to_config_file().to_text(None), end="")
         return 0
     return run(settings, names, junit_xml=args.junit_xml, command=shlex.join(argv),

@@ -1,0 +1,189 @@
+"""Whole runs of ``python -m daist`` against the stand-in: the manifest, the results layout,
+secrets, failures, signals and concurrency."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from daist.models.base import Artifact, open_artifact
+from daist.models.config import ConfigFile
+from daist.models.result import Result
+from daist.standin.launcher import StandinProcess
+from uts.harness import files_containing, results_dir_of, run_daist, start_daist
+
+FIXTURES = "uts.framework.fixtures.cases"
+
+
+class StandinTestCase(unittest.TestCase):
+    """One stand-in master for the class (starting one per run would cost seconds each)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.standin = StandinProcess(scale=10)
+        cls.url = cls.standin.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.standin.stop()
+
+
+class TestPassingRun(StandinTestCase):
+    def test_manifest_layout_and_artifacts(self):
+        run = run_daist("daist.test_target", env={"DET_MASTER": self.url})
+        self.assertEqual(run.returncode, 0, run.output)
+        result = run.result
+        self.assertEqual(run.results_dir.parent.name, "127.0.0.1")
+        self.assertEqual(result.system, "standin")             # labelled even when configured
+        self.assertEqual(result.host.determined, self.url)
+        self.assertTrue(result.version.determined.server)
+        self.assertEqual(result.version.determined.client, "0.38.1")
+        self.assertEqual(result.outcome.status, "passed")
+        self.assertEqual(result.outcome.tests_run, 1)
+        self.assertIsNotNone(result.end_time)
+        self.assertGreaterEqual(result.end_time, result.start_time)
+        self.assertEqual(result.tests["daist.test_target.TestTarget.test_master_answers"].status, "passed")
+        self.assertEqual(result.environment["DET_MASTER"], self.url)
+        self.assertIn("test_run.log", result.files)
+        for rel, meta in result.files.items():
+            self.assertTrue((run.results_dir / rel).is_file(), rel)
+            if meta.classname:
+                self.assertIsInstance(open_artifact(run.results_dir / rel), Artifact)
+        [info] = result.files_of("MasterInfo", test_id="daist.test_target.TestTarget.test_master_answers")
+        self.assertTrue(info.name.startswith("MasterInfo-TestTarget.test_master_answers-"))
+        self.assertEqual(len(result.files_of("ConfigFile")), 1)
+        self.assertEqual(run.stdout.count(f"Results: {run.results_dir}"), 2)  # at start and end
+
+    def test_junit_xml(self):
+        import xml.etree.ElementTree as ElementTree
+        junit = Path(tempfile.mkdtemp()) / "junit.xml"
+        run = run_daist("--junit-xml", str(junit), f"{FIXTURES}.TestRaises",
+                        env={"DET_MASTER": self.url})
+        self.assertEqual(run.returncode, 1)
+        suite = ElementTree.parse(junit).getroot().find("testsuite")
+        self.assertEqual((suite.get("tests"), suite.get("failures"), suite.get("errors")), ("3", "1", "1"))
+        failure = suite.find("testcase[@name='test_failure']/failure")
+        self.assertIn("1234 ms exceeds 1000 ms", failure.get("message"))
+
+
+class TestFailingRuns(StandinTestCase):
+    def test_a_test_that_raises_leaves_a_valid_manifest(self):
+        run = run_daist(f"{FIXTURES}.TestRaises", env={"DET_MASTER": self.url})
+        self.assertEqual(run.returncode, 1, run.output)
+        result = run.result
+        self.assertEqual((result.outcome.tests_run, result.outcome.failures, result.outcome.errors),
+                         (3, 1, 1))
+        self.assertEqual(result.outcome.status, "failed")
+        error = result.tests[f"{FIXTURES}.TestRaises.test_error"]
+        self.assertEqual(error.status, "error")
+        self.assertIn("the probe broke", error.message)
+        self.assertIn("1234 ms exceeds", result.tests[f"{FIXTURES}.TestRaises.test_failure"].message)
+        self.assertEqual(len(result.files_of("TextDocument")), 1)  # saved before the error
+
+    def test_set_up_class_failure_is_recorded(self):
+        run = run_daist(f"{FIXTURES}.TestSetUpClassFails", env={"DET_MASTER": self.url})
+        self.assertEqual(run.returncode, 1)
+        [(test_id, record)] = run.result.tests.items()
+        self.assertIn("setUpClass", test_id)
+        self.assertEqual((record.status, record.message), ("error", "no resources"))
+
+    def test_unknown_test_name(self):
+        run = run_daist("daist.no_such_module", env={"DET_MASTER": self.url})
+        self.assertEqual(run.returncode, 1)
+        self.assertEqual(run.result.outcome.errors, 1)
+
+    def test_secrets_never_reach_files_or_console(self):
+        secret = "pa$$ w0rd-☃-'\"`"
+        db_secret = "db§pass-😀"
+        run = run_daist(f"{FIXTURES}.TestRaises",
+                        env={"DET_PASSWORD": secret, "PERF_RESULT_DB_PASS": db_secret,
+                             "PGPASSWORD": db_secret + "2"})
+        # embedded stand-in started with that password: the run logs in with it
+        self.assertEqual(run.returncode, 1, run.output)
+        self.assertIn("<redacted>", run.result.tests[f"{FIXTURES}.TestRaises.test_error"].message)
+        for needle in (secret, db_secret):
+            self.assertEqual(files_containing(run.results_dir, needle), [])
+            self.assertNotIn(needle, run.output)
+        config = ConfigFile.open(run.result.files_of("ConfigFile")[0])
+        self.assertEqual(config.sections["determined"]["DET_PASSWORD"], "<redacted>")
+
+
+class TestTargetDown(unittest.TestCase):
+    def assertTargetError(self, master, pattern):
+        run = run_daist("daist.test_target", env={"DET_MASTER": master})
+        self.assertEqual(run.returncode, 3, run.output)
+        self.assertNotIn("Traceback", run.output)
+        self.assertRegex(run.stderr, "daist: error: " + pattern)
+        result = run.result
+        self.assertRegex(result.error, pattern)
+        self.assertEqual(result.outcome.status, "error")
+        self.assertIsNotNone(result.end_time)
+
+    def test_connection_refused(self):
+        self.assertTargetError("http://127.0.0.1:9", r"cannot reach the master at http://127.0.0.1:9: connection refused")
+
+    def test_unresolvable_host(self):
+        self.assertTargetError("http://no-such-host.invalid:8080", r"host name 'no-such-host.invalid' does not resolve")
+
+
+class TestConcurrency(StandinTestCase):
+    def test_two_runs_in_the_same_second_get_distinct_directories(self):
+        output = Path(tempfile.mkdtemp())
+        runs = [start_daist("daist.test_target", env={"DET_MASTER": self.url}, output=output)[0]
+                for _ in range(2)]
+        outputs = [process.communicate(timeout=120) for process in runs]
+        directories = {results_dir_of(stdout) for stdout, _ in outputs}
+        self.assertEqual(len(directories), 2, outputs)
+        for process, directory in zip(runs, directories):
+            self.assertEqual(process.returncode, 0)
+            [manifest] = directory.glob("Result-*.json")
+            self.assertEqual(Result.open(manifest).outcome.status, "passed")
+
+
+class TestSignals(StandinTestCase):
+    def interrupt(self, signum, *, entry=("-m", "daist")):
+        process, _ = start_daist(f"{FIXTURES}.TestSleeps", env={"DET_MASTER": self.url}, entry=entry)
+        deadline = time.monotonic() + 90
+        seen = ""
+        while "fixture: sleeping" not in seen and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen += line
+        self.assertIn("fixture: sleeping", seen)
+        os.kill(process.pid, signum)
+        stdout, stderr = process.communicate(timeout=60)
+        directory = results_dir_of(seen + stdout)
+        [manifest] = directory.glob("Result-*.json")
+        result = Result.open(manifest)
+        return process.returncode, result, stderr
+
+    def test_sigint_keeps_results(self):
+        status, result, stderr = self.interrupt(signal.SIGINT)
+        self.assertEqual(status, 130)
+        self.assertTrue(result.interrupted)
+        self.assertEqual(result.outcome.status, "interrupted")
+        self.assertIsNotNone(result.end_time)
+        self.assertEqual(len(result.files_of("TextDocument")), 2)  # before the sleep and in finally
+        self.assertNotIn("Traceback", stderr)
+
+    def test_sigterm_keeps_results(self):
+        status, result, _ = self.interrupt(signal.SIGTERM)
+        self.assertEqual(status, 143)
+        self.assertTrue(result.interrupted)
+        self.assertEqual(len(result.files_of("TextDocument")), 2)
+
+    def test_sigint_to_run_py(self):
+        run_py = str(Path(__file__).resolve().parents[2] / "run.py")
+        status, result, _ = self.interrupt(signal.SIGINT, entry=(run_py,))
+        self.assertEqual(status, 130)
+        self.assertTrue(result.interrupted)
+
+
+if __name__ == "__main__":
+    unittest.main()

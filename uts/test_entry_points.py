@@ -1,0 +1,135 @@
+"""The root scripts as users run them: venv bootstrap, run.py and uts.py forwarding, and the
+wheel working outside the repository."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import textwrap
+import time
+import unittest
+import venv as stdlib_venv
+from pathlib import Path
+
+import daist
+from daist.framework import paths, venv
+
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or "/usr/bin/python3"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DAIST_", "DET_", "VIRTUAL_ENV", "PYTHONPATH"))}
+    env.update(extra)
+    return env
+
+
+class TestScripts(unittest.TestCase):
+    def test_run_py_reexecutes_inside_the_venv(self):
+        done = subprocess.run([SYSTEM_PYTHON, str(paths.ROOT / "run.py"), "--version"],
+                              capture_output=True, text=True, env=clean_env(), cwd="/", timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.strip(), f"daist {daist.__version__}")
+
+    def test_run_py_help_is_daists(self):
+        done = subprocess.run([SYSTEM_PYTHON, str(paths.ROOT / "run.py"), "--help"],
+                              capture_output=True, text=True, env=clean_env(), timeout=120)
+        self.assertIn("--junit-xml", done.stdout)
+
+    def test_uts_py_forwards_test_names(self):
+        done = subprocess.run([SYSTEM_PYTHON, str(paths.ROOT / "uts.py"), "uts.models.test_timestamp"],
+                              capture_output=True, text=True, env=clean_env(), cwd="/", timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertRegex(done.stderr, r"Ran 4 tests")
+
+
+class TestVenvBootstrap(unittest.TestCase):
+    """ensure() on a tiny project of its own: created once, kept while its dependency
+    declarations are unchanged, re-installed when they change."""
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.root = self.tmp / "project"
+        (self.root / "tinypkg").mkdir(parents=True)
+        (self.root / "tinypkg" / "__init__.py").write_text("VALUE = 1\n")
+        self.write_pyproject("")
+
+    def write_pyproject(self, dependencies: str) -> None:
+        (self.root / "pyproject.toml").write_text(textwrap.dedent(f"""\
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "tinypkg"
+            version = "1.0"
+            dependencies = [{dependencies}]
+            [project.optional-dependencies]
+            build = []
+            """))
+
+    def test_create_keep_and_reinstall(self):
+        target = self.tmp / "venv"
+        messages: list[str] = []
+        python = venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertTrue(venv.is_current(target, self.root))
+        check = subprocess.run([str(python), "-c", "import tinypkg; print(tinypkg.VALUE)"],
+                               capture_output=True, text=True)
+        self.assertEqual(check.stdout.strip(), "1")
+        log = target / venv.INSTALL_LOG
+        first = log.stat().st_mtime_ns
+        venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertEqual(log.stat().st_mtime_ns, first)        # unchanged: nothing re-installed
+        time.sleep(0.01)
+        self.write_pyproject('"packaging"')
+        self.assertFalse(venv.is_current(target, self.root))
+        venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertGreater(log.stat().st_mtime_ns, first)
+        self.assertTrue(venv.is_current(target, self.root))
+        self.assertEqual(sum(m.startswith("daist: installing") for m in messages), 2)
+
+    def test_failed_install_says_why(self):
+        self.write_pyproject('"this-package-does-not-exist-daist==0.0.1"')
+        with self.assertRaisesRegex(venv.VenvError, "pip install failed"):
+            venv.ensure(venv_dir=self.tmp / "venv", root=self.root, announce=lambda _: None)
+        self.assertFalse(venv.is_current(self.tmp / "venv", self.root))
+
+
+class TestWheel(unittest.TestCase):
+    def test_wheel_runs_outside_the_repository(self):
+        done = subprocess.run([sys.executable, str(paths.ROOT / "build_pkg.py")],
+                              capture_output=True, text=True, env=clean_env(), timeout=600)
+        self.assertEqual(done.returncode, 0, done.stdout[-2000:] + done.stderr[-2000:])
+        wheels = sorted(paths.DIST_DIR.glob(f"daist-{daist.__version__}-*.whl"))
+        self.assertTrue(wheels, done.stdout)
+        self.assertTrue(list(paths.DIST_DIR.glob(f"daist-{daist.__version__}.tar.gz")))
+        # A fresh venv outside the repository with only the wheel installed; the dependencies
+        # come from our venv's site-packages through a .pth (no network, no daist checkout).
+        tmp = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        stdlib_venv.EnvBuilder(with_pip=False, symlinks=True).create(tmp / "venv")
+        python = tmp / "venv" / "bin" / "python"
+        site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+        subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
+                        "--target", str(site), str(wheels[-1])], check=True)
+        (site / "zz_daist_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        env = clean_env()
+        where = subprocess.run([str(python), "-c", "import daist; print(daist.__file__)"],
+                               capture_output=True, text=True, env=env, cwd=tmp)
+        self.assertTrue(where.stdout.startswith(str(site)), where.stdout + where.stderr)
+        helped = subprocess.run([str(python), "-m", "daist", "--help"], capture_output=True,
+                                text=True, env=env, cwd=tmp)
+        self.assertEqual(helped.returncode, 0, helped.stderr)
+        self.assertIn("usage: python -m daist", helped.stdout)
+        shown = subprocess.run([str(python), "-m", "daist", "--settings"], capture_output=True,
+                               text=True, env=env, cwd=tmp)
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn(f"# config file: {site}/daist/config.d/config.conf", shown.stdout)
+        self.assertIn("[locust]", shown.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
