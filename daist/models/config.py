@@ -130,6 +130,13 @@ class LocustSettings:
                                   p.float_range(0.1, 3600))
     workers: int = knob(0, "Load-generator worker processes: 0 runs in-process; N starts a "
                         "Locust master with N local workers.", p.int_range(0, 256))
+    remote_workers: int = knob(0, "Workers on other machines the master waits for (python -m "
+                               "daist.rest_api.worker --master HOST:PORT).", p.int_range(0, 1024))
+    master_bind: str = knob("127.0.0.1:0", "HOST:PORT the Locust master listens on for workers "
+                            "(port 0: any free port; use 0.0.0.0:5557 for remote workers).",
+                            p.nonempty)
+    worker_wait: float = knob(60.0, "Seconds the master waits for its workers to connect.",
+                              p.float_range(1, 3600))
     user_class: str = knob("FastHttpUser", "FastHttpUser (fast, default) or HttpUser.",
                            p.choice("FastHttpUser", "HttpUser"))
     shape: str = knob("closed", "closed (N users), open (constant arrival rate) or steps "
@@ -145,7 +152,10 @@ class LocustSettings:
     p99_ms: float = knob(0.0, "Default p99 limit per endpoint in ms; 0 disables.",
                          p.float_range(0, 3_600_000))
     slo: str = knob("", "Per-class or per-endpoint limits overriding the defaults, e.g. "
-                    "'list:p95=2000; get experiments:p99=5000'.", p.text)
+                    "'list:p95=2000; get experiments:p99=5000,fail=0.01' (ms; 0 disables).",
+                    p.text)
+    samples: bool = knob(False, "Also save every steady-state request (name, start, latency, "
+                         "ok) as a LocustSamples CSV (in-process runs only).", p.boolean)
 
 
 @dataclass(frozen=True)

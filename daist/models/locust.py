@@ -1,0 +1,293 @@
+"""``LocustStatsList``: what one Locust load test measured, per endpoint, self-describing.
+
+File: ``LocustStatsList-<Class>.<method>-<stamp>.json`` (JSON is the default; YAML and pickle
+of the same plain data also load). Shape (``schema_version`` 2)::
+
+    {"classname": "LocustStatsList", "schema_version": 2,
+     "run": {shape, users, rate, spawn_rate, steps, target, user_class, workers,
+             window_start, window_end, window_s, warmup_s, run_time_s, interrupted,
+             generator: [{role, pid, cpu_percent, cpu_max_percent, rss_mb}], saturated},
+     "entries": [{test_name, method, path, endpoint_class, num_requests, num_failures, rps,
+                  failures: {message: count},
+                  hdr: {count, min_ms, max_ms, mean_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms},
+                  hdr_encoded: "<base64 HdrHistogram, microseconds>",
+                  locust: {<Locust StatsEntry.serialize() keys>}}],
+     "steps": [{users, rps, p95_ms, fail_ratio, num_requests, knee}]}
+
+- ``entries`` are keyed by (``test_name``, ``method``); ``test_name`` is the historical join key
+  of the perf-results database (e.g. ``get experiments``), never a URL. ``path`` is the
+  template (``/api/v1/experiments/{experiment_id}``).
+- Every number covers the steady-state window only (spawning and warm-up excluded). ``hdr`` is
+  exact to 0.1 % (3 significant digits); ``locust`` keeps Locust's own bucketed stats as a
+  cross-check (its percentiles are rounded to 1/10/100 ms steps).
+- In the open (constant arrival rate) shape the HDR latency is measured from each request's
+  intended send time, so queueing inside a slow server shows (no coordinated omission).
+- ``extend`` merges another list over the same window (another generator): counts add, HDR
+  histograms add, min/max combine. A worker aggregation is therefore load, then extend.
+
+History: 1 = the original daist (a pickled list of StatsEntry dicts, URLs as names; not read).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from daist.models.base import Artifact
+from daist.models.timestamp import Timestamp
+
+SCHEMA_VERSION = 2
+HDR_LOWEST_US = 1
+HDR_HIGHEST_US = 3_600_000_000  # one hour: anything longer is a hung request, clamped
+HDR_DIGITS = 3
+PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p95_ms": 95.0, "p99_ms": 99.0, "p999_ms": 99.9}
+
+
+def new_histogram() -> Any:
+    from hdrh.histogram import HdrHistogram  # lazy: models load in every tool
+    return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_DIGITS)
+
+
+def decode_histogram(encoded: str) -> Any:
+    histogram = new_histogram()
+    if encoded:
+        histogram.decode_and_add(encoded.encode("ascii"))
+    return histogram
+
+
+def encode_histogram(histogram: Any) -> str:
+    return histogram.encode().decode("ascii") if histogram.get_total_count() else ""
+
+
+def record_ms(histogram: Any, latency_ms: float) -> None:
+    """Record one latency (ms) as whole microseconds, clamped into the trackable range."""
+    micros = int(round(latency_ms * 1000.0))
+    histogram.record_value(min(max(micros, HDR_LOWEST_US), HDR_HIGHEST_US))
+
+
+@dataclass
+class HdrSummary:
+    """Exact figures of one endpoint's latencies in the window (ms; 0 when nothing recorded)."""
+
+    count: int = 0
+    min_ms: float = 0.0
+    max_ms: float = 0.0
+    mean_ms: float = 0.0
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    p999_ms: float = 0.0
+
+    @classmethod
+    def of(cls, histogram: Any) -> HdrSummary:
+        count = histogram.get_total_count()
+        if not count:
+            return cls()
+        values = {key: histogram.get_value_at_percentile(p) / 1000.0 for key, p in PERCENTILES.items()}
+        return cls(count=count, min_ms=histogram.get_min_value() / 1000.0,
+                   max_ms=histogram.get_max_value() / 1000.0,
+                   mean_ms=round(histogram.get_mean_value() / 1000.0, 3), **values)
+
+    def percentile(self, name: str) -> float:
+        """``p95`` -> ``p95_ms`` (also ``p99.9``)."""
+        return getattr(self, name.replace(".", "") + "_ms")
+
+
+@dataclass
+class LocustEntry:
+    """Locust's own ``StatsEntry.serialize()`` dict, as declared by its ``StatsEntryDict``.
+    ``response_times`` is Locust's rounded histogram ``{bucket ms: count}``."""
+
+    name: str = ""
+    method: str = ""
+    last_request_timestamp: float | None = None
+    start_time: float = 0.0
+    num_requests: int = 0
+    num_none_requests: int = 0
+    num_failures: int = 0
+    total_response_time: float = 0.0
+    max_response_time: float = 0.0
+    min_response_time: float | None = None
+    total_content_length: int = 0
+    response_times: dict[int, int] = field(default_factory=dict)
+    num_reqs_per_sec: dict[int, int] = field(default_factory=dict)
+    num_fail_per_sec: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_locust(cls, data: dict[str, Any]) -> LocustEntry:
+        known = {f.name for f in dataclasses.fields(cls)}
+        clean = {key: value for key, value in data.items() if key in known}
+        for key in ("response_times", "num_reqs_per_sec", "num_fail_per_sec"):
+            clean[key] = {int(round(float(k))): int(v) for k, v in clean.get(key, {}).items()}
+        return cls(**clean)
+
+    def extend(self, other: LocustEntry) -> None:
+        self.num_requests += other.num_requests
+        self.num_none_requests += other.num_none_requests
+        self.num_failures += other.num_failures
+        self.total_response_time += other.total_response_time
+        self.total_content_length += other.total_content_length
+        self.max_response_time = max(self.max_response_time, other.max_response_time)
+        mins = [v for v in (self.min_response_time, other.min_response_time) if v is not None]
+        self.min_response_time = min(mins) if mins else None
+        stamps = [v for v in (self.last_request_timestamp, other.last_request_timestamp) if v]
+        self.last_request_timestamp = max(stamps) if stamps else None
+        starts = [v for v in (self.start_time, other.start_time) if v]
+        self.start_time = min(starts) if starts else 0.0
+        for key in ("response_times", "num_reqs_per_sec", "num_fail_per_sec"):
+            mine = getattr(self, key)
+            for bucket, count in getattr(other, key).items():
+                mine[bucket] = mine.get(bucket, 0) + count
+
+
+@dataclass
+class EndpointStats:
+    test_name: str = ""
+    method: str = ""
+    path: str = ""
+    """Path template, e.g. ``/api/v1/trials/{trial_id}``."""
+    endpoint_class: str = ""
+    """get, list, search or write."""
+    num_requests: int = 0
+    num_failures: int = 0
+    rps: float = 0.0
+    failures: dict[str, int] = field(default_factory=dict)
+    """Failure message (``HTTPError('500 ...')``, ``timeout``...) -> occurrences."""
+    hdr: HdrSummary = field(default_factory=HdrSummary)
+    hdr_encoded: str = ""
+    locust: LocustEntry = field(default_factory=LocustEntry)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.test_name, self.method
+
+    @property
+    def fail_ratio(self) -> float:
+        return self.num_failures / self.num_requests if self.num_requests else 0.0
+
+    def histogram(self) -> Any:
+        return decode_histogram(self.hdr_encoded)
+
+    def extend(self, other: EndpointStats, *, window_s: float) -> None:
+        histogram = self.histogram()
+        histogram.add(other.histogram())
+        self.hdr_encoded = encode_histogram(histogram)
+        self.hdr = HdrSummary.of(histogram)
+        self.num_requests += other.num_requests
+        self.num_failures += other.num_failures
+        self.rps = round(self.num_requests / window_s, 3) if window_s > 0 else 0.0
+        for message, count in other.failures.items():
+            self.failures[message] = self.failures.get(message, 0) + count
+        self.locust.extend(other.locust)
+        self.path = self.path or other.path
+        self.endpoint_class = self.endpoint_class or other.endpoint_class
+
+
+@dataclass
+class GeneratorUsage:
+    """One load-generator process: mean and peak CPU (% of one core) over the window, RSS."""
+
+    role: str = "local"
+    """local, master or worker."""
+    pid: int = 0
+    cpu_percent: float = 0.0
+    cpu_max_percent: float = 0.0
+    rss_mb: float = 0.0
+
+
+@dataclass
+class StepPoint:
+    """One step of a user sweep (the scaling curve)."""
+
+    users: int = 0
+    rps: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    fail_ratio: float = 0.0
+    num_requests: int = 0
+    knee: bool = False
+
+
+@dataclass
+class RunInfo:
+    shape: str = "closed"
+    """closed (N users), open (constant arrival rate) or steps (a user sweep)."""
+    users: int = 0
+    rate: float = 0.0
+    spawn_rate: float = 0.0
+    steps: list[int] = field(default_factory=list)
+    target: str = ""
+    user_class: str = ""
+    workers: int = 0
+    window_start: Timestamp | None = None
+    window_end: Timestamp | None = None
+    warmup_s: float = 0.0
+    run_time_s: float = 0.0
+    interrupted: bool = False
+    late_sends: int = 0
+    """Open shape: requests sent more than 10 ms after their intended time (generator behind)."""
+    generator: list[GeneratorUsage] = field(default_factory=list)
+    saturated: bool = False
+    """A generator process averaged >= 80 % of a core: the figures are the generator's limit."""
+
+    @property
+    def window_s(self) -> float:
+        if self.window_start is None or self.window_end is None:
+            return 0.0
+        return max(0.0, self.window_end.unix - self.window_start.unix)
+
+
+@dataclass
+class LocustStatsList(Artifact):
+    schema_version: int = SCHEMA_VERSION
+    run: RunInfo = field(default_factory=RunInfo)
+    entries: list[EndpointStats] = field(default_factory=list)
+    steps: list[StepPoint] = field(default_factory=list)
+
+    SATURATION_PERCENT: ClassVar[float] = 80.0
+
+    def entry(self, test_name: str, method: str | None = None) -> EndpointStats:
+        for entry in self.entries:
+            if entry.test_name == test_name and (method is None or entry.method == method):
+                return entry
+        raise KeyError(f"no entry named {test_name!r}")
+
+    @property
+    def num_requests(self) -> int:
+        return sum(e.num_requests for e in self.entries)
+
+    @property
+    def num_failures(self) -> int:
+        return sum(e.num_failures for e in self.entries)
+
+    @property
+    def fail_ratio(self) -> float:
+        return self.num_failures / self.num_requests if self.num_requests else 0.0
+
+    @property
+    def rps(self) -> float:
+        window = self.run.window_s
+        return self.num_requests / window if window > 0 else 0.0
+
+    def total(self) -> EndpointStats:
+        """All endpoints merged into one entry named ``Aggregated`` (as Locust's total row)."""
+        merged = EndpointStats(test_name="Aggregated", method="", locust=LocustEntry(name="Aggregated"))
+        for entry in self.entries:
+            merged.extend(entry, window_s=self.run.window_s)
+        return merged
+
+    def extend(self, other: LocustStatsList) -> None:
+        """Merge another generator's list over the same window (entries matched by key)."""
+        by_key = {entry.key: entry for entry in self.entries}
+        for entry in other.entries:
+            mine = by_key.get(entry.key)
+            if mine is None:
+                mine = EndpointStats(test_name=entry.test_name, method=entry.method,
+                                     locust=LocustEntry(name=entry.test_name, method=entry.method))
+                self.entries.append(mine)
+                by_key[entry.key] = mine
+            mine.extend(entry, window_s=self.run.window_s)
+        self.run.generator.extend(other.run.generator)
+        self.run.saturated = self.run.saturated or other.run.saturated
+        self.run.late_sends += other.run.late_sends
