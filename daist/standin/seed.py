@@ -47,6 +47,10 @@ class SeedSpec:
     passwords: tuple[tuple[str, str], ...] = ()
 
 
+def seed_usernames(scale: int) -> list[str]:
+    return ["admin", "determined"] + [f"user-{i:03d}" for i in range(max(3, scale // 1000))]
+
+
 def _file_entries() -> list[dict[str, Any]]:
     import base64
 
@@ -108,7 +112,7 @@ class _Seeder:
         self.infrastructure(users)
 
     def users(self) -> list[int]:
-        names = ["admin", "determined"] + [f"user-{i:03d}" for i in range(max(3, self.n // 1000))]
+        names = seed_usernames(self.n)
         self.db.executemany(
             "INSERT INTO users (id, username, display_name, admin, active, password_hash,"
             " modified_at) VALUES (?, ?, ?, ?, 1, '', ?)",

@@ -1,0 +1,71 @@
+"""The aiohttp application: routes from ``routes.ROUTES``, three layers around every handler.
+
+Outermost first: fault injection (``faults``), error translation (``StandinAPIError`` and
+router errors become Determined's ``{code, message, details}`` JSON with the right status;
+anything unexpected becomes a 500 and is logged), then authentication (per route) in the
+adapter that also turns a handler's dict into a JSON response.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from daist.standin.auth import authenticate
+from daist.standin.backend import Backend
+from daist.standin.errors import StandinAPIError
+from daist.standin.faults import fault_middleware
+from daist.standin.reqs import dumps, ok
+from daist.standin.routes import ROUTES, Route
+
+BACKEND = web.AppKey("backend", Backend)
+MAX_BODY = 512 * 1024 * 1024  # model definitions (~95 MB) and huge metric reports
+log = logging.getLogger("daist.standin")
+
+_GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 6, 413: 8, 415: 3}
+
+
+def _error(status: int, message: str, grpc_code: int | None = None) -> web.Response:
+    code = grpc_code if grpc_code is not None else _GRPC_CODES.get(status, 13 if status >= 500 else 2)
+    return web.Response(status=status, content_type="application/json",
+                        text=dumps({"code": code, "message": message, "details": []}))
+
+
+@web.middleware
+async def error_middleware(request: web.Request,
+                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                           ) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except StandinAPIError as exc:
+        return _error(exc.status, exc.message, exc.grpc_code)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, exc.reason or "error")
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error(500, "internal stand-in error")
+
+
+def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        backend = request.app[BACKEND]
+        if not route.public:
+            request["user"], request["token"] = authenticate(backend.store, request)
+        result: Any = await route.handler(backend, request, **request.match_info)
+        if isinstance(result, web.StreamResponse):
+            return result
+        return ok(result)
+
+    return handle
+
+
+def build_app(backend: Backend) -> web.Application:
+    app = web.Application(middlewares=[fault_middleware(backend.faults, backend.stopping),
+                                       error_middleware], client_max_size=MAX_BODY)
+    app[BACKEND] = backend
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, _adapt(route))
+    return app

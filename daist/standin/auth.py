@@ -1,0 +1,34 @@
+"""Who is calling: a user token (``Authorization: Bearer``), the web UI's ``auth`` cookie,
+or a task token (``Grpc-Metadata-x-allocation-token: Bearer``)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from daist.standin.entities import User
+from daist.standin.errors import Unauthenticated
+from daist.standin.store import StandinStore
+
+TASK_HEADER = "Grpc-Metadata-x-allocation-token"
+AUTH_COOKIE = "auth"
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def request_token(request: web.Request) -> str | None:
+    return (_bearer(request.headers.get("Authorization"))
+            or _bearer(request.headers.get(TASK_HEADER))
+            or request.cookies.get(AUTH_COOKIE) or None)
+
+
+def authenticate(store: StandinStore, request: web.Request) -> tuple[User, str]:
+    token = request_token(request)
+    if token is None:
+        raise Unauthenticated("missing authentication token")
+    return store.user_for_token(token), token

@@ -1,0 +1,144 @@
+"""``python -m daist.standin``: parse options, serve until SIGINT/SIGTERM, exit 0.
+
+Bad option values print one line (``daist.standin: error: ...``) and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any, Sequence
+
+from daist.standin.faultspec import FaultSpecError, parse_option
+from daist.standin.options import StandinOptions
+from daist.standin.seed import MAX_SCALE, MIN_SCALE, seed_usernames
+
+FAULT_OPTIONS = ("latency", "error-rate", "hang", "drop-rate", "fault")
+
+
+def _scale(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scale must be an integer, not {text!r}") from None
+    if not MIN_SCALE <= value <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"scale must be between {MIN_SCALE} and {MAX_SCALE}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be an integer, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("port must be between 0 and 65535")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return value
+
+
+def _password(text: str) -> tuple[str, str]:
+    user, sep, password = text.partition("=")
+    if not sep or not user:
+        raise argparse.ArgumentTypeError(f"--password needs USER=PASSWORD, not {text!r}")
+    return user, password
+
+
+class _FaultAction(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any,
+                 option_string: str | None = None) -> None:
+        try:
+            rule = parse_option(self.dest.replace("_", "-"), str(values))
+        except FaultSpecError as exc:
+            parser.error(str(exc))
+        rules = list(getattr(namespace, "faults", None) or [])
+        rules.append(rule)
+        namespace.faults = rules
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, no usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m daist.standin",
+        description="A stand-in Determined master (0.38.1 API) for daist's load and "
+                    "integration tests. Admin endpoints live under /standin/.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one")
+    parser.add_argument("--db", default=None, help="SQLite file for the state (default: memory)")
+    parser.add_argument("--scale", type=_scale, default=10,
+                        help=f"experiments to seed, {MIN_SCALE}..{MAX_SCALE} (default 10)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    parser.add_argument("--rbac", action="store_true", help="report RBAC as enabled and answer "
+                                                            "the RBAC endpoints")
+    parser.add_argument("--password", type=_password, action="append", default=[],
+                        metavar="USER=PW", help="set a seeded user's password (repeatable)")
+    parser.add_argument("--slots", type=_positive, default=64,
+                        help="most trial processes running at once (default 64)")
+    parser.add_argument("--work-dir", default=None,
+                        help="trial directories and checkpoints (default: a temp dir, removed)")
+    parser.add_argument("--exit-with-parent", type=_positive, metavar="PID", default=None,
+                        help="stop when process PID ends")
+    parser.add_argument("--ready-file", default=None, metavar="PATH",
+                        help='write {"url", "pid"} here once serving')
+    parser.add_argument("--log-level", default="WARNING",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    faults = parser.add_argument_group("fault injection (repeatable; change at run time via "
+                                       "/standin/faults)")
+    faults.add_argument("--latency", action=_FaultAction, metavar="MS[:JITTER][@REGEX]")
+    faults.add_argument("--error-rate", action=_FaultAction, metavar="R[:STATUS][@REGEX]")
+    faults.add_argument("--hang", action=_FaultAction, metavar="REGEX")
+    faults.add_argument("--drop-rate", action=_FaultAction, metavar="R[@REGEX]")
+    faults.add_argument("--fault", action=_FaultAction, metavar="JSON", help="a full rule")
+    parser.set_defaults(faults=[])
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> StandinOptions:
+    return StandinOptions(
+        host=args.host, port=args.port, scale=args.scale, seed=args.seed, db=args.db,
+        rbac=args.rbac, passwords=tuple(args.password), faults=tuple(args.faults),
+        work_dir=args.work_dir, slots=args.slots, exit_with_parent=args.exit_with_parent,
+        ready_file=args.ready_file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    options = options_from(args)
+    known = set(seed_usernames(options.scale))
+    unknown = [user for user, _ in options.passwords if user not in known]
+    if unknown:
+        parser.error(f"--password names unknown user {unknown[0]!r}")
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def announce(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        asyncio.run(_serve(options, announce))
+    except OSError as exc:
+        print(f"daist.standin: error: cannot serve on {options.host}:{options.port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(options: StandinOptions, announce: Any) -> None:
+    from daist.standin.server import serve
+
+    await serve(options, announce=announce)

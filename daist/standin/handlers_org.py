@@ -1,0 +1,189 @@
+"""Handlers: workspaces, projects, notes, project columns/ranges, templates and webhooks."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from daist.standin.backend import Backend
+from daist.standin.errors import BadRequest
+from daist.standin.reqs import as_int, body, body_object, paged, q_int
+
+Json = dict[str, Any]
+SAMPLE_TRIALS = 1000  # columns and metric ranges look at this many of a project's newest trials
+
+
+async def workspaces(backend: Backend, request: web.Request) -> Json:
+    return paged(request, "workspaces", backend.store.list_workspaces(name=request.query.get("name")))
+
+
+async def get_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    return {"workspace": backend.store.get_workspace(as_int(id, "id")).to_dict()}
+
+
+async def workspace_projects(backend: Backend, request: web.Request, id: str) -> Json:
+    return paged(request, "projects", backend.store.list_projects(workspace_id=as_int(id, "id")))
+
+
+async def post_project(backend: Backend, request: web.Request, workspaceId: str) -> Json:
+    data = await body_object(request)
+    project = backend.store.add_project(
+        workspace_id=as_int(workspaceId, "workspaceId"), name=str(data.get("name") or ""),
+        user_id=request["user"].id, description=str(data.get("description") or ""),
+        key=data.get("key") or None)
+    return {"project": project.to_dict()}
+
+
+async def get_project(backend: Backend, request: web.Request, id: str) -> Json:
+    return {"project": backend.store.get_project(as_int(id, "id")).to_dict()}
+
+
+async def patch_project(backend: Backend, request: web.Request, id: str) -> Json:
+    patch = await body_object(request)
+    return {"project": backend.store.patch_project(as_int(id, "id"), patch).to_dict()}
+
+
+async def delete_project(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.delete_project(as_int(id, "id"))
+    return {"completed": True}
+
+
+async def projects_activity(backend: Backend, request: web.Request) -> Json:
+    """Projects by their newest experiment; the ``limit`` (default 5) applies."""
+    projects = backend.store.list_projects()
+    projects.sort(key=lambda p: p.last_experiment_started_at or 0, reverse=True)
+    return {"projects": [p.to_dict() for p in projects[: q_int(request, "limit", 5) or 5]]}
+
+
+async def add_note(backend: Backend, request: web.Request, projectId: str) -> Json:
+    data = await body_object(request)
+    if not isinstance(data.get("name"), str) or not isinstance(data.get("contents", ""), str):
+        raise BadRequest("a note needs a name and contents")
+    notes = backend.store.add_note(as_int(projectId, "projectId"), name=data["name"],
+                                   contents=data.get("contents", ""))
+    return {"notes": [n.to_dict() for n in notes]}
+
+
+async def put_notes(backend: Backend, request: web.Request, projectId: str) -> Json:
+    data = await body_object(request)
+    notes = data.get("notes")
+    if not isinstance(notes, list) or not all(isinstance(n, dict) for n in notes):
+        raise BadRequest("notes must be a list of {name, contents}")
+    saved = backend.store.put_notes(as_int(projectId, "projectId"), notes)
+    return {"notes": [n.to_dict() for n in saved]}
+
+
+def _project_trials(backend: Backend, project_id: int) -> tuple[list[dict[str, Any]], set[str]]:
+    """Summaries of the project's newest trials and the hyperparameter names of its configs."""
+    backend.store.get_project(project_id)
+    db = backend.store.db
+    summaries = [json.loads(text) for (text,) in db.execute(
+        "SELECT t.summary FROM trials t JOIN experiments e ON e.id = t.experiment_id"
+        " WHERE e.project_id = ? ORDER BY t.id DESC LIMIT ?", (project_id, SAMPLE_TRIALS))]
+    hparams: set[str] = set()
+    for (text,) in db.execute("SELECT DISTINCT c.config FROM experiments e JOIN exp_configs c"
+                              " ON c.id = e.config_id WHERE e.project_id = ?", (project_id,)):
+        hparams.update((json.loads(text).get("hyperparameters") or {}).keys())
+    return summaries, hparams
+
+
+_EXPERIMENT_COLUMNS = [
+    ("id", "ID", "COLUMN_TYPE_NUMBER"), ("name", "Name", "COLUMN_TYPE_TEXT"),
+    ("description", "Description", "COLUMN_TYPE_TEXT"), ("tags", "Tags", "COLUMN_TYPE_ARRAY"),
+    ("forkedFrom", "Forked", "COLUMN_TYPE_NUMBER"), ("startTime", "Start time", "COLUMN_TYPE_DATE"),
+    ("duration", "Duration", "COLUMN_TYPE_NUMBER"), ("numTrials", "Trial count", "COLUMN_TYPE_NUMBER"),
+    ("state", "State", "COLUMN_TYPE_TEXT"), ("searcherType", "Searcher", "COLUMN_TYPE_TEXT"),
+    ("resourcePool", "Resource pool", "COLUMN_TYPE_TEXT"), ("progress", "Progress", "COLUMN_TYPE_NUMBER"),
+    ("checkpointSize", "Checkpoint size", "COLUMN_TYPE_NUMBER"), ("user", "User", "COLUMN_TYPE_TEXT"),
+]
+_GROUP_LOCATIONS = {"avg_metrics": ("training", "LOCATION_TYPE_TRAINING"),
+                    "validation_metrics": ("validation", "LOCATION_TYPE_VALIDATIONS")}
+
+
+async def project_columns(backend: Backend, request: web.Request, id: str) -> Json:
+    summaries, hparams = _project_trials(backend, as_int(id, "id"))
+    columns = [{"column": c, "displayName": d, "location": "LOCATION_TYPE_EXPERIMENT", "type": t}
+               for c, d, t in _EXPERIMENT_COLUMNS]
+    columns += [{"column": f"hp.{name}", "displayName": name, "type": "COLUMN_TYPE_NUMBER",
+                 "location": "LOCATION_TYPE_HYPERPARAMETERS"} for name in sorted(hparams)]
+    seen: set[tuple[str, str]] = set()
+    for summary in summaries:
+        for key, bucket in summary.items():
+            group, location = _GROUP_LOCATIONS.get(key, (key, "LOCATION_TYPE_CUSTOM_METRIC"))
+            for name, stats in bucket.items():
+                if (group, name) in seen:
+                    continue
+                seen.add((group, name))
+                kind = "COLUMN_TYPE_NUMBER" if stats.get("type") == "number" else "COLUMN_TYPE_TEXT"
+                columns.append({"column": f"{group}.{name}", "displayName": "",
+                                "location": location, "type": kind})
+    return {"columns": columns}
+
+
+async def metric_ranges(backend: Backend, request: web.Request, id: str) -> Json:
+    summaries, _ = _project_trials(backend, as_int(id, "id"))
+    ranges: dict[str, list[float]] = {}
+    for summary in summaries:
+        for key, bucket in summary.items():
+            group = _GROUP_LOCATIONS.get(key, (key, ""))[0]
+            for name, stats in bucket.items():
+                if stats.get("type") != "number":
+                    continue
+                span = ranges.setdefault(f"{group}.{name}", [stats["min"], stats["max"]])
+                span[0], span[1] = min(span[0], stats["min"]), max(span[1], stats["max"])
+    return {"ranges": [{"metricsName": name, "min": low, "max": high}
+                       for name, (low, high) in sorted(ranges.items())]}
+
+
+# -- templates -----------------------------------------------------------------------------
+async def templates(backend: Backend, request: web.Request) -> Json:
+    return paged(request, "templates", backend.store.list_templates(name=request.query.get("name")))
+
+
+async def get_template(backend: Backend, request: web.Request, templateName: str) -> Json:
+    return {"template": backend.store.get_template(templateName).to_dict()}
+
+
+async def _save_template(backend: Backend, request: web.Request, name: str, *,
+                         create_only: bool) -> Json:
+    data = await body_object(request)
+    template = backend.store.put_template(name=name, config=data.get("config"),
+                                          workspace_id=int(data.get("workspaceId") or 1),
+                                          create_only=create_only)
+    return {"template": template.to_dict()}
+
+
+async def post_template(backend: Backend, request: web.Request, templateName: str) -> Json:
+    return await _save_template(backend, request, templateName, create_only=True)
+
+
+async def put_template(backend: Backend, request: web.Request, templateName: str) -> Json:
+    return await _save_template(backend, request, templateName, create_only=False)
+
+
+async def patch_template(backend: Backend, request: web.Request, templateName: str) -> Json:
+    current = backend.store.get_template(templateName)
+    config = await body(request)
+    template = backend.store.put_template(name=templateName, config=config,
+                                          workspace_id=current.workspace_id)
+    return {"template": template.to_dict()}
+
+
+async def delete_template(backend: Backend, request: web.Request, templateName: str) -> Json:
+    backend.store.delete_template(templateName)
+    return {}
+
+
+# -- webhooks ------------------------------------------------------------------------------
+async def webhooks(backend: Backend, request: web.Request) -> Json:
+    return {"webhooks": [w.to_dict() for w in backend.store.list_webhooks()]}
+
+
+async def post_webhook(backend: Backend, request: web.Request) -> Json:
+    return {"webhook": backend.store.add_webhook(await body_object(request)).to_dict()}
+
+
+async def delete_webhook(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.delete_webhook(as_int(id, "id"))
+    return {}

@@ -1,0 +1,274 @@
+"""``TrialRunner``: runs an experiment's trials as local subprocesses and tracks their fate.
+
+Scheduling: trials start in id order, at most ``searcher.max_concurrent_trials`` per
+experiment and ``--slots`` in total. Each run gets a fresh directory with the unpacked model,
+its own info files and a task token; ``sh -c <entrypoint>`` runs in its own process group
+with PR_SET_PDEATHSIG, so no trial survives the stand-in. stdout/stderr lines are stored as
+task logs. Exit 0 -> COMPLETED; non-zero -> requeued while ``restarts < max_restarts``, else
+ERROR. Kill/cancel terminate the group (SIGTERM, then SIGKILL) and mark the trials CANCELED;
+pause preempts running trials (they exit and become PAUSED) and activate requeues them.
+An experiment ends COMPLETED if any trial completed, ERROR if trials errored and none
+completed, CANCELED when killed.
+"""
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import shlex
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from daist.standin.expconf import environment_pairs
+from daist.standin.trialenv import TrialLaunch, trial_environment, unpack_model, write_info
+
+if TYPE_CHECKING:
+    from daist.standin.backend import Backend
+    from daist.standin.exp_entities import Experiment, Trial
+
+TERM_GRACE_S = 3.0
+_LINE_LIMIT = 4 * 1024 * 1024
+_RUNNING_STATES = ("STATE_QUEUED", "STATE_RUNNING")
+
+
+def _pdeathsig_preexec() -> Any:
+    """A preexec_fn that makes the kernel SIGKILL the child when its parent thread dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    prctl = libc.prctl
+
+    def preexec() -> None:
+        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+    return preexec
+
+
+@dataclass
+class _Run:
+    trial_id: int
+    experiment_id: int
+    allocation_id: str
+    process: asyncio.subprocess.Process | None = None
+    killed: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class TrialRunner:
+    def __init__(self, backend: "Backend") -> None:
+        self.backend = backend
+        self._runs: dict[int, _Run] = {}
+        self._active: list[int] = []  # experiments with queued or running trials, by age
+        self._killed: set[int] = set()
+        self._paused: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._preexec = _pdeathsig_preexec()
+
+    # -- experiment level --------------------------------------------------------------------
+    def start_experiment(self, experiment_id: int) -> None:
+        self._paused.discard(experiment_id)
+        if experiment_id not in self._active:
+            self._active.append(experiment_id)
+        self.pump()
+
+    def running_count(self, experiment_id: int | None = None) -> int:
+        return sum(1 for r in self._runs.values()
+                   if experiment_id is None or r.experiment_id == experiment_id)
+
+    def pump(self) -> None:
+        """Start every queued trial the concurrency limits allow."""
+        store = self.backend.store
+        for exp_id in list(self._active):
+            if exp_id in self._paused or exp_id in self._killed:
+                continue
+            exp = store.get_experiment(exp_id)
+            limit = int(exp.config.get("searcher", {}).get("max_concurrent_trials") or 16)
+            for trial in store.list_trials(exp_id, states=["STATE_QUEUED"]):
+                if self.running_count(exp_id) >= limit:
+                    break
+                if self.running_count() >= self.backend.options.slots:
+                    return
+                self._launch(exp, trial)
+            self._maybe_finish(exp_id)
+
+    async def kill_experiment(self, experiment_id: int) -> None:
+        store = self.backend.store
+        self._killed.add(experiment_id)
+        for trial in store.list_trials(experiment_id, states=["STATE_QUEUED", "STATE_PAUSED"]):
+            store.update_trial(trial.id, state="STATE_CANCELED", end_time=store.now())
+        runs = [r for r in self._runs.values() if r.experiment_id == experiment_id]
+        await asyncio.gather(*(self._terminate(r) for r in runs))
+        self._maybe_finish(experiment_id)
+
+    def pause_experiment(self, experiment_id: int) -> None:
+        self._paused.add(experiment_id)
+        self.backend.store.set_experiment_state(experiment_id, "STATE_PAUSED")
+        for run in self._runs.values():
+            if run.experiment_id == experiment_id:
+                self.backend.preemption.preempt(run.allocation_id)
+
+    def activate_experiment(self, experiment_id: int) -> None:
+        store = self.backend.store
+        for trial in store.list_trials(experiment_id, states=["STATE_PAUSED"]):
+            store.update_trial(trial.id, state="STATE_QUEUED", run_id=trial.run_id + 1)
+        store.set_experiment_state(experiment_id, "STATE_ACTIVE")
+        self.start_experiment(experiment_id)
+
+    async def kill_trial(self, trial_id: int) -> None:
+        run = self._runs.get(trial_id)
+        if run is not None:
+            await self._terminate(run)
+        else:
+            store = self.backend.store
+            trial = store.get_trial(trial_id)
+            if trial.state in ("STATE_QUEUED", "STATE_PAUSED"):
+                store.update_trial(trial_id, state="STATE_CANCELED", end_time=store.now())
+            self._maybe_finish(trial.experiment_id)
+
+    async def stop_all(self) -> None:
+        """Terminate every trial process (server stop or reset) and wait for them."""
+        self._killed.update(self._active)
+        await asyncio.gather(*(self._terminate(r) for r in list(self._runs.values())))
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=TERM_GRACE_S * 2)
+        self._active.clear()
+
+    def _maybe_finish(self, experiment_id: int) -> None:
+        store = self.backend.store
+        states = [t.state for t in store.list_trials(experiment_id)]
+        if any(s in _RUNNING_STATES for s in states) or experiment_id in self._paused:
+            return
+        if experiment_id in self._killed:
+            final = "STATE_CANCELED"
+        elif "STATE_COMPLETED" in states or not states:
+            final = "STATE_COMPLETED"
+        elif "STATE_ERROR" in states:
+            final = "STATE_ERROR"
+        else:
+            final = "STATE_CANCELED"
+        store.set_experiment_state(experiment_id, final)
+        if experiment_id in self._active:
+            self._active.remove(experiment_id)
+        self._killed.discard(experiment_id)
+
+    # -- trial level -------------------------------------------------------------------------
+    def _launch(self, exp: "Experiment", trial: "Trial") -> None:
+        store = self.backend.store
+        run = _Run(trial_id=trial.id, experiment_id=exp.id, allocation_id=trial.allocation_id)
+        self._runs[trial.id] = run
+        store.update_trial(trial.id, state="STATE_RUNNING", end_time=None)
+        store.add_allocation(allocation_id=run.allocation_id, task_id=trial.task_id,
+                             task_type="TASK_TYPE_TRIAL", name=f"Trial {trial.id} ({exp.name})",
+                             resource_pool=exp.resource_pool)
+        task = asyncio.ensure_future(self._run(exp, trial, run))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, exp: "Experiment", trial: "Trial", run: _Run) -> None:
+        store = self.backend.store
+        returncode = -1
+        try:
+            returncode = await self._spawn_and_wait(exp, trial, run)
+        except Exception as exc:  # a broken model dir must fail the trial, not the server
+            store.add_logs(task_id=trial.task_id, allocation_id=run.allocation_id,
+                           lines=[(time.time(), "stderr", f"stand-in could not start trial: {exc}")])
+        finally:
+            self._finish_run(exp, trial, run, returncode)
+
+    async def _spawn_and_wait(self, exp: "Experiment", trial: "Trial", run: _Run) -> int:
+        backend, store = self.backend, self.backend.store
+        user = store.get_user(exp.user_id)
+        trial_dir = backend.work_dir / "trials" / run.allocation_id
+        shutil.rmtree(trial_dir, ignore_errors=True)
+        model_dir, info_dir = trial_dir / "model", trial_dir / "info"
+        unpack_model(store.model_def_files(exp.id), model_dir)
+        config = dict(exp.config)
+        launch = TrialLaunch(
+            trial_id=trial.id, experiment_id=exp.id, run_id=trial.run_id, task_id=trial.task_id,
+            hparams=trial.hparams, config=config, trial_seed=trial.id,
+            steps_completed=trial.total_batches, username=user.username,
+            session_token=store.add_task_token(user_id=user.id, allocation_id=run.allocation_id),
+            user_token=store.add_task_token(user_id=user.id, allocation_id=run.allocation_id),
+            master_url=backend.url, cluster_id=backend.cluster_id,
+            latest_checkpoint=None if trial.best_checkpoint is None else trial.best_checkpoint.uuid)
+        write_info(launch, info_dir)
+        entrypoint = config.get("entrypoint")
+        if isinstance(entrypoint, list):
+            entrypoint = shlex.join(str(x) for x in entrypoint)
+        if not entrypoint:
+            raise ValueError("the experiment config has no entrypoint")
+        env = trial_environment(launch, info_dir=info_dir, extra=environment_pairs(config))
+        run.process = await asyncio.create_subprocess_exec(
+            "sh", "-c", str(entrypoint), cwd=str(model_dir), env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=self._preexec,
+            limit=_LINE_LIMIT)
+        if run.killed:  # killed while we were starting it
+            self._signal(run, signal.SIGKILL)
+        await asyncio.gather(self._pump_logs(run, trial.task_id, run.process.stdout, "stdout"),
+                             self._pump_logs(run, trial.task_id, run.process.stderr, "stderr"))
+        return await run.process.wait()
+
+    async def _pump_logs(self, run: _Run, task_id: str, stream: Any, kind: str) -> None:
+        store = self.backend.store
+        while True:
+            try:
+                line = await stream.readline()
+            except ValueError:  # a line longer than the limit: keep what fits
+                line = (await stream.read(_LINE_LIMIT)) + b"\n"
+            if not line:
+                return
+            text = line.decode("utf-8", "replace").rstrip("\r\n")
+            store.add_logs(task_id=task_id, allocation_id=run.allocation_id,
+                           lines=[(time.time(), kind, text)])
+
+    def _finish_run(self, exp: "Experiment", trial: "Trial", run: _Run, returncode: int) -> None:
+        backend, store = self.backend, self.backend.store
+        self._runs.pop(trial.id, None)
+        preempted = backend.preemption.is_preempted(run.allocation_id)
+        backend.preemption.forget(run.allocation_id)
+        store.end_allocation(run.allocation_id)
+        store.drop_task_tokens(run.allocation_id)
+        now = store.now()
+        current = store.get_trial(trial.id)
+        max_restarts = int(exp.config.get("max_restarts") or 0)
+        if run.killed or exp.id in self._killed:
+            store.update_trial(trial.id, state="STATE_CANCELED", end_time=now)
+        elif returncode == 0 and preempted and exp.id in self._paused:
+            store.update_trial(trial.id, state="STATE_PAUSED")
+        elif returncode == 0:
+            store.update_trial(trial.id, state="STATE_COMPLETED", end_time=now, progress=1.0)
+        elif current.restarts < max_restarts:
+            store.update_trial(trial.id, state="STATE_QUEUED", restarts=current.restarts + 1,
+                               run_id=current.run_id + 1)
+        else:
+            store.update_trial(trial.id, state="STATE_ERROR", end_time=now)
+        run.done.set()
+        if not backend.stopping.is_set():
+            self._maybe_finish(exp.id)
+            self.pump()
+
+    def _signal(self, run: _Run, sig: signal.Signals) -> None:
+        # Signal the group even after the shell exited: its children may live on.
+        if run.process is None:
+            return
+        try:
+            os.killpg(run.process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    async def _terminate(self, run: _Run) -> None:
+        run.killed = True
+        self._signal(run, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(run.done.wait(), TERM_GRACE_S)
+        except asyncio.TimeoutError:
+            self._signal(run, signal.SIGKILL)
+            try:
+                await asyncio.wait_for(run.done.wait(), TERM_GRACE_S)
+            except asyncio.TimeoutError:
+                pass
