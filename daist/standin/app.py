@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from daist.standin.auth import authenticate
+from daist.standin.auth import TOKEN, USER, authenticate
 from daist.standin.backend import Backend
 from daist.standin.errors import StandinAPIError
 from daist.standin.faults import fault_middleware
@@ -53,7 +53,7 @@ def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse
     async def handle(request: web.Request) -> web.StreamResponse:
         backend = request.app[BACKEND]
         if not route.public:
-            request["user"], request["token"] = authenticate(backend.store, request)
+            request[USER], request[TOKEN] = authenticate(backend.store, request)
         result: Any = await route.handler(backend, request, **request.match_info)
         if isinstance(result, web.StreamResponse):
             return result

@@ -9,6 +9,8 @@ from daist.standin.errors import Unauthenticated
 from daist.standin.store import StandinStore
 
 TASK_HEADER = "Grpc-Metadata-x-allocation-token"
+USER = web.RequestKey("user", User)  # set on every authenticated request
+TOKEN = web.RequestKey("token", str)
 AUTH_COOKIE = "auth"
 
 

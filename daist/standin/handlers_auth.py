@@ -5,7 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
-from daist.standin.auth import AUTH_COOKIE
+from daist.standin.auth import AUTH_COOKIE, TOKEN, USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
 from daist.standin.reqs import as_int, body, body_object, dumps, paged
@@ -27,14 +27,14 @@ async def login(backend: Backend, request: web.Request) -> web.Response:
 
 
 async def logout(backend: Backend, request: web.Request) -> web.Response:
-    backend.store.logout(request["token"])
+    backend.store.logout(request[TOKEN])
     response = web.Response(text="{}", content_type="application/json")
     response.del_cookie(AUTH_COOKIE, path="/")
     return response
 
 
 async def me(backend: Backend, request: web.Request) -> Json:
-    return {"user": request["user"].to_dict()}
+    return {"user": request[USER].to_dict()}
 
 
 async def list_users(backend: Backend, request: web.Request) -> Json:
@@ -63,7 +63,7 @@ async def set_password(backend: Backend, request: web.Request, userId: str) -> J
 
 
 async def get_settings(backend: Backend, request: web.Request) -> Json:
-    return {"settings": backend.store.get_settings(request["user"].id)}
+    return {"settings": backend.store.get_settings(request[USER].id)}
 
 
 async def post_settings(backend: Backend, request: web.Request) -> Json:
@@ -71,12 +71,12 @@ async def post_settings(backend: Backend, request: web.Request) -> Json:
     settings = data.get("settings")
     if not isinstance(settings, list):
         raise BadRequest("settings must be a list")
-    backend.store.post_settings(request["user"].id, settings)
+    backend.store.post_settings(request[USER].id, settings)
     return {}
 
 
 async def reset_settings(backend: Backend, request: web.Request) -> Json:
-    backend.store.reset_settings(request["user"].id)
+    backend.store.reset_settings(request[USER].id)
     return {}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
 from daist.standin.expconf import expand, merge, parse_config
@@ -36,7 +37,7 @@ async def create_experiment(backend: Backend, request: web.Request) -> Json:
     activate = data.get("activate", True) is not False
     with store.transaction():
         exp_id = store.add_experiment(
-            project_id=project_id, user_id=request["user"].id,
+            project_id=project_id, user_id=request[USER].id,
             config_id=store.add_config(config, original if isinstance(original, str) else ""),
             model_def_id=store.add_model_def(files), config=config,
             state="STATE_ACTIVE" if activate else "STATE_PAUSED")

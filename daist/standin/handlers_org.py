@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
 from daist.standin.reqs import as_int, body, body_object, paged, q_int
@@ -30,7 +31,7 @@ async def post_project(backend: Backend, request: web.Request, workspaceId: str)
     data = await body_object(request)
     project = backend.store.add_project(
         workspace_id=as_int(workspaceId, "workspaceId"), name=str(data.get("name") or ""),
-        user_id=request["user"].id, description=str(data.get("description") or ""),
+        user_id=request[USER].id, description=str(data.get("description") or ""),
         key=data.get("key") or None)
     return {"project": project.to_dict()}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import NotFound
 from daist.standin.reqs import as_int, body
@@ -56,7 +57,7 @@ async def _paged_body(request: web.Request, key: str, items: list[Any]) -> Json:
 
 async def permissions_summary(backend: Backend, request: web.Request) -> Json:
     _need_rbac(backend)
-    role_id, name = ROLES[0] if request["user"].admin else ROLES[3]
+    role_id, name = ROLES[0] if request[USER].admin else ROLES[3]
     return {"roles": [_role(role_id, name)],
             "assignments": [{"roleId": role_id, "scopeWorkspaceIds": [], "scopeCluster": True}]}
 
@@ -105,4 +106,5 @@ async def roles_by_group(backend: Backend, request: web.Request, groupId: str) -
     _need_rbac(backend)
     gid, _ = _group(as_int(groupId, "groupId"))
     role_id, name = ROLES[0] if gid == 1 else ROLES[3]
-    return {"roles": [_role(role_id, name)], "assignments": [_assignment(role_id, name)]}
+    return {"roles": [_role(role_id, name)],
+            "assignments": [{"roleId": role_id, "scopeWorkspaceIds": [], "scopeCluster": True}]}

@@ -5,6 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
+from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.reqs import as_int, body_object, paged, q_bool, q_int, q_ints
 
@@ -20,7 +21,7 @@ async def models(backend: Backend, request: web.Request) -> Json:
 
 async def post_model(backend: Backend, request: web.Request) -> Json:
     data = await body_object(request)
-    return {"model": backend.store.add_model(data, user_id=request["user"].id).to_dict()}
+    return {"model": backend.store.add_model(data, user_id=request[USER].id).to_dict()}
 
 
 async def get_model(backend: Backend, request: web.Request, modelName: str) -> Json:
@@ -44,7 +45,7 @@ async def model_versions(backend: Backend, request: web.Request, modelName: str)
 
 async def post_model_version(backend: Backend, request: web.Request, modelName: str) -> Json:
     data = await body_object(request)
-    version = backend.store.add_model_version(modelName, data, user_id=request["user"].id)
+    version = backend.store.add_model_version(modelName, data, user_id=request[USER].id)
     return {"modelVersion": version.to_dict()}
 
 

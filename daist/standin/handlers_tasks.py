@@ -72,14 +72,18 @@ async def context_directory(backend: Backend, request: web.Request, taskId: str)
 
 # -- logs ----------------------------------------------------------------------------------
 def _seeded_lines(backend: Backend, task_id: str) -> list[Json]:
-    """Seeded trials never ran; they get three plausible lines instead of stored ones."""
+    """Seeded tasks never ran; they get a few plausible lines instead of stored ones."""
     trial = backend.store.trial_for_task(task_id)
-    if trial is None:
-        return []
-    texts = [f"seeded trial {trial.id} of experiment {trial.experiment_id} starting",
-             f"hparams: {json.dumps(trial.hparams, sort_keys=True)}",
-             f"trial {trial.id} finished in state {trial.state}"]
-    return [{"id": i + 1, "allocation_id": f"{task_id}.1", "timestamp": trial.start_time + i,
+    if trial is not None:
+        start = trial.start_time
+        texts = [f"seeded trial {trial.id} of experiment {trial.experiment_id} starting",
+                 f"hparams: {json.dumps(trial.hparams, sort_keys=True)}",
+                 f"trial {trial.id} finished in state {trial.state}"]
+    else:
+        command = backend.store.get_command(task_id)
+        start = command.start_time
+        texts = [f"seeded {command.kind} {command.id} starting", f"{command.description} is running"]
+    return [{"id": i + 1, "allocation_id": f"{task_id}.1", "timestamp": start + i,
              "stdtype": "stdout", "level": "LOG_LEVEL_INFO", "log": text}
             for i, text in enumerate(texts)]
 

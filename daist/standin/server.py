@@ -52,10 +52,9 @@ class Serving:
         sock = _bind(self.options.host, self.options.port)
         self.backend.url = _url(self.options.host, sock.getsockname()[1])
         self._runner = web.AppRunner(build_app(self.backend), handle_signals=False,
-                                     access_log=None)
+                                     access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
-        await web.SockSite(self._runner, sock, shutdown_timeout=SHUTDOWN_TIMEOUT_S,
-                           backlog=1024).start()
+        await web.SockSite(self._runner, sock, backlog=1024).start()
         return self.backend.url
 
     async def stop(self) -> None:
