@@ -33,7 +33,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from daist.models.base import Artifact
+from daist.models.base import Artifact, CsvTable, Format, TextDocument
 from daist.models.timestamp import Timestamp
 
 SCHEMA_VERSION = 2
@@ -291,3 +291,53 @@ class LocustStatsList(Artifact):
         self.run.generator.extend(other.run.generator)
         self.run.saturated = self.run.saturated or other.run.saturated
         self.run.late_sends += other.run.late_sends
+
+
+@dataclass
+class ResourceProfile(Artifact):
+    """The ids the load tests put into endpoint paths, as discovered on the target
+    (``source: autodiscover``) or taken from a ``[profile.NAME]`` section. None: not found (the
+    endpoints that need it are skipped and logged). ``model_version`` is the version *number*
+    used in URLs, not the version's id."""
+
+    source: str = "autodiscover"
+    user_id: int | None = None
+    user_name: str | None = None
+    workspace_id: int | None = None
+    project_id: int | None = None
+    model_name: str | None = None
+    model_version: int | None = None
+    experiment_id: int | None = None
+    trial_id: int | None = None
+    checkpoint_uuid: str | None = None
+    experiment_file: str | None = None
+    task_id: str | None = None
+    template_name: str | None = None
+    resource_pool: str | None = None
+    group_id: int | None = None
+    rbac: bool = False
+    notes: list[str] = field(default_factory=list)
+    """What discovery could not find, one sentence each."""
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name not in ("source", "notes")}
+
+
+@dataclass
+class LocustCsv(CsvTable):
+    """Locust's own CSV report (``stats``: per-endpoint rows with its rounded percentiles;
+    ``failures``: method, name, error, occurrences), as its ``--csv`` writes it."""
+
+
+@dataclass
+class LocustReport(TextDocument):
+    """Locust's own HTML report of the run."""
+
+    default_format: ClassVar[Format] = Format.HTML
+
+
+@dataclass
+class LocustSamples(CsvTable):
+    """Every steady-state request (``[locust] samples = true``): test_name, method,
+    start_unix, latency_ms (from the intended send time in the open shape), ok (1/0)."""

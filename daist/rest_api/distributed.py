@@ -1,0 +1,148 @@
+"""Master and workers: the messages daist adds to Locust's, both sides of them, and the local
+worker processes.
+
+Protocol (besides Locust's own spawn/stop/quit/stats):
+  master -> workers  ``daist_spec``     the ``UserSpec`` (no password) to build the user class
+  master -> workers  ``daist_window``   {start, reset}: start recording; reset Locust's stats
+  master -> workers  ``daist_collect``  {end, stop}: stop recording (and the users), send a
+                                        final stats report, then answer ``daist_collected``
+Every worker stats report carries ``data["daist"]``, the worker's drained HDR tallies.
+
+Why not Locust's own stop/quit: after ``stop()`` the master forgets its workers until they are
+ready again (``stop_timeout`` later), and ``quit()`` waits only 0.5 s for final reports, so the
+last seconds of every worker would be lost.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any, Callable
+
+from daist.framework.errors import DaistError
+from daist.framework.log import get_logger
+from daist.rest_api.recorder import Recorder
+
+log = get_logger("rest_api")
+SPEC, WINDOW, COLLECT, COLLECTED = "daist_spec", "daist_window", "daist_collect", "daist_collected"
+REPORT_KEY = "daist"
+
+
+class WorkerError(DaistError):
+    """Workers did not connect or did not answer."""
+
+
+def add_report_hooks(env: Any, recorder: Recorder, *, side: str) -> None:
+    """Worker: attach the drained tallies to every report. Master: merge them."""
+    if side == "worker":
+        env.events.report_to_master.add_listener(
+            lambda client_id, data: data.__setitem__(REPORT_KEY, recorder.drain()))
+    else:
+        def merge(client_id: str, data: dict[str, Any]) -> None:
+            if REPORT_KEY in data:
+                recorder.merge(data[REPORT_KEY])
+        env.events.worker_report.add_listener(merge)
+
+
+def register_worker_handlers(runner: Any, recorder: Recorder, *,
+                             build: Callable[[dict[str, Any]], type]) -> None:
+    env = runner.environment
+
+    def on_spec(environment: Any, msg: Any) -> None:
+        env.user_classes = [build(msg.data)]
+
+    def on_window(environment: Any, msg: Any) -> None:
+        if msg.data.get("reset"):
+            runner.stats.reset_all()
+        recorder.open_window(float(msg.data["start"]))
+
+    def on_collect(environment: Any, msg: Any) -> None:
+        recorder.close_window(float(msg.data["end"]))
+        if msg.data.get("stop"):
+            runner.stop()
+        runner._send_stats()  # Locust's own report call: our tallies ride along (add_report_hooks)
+        runner.send_message(COLLECTED, {"client_id": runner.client_id})
+
+    runner.register_message(SPEC, on_spec)
+    runner.register_message(WINDOW, on_window)
+    runner.register_message(COLLECT, on_collect, concurrent=True)
+
+
+class WorkerPool:
+    """The master's side: start local worker processes, wait for all workers, broadcast, and
+    collect final reports."""
+
+    def __init__(self, runner: Any, *, local: int, remote: int, wait_s: float) -> None:
+        self.runner = runner
+        self.local = local
+        self.expected = local + remote
+        self.wait_s = wait_s
+        self.processes: list[subprocess.Popen] = []
+        self.collected: set[str] = set()
+        runner.register_message(COLLECTED, self._on_collected)
+
+    def _on_collected(self, environment: Any, msg: Any) -> None:
+        self.collected.add(msg.data.get("client_id") or msg.node_id)
+
+    def launch(self, *, port: int, password: str, log_dir: str | None = None) -> None:
+        env = {**os.environ, "DET_PASSWORD": password}
+        env.pop("LOCUST_SKIP_MONKEY_PATCH", None)  # a worker needs gevent's patching
+        for index in range(self.local):
+            command = [sys.executable, "-m", "daist.rest_api.worker", "--master",
+                       f"127.0.0.1:{port}", "--parent-pid", str(os.getpid())]
+            output = open(os.path.join(log_dir, f"locust-worker-{index}.log"), "ab") if log_dir \
+                else subprocess.DEVNULL
+            self.processes.append(subprocess.Popen(command, env=env, stdout=output,
+                                                   stderr=subprocess.STDOUT,
+                                                   stdin=subprocess.DEVNULL))
+            if log_dir:
+                output.close()
+
+    def wait_ready(self, sleep: Callable[[float], None]) -> None:
+        deadline = time.monotonic() + self.wait_s
+        while len(self.runner.clients.ready) < self.expected:
+            dead = [p.pid for p in self.processes if p.poll() is not None]
+            if dead:
+                raise WorkerError(f"local Locust worker process(es) {dead} exited at start; "
+                                  f"see locust-worker-*.log in the results directory")
+            if time.monotonic() > deadline:
+                raise WorkerError(f"only {len(self.runner.clients.ready)} of {self.expected} "
+                                  f"Locust workers connected within {self.wait_s:g} s "
+                                  f"([locust] worker_wait)")
+            sleep(0.1)
+        log.info("%d Locust worker(s) connected", len(self.runner.clients.ready))
+
+    def broadcast(self, msg_type: str, data: dict[str, Any]) -> None:
+        self.runner.send_message(msg_type, data)
+
+    def collect(self, *, end: float, stop: bool, timeout: float,
+                sleep: Callable[[float], None]) -> None:
+        """Ask every worker for its final report of the window; wait for all (bounded)."""
+        self.collected.clear()
+        self.broadcast(COLLECT, {"end": end, "stop": stop})
+        deadline = time.monotonic() + timeout
+        while len(self.collected) < self.expected and time.monotonic() < deadline:
+            sleep(0.05)
+        if len(self.collected) < self.expected:
+            log.warning("%d of %d workers sent their final report within %.0f s; the results "
+                        "miss the others' last seconds", len(self.collected), self.expected, timeout)
+
+    def shutdown(self, *, grace_s: float = 5.0) -> None:
+        """Local workers exit on the master's quit; any that do not are terminated, then killed."""
+        deadline = time.monotonic() + grace_s
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]

@@ -1,0 +1,254 @@
+"""``LoadRun``: one Locust load phase (or a sweep of them) driven as a library, with daist's
+windows, signals and generator watch. Import only in the load process (imports Locust).
+
+Lifecycle: ``run()`` builds the environment and runner (local, or a master with local/remote
+workers), then per phase: start users -> wait for spawning to complete -> ``warmup`` -> open
+the window (reset Locust's stats, start HDR recording and the CPU watch) -> load -> close the
+window (stop recording; the last phase stops the users, giving them ``stop_timeout``). Ctrl-C
+and SIGTERM end the phase early: the window closes with what was measured, every process is
+stopped, and the signal is re-raised as ``KeyboardInterrupt``/``Interrupted``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import daist.rest_api.locust_import  # noqa: F401  (gevent patching first)
+
+import gevent
+from gevent.event import Event
+from locust.env import Environment
+
+from daist.framework.errors import DaistError, Interrupted
+from daist.framework.log import get_logger
+from daist.framework.progress import Progress
+from daist.models.locust import GeneratorUsage, HdrSummary, StepPoint
+from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
+from daist.rest_api.monitor import GeneratorMonitor
+from daist.rest_api.plan import LoadPlan
+from daist.rest_api.recorder import Recorder
+from daist.rest_api.user import UserSpec, build_user_class
+
+log = get_logger("rest_api")
+TICK_S = 0.2
+SPAWN_GRACE_S = 30.0
+
+
+class LoadError(DaistError):
+    """The load generator could not run the plan (spawning stuck, workers missing)."""
+
+
+class LoadRun:
+    def __init__(self, *, spec: UserSpec, plan: LoadPlan, label: str,
+                 log_dir: Path | None = None) -> None:
+        self.spec = spec
+        self.plan = plan
+        self.log_dir = log_dir
+        self.recorder = Recorder(samples_path=plan.samples_path)
+        self.monitor = GeneratorMonitor()
+        self.progress = Progress(label, total_s=plan.expected_s)
+        self.env: Any = None
+        self.runner: Any = None
+        self.pool: WorkerPool | None = None
+        self.steps: list[StepPoint] = []
+        self.window_start: float | None = None
+        self.window_end: float | None = None
+        self.usage: list[GeneratorUsage] = []
+        self.interrupted = False
+        self._spawned = Event()
+        self._signal: int | None = None
+        self._window_open = False
+        self._step_start = 0.0
+
+    # -- the whole run -----------------------------------------------------------------------
+    def run(self) -> None:
+        with self._signals():
+            ticker = None
+            try:
+                self._setup()
+                ticker = gevent.spawn(self._tick)
+                if self.plan.shape == "steps":
+                    for index, users in enumerate(self.plan.steps):
+                        self._phase(users, self.plan.step_time,
+                                    last=index == len(self.plan.steps) - 1)
+                    mark_knee(self.steps)
+                else:
+                    self._phase(self.plan.users, self.plan.run_time, last=True)
+            except BaseException as exc:
+                self.interrupted = isinstance(exc, (KeyboardInterrupt, Interrupted))
+                if self._window_open:
+                    self._close_window(stop=True)
+                raise
+            finally:
+                if ticker is not None:
+                    ticker.kill()
+                self._teardown()
+            self._raise_pending_signal()
+
+    @property
+    def window_s(self) -> float:
+        if self.window_start is None or self.window_end is None:
+            return 0.0
+        return self.window_end - self.window_start
+
+    # -- setup and teardown ------------------------------------------------------------------
+    def _setup(self) -> None:
+        plan, spec = self.plan, self.spec
+        user_class = build_user_class(spec)
+        self.env = env = Environment(user_classes=[user_class], host=spec.host,
+                                     stop_timeout=plan.stop_timeout, reset_stats=False)
+        env.events.request.add_listener(self.recorder.on_request)
+        env.events.spawning_complete.add_listener(lambda user_count: self._spawned.set())
+        if not plan.distributed:
+            self.runner = env.create_local_runner()
+            self.monitor.watch(os.getpid(), role="local")
+            return
+        host, port = plan.bind
+        self.runner = env.create_master_runner(host, port)
+        add_report_hooks(env, self.recorder, side="master")
+        self.pool = pool = WorkerPool(self.runner, local=plan.workers,
+                                      remote=plan.remote_workers, wait_s=plan.worker_wait)
+        bound = self.runner.server.port
+        pool.launch(port=bound, password=spec.password,
+                    log_dir=str(self.log_dir) if self.log_dir else None)
+        if plan.remote_workers:
+            log.info("waiting for %d remote worker(s): on each machine run "
+                     "DET_USER=%s DET_PASSWORD=... python -m daist.rest_api.worker --master "
+                     "<this host>:%d", plan.remote_workers, spec.user_name, bound)
+        pool.wait_ready(self._sleep)
+        pool.broadcast(SPEC, spec.to_message())
+        self.monitor.watch(os.getpid(), role="master")
+        for pid in pool.pids:
+            self.monitor.watch(pid, role="worker")
+
+    def _teardown(self) -> None:
+        try:
+            if self.runner is not None:
+                self.runner.quit()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+            self.recorder.close()
+            self.progress.done(self.figures())
+
+    # -- one phase ---------------------------------------------------------------------------
+    def _phase(self, users: int, duration: float, *, last: bool) -> None:
+        plan = self.plan
+        spawn_rate = float(users) if plan.shape == "open" else plan.spawn_rate
+        self._spawned.clear()
+        self.runner.start(users, spawn_rate=spawn_rate)
+        ramp_s = users / spawn_rate + SPAWN_GRACE_S
+        self._wait(self._spawned.is_set, timeout=ramp_s,
+                   failure=f"spawning {users} users did not complete within {ramp_s:.0f} s")
+        self._sleep(plan.warmup)
+        self._open_window()
+        self._sleep(duration - plan.warmup)
+        self._close_window(stop=last)
+        if plan.shape == "steps":
+            self.steps.append(step_point(users, self.recorder.take_step(),
+                                         window_s=time.time() - self._step_start))
+
+    def _open_window(self) -> None:
+        now = time.time()
+        first = self.window_start is None
+        if first:
+            self.window_start = now
+            self.env.stats.reset_all()
+            self.monitor.start()
+        self.recorder.take_step()
+        self.recorder.open_window(now)
+        if self.pool is not None:
+            self.pool.broadcast(WINDOW, {"start": now, "reset": first})
+        self._step_start = now
+        self._window_open = True
+
+    def _close_window(self, *, stop: bool) -> None:
+        end = time.time()
+        self._window_open = False
+        self.window_end = end
+        self.recorder.close_window(end)
+        self.usage = self.monitor.usage()
+        if self.pool is not None:
+            self.pool.collect(end=end, stop=stop, timeout=self.plan.stop_timeout + 10,
+                              sleep=gevent.sleep)
+        elif stop:
+            self.runner.stop()  # users get stop_timeout to finish; their requests still count
+
+    # -- waiting, signals, progress ----------------------------------------------------------
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            self._raise_pending_signal()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            gevent.sleep(min(TICK_S, left))
+
+    def _wait(self, done: Callable[[], bool], *, timeout: float, failure: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise LoadError(failure)
+            self._sleep(0.05)
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        """Handlers only note the signal; the main greenlet raises it at its next tick (a
+        handler raising inside gevent's hub would be swallowed there)."""
+        def note(signum, frame):
+            self._signal = signum
+        previous = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[signum] = signal.signal(signum, note)
+            except ValueError:  # not the main thread
+                pass
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _raise_pending_signal(self) -> None:
+        signum, self._signal = self._signal, None
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        if signum is not None:
+            raise Interrupted(signum)
+
+    def _tick(self) -> None:
+        while True:
+            self.monitor.sample()
+            self.progress.update(self.figures())
+            gevent.sleep(1.0)
+
+    def figures(self) -> dict[str, object]:
+        if self.env is None:
+            return {}
+        total = self.env.stats.total
+        try:
+            p95 = total.get_current_response_time_percentile(0.95) or 0
+        except (ValueError, KeyError, TypeError):
+            p95 = 0
+        return {"users": self.runner.user_count if self.runner else 0,
+                "rps": round(total.current_rps, 1), "failures": total.num_failures,
+                "p95 ms": p95}
+
+
+def step_point(users: int, tally: Any, *, window_s: float) -> StepPoint:
+    hdr = HdrSummary.of(tally.histogram)
+    return StepPoint(users=users, rps=round(tally.requests / window_s, 2) if window_s > 0 else 0.0,
+                     p95_ms=hdr.p95_ms, p99_ms=hdr.p99_ms, num_requests=tally.requests,
+                     fail_ratio=round(tally.failures / tally.requests, 4) if tally.requests else 0.0)
+
+
+def mark_knee(steps: list[StepPoint]) -> None:
+    """The knee is the step with the highest 'power' (throughput / p95, Kleinrock): past it,
+    more users buy latency rather than throughput."""
+    scored = [(s.rps / s.p95_ms, i) for i, s in enumerate(steps) if s.p95_ms > 0 and s.rps > 0]
+    if scored:
+        steps[max(scored)[1]].knee = True

@@ -1,0 +1,130 @@
+"""``LoadTestCase``: the flow every Locust TestCase shares. Resolve the resources, build the
+workload's endpoint mix, run the load, save the artifacts (also after a failure or an
+interrupt, with what was measured), then judge the verdict. Imports Locust (load process only).
+"""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from pathlib import Path
+from typing import Any
+
+from daist.framework.errors import TargetError
+from daist.framework.log import get_logger
+from daist.framework.testcase import DaistTestCase
+from daist.models.base import Format
+from daist.models.db import PerfTestRun
+from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
+from daist.rest_api.catalogue import CATALOGUE
+from daist.rest_api.cleanup import sweep_own_objects
+from daist.rest_api.loadrun import LoadRun
+from daist.rest_api.outputs import stats_list, write_locust_csv, write_locust_html
+from daist.rest_api.plan import LoadPlan
+from daist.rest_api.resources import build_mix, resolve
+from daist.rest_api.user import UserSpec
+from daist.rest_api.verdict import parse_slo, violations
+
+log = get_logger("rest_api")
+
+
+class LoadTestCase(DaistTestCase):
+    mix = "ro"
+    """Catalogue workload: ro, rw or checkpoints."""
+    plan_overrides: dict[str, Any] = {}
+    """LoadPlan fields this test fixes whatever the settings say (e.g. shape = steps)."""
+
+    def run_load(self) -> LocustStatsList:
+        settings = self.session.settings
+        target = self.session.target
+        plan = LoadPlan.from_settings(settings.locust, **self.plan_overrides)
+        slo = parse_slo(settings.locust.slo, p95_ms=settings.locust.p95_ms,
+                        p99_ms=settings.locust.p99_ms,
+                        max_fail_ratio=settings.locust.max_fail_ratio,
+                        test_names={t.test_name for t in CATALOGUE})
+        profile = resolve(settings, target.url)
+        self.save(profile)
+        mix = build_mix(self.mix, profile)
+        if not mix.tasks:
+            self.skipTest(f"no endpoint of the {self.mix} mix has its resources on this target")
+        samples_path = (self.new_artifact_path("LocustSamples", fmt=Format.CSV)
+                        if settings.locust.samples else None)
+        plan = dataclasses.replace(plan, samples_path=samples_path)
+        spec = UserSpec(host=target.url, task_names=[t.test_name for t in mix.tasks],
+                        values=profile.values(), user_name=settings.determined.DET_USER,
+                        password=settings.determined.DET_PASSWORD.reveal(),
+                        user_class=settings.locust.user_class,
+                        wait_time=settings.locust.wait_time,
+                        request_timeout=settings.locust.request_timeout,
+                        rate=plan.rate / plan.processes if plan.shape == "open" else 0.0,
+                        own_prefix=f"daist-{self.mix}-{secrets.token_hex(3)}")
+        load = LoadRun(spec=spec, plan=plan, label=self.tag, log_dir=self.session.results_dir)
+        stats: LocustStatsList | None = None
+        try:
+            load.run()
+        finally:  # also on failure, Ctrl-C and SIGTERM: keep what was measured
+            stats = self._save_results(load, samples_path)
+            self._sweep(spec, profile)
+        problems = violations(stats, slo)
+        if problems:
+            self.fail("; ".join(problems))
+        return stats
+
+    # -- artifacts ---------------------------------------------------------------------------
+    def _save_results(self, load: LoadRun, samples_path: Path | None) -> LocustStatsList:
+        stats = stats_list(load)
+        for step in (self._save_models, self._save_locust_reports, self._save_extra):
+            try:
+                step(load, stats)
+            except Exception as exc:  # one failing report must not cost the others
+                log.error("saving %s failed: %s", step.__name__.strip("_"), exc)
+                log.debug("details", exc_info=True)
+        if samples_path is not None and samples_path.exists():
+            self.record_artifact(samples_path, classname=LocustSamples.__name__)
+        usage = ", ".join(f"{u.role} {u.pid}: {u.cpu_percent:.0f}% CPU (peak "
+                          f"{u.cpu_max_percent:.0f}%), {u.rss_mb:.0f} MB"
+                          for u in stats.run.generator)
+        log.info("%s: %d requests, %.1f/s, %d failed in %.1f s; generator %s", self.tag,
+                 stats.num_requests, stats.rps, stats.num_failures, stats.run.window_s, usage)
+        if stats.run.saturated:
+            log.warning("%s: a load-generator process sat at >= %.0f%% CPU: these figures are "
+                        "the generator's limit, not the server's (add [locust] workers)",
+                        self.tag, LocustStatsList.SATURATION_PERCENT)
+        return stats
+
+    def _save_models(self, load: LoadRun, stats: LocustStatsList) -> None:
+        self.save(stats)
+        metadata = self.session.result.metadata
+        self.save(PerfTestRun.of(stats, commit=str(metadata.get("git_commit") or ""),
+                                 branch=str(metadata.get("git_branch") or "")))
+
+    def _save_locust_reports(self, load: LoadRun, stats: LocustStatsList) -> None:
+        if load.env is None or load.env.runner is None:
+            return
+        requests = self.new_artifact_path("LocustCsv", tags=("stats",), fmt=Format.CSV)
+        failures = self.new_artifact_path("LocustCsv", tags=("failures",), fmt=Format.CSV)
+        write_locust_csv(load.env, requests_path=requests, failures_path=failures)
+        self.record_artifact(requests, classname="LocustCsv")
+        self.record_artifact(failures, classname="LocustCsv")
+        html = self.new_artifact_path("LocustReport", fmt=Format.HTML)
+        write_locust_html(load.env, html)
+        self.record_artifact(html, classname="LocustReport")
+
+    def _save_extra(self, load: LoadRun, stats: LocustStatsList) -> None:
+        """Per-test extras (the scaling curve)."""
+
+    def _sweep(self, spec: UserSpec, profile: ResourceProfile) -> None:
+        if self.mix != "rw":
+            return
+        settings = self.session.settings.determined
+        try:
+            removed = sweep_own_objects(self.session.target.url, user=settings.DET_USER,
+                                        password=settings.DET_PASSWORD.reveal(),
+                                        prefix=spec.own_prefix,
+                                        workspace_id=profile.workspace_id)
+        except TargetError as exc:
+            log.error("could not remove the objects this test created (name prefix %s): %s",
+                      spec.own_prefix, exc)
+            return
+        if removed:
+            log.info("removed %d object(s) the users left behind (prefix %s)", removed,
+                     spec.own_prefix)

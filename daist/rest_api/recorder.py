@@ -1,0 +1,147 @@
+"""Exact latency recording: every request that starts inside the steady-state window goes into
+an HDR histogram per endpoint (``test_name``, method), with its failures counted by message.
+
+Hooked to Locust's ``request`` event. In the open shape a request carries its intended send
+time in ``context["intended"]``; its latency then runs from that time (coordinated omission).
+A worker ``drain``s its recorder into every stats report; the master ``merge``s them.
+Optionally every recorded request is also appended to a CSV file (``[locust] samples``).
+"""
+from __future__ import annotations
+
+import csv
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from daist.models.locust import (EndpointStats, HdrSummary, LocustEntry, decode_histogram,
+                                 encode_histogram, new_histogram, record_ms)
+
+LATE_SEND_S = 0.010
+SAMPLE_COLUMNS = ["test_name", "method", "start_unix", "latency_ms", "ok"]
+_ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
+
+
+def failure_message(exception: Any) -> str:
+    """A stable one-line message (no memory addresses), as Locust's own failure table."""
+    text = exception if isinstance(exception, str) else repr(exception)
+    return _ADDRESS.sub("", " ".join(text.split()))[:300]
+
+
+@dataclass
+class Tally:
+    histogram: Any = field(default_factory=new_histogram)
+    requests: int = 0
+    failures: int = 0
+    messages: dict[str, int] = field(default_factory=dict)
+
+
+class Recorder:
+    def __init__(self, *, samples_path: Path | None = None) -> None:
+        self.window_start: float | None = None
+        self.window_end: float | None = None
+        self.tallies: dict[tuple[str, str], Tally] = {}
+        self.step = Tally()
+        """Every endpoint together since the last ``take_step`` (one step of a sweep)."""
+        self.late_sends = 0
+        self._samples: TextIO | None = None
+        self._writer: Any = None
+        if samples_path is not None:
+            self._samples = open(samples_path, "w", newline="", encoding="utf-8")
+            self._writer = csv.writer(self._samples, lineterminator="\n")
+            self._writer.writerow(SAMPLE_COLUMNS)
+
+    # -- window ------------------------------------------------------------------------------
+    def open_window(self, start: float) -> None:
+        self.window_start, self.window_end = start, None
+
+    def close_window(self, end: float) -> None:
+        self.window_end = end
+
+    def clear(self) -> None:
+        self.tallies.clear()
+        self.step = Tally()
+        self.late_sends = 0
+
+    def take_step(self) -> Tally:
+        step, self.step = self.step, Tally()
+        return step
+
+    # -- recording (Locust's request event) ---------------------------------------------------
+    def on_request(self, request_type: str, name: str, response_time: float,
+                   response_length: int = 0, exception: Any = None, context: Any = None,
+                   start_time: float | None = None, **_: Any) -> None:
+        start = self.window_start
+        if start is None:
+            return
+        began = start_time if start_time is not None else time.time() - response_time / 1000.0
+        if began < start or (self.window_end is not None and began >= self.window_end):
+            return
+        latency = response_time
+        intended = context.get("intended") if context else None
+        if intended is not None:
+            behind = began - intended
+            if behind > LATE_SEND_S:
+                self.late_sends += 1
+            latency += max(0.0, behind) * 1000.0
+        tally = self.tallies.get((name, request_type))
+        if tally is None:
+            tally = self.tallies[(name, request_type)] = Tally()
+        record_ms(tally.histogram, latency)
+        record_ms(self.step.histogram, latency)
+        tally.requests += 1
+        self.step.requests += 1
+        if exception is not None:
+            tally.failures += 1
+            self.step.failures += 1
+            message = failure_message(exception)
+            tally.messages[message] = tally.messages.get(message, 0) + 1
+        if self._writer is not None:
+            self._writer.writerow([name, request_type, f"{began:.6f}", f"{latency:.3f}",
+                                   int(exception is None)])
+
+    def close(self) -> None:
+        if self._samples is not None:
+            self._samples.close()
+            self._samples = self._writer = None
+
+    # -- worker -> master ---------------------------------------------------------------------
+    def drain(self) -> dict[str, Any]:
+        """This process's tallies as plain data, then start afresh (like Locust's worker stats)."""
+        data = {"late_sends": self.late_sends, "tallies": [
+            {"name": name, "method": method, "hdr": encode_histogram(t.histogram),
+             "requests": t.requests, "failures": t.failures, "messages": t.messages}
+            for (name, method), t in self.tallies.items()]}
+        self.clear()
+        return data
+
+    def merge(self, data: dict[str, Any]) -> None:
+        self.late_sends += int(data.get("late_sends", 0))
+        for item in data.get("tallies", []):
+            key = (item["name"], item["method"])
+            tally = self.tallies.get(key)
+            if tally is None:
+                tally = self.tallies[key] = Tally()
+            if item["hdr"]:
+                histogram = decode_histogram(item["hdr"])
+                tally.histogram.add(histogram)
+                self.step.histogram.add(histogram)
+            for target in (tally, self.step):
+                target.requests += item["requests"]
+                target.failures += item["failures"]
+            for message, count in item["messages"].items():
+                tally.messages[message] = tally.messages.get(message, 0) + count
+
+    # -- results ------------------------------------------------------------------------------
+    def entry(self, name: str, method: str, *, window_s: float) -> EndpointStats:
+        tally = self.tallies.get((name, method), Tally())
+        return EndpointStats(test_name=name, method=method, num_requests=tally.requests,
+                             num_failures=tally.failures,
+                             rps=round(tally.requests / window_s, 3) if window_s > 0 else 0.0,
+                             failures=dict(tally.messages), hdr=HdrSummary.of(tally.histogram),
+                             hdr_encoded=encode_histogram(tally.histogram),
+                             locust=LocustEntry(name=name, method=method))
+
+    def keys(self) -> list[tuple[str, str]]:
+        return sorted(self.tallies)

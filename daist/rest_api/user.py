@@ -1,0 +1,173 @@
+"""The Locust user: logs in once, sends the bearer token, picks catalogue tasks by weight and
+fires them named by ``test_name``. Built from a ``UserSpec`` (plain data, so remote workers can
+receive it from the master) by ``build_user_class``.
+
+- A 401 (expired token) counts as a failure; the user then logs in again, at most once.
+- Read/write mix: a task that needs an object the user has not created yet (``own_*``) runs
+  the matching create call instead; every user deletes what it still owns when it stops.
+- Open shape: ``Pacer`` hands out send slots at the target rate; the latency recorded in the
+  HDR histogram starts at the slot's intended time (see ``recorder``), not at the send.
+"""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from daist.rest_api.catalogue import CREATES, DELETES, by_name
+from daist.rest_api.endpoints import EndpointTask
+
+LOGIN_PATH = "/api/v1/auth/login"
+LOGOUT_PATH = "/api/v1/auth/logout"
+MAX_OWNED = 3
+"""Objects of one kind a user keeps at once; past it a create turns into a delete."""
+
+
+@dataclass
+class UserSpec:
+    host: str
+    task_names: list[str]
+    values: dict[str, Any]
+    """Resource values for the path templates (the resolved profile)."""
+    user_name: str
+    user_class: str = "FastHttpUser"
+    wait_time: str = "0"
+    request_timeout: float = 60.0
+    rate: float = 0.0
+    """Open shape: requests/s for this process (0: closed loop)."""
+    own_prefix: str = "daist"
+    password: str = field(default="", repr=False)
+
+    def to_message(self) -> dict[str, Any]:
+        """Everything but the password (workers read theirs from DET_PASSWORD)."""
+        data = dataclasses.asdict(self)
+        data.pop("password")
+        return data
+
+
+class Pacer:
+    """Send slots at a constant rate shared by all users of this process: slot k is due at
+    ``start + k / rate``. A late user takes the overdue slot at once (the backlog is sent)."""
+
+    def __init__(self, rate: float, *, clock=time.time) -> None:
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self.start: float | None = None
+        self.counter = itertools.count()
+
+    def next_slot(self) -> float:
+        if self.start is None:
+            self.start = self.clock()
+        return self.start + next(self.counter) * self.interval
+
+
+def parse_wait_time(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("..")
+    return float(low), float(high or low)
+
+
+def build_user_class(spec: UserSpec) -> type:
+    """A Locust user class for ``spec`` (imports locust: call it in the load process only)."""
+    from locust import FastHttpUser, HttpUser, between, constant, task
+
+    base = FastHttpUser if spec.user_class == "FastHttpUser" else HttpUser
+    tasks = [by_name(name) for name in spec.task_names]
+    cumulative = list(itertools.accumulate(t.weight for t in tasks))
+    low, high = parse_wait_time(spec.wait_time)
+    pacer = Pacer(spec.rate) if spec.rate > 0 else None
+    timeout_kwargs = {} if base is FastHttpUser else {"timeout": spec.request_timeout}
+    creators = {resource: by_name(name) for name, (resource, _) in CREATES.items()}
+    deleters = {resource: by_name(name) for name, resource in DELETES.items()}
+
+    class DaistUser(base):
+        host = spec.host
+        wait_time = constant(0) if pacer or high == 0 else (
+            constant(low) if low == high else between(low, high))
+        network_timeout = spec.request_timeout
+        connection_timeout = spec.request_timeout
+
+        def on_start(self) -> None:
+            self.values = {**spec.values, "today": date.today().isoformat(),
+                           "own_prefix": f"{spec.own_prefix}-{random.getrandbits(32):08x}"}
+            self.owned: dict[str, list[Any]] = {}
+            self.seq = itertools.count(1)
+            self.headers: dict[str, str] = {}
+            self.relogged = False
+            self.login()
+
+        def login(self) -> bool:
+            body = {"username": spec.user_name, "password": spec.password}
+            with self.client.request("POST", LOGIN_PATH, name="login", json=body,
+                                     catch_response=True, **timeout_kwargs) as response:
+                token = _json(response).get("token") if response.status_code == 200 else None
+                if not token:
+                    response.failure(f"login answered HTTP {response.status_code} without a token")
+                    return False
+            self.headers = {"Authorization": f"Bearer {token}"}
+            return True
+
+        @task
+        def pick(self) -> None:
+            chosen = tasks[bisect.bisect_right(cumulative, random.random() * cumulative[-1])]
+            self.fire(self.substitute(chosen))
+
+        def substitute(self, chosen: EndpointTask) -> EndpointTask:
+            for resource, creator in creators.items():
+                held = len(self.owned.get(resource, ()))
+                if resource in chosen.resources and not held:
+                    return creator
+                if chosen is creator and held >= MAX_OWNED:
+                    return deleters[resource]
+            return chosen
+
+        def fire(self, chosen: EndpointTask) -> None:
+            values = self.values
+            deletes = DELETES.get(chosen.test_name)
+            if deletes or any(r in chosen.resources for r in creators):
+                values = {**values, **{r: held[-1] for r, held in self.owned.items() if held}}
+            values = {**values, "seq": next(self.seq)}
+            context = {"intended": pacer.next_slot()} if pacer else {}
+            if context:
+                delay = context["intended"] - time.time()
+                if delay > 0:
+                    time.sleep(delay)  # gevent-patched: yields to the other users
+            creates = CREATES.get(chosen.test_name)
+            response = self.client.request(
+                chosen.method, chosen.url(values), name=chosen.test_name, headers=self.headers,
+                json=chosen.json_body(values), context=context, **timeout_kwargs)
+            status = response.status_code
+            if status == 401 and not self.relogged:
+                self.relogged = True
+                self.login()
+            elif creates and 200 <= status < 300:
+                resource, (outer, key) = creates
+                created = (_json(response).get(outer) or {}).get(key)
+                if created is not None:
+                    self.owned.setdefault(resource, []).append(created)
+            elif deletes and (200 <= status < 300 or status == 404):
+                self.owned[deletes].pop()
+
+        def on_stop(self) -> None:
+            for resource, held in self.owned.items():
+                for _ in range(len(held)):  # one try each; the test's final sweep does the rest
+                    self.fire(deleters[resource])
+                held.clear()
+            if self.headers:
+                self.client.request("POST", LOGOUT_PATH, name="logout", headers=self.headers,
+                                    **timeout_kwargs)
+
+    DaistUser.__name__ = DaistUser.__qualname__ = "DaistUser"
+    return DaistUser
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except Exception:  # any undecodable body: treated as no body
+        return {}
+    return body if isinstance(body, dict) else {}
