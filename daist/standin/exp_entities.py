@@ -67,6 +67,8 @@ class Checkpoint:
     metadata: dict[str, Any]
     storage_id: int | None
     hparams: dict[str, Any] | None = None
+    experiment_config: dict[str, Any] | None = None
+    validation_metrics: dict[str, Any] | None = None
     searcher_metric: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,10 +83,11 @@ class Checkpoint:
             "training": {
                 "trialId": self.trial_id,
                 "experimentId": self.experiment_id,
-                "experimentConfig": None,
+                "experimentConfig": self.experiment_config,
                 "hparams": self.hparams,
                 "trainingMetrics": None,
-                "validationMetrics": None,
+                "validationMetrics": None if self.validation_metrics is None else {
+                    "avgMetrics": self.validation_metrics, "batchMetrics": None},
                 "searcherMetric": self.searcher_metric,
             },
             "storageId": self.storage_id,

@@ -56,6 +56,8 @@ async def patch_user(backend: Backend, request: web.Request, userId: str) -> Jso
 
 async def set_password(backend: Backend, request: web.Request, userId: str) -> Json:
     password = await body(request, required=False)
+    if password is None:  # the SDK sends no body for an empty password
+        password = ""
     if not isinstance(password, str):
         raise BadRequest("the body must be the new password as a JSON string")
     user = backend.store.set_password(as_int(userId, "userId"), password=password)

@@ -160,17 +160,26 @@ class TrialStore:
         if uuid is None:
             return None
         row = self.db.execute(
-            "SELECT c.*, t.experiment_id, t.hparams FROM checkpoints c LEFT JOIN trials t"
-            " ON t.id = c.trial_id WHERE c.uuid = ?", (uuid,)).fetchone()
+            "SELECT c.*, t.experiment_id, t.hparams, e.config_id, x.config, e.searcher_metric,"
+            " m.vals AS validation FROM checkpoints c LEFT JOIN trials t ON t.id = c.trial_id"
+            " LEFT JOIN experiments e ON e.id = t.experiment_id"
+            " LEFT JOIN exp_configs x ON x.id = e.config_id"
+            " LEFT JOIN metrics m ON m.id = t.latest_val_id WHERE c.uuid = ?", (uuid,)).fetchone()
         if row is None:
             return None
+        validation = None if row["validation"] is None else json.loads(row["validation"])
+        searcher = None if validation is None else validation.get(row["searcher_metric"])
         return Checkpoint(
             uuid=row["uuid"], trial_id=row["trial_id"], experiment_id=row["experiment_id"],
             task_id=row["task_id"], allocation_id=row["allocation_id"], steps=row["steps"],
             report_time=row["report_time"], state=row["state"],
             resources=json.loads(row["resources"]), metadata=json.loads(row["metadata"]),
             storage_id=row["storage_id"],
-            hparams=None if row["hparams"] is None else json.loads(row["hparams"]))
+            hparams=None if row["hparams"] is None else json.loads(row["hparams"]),
+            experiment_config=None if row["config"] is None else self._config(  # type: ignore[attr-defined]
+                row["config_id"], row["config"]),
+            validation_metrics=validation,
+            searcher_metric=searcher if isinstance(searcher, (int, float)) else None)
 
     def get_checkpoint(self, uuid: str) -> Checkpoint:
         checkpoint = self._maybe_checkpoint(uuid)
