@@ -169,8 +169,25 @@ class MetricsSettings:
                                "payload-size test.", p.int_list(1, 16_777_216))
     timeout: float = knob(1800.0, "Seconds an experiment may take before it is killed and the "
                           "test fails.", p.float_range(1, 7 * 86400))
-    slo: str = knob("", "Optional latency limits, e.g. 'write:p95@32=250; visible:p99=1000' "
-                    "(ms). Off by default.", p.text)
+    slo: str = knob("", "Optional latency limits of the concurrency sweep, rules "
+                    "'OPERATION:STAT[@LEVEL]=MS' joined by ';', e.g. 'write:p95@32=250; "
+                    "visible:p99=1000'. Off by default.", p.text)
+    payload_concurrency: int = knob(1, "Concurrently reporting trials in the payload-size "
+                                    "sweep.", p.int_range(1, 4096))
+    payload_num_batches: int = knob(16, "Training-metric reports per trial in the payload-size "
+                                    "sweep.", p.int_range(1, 1_000_000))
+    max_metric_count: int = knob(262_144, "Largest metrics per report daist sends; larger sizes "
+                                 "are skipped (about 1M made a master reject the message and "
+                                 "hang).", p.int_range(1, 16_777_216))
+    visible_timeout: float = knob(60.0, "Seconds a trial waits for one report to be "
+                                  "acknowledged and readable before it fails.",
+                                  p.float_range(0.1, 86400))
+    reads: int = knob(5, "Times the test reads each trial's metrics back per level "
+                      "(read-back timing); 0 skips it.", p.int_range(0, 1000))
+    image: str = knob("", "Container image of the trials on a cluster; empty: the cluster's "
+                      "default image (the stand-in runs trials locally and ignores it).", p.text)
+    resource_pool: str = knob("", "Resource pool of the trials; empty: the cluster's default.",
+                              p.text)
 
 
 @dataclass(frozen=True)

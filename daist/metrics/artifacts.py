@@ -1,0 +1,68 @@
+"""Saving a sweep as it grows: the data files are rewritten in place after every level (so a
+failure at the last level keeps the others), a latency histogram per operation is added per
+level, and the summary (percentile plots, text table) is written once at the end, whatever the
+ending."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+from daist.framework.log import get_logger
+from daist.models.base import Format, TextDocument
+from daist.models.metric_latency import LatencySeries, MetricLatencyOpHist, MetricLatencySweep
+
+if TYPE_CHECKING:
+    from daist.framework.testcase import DaistTestCase
+
+log = get_logger("metrics")
+
+
+class SweepArtifacts:
+    def __init__(self, test: DaistTestCase, sweep: MetricLatencySweep, *,
+                 parameters: dict[str, int], context: Mapping[str, object]) -> None:
+        self.test = test
+        self.sweep = sweep
+        self.parameters = dict(parameters)
+        self.context = dict(context)
+        self._paths: dict[str, Path] = {}
+
+    def op_hist(self) -> MetricLatencyOpHist:
+        return self.sweep.op_hist(parameters=self.parameters)
+
+    def save_data(self) -> None:
+        """(Re)write the sweep and its histograms: one file each, replaced in place."""
+        for artifact in (self.sweep, self.op_hist()):
+            classname = type(artifact).__name__
+            path = self._paths.get(classname)
+            if path is None:
+                path = self._paths[classname] = self.test.new_artifact_path(classname, fmt=Format.JSON)
+            artifact.save(path, replace=True)
+            self.test.record_artifact(path, classname=classname)
+
+    def save_level_plots(self, series: LatencySeries) -> None:
+        from daist.models.metric_latency import Hist
+        from daist.report.metric_plots import hist_figure
+
+        for operation in series.operations:
+            samples = series.samples(operation)
+            if samples:
+                figure = hist_figure(Hist(samples), operation=operation, axis=self.sweep.axis,
+                                     level=series.level, context=self.context)
+                self.test.save(figure, tags=(operation, series.level), classname="Hist")
+
+    def save_summary(self) -> None:
+        """Percentile plots per operation and the table, from whatever levels were measured."""
+        from daist.report.metric_plots import percentile_figure, table_text
+
+        op_hist = self.op_hist()
+        if not op_hist.operations:
+            return
+        classname = type(op_hist).__name__
+        for operation in op_hist.operations:
+            self.test.save(percentile_figure(op_hist, operation, context=self.context),
+                           tags=(operation,), classname=classname)
+        title = f"{classname} of {self.test.tag} on " + \
+            ", ".join(f"{k} {v}" for k, v in self.context.items())
+        table = table_text(op_hist, title=title)
+        self.test.save(TextDocument(text=table), fmt=Format.TXT, classname=classname)
+        log.info("metric latencies (ms):\n%s", table.rstrip())

@@ -1,0 +1,146 @@
+"""``MetricsTestCase``: the flow shared by the metric-latency tests. For each level of a sweep:
+submit one experiment, wait for it with a deadline, collect every trial's latencies, save, and
+time the read-back; on any ending (failure, timeout, interrupt, a master that stops answering)
+kill the running experiment, keep what its trials reported, and save the summary."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from daist.framework.api import MasterClient
+from daist.framework.errors import Interrupted
+from daist.framework.log import get_logger
+from daist.framework.progress import Progress
+from daist.framework.testcase import DaistTestCase
+from daist.metrics.artifacts import SweepArtifacts
+from daist.metrics.cluster import Cluster, ExperimentTimeout
+from daist.metrics.collect import collect_series, failure_message
+from daist.metrics.expconf import Level, experiment_config, model_dir
+from daist.metrics.readback import time_reads
+from daist.models.metric_latency import LatencySeries, MetricLatencySweep
+
+CLEANUP_CALL_S = 10.0
+log = get_logger("metrics")
+
+
+class MetricsTestCase(DaistTestCase):
+    axis: ClassVar[str] = "concurrency"
+
+    def run(self, result: Any = None) -> Any:
+        # unittest records any exception of a test, SIGTERM's Interrupted included, and goes on
+        # with the next test; re-raise it once the test is recorded so the run ends (exit 143).
+        self._interruption: BaseException | None = None
+        outcome = super().run(result)
+        if self._interruption is not None:
+            raise self._interruption
+        return outcome
+
+    # -- the sweep ---------------------------------------------------------------------------
+    def run_sweep(self, levels: list[Level], *, parameters: dict[str, int]) -> MetricLatencySweep:
+        session = self.session
+        assert session is not None and session.target is not None
+        determined = session.settings.determined
+        target = session.target
+        sweep = MetricLatencySweep(axis=self.axis)
+        context = {"target": target.url, "system": target.system,
+                   "determined": target.server_version or "?",
+                   **{k: v for k, v in parameters.items()}}
+        artifacts = SweepArtifacts(self, sweep, parameters=parameters, context=context)
+        cluster = Cluster(url=target.url, user=determined.DET_USER,
+                          password=determined.DET_PASSWORD.reveal())
+        reader = MasterClient(target.url)
+        try:
+            cluster.login()
+            if session.settings.metrics.reads:
+                reader.login(determined.DET_USER, determined.DET_PASSWORD.reveal())
+            for level in levels:
+                self._run_level(cluster, level, sweep=sweep, artifacts=artifacts, reader=reader)
+        except BaseException as exc:
+            if isinstance(exc, Interrupted):
+                self._interruption = exc
+            raise
+        finally:
+            try:
+                artifacts.save_data()
+                artifacts.save_summary()
+            finally:
+                if not cluster.unresponsive:
+                    reader.close()
+                cluster.logout()
+        return sweep
+
+    def _run_level(self, cluster: Cluster, level: Level, *, sweep: MetricLatencySweep,
+                   artifacts: SweepArtifacts, reader: MasterClient) -> None:
+        settings = self.session.settings.metrics
+        name = f"{self.axis} {getattr(level, self.axis)}"
+        config = experiment_config(level, settings=settings, name=f"daist {self.tag} {name}")
+        with model_dir() as folder:
+            experiment_id = cluster.submit(config, folder)
+        log.info("%s: experiment %d, %s", name, experiment_id, level.describe())
+        progress = Progress(f"metrics {name}", total_s=settings.timeout)
+        try:
+            state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:
+                                 progress.update({"experiment": experiment_id, "state": s}))
+        except BaseException as exc:
+            note = self._stop(cluster, experiment_id)
+            self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
+            if isinstance(exc, ExperimentTimeout):
+                self.fail(failure_message(cluster, experiment_id=experiment_id,
+                                          headline=f"{name}: {exc}; {note}"))
+            raise
+        progress.done({"experiment": experiment_id, "state": state})
+        trials = cluster.trials(experiment_id)
+        if state != "COMPLETED" or any(t.state != "COMPLETED" for t in trials):
+            self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
+            self.fail(failure_message(cluster, experiment_id=experiment_id, trials=trials,
+                                      headline=f"{name}: experiment {experiment_id} ended {state}"))
+        series = collect_series(cluster, experiment_id=experiment_id, level=level,
+                                axis=self.axis, complete=True)
+        self._check_series(series, level, name=name, experiment_id=experiment_id)
+        sweep.add(series)
+        artifacts.save_data()
+        if settings.reads:
+            series.add_reads(time_reads(url=cluster.url, token=reader.token or "",
+                                        trial_ids=series.trial_ids, repeats=settings.reads,
+                                        timeout=settings.timeout))
+            artifacts.save_data()
+        artifacts.save_level_plots(series)
+        write, visible = (sorted(series.samples(op)) for op in ("write", "visible"))
+        log.info("%s: %d reports, write p50 %.2f ms, visible p50 %.2f ms", name,
+                 len(series.observations), write[len(write) // 2], visible[len(visible) // 2])
+
+    def _check_series(self, series: LatencySeries, level: Level, *, name: str,
+                      experiment_id: int) -> None:
+        if len(series.trial_ids) != level.concurrency:
+            self.fail(f"{name}: experiment {experiment_id} ran {len(series.trial_ids)} trials, "
+                      f"not {level.concurrency}")
+        missing = series.missing_reports()
+        if missing:
+            trial_id, count = next(iter(missing.items()))
+            self.fail(f"{name}: experiment {experiment_id}: trial {trial_id} reported "
+                      f"{level.num_batches - count} of {level.num_batches} latencies "
+                      f"({len(missing)} trials incomplete)")
+        if series.peak_concurrency < level.concurrency:
+            log.warning("%s: at most %d trials reported at the same time (not enough free "
+                        "slots, or trials too short to overlap)", name, series.peak_concurrency)
+
+    def _stop(self, cluster: Cluster, experiment_id: int) -> str:
+        try:
+            return f"killed it (now {cluster.kill(experiment_id)})"
+        except Exception as exc:
+            return f"could not kill it: {exc}"
+
+    def _keep_partial(self, cluster: Cluster, experiment_id: int, level: Level, *,
+                      sweep: MetricLatencySweep, artifacts: SweepArtifacts) -> None:
+        """Save whatever the trials of a cut-short level reported; never raises."""
+        try:
+            series = collect_series(cluster, experiment_id=experiment_id, level=level,
+                                    axis=self.axis, complete=False, timeout=CLEANUP_CALL_S)
+        except Exception as exc:
+            log.warning("could not read the partial latencies of experiment %d: %s",
+                        experiment_id, exc)
+            return
+        if series.observations:
+            sweep.add(series)
+            artifacts.save_data()
+            log.info("kept %d latencies of the unfinished experiment %d",
+                     len(series.observations), experiment_id)

@@ -1,0 +1,59 @@
+"""Metric-latency tests: how long metric writes and reads take as concurrently reporting trials
+(``Test``) or the metrics per report (``TestPayload``) grow. Settings: ``[metrics]``.
+
+``./run.py daist.metrics.test_latency`` against the embedded stand-in, e.g. with
+``DAIST_METRICS_CONCURRENCY=1,2 DAIST_METRICS_NUM_BATCHES=16`` for a short sweep.
+"""
+from __future__ import annotations
+
+from daist.metrics.base import MetricsTestCase
+from daist.metrics.expconf import Level
+from daist.metrics.readback import READ_OPERATIONS
+from daist.metrics.slo import parse_slo, violations
+from daist.models.metric_latency import TRIAL_OPERATIONS
+
+GUARD = ("{count} metrics per report exceeds [metrics] max_metric_count {limit} "
+         "(DAIST_METRICS_MAX_METRIC_COUNT); about 1,048,576 made a master reject the message "
+         "and hang")
+
+
+class Test(MetricsTestCase):
+    """One experiment per concurrency level; optional latency limits ([metrics] slo)."""
+
+    axis = "concurrency"
+
+    def test(self) -> None:
+        settings = self.session.settings.metrics
+        rules = parse_slo(settings.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS))
+        if settings.metric_count > settings.max_metric_count:
+            self.skipTest(GUARD.format(count=settings.metric_count,
+                                       limit=settings.max_metric_count))
+        levels = [Level(concurrency=c, metric_count=settings.metric_count,
+                        num_batches=settings.num_batches) for c in settings.concurrency]
+        sweep = self.run_sweep(levels, parameters={"metric_count": settings.metric_count,
+                                                   "num_batches": settings.num_batches})
+        broken = violations(rules, sweep.op_hist())
+        if broken:
+            self.fail("latency limits exceeded:\n" + "\n".join(broken))
+
+
+class TestPayload(MetricsTestCase):
+    """One experiment per payload size (metrics per report) at a fixed concurrency, to show
+    where the payload starts to hurt. Sizes above [metrics] max_metric_count are skipped."""
+
+    axis = "metric_count"
+
+    def test(self) -> None:
+        settings = self.session.settings.metrics
+        allowed = []
+        for count in settings.metric_counts:
+            if count > settings.max_metric_count:
+                with self.subTest(metric_count=count):
+                    self.skipTest(GUARD.format(count=count, limit=settings.max_metric_count))
+            else:
+                allowed.append(count)
+        levels = [Level(concurrency=settings.payload_concurrency, metric_count=count,
+                        num_batches=settings.payload_num_batches) for count in allowed]
+        if levels:
+            self.run_sweep(levels, parameters={"concurrency": settings.payload_concurrency,
+                                               "num_batches": settings.payload_num_batches})

@@ -1,0 +1,1 @@
+"""Summaries, plots, reports and comparisons of daist results."""

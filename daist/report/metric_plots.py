@@ -1,0 +1,111 @@
+"""Renderings of the metric-latency models: a latency histogram per operation and level, p50/p95/
+p99 against the swept level per operation, and a text table.
+
+Figures are made with matplotlib's object API on the Agg canvas: no pyplot, no GUI backend, no
+global figure registry, so nothing stays open and nothing can block. matplotlib is imported only
+when a plot is made.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from daist.models.base import Figure
+from daist.models.metric_latency import STATISTICS, Hist, MetricLatencyOpHist
+
+AXIS_LABELS = {"concurrency": "concurrently reporting trials", "metric_count": "metrics per report"}
+LOG_SPREAD = 20.0
+"""Use a log axis once the largest value is this many times the smallest."""
+_LINES = (("p50", "tab:blue"), ("p95", "tab:orange"), ("p99", "tab:red"))
+
+
+def _new_figure(width: float, height: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    figure = MplFigure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _context_text(context: Mapping[str, object]) -> str:
+    return "   ".join(f"{key}: {value}" for key, value in context.items())
+
+
+def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
+                context: Mapping[str, object] = {}) -> Figure:
+    """The distribution of one operation at one level, with p50/p95/p99 marked."""
+    import numpy as np
+
+    figure = _new_figure(8, 5)
+    ax = figure.add_subplot()
+    samples = np.asarray(hist.samples, dtype=float)
+    stats = hist.stats()
+    positive = samples[samples > 0]
+    if positive.size and positive.max() / positive.min() > LOG_SPREAD:
+        bins = np.geomspace(positive.min(), positive.max(), 51)
+        ax.set_xscale("log")
+        samples = positive
+    else:
+        bins = 50
+    if samples.size:
+        ax.hist(samples, bins=bins, color="tab:gray")
+        for name, colour in _LINES:
+            ax.axvline(stats[name], color=colour, linestyle="--", label=f"{name} {stats[name]:.2f} ms")
+        ax.legend(loc="upper right")
+    ax.set_xlabel(f"{operation} latency (ms)")
+    ax.set_ylabel("reports" if operation in ("enqueue", "write", "visible") else "reads")
+    ax.set_title(f"{operation} at {axis} {level} "
+                 f"({stats['count']} samples, mean {stats['mean']:.2f} ms, max {stats['max']:.2f} ms)",
+                 fontsize=10)
+    if context:
+        figure.suptitle(_context_text(context), fontsize=8)
+    return Figure.from_matplotlib(figure)
+
+
+def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
+                      context: Mapping[str, object] = {}) -> Figure:
+    """p50, p95 and p99 of one operation against the swept level."""
+    figure = _new_figure(8, 5)
+    ax = figure.add_subplot()
+    levels = op_hist.levels(operation)
+    hists = op_hist.operations.get(operation, {})
+    values = []
+    for name, colour in _LINES:
+        ys = [hists[level].stats()[name] for level in levels]
+        values.extend(y for y in ys if math.isfinite(y) and y > 0)
+        ax.plot(levels, ys, marker="o", color=colour, label=name)
+    if levels and max(levels) / min(levels) >= 4:
+        ax.set_xscale("log", base=2)
+    if values and max(values) / min(values) > LOG_SPREAD:
+        ax.set_yscale("log")
+    ax.set_xticks(levels, [str(level) for level in levels])
+    ax.set_xlabel(AXIS_LABELS.get(op_hist.axis, op_hist.axis))
+    ax.set_ylabel(f"{operation} latency (ms)")
+    ax.set_title(f"{operation} latency percentiles by {op_hist.axis}", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    if context:
+        figure.suptitle(_context_text(context), fontsize=8)
+    return Figure.from_matplotlib(figure)
+
+
+def table_text(op_hist: MetricLatencyOpHist, *, title: str = "") -> str:
+    """A fixed-width table: one row per (operation, level), statistics in ms."""
+    header = ["operation", op_hist.axis, *STATISTICS]
+    rows = [header]
+    for row in op_hist.rows():
+        cells = [str(row["operation"]), str(row[op_hist.axis]), str(row["count"])]
+        cells += [f"{row[name]:.3f}" if math.isfinite(row[name]) else "-" for name in STATISTICS[1:]]
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [title] if title else []
+    if op_hist.parameters:
+        lines.append("parameters: " + ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items()))
+    lines.append("latencies in ms")
+    for i, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if j < 2 else c.rjust(w)
+                               for j, (c, w) in enumerate(zip(r, widths))))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
