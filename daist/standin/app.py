@@ -1,9 +1,9 @@
 """The aiohttp application: routes from ``routes.ROUTES``, three layers around every handler.
 
-Outermost first: fault injection (``faults``), error translation (``StandinAPIError`` and
-router errors become Determined's ``{code, message, details}`` JSON with the right status;
-anything unexpected becomes a 500 and is logged), then authentication (per route) in the
-adapter that also turns a handler's dict into a JSON response.
+Outermost first: error translation (``StandinAPIError`` and router errors become
+Determined's ``{code, message, details}`` JSON with the right status; anything unexpected
+becomes a 500 and is logged), fault injection (``faults``), then authentication (per route)
+in the adapter that also turns a handler's dict into a JSON response.
 """
 from __future__ import annotations
 
@@ -63,8 +63,9 @@ def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse
 
 
 def build_app(backend: Backend) -> web.Application:
-    app = web.Application(middlewares=[fault_middleware(backend.faults, backend.stopping),
-                                       error_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[error_middleware,
+                                       fault_middleware(backend.faults, backend.stopping)],
+                          client_max_size=MAX_BODY)
     app[BACKEND] = backend
     for route in ROUTES:
         app.router.add_route(route.method, route.path, _adapt(route))

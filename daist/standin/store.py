@@ -61,7 +61,7 @@ class StandinStore(AuthStore, OrgStore, RegistryStore, ExperimentStore, TrialSto
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA synchronous = OFF")
-        self.db.execute("PRAGMA journal_mode = " + ("MEMORY" if path != ":memory:" else "OFF"))
+        self.db.execute("PRAGMA journal_mode = MEMORY")  # OFF would make ROLLBACK a no-op
         self.reset()
 
     def reset(self) -> None:

@@ -73,7 +73,8 @@ class TestRunner(MasterTestCase):
         super().setUpClass()
         cls.model_dir = tempfile.TemporaryDirectory(prefix="standin-model-")
         Path(cls.model_dir.name, "train.py").write_text(TRAIN_PY)
-        client.login(cls.url, "admin", "")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            client.login(cls.url, "admin", "")
 
     @classmethod
     def tearDownClass(cls) -> None:

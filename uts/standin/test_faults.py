@@ -1,0 +1,96 @@
+"""Each fault mode is observable from a client; rules change at run time via /standin/faults."""
+from __future__ import annotations
+
+import threading
+import time
+import unittest
+
+import requests
+
+from daist.standin.faults import FaultInjector
+from daist.standin.faultspec import FaultSpecError
+from uts.standin.support import MasterTestCase
+
+
+class TestFaultModes(MasterTestCase):
+    def setUp(self) -> None:
+        requests.delete(f"{self.url}/standin/faults", timeout=5)
+        self.addCleanup(requests.delete, f"{self.url}/standin/faults", timeout=5)
+
+    def add(self, **rule: object) -> dict:
+        response = requests.post(f"{self.url}/standin/faults", json=rule, timeout=5)
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.json()
+
+    def test_latency_delays_matching_requests_only(self) -> None:
+        self.add(path="^/api/v1/master$", latency_ms=300)
+        started = time.monotonic()
+        self.assertEqual(requests.get(f"{self.url}/api/v1/master", timeout=10).status_code, 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+
+    def test_error_rate_answers_status_with_error_json_for_count_requests(self) -> None:
+        self.add(path="/api/v1/master", error_rate=1.0, status=503, count=2)
+        statuses = [requests.get(f"{self.url}/api/v1/master", timeout=10) for _ in range(3)]
+        self.assertEqual([r.status_code for r in statuses], [503, 503, 200])
+        self.assertIn("injected fault", statuses[0].json()["message"])
+        self.assertEqual(requests.get(f"{self.url}/standin/faults").json()["rules"][0]["count"], 0)
+
+    def test_hang_never_answers_but_blocks_nothing_else(self) -> None:
+        self.add(path="^/info$", hang=True)
+        results: list[BaseException | int] = []
+
+        def hang() -> None:
+            try:
+                results.append(requests.get(f"{self.url}/info", timeout=1.0).status_code)
+            except requests.exceptions.ReadTimeout as exc:
+                results.append(exc)
+
+        thread = threading.Thread(target=hang)
+        thread.start()
+        time.sleep(0.2)
+        self.assertEqual(requests.get(f"{self.url}/api/v1/master", timeout=5).status_code, 200)
+        thread.join(10)
+        self.assertIsInstance(results[0], requests.exceptions.ReadTimeout)
+
+    def test_drop_closes_the_connection_without_a_response(self) -> None:
+        self.add(path="/api/v1/master", drop_rate=1.0)
+        with self.assertRaises(requests.exceptions.ConnectionError):
+            requests.get(f"{self.url}/api/v1/master", timeout=5)
+        self.assertEqual(requests.get(f"{self.url}/info", timeout=5).status_code, 200)
+
+    def test_admin_routes_are_never_faulted(self) -> None:
+        self.add(path="", error_rate=1.0)
+        self.assertEqual(requests.get(f"{self.url}/standin/health", timeout=5).json()["ok"], True)
+        self.assertEqual(requests.get(f"{self.url}/info", timeout=5).status_code, 500)
+
+    def test_put_replaces_and_bad_rules_are_400(self) -> None:
+        self.add(path="a", latency_ms=1)
+        replaced = requests.put(f"{self.url}/standin/faults", json={"rules": [{"path": "b"}]},
+                                timeout=5).json()
+        self.assertEqual([r["path"] for r in replaced["rules"]], ["b"])
+        bad = requests.post(f"{self.url}/standin/faults", json={"path": "(", "bogus": 1}, timeout=5)
+        self.assertEqual(bad.status_code, 400)
+        self.assertEqual(requests.delete(f"{self.url}/standin/faults", timeout=5).json(), {"rules": []})
+
+
+class TestFaultInjector(unittest.TestCase):
+    def test_method_filter_and_accumulated_latency(self) -> None:
+        injector = FaultInjector(({"path": "/x", "method": "POST", "latency_ms": 10},
+                                  {"path": "/x", "latency_ms": 5, "jitter_ms": 0}))
+        self.assertEqual(injector.plan("GET", "/x"), (0.005, None, 500))
+        delay, action, _ = injector.plan("POST", "/x/y")
+        self.assertAlmostEqual(delay, 0.015)
+        self.assertIsNone(action)
+
+    def test_error_rate_is_seeded(self) -> None:
+        plans = [[FaultInjector(({"path": "", "error_rate": 0.5},), seed=3).plan("GET", "/")[1]
+                  for _ in range(1)] for _ in range(2)]
+        self.assertEqual(plans[0], plans[1])
+
+    def test_invalid_rule(self) -> None:
+        with self.assertRaises(FaultSpecError):
+            FaultInjector(({"path": "", "error_rate": 2},))
+
+
+if __name__ == "__main__":
+    unittest.main()
