@@ -173,6 +173,10 @@ def _write_ready(path: str, url: str) -> None:
 
 async def serve(options: StandinOptions, *, announce: Callable[[str], None] = print) -> None:
     """Serve until SIGINT/SIGTERM (or the watched parent dies), then stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before announcing, so no signal is missed
+        loop.add_signal_handler(sig, stop.set)
     serving = Serving(options)
     url = await serving.start()
     assert serving.backend is not None
@@ -180,10 +184,6 @@ async def serve(options: StandinOptions, *, announce: Callable[[str], None] = pr
     announce(f"daist.standin serving at {url}")
     if options.ready_file:
         _write_ready(options.ready_file, url)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     watcher = None
     if options.exit_with_parent:
         watcher = asyncio.ensure_future(_watch_parent(options.exit_with_parent, stop))
