@@ -23,12 +23,16 @@ def scaling_figure(steps: list[StepPoint], *, title: str) -> Figure:
         p95_axis = rps_axis.twinx()
         p95_axis.plot(users, [s.p95_ms for s in steps], "s--", color="tab:red", label="p95 ms")
         p95_axis.set_ylabel("p95 latency (ms)", color="tab:red")
-        for step in steps:
+        rps_axis.set_ylim(bottom=0)
+        p95_axis.set_ylim(bottom=0)
+        for index, step in enumerate(steps):
             if step.knee:
+                right_half = index >= len(steps) / 2  # keep the label inside the plot
                 rps_axis.axvline(step.users, color="gray", linestyle=":")
                 rps_axis.annotate(f"knee: {step.users} users\n{step.rps:,.0f} req/s, "
                                   f"p95 {step.p95_ms:.1f} ms", (step.users, step.rps),
-                                  textcoords="offset points", xytext=(8, -30), fontsize=8)
+                                  textcoords="offset points", xytext=(-8 if right_half else 8, -30),
+                                  ha="right" if right_half else "left", fontsize=8)
         rps_axis.set_title(title)
         rps_axis.grid(True, alpha=0.3)
         figure.tight_layout()

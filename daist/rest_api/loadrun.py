@@ -26,11 +26,12 @@ from locust.env import Environment
 from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
-from daist.models.locust import GeneratorUsage, HdrSummary, StepPoint
+from daist.models.locust import GeneratorUsage, StepPoint
 from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
 from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.recorder import Recorder
+from daist.rest_api.sweep import mark_knee, step_point
 from daist.rest_api.user import UserSpec, build_user_class
 
 log = get_logger("rest_api")
@@ -238,17 +239,3 @@ class LoadRun:
                 "rps": round(total.current_rps, 1), "failures": total.num_failures,
                 "p95 ms": p95}
 
-
-def step_point(users: int, tally: Any, *, window_s: float) -> StepPoint:
-    hdr = HdrSummary.of(tally.histogram)
-    return StepPoint(users=users, rps=round(tally.requests / window_s, 2) if window_s > 0 else 0.0,
-                     p95_ms=hdr.p95_ms, p99_ms=hdr.p99_ms, num_requests=tally.requests,
-                     fail_ratio=round(tally.failures / tally.requests, 4) if tally.requests else 0.0)
-
-
-def mark_knee(steps: list[StepPoint]) -> None:
-    """The knee is the step with the highest 'power' (throughput / p95, Kleinrock): past it,
-    more users buy latency rather than throughput."""
-    scored = [(s.rps / s.p95_ms, i) for i, s in enumerate(steps) if s.p95_ms > 0 and s.rps > 0]
-    if scored:
-        steps[max(scored)[1]].knee = True

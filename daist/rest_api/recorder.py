@@ -21,12 +21,20 @@ from daist.models.locust import (EndpointStats, HdrSummary, LocustEntry, decode_
 LATE_SEND_S = 0.010
 SAMPLE_COLUMNS = ["test_name", "method", "start_unix", "latency_ms", "ok"]
 _ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
+_URL = re.compile(r" for url: \S+")
 
 
 def failure_message(exception: Any) -> str:
-    """A stable one-line message (no memory addresses), as Locust's own failure table."""
-    text = exception if isinstance(exception, str) else repr(exception)
-    return _ADDRESS.sub("", " ".join(text.split()))[:300]
+    """A stable one-line message: the exception's type and text, without memory addresses or
+    the URL (the endpoint is known), e.g. ``RetriesExceeded: timed out``,
+    ``HTTPError: 500 Server Error: Internal Server Error``."""
+    if isinstance(exception, str):
+        text = exception
+    else:
+        cause = getattr(exception, "original", None)  # geventhttpclient wraps timeouts
+        text = f"{type(exception).__name__}: {cause if cause is not None else exception}"
+    text = _URL.sub("", _ADDRESS.sub("", " ".join(text.split())))
+    return text[:300]
 
 
 @dataclass

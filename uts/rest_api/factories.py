@@ -1,0 +1,46 @@
+"""Small builders of Locust result models for tests."""
+from __future__ import annotations
+
+import math
+import random
+
+from daist.models.locust import (EndpointStats, HdrSummary, LocustEntry, LocustStatsList,
+                                 RunInfo, encode_histogram, new_histogram, record_ms)
+from daist.models.timestamp import Timestamp
+
+WINDOW = (Timestamp(1722278982.0), Timestamp(1722279002.0))  # 20 s
+
+
+def make_entry(test_name: str = "get experiments", *, latencies: list[float] | None = None,
+               failures: int = 0, endpoint_class: str = "list", method: str = "GET",
+               message: str = "HTTPError: 500 Server Error") -> EndpointStats:
+    latencies = latencies if latencies is not None else [random.uniform(1, 50) for _ in range(200)]
+    histogram = new_histogram()
+    for value in latencies:
+        record_ms(histogram, value)
+    buckets: dict[int, int] = {}
+    for value in latencies:
+        buckets[round(value)] = buckets.get(round(value), 0) + 1
+    locust = LocustEntry(name=test_name, method=method, num_requests=len(latencies),
+                         num_failures=failures, total_response_time=sum(latencies),
+                         min_response_time=min(latencies) if latencies else None,
+                         max_response_time=max(latencies) if latencies else 0.0,
+                         response_times=buckets, start_time=WINDOW[0].unix)
+    return EndpointStats(test_name=test_name, method=method, path="/api/v1/experiments",
+                         endpoint_class=endpoint_class, num_requests=len(latencies),
+                         num_failures=failures, rps=len(latencies) / 20.0,
+                         failures={message: failures} if failures else {},
+                         hdr=HdrSummary.of(histogram), hdr_encoded=encode_histogram(histogram),
+                         locust=locust)
+
+
+def make_stats(*entries: EndpointStats) -> LocustStatsList:
+    return LocustStatsList(run=RunInfo(users=10, window_start=WINDOW[0], window_end=WINDOW[1],
+                                       run_time_s=20.0, target="http://127.0.0.1:8080"),
+                           entries=list(entries) or [make_entry()])
+
+
+def nearest_rank(values: list[float], percentile: float) -> float:
+    """The exact percentile as HDR defines it: the smallest sample with at least p% at or below."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(percentile / 100.0 * len(ordered) - 1e-9)) - 1]
