@@ -164,9 +164,9 @@ class ExperimentStore:
                          limit: int = 0) -> tuple[list[Experiment], Page]:
         """``limit`` follows GetExperiments: 0 means 100, -1 everything, -2 pagination only."""
         where, args = _where(query)
-        (total,) = self.db.execute(
-            "SELECT COUNT(*) FROM experiments e JOIN users u ON u.id = e.user_id" + where,
-            args).fetchone()
+        join = " JOIN users u ON u.id = e.user_id" if query.users else ""  # only to filter
+        (total,) = self.db.execute("SELECT COUNT(*) FROM experiments e" + join + where,
+                                   args).fetchone()
         wanted = {0: 100, -1: 0, -2: 0}.get(limit, limit)
         page = Page.of(total=total, offset=offset, limit=wanted)
         if limit == -2:
