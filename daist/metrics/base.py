@@ -77,16 +77,21 @@ class MetricsTestCase(DaistTestCase):
             experiment_id = cluster.submit(config, folder)
         log.info("%s: experiment %d, %s", name, experiment_id, level.describe())
         progress = Progress(f"metrics {name}", total_s=settings.timeout)
+        late: ExperimentTimeout | None = None
         try:
             state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:
                                  progress.update({"experiment": experiment_id, "state": s}))
-        except BaseException as exc:
+        except ExperimentTimeout as exc:
+            late = exc
+        except BaseException:  # an interrupt, or a master that stopped answering
+            self._stop(cluster, experiment_id)
+            self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
+            raise
+        if late is not None:
             note = self._stop(cluster, experiment_id)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
-            if isinstance(exc, ExperimentTimeout):
-                self.fail(failure_message(cluster, experiment_id=experiment_id,
-                                          headline=f"{name}: {exc}; {note}"))
-            raise
+            self.fail(failure_message(cluster, experiment_id=experiment_id,
+                                      headline=f"{name}: {late}; {note}"))
         progress.done({"experiment": experiment_id, "state": state})
         trials = cluster.trials(experiment_id)
         if state != "COMPLETED" or any(t.state != "COMPLETED" for t in trials):
@@ -125,9 +130,12 @@ class MetricsTestCase(DaistTestCase):
 
     def _stop(self, cluster: Cluster, experiment_id: int) -> str:
         try:
-            return f"killed it (now {cluster.kill(experiment_id)})"
+            state = cluster.kill(experiment_id)
         except Exception as exc:
+            log.error("could not kill experiment %d: %s", experiment_id, exc)
             return f"could not kill it: {exc}"
+        log.info("killed experiment %d (now %s)", experiment_id, state)
+        return f"killed it (now {state})"
 
     def _keep_partial(self, cluster: Cluster, experiment_id: int, level: Level, *,
                       sweep: MetricLatencySweep, artifacts: SweepArtifacts) -> None:

@@ -58,10 +58,11 @@ def _check_latency(value: Any, where: str) -> float:
 
 # -- one operation at one level -------------------------------------------------------------
 @dataclass
-class Hist:
+class Hist(Artifact):
     """Latency samples (ms) of one operation at one level. Statistics are numpy's: ``std`` is
     the population standard deviation (ddof=0), percentiles use linear interpolation. An empty
-    Hist has count 0 and NaN statistics (``None`` in JSON)."""
+    Hist has count 0 and NaN statistics (``None`` in JSON). An artifact itself, so its
+    renderings (``Hist-<test>-<operation>-<level>-<stamp>.png``) open by name."""
 
     samples: list[float] = field(default_factory=list)
 

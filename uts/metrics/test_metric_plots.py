@@ -1,0 +1,93 @@
+import io
+import random
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+
+from daist.models.base import Figure, open_artifact
+from daist.models.metric_latency import Hist, MetricLatencyOpHist, MetricPayloadOpHist
+from daist.report import metric_plots
+
+
+def op_hist(spread=1.0):
+    rng = random.Random(1)
+    hists = MetricLatencyOpHist(parameters={"metric_count": 256, "num_batches": 8})
+    for level in (1, 2, 4, 8):
+        hists.add("write", level, Hist([rng.uniform(1, 2) * level ** spread for _ in range(50)]))
+    return hists
+
+
+def pixels(figure: Figure) -> np.ndarray:
+    import matplotlib.image
+    return matplotlib.image.imread(io.BytesIO(figure.png), format="png")
+
+
+
+class TestFigures(unittest.TestCase):
+    def capture_axes(self, make):
+        captured = []
+        original = metric_plots._new_figure
+
+        def spy(*args):
+            figure = original(*args)
+            captured.append(figure)
+            return figure
+        metric_plots._new_figure = spy
+        try:
+            result = make()
+        finally:
+            metric_plots._new_figure = original
+        return result, captured[0].axes[0]
+
+    def test_hist_figure_is_a_png_that_opens(self):
+        figure = metric_plots.hist_figure(Hist([1.0, 2.0, 2.5, 3.0]), operation="write",
+                                          axis="concurrency", level=2, context={"target": "x"})
+        self.assertEqual(figure.size, (800, 500))
+        image = pixels(figure)
+        self.assertEqual(image.shape[:2], (500, 800))
+        self.assertGreater(float(image.std()), 0.01)  # not a blank canvas
+        with tempfile.TemporaryDirectory() as folder:
+            path = figure.save(Path(folder) / "Hist-Test.test-write-2-2024-07-29T18-49-42Z.png")
+            self.assertEqual(open_artifact(path).png, figure.png)
+
+    def test_log_axes_only_where_the_spread_needs_them(self):
+        _, axes = self.capture_axes(lambda: metric_plots.hist_figure(
+            Hist([0.1, 1.0, 50.0]), operation="write", axis="concurrency", level=1))
+        self.assertEqual(axes.get_xscale(), "log")
+        _, axes = self.capture_axes(lambda: metric_plots.hist_figure(
+            Hist([1.0, 1.5, 2.0]), operation="write", axis="concurrency", level=1))
+        self.assertEqual(axes.get_xscale(), "linear")
+        _, axes = self.capture_axes(lambda: metric_plots.percentile_figure(op_hist(3.0), "write"))
+        self.assertEqual((axes.get_xscale(), axes.get_yscale()), ("log", "log"))
+        _, axes = self.capture_axes(lambda: metric_plots.percentile_figure(op_hist(0.0), "write"))
+        self.assertEqual(axes.get_yscale(), "linear")
+        self.assertEqual([t.get_text() for t in axes.get_xticklabels()], ["1", "2", "4", "8"])
+        self.assertEqual([line.get_label() for line in axes.get_lines()], ["p50", "p95", "p99"])
+
+    def test_percentile_figure_plots_the_model_values(self):
+        hists = op_hist()
+        _, axes = self.capture_axes(lambda: metric_plots.percentile_figure(hists, "write"))
+        p95 = axes.get_lines()[1].get_ydata()
+        self.assertEqual(list(p95), [hists.operations["write"][c].stats()["p95"] for c in (1, 2, 4, 8)])
+        figure = metric_plots.percentile_figure(hists, "write")
+        self.assertGreater(float(pixels(figure).std()), 0.01)
+
+    def test_empty_hist_still_renders(self):
+        figure = metric_plots.hist_figure(Hist(), operation="read_trial", axis="concurrency", level=1)
+        self.assertEqual(figure.size, (800, 500))
+
+
+class TestTable(unittest.TestCase):
+    def test_table_rows_and_numbers(self):
+        hists = MetricPayloadOpHist(parameters={"concurrency": 1})
+        hists.add("write", 4096, Hist([1.0, 2.0, 3.0]))
+        hists.add("visible", 1, Hist())
+        text = metric_plots.table_text(hists, title="T")
+        lines = text.splitlines()
+        self.assertEqual(lines[:3], ["T", "parameters: concurrency=1", "latencies in ms"])
+        self.assertEqual(lines[3].split()[:4], ["operation", "metric_count", "count", "min"])
+        self.assertEqual(lines[5].split(), ["write", "4096", "3", "1.000", "3.000", "2.000", "0.816",
+                                            "2.000", "2.800", "2.900", "2.980", "2.998"])
+        self.assertEqual(lines[6].split()[:4], ["visible", "1", "0", "-"])
