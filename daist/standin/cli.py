@@ -17,34 +17,24 @@ from daist.standin.seed import MAX_SCALE, MIN_SCALE, seed_usernames
 FAULT_OPTIONS = ("latency", "error-rate", "hang", "drop-rate", "fault")
 
 
-def _scale(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"scale must be an integer, not {text!r}") from None
-    if not MIN_SCALE <= value <= MAX_SCALE:
-        raise argparse.ArgumentTypeError(f"scale must be between {MIN_SCALE} and {MAX_SCALE}")
-    return value
+def _int_in(name: str, low: int, high: int | None = None) -> Any:
+    """An argparse type: an integer in [low, high] (no upper bound when ``high`` is None)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, not {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{name} must be {bounds}, not {value}")
+        return value
+
+    return parse
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port must be an integer, not {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("port must be between 0 and 65535")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
-    return value
+_scale = _int_in("scale", MIN_SCALE, MAX_SCALE)
+_port = _int_in("port", 0, 65535)
+_positive = _int_in("the value", 1)
 
 
 def _password(text: str) -> tuple[str, str]:

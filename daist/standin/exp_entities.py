@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from daist.standin.entities import storage_size
 from daist.standin.wire import int64, iso
 
 TERMINAL_STATES = frozenset({"STATE_COMPLETED", "STATE_CANCELED", "STATE_ERROR", "STATE_DELETED"})
@@ -249,4 +248,4 @@ class Experiment:
         }
 
 
-__all__ = ["Checkpoint", "Experiment", "MetricReport", "TERMINAL_STATES", "Trial", "storage_size"]
+__all__ = ["Checkpoint", "Experiment", "MetricReport", "TERMINAL_STATES", "Trial"]

@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import threading
-from dataclasses import replace
 from typing import Any, Callable
 
 from aiohttp import web
@@ -197,4 +196,4 @@ async def serve(options: StandinOptions, *, announce: Callable[[str], None] = pr
             loop.remove_signal_handler(sig)
 
 
-__all__ = ["Serving", "StandinMaster", "StandinOptions", "replace", "serve"]
+__all__ = ["Serving", "StandinMaster", "StandinOptions", "serve"]

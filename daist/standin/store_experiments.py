@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.exp_entities import TERMINAL_STATES, Experiment
+from daist.standin.store_util import distinct_labels
 from daist.standin.wire import Page
 
 _EXPERIMENT_SQL = """
@@ -179,13 +180,9 @@ class ExperimentStore:
         return self._experiments(rows), page
 
     def experiment_labels(self, *, project_id: int | None = None) -> list[str]:
-        sql, args = "SELECT DISTINCT labels FROM experiments", ()
         if project_id:
-            sql, args = sql + " WHERE project_id = ?", (project_id,)
-        labels: set[str] = set()
-        for (text,) in self.db.execute(sql, args):
-            labels.update(json.loads(text))
-        return sorted(labels)
+            return distinct_labels(self.db, "experiments", where="project_id = ?", args=(project_id,))
+        return distinct_labels(self.db, "experiments")
 
     def model_def_files(self, experiment_id: int) -> list[dict[str, Any]]:
         row = self.db.execute("SELECT d.files FROM experiments e JOIN model_defs d"

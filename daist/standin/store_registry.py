@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from daist.standin.entities import Model, ModelVersion
 from daist.standin.errors import BadRequest, Conflict, NotFound
+from daist.standin.store_util import distinct_labels
 
 _MODEL_SQL = """
 SELECT m.*, u.username,
@@ -98,13 +99,9 @@ class RegistryStore:
         self.db.execute("DELETE FROM models WHERE id = ?", (model.id,))
 
     def model_labels(self, *, workspace_id: int | None = None) -> list[str]:
-        sql, args = "SELECT labels FROM models", ()
         if workspace_id:
-            sql, args = sql + " WHERE workspace_id = ?", (workspace_id,)
-        labels: set[str] = set()
-        for (text,) in self.db.execute(sql, args):
-            labels.update(json.loads(text))
-        return sorted(labels)
+            return distinct_labels(self.db, "models", where="workspace_id = ?", args=(workspace_id,))
+        return distinct_labels(self.db, "models")
 
     # -- versions ----------------------------------------------------------------------------
     def _version(self, row: sqlite3.Row, model: Model) -> ModelVersion:

@@ -5,7 +5,7 @@ import json
 import sqlite3
 from typing import Any, Callable
 
-from daist.standin.entities import Agent, Allocation, Command, ResourcePool, Task
+from daist.standin.cluster_entities import Agent, Allocation, Command, ResourcePool, Task
 from daist.standin.errors import NotFound
 
 COMMAND_KINDS = ("command", "notebook", "shell", "tensorboard")
