@@ -193,7 +193,7 @@ class _Seeder:
                     completed.append(ckpt)
                     task_id = f"{e}.{self.uuid()}"
                     ckpts.append((ckpt, trial_id, task_id, f"{task_id}.1", reports * 100,
-                                  start + 250.0, "STATE_COMPLETED",
+                                  start + 250.0 + t, "STATE_COMPLETED",
                                   json.dumps({"state_dict.pth": "1048576", "metadata.json": "256"}),
                                   json.dumps({"steps_completed": reports * 100, "framework": "none"}),
                                   1048832))

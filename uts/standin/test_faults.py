@@ -83,9 +83,16 @@ class TestFaultInjector(unittest.TestCase):
         self.assertIsNone(action)
 
     def test_error_rate_is_seeded(self) -> None:
-        plans = [[FaultInjector(({"path": "", "error_rate": 0.5},), seed=3).plan("GET", "/")[1]
-                  for _ in range(1)] for _ in range(2)]
-        self.assertEqual(plans[0], plans[1])
+        runs = []
+        for _ in range(2):
+            injector = FaultInjector(({"path": "", "error_rate": 0.5},), seed=3)
+            runs.append([injector.plan("GET", "/")[1] for _ in range(40)])
+        self.assertEqual(runs[0], runs[1])
+        self.assertEqual(set(runs[0]), {None, "error"})
+
+    def test_count_limits_a_rule(self) -> None:
+        injector = FaultInjector(({"path": "", "drop_rate": 1.0, "count": 2},))
+        self.assertEqual([injector.plan("GET", "/")[1] for _ in range(3)], ["drop", "drop", None])
 
     def test_invalid_rule(self) -> None:
         with self.assertRaises(FaultSpecError):

@@ -55,6 +55,20 @@ SLEEPY = ("entrypoint: python3 -c \"import subprocess; print('up', flush=True); 
           "subprocess.run(['sleep', '60'])\"\nsearcher: {name: single, metric: x}\n")
 
 
+class TestLauncherModule(unittest.TestCase):
+    def test_importing_it_pulls_in_no_server_code(self) -> None:
+        code = ("import sys, daist.standin.launcher; "
+                "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', 'daist.standin.'))))")
+        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.stdout.strip(), "['daist.standin.launcher']", out.stderr)
+
+    def test_cluster_name_matches_the_server(self) -> None:
+        from daist.standin.backend import STANDIN_CLUSTER_NAME as served
+
+        self.assertEqual(STANDIN_CLUSTER_NAME, served)
+
+
 class TestStandinProcess(unittest.TestCase):
     def test_start_serves_and_stop_is_clean_and_idempotent(self) -> None:
         process = StandinProcess(scale=12, passwords={"admin": "Adm1n-pw"},
