@@ -154,13 +154,13 @@ class TestRunner(MasterTestCase):
         self.assertEqual(self.wait(exp, timeout=30), client.ExperimentState.CANCELED)
         self.assertEqual(requests.get(f"{self.url}/standin/health", timeout=5).json()["runningTrials"], 0)
         pids = [p for p in os.listdir("/proc") if p.isdigit()]
-        marker = f"DET_TRIAL_ID={trial_id}".encode()
+        markers = {f"DET_TRIAL_ID={trial_id}".encode(), f"DAIST_STANDIN_PID={os.getpid()}".encode()}
         for pid in pids:
             try:
-                environ = Path("/proc", pid, "environ").read_bytes().split(b"\0")
+                environ = set(Path("/proc", pid, "environ").read_bytes().split(b"\0"))
             except OSError:
                 continue
-            self.assertNotIn(marker, environ)
+            self.assertFalse(markers <= environ, f"trial process {pid} survived the kill")
 
     def test_preemption_long_poll_is_held_and_fired(self) -> None:
         exp = self.create(config(x=1, steps=1, wait_preempt=60))
