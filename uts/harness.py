@@ -14,8 +14,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import unittest
+
 from daist.framework import paths
 from daist.models.result import Result
+from daist.standin.launcher import StandinProcess
 
 PYTHON = sys.executable
 INHERITED_PREFIXES = ("DAIST_", "DET_", "PERF_RESULT_DB_", "PGPASSWORD")
@@ -86,3 +89,20 @@ def files_containing(directory: Path, needle: str) -> list[Path]:
     """Every file under ``directory`` whose bytes contain ``needle`` (UTF-8)."""
     raw = needle.encode()
     return [path for path in directory.rglob("*") if path.is_file() and raw in path.read_bytes()]
+
+
+class StandinTestCase(unittest.TestCase):
+    """One stand-in master (a subprocess) shared by the class's tests: ``self.url``."""
+
+    standin_options: dict = {"scale": 10}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.standin = StandinProcess(**cls.standin_options)
+        cls.url = cls.standin.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.standin.stop()
+        super().tearDownClass()

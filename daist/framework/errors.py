@@ -31,8 +31,9 @@ class UploadError(DaistError):
     exit_status = 1
 
 
-class Interrupted(BaseException):
-    """Raised in the main thread by the SIGTERM handler (SIGINT raises KeyboardInterrupt)."""
+class Interrupted(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM handler. A KeyboardInterrupt, because that is
+    the one exception unittest lets escape a test: SIGTERM then ends a run as Ctrl-C does."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"terminated by signal {signum}")

@@ -92,10 +92,10 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
             status = 0 if outcome is not None and outcome.wasSuccessful() else 1
             if junit_xml is not None and outcome is not None:
                 write_junit_xml(junit_xml, outcome, secrets=session.secrets)
-        except KeyboardInterrupt:
-            status, interrupted, error = EXIT_INTERRUPTED, True, "interrupted (SIGINT)"
         except Interrupted as exc:
             status, interrupted, error = 128 + exc.signum, True, f"interrupted ({exc})"
+        except KeyboardInterrupt:
+            status, interrupted, error = EXIT_INTERRUPTED, True, "interrupted (SIGINT)"
         except DaistError as exc:
             status, error = exc.exit_status, str(exc)
         except SystemExit as exc:  # unittest's own usage errors

@@ -105,7 +105,9 @@ class Session:
             return
         self.state = SessionState.STOPPED
         result = self.result
-        assert result is not None
+        if result is None:  # start() failed before the results directory existed
+            self.logs.stop()
+            return
         try:
             result.end_time = Timestamp.now()
             result.interrupted = result.interrupted or interrupted

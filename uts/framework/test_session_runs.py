@@ -12,25 +12,10 @@ import unittest
 from pathlib import Path
 
 from daist.models.base import Artifact, open_artifact
-from daist.models.config import ConfigFile
 from daist.models.result import Result
-from daist.standin.launcher import StandinProcess
-from uts.harness import files_containing, results_dir_of, run_daist, start_daist
+from uts.harness import StandinTestCase, results_dir_of, run_daist, start_daist
 
 FIXTURES = "uts.framework.fixtures.cases"
-
-
-class StandinTestCase(unittest.TestCase):
-    """One stand-in master for the class (starting one per run would cost seconds each)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.standin = StandinProcess(scale=10)
-        cls.url = cls.standin.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.standin.stop()
 
 
 class TestPassingRun(StandinTestCase):
@@ -97,52 +82,6 @@ class TestFailingRuns(StandinTestCase):
         self.assertEqual(run.returncode, 1)
         self.assertEqual(run.result.outcome.errors, 1)
 
-    def test_secrets_never_reach_files_or_console(self):
-        secret = "pa$$ w0rd-☃-'\"`"
-        db_secret = "db§pass-😀"
-        run = run_daist(f"{FIXTURES}.TestRaises",
-                        env={"DET_PASSWORD": secret, "PERF_RESULT_DB_PASS": db_secret,
-                             "PGPASSWORD": db_secret + "2"})
-        # embedded stand-in started with that password: the run logs in with it
-        self.assertEqual(run.returncode, 1, run.output)
-        self.assertIn("<redacted>", run.result.tests[f"{FIXTURES}.TestRaises.test_error"].message)
-        for needle in (secret, db_secret):
-            self.assertEqual(files_containing(run.results_dir, needle), [])
-            self.assertNotIn(needle, run.output)
-        config = ConfigFile.open(run.result.files_of("ConfigFile")[0])
-        self.assertEqual(config.sections["determined"]["DET_PASSWORD"], "<redacted>")
-
-
-class TestTargetDown(unittest.TestCase):
-    def assertTargetError(self, master, pattern):
-        run = run_daist("daist.test_target", env={"DET_MASTER": master})
-        self.assertEqual(run.returncode, 3, run.output)
-        self.assertNotIn("Traceback", run.output)
-        self.assertRegex(run.stderr, "daist: error: " + pattern)
-        result = run.result
-        self.assertRegex(result.error, pattern)
-        self.assertEqual(result.outcome.status, "error")
-        self.assertIsNotNone(result.end_time)
-
-    def test_connection_refused(self):
-        self.assertTargetError("http://127.0.0.1:9", r"cannot reach the master at http://127.0.0.1:9: connection refused")
-
-    def test_unresolvable_host(self):
-        self.assertTargetError("http://no-such-host.invalid:8080", r"host name 'no-such-host.invalid' does not resolve")
-
-
-class TestConcurrency(StandinTestCase):
-    def test_two_runs_in_the_same_second_get_distinct_directories(self):
-        output = Path(tempfile.mkdtemp())
-        runs = [start_daist("daist.test_target", env={"DET_MASTER": self.url}, output=output)[0]
-                for _ in range(2)]
-        outputs = [process.communicate(timeout=120) for process in runs]
-        directories = {results_dir_of(stdout) for stdout, _ in outputs}
-        self.assertEqual(len(directories), 2, outputs)
-        for process, directory in zip(runs, directories):
-            self.assertEqual(process.returncode, 0)
-            [manifest] = directory.glob("Result-*.json")
-            self.assertEqual(Result.open(manifest).outcome.status, "passed")
 
 
 class TestSignals(StandinTestCase):
