@@ -125,6 +125,8 @@ def _finish(session: Session, *, status: int, error: str | None, interrupted: bo
         console.flush()
     if session.problems and status == 0:
         status = 1
+    for note in session.closing_notes:
+        print(note, flush=True)
     result = session.result
     if result is not None:
         counts = result.outcome

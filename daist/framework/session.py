@@ -52,8 +52,10 @@ class Session:
         self.logs = LogSetup()
         self.after_test: list[Callable[[Session, str], None]] = []
         """Called with the test id after each test (e.g. the results-database upload)."""
-        self.on_stop: list[Callable[[Session], None]] = []
-        """Called once when the run ends, before the final manifest save (e.g. the report)."""
+        self.on_stop: list[Callable[[Session], str | None]] = []
+        """Called once when the run ends, before the final manifest save (e.g. the report). A
+        returned string is a closing note for the console (``closing_notes``)."""
+        self.closing_notes: list[str] = []
         self.problems: list[str] = []
         """Non-fatal failures outside the tests (an upload) that make the exit status non-zero."""
 
@@ -116,7 +118,9 @@ class Session:
             result.save_manifest()
             for hook in self.on_stop:
                 try:
-                    hook(self)
+                    note = hook(self)
+                    if note:
+                        self.closing_notes.append(note)
                 except Exception as exc:  # a report must not cost the results
                     log.error("%s failed at the end of the run: %s", getattr(hook, "__name__", hook), exc)
                     log.debug("details", exc_info=True)
