@@ -21,7 +21,7 @@ from daist.models.locust import (EndpointStats, HdrSummary, LocustEntry, decode_
 LATE_SEND_S = 0.010
 SAMPLE_COLUMNS = ["test_name", "method", "start_unix", "latency_ms", "ok"]
 _ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
-_URL = re.compile(r" for url: \S+")
+_URL = re.compile(r" for url: \S+|URL \S+: ")
 
 
 def failure_message(exception: Any) -> str:

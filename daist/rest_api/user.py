@@ -137,9 +137,10 @@ def build_user_class(spec: UserSpec) -> type:
                 if delay > 0:
                     time.sleep(delay)  # gevent-patched: yields to the other users
             creates = CREATES.get(chosen.test_name)
-            response = self.client.request(
-                chosen.method, chosen.url(values), name=chosen.test_name, headers=self.headers,
-                json=chosen.json_body(values), context=context, **timeout_kwargs)
+            response = self.client.request(  # a fresh headers dict: the clients add to it
+                chosen.method, chosen.url(values), name=chosen.test_name,
+                headers=dict(self.headers), json=chosen.json_body(values), context=context,
+                **timeout_kwargs)
             status = response.status_code
             if status == 401 and not self.relogged:
                 self.relogged = True
@@ -158,8 +159,8 @@ def build_user_class(spec: UserSpec) -> type:
                     self.fire(deleters[resource])
                 held.clear()
             if self.headers:
-                self.client.request("POST", LOGOUT_PATH, name="logout", headers=self.headers,
-                                    **timeout_kwargs)
+                self.client.request("POST", LOGOUT_PATH, name="logout",
+                                    headers=dict(self.headers), **timeout_kwargs)
 
     DaistUser.__name__ = DaistUser.__qualname__ = "DaistUser"
     return DaistUser

@@ -1,7 +1,6 @@
 """Small builders of Locust result models for tests."""
 from __future__ import annotations
 
-import math
 import random
 
 from daist.models.locust import (EndpointStats, HdrSummary, LocustEntry, LocustStatsList,
@@ -41,6 +40,7 @@ def make_stats(*entries: EndpointStats) -> LocustStatsList:
 
 
 def nearest_rank(values: list[float], percentile: float) -> float:
-    """The exact percentile as HDR defines it: the smallest sample with at least p% at or below."""
+    """The exact percentile with HdrHistogram's rank rule: the sample of rank
+    round(p% of n) (at least 1), so small samples compare like for like."""
     ordered = sorted(values)
-    return ordered[max(1, math.ceil(percentile / 100.0 * len(ordered) - 1e-9)) - 1]
+    return ordered[max(1, int(percentile / 100.0 * len(ordered) + 0.5)) - 1]

@@ -1,0 +1,97 @@
+"""Helpers of the load-test runs in uts/rest_api: run a Locust TestCase of daist as a
+subprocess against a stand-in, and read back what it saved."""
+from __future__ import annotations
+
+import socket
+import time
+from typing import Callable
+
+import psutil
+import requests
+
+from daist.models.base import open_artifact
+from daist.models.db import PerfTestRun
+from daist.models.locust import LocustStatsList
+from uts.harness import DaistRun, run_daist
+
+MODULE = "daist.rest_api.test_locust"
+PASSWORD = "uts-pw"
+SHORT = {"DAIST_LOCUST_RUN_TIME": "3", "DAIST_LOCUST_USERS": "4", "DAIST_LOCUST_SPAWN_RATE": "20",
+         "DAIST_LOCUST_STOP_TIMEOUT": "2", "DAIST_LOCUST_REQUEST_TIMEOUT": "5",
+         "DET_PASSWORD": PASSWORD}
+
+
+def load_env(url: str | None = None, **settings: object) -> dict[str, str]:
+    env = dict(SHORT)
+    if url:
+        env["DET_MASTER"] = url
+    env.update({f"DAIST_LOCUST_{k.upper()}": str(v) for k, v in settings.items()})
+    return env
+
+
+def run_load_test(name: str, *, url: str | None = None, timeout: float = 180,
+                  **settings: object) -> DaistRun:
+    return run_daist(f"{MODULE}.{name}", env=load_env(url, **settings), timeout=timeout)
+
+
+def case_id(name: str) -> str:
+    return f"{MODULE}.{name}.test"
+
+
+def stats_of(run: DaistRun, name: str) -> LocustStatsList:
+    paths = [p for p in run.result.files_of("LocustStatsList", test_id=case_id(name))
+             if p.suffix == ".json"]
+    if len(paths) != 1:
+        raise AssertionError(f"expected one LocustStatsList JSON, found {paths}:\n{run.output}")
+    return LocustStatsList.open(paths[0])
+
+
+def perf_run_of(run: DaistRun, name: str) -> PerfTestRun:
+    (path,) = run.result.files_of("PerfTestRun", test_id=case_id(name))
+    artifact = open_artifact(path)
+    assert isinstance(artifact, PerfTestRun)
+    return artifact
+
+
+def counts(url: str) -> dict[str, int]:
+    return requests.get(url + "/standin/counts", timeout=10).json()
+
+
+def set_faults(url: str, rules: list[dict]) -> None:
+    response = requests.put(url + "/standin/faults", json={"rules": rules}, timeout=10)
+    response.raise_for_status()
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def users_logged_in(url: str, users: int) -> Callable[[], bool]:
+    """True once the load test's users hold their tokens (spawning is then complete)."""
+    def check() -> bool:
+        try:
+            return counts(url)["tokens"] >= users
+        except requests.RequestException:
+            return False
+    return check
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def alive(pids: list[int]) -> list[int]:
+    found = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                found.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found

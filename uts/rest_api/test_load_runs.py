@@ -1,0 +1,154 @@
+"""Whole Locust load tests of daist (subprocess runs of a few seconds) against the stand-in:
+artifacts, exact percentiles, load shapes and worker processes."""
+from __future__ import annotations
+
+import csv
+import unittest
+from collections import defaultdict
+
+from daist.models.base import Figure, open_artifact
+from daist.models.db import PerfTestRun
+from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
+                                 ResourceProfile)
+from uts.harness import StandinTestCase, remove_results
+from uts.rest_api.factories import nearest_rank
+from uts.rest_api.loadruns import (PASSWORD, alive, case_id, run_load_test, set_faults,
+                                   stats_of)
+
+EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
+                    "LocustCsv": LocustCsv, "LocustReport": LocustReport,
+                    "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples}
+
+
+class TestReadOnlyEndToEnd(unittest.TestCase):
+    """The README's main command: TestRO against the embedded stand-in, nothing set up."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.load = run_load_test("TestRO", samples="true")
+        cls.addClassCleanup(remove_results, cls.load)
+
+    def test_passes_and_records_every_artifact(self):
+        self.assertEqual(self.load.returncode, 0, self.load.output)
+        result = self.load.result
+        self.assertEqual(result.tests[case_id("TestRO")].status, "passed")
+        mine = {rel: meta for rel, meta in result.files.items()
+                if meta.test_id == case_id("TestRO")}
+        self.assertEqual({meta.classname for meta in mine.values()}, set(EXPECTED_CLASSES))
+        self.assertEqual(sum(m.classname == "LocustCsv" for m in mine.values()), 2)
+        for rel, meta in mine.items():
+            artifact = open_artifact(self.load.results_dir / rel)
+            self.assertIsInstance(artifact, EXPECTED_CLASSES[meta.classname], rel)
+
+    def test_stats_cover_the_catalogue_with_historical_names(self):
+        stats = stats_of(self.load, "TestRO")
+        self.assertFalse(stats.run.interrupted)
+        self.assertEqual((stats.run.shape, stats.run.users), ("closed", 4))
+        self.assertAlmostEqual(stats.run.window_s, 3.0, delta=0.5)
+        self.assertGreater(len(stats.entries), 40)
+        entry = stats.entry("get experiments")
+        self.assertEqual((entry.path, entry.endpoint_class), ("/api/v1/experiments", "list"))
+        self.assertEqual(entry.num_failures, 0)
+        self.assertEqual(entry.hdr.count, entry.num_requests)
+        self.assertGreater(entry.locust.num_requests, 0)
+        self.assertFalse(any(e.test_name.startswith("/") for e in stats.entries))  # never URLs
+        generator = stats.run.generator
+        self.assertEqual([g.role for g in generator], ["local"])
+        self.assertGreater(generator[0].cpu_percent, 0)
+        self.assertGreater(generator[0].rss_mb, 10)
+        perf = open_artifact(self.load.result.files_of("PerfTestRun")[0])
+        rows = {row.test_name: row for row in perf.tests}
+        self.assertEqual(set(rows), {e.test_name for e in stats.entries if e.num_requests})
+        self.assertEqual(rows["get experiments"].passes, entry.num_requests)
+        self.assertEqual(rows["get experiments"].p95, entry.hdr.p95_ms)
+
+    def test_hdr_percentiles_match_the_recorded_samples(self):
+        stats = stats_of(self.load, "TestRO")
+        (samples_path,) = self.load.result.files_of("LocustSamples")
+        latencies: dict[str, list[float]] = defaultdict(list)
+        with samples_path.open() as handle:
+            for row in csv.DictReader(handle):
+                latencies[row["test_name"]].append(float(row["latency_ms"]))
+        self.assertEqual(sum(map(len, latencies.values())), stats.num_requests)
+        compared = 0
+        for entry in stats.entries:
+            values = latencies.get(entry.test_name, [])
+            self.assertEqual(len(values), entry.hdr.count, entry.test_name)
+            if len(values) < 20:
+                continue
+            for key, p in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
+                exact = nearest_rank(values, p)
+                self.assertLessEqual(abs(entry.hdr.percentile(key) - exact), exact * 0.01,
+                                     f"{entry.test_name} {key}")
+            compared += 1
+        self.assertGreater(compared, 10)
+
+
+class TestShapesAndWorkers(StandinTestCase):
+    standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
+
+    def tearDown(self):
+        set_faults(self.url, [])
+
+    def test_open_loop_holds_the_rate(self):
+        run = run_load_test("TestRO", url=self.url, shape="open", rate=80, users=4, run_time=4,
+                            warmup=1)
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 0, run.output)
+        stats = stats_of(run, "TestRO")
+        self.assertEqual((stats.run.shape, stats.run.rate), ("open", 80.0))
+        self.assertLess(abs(stats.rps - 80) / 80, 0.05, f"{stats.rps:.1f} req/s")
+
+    def test_open_loop_counts_queueing_of_a_slow_server(self):
+        """2 users, 100 ms per request: 20 req/s capacity against 40 req/s intended. Latency
+        measured from the intended send time grows; Locust's own (from the send) does not."""
+        set_faults(self.url, [{"path": "^/api/v1/(?!auth)", "latency_ms": 100}])
+        run = run_load_test("TestRO", url=self.url, shape="open", rate=40, users=2, run_time=4,
+                            p95_ms=0)
+        self.addCleanup(remove_results, run)
+        stats = stats_of(run, "TestRO")
+        total = stats.total()
+        locust_median = total.locust.total_response_time / total.locust.num_requests
+        self.assertGreater(total.hdr.p50_ms, 3 * locust_median, (total.hdr, locust_median))
+        self.assertGreater(stats.run.late_sends, 0)
+
+    def test_two_worker_processes_are_aggregated(self):
+        run = run_load_test("TestRO", url=self.url, workers=2)
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 0, run.output)
+        stats = stats_of(run, "TestRO")
+        roles = sorted(g.role for g in stats.run.generator)
+        self.assertEqual(roles, ["master", "worker", "worker"])
+        workers = [g for g in stats.run.generator if g.role == "worker"]
+        self.assertTrue(all(g.cpu_percent > 0 for g in workers), workers)
+        self.assertEqual(stats.run.workers, 2)
+        self.assertGreater(stats.num_requests, 100)
+        for entry in stats.entries:
+            self.assertEqual(entry.hdr.count, entry.num_requests, entry.test_name)
+        locust_total = sum(e.locust.num_requests for e in stats.entries)
+        self.assertAlmostEqual(locust_total, stats.num_requests, delta=stats.num_requests * 0.1)
+        self.assertEqual(alive([g.pid for g in workers]), [])        # no orphans
+
+    def test_scaling_sweep(self):
+        run = run_load_test("TestScaling", url=self.url, steps="1,3", step_time=1.5)
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 0, run.output)
+        stats = stats_of(run, "TestScaling")
+        self.assertEqual([s.users for s in stats.steps], [1, 3])
+        self.assertEqual(sum(s.knee for s in stats.steps), 1)
+        self.assertTrue(all(s.num_requests > 0 and s.p95_ms > 0 for s in stats.steps))
+        (png,) = [p for p in run.result.files_of("LocustStatsList", test_id=case_id("TestScaling"))
+                  if p.suffix == ".png"]
+        self.assertIsInstance(open_artifact(png), Figure)
+
+    def test_bad_combination_is_one_line_naming_the_keys(self):
+        run = run_load_test("TestRO", url=self.url, shape="open")
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 1, run.output)
+        record = run.result.tests[case_id("TestRO")]
+        self.assertEqual(record.status, "error")
+        self.assertEqual(record.message, "[locust] shape = open needs rate > 0 (requests/s)")
+
+
+if __name__ == "__main__":
+    unittest.main()
