@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from typing import Any, Sequence
@@ -75,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rbac", action="store_true", help="report RBAC as enabled and answer "
                                                             "the RBAC endpoints")
     parser.add_argument("--password", type=_password, action="append", default=[],
-                        metavar="USER=PW", help="set a seeded user's password (repeatable)")
+                        metavar="USER=PW", help="set a seeded user's password (repeatable; "
+                        "visible in process listings: prefer --passwords-stdin)")
+    parser.add_argument("--passwords-stdin", action="store_true",
+                        help='read {"user": "password", ...} as JSON from standard input')
     parser.add_argument("--slots", type=_positive, default=64,
                         help="most trial processes running at once (default 64)")
     parser.add_argument("--work-dir", default=None,
@@ -97,10 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def options_from(args: argparse.Namespace) -> StandinOptions:
+def _stdin_passwords(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
+    try:
+        given = json.loads(sys.stdin.readline() or "{}")
+    except ValueError:
+        parser.error("--passwords-stdin expects one line of JSON: {\"user\": \"password\"}")
+    if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+        parser.error("--passwords-stdin expects a JSON object of user -> password strings")
+    return [(str(user), password) for user, password in given.items()]
+
+
+def options_from(args: argparse.Namespace, stdin_passwords: Sequence[tuple[str, str]] = ()) -> StandinOptions:
     return StandinOptions(
         host=args.host, port=args.port, scale=args.scale, seed=args.seed, db=args.db,
-        rbac=args.rbac, passwords=tuple(args.password), faults=tuple(args.faults),
+        rbac=args.rbac, passwords=(*args.password, *stdin_passwords), faults=tuple(args.faults),
         work_dir=args.work_dir, slots=args.slots, exit_with_parent=args.exit_with_parent,
         ready_file=args.ready_file)
 
@@ -108,7 +122,7 @@ def options_from(args: argparse.Namespace) -> StandinOptions:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    options = options_from(args)
+    options = options_from(args, _stdin_passwords(parser) if args.passwords_stdin else ())
     known = set(seed_usernames(options.scale))
     unknown = [user for user, _ in options.passwords if user not in known]
     if unknown:

@@ -120,8 +120,8 @@ class StandinProcess:
             cmd += ["--db", self.db]
         if self.rbac:
             cmd.append("--rbac")
-        for user, password in self.passwords.items():
-            cmd += ["--password", f"{user}={password}"]
+        if self.passwords:  # through stdin: a command line is visible to every local user
+            cmd.append("--passwords-stdin")
         return cmd + _fault_args(self.faults) + self.extra_args
 
     def start(self) -> str:
@@ -137,8 +137,15 @@ class StandinProcess:
             "PYTHONPATH", "").split(os.pathsep) if p])
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                self.command(ready), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                self.command(ready), stdin=subprocess.PIPE, stdout=log, stderr=log, env=env,
                 start_new_session=True, preexec_fn=_pdeathsig(signal.SIGTERM))
+        assert self._proc.stdin is not None
+        try:
+            if self.passwords:
+                self._proc.stdin.write(json.dumps(self.passwords).encode() + b"\n")
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it died at once; the loop below reports its log
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if os.path.exists(ready):

@@ -86,6 +86,14 @@ class TestStandinProcess(unittest.TestCase):
         self.assertEqual(process.returncode, 0)
         process.stop()
 
+    def test_passwords_travel_through_stdin_not_the_command_line(self) -> None:
+        secret = "Pa55 word-in-argv?"
+        process = StandinProcess(scale=10, passwords={"admin": secret})
+        with process as url:
+            with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:
+                self.assertNotIn(secret.encode(), cmdline.read())
+            self.assertTrue(_login(url, secret))
+
     def test_failed_start_raises_with_the_log_tail(self) -> None:
         process = StandinProcess(extra_args=["--scale", "3"])
         with self.assertRaises(StandinError) as caught:
