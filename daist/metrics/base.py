@@ -4,10 +4,9 @@ time the read-back; on any ending (failure, timeout, interrupt, a master that st
 kill the running experiment, keep what its trials reported, and save the summary."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from daist.framework.api import MasterClient
-from daist.framework.errors import Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
 from daist.framework.testcase import DaistTestCase
@@ -16,7 +15,7 @@ from daist.metrics.cluster import Cluster, ExperimentTimeout
 from daist.metrics.collect import collect_series, failure_message
 from daist.metrics.expconf import Level, experiment_config, model_dir
 from daist.metrics.readback import time_reads
-from daist.models.metric_latency import LatencySeries, MetricLatencySweep
+from daist.models.metric_latency import Hist, LatencySeries, MetricLatencySweep
 
 CLEANUP_CALL_S = 10.0
 log = get_logger("metrics")
@@ -24,15 +23,6 @@ log = get_logger("metrics")
 
 class MetricsTestCase(DaistTestCase):
     axis: ClassVar[str] = "concurrency"
-
-    def run(self, result: Any = None) -> Any:
-        # unittest records any exception of a test, SIGTERM's Interrupted included, and goes on
-        # with the next test; re-raise it once the test is recorded so the run ends (exit 143).
-        self._interruption: BaseException | None = None
-        outcome = super().run(result)
-        if self._interruption is not None:
-            raise self._interruption
-        return outcome
 
     # -- the sweep ---------------------------------------------------------------------------
     def run_sweep(self, levels: list[Level], *, parameters: dict[str, int]) -> MetricLatencySweep:
@@ -42,8 +32,7 @@ class MetricsTestCase(DaistTestCase):
         target = session.target
         sweep = MetricLatencySweep(axis=self.axis)
         context = {"target": target.url, "system": target.system,
-                   "determined": target.server_version or "?",
-                   **{k: v for k, v in parameters.items()}}
+                   "determined": target.server_version or "?", **parameters}
         artifacts = SweepArtifacts(self, sweep, parameters=parameters, context=context)
         cluster = Cluster(url=target.url, user=determined.DET_USER,
                           password=determined.DET_PASSWORD.reveal())
@@ -54,11 +43,7 @@ class MetricsTestCase(DaistTestCase):
                 reader.login(determined.DET_USER, determined.DET_PASSWORD.reveal())
             for level in levels:
                 self._run_level(cluster, level, sweep=sweep, artifacts=artifacts, reader=reader)
-        except BaseException as exc:
-            if isinstance(exc, Interrupted):
-                self._interruption = exc
-            raise
-        finally:
+        finally:  # also on Ctrl-C and SIGTERM (KeyboardInterrupt): keep what was measured
             try:
                 artifacts.save_data()
                 artifacts.save_summary()
@@ -82,17 +67,18 @@ class MetricsTestCase(DaistTestCase):
             state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:
                                  progress.update({"experiment": experiment_id, "state": s}))
         except ExperimentTimeout as exc:
-            late = exc
+            late, state = exc, f"{exc.state}, timed out"
         except BaseException:  # an interrupt, or a master that stopped answering
+            progress.done({"experiment": experiment_id, "state": "not followed any more"})
             self._stop(cluster, experiment_id)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
+        progress.done({"experiment": experiment_id, "state": state})
         if late is not None:
             note = self._stop(cluster, experiment_id)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             self.fail(failure_message(cluster, experiment_id=experiment_id,
                                       headline=f"{name}: {late}; {note}"))
-        progress.done({"experiment": experiment_id, "state": state})
         trials = cluster.trials(experiment_id)
         if state != "COMPLETED" or any(t.state != "COMPLETED" for t in trials):
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
@@ -109,9 +95,10 @@ class MetricsTestCase(DaistTestCase):
                                         timeout=settings.timeout))
             artifacts.save_data()
         artifacts.save_level_plots(series)
-        write, visible = (sorted(series.samples(op)) for op in ("write", "visible"))
-        log.info("%s: %d reports, write p50 %.2f ms, visible p50 %.2f ms", name,
-                 len(series.observations), write[len(write) // 2], visible[len(visible) // 2])
+        write, visible = (Hist(series.samples(op)).stats() for op in ("write", "visible"))
+        log.info("%s: %d reports, write p50 %.2f p95 %.2f ms, visible p50 %.2f p95 %.2f ms",
+                 name, len(series.observations), write["p50"], write["p95"], visible["p50"],
+                 visible["p95"])
 
     def _check_series(self, series: LatencySeries, level: Level, *, name: str,
                       experiment_id: int) -> None:

@@ -139,7 +139,7 @@ class ReadProbe:
     def wait_visible(self, steps: int, *, name: str, deadline: float) -> float:
         """perf_counter time of the first answer that holds the report at ``steps``."""
         params = {"trialIds": [self.trial_id], "group": "training", "metricNames": [name],
-                  "startBatches": steps, "endBatches": steps}
+                  "startBatches": steps, "endBatches": steps, "maxDatapoints": 10}
         pause = 0.001
         while True:
             remaining = deadline - time.perf_counter()

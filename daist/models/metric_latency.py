@@ -73,8 +73,8 @@ class Hist(Artifact):
         """Merge another Hist (or raw samples) into this one; returns self."""
         values = other.samples if isinstance(other, Hist) else list(other)
         start = len(self.samples)
-        self.samples.extend(_check_latency(v, f"Hist.samples[{start + i}]")
-                            for i, v in enumerate(values))
+        checked = [_check_latency(v, f"Hist.samples[{start + i}]") for i, v in enumerate(values)]
+        self.samples.extend(checked)  # all or nothing
         return self
 
     @property
@@ -84,38 +84,6 @@ class Hist(Artifact):
     def percentile(self, q: float) -> float:
         import numpy as np
         return float(np.percentile(self.samples, q)) if self.samples else math.nan
-
-    def _reduce(self, name: str) -> float:
-        import numpy as np
-        return float(getattr(np, name)(self.samples)) if self.samples else math.nan
-
-    @property
-    def min(self) -> float:
-        return self._reduce("min")
-
-    @property
-    def max(self) -> float:
-        return self._reduce("max")
-
-    @property
-    def mean(self) -> float:
-        return self._reduce("mean")
-
-    @property
-    def std(self) -> float:
-        return self._reduce("std")
-
-    @property
-    def p50(self) -> float:
-        return self.percentile(50.0)
-
-    @property
-    def p95(self) -> float:
-        return self.percentile(95.0)
-
-    @property
-    def p99(self) -> float:
-        return self.percentile(99.0)
 
     def stats(self) -> dict[str, float | int]:
         """Every statistic in ``STATISTICS`` at once (one numpy pass per figure)."""

@@ -58,6 +58,7 @@ class TestInterrupts(StandinCase):
     def test_ctrl_c_keeps_finished_levels_and_the_running_one(self):
         daist, experiment_id = self.interrupt_mid_level(signal.SIGINT, concurrency="1,2", level=2)
         sweep = self.assert_cut_short(daist, experiment_id, status=130)
+        self.assertEqual(daist.result.error, "interrupted (SIGINT)")
         first, second = sweep.series
         self.assertEqual((first.level, first.complete, len(first.observations)), (1, True, BATCHES))
         self.assertEqual((second.level, second.complete, second.experiment_id),
@@ -73,7 +74,7 @@ class TestInterrupts(StandinCase):
         (series,) = sweep.series
         self.assertFalse(series.complete)
         self.assertTrue(0 < len(series.observations) < 2 * BATCHES)
-        self.assertEqual(daist.result.tests[TEST_ID].message, "terminated by signal 15")
+        self.assertEqual(daist.result.error, "interrupted (terminated by signal 15)")
         self.assertIn("daist: error: interrupted (terminated by signal 15)", daist.stderr)
 
 
