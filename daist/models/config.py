@@ -204,6 +204,12 @@ class DbSettings:
     PERF_RESULT_DB_PASS: Secret = knob(Secret(""), "Its password (environment only; "
                                        "PGPASSWORD is the fallback).", p.secret,
                                        env="PERF_RESULT_DB_PASS", secret=True, env_only=True)
+    PERF_RESULT_DB_SCHEMA: str = knob("", "Schema of the results tables; empty: the "
+                                      "database's search path (public), where the historical "
+                                      "k6 tables live. Created by migrate when missing.",
+                                      p.label_or_empty, env="PERF_RESULT_DB_SCHEMA")
+    PERF_RESULT_DB_TIMEOUT: int = knob(30, "Seconds to connect, and at most per statement.",
+                                       p.int_range(1, 3600), env="PERF_RESULT_DB_TIMEOUT")
 
 
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,

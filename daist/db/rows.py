@@ -1,0 +1,273 @@
+"""From a results directory to database rows, without a database: what one test uploads.
+
+``collect_test(result, test_id)`` reads the test's data artifacts (``LocustStatsList``,
+``MetricLatencyOpHist``, ``MetricPayloadOpHist``; their PNG/TXT renderings share the classname
+and are ignored) and maps each to plain row values. A file that cannot be read or does not fit
+the columns becomes a ``Skipped`` entry naming the file, so the other files still upload.
+
+The historical rows come from the models' own mapping (``PerfTestRow.of``: one row per
+endpoint that saw requests). Their ``time`` is when the artifact was recorded in the manifest,
+in whole seconds, as ``PerfTestRun`` stamps it: a fact of the directory, so uploading it twice
+yields the same rows.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from daist.models.base import Format
+from daist.models.db import PerfTestRow, PerfTestRunRow
+from daist.models.locust import EndpointStats, LocustStatsList
+from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
+from daist.models.result import Result
+from daist.models.timestamp import Timestamp
+
+DATA_FORMATS = (Format.JSON, Format.YAML)
+"""Formats uploaded. Pickles are never loaded from a results directory (not safe to unpickle)."""
+LOAD_CLASSES = (LocustStatsList,)
+METRIC_CLASSES = (MetricLatencyOpHist, MetricPayloadOpHist)
+INT4 = 2**31 - 1
+INT8 = 2**63 - 1
+
+
+class RowError(ValueError):
+    """An artifact's values do not fit the database columns."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """The run's identity (host_label, start_time, settings_digest) and metadata."""
+
+    host_label: str
+    start_time: datetime
+    settings_digest: str
+    end_time: datetime | None
+    system: str
+    master_url: str
+    daist_version: str
+    determined_client: str
+    determined_server: str
+    locust_version: str
+    python_version: str
+    git_commit: str
+    git_branch: str
+    command: str
+    status: str
+    interrupted: bool
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, result: Result) -> RunRow:
+        meta = result.metadata
+        version = result.version
+        return cls(host_label=result.host_label or result.system, start_time=result.start_time.datetime,
+                   settings_digest=str(meta.get("settings_digest") or ""),
+                   end_time=result.end_time.datetime if result.end_time else None,
+                   system=result.system, master_url=result.host.determined,
+                   daist_version=version.daist, determined_client=version.determined.client,
+                   determined_server=version.determined.server, locust_version=version.locust,
+                   python_version=version.python, git_commit=str(meta.get("git_commit") or ""),
+                   git_branch=str(meta.get("git_branch") or ""), command=result.command,
+                   status=result.outcome.status, interrupted=result.interrupted,
+                   metadata=dict(meta))
+
+
+@dataclass(frozen=True)
+class TestRow:
+    test_id: str
+    status: str
+    duration_s: float | None
+    message: str
+
+
+@dataclass(frozen=True)
+class EndpointRow:
+    values: dict[str, Any]
+    """daist_endpoints columns (without ids)."""
+    legacy: PerfTestRow | None
+    """The perf_tests row; None for an endpoint without requests in the window."""
+
+
+@dataclass(frozen=True)
+class LoadUpload:
+    artifact: str
+    """Path relative to the results directory: the artifact's identity within its test."""
+    values: dict[str, Any]
+    """daist_loads columns (without ids)."""
+    legacy_run: PerfTestRunRow
+    endpoints: list[EndpointRow]
+    steps: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class MetricUpload:
+    artifact: str
+    values: dict[str, Any]
+    """daist_metric_sets columns (without ids)."""
+    rows: list[dict[str, Any]]
+    """daist_metric_latency columns (without the set id)."""
+
+
+@dataclass
+class TestBatch:
+    """Everything one test uploads, in one transaction."""
+
+    test: TestRow
+    loads: list[LoadUpload] = field(default_factory=list)
+    metrics: list[MetricUpload] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.loads and not self.metrics
+
+
+def uploadable_tests(result: Result) -> list[str]:
+    """Test ids with at least one data artifact to upload, in the manifest's order."""
+    classnames = {cls.__name__ for cls in (*LOAD_CLASSES, *METRIC_CLASSES)}
+    ids = [meta.test_id for rel, meta in result.files.items()
+           if meta.test_id and meta.classname in classnames and _is_data(rel)]
+    return list(dict.fromkeys([t for t in result.tests if t in ids] + ids))
+
+
+def collect_test(result: Result, test_id: str) -> TestBatch:
+    record = result.tests.get(test_id)
+    batch = TestBatch(TestRow(test_id=test_id, status=record.status if record else "unknown",
+                              duration_s=record.duration_s if record else None,
+                              message=record.message if record else ""))
+    run = RunRow.of(result)
+    for cls in (*LOAD_CLASSES, *METRIC_CLASSES):
+        for path in result.files_of(cls.__name__, test_id=test_id):
+            if not _is_data(path.name):
+                continue
+            try:
+                artifact = cls.open(path)
+                relative = result.relative(path)
+                if isinstance(artifact, LocustStatsList):
+                    recorded = result.files[relative].time
+                    batch.loads.append(load_upload(artifact, artifact=relative, run=run,
+                                                   recorded=recorded))
+                else:
+                    batch.metrics.append(metric_upload(artifact, artifact=relative))
+            except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                batch.skipped.append(Skipped(path, _one_line(exc)))
+    return batch
+
+
+def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
+                recorded: Timestamp) -> LoadUpload:
+    info = stats.run
+    values = {"shape": _text(info.shape), "users": _int(info.users, INT4),
+              "rate": _float(info.rate), "spawn_rate": _float(info.spawn_rate),
+              "steps": [_int(s, INT4) for s in info.steps], "target": _text(info.target),
+              "user_class": _text(info.user_class), "workers": _int(info.workers, INT4),
+              "window_start": info.window_start.datetime if info.window_start else None,
+              "window_end": info.window_end.datetime if info.window_end else None,
+              "window_s": _float(info.window_s), "warmup_s": _float(info.warmup_s),
+              "run_time_s": _float(info.run_time_s), "interrupted": bool(info.interrupted),
+              "late_sends": _int(info.late_sends, INT8), "saturated": bool(info.saturated),
+              "generator": [{"role": g.role, "pid": g.pid, "cpu_percent": g.cpu_percent,
+                             "cpu_max_percent": g.cpu_max_percent, "rss_mb": g.rss_mb}
+                            for g in info.generator]}
+    endpoints = []
+    for entry in stats.entries:
+        hdr = entry.hdr
+        row = {"test_name": _text(entry.test_name), "method": _text(entry.method),
+               "path": _text(entry.path), "endpoint_class": _text(entry.endpoint_class),
+               "num_requests": _int(entry.num_requests, INT8),
+               "num_failures": _int(entry.num_failures, INT8), "rps": _float(entry.rps),
+               "hdr_count": _int(hdr.count, INT8), "min_ms": _float(hdr.min_ms),
+               "mean_ms": _float(hdr.mean_ms), "p50_ms": _float(hdr.p50_ms),
+               "p90_ms": _float(hdr.p90_ms), "p95_ms": _float(hdr.p95_ms),
+               "p99_ms": _float(hdr.p99_ms), "p999_ms": _float(hdr.p999_ms),
+               "max_ms": _float(hdr.max_ms),
+               "failures": {_text(k): _int(v, INT8) for k, v in entry.failures.items()},
+               "hdr_encoded": _text(entry.hdr_encoded)}
+        endpoints.append(EndpointRow(row, _legacy_row(entry) if entry.num_requests else None))
+    keys = [(e.values["test_name"], e.values["method"]) for e in endpoints]
+    if len(set(keys)) != len(keys):
+        raise RowError("two entries share a (test_name, method)")
+    steps = [{"position": i, "users": _int(s.users, INT4), "rps": _float(s.rps),
+              "p95_ms": _float(s.p95_ms), "p99_ms": _float(s.p99_ms),
+              "fail_ratio": _float(s.fail_ratio), "num_requests": _int(s.num_requests, INT8),
+              "knee": bool(s.knee)} for i, s in enumerate(stats.steps)]
+    legacy_run = PerfTestRunRow(commit=run.git_commit, branch=run.git_branch,
+                                time=Timestamp(int(recorded.unix)))
+    return LoadUpload(artifact, values, legacy_run, endpoints, steps)
+
+
+def _legacy_row(entry: EndpointStats) -> PerfTestRow:
+    legacy = PerfTestRow.of(entry)
+    for name in ("avg", "min", "med", "max", "p90", "p95"):
+        _float(getattr(legacy, name))
+    _int(legacy.passes, INT4)
+    _int(legacy.fails, INT4)
+    return legacy
+
+
+def metric_upload(op_hist: MetricLatencyOpHist, *, artifact: str) -> MetricUpload:
+    parameters = {_text(k): _int(v, INT8) for k, v in op_hist.parameters.items()}
+    values = {"kind": type(op_hist).__name__, "axis": _text(op_hist.axis),
+              "unit": _text(op_hist.unit), "parameters": parameters}
+    other = "metric_count" if op_hist.axis == "concurrency" else "concurrency"
+    rows = []
+    for operation, hists in op_hist.operations.items():
+        for level in sorted(hists):
+            stats = hists[level].stats()
+            rows.append({"operation": _text(operation), "level": _int(level, INT4),
+                         op_hist.axis: _int(level, INT4),
+                         other: _int(parameters[other], INT4) if other in parameters else None,
+                         "count": _int(stats["count"], INT4),
+                         **{name: _float_or_none(stats[name])
+                            for name in ("min", "max", "mean", "std", "p50", "p90", "p95",
+                                         "p99", "p99_9")},
+                         "samples": list(hists[level].samples)})
+    return MetricUpload(artifact, values, rows)
+
+
+# -- value checks: a bad value skips its file here instead of aborting the transaction -------
+def _is_data(name: str) -> bool:
+    try:
+        return Format.of_path(name) in DATA_FORMATS
+    except ValueError:
+        return False
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise RowError(f"expected text, got {value!r}")
+    if "\x00" in value:
+        raise RowError("text contains a NUL character, which PostgreSQL cannot store")
+    return value
+
+
+def _int(value: Any, limit: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -limit - 1 <= value <= limit:
+        raise RowError(f"expected an integer within ±{limit}, got {value!r}")
+    return value
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RowError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if isinstance(value, float) and math.isnan(value) else _float(value)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
