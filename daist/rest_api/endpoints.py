@@ -7,6 +7,7 @@ Resource names starting with ``own_`` are objects a user created itself (the rea
 """
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ class EndpointTask:
         if self.weight < 0:
             raise ValueError(f"{self.test_name}: weight must not be negative")
 
-    @property
+    @functools.cached_property
     def resources(self) -> tuple[str, ...]:
         """Every resource the task needs: the explicit ones plus every template field."""
         found = list(self.needs)

@@ -49,7 +49,7 @@ class LoadRun:
         self.spec = spec
         self.plan = plan
         self.log_dir = log_dir
-        self.recorder = Recorder(samples_path=plan.samples_path)
+        self.recorder = Recorder(samples_path=plan.samples_path, steps=plan.shape == "steps")
         self.monitor = GeneratorMonitor()
         self.progress = Progress(label, total_s=plan.expected_s)
         self.env: Any = None

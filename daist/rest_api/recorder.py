@@ -46,12 +46,14 @@ class Tally:
 
 
 class Recorder:
-    def __init__(self, *, samples_path: Path | None = None) -> None:
+    def __init__(self, *, samples_path: Path | None = None, steps: bool = False) -> None:
         self.window_start: float | None = None
         self.window_end: float | None = None
         self.tallies: dict[tuple[str, str], Tally] = {}
         self.step = Tally()
         """Every endpoint together since the last ``take_step`` (one step of a sweep)."""
+        self.steps = steps
+        """Whether ``step`` is kept (a user sweep); else it costs nothing per request."""
         self.late_sends = 0
         self._samples: TextIO | None = None
         self._writer: Any = None
@@ -97,14 +99,15 @@ class Recorder:
         if tally is None:
             tally = self.tallies[(name, request_type)] = Tally()
         record_ms(tally.histogram, latency)
-        record_ms(self.step.histogram, latency)
         tally.requests += 1
-        self.step.requests += 1
         if exception is not None:
             tally.failures += 1
-            self.step.failures += 1
             message = failure_message(exception)
             tally.messages[message] = tally.messages.get(message, 0) + 1
+        if self.steps:
+            record_ms(self.step.histogram, latency)
+            self.step.requests += 1
+            self.step.failures += exception is not None
         if self._writer is not None:
             self._writer.writerow([name, request_type, f"{began:.6f}", f"{latency:.3f}",
                                    int(exception is None)])
@@ -131,11 +134,11 @@ class Recorder:
             tally = self.tallies.get(key)
             if tally is None:
                 tally = self.tallies[key] = Tally()
-            if item["hdr"]:
-                histogram = decode_histogram(item["hdr"])
-                tally.histogram.add(histogram)
-                self.step.histogram.add(histogram)
-            for target in (tally, self.step):
+            targets = (tally, self.step) if self.steps else (tally,)
+            histogram = decode_histogram(item["hdr"]) if item["hdr"] else None
+            for target in targets:
+                if histogram is not None:
+                    target.histogram.add(histogram)
                 target.requests += item["requests"]
                 target.failures += item["failures"]
             for message, count in item["messages"].items():

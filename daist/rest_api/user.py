@@ -83,6 +83,14 @@ def build_user_class(spec: UserSpec) -> type:
     timeout_kwargs = {} if base is FastHttpUser else {"timeout": spec.request_timeout}
     creators = {resource: by_name(name) for name, (resource, _) in CREATES.items()}
     deleters = {resource: by_name(name) for name, resource in DELETES.items()}
+    today = date.today().isoformat()
+    static = {**spec.values, "today": today}
+    # Calls whose values are fixed for the run are rendered once (the hot path stays lean);
+    # the others need per-user or per-call values (own objects, a sequence number).
+    rendered = {t.test_name: (t.url(static), t.json_body(static)) for t in tasks
+                if not set(t.resources) - set(static)}
+    owning = {t.test_name for t in [*tasks, *creators.values(), *deleters.values()]
+              if set(t.resources) & set(creators) or t in creators.values()}
 
     class DaistUser(base):
         host = spec.host
@@ -92,8 +100,7 @@ def build_user_class(spec: UserSpec) -> type:
         connection_timeout = spec.request_timeout
 
         def on_start(self) -> None:
-            self.values = {**spec.values, "today": date.today().isoformat(),
-                           "own_prefix": f"{spec.own_prefix}-{random.getrandbits(32):08x}"}
+            self.values = {**static, "own_prefix": f"{spec.own_prefix}-{random.getrandbits(32):08x}"}
             self.owned: dict[str, list[Any]] = {}
             self.seq = itertools.count(1)
             self.headers: dict[str, str] = {}
@@ -114,7 +121,7 @@ def build_user_class(spec: UserSpec) -> type:
         @task
         def pick(self) -> None:
             chosen = tasks[bisect.bisect_right(cumulative, random.random() * cumulative[-1])]
-            self.fire(self.substitute(chosen))
+            self.fire(self.substitute(chosen) if chosen.test_name in owning else chosen)
 
         def substitute(self, chosen: EndpointTask) -> EndpointTask:
             for resource, creator in creators.items():
@@ -126,11 +133,14 @@ def build_user_class(spec: UserSpec) -> type:
             return chosen
 
         def fire(self, chosen: EndpointTask) -> None:
-            values = self.values
             deletes = DELETES.get(chosen.test_name)
-            if deletes or any(r in chosen.resources for r in creators):
-                values = {**values, **{r: held[-1] for r, held in self.owned.items() if held}}
-            values = {**values, "seq": next(self.seq)}
+            ready = rendered.get(chosen.test_name)
+            if ready is not None:
+                url, body = ready
+            else:
+                values = {**self.values, "seq": next(self.seq),
+                          **{r: held[-1] for r, held in self.owned.items() if held}}
+                url, body = chosen.url(values), chosen.json_body(values)
             context = {"intended": pacer.next_slot()} if pacer else {}
             if context:
                 delay = context["intended"] - time.time()
@@ -138,9 +148,8 @@ def build_user_class(spec: UserSpec) -> type:
                     time.sleep(delay)  # gevent-patched: yields to the other users
             creates = CREATES.get(chosen.test_name)
             response = self.client.request(  # a fresh headers dict: the clients add to it
-                chosen.method, chosen.url(values), name=chosen.test_name,
-                headers=dict(self.headers), json=chosen.json_body(values), context=context,
-                **timeout_kwargs)
+                chosen.method, url, name=chosen.test_name, headers=dict(self.headers),
+                json=body, context=context, **timeout_kwargs)
             status = response.status_code
             if status == 401 and not self.relogged:
                 self.relogged = True

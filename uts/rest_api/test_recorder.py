@@ -68,7 +68,8 @@ class TestRecorder(unittest.TestCase):
                                           "ConnectionRefusedError: [Errno 111] refused": 1})
 
     def test_drain_and_merge_equal_direct_recording(self):
-        direct, worker_a, worker_b, master = Recorder(), Recorder(), Recorder(), Recorder()
+        direct, worker_a, worker_b = Recorder(), Recorder(), Recorder()
+        master = Recorder(steps=True)
         for recorder in (direct, worker_a, worker_b):
             recorder.open_window(0.0)
         for index in range(2000):
@@ -85,6 +86,7 @@ class TestRecorder(unittest.TestCase):
         self.assertEqual((mine.num_requests, mine.num_failures), (theirs.num_requests, theirs.num_failures))
         self.assertEqual(master.take_step().requests, 2000)
         self.assertEqual(master.take_step().requests, 0)
+        self.assertEqual(direct.take_step().requests, 0)   # not a sweep: no step tally kept
 
     def test_samples_file(self):
         path = Path(tempfile.mkdtemp(prefix="daist-recorder-")) / "samples.csv"

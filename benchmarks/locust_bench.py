@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""What daist's Locust machinery costs: requests/s per generator core against one fixed target,
+next to plain Locust and wrk in the same run (prints figures and ratios; not a test).
+
+Target: nginx serving a static 1.5 KB master-info JSON on 127.0.0.1, one process pinned to the
+last CPU. Generators run pinned to CPU 0 (the two-worker row gets CPUs 0 and 1, sharing the
+target's core as the anchors did):
+
+  wrk -t1 -c50                  the physical floor of per-request cost
+  plain Locust FastHttpUser     50 users, no hooks (benchmarks/locust_plain.py)
+  daist                         50 users: daist's user class, HDR recording, progress, CPU watch
+  daist, workers = 2            the same through a master and two worker processes
+
+Then a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx): p50 of wrk -c10 next
+to daist's exact (HDR) p50 at 10 users. A row is flagged when the process that should have the
+slack sat at >= 80 % of a core: the target in the throughput rows (then the server, not the
+generator, set the pace), the generator in the latency rows (then its queueing is in the p50).
+Locust's own CPU warning never fires in runs under 20 s.
+
+    __venv__/bin/python benchmarks/locust_bench.py [--duration 10] [--users 50]
+Needs wrk and nginx (apt-get install -y wrk nginx-light).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from locust_targets import Nginx, SlowTarget  # noqa: E402
+PYTHON = sys.executable
+SATURATED = 80.0
+
+
+@dataclass
+class Row:
+    name: str
+    rps: float
+    gen_cores: float
+    target_cores: float
+    p50_ms: float | None = None
+    note: str = ""
+
+    @property
+    def per_core(self) -> float:
+        return self.rps / self.gen_cores if self.gen_cores > 0 else 0.0
+
+
+def tree_cpu(process: psutil.Process) -> float:
+    total = 0.0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(command: list[str], *, cpus: str, target: psutil.Process, duration: float,
+            settle: float) -> tuple[str, float, float]:
+    """Run ``command`` pinned to ``cpus``; CPU of its tree and of the target as steady-state
+    slopes from ``settle`` s after the start to 1 s before the expected end."""
+    process = subprocess.Popen(["taskset", "-c", cpus, *command], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    watched = psutil.Process(process.pid)
+    time.sleep(settle)
+    gen0, tgt0, wall0 = tree_cpu(watched), tree_cpu(target), time.monotonic()
+    time.sleep(max(1.0, duration - settle - 1.0))
+    gen1, tgt1, wall1 = tree_cpu(watched), tree_cpu(target), time.monotonic()
+    output, _ = process.communicate(timeout=duration + 60)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({process.returncode}):\n{output[-2000:]}")
+    wall = wall1 - wall0
+    return output, (gen1 - gen0) / wall, (tgt1 - tgt0) / wall
+
+
+def wrk_row(url: str, *, connections: int, duration: float, target: psutil.Process,
+            name: str) -> Row:
+    output, gen, tgt = measure(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency",
+                                url], cpus="0", target=target, duration=duration, settle=2.0)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50[2]]
+    return Row(name, rps, gen, tgt, p50_ms=float(p50[1]) * scale)
+
+
+def driver_row(host: str, *, mode: str, users: int, duration: float, target: psutil.Process,
+               workers: int = 0, cpus: str = "0", name: str) -> Row:
+    """A Locust generator measured by itself over its steady window (same method for plain
+    Locust and daist): window requests over the CPU its processes used in that window."""
+    command = [PYTHON, str(HERE / "locust_daist_driver.py"), "--mode", mode, "--host", host,
+               "--users", str(users), "--run-time", str(duration), "--workers", str(workers)]
+    output, gen, tgt = measure(command, cpus=cpus, target=target, duration=duration + 3,
+                               settle=4.0 if workers else 3.0)
+    result = json.loads(output.strip().splitlines()[-1])
+    note = f"outside slope {gen:.2f}"
+    if result.get("generator"):
+        shares = ", ".join(f"{u['role']} {u['cpu_percent']:.0f}%" for u in result["generator"])
+        note = f"own watch: {shares}; {note}"
+    return Row(name, result["rps"], result["cores"] or gen, tgt, p50_ms=result["p50_ms"],
+               note=note)
+
+
+def flag(row: Row, *, latency: bool) -> str:
+    if latency and row.gen_cores * 100 >= SATURATED:
+        return "INVALID: generator >= 80% CPU"
+    if not latency and row.target_cores * 100 >= SATURATED:
+        # wrk is meant to outrun the target; a Locust row that does measured the target
+        return "target-bound (expected)" if row.name.startswith("wrk") else \
+            "INVALID: target >= 80% CPU"
+    return "valid"
+
+
+def print_rows(title: str, rows: list[Row], *, latency: bool) -> None:
+    print(f"\n{title}")
+    print(f"{'generator':34} {'req/s':>9} {'gen cores':>9} {'req/s/core':>10} {'target':>7} "
+          f"{'p50 ms':>7}  validity")
+    for row in rows:
+        p50 = f"{row.p50_ms:7.2f}" if row.p50_ms is not None else f"{'-':>7}"
+        print(f"{row.name:34} {row.rps:9.0f} {row.gen_cores:9.2f} {row.per_core:10.0f} "
+              f"{row.target_cores:7.2f} {p50}  {flag(row, latency=latency)}"
+              + (f"  ({row.note})" if row.note else ""))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--users", type=int, default=50)
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx", "taskset"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is missing: apt-get install -y wrk nginx-light util-linux")
+    if (os.cpu_count() or 1) < 2:
+        raise SystemExit("needs at least 2 CPUs (generator and target on their own cores)")
+    last_cpu = str((os.cpu_count() or 2) - 1)
+    with Nginx(cpu=last_cpu) as nginx:
+        target = psutil.Process(nginx.pid)
+        url = nginx.url + "/api/v1/master"
+        rows = [wrk_row(url, connections=50, duration=args.duration, target=target,
+                        name="wrk -t1 -c50"),
+                driver_row(nginx.url, mode="plain", users=args.users, duration=args.duration,
+                           target=target, name="plain Locust FastHttpUser"),
+                driver_row(nginx.url, mode="daist", users=args.users, duration=args.duration,
+                           target=target, name="daist (in-process)"),
+                driver_row(nginx.url, mode="daist", users=args.users, duration=args.duration,
+                           target=target, workers=2, cpus=f"0,{last_cpu}",
+                           name="daist, workers = 2")]
+    with SlowTarget(cpu=last_cpu, delay_ms=10.0) as slow:
+        target = psutil.Process(slow.pid)
+        latency = [wrk_row(slow.url + "/api/v1/master", connections=10, duration=args.duration,
+                           target=target, name="wrk -t1 -c10 (10 ms endpoint)"),
+                   driver_row(slow.url, mode="daist", users=10, duration=args.duration,
+                              target=target, name="daist 10 users (10 ms endpoint)")]
+    print_rows(f"Throughput against nginx (static JSON, CPU {last_cpu}), {args.duration:g} s each",
+               rows, latency=False)
+    print_rows("Latency on a fixed 10 ms endpoint", latency, latency=True)
+    wrk, plain, daist, two = rows
+    print("\nRatios")
+    print(f"  daist / plain Locust, per core:   {daist.per_core / plain.per_core:6.1%}  "
+          f"(target >= 90%)")
+    print(f"  plain Locust / wrk, per core:     {plain.per_core / wrk.per_core:6.1%}  "
+          f"(anchors: about 9%)")
+    print(f"  daist / wrk, per core:            {daist.per_core / wrk.per_core:6.1%}")
+    print(f"  daist workers = 2 / in-process:   {two.rps / daist.rps:6.2f}x  (target >= 1.7x)")
+    difference = latency[1].p50_ms - latency[0].p50_ms
+    print(f"  daist p50 - wrk p50 (10 ms):      {difference:+6.2f} ms  (target within 0.5 ms)")
+    invalid = [r.name for r in rows if flag(r, latency=False).startswith("INVALID")] + \
+              [r.name for r in latency if flag(r, latency=True).startswith("INVALID")]
+    print("\nRun " + ("INVALID for: " + ", ".join(invalid) if invalid else "valid"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""One load generator of benchmarks/locust_bench.py, measured over its steady window (after
+spawning and a warm-up): requests in the window and the CPU its processes used meanwhile.
+
+  --mode daist   daist's ``LoadRun``: its user class, HDR recorder, progress and generator
+                 watch (and workers when asked), on the catalogue endpoint
+                 ``get master configuration``
+  --mode plain   plain Locust: the anchors' FastHttpUser (benchmarks/locust_plain.py) in a
+                 bare Environment, no listener of daist's
+
+Prints one JSON line: requests, window_s, rps, cores (CPU s per s over the window), p50_ms.
+
+    python benchmarks/locust_daist_driver.py --mode daist --host URL --users 50 --run-time 10
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import daist.rest_api.locust_import  # noqa: E402,F401  (gevent first)
+
+import gevent  # noqa: E402
+
+from daist.rest_api.loadrun import LoadRun  # noqa: E402
+from daist.rest_api.plan import LoadPlan  # noqa: E402
+from daist.rest_api.user import UserSpec  # noqa: E402
+
+
+def run_daist(args: argparse.Namespace) -> dict:
+    spec = UserSpec(host=args.host, task_names=["get master configuration"], values={},
+                    user_name="admin", password="bench", request_timeout=10.0)
+    plan = LoadPlan(users=args.users, spawn_rate=1000.0, run_time=args.run_time,
+                    warmup=args.warmup, stop_timeout=1.0, workers=args.workers)
+    load = LoadRun(spec=spec, plan=plan, label="bench")
+    load.run()
+    entry = load.recorder.entry("get master configuration", "GET", window_s=load.window_s)
+    return {"requests": entry.num_requests, "window_s": load.window_s,
+            "cores": sum(u.cpu_percent for u in load.usage) / 100.0,
+            "p50_ms": entry.hdr.p50_ms, "generator": [u.__dict__ for u in load.usage]}
+
+
+def run_plain(args: argparse.Namespace) -> dict:
+    from locust.env import Environment
+    from locust_plain import PlainUser
+
+    PlainUser.host = args.host
+    env = Environment(user_classes=[PlainUser], host=args.host)
+    runner = env.create_local_runner()
+    runner.start(args.users, spawn_rate=1000.0)
+    gevent.sleep(args.users / 1000.0 + args.warmup)
+    requests0, cpu0, wall0 = env.stats.total.num_requests, time.process_time(), time.monotonic()
+    gevent.sleep(args.run_time - args.warmup)
+    requests1, cpu1, wall1 = env.stats.total.num_requests, time.process_time(), time.monotonic()
+    runner.quit()
+    return {"requests": requests1 - requests0, "window_s": wall1 - wall0,
+            "cores": (cpu1 - cpu0) / (wall1 - wall0),
+            "p50_ms": env.stats.total.get_response_time_percentile(0.5)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("daist", "plain"), default="daist")
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--run-time", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, default=0)
+    args = parser.parse_args()
+    result = run_daist(args) if args.mode == "daist" else run_plain(args)
+    result["rps"] = result["requests"] / result["window_s"]
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
