@@ -1,0 +1,163 @@
+"""``python -m daist.report``: the summary of one run and the comparison of two. The only
+place in ``daist.report`` that reads argv, prints ``daist: error:`` lines and decides the exit
+status."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from daist.framework.errors import DaistError
+from daist.report.loader import RunData
+
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 4
+EPILOG = """\
+Exit status: 0 done (compare: no regression), 1 compare found a regression, 2 bad usage, an
+unreadable results directory or runs that are not comparable (compare --force compares them
+anyway), 4 the report could not be written. Unreadable artifacts are skipped and named.
+"""
+
+
+class UsageError(DaistError):
+    exit_status = EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        raise UsageError(message)
+
+
+def percentage(text: str) -> float:
+    """``10%`` or ``10`` -> 0.10."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (e.g. 10%)") from None
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0% and 1000%")
+    return value / 100.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m daist.report", epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     description="Summaries and HTML reports of daist runs, and comparisons of "
+                                 "two runs (a CI gate for regressions between releases).")
+    parser.add_argument("--traceback", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    summary = commands.add_parser("summary", help="print a run's summary and write its HTML report",
+                                  description="Print the one-screen summary of a results "
+                                  "directory and write Report-<host>-<stamp>.html into it "
+                                  "(recorded in its manifest).")
+    summary.add_argument("results_dir", metavar="RESULT_DIR", type=Path)
+    where = summary.add_mutually_exclusive_group()
+    where.add_argument("--html", metavar="PATH", type=Path,
+                       help="write the HTML report to PATH instead of into the results directory")
+    where.add_argument("--no-html", action="store_true", help="print the summary only")
+    compare = commands.add_parser("compare", help="compare a candidate run with a baseline",
+                                  description="Per endpoint and metric-latency level: the change "
+                                  "of p50/p95/p99, requests/s and the failure ratio. Exit 1 when "
+                                  "a regression is found.")
+    compare.add_argument("baseline", metavar="BASELINE_DIR", type=Path)
+    compare.add_argument("candidate", metavar="CANDIDATE_DIR", type=Path)
+    compare.add_argument("--html", metavar="PATH", type=Path, help="also write the comparison "
+                         "as an HTML page to PATH")
+    compare.add_argument("--min-change", type=percentage, default=0.10, metavar="PCT",
+                         help="relative change a figure must exceed (default 10%%)")
+    compare.add_argument("--noise-floor-ms", type=float, default=5.0, metavar="MS",
+                         help="absolute change a latency must exceed (default 5 ms)")
+    compare.add_argument("--fail-floor", type=percentage, default=0.01, metavar="PCT",
+                         help="absolute change a failure ratio must exceed (default 1%%, i.e. "
+                              "one percentage point)")
+    compare.add_argument("--alpha", type=float, default=0.05,
+                         help="significance level after Holm's correction (default 0.05)")
+    compare.add_argument("--force", action="store_true",
+                         help="compare runs that are not comparable (different load or target)")
+    compare.add_argument("--all", action="store_true", dest="show_all",
+                         help="show every row and figure, not only the changed ones")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    show_traceback = "--traceback" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "summary":
+            return _summary(args)
+        return _compare(args)
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except DaistError as exc:
+        _error(str(exc))
+        return exc.exit_status
+    except Exception as exc:
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        if show_traceback:
+            logging.getLogger("daist").exception("internal error")
+        return EXIT_USAGE
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from daist.report.html import write_report
+    from daist.report.loader import load_run
+    from daist.report.summary import summary_text
+
+    run = load_run(args.results_dir, figures=not args.no_html)
+    _warn_skipped(run)
+    print(summary_text(run), end="", flush=True)
+    if args.no_html:
+        return EXIT_OK
+    try:
+        path = write_report(run, path=args.html)
+    except OSError as exc:
+        _error(f"cannot write the HTML report: {exc.strerror or exc}"
+               f"{f' ({exc.filename})' if exc.filename else ''}")
+        return EXIT_WRITE
+    print(f"Report: {path}")
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from daist.report.compare import Thresholds, compare_runs
+    from daist.report.compare_render import render_html, render_text
+    from daist.report.loader import load_run
+
+    try:
+        thresholds = Thresholds(min_change=args.min_change, noise_floor_ms=args.noise_floor_ms,
+                                fail_floor=args.fail_floor, alpha=args.alpha)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    runs = []
+    for label, path in (("baseline", args.baseline), ("candidate", args.candidate)):
+        run = load_run(path, figures=False)
+        _warn_skipped(run, label=label)
+        runs.append(run)
+    comparison = compare_runs(runs[0], runs[1], thresholds=thresholds)
+    refusals = comparison.comparability.refusals
+    if refusals and not args.force:
+        _error("the runs are not comparable: " + "; ".join(refusals) + " (--force compares "
+               "them anyway)")
+        return EXIT_USAGE
+    print(render_text(comparison, show_all=args.show_all), end="", flush=True)
+    if args.html is not None:
+        try:
+            args.html.parent.mkdir(parents=True, exist_ok=True)
+            args.html.write_text(render_html(comparison), encoding="utf-8")
+        except OSError as exc:
+            _error(f"cannot write {args.html}: {exc.strerror or exc}")
+            return EXIT_WRITE
+        print(f"Comparison: {args.html}")
+    return EXIT_REGRESSION if comparison.regressions else EXIT_OK
+
+
+def _warn_skipped(run: RunData, *, label: str = "") -> None:
+    for item in run.skipped:
+        print(f"daist: warning: {label + ' ' if label else ''}{run.directory}: skipped {item}",
+              file=sys.stderr)
+
+
+def _error(message: str) -> None:
+    print(f"daist: error: {' '.join(message.split())}", file=sys.stderr, flush=True)

@@ -1,0 +1,136 @@
+"""Can two runs be compared? A difference in what was measured (load shape, users, arrival
+rate, generator layout, think time, metric-test parameters, the size of a stand-in target) makes
+the numbers incomparable: ``compare`` refuses unless forced. Differences that only may matter
+(another machine generated the load, another run time, another daist, an interrupted run, a
+saturated generator) are warnings. What is being compared (the Determined versions, commits)
+is stated as a fact.
+
+The facts come from the manifests (system, target URL, versions, metadata), each run's
+``ConfigFile`` and each load test's ``LocustStatsList.run``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from daist.report.loader import RunData
+
+REFUSED_SETTINGS = (("locust", "wait_time"), ("locust", "step_time"),
+                    ("locust", "remote_workers"), ("standin", "seed"), ("standin", "rbac"))
+"""Load-shaping settings a ``LocustStatsList`` or ``MetricLatencyOpHist`` does not record."""
+WARNED_SETTINGS = (("locust", "run_time"), ("locust", "warmup"), ("locust", "request_timeout"),
+                   ("locust", "stop_timeout"), ("determined", "RESOURCE_PROFILE"),
+                   ("standin", "faults"), ("metrics", "visible_timeout"), ("metrics", "reads"))
+RUN_INFO_FIELDS = ("shape", "users", "rate", "steps", "user_class", "workers")
+WINDOW_SPREAD = 1.5
+"""Measurement windows more than this many times apart are worth a warning."""
+
+
+@dataclass
+class Comparability:
+    refusals: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+
+    @property
+    def comparable(self) -> bool:
+        return not self.refusals
+
+
+def check_comparable(base: RunData, cand: RunData) -> Comparability:
+    found = Comparability()
+    _targets(base, cand, found)
+    _settings(base, cand, found)
+    _machines(base, cand, found)
+    for label, run in (("baseline", base), ("candidate", cand)):
+        if run.result.interrupted:
+            found.warnings.append(f"the {label} run was interrupted: its last test may be short")
+        elif run.result.error:
+            found.warnings.append(f"the {label} run ended with an error: {run.result.error}")
+    _load_tests(base, cand, found)
+    _metric_tests(base, cand, found)
+    if not (set(base.locust) & set(cand.locust)) and not (set(base.metrics) & set(cand.metrics)):
+        found.refusals.append("the runs have no load test or metric-latency test in common")
+    return found
+
+
+def _targets(base: RunData, cand: RunData, found: Comparability) -> None:
+    b, c = base.result, cand.result
+    if b.system != c.system:
+        found.warnings.append(f"different systems under test: {b.system or '?'} vs {c.system or '?'}")
+    elif _host(b.host.determined) != _host(c.host.determined) and b.system != "standin":
+        found.warnings.append(f"different master URLs: {b.host.determined} vs {c.host.determined}")
+    scales = base.target_scale, cand.target_scale
+    if None not in scales and scales[0] != scales[1]:
+        found.refusals.append(f"target scale differs: {scales[0]} vs {scales[1]} seeded experiments")
+    versions = b.version.determined.server or "?", c.version.determined.server or "?"
+    found.facts.append(f"Determined {versions[0]} vs {versions[1]}" if versions[0] != versions[1]
+                       else f"Determined {versions[0]} on both")
+    commits = [str(r.metadata.get("git_commit") or "")[:10] for r in (b, c)]
+    if all(commits) and commits[0] != commits[1]:
+        found.facts.append(f"daist commit {commits[0]} vs {commits[1]}")
+    if b.version.daist != c.version.daist:
+        found.warnings.append(f"measured by different daist versions: {b.version.daist or '?'} "
+                              f"vs {c.version.daist or '?'}")
+
+
+def _settings(base: RunData, cand: RunData, found: Comparability) -> None:
+    digests = [r.result.metadata.get("settings_digest") for r in (base, cand)]
+    if not (base.settings and cand.settings):
+        if None not in digests and digests[0] != digests[1]:
+            found.warnings.append(f"the settings differ (digest {digests[0]} vs {digests[1]}) and "
+                                  "a run has no saved settings to say which")
+        return
+    embedded = all(r.setting("determined", "DET_MASTER") == "" for r in (base, cand))
+    for keys, verdicts in ((REFUSED_SETTINGS, found.refusals), (WARNED_SETTINGS, found.warnings)):
+        for section, key in keys:
+            if section == "standin" and not embedded:
+                continue  # the [standin] settings shape the embedded stand-in only
+            values = base.setting(section, key), cand.setting(section, key)
+            if None not in values and values[0] != values[1]:
+                verdicts.append(f"[{section}] {key} differs: {values[0]!r} vs {values[1]!r}")
+
+
+def _machines(base: RunData, cand: RunData, found: Comparability) -> None:
+    machines = [(r.result.metadata.get("hostname"), r.result.metadata.get("cpu_count"))
+                for r in (base, cand)]
+    if machines[0] != machines[1] and all(any(m) for m in machines):
+        (h1, c1), (h2, c2) = machines
+        found.warnings.append(f"the load came from different machines ({h1}, {c1} CPUs vs "
+                              f"{h2}, {c2} CPUs): a difference may be the generator's")
+
+
+def _load_tests(base: RunData, cand: RunData, found: Comparability) -> None:
+    for key in sorted(set(base.locust) & set(cand.locust)):
+        b, c = base.locust[key].stats.run, cand.locust[key].stats.run
+        for name in RUN_INFO_FIELDS:
+            if getattr(b, name) != getattr(c, name):
+                found.refusals.append(f"{key}: load {name} differs: {getattr(b, name)!r} vs "
+                                      f"{getattr(c, name)!r}")
+        windows = sorted([b.window_s, c.window_s])
+        if windows[0] > 0 and windows[1] / windows[0] > WINDOW_SPREAD:
+            found.warnings.append(f"{key}: measurement windows differ: {b.window_s:.1f} s vs "
+                                  f"{c.window_s:.1f} s")
+        for label, info in (("baseline", b), ("candidate", c)):
+            if info.saturated:
+                found.warnings.append(f"{key}: the {label}'s load generator was saturated "
+                                      "(>= 80% CPU): its figures show the generator's limit")
+            if info.interrupted:
+                found.warnings.append(f"{key}: the {label}'s load was interrupted")
+
+
+def _metric_tests(base: RunData, cand: RunData, found: Comparability) -> None:
+    for key in sorted(set(base.metrics) & set(cand.metrics)):
+        b, c = base.metrics[key].op_hist, cand.metrics[key].op_hist
+        if b.axis != c.axis:
+            found.refusals.append(f"{key}: sweeps of different axes: {b.axis} vs {c.axis}")
+        if b.parameters != c.parameters:
+            found.refusals.append(f"{key}: parameters differ: {_pairs(b.parameters)} vs "
+                                  f"{_pairs(c.parameters)}")
+
+
+def _pairs(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(values.items())) or "none"
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url

@@ -1,0 +1,106 @@
+"""The plots of the HTML page: the saved PNGs of each test where the run wrote them, and the
+ones drawn here from the data (per-endpoint latency, and a sweep curve whose PNG is missing).
+matplotlib's object API on the Agg canvas: no pyplot state, no display."""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from daist.models.base import Figure
+from daist.models.locust import LocustStatsList
+from daist.report.loader import RunData
+from daist.report.summary import slowest
+
+MAX_ENDPOINTS = 30
+MAX_LEVEL_PLOTS = 40
+"""Per-level histograms embedded per test at most (each is ~35 kB)."""
+
+
+@dataclass(frozen=True)
+class Plot:
+    title: str
+    data_uri: str
+    source: str
+    """The saved file it came from, or "drawn from <file>"."""
+    detail: bool = False
+    """A per-level histogram: shown folded."""
+
+
+def data_uri(figure: Figure) -> str:
+    return "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
+
+
+def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | None:
+    """Horizontal bars of p50/p95/p99 per endpoint, the slowest (by p95) on top."""
+    ranked = slowest(stats, limit=MAX_ENDPOINTS)
+    if not ranked:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    figure = MplFigure(figsize=(9, 1.2 + 0.28 * len(ranked)), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    names = [f"{e.method} {e.test_name}" for e in reversed(ranked)]
+    positions = range(len(names))
+    height = 0.27
+    for offset, (label, colour) in zip((-height, 0.0, height), (("p50", "tab:blue"),
+                                                                 ("p95", "tab:orange"),
+                                                                 ("p99", "tab:red"))):
+        values = [e.hdr.percentile(label) for e in reversed(ranked)]
+        ax.barh([p + offset for p in positions], values, height=height, color=colour, label=label)
+    ax.set_yticks(list(positions), names, fontsize=8)
+    values = [e.hdr.p99_ms for e in ranked]
+    if values and min(values) > 0 and max(values) / min(values) > 50:
+        ax.set_xscale("log")
+    ax.set_xlabel("latency (ms, exact HDR percentiles of the steady-state window)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(loc="lower right")
+    return Figure.from_matplotlib(figure)
+
+
+def load_test_plots(run: RunData, key: str) -> list[Plot]:
+    test = run.locust[key]
+    plots = []
+    drawn = endpoint_latency_figure(test.stats, title=f"{key}: latency per endpoint")
+    if drawn is not None:
+        plots.append(Plot("Latency per endpoint", data_uri(drawn), f"drawn from {test.file}"))
+    saved = [f for f in run.figures_of(test.key) if f.classname == LocustStatsList.__name__]
+    for item in saved:
+        plots.append(Plot(_title(item.tags, "Scaling curve"), data_uri(item.figure), item.file))
+    if test.stats.steps and not saved:
+        from daist.report.scaling_plot import scaling_figure
+        figure = scaling_figure(test.stats.steps, title=f"{key} on {test.stats.run.target}")
+        plots.append(Plot("Scaling curve", data_uri(figure), f"drawn from {test.file}"))
+    return plots
+
+
+def metric_test_plots(run: RunData, key: str) -> list[Plot]:
+    """The saved percentile-by-level plots (drawn again if none was saved), then the per-level
+    histograms, folded."""
+    test = run.metrics[key]
+    classname = type(test.op_hist).__name__
+    saved = run.figures_of(test.key)
+    plots = [Plot(_title(f.tags, "Percentiles"), data_uri(f.figure), f.file)
+             for f in saved if f.classname == classname]
+    if not plots:
+        from daist.report.metric_plots import percentile_figure
+        for operation in test.op_hist.operations:
+            figure = percentile_figure(test.op_hist, operation)
+            plots.append(Plot(f"{operation} percentiles", data_uri(figure), f"drawn from {test.file}"))
+    levels = [f for f in saved if f.classname == "Hist"][:MAX_LEVEL_PLOTS]
+    plots += [Plot(_title(f.tags, "Histogram"), data_uri(f.figure), f.file, detail=True)
+              for f in levels]
+    return plots
+
+
+def other_plots(run: RunData) -> list[Plot]:
+    """Saved PNGs of tests that have no load or metric data in this run (e.g. a crashed test)."""
+    shown = {t.key for t in run.locust.values()} | {t.key for t in run.metrics.values()}
+    return [Plot(f"{f.key} {_title(f.tags, f.classname)}", data_uri(f.figure), f.file)
+            for f in run.figures if f.key not in shown][:MAX_LEVEL_PLOTS]
+
+
+def _title(tags: tuple[str, ...], default: str) -> str:
+    return " ".join(tags) if tags else default

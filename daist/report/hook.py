@@ -1,0 +1,38 @@
+"""The end-of-run report: ``daist.framework.main`` appends ``write_run_report`` to the session's
+``on_stop`` hooks. It reads the run back from its results directory (as ``python -m
+daist.report summary`` does), writes ``Report-<host>-<stamp>.html`` there, records it in the
+session's manifest and returns the summary for the console. It never raises: whatever is wrong
+with the run's data, the user gets what could be made and one line on what could not."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from daist.framework.log import get_logger
+
+if TYPE_CHECKING:
+    from daist.framework.session import Session
+
+log = get_logger("report")
+
+
+def write_run_report(session: Session) -> str:
+    try:
+        from daist.report.loader import load_run
+        from daist.report.summary import summary_text
+
+        run = load_run(session.results_dir)
+        text = summary_text(run)
+    except Exception as exc:
+        log.debug("summary failed", exc_info=True)
+        return f"daist: no summary or report: {type(exc).__name__}: {exc}"
+    for item in run.skipped:
+        log.warning("report: skipped %s", item)
+    try:
+        from daist.report.html import write_report
+
+        path = write_report(run, result=session.result)
+    except Exception as exc:  # the summary is still worth printing
+        log.debug("report failed", exc_info=True)
+        return text + f"Report not written: {type(exc).__name__}: {exc}"
+    log.info("report written: %s", path)
+    return text + f"Report: {path}"

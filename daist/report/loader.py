@@ -1,0 +1,208 @@
+"""Reading a results directory back for the reports: the manifest, then each artifact a report
+uses, opened by the classname the manifest (or, failing that, its file name) gives it. Nothing
+comes from the machine that made the run, so a directory copied elsewhere reports the same.
+
+A file that cannot be read (missing, truncated, malformed, of an unknown class) is skipped and
+named in ``RunData.skipped`` with the reason; only an unusable directory is an error. A
+malformed manifest is skipped too: the artifacts are then found by their file names."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from daist.framework.errors import DaistError
+from daist.models.base import DATA_FORMATS, Artifact, ArtifactName, Figure, Format, open_artifact
+from daist.models.config import ConfigFile
+from daist.models.locust import LocustStatsList
+from daist.models.metric_latency import MetricLatencyOpHist
+from daist.models.result import FileMeta, Result
+
+MANIFEST_GLOB = "Result-*.json"
+METRIC_CLASSES = ("MetricLatencyOpHist", "MetricPayloadOpHist")
+NOT_FIGURES = ("Report",)
+"""PNG classnames a report does not embed (none today; a report never shows itself)."""
+
+
+class RunLoadError(DaistError):
+    """The path is not a readable daist results directory."""
+
+    exit_status = 2
+
+
+def test_key(test_id: str | None) -> str:
+    """``Class.method``: how tests are matched across runs (and how their files are tagged)."""
+    return ".".join((test_id or "").split(".")[-2:]) or "(no test)"
+
+
+@dataclass
+class LocustTest:
+    key: str
+    test_id: str
+    file: str
+    stats: LocustStatsList
+
+
+@dataclass
+class MetricTest:
+    key: str
+    test_id: str
+    file: str
+    op_hist: MetricLatencyOpHist
+
+
+@dataclass
+class SavedFigure:
+    key: str
+    file: str
+    classname: str
+    tags: tuple[str, ...]
+    figure: Figure
+
+
+@dataclass
+class RunData:
+    directory: Path
+    result: Result
+    manifest: Path | None = None
+    locust: dict[str, LocustTest] = field(default_factory=dict)
+    metrics: dict[str, MetricTest] = field(default_factory=dict)
+    figures: list[SavedFigure] = field(default_factory=list)
+    settings: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The run's effective settings (its ``ConfigFile``), section -> key -> text."""
+    skipped: list[str] = field(default_factory=list)
+    """``<file>: <reason>`` for every file that could not be read."""
+    manifest_readable: bool = True
+    """False: ``result`` was rebuilt from the file names (no verdicts, nothing to record in)."""
+
+    def setting(self, section: str, key: str) -> str | None:
+        return self.settings.get(section, {}).get(key)
+
+    @property
+    def target_scale(self) -> int | None:
+        """Experiments seeded in a stand-in target, when the run recorded it."""
+        recorded = self.result.metadata.get("standin_scale")
+        if recorded is None and self.result.system == "standin" \
+                and self.setting("determined", "DET_MASTER") == "":
+            recorded = self.setting("standin", "scale")  # the embedded stand-in used this
+        try:
+            return int(recorded) if recorded is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def figures_of(self, key: str) -> list[SavedFigure]:
+        return [f for f in self.figures if f.key == key]
+
+
+def find_manifest(path: Path) -> Path:
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise RunLoadError(f"{path}: no such results directory")
+    manifests = sorted(path.glob(MANIFEST_GLOB))
+    if len(manifests) > 1:
+        raise RunLoadError(f"{path} holds {len(manifests)} manifests ({', '.join(m.name for m in manifests)}): "
+                           "name the one to read")
+    if not manifests:
+        if any(path.glob("*/" + MANIFEST_GLOB)) or any(path.glob("*/*/" + MANIFEST_GLOB)):
+            raise RunLoadError(f"{path} is a results root, not one run: name a run directory "
+                               "below it (<host>/<stamp>)")
+        raise RunLoadError(f"{path} has no {MANIFEST_GLOB} manifest: not a daist results directory")
+    return manifests[0]
+
+
+def load_run(path: str | Path, *, figures: bool = True) -> RunData:
+    """Everything the summary, the HTML page and ``compare`` need from one results directory
+    (a directory, or its manifest file). ``figures=False`` skips the PNGs (compare)."""
+    manifest = find_manifest(Path(path))
+    directory = manifest.parent.resolve()
+    skipped: list[str] = []
+    readable = True
+    try:
+        result = Result.open(manifest)
+    except Exception as exc:  # whatever is wrong with it, the artifacts may still be readable
+        skipped.append(f"{manifest.name}: {_reason(exc)}; the artifacts were found by file name")
+        result, readable = _result_from_names(directory), False
+    run = RunData(directory=directory, result=result, manifest=manifest, skipped=skipped,
+                  manifest_readable=readable)
+    for rel, meta in sorted(result.files.items()):
+        _load_file(run, rel, meta, figures=figures)
+    return run
+
+
+def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None:
+    classname = meta.classname
+    if not classname:
+        return
+    try:
+        name = ArtifactName.parse(rel)
+    except ValueError:
+        return  # recorded under a name that is no artifact (a log): nothing a report reads
+    wanted = (classname == LocustStatsList.__name__ and name.format in DATA_FORMATS) \
+        or (classname in METRIC_CLASSES and name.format in DATA_FORMATS) \
+        or (classname == ConfigFile.__name__) \
+        or (figures and name.format is Format.PNG and classname not in NOT_FIGURES)
+    if not wanted:
+        return
+    path = (run.directory / rel).resolve()
+    if run.directory not in path.parents:
+        run.skipped.append(f"{rel}: outside the results directory")
+        return
+    if not path.is_file():
+        run.skipped.append(f"{rel}: missing")
+        return
+    try:
+        artifact = open_artifact(path)
+    except Exception as exc:  # any unreadable file is skipped, never the whole report
+        run.skipped.append(f"{rel}: {_reason(exc)}")
+        return
+    _keep(run, rel, meta, name, artifact)
+
+
+def _keep(run: RunData, rel: str, meta: FileMeta, name: ArtifactName, artifact: Artifact) -> None:
+    test_id = meta.test_id or (name.tags[0] if name.tags else "")
+    key = test_key(test_id)
+    if isinstance(artifact, Figure):
+        run.figures.append(SavedFigure(key=key, file=rel, classname=meta.classname or "",
+                                       tags=name.tags[1:], figure=artifact))
+    elif isinstance(artifact, LocustStatsList):
+        run.locust[_free_key(run.locust, key)] = LocustTest(key, test_id, rel, artifact)
+    elif isinstance(artifact, MetricLatencyOpHist):
+        run.metrics[_free_key(run.metrics, key)] = MetricTest(key, test_id, rel, artifact)
+    elif isinstance(artifact, ConfigFile):
+        run.settings = artifact.sections
+    else:
+        run.skipped.append(f"{rel}: holds a {type(artifact).__name__}, not a {meta.classname}")
+
+
+def _free_key(taken: dict[str, Any], key: str) -> str:
+    """A second data file of one test (unusual) is kept as ``key#2``."""
+    if key not in taken:
+        return key
+    counter = 2
+    while f"{key}#{counter}" in taken:
+        counter += 1
+    return f"{key}#{counter}"
+
+
+def _result_from_names(directory: Path) -> Result:
+    """A manifest rebuilt from the file names alone: classnames and test tags, no verdicts."""
+    result = Result(directory=directory)
+    result.outcome.status = "unknown"
+    for path in sorted(directory.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        try:
+            name = ArtifactName.parse(path.name)
+        except ValueError:
+            continue
+        if name.classname == Result.__name__:
+            continue
+        test_id = name.tags[0] if name.tags and "." in name.tags[0] else None
+        result.files[path.name] = FileMeta(classname=name.classname, test_id=test_id)
+    return result
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] if text else type(exc).__name__

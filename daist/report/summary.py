@@ -1,0 +1,164 @@
+"""The one-screen text summary of a run, and the sentences it shares with the HTML page: what
+ran against what, each test's verdict, the slowest endpoints by p95, the failures, the
+metric-latency table and the files that could not be read."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from daist.models.locust import EndpointStats, LocustStatsList
+from daist.models.metric_latency import MetricLatencyOpHist
+from daist.report import fmt
+from daist.report.loader import RunData, test_key
+
+SLOWEST = 8
+FAILURES = 5
+WIDTH = 100
+STATUS_WORDS = {"running": "unfinished", "expected_failure": "xfail",
+                "unexpected_success": "xpass"}
+
+
+@dataclass(frozen=True)
+class TestLine:
+    status: str
+    key: str
+    test_id: str
+    duration_s: float
+    message: str
+
+
+def headline(run: RunData) -> str:
+    result, outcome = run.result, run.result.outcome
+    span = ""
+    if result.end_time is not None:
+        span = f", {fmt.duration(result.end_time.unix - result.start_time.unix)}"
+    return (f"daist run {outcome.status}: {outcome.tests_run} tests run, {outcome.failures} "
+            f"failed, {outcome.errors} errors, {outcome.skipped} skipped "
+            f"(started {fmt.when(result.start_time)}{span})")
+
+
+def target_line(run: RunData) -> str:
+    result = run.result
+    versions = result.version
+    scale = run.target_scale
+    return (f"{result.system or '?'} at {result.host.determined or '?'}, Determined "
+            f"{versions.determined.server or '?'} (client {versions.determined.client or '?'})"
+            f"{f', {scale} seeded experiments' if scale is not None else ''}; daist "
+            f"{versions.daist or '?'}, Locust {versions.locust or '?'}")
+
+
+def source_line(run: RunData) -> str:
+    meta = run.result.metadata
+    commit = str(meta.get("git_commit") or "")[:10] or "?"
+    return (f"commit {commit} ({meta.get('git_branch') or '?'}); load from "
+            f"{meta.get('hostname') or '?'} ({meta.get('cpu_count') or '?'} CPUs); settings "
+            f"digest {meta.get('settings_digest') or '?'}")
+
+
+def test_lines(run: RunData) -> list[TestLine]:
+    return [TestLine(STATUS_WORDS.get(record.status, record.status), test_key(test_id), test_id,
+                     record.duration_s, record.message)
+            for test_id, record in run.result.tests.items()]
+
+
+def load_line(stats: LocustStatsList) -> str:
+    info = stats.run
+    shape = {"open": f"open, {info.rate:g} requests/s", "steps": f"steps {info.steps} users"
+             }.get(info.shape, f"closed, {info.users} users")
+    workers = f", {info.workers} workers" if info.workers else ""
+    return (f"{shape}, {info.user_class or '?'}{workers}, {info.window_s:.1f} s window: "
+            f"{fmt.count(stats.num_requests)} requests, {fmt.rate(stats.rps)}/s, "
+            f"{fmt.count(stats.num_failures)} failed ({fmt.percent(stats.fail_ratio)})"
+            f"{' (interrupted)' if info.interrupted else ''}")
+
+
+def saturation_warning(stats: LocustStatsList) -> str | None:
+    if not stats.run.saturated:
+        return None
+    busy = ", ".join(f"{g.role} {g.cpu_percent:.0f}%" for g in stats.run.generator
+                     if g.cpu_percent >= LocustStatsList.SATURATION_PERCENT) or "a process"
+    return (f"the load generator was saturated ({busy} CPU): these figures are the generator's "
+            "limit, not the server's; add [locust] workers")
+
+
+def slowest(stats: LocustStatsList, limit: int | None = SLOWEST) -> list[EndpointStats]:
+    ranked = sorted((e for e in stats.entries if e.hdr.count),
+                    key=lambda e: (-e.hdr.p95_ms, e.test_name))
+    return ranked if limit is None else ranked[:limit]
+
+
+def failure_rows(stats: LocustStatsList, limit: int | None = FAILURES) -> list[tuple[str, str, int]]:
+    """(endpoint, message, occurrences), most frequent first."""
+    rows = [(f"{e.method} {e.test_name}", message, number)
+            for e in stats.entries for message, number in e.failures.items()]
+    rows.sort(key=lambda row: (-row[2], row[0], row[1]))
+    return rows if limit is None else rows[:limit]
+
+
+def metric_table(op_hist: MetricLatencyOpHist, *, statistic: str = "p95") -> list[list[str]]:
+    """Header ``operation, <level>...`` and one row per operation: ``statistic`` in ms."""
+    levels = sorted({level for hists in op_hist.operations.values() for level in hists})
+    rows = [["operation", *map(str, levels)]]
+    for operation, hists in op_hist.operations.items():
+        cells = []
+        for level in levels:
+            value = hists[level].stats()[statistic] if level in hists else math.nan
+            cells.append(fmt.ms(value))
+        rows.append([operation, *cells])
+    return rows
+
+
+def summary_text(run: RunData) -> str:
+    lines = [headline(run), f"Target: {target_line(run)}", f"Source: {source_line(run)}",
+             f"Results: {run.directory}"]
+    if run.result.error:
+        lines.append(f"Error: {fmt.shorten(run.result.error, WIDTH)}")
+    tests = test_lines(run)
+    if tests:
+        lines += ["", "Tests:"]
+        width = max(len(t.key) for t in tests)
+        for test in tests:
+            message = f"  {fmt.shorten(test.message, WIDTH - width - 24)}" if test.message else ""
+            lines.append(f"  {test.status:10} {test.key:{width}}  {test.duration_s:7.1f} s{message}")
+    for key, test in run.locust.items():
+        lines += ["", f"Load {key}: {load_line(test.stats)}"]
+        warning = saturation_warning(test.stats)
+        if warning:
+            lines.append(f"  WARNING: {warning}")
+        lines += _endpoint_lines(test.stats)
+    for key, test in run.metrics.items():
+        op_hist = test.op_hist
+        params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())
+        lines += ["", f"Metric latency {key}: p95 ms by {op_hist.axis}"
+                  f"{f' ({params})' if params else ''}"]
+        table = metric_table(op_hist)
+        lines += fmt.columns(table, right=set(range(1, len(table[0]))), indent="  ")
+    if run.skipped:
+        lines += ["", "Skipped files (unreadable):"]
+        lines += [f"  {fmt.shorten(item, WIDTH)}" for item in run.skipped]
+    return "\n".join(lines) + "\n"
+
+
+def _endpoint_lines(stats: LocustStatsList) -> list[str]:
+    lines = []
+    ranked = slowest(stats)
+    if ranked:
+        lines.append(f"  Slowest endpoints by p95 (of {sum(1 for e in stats.entries if e.hdr.count)}):")
+        rows = [["endpoint", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "failed"]]
+        rows += [[fmt.shorten(f"{e.method} {e.test_name}", 44), fmt.count(e.num_requests),
+                  fmt.rate(e.rps), fmt.ms(e.hdr.p50_ms), fmt.ms(e.hdr.p95_ms), fmt.ms(e.hdr.p99_ms),
+                  fmt.percent(e.fail_ratio)] for e in ranked]
+        lines += fmt.columns(rows, right={1, 2, 3, 4, 5, 6}, indent="    ")
+    failures = failure_rows(stats)
+    if failures:
+        lines.append(f"  Failures ({fmt.count(stats.num_failures)} of "
+                     f"{fmt.count(stats.num_requests)} requests):")
+        lines += [f"    {number:>7,}  {fmt.shorten(endpoint, 36)}: {fmt.shorten(message, WIDTH - 50)}"
+                  for endpoint, message, number in failures]
+    if stats.steps:
+        lines.append("  User sweep:")
+        rows = [["users", "rps", "p95 ms", "failed", ""]]
+        rows += [[str(s.users), fmt.rate(s.rps), fmt.ms(s.p95_ms), fmt.percent(s.fail_ratio),
+                  "knee" if s.knee else ""] for s in stats.steps]
+        lines += fmt.columns(rows, right={0, 1, 2, 3}, indent="    ")
+    return lines
