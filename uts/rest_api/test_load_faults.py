@@ -8,11 +8,10 @@ import unittest
 import requests
 
 from daist.standin.launcher import StandinProcess
-from uts.harness import StandinTestCase, remove_results, start_daist
+from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
 from uts.rest_api.loadruns import (MODULE, PASSWORD, case_id, free_port, load_env,
                                    run_load_test, set_faults, stats_of, users_logged_in,
                                    wait_for)
-from uts.harness import DaistRun, results_dir_of
 
 NOT_AUTH = "^/api/v1/(?!auth/|master$)"  # the session's own checks must pass
 

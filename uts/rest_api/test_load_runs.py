@@ -3,6 +3,8 @@ artifacts, exact percentiles, load shapes and worker processes."""
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 import unittest
 from collections import defaultdict
 
@@ -10,10 +12,12 @@ from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
                                  ResourceProfile)
-from uts.harness import StandinTestCase, remove_results
+from daist.framework import paths
+from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_results,
+                         results_dir_of, start_daist)
 from uts.rest_api.factories import nearest_rank
-from uts.rest_api.loadruns import (PASSWORD, alive, case_id, run_load_test, set_faults,
-                                   stats_of)
+from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, free_port, load_env,
+                                   run_load_test, set_faults, stats_of)
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
@@ -30,6 +34,8 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
 
     def test_passes_and_records_every_artifact(self):
         self.assertEqual(self.load.returncode, 0, self.load.output)
+        self.assertRegex(self.load.output, r"\[TestRO\.test\] \d\d:\d\d elapsed, \d\d:\d\d left"
+                                           r" \| users \d+ \| rps [\d.,]+ \| failures \d+ \| p95 ms")
         result = self.load.result
         self.assertEqual(result.tests[case_id("TestRO")].status, "passed")
         mine = {rel: meta for rel, meta in result.files.items()
@@ -128,6 +134,32 @@ class TestShapesAndWorkers(StandinTestCase):
         locust_total = sum(e.locust.num_requests for e in stats.entries)
         self.assertAlmostEqual(locust_total, stats.num_requests, delta=stats.num_requests * 0.1)
         self.assertEqual(alive([g.pid for g in workers]), [])        # no orphans
+
+    def test_a_remote_worker_joins_with_the_documented_command(self):
+        port = free_port()
+        process, _ = start_daist(f"{MODULE}.TestRO",
+                                 env=load_env(self.url, remote_workers=1,
+                                              master_bind=f"127.0.0.1:{port}"))
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "daist.rest_api.worker", "--master", f"127.0.0.1:{port}"],
+            env=clean_environment({"DET_USER": "admin", "DET_PASSWORD": PASSWORD}),
+            cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            stdout, stderr = process.communicate(timeout=120)
+            _, worker_log = worker.communicate(timeout=30)   # it exits when the master quits
+        finally:
+            for child in (process, worker):
+                if child.poll() is None:
+                    child.kill()
+                    child.communicate()
+        run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 0, run.output + worker_log)
+        self.assertEqual(worker.returncode, 0, worker_log)
+        stats = stats_of(run, "TestRO")
+        self.assertEqual(stats.run.workers, 1)
+        self.assertGreater(stats.num_requests, 100)
+        self.assertEqual([g.role for g in stats.run.generator], ["master"])  # remote: not watched
 
     def test_scaling_sweep(self):
         run = run_load_test("TestScaling", url=self.url, steps="1,3", step_time=1.5)
