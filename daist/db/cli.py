@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from daist.db.connection import DbTarget, connect
-from daist.db.history import fetch_history, render_history, similar_names
+from daist.db.history import explain_empty, fetch_history, render_history
 from daist.db.schema import latest_version, migrate
 from daist.db.upload import upload_result
 from daist.framework.errors import ConfigError, DaistError
@@ -85,10 +85,7 @@ def run_history(target: DbTarget, args: argparse.Namespace) -> int:
     with connect(target) as conn:
         rows = fetch_history(conn, target, args.test_name, last=args.last, system=args.system)
         if not rows:
-            close = similar_names(conn, target, args.test_name)
-            hint = f" (did you mean {' or '.join(repr(n) for n in close)}?)" if close else ""
-            scope = f" on system {args.system!r}" if args.system else ""
-            _error(f"no results for test name {args.test_name!r}{scope}{hint}")
+            _error(explain_empty(conn, target, args.test_name, system=args.system))
             return 1
     for line in render_history(args.test_name, rows):
         print(line)

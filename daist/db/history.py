@@ -51,11 +51,22 @@ def fetch_history(conn: psycopg.Connection, target: DbTarget, test_name: str, *,
     return [HistoryRow(*row) for row in reversed(rows)]
 
 
-def similar_names(conn: psycopg.Connection, target: DbTarget, test_name: str) -> list[str]:
-    """Known test names close to ``test_name`` (for 'did you mean')."""
+def explain_empty(conn: psycopg.Connection, target: DbTarget, test_name: str, *,
+                  system: str | None) -> str:
+    """Why no row matched, as one sentence: the systems that do have the name, or the known
+    names close to it."""
+    scope = f" on system {system!r}" if system else ""
     with translating(target, doing="reading the test names"):
+        systems = [r[0] or "-" for r in conn.execute(
+            "SELECT DISTINCT system FROM daist_endpoint_history WHERE test_name = %s "
+            "ORDER BY 1", (test_name,))]
         names = [r[0] for r in conn.execute("SELECT DISTINCT test_name FROM perf_tests")]
-    return difflib.get_close_matches(test_name, names, n=3, cutoff=0.5)
+    if systems:
+        return (f"no results for test name {test_name!r}{scope} (it has results on: "
+                f"{', '.join(systems)}; '-' is rows daist did not write)")
+    close = difflib.get_close_matches(test_name, names, n=3, cutoff=0.5)
+    hint = f" (did you mean {' or '.join(repr(n) for n in close)}?)" if close else ""
+    return f"no results for test name {test_name!r}{scope}{hint}"
 
 
 COLUMNS = ("time (UTC)", "commit", "branch", "system", "requests", "fails", "p95 ms",

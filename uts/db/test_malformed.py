@@ -1,0 +1,66 @@
+"""Reliability case 11: a malformed or truncated artifact in a results directory. ``python -m
+daist.db upload`` names the file, skips it and uploads the rest (exit 1: not everything went
+in); the per-test hook does the same and reports the file in its one-line error."""
+from __future__ import annotations
+
+import json
+import types
+
+from daist.db.upload import SessionUploader
+from daist.framework.errors import UploadError
+from daist.framework.settings import load_settings
+from daist.models.metric_latency import Hist, MetricLatencyOpHist
+from uts.db.support import (METRICS_TEST, PAYLOAD_TEST, RO_TEST, DbTestCase, daist_db,
+                            make_saved_run, remove, tree_digest)
+
+
+class TestMalformedArtifacts(DbTestCase):
+    def setUp(self):
+        super().setUp()
+        self.run = make_saved_run()
+        self.addCleanup(remove, self.run)
+        result = self.run.result
+        self.truncated = result.files_of("LocustStatsList", test_id=RO_TEST)[0]
+        self.wrong_shape = result.files_of("MetricPayloadOpHist", test_id=PAYLOAD_TEST)[0]
+
+    def break_files(self):
+        raw = self.truncated.read_bytes()
+        self.truncated.write_bytes(raw[: len(raw) // 3])          # cut mid-write
+        data = json.loads(self.wrong_shape.read_text())
+        data["operations"] = {"write": {"1": {"samples": "not a list"}}}
+        self.wrong_shape.write_text(json.dumps(data))
+
+    def test_upload_names_each_bad_file_skips_it_and_uploads_the_rest(self):
+        self.break_files()
+        before = tree_digest(self.run.directory)
+        done = daist_db("upload", str(self.run.directory), env=self.env())
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+        errors = done.stderr.splitlines()
+        self.assertEqual(len(errors), 2, done.stderr)
+        for path, line in zip(sorted([self.truncated, self.wrong_shape]), sorted(errors)):
+            self.assertTrue(line.startswith(f"daist: error: skipped {path}: "), line)
+        self.assertIn("1 test, 1 artifact uploaded", done.stdout)
+        self.assertIn("2 unreadable", done.stdout)
+        self.assertEqual(self.sql("SELECT t.test_id, count(*) FROM daist_metric_latency m "
+                                  "JOIN daist_metric_sets s ON s.id = m.set_id JOIN daist_tests t "
+                                  "ON t.id = s.test_ref GROUP BY t.test_id"),
+                         [(METRICS_TEST, len(self.run.op_hist.rows()))])
+        self.assertEqual((self.counts()["daist_loads"], self.counts()["perf_tests"]), (0, 0))
+        self.assertEqual(tree_digest(self.run.directory), before)  # nothing moved or rewritten
+
+    def test_the_hook_uploads_the_rest_of_the_test_and_names_the_file(self):
+        extra = MetricLatencyOpHist(parameters={"metric_count": 2})
+        extra.add("write", 1, Hist([1.0, 2.0, 3.0]))
+        self.run.result.add(extra, test_id=RO_TEST, tags=("TestRO.test", "extra"))
+        self.break_files()
+        hook = SessionUploader(load_settings(environ=self.env()))
+        session = types.SimpleNamespace(result=self.run.result, on_stop=[])
+        with self.assertRaises(UploadError) as caught:
+            hook(session, RO_TEST)
+        message = str(caught.exception)
+        self.assertTrue(message.startswith("results of TestRO.test uploaded in part: unreadable "
+                                           f"files kept out: {self.truncated.name}: "), message)
+        self.assertNotIn("\n", message)
+        self.assertEqual(self.sql("SELECT count(*) FROM daist_metric_latency"), [(1,)])
+        self.assertEqual(session.on_stop, [hook.finish])
