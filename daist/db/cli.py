@@ -1,6 +1,6 @@
 """``python -m daist.db {migrate,upload,history}``: the only place in daist.db that reads
 arguments, prints ``daist: error:`` lines and decides the exit status (0 done; 1 a database
-error, unreadable files or no history; 2 usage or settings)."""
+error, unreadable files or no history; 2 usage or settings; 130 interrupted)."""
 from __future__ import annotations
 
 import argparse
@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except DaistError as exc:
         _error(str(exc))
         return exc.exit_status
+    except KeyboardInterrupt:  # an upload in progress rolls back its open transaction
+        _error("interrupted")
+        return 130
 
 
 def run_migrate(target: DbTarget, args: argparse.Namespace) -> int:

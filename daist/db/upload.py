@@ -77,7 +77,7 @@ def upload_result(target: DbTarget, result: Result, *,
         for batch in batches:
             with translating(target, doing=f"uploading {batch.test.test_id}"):
                 with conn.transaction():
-                    _write_batch(conn, run, batch, report)
+                    _write_batch(conn, run, batch, report=report)
             report.tests += 1
     return report
 
@@ -133,7 +133,7 @@ class SessionUploader:
 
 
 # -- writing ---------------------------------------------------------------------------------
-def _write_batch(conn: psycopg.Connection, run: RunRow, batch: TestBatch,
+def _write_batch(conn: psycopg.Connection, run: RunRow, batch: TestBatch, *,
                  report: UploadReport) -> None:
     run_id = _upsert_run(conn, run)
     test = batch.test
@@ -144,9 +144,9 @@ def _write_batch(conn: psycopg.Connection, run: RunRow, batch: TestBatch,
         "RETURNING id", (run_id, test.test_id, test.status, test.duration_s, test.message)
     ).fetchone()[0]
     for load in batch.loads:
-        _write_load(conn, test_ref, load, report)
+        _write_load(conn, test_ref, load, report=report)
     for metric in batch.metrics:
-        _write_metric(conn, test_ref, metric, report)
+        _write_metric(conn, test_ref, metric, report=report)
 
 
 def _upsert_run(conn: psycopg.Connection, run: RunRow) -> int:
@@ -164,7 +164,7 @@ def _upsert_run(conn: psycopg.Connection, run: RunRow) -> int:
     return conn.execute(query, _params(values)).fetchone()[0]
 
 
-def _write_load(conn: psycopg.Connection, test_ref: int, load: LoadUpload,
+def _write_load(conn: psycopg.Connection, test_ref: int, load: LoadUpload, *,
                 report: UploadReport) -> None:
     load_id = _insert_new(conn, "daist_loads",
                           {"test_ref": test_ref, "artifact": load.artifact, **load.values},
@@ -202,7 +202,7 @@ def _write_load(conn: psycopg.Connection, test_ref: int, load: LoadUpload,
     report.rows += rows
 
 
-def _write_metric(conn: psycopg.Connection, test_ref: int, metric: MetricUpload,
+def _write_metric(conn: psycopg.Connection, test_ref: int, metric: MetricUpload, *,
                   report: UploadReport) -> None:
     set_id = _insert_new(conn, "daist_metric_sets",
                          {"test_ref": test_ref, "artifact": metric.artifact, **metric.values},

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,25 @@ class DbTestCase(unittest.TestCase):
                 "PERF_RESULT_DB_NAME": t.dbname, "PERF_RESULT_DB_USER": t.user,
                 "PERF_RESULT_DB_PASS": t.password.reveal(), "PERF_RESULT_DB_SCHEMA": t.schema,
                 **extra}
+
+
+def run_concurrently(work, *, times: int = 3) -> list[BaseException]:
+    """Run ``work`` in ``times`` threads that start together; the exceptions they raised."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(times, timeout=30)
+
+    def thread_body():
+        try:
+            barrier.wait()
+            work()
+        except Exception as exc:  # returned: assertions belong to the main thread
+            errors.append(exc)
+    threads = [threading.Thread(target=thread_body) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
 
 
 # -- a results directory -------------------------------------------------------------------

@@ -2,14 +2,13 @@
 pipeline made them, adoption of an existing database, and rows the old statements write."""
 from __future__ import annotations
 
-import threading
 import unittest
 from datetime import datetime, timezone
 
 from daist.db.connection import DatabaseError
 from daist.db.history import fetch_history
 from daist.db.schema import ensure_schema, latest_version, migrate, migrations
-from uts.db.support import TABLES, DbTestCase
+from uts.db.support import TABLES, DbTestCase, run_concurrently
 
 # The historical DDL as the k6 pipeline's uploader documents it (original-daist-behaviour
 # 6.3), written the way that era wrote it: unnamed indexes, identity keys.
@@ -105,21 +104,10 @@ class TestMigrations(DbTestCase):
                 ensure_schema(conn, self.target)
 
     def test_concurrent_first_uploads_migrate_once(self):
-        errors, barrier = [], threading.Barrier(3, timeout=30)
-
         def first_use():
-            try:
-                with self.connect() as conn:
-                    barrier.wait()
-                    ensure_schema(conn, self.target)
-            except Exception as exc:  # reported below, with the others
-                errors.append(exc)
-        threads = [threading.Thread(target=first_use) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        self.assertEqual(errors, [])
+            with self.connect() as conn:
+                ensure_schema(conn, self.target)
+        self.assertEqual(run_concurrently(first_use), [])
         self.assertEqual(self.sql("SELECT version FROM daist_schema ORDER BY version"),
                          [(v,) for v in range(1, latest_version() + 1)])
 

@@ -7,7 +7,6 @@ import dataclasses
 import math
 import os
 import socket
-import threading
 import types
 from unittest import mock
 
@@ -19,7 +18,7 @@ from daist.models.config import Secret
 from daist.models.db import PerfTestRun
 from daist.models.timestamp import Timestamp
 from uts.db.support import (METRICS_TEST, PAYLOAD_TEST, RO_TEST, DbTestCase, make_saved_run,
-                            remove, reopen, tree_digest)
+                            remove, reopen, run_concurrently, tree_digest)
 
 HOSTILE = "get 'experiments\"; DROP TABLE perf_tests; --"
 
@@ -146,18 +145,7 @@ class TestRoundTrip(UploadCase):
                          [(live.result.end_time.datetime, "failed")])
 
     def test_concurrent_uploads_of_one_directory_write_it_once(self):
-        errors = []
-
-        def upload():
-            try:
-                upload_result(self.target, reopen(self.run))
-            except Exception as exc:  # collected: assertions run in the main thread
-                errors.append(exc)
-        threads = [threading.Thread(target=upload) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        errors = run_concurrently(lambda: upload_result(self.target, reopen(self.run)))
         self.assertEqual(errors, [])
         counts = self.counts()
         self.assertEqual((counts["daist_runs"], counts["perf_test_runs"], counts["daist_loads"]),
