@@ -121,7 +121,8 @@ def load_run(path: str | Path, *, figures: bool = True) -> RunData:
     try:
         result = Result.open(manifest)
     except Exception as exc:  # whatever is wrong with it, the artifacts may still be readable
-        skipped.append(f"{manifest.name}: {_reason(exc)}; the artifacts were found by file name")
+        skipped.append(f"{manifest.name}: {_reason(exc, manifest.name)}; the artifacts were found "
+                       "by file name")
         result, readable = _result_from_names(directory), False
     run = RunData(directory=directory, result=result, manifest=manifest, skipped=skipped,
                   manifest_readable=readable)
@@ -154,7 +155,7 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None
     try:
         artifact = open_artifact(path)
     except Exception as exc:  # any unreadable file is skipped, never the whole report
-        run.skipped.append(f"{rel}: {_reason(exc)}")
+        run.skipped.append(f"{rel}: {_reason(exc, path.name)}")
         return
     _keep(run, rel, meta, name, artifact)
 
@@ -203,6 +204,9 @@ def _result_from_names(directory: Path) -> Result:
     return result
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, name: str) -> str:
+    """The error in one line, without the file name the models' errors start with."""
     text = " ".join(str(exc).split())
+    for prefix in (f"{name}: ", f"{name} "):
+        text = text[len(prefix):] if text.startswith(prefix) else text
     return text[:300] if text else type(exc).__name__

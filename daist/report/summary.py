@@ -50,7 +50,7 @@ def target_line(run: RunData) -> str:
 def source_line(run: RunData) -> str:
     meta = run.result.metadata
     commit = str(meta.get("git_commit") or "")[:10] or "?"
-    return (f"commit {commit} ({meta.get('git_branch') or '?'}); load from "
+    return (f"commit {commit} ({meta.get('git_branch') or '?'}); ran on "
             f"{meta.get('hostname') or '?'} ({meta.get('cpu_count') or '?'} CPUs); settings "
             f"digest {meta.get('settings_digest') or '?'}")
 
@@ -110,7 +110,7 @@ def metric_table(op_hist: MetricLatencyOpHist, *, statistic: str = "p95") -> lis
 
 def summary_text(run: RunData) -> str:
     lines = [headline(run), f"Target: {target_line(run)}", f"Source: {source_line(run)}",
-             f"Results: {run.directory}"]
+             f"Results directory: {run.directory}"]
     if run.result.error:
         lines.append(f"Error: {fmt.shorten(run.result.error, WIDTH)}")
     tests = test_lines(run)

@@ -1,0 +1,134 @@
+"""Builders of report inputs: endpoint stats with real HDR histograms and metric-latency
+histograms from seeded random samples, and whole results directories written the way a session
+writes them (manifest, ConfigFile, artifacts recorded with their test ids)."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from daist.models.config import ConfigFile
+from daist.models.locust import (EndpointStats, GeneratorUsage, HdrSummary, LocustStatsList,
+                                 RunInfo, StepPoint, encode_histogram, new_histogram, record_ms)
+from daist.models.metric_latency import Hist, MetricLatencyOpHist
+from daist.models.result import Result, TestRecord
+from daist.models.timestamp import Timestamp
+
+LOAD_TEST = "daist.rest_api.test_locust.TestRO.test"
+METRIC_TEST = "daist.metrics.test_latency.Test.test"
+START = Timestamp(1722278982.0)
+WINDOW_S = 20.0
+
+
+def latencies(median_ms: float, n: int, *, seed: int, sigma: float = 0.2) -> np.ndarray:
+    """``n`` log-normal latencies around ``median_ms`` (a typical latency shape)."""
+    return np.random.default_rng(seed).lognormal(np.log(median_ms), sigma, n)
+
+
+def make_entry(test_name: str, samples: Iterable[float], *, failures: int = 0,
+               method: str = "GET", path: str = "/api/v1/x", endpoint_class: str = "list",
+               message: str = "HTTPError('500 Server Error')", window_s: float = WINDOW_S,
+               keep_histogram: bool = True) -> EndpointStats:
+    values = list(samples)
+    histogram = new_histogram()
+    for value in values:
+        record_ms(histogram, float(value))
+    return EndpointStats(test_name=test_name, method=method, path=path,
+                         endpoint_class=endpoint_class, num_requests=len(values),
+                         num_failures=failures, rps=round(len(values) / window_s, 3),
+                         failures={message: failures} if failures else {},
+                         hdr=HdrSummary.of(histogram),
+                         hdr_encoded=encode_histogram(histogram) if keep_histogram else "")
+
+
+def make_stats(*entries: EndpointStats, users: int = 4, shape: str = "closed",
+               window_s: float = WINDOW_S, saturated: bool = False,
+               steps: list[StepPoint] | None = None) -> LocustStatsList:
+    run = RunInfo(shape=shape, users=users, target="http://127.0.0.1:8080",
+                  user_class="FastHttpUser", window_start=START,
+                  window_end=Timestamp(START.unix + window_s), run_time_s=window_s,
+                  generator=[GeneratorUsage(role="local", pid=1, cpu_percent=95.0 if saturated else 30.0,
+                                            cpu_max_percent=99.0, rss_mb=80.0)],
+                  saturated=saturated, steps=[s.users for s in steps or []])
+    return LocustStatsList(run=run, entries=list(entries), steps=list(steps or []))
+
+
+def make_op_hist(levels: dict[int, dict[str, Iterable[float]]], *,
+                 parameters: dict[str, int] | None = None) -> MetricLatencyOpHist:
+    """level -> operation -> samples."""
+    op_hist = MetricLatencyOpHist(parameters=dict(parameters or {"num_batches": 64, "metric_count": 8}))
+    for level, operations in levels.items():
+        for operation, samples in operations.items():
+            op_hist.add(operation, level, Hist([float(v) for v in samples]))
+    return op_hist
+
+
+def settings(**overrides: str) -> dict[str, dict[str, str]]:
+    """A run's ConfigFile sections; ``overrides`` as ``section__key="value"``."""
+    sections = {"determined": {"DET_MASTER": "", "RESOURCE_PROFILE": "autodiscover"},
+                "locust": {"users": "4", "wait_time": "0", "run_time": "20", "step_time": "30",
+                           "remote_workers": "0", "warmup": "0"},
+                "standin": {"scale": "20", "seed": "0", "rbac": "false", "faults": ""}}
+    for name, value in overrides.items():
+        section, key = name.split("__")
+        sections.setdefault(section, {})[key] = value
+    return sections
+
+
+def make_run_dir(root: Path | None = None, *, locust: dict[str, LocustStatsList] | None = None,
+                 metrics: dict[str, MetricLatencyOpHist] | None = None,
+                 tests: dict[str, TestRecord] | None = None,
+                 config: dict[str, dict[str, str]] | None = None, system: str = "standin",
+                 start: Timestamp = START, metadata: dict | None = None,
+                 status: str = "passed") -> Path:
+    """A results directory as a session leaves it; returns the directory."""
+    root = root or Path(tempfile.mkdtemp(prefix="daist-report-uts-"))
+    directory = root / system / start.path_stamp
+    directory.mkdir(parents=True)
+    result = Result(command="uts", system=system, start_time=start,
+                    end_time=Timestamp(start.unix + 60), directory=directory, host_label=system,
+                    metadata={"hostname": "uts-host", "cpu_count": 2, "settings_digest": "d1",
+                              "git_commit": "0123456789abcdef", "git_branch": "main",
+                              **(metadata or {})})
+    result.host.determined = "http://127.0.0.1:8080"
+    result.version.daist = "0.1.0"
+    result.version.determined.server = "0.38.1"
+    result.add(ConfigFile(sections=config if config is not None else settings()), tags=("session",))
+    for test_id, stats in (locust or {}).items():
+        result.add(stats, test_id=test_id, tags=(".".join(test_id.split(".")[-2:]),))
+    for test_id, op_hist in (metrics or {}).items():
+        result.add(op_hist, test_id=test_id, tags=(".".join(test_id.split(".")[-2:]),))
+    ids = [*(locust or {}), *(metrics or {})]
+    result.tests = dict(tests) if tests is not None else \
+        {test_id: TestRecord(status="passed", duration_s=25.0) for test_id in ids}
+    result.outcome.tests_run = len(result.tests)
+    result.outcome.failures = sum(t.status == "failed" for t in result.tests.values())
+    result.outcome.status = status
+    result.save_manifest()
+    return directory
+
+
+def run_pair(endpoints: list[str], *, slow: dict[str, float] | None = None, seed: int = 0,
+             n: int = 300, failures: dict[str, int] | None = None, base_ms: float = 40.0,
+             candidate_users: int | None = None) -> tuple[Path, Path]:
+    """A baseline and a candidate results directory of one load test: every endpoint about
+    ``base_ms``, drawn afresh (seeded) in each run; in the candidate, ``slow`` endpoints are
+    multiplied by their factor and ``failures`` endpoints fail that many requests."""
+    directories = []
+    for side in (0, 1):
+        entries = []
+        for index, name in enumerate(endpoints):
+            factor = (slow or {}).get(name, 1.0) if side else 1.0
+            samples = latencies(base_ms, n, seed=seed * 1000 + side * 100 + index) * factor
+            entries.append(make_entry(name, samples, failures=(failures or {}).get(name, 0) if side else 0))
+        users = candidate_users if side and candidate_users else 4
+        directories.append(make_run_dir(locust={LOAD_TEST: make_stats(*entries, users=users)}))
+    return directories[0], directories[1]
+
+
+def artifact_path(directory: Path, classname: str) -> Path:
+    """The one data file (JSON) of ``classname`` in a results directory."""
+    (path,) = [p for p in directory.glob(f"{classname}-*.json")]
+    return path

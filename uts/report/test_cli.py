@@ -1,0 +1,143 @@
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+from daist.framework import paths
+from daist.models.base import open_artifact
+from daist.models.report import Report
+from daist.models.result import Result
+from daist.report.cli import build_parser, percentage
+from uts.report.factories import artifact_path, run_pair
+
+ENDPOINTS = ["get agents", "get experiments", "get templates", "get webhooks"]
+
+
+def report_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "daist.report", *map(str, args)],
+                          capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+
+
+class TestUsage(unittest.TestCase):
+    def assert_usage_error(self, done, pattern):
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertEqual(done.stdout, "")
+        self.assertRegex(done.stderr, rf"^daist: error: {pattern}\n$")
+
+    def test_errors_are_one_line(self):
+        self.assert_usage_error(report_cli(), "the following arguments are required: COMMAND")
+        self.assert_usage_error(report_cli("compare", "a"), "the following arguments are required: CANDIDATE_DIR")
+        self.assert_usage_error(report_cli("compare", "a", "b", "--min-change", "1x"),
+                                r"argument --min-change: '1x' is not a percentage \(e\.g\. 10%\)")
+        self.assert_usage_error(report_cli("compare", "a", "b", "--alpha", "2"),
+                                "alpha must be between 0 and 1, not 2.0")
+        self.assert_usage_error(report_cli("summary", "/nonexistent/run"),
+                                "/nonexistent/run: no such results directory")
+
+    def test_help_and_options(self):
+        done = report_cli("compare", "--help")
+        self.assertEqual(done.returncode, 0)
+        for option in ("--min-change", "--noise-floor-ms", "--alpha", "--fail-floor", "--force", "--html"):
+            self.assertIn(option, done.stdout)
+        args = build_parser().parse_args(["compare", "a", "b", "--min-change", "25%", "--fail-floor", "2"])
+        self.assertEqual((args.min_change, args.fail_floor, args.noise_floor_ms, args.alpha),
+                         (0.25, 0.02, 5.0, 0.05))
+        self.assertEqual(percentage("10"), percentage("10%"))
+
+
+class TestCommands(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base, cls.slow = run_pair(ENDPOINTS, slow={"get templates": 1.3})
+        _, cls.clean = run_pair(ENDPOINTS, seed=1)
+        _, cls.other_load = run_pair(ENDPOINTS, seed=2, candidate_users=8)
+        cls.out = Path(tempfile.mkdtemp(prefix="daist-report-cli-"))
+
+    @classmethod
+    def tearDownClass(cls):
+        for directory in (cls.base, cls.slow, cls.clean, cls.other_load):
+            shutil.rmtree(directory.parents[1], ignore_errors=True)
+        shutil.rmtree(cls.out, ignore_errors=True)
+
+    def test_summary_prints_and_writes_the_report(self):
+        done = report_cli("summary", self.base)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stderr, "")
+        lines = done.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("daist run passed"))
+        self.assertTrue(lines[-1].startswith("Report: "))
+        path = Path(lines[-1][len("Report: "):])
+        self.assertEqual(path.parent, self.base)
+        self.assertIsInstance(open_artifact(path), Report)
+        (manifest,) = self.base.glob("Result-*.json")
+        self.assertIn(path, Result.open(manifest).files_of("Report"))
+        path.unlink()
+        elsewhere = self.out / "summary.html"
+        self.assertEqual(report_cli("summary", self.base, "--html", elsewhere).stdout.splitlines()[-1],
+                         f"Report: {elsewhere}")
+        quiet = report_cli("summary", self.base, "--no-html")
+        self.assertNotIn("Report:", quiet.stdout)
+        self.assertEqual(list(self.base.glob("Report-*")), [])
+
+    def test_compare_flags_the_slowed_endpoint_and_exits_1(self):
+        page = self.out / "compare.html"
+        done = report_cli("compare", self.base, self.slow, "--html", page)
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertIn("1 regression: TestRO.test: GET get templates (p50, p95, p99)", done.stdout)
+        self.assertRegex(done.stdout, r"GET get templates +p50 +[\d.]+ ms +[\d.]+ ms +1\.[23]\dx slower")
+        self.assertRegex(done.stdout, r"Unchanged \(4 rows of endpoints, all endpoints together\): "
+                                      r"GET get agents, GET get experiments, GET get webhooks, all endpoints")
+        self.assertEqual(done.stdout.splitlines()[-1], f"Comparison: {page}")
+        html = page.read_text()
+        self.assertIn("get templates", html)
+        self.assertIn('class="status regression"', html)
+
+    def test_compare_without_a_change_exits_0(self):
+        done = report_cli("compare", self.base, self.clean)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertEqual(done.stdout.splitlines()[-1], "No regression.")
+
+    def test_thresholds_from_the_command_line(self):
+        done = report_cli("compare", self.base, self.slow, "--min-change", "50%")
+        self.assertEqual(done.returncode, 0, done.stdout)
+        done = report_cli("compare", self.base, self.slow, "--noise-floor-ms", "100")
+        self.assertEqual(done.returncode, 0, done.stdout)
+
+    def test_incomparable_runs_are_refused_unless_forced(self):
+        done = report_cli("compare", self.base, self.other_load)
+        self.assertEqual(done.returncode, 2)
+        self.assertEqual(done.stdout, "")
+        self.assertEqual(done.stderr, "daist: error: the runs are not comparable: TestRO.test: load "
+                                      "users differs: 4 vs 8 (--force compares them anyway)\n")
+        forced = report_cli("compare", self.base, self.other_load, "--force")
+        self.assertIn(forced.returncode, (0, 1))
+        self.assertIn("NOT COMPARABLE: TestRO.test: load users differs: 4 vs 8", forced.stdout)
+
+    def test_a_truncated_artifact_is_named_and_skipped(self):
+        """Reliability case 11: the file is named, the rest is still reported and compared."""
+        candidate = Path(shutil.copytree(self.slow, self.out / "truncated" / self.slow.name))
+        stats = artifact_path(candidate, "LocustStatsList")
+        stats.write_bytes(stats.read_bytes()[:1000])
+        extra = Path(shutil.copytree(self.base, self.out / "extra" / self.base.name))
+        (manifest,) = extra.glob("Result-*.json")
+        manifest.write_bytes(manifest.read_bytes()[:-30])
+        for args in (("summary", candidate, "--no-html"), ("compare", self.base, candidate),
+                     ("compare", extra, self.slow)):
+            done = report_cli(*args)
+            self.assertNotIn("Traceback", done.stderr, args)
+            self.assertNotIn("internal error", done.stderr, args)
+        summary = report_cli("summary", candidate, "--no-html")
+        self.assertEqual(summary.returncode, 0)
+        self.assertRegex(summary.stderr, rf"daist: warning: .*: skipped {stats.name}: malformed LocustStatsList")
+        self.assertIn(f"Skipped files (unreadable):\n  {stats.name}: malformed", summary.stdout)
+        compare = report_cli("compare", self.base, candidate)
+        self.assertEqual(compare.returncode, 2)       # nothing left in common: refused, and said why
+        self.assertRegex(compare.stderr, rf"daist: warning: candidate .*: skipped {stats.name}")
+        self.assertIn("no load test or metric-latency test in common", compare.stderr)
+        rebuilt = report_cli("compare", extra, self.slow)   # the manifest rebuilt from file names
+        self.assertEqual(rebuilt.returncode, 1, rebuilt.stdout + rebuilt.stderr)
+        self.assertRegex(rebuilt.stderr, rf"daist: warning: baseline .*: skipped {manifest.name}: "
+                                         r"malformed Result")
+        self.assertIn("1 regression: TestRO.test: GET get templates", rebuilt.stdout)
