@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Run daist's own tests (uts/): ./uts.py [unittest args]
 
-Makes __venv__ when it is missing, re-executes inside it, and runs every test in uts/ by default;
-arguments go to unittest, e.g. ``./uts.py uts.models.test_result`` or ``./uts.py -v``.
+Makes __venv__ when it is missing, re-executes inside it, and runs every test in uts/ by default.
+Arguments go to unittest: module, class or test names (``./uts.py uts.models.test_result``), or a
+folder of tests as a package name (``./uts.py uts.db`` runs everything under uts/db), and options
+such as ``-v``, ``-f`` or ``-k PATTERN``.
 """
 import os
 import sys
@@ -14,12 +16,28 @@ from daist.framework import venv
 ROOT = Path(__file__).resolve().parent
 
 
-def main(args: list[str]) -> int:
+class UtsProgram(unittest.TestProgram):
+    """unittest.main where a package name means every test module below it."""
+
+    def createTests(self, from_discovery=False, Loader=None):
+        if from_discovery or getattr(self, "testNames", None) is None:
+            return super().createTests(from_discovery, Loader)
+        suites = []
+        for name in self.testNames:
+            folder = ROOT.joinpath(*name.split("."))
+            if (folder / "__init__.py").is_file():
+                suites.append(self.testLoader.discover(str(folder), top_level_dir=str(ROOT)))
+            else:
+                suites.append(self.testLoader.loadTestsFromName(name))
+        self.test = self.testLoader.suiteClass(suites)
+
+
+def main(args: list) -> int:
     names = [a for a in args if not a.startswith("-")]
     argv = [sys.argv[0], *args] if names else [sys.argv[0], "discover", "-s", str(ROOT / "uts"),
                                                "-t", str(ROOT), *args]
     os.chdir(ROOT)
-    program = unittest.main(module=None, argv=argv, exit=False)
+    program = UtsProgram(module=None, argv=argv, exit=False)
     return 0 if program.result.wasSuccessful() else 1
 
 

@@ -196,7 +196,18 @@ def _alias(name: str) -> str:
 
 
 def _module_exists(name: str) -> bool:
+    """Is there a module file for ``name``? Looks at files only: importing the candidate (or a
+    parent that is a module, as ``find_spec`` does) could run it; test_locust imports Locust,
+    which monkey-patches the whole process with gevent."""
+    first, *rest = name.split(".")
     try:
-        return importlib.util.find_spec(name) is not None
+        top = importlib.util.find_spec(first)
     except (ImportError, ValueError):
         return False
+    if top is None or not rest:
+        return top is not None
+    for location in top.submodule_search_locations or []:
+        path = Path(location, *rest)
+        if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
+            return True
+    return False

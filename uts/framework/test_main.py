@@ -25,6 +25,15 @@ class TestTestNames(unittest.TestCase):
         self.assertEqual(normalize_test_names(["uts.metrics.test_latency.Test."]),
                          ["daist.metrics.test_latency.Test"])
 
+    def test_resolving_names_imports_no_test_module(self):
+        # test_locust imports Locust, which would monkey-patch this whole process with gevent
+        done = subprocess.run([PYTHON, "-c", "import sys; from daist.framework.main import "
+                               "normalize_test_names as n; n(['uts.rest_api.test_locust.TestRO', "
+                               "'uts.metrics.test_latency.Test.']); print(sorted(m for m in "
+                               "sys.modules if m.startswith(('gevent', 'locust', 'daist.rest_api.test', "
+                               "'daist.metrics.test'))))"], capture_output=True, text=True, cwd=paths.ROOT)
+        self.assertEqual(done.stdout.strip(), "[]", done.stderr)
+
     def test_real_unit_test_modules_are_not_aliased(self):
         self.assertEqual(normalize_test_names(["uts.models.test_result"]), ["uts.models.test_result"])
         self.assertEqual(normalize_test_names(["-v", "daist.test_target"]), ["-v", "daist.test_target"])
