@@ -22,6 +22,8 @@ class UtsProgram(unittest.TestProgram):
     def createTests(self, from_discovery=False, Loader=None):
         if from_discovery or getattr(self, "testNames", None) is None:
             return super().createTests(from_discovery, Loader)
+        if self.testNamePatterns:
+            self.testLoader.testNamePatterns = self.testNamePatterns
         suites = []
         for name in self.testNames:
             folder = ROOT.joinpath(*name.split("."))
