@@ -17,7 +17,7 @@ slack sat at >= 80 % of a core: the target in the throughput rows (then the serv
 generator, set the pace), the generator in the latency rows (then its queueing is in the p50).
 Locust's own CPU warning never fires in runs under 20 s.
 
-    __venv__/bin/python benchmarks/locust_bench.py [--duration 10] [--users 50]
+    __venv__/bin/python benchmarks/locust_bench.py [--duration 10] [--users 50] [--rounds 3]
 Needs wrk and nginx (apt-get install -y wrk nginx-light).
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -105,10 +106,10 @@ def driver_row(host: str, *, mode: str, users: int, duration: float, target: psu
     output, gen, tgt = measure(command, cpus=cpus, target=target, duration=duration + 3,
                                settle=4.0 if workers else 3.0)
     result = json.loads(output.strip().splitlines()[-1])
-    note = f"outside slope {gen:.2f}"
-    if result.get("generator"):
-        shares = ", ".join(f"{u['role']} {u['cpu_percent']:.0f}%" for u in result["generator"])
-        note = f"own watch: {shares}; {note}"
+    note = ""
+    if result.get("generator"):  # daist's own watch covers exactly its window
+        note = "own watch: " + ", ".join(f"{u['role']} {u['cpu_percent']:.0f}%"
+                                         for u in result["generator"])
     return Row(name, result["rps"], result["cores"] or gen, tgt, p50_ms=result["p50_ms"],
                note=note)
 
@@ -138,6 +139,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     for tool in ("wrk", "nginx", "taskset"):
         if not shutil.which(tool):
@@ -145,41 +147,56 @@ def main() -> int:
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("needs at least 2 CPUs (generator and target on their own cores)")
     last_cpu = str((os.cpu_count() or 2) - 1)
-    with Nginx(cpu=last_cpu) as nginx:
-        target = psutil.Process(nginx.pid)
-        url = nginx.url + "/api/v1/master"
-        rows = [wrk_row(url, connections=50, duration=args.duration, target=target,
-                        name="wrk -t1 -c50"),
-                driver_row(nginx.url, mode="plain", users=args.users, duration=args.duration,
-                           target=target, name="plain Locust FastHttpUser"),
-                driver_row(nginx.url, mode="daist", users=args.users, duration=args.duration,
-                           target=target, name="daist (in-process)"),
-                driver_row(nginx.url, mode="daist", users=args.users, duration=args.duration,
-                           target=target, workers=2, cpus=f"0,{last_cpu}",
-                           name="daist, workers = 2")]
-    with SlowTarget(cpu=last_cpu, delay_ms=10.0) as slow:
-        target = psutil.Process(slow.pid)
-        latency = [wrk_row(slow.url + "/api/v1/master", connections=10, duration=args.duration,
-                           target=target, name="wrk -t1 -c10 (10 ms endpoint)"),
-                   driver_row(slow.url, mode="daist", users=10, duration=args.duration,
-                              target=target, name="daist 10 users (10 ms endpoint)")]
-    print_rows(f"Throughput against nginx (static JSON, CPU {last_cpu}), {args.duration:g} s each",
-               rows, latency=False)
-    print_rows("Latency on a fixed 10 ms endpoint", latency, latency=True)
-    wrk, plain, daist, two = rows
-    print("\nRatios")
-    print(f"  daist / plain Locust, per core:   {daist.per_core / plain.per_core:6.1%}  "
-          f"(target >= 90%)")
-    print(f"  plain Locust / wrk, per core:     {plain.per_core / wrk.per_core:6.1%}  "
-          f"(anchors: about 9%)")
-    print(f"  daist / wrk, per core:            {daist.per_core / wrk.per_core:6.1%}")
-    print(f"  daist workers = 2 / in-process:   {two.rps / daist.rps:6.2f}x  (target >= 1.7x)")
-    difference = latency[1].p50_ms - latency[0].p50_ms
-    print(f"  daist p50 - wrk p50 (10 ms):      {difference:+6.2f} ms  (target within 0.5 ms)")
-    invalid = [r.name for r in rows if flag(r, latency=False).startswith("INVALID")] + \
-              [r.name for r in latency if flag(r, latency=True).startswith("INVALID")]
+    rounds: list[tuple[list[Row], list[Row]]] = []
+    for index in range(args.rounds):  # interleaved rounds: a neighbour's load hits all alike
+        rounds.append((throughput_rows(args, last_cpu), latency_rows(args, last_cpu)))
+        print_rows(f"Round {index + 1}: throughput against nginx (static JSON, CPU {last_cpu}), "
+                   f"{args.duration:g} s each", rounds[-1][0], latency=False)
+        print_rows(f"Round {index + 1}: latency on a fixed 10 ms endpoint", rounds[-1][1],
+                   latency=True)
+    ratios = {
+        "daist / plain Locust, per core": ([r[0][2].per_core / r[0][1].per_core for r in rounds],
+                                           "{:.1%}", "target >= 90%"),
+        "plain Locust / wrk, per core": ([r[0][1].per_core / r[0][0].per_core for r in rounds],
+                                         "{:.1%}", "anchors: about 9%"),
+        "daist / wrk, per core": ([r[0][2].per_core / r[0][0].per_core for r in rounds],
+                                  "{:.1%}", ""),
+        "daist workers = 2 / in-process": ([r[0][3].rps / r[0][2].rps for r in rounds],
+                                           "{:.2f}x", "target >= 1.7x"),
+        "daist p50 - wrk p50 (10 ms), ms": ([r[1][1].p50_ms - r[1][0].p50_ms for r in rounds],
+                                            "{:+.2f}", "target within 0.5 ms")}
+    print(f"\nRatios: median of {args.rounds} rounds [each round]")
+    for label, (values, fmt, goal) in ratios.items():
+        each = ", ".join(fmt.format(v) for v in values)
+        print(f"  {label:34} {fmt.format(statistics.median(values)):>8}  [{each}]"
+              + (f"  ({goal})" if goal else ""))
+    invalid = sorted({r.name for t, lat in rounds for r in t
+                      if flag(r, latency=False).startswith("INVALID")}
+                     | {r.name for t, lat in rounds for r in lat
+                        if flag(r, latency=True).startswith("INVALID")})
     print("\nRun " + ("INVALID for: " + ", ".join(invalid) if invalid else "valid"))
     return 0
+
+
+def throughput_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
+    with Nginx(cpu=last_cpu) as nginx:
+        target = psutil.Process(nginx.pid)
+        common = {"users": args.users, "duration": args.duration, "target": target}
+        return [wrk_row(nginx.url + "/api/v1/master", connections=50, duration=args.duration,
+                        target=target, name="wrk -t1 -c50"),
+                driver_row(nginx.url, mode="plain", name="plain Locust FastHttpUser", **common),
+                driver_row(nginx.url, mode="daist", name="daist (in-process)", **common),
+                driver_row(nginx.url, mode="daist", workers=2, cpus=f"0,{last_cpu}",
+                           name="daist, workers = 2", **common)]
+
+
+def latency_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
+    with SlowTarget(cpu=last_cpu, delay_ms=10.0) as slow:
+        target = psutil.Process(slow.pid)
+        return [wrk_row(slow.url + "/api/v1/master", connections=10, duration=args.duration,
+                        target=target, name="wrk -t1 -c10 (10 ms endpoint)"),
+                driver_row(slow.url, mode="daist", users=10, duration=args.duration,
+                           target=target, name="daist 10 users (10 ms endpoint)")]
 
 
 if __name__ == "__main__":
