@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+import tempfile
 import unittest
 from collections import defaultdict
+from pathlib import Path
+
+import requests
 
 from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
@@ -14,7 +18,7 @@ from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustS
                                  ResourceProfile)
 from daist.framework import paths
 from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_results,
-                         results_dir_of, start_daist)
+                         results_dir_of, run_daist, start_daist)
 from uts.rest_api.factories import nearest_rank
 from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, free_port, load_env,
                                    run_load_test, set_faults, stats_of)
@@ -172,6 +176,31 @@ class TestShapesAndWorkers(StandinTestCase):
         (png,) = [p for p in run.result.files_of("LocustStatsList", test_id=case_id("TestScaling"))
                   if p.suffix == ".png"]
         self.assertIsInstance(open_artifact(png), Figure)
+
+    def test_fixed_profile_from_the_configuration(self):
+        experiments = requests.get(self.url + "/api/v1/experiments", timeout=10,
+                                   headers=self.auth()).json()["experiments"]
+        experiment_id = experiments[0]["id"]
+        config = Path(tempfile.mkdtemp(prefix="daist-profile-")) / "config.conf"
+        config.write_text(paths.DEFAULT_CONFIG.read_text()
+                          + f"\n[profile.uts]\nexperiment_id = {experiment_id}\n")
+        env = load_env(self.url)
+        env.update({"DAIST_CONFIG": str(config), "DAIST_DETERMINED_RESOURCE_PROFILE": "uts"})
+        run = run_daist(f"{MODULE}.TestExperimentCheckpoints", env=env, timeout=120)
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 0, run.output)
+        (profile_path,) = run.result.files_of("ResourceProfile")
+        profile = open_artifact(profile_path)
+        self.assertEqual((profile.source, profile.experiment_id, profile.trial_id),
+                         ("uts", experiment_id, None))
+        stats = stats_of(run, "TestExperimentCheckpoints")
+        self.assertEqual([e.test_name for e in stats.entries if e.num_requests],
+                         ["get experiment checkpoints"])
+
+    def auth(self) -> dict[str, str]:
+        token = requests.post(self.url + "/api/v1/auth/login", timeout=10,
+                              json={"username": "admin", "password": PASSWORD}).json()["token"]
+        return {"Authorization": f"Bearer {token}"}
 
     def test_bad_combination_is_one_line_naming_the_keys(self):
         run = run_load_test("TestRO", url=self.url, shape="open")
