@@ -4,6 +4,13 @@ Per load-test endpoint: p50, p95 and p99 latency, requests/s and the failure rat
 requests/s and failures of all endpoints together; per step of a user sweep: p95, requests/s
 and failures; per metric-latency operation and level: p50, p95 and p99.
 
+Requests/s in a closed loop (N users, the closed shape and each sweep step) is N / (latency +
+think time): an endpoint's share of it follows from the random mix and every other endpoint's
+latency, so per-endpoint requests/s is shown there but not judged (``not judged``); the total
+is judged, and the time per request it implies (N / requests/s) must also change by more than
+``noise_floor_ms``, as a latency must. In the open shape (a fixed arrival rate) every
+requests/s figure is judged: fewer requests than asked for is the server not keeping up.
+
 A figure is a **regression** when the candidate is worse by more than ``min_change`` of the
 baseline, latencies also by more than ``noise_floor_ms`` and failure ratios by more than
 ``fail_floor`` (absolute), and, where both runs kept raw data, the change is significant: its
@@ -28,6 +35,7 @@ from daist.report.stats import (NO_RAW_DATA, Distribution, TestOutcome, holm, la
 LATENCIES = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
 REGRESSION, IMPROVEMENT = "regression", "improvement"
 NOT_SIGNIFICANT, NOT_TESTABLE, WITHIN = "not significant", "not testable", "within thresholds"
+NOT_JUDGED = "not judged"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,11 @@ class CompareResult:
     thresholds: Thresholds
     p_adjusted: float | None = None
     """The Holm-corrected p-value (set by ``compare_runs``)."""
+    judged: bool = True
+    """False: shown for information only (per-endpoint requests/s in a closed loop)."""
+    floor_pair: tuple[float, float] | None = None
+    """(baseline, candidate) ms the noise floor applies to, for a figure that is not itself a
+    latency (the time per request a closed loop's requests/s implies)."""
 
     @property
     def is_latency(self) -> bool:
@@ -87,14 +100,22 @@ class CompareResult:
             return delta > self.thresholds.noise_floor_ms
         if self.metric == "fail":
             return delta > self.thresholds.fail_floor
+        if self.floor_pair is not None:
+            return abs(self.floor_pair[1] - self.floor_pair[0]) > self.thresholds.noise_floor_ms
         return True
 
     @property
     def significant(self) -> bool:
-        return self.p_adjusted is not None and self.p_adjusted <= self.thresholds.alpha
+        """Significant after the correction, and the test saw the data move this way."""
+        if self.p_adjusted is None or self.p_adjusted > self.thresholds.alpha:
+            return False
+        moved = (self.cand > self.base) - (self.cand < self.base)
+        return self.outcome.direction in (0, moved)
 
     @property
     def verdict(self) -> str:
+        if not self.judged:
+            return NOT_JUDGED
         if not self.exceeds:
             return WITHIN
         direction = REGRESSION if self.worse else IMPROVEMENT
@@ -181,7 +202,8 @@ class RunComparison:
 
     @property
     def tests_run(self) -> int:
-        return sum(r.outcome.testable for r in self.results())
+        """The family Holm's correction counts: every judged figure whose test could run."""
+        return sum(r.outcome.testable and r.judged for r in self.results())
 
     def geometric_means(self) -> dict[str, tuple[float, int]]:
         """metric -> (geometric mean of candidate/baseline, rows) over endpoint and metric
@@ -215,7 +237,7 @@ def compare_runs(baseline: RunData, candidate: RunData, *,
         else:
             comparison.unmatched.append(f"{key}: metric-latency test only in the "
                                         f"{'baseline' if key in baseline.metrics else 'candidate'}")
-    tested = [r for r in comparison.results() if r.outcome.testable]
+    tested = [r for r in comparison.results() if r.outcome.testable and r.judged]
     for result, adjusted in zip(tested, holm([r.outcome.p_value for r in tested])):
         result.p_adjusted = adjusted
     return comparison
@@ -225,6 +247,7 @@ def _compare_load(comparison: RunComparison, key: str, base: LocustStatsList,
                   cand: LocustStatsList, *, files: tuple[str, str]) -> None:
     thresholds = comparison.thresholds
     windows = base.run.window_s, cand.run.window_s
+    closed = base.run.shape != "open"
     by_key = {e.key: e for e in cand.entries}
     base_keys = {e.key for e in base.entries}
     for entry in sorted(base.entries, key=lambda e: e.key):
@@ -239,8 +262,10 @@ def _compare_load(comparison: RunComparison, key: str, base: LocustStatsList,
             continue
         row = RowComparison(key, "endpoint", name)
         row.results += _latencies(comparison, entry, other, files=files)
-        row.results += _throughput(entry.num_requests, entry.num_failures, other.num_requests,
-                                   other.num_failures, windows, thresholds)
+        row.results += _rps(entry.num_requests, other.num_requests, windows, thresholds,
+                            judged=not closed)
+        row.results += _failures(entry.num_requests, entry.num_failures, other.num_requests,
+                                 other.num_failures, thresholds)
         comparison.rows.append(row)
     for entry in cand.entries:
         if entry.key not in base_keys and entry.num_requests:
@@ -248,8 +273,11 @@ def _compare_load(comparison: RunComparison, key: str, base: LocustStatsList,
                                         "requests in the baseline")
     if base.num_requests and cand.num_requests:
         total = RowComparison(key, "total", "all endpoints")
-        total.results = _throughput(base.num_requests, base.num_failures, cand.num_requests,
-                                    cand.num_failures, windows, thresholds)
+        users = base.run.users if base.run.shape == "closed" else 0
+        total.results = _rps(base.num_requests, cand.num_requests, windows, thresholds,
+                             judged=base.run.shape != "steps", users=users)
+        total.results += _failures(base.num_requests, base.num_failures, cand.num_requests,
+                                   cand.num_failures, thresholds)
         comparison.rows.append(total)
     _compare_steps(comparison, key, base, cand)
 
@@ -280,16 +308,27 @@ def _latencies(comparison: RunComparison, base: EndpointStats, cand: EndpointSta
     return results
 
 
-def _throughput(base_n: int, base_failed: int, cand_n: int, cand_failed: int,
-                windows: tuple[float, float], thresholds: Thresholds) -> list[CompareResult]:
-    results = []
-    if windows[0] > 0 and windows[1] > 0:
-        results.append(CompareResult("rps", base_n / windows[0], cand_n / windows[1],
-                                     rate_test(base_n, windows[0], cand_n, windows[1]), thresholds))
-    results.append(CompareResult("fail", base_failed / base_n, cand_failed / cand_n,
-                                 proportion_test(base_failed, base_n, cand_failed, cand_n),
-                                 thresholds))
-    return results
+def _rps(base_n: int, cand_n: int, windows: tuple[float, float], thresholds: Thresholds, *,
+         judged: bool, users: int = 0) -> list[CompareResult]:
+    """Requests/s over the windows; with ``users`` (a closed loop) the noise floor applies to
+    the time per request it implies."""
+    if not (windows[0] > 0 and windows[1] > 0):
+        return []
+    rates = base_n / windows[0], cand_n / windows[1]
+    return [CompareResult("rps", rates[0], rates[1], rate_test(base_n, windows[0], cand_n, windows[1]),
+                          thresholds, judged=judged, floor_pair=_cycle_ms(users, *rates))]
+
+
+def _cycle_ms(users: int, base_rps: float, cand_rps: float) -> tuple[float, float] | None:
+    if users <= 0 or base_rps <= 0 or cand_rps <= 0:
+        return None
+    return users * 1000.0 / base_rps, users * 1000.0 / cand_rps
+
+
+def _failures(base_n: int, base_failed: int, cand_n: int, cand_failed: int,
+              thresholds: Thresholds) -> list[CompareResult]:
+    return [CompareResult("fail", base_failed / base_n, cand_failed / cand_n,
+                          proportion_test(base_failed, base_n, cand_failed, cand_n), thresholds)]
 
 
 def _compare_steps(comparison: RunComparison, key: str, base: LocustStatsList,
@@ -301,11 +340,12 @@ def _compare_steps(comparison: RunComparison, key: str, base: LocustStatsList,
             comparison.unmatched.append(f"{key}: step of {step.users} users only in the baseline")
             continue
         row = RowComparison(key, "step", f"{step.users} users")
-        row.results = [CompareResult(metric, base_value, cand_value, TestOutcome(),
-                                     comparison.thresholds)
-                       for metric, base_value, cand_value in (("p95", step.p95_ms, other.p95_ms),
-                                                              ("rps", step.rps, other.rps),
-                                                              ("fail", step.fail_ratio, other.fail_ratio))]
+        thresholds = comparison.thresholds
+        row.results = [CompareResult("p95", step.p95_ms, other.p95_ms, TestOutcome(), thresholds),
+                       CompareResult("rps", step.rps, other.rps, TestOutcome(), thresholds,
+                                     floor_pair=_cycle_ms(step.users, step.rps, other.rps)),
+                       CompareResult("fail", step.fail_ratio, other.fail_ratio, TestOutcome(),
+                                     thresholds)]
         comparison.rows.append(row)
     comparison.unmatched += [f"{key}: step of {users} users only in the candidate"
                              for users in sorted(cand_steps)]

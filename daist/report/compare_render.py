@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Callable
 
 from daist.report import fmt
-from daist.report.compare import (NOT_TESTABLE, CompareResult, RowComparison, RunComparison)
+from daist.report.compare import (IMPROVEMENT, NOT_JUDGED, NOT_SIGNIFICANT, NOT_TESTABLE,
+                                  REGRESSION, WITHIN, CompareResult, RowComparison, RunComparison)
 from daist.report.loader import RunData
 
 KIND_TITLES = {"endpoint": "endpoints", "total": "all endpoints together",
                "step": "user sweep steps", "metric": "metric-latency levels"}
+VERDICT_ORDER = (REGRESSION, IMPROVEMENT, NOT_TESTABLE, NOT_SIGNIFICANT, WITHIN, NOT_JUDGED)
 METRIC_NAMES = {"p50": "p50", "p95": "p95", "p99": "p99", "rps": "req/s", "fail": "failed"}
 
 
@@ -139,7 +141,9 @@ def render_html(comparison: RunComparison) -> str:
 
 
 def _html_rows(rows: list[RowComparison]) -> list[dict]:
-    """One line per figure, the row named on each, so sorting by any column keeps lines whole."""
-    return [{"row": row, "result": result, "css": result.verdict.replace(" ", "-"),
-             "p_text": _p_text(result), "p_raw": fmt.p_value(result.outcome.p_value)}
-            for row in rows for result in row.results]
+    """One line per figure, the row named on each, so sorting by any column keeps lines whole;
+    changes first."""
+    lines = [{"row": row, "result": result, "css": result.verdict.replace(" ", "-"),
+              "p_text": _p_text(result), "p_raw": fmt.p_value(result.outcome.p_value)}
+             for row in rows for result in row.results]
+    return sorted(lines, key=lambda line: VERDICT_ORDER.index(line["result"].verdict))

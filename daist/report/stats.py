@@ -2,18 +2,22 @@
 exact HDR histograms of the load tests, the raw samples of the metric-latency tests and the
 request and failure counts. scipy does the arithmetic; this module picks the test.
 
-- A latency percentile (p50/p95/p99): a quantile test when both sides have enough samples
-  around that percentile: pool both distributions, take the pooled percentile, and test with
-  Fisher's exact test whether the two runs put different shares of their samples above it (Mood's
-  median test, generalised to any percentile, so a change of the tail alone is caught). With
-  too few samples in the tail, the Mann-Whitney U test of the whole distributions. With fewer than ``MIN_SAMPLES`` on a side: not testable.
+- A latency percentile (p50/p95/p99): the quantile test. Pool both distributions, take the
+  pooled percentile, and test with Fisher's exact test whether the two runs put different
+  shares of their samples above it (Mood's median test, generalised to any percentile, so a
+  change of the tail alone is caught and a shift of the bulk does not vouch for a tail figure).
+  It needs ``MIN_TAIL`` samples expected beyond the percentile on each side: 10 samples for
+  p50, 100 for p95, 500 for p99. Fewer: a median falls back to the Mann-Whitney U test (a
+  test of location, which the median is) from ``MIN_SAMPLES`` samples on; a tail percentile
+  is not testable (a short run cannot say whether its p99 moved).
 - Requests per second: the counts in the two windows, as Poisson rates (an exact binomial test
   of the candidate's share of all requests against its share of the time).
 - Failure ratio: Fisher's exact test on failed/succeeded counts.
 
-Every test is two-sided; the comparison decides the direction from the ratio. ``holm`` corrects
-the p-values of one comparison for their number, so a CI gate over hundreds of figures keeps
-its false-alarm rate at ``alpha``."""
+Every test is two-sided and says which way the data moved (``direction``): a figure counts as
+changed only when its test moved the same way. ``holm`` corrects the p-values of one
+comparison for their number, so a CI gate over hundreds of figures keeps its false-alarm rate
+at ``alpha``."""
 from __future__ import annotations
 
 import math
@@ -21,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 MIN_SAMPLES = 5
-"""Fewer samples on a side: not testable."""
+"""Fewer samples on a side: not testable at all."""
 MIN_TAIL = 5
-"""Samples each side must have expected beyond a percentile for the quantile test."""
+"""Samples each side must have expected beyond (and below) a percentile for the quantile test."""
 MAX_EXPANDED = 200_000
 """Larger histograms are thinned (counts scaled down) before a rank test expands them."""
 NO_RAW_DATA = "no raw data"
@@ -96,10 +100,17 @@ class TestOutcome:
     statistic: float | None = None
     p_value: float | None = None
     reason: str = NO_RAW_DATA
+    direction: int = 0
+    """+1: the candidate's values lie higher (slower, more requests, more failures), -1 lower,
+    0 no difference or no test."""
 
     @property
     def testable(self) -> bool:
         return self.p_value is not None
+
+
+def _sign(value: float) -> int:
+    return (value > 0) - (value < 0)
 
 
 def _finite(value: Any) -> float | None:
@@ -108,22 +119,32 @@ def _finite(value: Any) -> float | None:
 
 
 def latency_test(base: Distribution, cand: Distribution, percentile: float) -> TestOutcome:
-    """Do the two distributions differ at ``percentile``? (quantile test, else U test)"""
+    """Do the two distributions differ at ``percentile``? (module docstring)"""
     smaller = min(base.n, cand.n)
     if smaller < MIN_SAMPLES:
         return TestOutcome(reason=f"too few samples ({base.n} vs {cand.n})")
-    if smaller * min(percentile, 100.0 - percentile) / 100.0 >= MIN_TAIL:
+    share = min(percentile, 100.0 - percentile) / 100.0
+    if smaller * share >= MIN_TAIL:
         from scipy.stats import fisher_exact
         threshold = base.pooled(cand).quantile(percentile)
         above_base, above_cand = base.above(threshold), cand.above(threshold)
         table = [[above_base, base.n - above_base], [above_cand, cand.n - above_cand]]
         odds, p_value = fisher_exact(table)
         return TestOutcome(test=f"quantile test at p{percentile:g}", statistic=_finite(odds),
-                           p_value=float(p_value), reason="")
+                           p_value=float(p_value), reason="",
+                           direction=_sign(above_cand / cand.n - above_base / base.n))
+    if percentile != 50.0:
+        needed = math.ceil(MIN_TAIL / share)
+        return TestOutcome(reason=f"too few samples for p{percentile:g} ({base.n} vs {cand.n}; "
+                                  f"a test needs {needed})")
     from scipy.stats import mannwhitneyu
-    found = mannwhitneyu(base.expanded(), cand.expanded(), alternative="two-sided")
+    base_values, cand_values = base.expanded(), cand.expanded()
+    found = mannwhitneyu(base_values, cand_values, alternative="two-sided")
+    # U counts the (baseline, candidate) pairs where the baseline is higher
+    middle = len(base_values) * len(cand_values) / 2
     return TestOutcome(test="Mann-Whitney U", statistic=_finite(found.statistic),
-                       p_value=float(found.pvalue), reason="")
+                       p_value=float(found.pvalue), reason="",
+                       direction=_sign(middle - float(found.statistic)))
 
 
 def rate_test(base_count: int, base_s: float, cand_count: int, cand_s: float) -> TestOutcome:
@@ -136,7 +157,7 @@ def rate_test(base_count: int, base_s: float, cand_count: int, cand_s: float) ->
     found = binomtest(cand_count, base_count + cand_count, cand_s / (base_s + cand_s))
     ratio = (cand_count / cand_s) / (base_count / base_s)
     return TestOutcome(test="Poisson rate test", statistic=ratio, p_value=float(found.pvalue),
-                       reason="")
+                       reason="", direction=_sign(ratio - 1.0))
 
 
 def proportion_test(base_failed: int, base_total: int, cand_failed: int,
@@ -148,7 +169,7 @@ def proportion_test(base_failed: int, base_total: int, cand_failed: int,
     table = [[base_failed, base_total - base_failed], [cand_failed, cand_total - cand_failed]]
     odds, p_value = fisher_exact(table)
     return TestOutcome(test="Fisher exact test", statistic=_finite(odds), p_value=float(p_value),
-                       reason="")
+                       reason="", direction=_sign(cand_failed / cand_total - base_failed / base_total))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

@@ -111,7 +111,7 @@ def make_run_dir(root: Path | None = None, *, locust: dict[str, LocustStatsList]
 
 
 def run_pair(endpoints: list[str], *, slow: dict[str, float] | None = None, seed: int = 0,
-             n: int = 300, failures: dict[str, int] | None = None, base_ms: float = 40.0,
+             n: int = 600, failures: dict[str, int] | None = None, base_ms: float = 40.0,
              candidate_users: int | None = None) -> tuple[Path, Path]:
     """A baseline and a candidate results directory of one load test: every endpoint about
     ``base_ms``, drawn afresh (seeded) in each run; in the candidate, ``slow`` endpoints are

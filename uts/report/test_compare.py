@@ -2,8 +2,8 @@ import math
 import unittest
 
 from daist.models.locust import StepPoint
-from daist.report.compare import (IMPROVEMENT, NOT_SIGNIFICANT, NOT_TESTABLE, REGRESSION, WITHIN,
-                                  CompareResult, Thresholds, compare_runs)
+from daist.report.compare import (IMPROVEMENT, NOT_JUDGED, NOT_SIGNIFICANT, NOT_TESTABLE,
+                                  REGRESSION, WITHIN, CompareResult, Thresholds, compare_runs)
 from daist.report.compare_render import render_text
 from daist.report.loader import load_run
 from daist.report.stats import TestOutcome
@@ -26,7 +26,9 @@ class TestEndpointRegressions(unittest.TestCase):
         comparison = compare_runs(*load_runs(slow={"get thing 03": 1.3}))
         self.assertEqual(flagged(comparison), ["GET get thing 03"])
         row = comparison.regressions[0]
-        self.assertEqual([r.metric for r in row.results if r.regression], ["p50", "p95", "p99"])
+        # 600 samples a side: p99 is testable (6 beyond it expected) but the test is weak there
+        self.assertEqual([r.metric for r in row.results if r.regression], ["p50", "p95"])
+        self.assertEqual(row.results[2].verdict, NOT_SIGNIFICANT)
         p50 = row.results[0]
         self.assertAlmostEqual(p50.ratio, 1.3, delta=0.05)
         self.assertRegex(p50.wording, r"^1\.[23]\dx slower$")
@@ -70,22 +72,33 @@ class TestEndpointRegressions(unittest.TestCase):
         self.assertEqual(row.results[0].verdict, NOT_TESTABLE)
         self.assertIn("Not testable", render_text(comparison))
 
+    def test_a_short_run_tests_its_median_not_its_tail(self):
+        comparison = compare_runs(*load_runs(slow={"get thing 04": 1.5}, n=60))
+        self.assertEqual(flagged(comparison), ["GET get thing 04"])
+        p50, p95, p99 = comparison.regressions[0].results[:3]
+        self.assertEqual((p50.verdict, p95.verdict, p99.verdict),
+                         (REGRESSION, NOT_TESTABLE, NOT_TESTABLE))
+        self.assertIn("GET get thing 04 p99 (too few samples for p99 (60 vs 60; a test needs 500))",
+                      render_text(comparison))
+
     def test_failure_ratio_regression(self):
-        comparison = compare_runs(*load_runs(failures={"get thing 06": 30}))
-        # 30 of 300 on one endpoint, and 30 of 2,400 (1.25%, over the 1 point floor) in all
+        comparison = compare_runs(*load_runs(failures={"get thing 06": 60}))
+        # 60 of 600 on one endpoint, and 60 of 4,800 (1.25%, over the 1 point floor) in all
         self.assertEqual(flagged(comparison), ["GET get thing 06", "all endpoints"])
         fail = next(r for r in comparison.regressions[0].results if r.metric == "fail")
         self.assertEqual((fail.base, fail.cand), (0.0, 0.1))
         self.assertEqual(fail.wording, "+10.0 pts failed")
         total = next(r for r in comparison.regressions[1].results if r.metric == "fail")
-        self.assertEqual(total.cand, 30 / (300 * len(ENDPOINTS)))
+        self.assertEqual(total.cand, 60 / (600 * len(ENDPOINTS)))
         self.assertEqual([r.metric for r in comparison.regressions[1].results if r.regression], ["fail"])
 
     def test_holm_correction_counts_every_test(self):
         comparison = compare_runs(*load_runs())
-        tested = [r for r in comparison.results() if r.outcome.testable]
+        tested = [r for r in comparison.results() if r.p_adjusted is not None]
         self.assertEqual(comparison.tests_run, len(tested))
-        self.assertEqual(len(tested), len(ENDPOINTS) * 5 + 2)   # 3 latencies, rps, fail per endpoint; total
+        # 3 latencies and the failure ratio per endpoint (its req/s is not judged in a closed
+        # loop), req/s and failures of the total
+        self.assertEqual(len(tested), len(ENDPOINTS) * 4 + 2)
         for result in tested:
             self.assertGreaterEqual(result.p_adjusted, result.outcome.p_value)
 
@@ -109,6 +122,48 @@ class TestEndpointRegressions(unittest.TestCase):
         self.assertEqual([r.name for r in comparison.rows], ["GET a", "all endpoints"])
         self.assertEqual(comparison.unmatched, ["TestRO.test: GET b has no requests in the candidate",
                                                 "TestRO.test: GET c has no requests in the baseline"])
+
+
+class TestThroughput(unittest.TestCase):
+    def compare(self, counts, *, users=4, shape="closed", window_s=20.0):
+        """Two runs of endpoints a and b with (baseline, candidate) request counts."""
+        runs = []
+        for side in (0, 1):
+            entries = [make_entry(name, latencies(5, pair[side], seed=side * 10 + i), window_s=window_s)
+                       for i, (name, pair) in enumerate(counts.items())]
+            stats = make_stats(*entries, users=users, shape=shape, window_s=window_s)
+            runs.append(load_run(make_run_dir(locust={LOAD_TEST: stats}), figures=False))
+        return compare_runs(*runs)
+
+    def rps(self, comparison, name):
+        row = next(r for r in comparison.rows if r.name == name)
+        return next(r for r in row.results if r.metric == "rps")
+
+    def test_closed_loop_endpoint_rps_is_shown_not_judged(self):
+        comparison = self.compare({"a": (2000, 1000), "b": (2000, 2000)}, users=40)
+        self.assertEqual(self.rps(comparison, "GET a").verdict, NOT_JUDGED)
+        self.assertIsNone(self.rps(comparison, "GET a").p_adjusted)
+        self.assertLess(self.rps(comparison, "GET a").outcome.p_value, 1e-6)
+        # the total: 4,000 -> 3,000 requests in 20 s with 40 users: 200 -> 267 ms per request
+        total = self.rps(comparison, "all endpoints")
+        self.assertEqual(total.floor_pair, (200.0, 800 / 3))
+        self.assertEqual(total.verdict, REGRESSION)
+        self.assertEqual(flagged(comparison), ["all endpoints"])
+
+    def test_closed_loop_total_within_the_noise_floor(self):
+        # 2 users at 200 requests/s: 10 ms per request; 25% fewer requests is +3.3 ms
+        comparison = self.compare({"a": (4000, 3000)}, users=2)
+        total = self.rps(comparison, "all endpoints")
+        self.assertLess(total.p_adjusted, 1e-6)
+        self.assertEqual(total.verdict, WITHIN)
+        self.assertEqual(flagged(comparison), [])
+
+    def test_open_shape_judges_every_rps(self):
+        comparison = self.compare({"a": (2000, 1000), "b": (2000, 2000)}, shape="open")
+        self.assertEqual(self.rps(comparison, "GET a").verdict, REGRESSION)
+        self.assertEqual(self.rps(comparison, "GET b").verdict, WITHIN)
+        self.assertIsNone(self.rps(comparison, "all endpoints").floor_pair)
+        self.assertEqual(flagged(comparison), ["GET a", "all endpoints"])
 
 
 class TestOtherRows(unittest.TestCase):
@@ -156,6 +211,16 @@ class TestCompareResult(unittest.TestCase):
         self.assertEqual(self.result("rps", 100, 120).verdict, IMPROVEMENT)
         self.assertEqual(self.result("fail", 0.0, 0.005).verdict, WITHIN)   # under 1 point
         self.assertEqual(self.result("fail", 0.0, 0.02).verdict, REGRESSION)
+
+    def test_a_figure_moving_against_its_test_is_not_a_change(self):
+        # the test found the candidate higher, yet this figure fell: no improvement to claim
+        found = CompareResult("p50", 80.0, 50.0, TestOutcome(test="t", p_value=1e-9, reason="",
+                                                             direction=1), Thresholds())
+        found.p_adjusted = 1e-9
+        self.assertFalse(found.significant)
+        self.assertEqual(found.verdict, NOT_SIGNIFICANT)
+        found.outcome = TestOutcome(test="t", p_value=1e-9, reason="", direction=-1)
+        self.assertEqual(found.verdict, IMPROVEMENT)
 
     def test_wording(self):
         self.assertEqual(self.result("p50", 10, 12.3).wording, "1.23x slower")

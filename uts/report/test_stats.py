@@ -77,22 +77,36 @@ class TestLatencyTest(unittest.TestCase):
         # a rank test of the whole distributions would not have seen it
         self.assertGreater(sps.mannwhitneyu(base, cand).pvalue, 0.05)
 
-    def test_shift_is_found_by_every_percentile(self):
-        base, cand = latencies(40, 300, seed=7), latencies(52, 300, seed=8)
+    def test_shift_is_found_by_every_percentile_with_its_direction(self):
+        base, cand = latencies(40, 1000, seed=7), latencies(52, 1000, seed=8)
         for q in (50, 95, 99):
-            self.assertLess(latency_test(Distribution.of_samples(base),
-                                         Distribution.of_samples(cand), q).p_value, 1e-4, q)
+            found = latency_test(Distribution.of_samples(base), Distribution.of_samples(cand), q)
+            self.assertLess(found.p_value, 1e-3, q)
+            self.assertEqual(found.direction, 1, q)
+            back = latency_test(Distribution.of_samples(cand), Distribution.of_samples(base), q)
+            self.assertEqual(back.direction, -1, q)
 
-    def test_few_samples_in_the_tail_fall_back_to_mann_whitney(self):
-        base, cand = latencies(40, 30, seed=9), latencies(52, 25, seed=10)
-        found = latency_test(Distribution.of_samples(base), Distribution.of_samples(cand), 99)
+    def test_tail_percentiles_need_enough_samples_in_the_tail(self):
+        base, cand = Distribution.of_samples(latencies(40, 99, seed=9)), \
+            Distribution.of_samples(latencies(80, 400, seed=10))
+        p95, p99 = latency_test(base, cand, 95), latency_test(base, cand, 99)
+        self.assertEqual((p95.testable, p95.reason),
+                         (False, "too few samples for p95 (99 vs 400; a test needs 100)"))
+        self.assertEqual(p99.reason, "too few samples for p99 (99 vs 400; a test needs 500)")
+        self.assertEqual(latency_test(base, cand, 50).test, "quantile test at p50")
+        bigger = Distribution.of_samples(latencies(40, 100, seed=9))
+        self.assertEqual(latency_test(bigger, cand, 95).test, "quantile test at p95")
+
+    def test_a_median_of_few_samples_falls_back_to_mann_whitney(self):
+        base, cand = latencies(40, 8, seed=9), latencies(52, 9, seed=10)
+        found = latency_test(Distribution.of_samples(base), Distribution.of_samples(cand), 50)
         expected = sps.mannwhitneyu(base, cand, alternative="two-sided")
         self.assertEqual(found.test, "Mann-Whitney U")
         self.assertAlmostEqual(found.p_value, expected.pvalue, places=12)
         self.assertEqual(found.statistic, expected.statistic)
-        # with 30 and 25 samples the median still has enough on both sides
-        self.assertEqual(latency_test(Distribution.of_samples(base), Distribution.of_samples(cand),
-                                      50).test, "quantile test at p50")
+        self.assertEqual(found.direction, 1)
+        back = latency_test(Distribution.of_samples(cand), Distribution.of_samples(base), 50)
+        self.assertEqual(back.direction, -1)
 
     def test_too_few_samples_is_not_testable(self):
         found = latency_test(Distribution.of_samples([1, 2, 3, 4]),
@@ -105,7 +119,7 @@ class TestLatencyTest(unittest.TestCase):
                                      Distribution.of_samples([6, 7, 8, 9, 10]), 50).testable)
 
     def test_identical_constant_samples_are_testable_and_not_different(self):
-        same = Distribution.of_samples([5.0] * 50)
+        same = Distribution.of_samples([5.0] * 200)
         self.assertEqual(latency_test(same, same, 95).p_value, 1.0)
 
     def test_no_test_means_no_raw_data(self):
@@ -117,6 +131,7 @@ class TestCountTests(unittest.TestCase):
     def test_rate_test_is_the_conditional_binomial_test(self):
         found = rate_test(1000, 10.0, 800, 10.0)
         self.assertAlmostEqual(found.statistic, 0.8)
+        self.assertEqual(found.direction, -1)
         self.assertAlmostEqual(found.p_value, sps.binomtest(800, 1800, 0.5).pvalue, places=12)
         self.assertLess(found.p_value, 1e-4)
         # the same rate over different windows is no change
@@ -130,7 +145,9 @@ class TestCountTests(unittest.TestCase):
         found = proportion_test(2, 500, 40, 500)
         self.assertAlmostEqual(found.p_value, sps.fisher_exact([[2, 498], [40, 460]])[1], places=12)
         self.assertLess(found.p_value, 1e-6)
+        self.assertEqual(found.direction, 1)
         self.assertEqual(proportion_test(0, 100, 0, 100).p_value, 1.0)
+        self.assertEqual(proportion_test(0, 100, 0, 100).direction, 0)
         self.assertFalse(proportion_test(0, 4, 1, 100).testable)
 
 

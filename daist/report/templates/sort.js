@@ -1,5 +1,6 @@
 // Click a column header of a table.sortable to sort by it (again: reverse). Cells may carry
 // data-value (a number) so "1,234" and "12.3 ms" sort as numbers; empty values sort last.
+// A table gets class "sort-ready" once its headers listen: only then do they look clickable.
 (function () {
   function key(cell) {
     var raw = cell.getAttribute("data-value");
@@ -35,5 +36,6 @@
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header, index) {
       header.addEventListener("click", function () { sortBy(table, header, index); });
     });
+    table.classList.add("sort-ready");
   });
 })();

@@ -1,0 +1,165 @@
+"""Reports of real daist runs against a stand-in master: the end-of-run summary and HTML page,
+``compare`` flagging exactly the endpoint made 30% slower by fault injection (and nothing between
+two runs without a change), JUnit XML of a failing load test, and the page in headless
+Chromium."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+from xml.etree import ElementTree
+
+import requests
+
+from daist.models.base import Figure, open_artifact
+from daist.models.report import Report
+from daist.report.compare import compare_runs
+from daist.report.loader import load_run
+from daist.standin.launcher import StandinProcess
+from uts.harness import DaistRun, remove_results, run_daist
+
+RO = "daist.rest_api.test_locust.TestRO"
+METRICS = "daist.metrics.test_latency.Test"
+SHORT = {"DAIST_LOCUST_RUN_TIME": "3", "DAIST_LOCUST_USERS": "2", "DAIST_LOCUST_STOP_TIMEOUT": "2",
+         "DAIST_METRICS_CONCURRENCY": "1", "DAIST_METRICS_NUM_BATCHES": "4",
+         "DAIST_METRICS_METRIC_COUNT": "8", "DAIST_METRICS_READS": "1"}
+SLOWED, CONTROL = "^/api/v1/templates$", "^/api/v1/webhooks$"
+BASE_MS = 40.0
+"""Injected on both endpoints in every run, so +30% is 12 ms: far above the noise."""
+
+
+def set_faults(url: str, rules: list[dict]) -> None:
+    requests.put(url + "/standin/faults", json={"rules": rules}, timeout=10).raise_for_status()
+
+
+def report_of(run: DaistRun) -> Path:
+    found = re.findall(r"^Report: (.+)$", run.stdout, flags=re.MULTILINE)
+    if len(found) != 1:
+        raise AssertionError(f"expected one 'Report: ' line:\n{run.output}")
+    return Path(found[0])
+
+
+def report_cli(*args: object) -> subprocess.CompletedProcess:
+    from uts.report.test_cli import report_cli as run_cli  # one way to run the CLI
+    return run_cli(*args)
+
+
+class StandinRuns(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        standin = StandinProcess(scale=10)
+        cls.url = standin.start()
+        cls.addClassCleanup(standin.stop)
+
+    @classmethod
+    def daist(cls, *names: str, rules: list[dict], args: tuple[str, ...] = ()) -> DaistRun:
+        set_faults(cls.url, rules)
+        run = run_daist(*args, *names, env={**SHORT, "DET_MASTER": cls.url}, timeout=240)
+        cls.addClassCleanup(remove_results, run)
+        return run
+
+
+class TestCompareRuns(StandinRuns):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+
+        def latency(slowed_ms: float) -> list[dict]:
+            return [{"path": SLOWED, "latency_ms": slowed_ms}, {"path": CONTROL, "latency_ms": BASE_MS}]
+        cls.baseline = cls.daist(RO, METRICS, rules=latency(BASE_MS))
+        cls.clean = cls.daist(RO, rules=latency(BASE_MS))
+        cls.slow = cls.daist(RO, rules=latency(BASE_MS * 1.3))
+
+    def test_every_run_ends_with_its_summary_and_report(self):
+        for run in (self.baseline, self.clean, self.slow):
+            self.assertEqual(run.returncode, 0, run.output)
+            path = report_of(run)
+            self.assertEqual(path.parent, run.results_dir)
+            self.assertIsInstance(open_artifact(path), Report)
+            self.assertEqual(run.result.files_of("Report"), [path])
+            summary = run.stdout[run.stdout.index("daist run passed"):run.stdout.index("Report: ")]
+            self.assertRegex(summary, r"passed +TestRO\.test")
+            self.assertIn("Slowest endpoints by p95", summary)
+            self.assertRegex(summary, r"GET get (templates|webhooks) +\d+")   # the 40 ms ones lead
+        self.assertRegex(self.baseline.stdout, r"Metric latency Test\.test: p95 ms by concurrency")
+
+    def test_the_slowed_endpoint_is_the_only_regression(self):
+        page = Path(tempfile.mkdtemp(prefix="daist-report-runs-")) / "compare.html"
+        self.addCleanup(shutil.rmtree, page.parent)
+        done = report_cli("compare", self.baseline.results_dir, self.slow.results_dir, "--html", page)
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertRegex(done.stdout, r"\n1 regression: TestRO\.test: GET get templates \(p50[,)]")
+        self.assertIn("metric-latency test only in the baseline", done.stdout)
+        comparison = compare_runs(load_run(self.baseline.results_dir, figures=False),
+                                  load_run(self.slow.results_dir, figures=False))
+        self.assertEqual([row.name for row in comparison.regressions], ["GET get templates"],
+                         done.stdout)
+        p50 = comparison.regressions[0].results[0]
+        self.assertEqual(p50.metric, "p50")
+        self.assertGreater(p50.ratio, 1.15, done.stdout)         # injected: 52 / 40 ms
+        self.assertLess(p50.ratio, 1.45, done.stdout)
+        control = next(row for row in comparison.rows if row.name == "GET get webhooks")
+        self.assertFalse(control.changed, done.stdout)
+        self.assertIn("get templates", page.read_text())
+
+    def test_runs_without_an_injected_change_have_no_regression(self):
+        done = report_cli("compare", self.baseline.results_dir, self.clean.results_dir)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertEqual(done.stdout.splitlines()[-1], "No regression.")
+        self.assertEqual(done.stderr, "")
+
+    def test_the_page_renders_in_headless_chromium(self):
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        if browser is None:
+            self.skipTest("chromium is not installed (apt-get install -y chromium); .ci/run installs it")
+        page = report_of(self.baseline)
+        work = Path(tempfile.mkdtemp(prefix="daist-report-chromium-"))
+        self.addCleanup(shutil.rmtree, work, True)
+        common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                  f"--user-data-dir={work / 'profile'}", "--window-size=1400,1800"]
+        dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(dom.returncode, 0, dom.stderr[-2000:])
+        text = re.sub(r"<[^>]+>", " ", dom.stdout)
+        self.assertIn("get experiments", text)
+        self.assertIn("Metric latency Test.test", text)
+        self.assertRegex(dom.stdout, r'<table class="data sortable endpoints sort-ready" id="endpoints-1">')
+        shot = work / "report.png"
+        done = subprocess.run([*common, f"--screenshot={shot}", page.as_uri()], capture_output=True,
+                              text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        figure = Figure.open(shot)
+        self.assertEqual(figure.size, (1400, 1800))
+        from matplotlib.image import imread
+        pixels = imread(str(shot))[..., :3]
+        inked = (pixels.min(axis=2) < 0.5).mean()      # dark pixels: text and table rules
+        self.assertGreater(inked, 0.01)
+
+
+class TestJUnitXml(StandinRuns):
+    def test_junit_xml_counts_the_failing_verdict(self):
+        xml = Path(tempfile.mkdtemp(prefix="daist-report-junit-")) / "junit.xml"
+        self.addCleanup(shutil.rmtree, xml.parent)
+        errors = [{"path": "^/api/v1/(?!auth|master$)", "error_rate": 0.2, "status": 503}]
+        run = self.daist(RO, "daist.test_target", rules=errors, args=("--junit-xml", str(xml)))
+        self.assertEqual(run.returncode, 1, run.output)
+        suite = ElementTree.parse(xml).getroot().find("testsuite")
+        self.assertEqual({k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")},
+                         {"tests": "2", "failures": "1", "errors": "0", "skipped": "0"})
+        cases = {f"{c.get('classname')}.{c.get('name')}": c for c in suite.iter("testcase")}
+        self.assertEqual(set(cases), {f"{RO}.test", "daist.test_target.TestTarget.test_master_answers"})
+        (failure,) = cases[f"{RO}.test"].findall("failure")
+        message = run.result.tests[f"{RO}.test"].message
+        self.assertRegex(message, r"failures \d+\.\d% \(\d+ of \d+\) > max_fail_ratio 5\.0%")
+        self.assertEqual(failure.get("message"), message)
+        self.assertEqual(list(cases["daist.test_target.TestTarget.test_master_answers"]), [])
+        # the end-of-run summary and page carry the verdict and the failures
+        self.assertRegex(run.stdout, r"failed +TestRO\.test +[\d.]+ s  failures \d")
+        self.assertRegex(run.stdout, r"Failures \([\d,]+ of [\d,]+ requests\):\n +[\d,]+  \w+ .*503")
+        page = report_of(run).read_text()
+        self.assertIn("<h3>Failures</h3>", page)
+        self.assertIn("503", page)
