@@ -117,6 +117,8 @@ def driver_row(host: str, *, mode: str, users: int, duration: float, target: psu
 def flag(row: Row, *, latency: bool) -> str:
     if latency and row.gen_cores * 100 >= SATURATED:
         return "INVALID: generator >= 80% CPU"
+    if row.name.startswith("daist, workers") and row.gen_cores < 1.5:
+        return f"INVALID: the 2 workers got {row.gen_cores:.2f} cores (machine busy)"
     if not latency and row.target_cores * 100 >= SATURATED:
         # wrk is meant to outrun the target; a Locust row that does measured the target
         return "target-bound (expected)" if row.name.startswith("wrk") else \
@@ -161,8 +163,10 @@ def main() -> int:
                                          "{:.1%}", "anchors: about 9%"),
         "daist / wrk, per core": ([r[0][2].per_core / r[0][0].per_core for r in rounds],
                                   "{:.1%}", ""),
-        "daist workers = 2 / in-process": ([r[0][3].rps / r[0][2].rps for r in rounds],
-                                           "{:.2f}x", "target >= 1.7x"),
+        "daist workers = 2 / in-process": ([r[0][3].rps / r[0][2].rps for r in rounds
+                                            if flag(r[0][3], latency=False) == "valid"]
+                                           or [float("nan")], "{:.2f}x",
+                                           "target >= 1.7x; valid rounds only"),
         "daist p50 - wrk p50 (10 ms), ms": ([r[1][1].p50_ms - r[1][0].p50_ms for r in rounds],
                                             "{:+.2f}", "target within 0.5 ms")}
     print(f"\nRatios: median of {args.rounds} rounds [each round]")
@@ -170,11 +174,23 @@ def main() -> int:
         each = ", ".join(fmt.format(v) for v in values)
         print(f"  {label:34} {fmt.format(statistics.median(values)):>8}  [{each}]"
               + (f"  ({goal})" if goal else ""))
+    # Noise from other processes only ever slows a generator down: the best round of each is
+    # the closest to its own cost (timeit's rule).
+    best = {name: max(r[0][i].per_core for r in rounds) for i, name in
+            enumerate(("wrk", "plain", "daist", "two"))}
+    best_rps = {name: max(r[0][i].rps for r in rounds) for i, name in ((2, "daist"), (3, "two"))}
+    # (the best workers round is the one that got its two cores)
+    print(f"Best round of each: daist / plain Locust per core {best['daist'] / best['plain']:.1%}, "
+          f"plain / wrk {best['plain'] / best['wrk']:.1%}, daist / wrk "
+          f"{best['daist'] / best['wrk']:.1%}, workers = 2 / in-process "
+          f"{best_rps['two'] / best_rps['daist']:.2f}x; per core: wrk {best['wrk']:,.0f}, "
+          f"plain {best['plain']:,.0f}, daist {best['daist']:,.0f} req/s")
     invalid = sorted({r.name for t, lat in rounds for r in t
                       if flag(r, latency=False).startswith("INVALID")}
                      | {r.name for t, lat in rounds for r in lat
                         if flag(r, latency=True).startswith("INVALID")})
-    print("\nRun " + ("INVALID for: " + ", ".join(invalid) if invalid else "valid"))
+    print("\nRun " + ("INVALID rows (left out of the ratios where marked): " + ", ".join(invalid)
+                      if invalid else "valid"))
     return 0
 
 
