@@ -151,7 +151,7 @@ class LoadRun:
         self._close_window(stop=last)
         if plan.shape == "steps":
             self.steps.append(step_point(users, self.recorder.take_step(),
-                                         window_s=time.time() - self._step_start))
+                                         window_s=(self.window_end or 0.0) - self._step_start))
 
     def _open_window(self) -> None:
         now = time.time()
