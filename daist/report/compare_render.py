@@ -101,7 +101,7 @@ def _test_section(comparison: RunComparison, key: str, write: Callable[[str], No
 
 
 def _notes(comparison: RunComparison, write: Callable[[str], None]) -> None:
-    untestable = [f"{row.label} {METRIC_NAMES[r.metric]} ({r.outcome.reason})"
+    untestable = [f"{row.label} {METRIC_NAMES[r.metric]}: {r.outcome.reason}"
                   for row in comparison.rows for r in row.results if r.verdict == NOT_TESTABLE]
     if untestable:
         write("")

@@ -34,5 +34,5 @@ def write_run_report(session: Session) -> str:
     except Exception as exc:  # the summary is still worth printing
         log.debug("report failed", exc_info=True)
         return text + f"Report not written: {type(exc).__name__}: {exc}"
-    log.info("report written: %s", path)
+    log.debug("report written: %s", path)
     return text + f"Report: {path}"

@@ -1,3 +1,4 @@
+import json
 import math
 import unittest
 
@@ -78,7 +79,7 @@ class TestEndpointRegressions(unittest.TestCase):
         p50, p95, p99 = comparison.regressions[0].results[:3]
         self.assertEqual((p50.verdict, p95.verdict, p99.verdict),
                          (REGRESSION, NOT_TESTABLE, NOT_TESTABLE))
-        self.assertIn("GET get thing 04 p99 (too few samples for p99 (60 vs 60; a test needs 500))",
+        self.assertIn("GET get thing 04 p99: too few samples for p99 (60 vs 60; a test needs 500)",
                       render_text(comparison))
 
     def test_failure_ratio_regression(self):
@@ -122,6 +123,33 @@ class TestEndpointRegressions(unittest.TestCase):
         self.assertEqual([r.name for r in comparison.rows], ["GET a", "all endpoints"])
         self.assertEqual(comparison.unmatched, ["TestRO.test: GET b has no requests in the candidate",
                                                 "TestRO.test: GET c has no requests in the baseline"])
+
+
+class TestRawData(unittest.TestCase):
+    def pair(self, *, keep_histogram: bool) -> list:
+        directories = [make_run_dir(locust={LOAD_TEST: make_stats(make_entry(
+            "get x", latencies(40 * factor, 300, seed=seed), keep_histogram=keep_histogram))})
+            for seed, factor in ((1, 1.0), (2, 1.3))]
+        return directories
+
+    def test_without_histograms_the_thresholds_decide(self):
+        comparison = compare_runs(*(load_run(d, figures=False) for d in self.pair(keep_histogram=False)))
+        self.assertEqual(flagged(comparison), ["GET get x"])
+        p50 = comparison.rows[0].results[0]
+        self.assertEqual((p50.outcome.reason, p50.p_adjusted, p50.verdict), ("no raw data", None, REGRESSION))
+
+    def test_a_damaged_histogram_is_named_and_its_row_not_tested(self):
+        base, cand = self.pair(keep_histogram=True)
+        (path,) = cand.glob("LocustStatsList-*.json")
+        data = json.loads(path.read_text())
+        data["entries"][0]["hdr_encoded"] = "HISTFAAAAB" + "x" * 40
+        path.write_text(json.dumps(data))
+        comparison = compare_runs(load_run(base, figures=False), load_run(cand, figures=False))
+        self.assertEqual(len(comparison.notes), 1)
+        self.assertTrue(comparison.notes[0].startswith(f"{path.name}: the HDR histogram of 'get x' is unreadable"))
+        self.assertEqual(flagged(comparison), [])
+        self.assertEqual(comparison.rows[0].results[0].verdict, NOT_TESTABLE)
+        self.assertIn(comparison.notes[0], render_text(comparison))
 
 
 class TestThroughput(unittest.TestCase):
