@@ -27,6 +27,7 @@ from daist.rest_api.recorder import Recorder
 log = get_logger("rest_api")
 SPEC, WINDOW, COLLECT, COLLECTED = "daist_spec", "daist_window", "daist_collect", "daist_collected"
 REPORT_KEY = "daist"
+WORKER_LOGS = "locust-worker-*.log"
 
 
 class WorkerError(DaistError):
@@ -91,8 +92,8 @@ class WorkerPool:
         for index in range(self.local):
             command = [sys.executable, "-m", "daist.rest_api.worker", "--master",
                        f"127.0.0.1:{port}", "--parent-pid", str(os.getpid())]
-            output = open(os.path.join(log_dir, f"locust-worker-{index}.log"), "ab") if log_dir \
-                else subprocess.DEVNULL
+            output = open(os.path.join(log_dir, WORKER_LOGS.replace("*", str(index))), "ab") \
+                if log_dir else subprocess.DEVNULL
             self.processes.append(subprocess.Popen(command, env=env, stdout=output,
                                                    stderr=subprocess.STDOUT,
                                                    stdin=subprocess.DEVNULL))

@@ -17,6 +17,7 @@ from daist.models.db import PerfTestRun
 from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import sweep_own_objects
+from daist.rest_api.distributed import WORKER_LOGS
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.outputs import stats_list, write_locust_csv, write_locust_html
 from daist.rest_api.plan import LoadPlan
@@ -58,7 +59,6 @@ class LoadTestCase(DaistTestCase):
                         rate=plan.rate / plan.processes if plan.shape == "open" else 0.0,
                         own_prefix=f"daist-{self.mix}-{secrets.token_hex(3)}")
         load = LoadRun(spec=spec, plan=plan, label=self.tag, log_dir=self.session.results_dir)
-        stats: LocustStatsList | None = None
         try:
             load.run()
         finally:  # also on failure, Ctrl-C and SIGTERM: keep what was measured
@@ -80,6 +80,8 @@ class LoadTestCase(DaistTestCase):
                 log.debug("details", exc_info=True)
         if samples_path is not None and samples_path.exists():
             self.record_artifact(samples_path, classname=LocustSamples.__name__)
+        for worker_log in sorted(self.session.results_dir.glob(WORKER_LOGS)):
+            self.record_artifact(worker_log, classname=None)
         usage = ", ".join(f"{u.role} {u.pid}: {u.cpu_percent:.0f}% CPU (peak "
                           f"{u.cpu_max_percent:.0f}%), {u.rss_mb:.0f} MB"
                           for u in stats.run.generator)
