@@ -70,8 +70,13 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> Non
         time.sleep(0.1)
 
 
+def expire_tokens(url: str) -> None:
+    requests.post(url + "/standin/tokens/expire", timeout=10).raise_for_status()
+
+
 def users_logged_in(url: str, users: int) -> Callable[[], bool]:
-    """True once the load test's users hold their tokens (spawning is then complete)."""
+    """True once the load test's users hold their tokens (spawning is then complete). Call
+    ``expire_tokens`` before starting the run, so earlier runs' tokens do not count."""
     def check() -> bool:
         try:
             return counts(url)["tokens"] >= users

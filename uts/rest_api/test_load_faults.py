@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 import unittest
 
-import requests
-
 from daist.standin.launcher import StandinProcess
 from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
-from uts.rest_api.loadruns import (MODULE, PASSWORD, case_id, free_port, load_env,
-                                   run_load_test, set_faults, stats_of, users_logged_in,
-                                   wait_for)
+from uts.rest_api.loadruns import (MODULE, PASSWORD, case_id, expire_tokens, free_port,
+                                   load_env, run_load_test, set_faults, stats_of,
+                                   users_logged_in, wait_for)
 
 NOT_AUTH = "^/api/v1/(?!auth/|master$)"  # the session's own checks must pass
 
@@ -79,13 +77,14 @@ class TestFaults(StandinTestCase):
 
     def test_expired_tokens_fail_and_each_user_logs_in_again_at_most_once(self):
         users = 4
+        expire_tokens(self.url)
         process, output = start_daist(f"{MODULE}.TestRO",
                                       env=load_env(self.url, users=users, run_time=5))
         wait_for(users_logged_in(self.url, users), timeout=60, what="the users' logins")
         time.sleep(1.0)
-        requests.post(self.url + "/standin/tokens/expire", timeout=10).raise_for_status()
+        expire_tokens(self.url)
         time.sleep(1.5)
-        requests.post(self.url + "/standin/tokens/expire", timeout=10).raise_for_status()
+        expire_tokens(self.url)
         stdout, stderr = process.communicate(timeout=90)
         run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
         self.addCleanup(remove_results, run)

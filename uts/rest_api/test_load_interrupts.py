@@ -7,9 +7,9 @@ import signal
 import time
 
 from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, counts, load_env,
-                                   perf_run_of, run_load_test, stats_of, users_logged_in,
-                                   wait_for)
+from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, counts, expire_tokens,
+                                   load_env, perf_run_of, run_load_test, stats_of,
+                                   users_logged_in, wait_for)
 
 OWN_KINDS = ("projects", "notes", "models", "model_versions")
 
@@ -18,6 +18,7 @@ class TestInterrupts(StandinTestCase):
     standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
 
     def interrupt(self, name: str, signum: int, *, users: int = 4, **settings) -> DaistRun:
+        expire_tokens(self.url)
         process, _ = start_daist(f"{MODULE}.{name}",
                                  env=load_env(self.url, users=users, run_time=60, **settings))
         try:
