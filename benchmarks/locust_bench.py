@@ -11,8 +11,9 @@ target's core as the anchors did):
   daist                         50 users: daist's user class, HDR recording, progress, CPU watch
   daist, workers = 2            the same through a master and two worker processes
 
-Then a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx): p50 of wrk -c10 next
-to daist's exact (HDR) p50 at 10 users. A row is flagged when the process that should have the
+Then a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx): p50 and mean of
+wrk -c10 next to daist's exact (HDR) figures and plain Locust's at 10 users; the means split
+daist's distance from wrk into what its hooks add and Locust's own timing bias. A row is flagged when the process that should have the
 slack sat at >= 80 % of a core: the target in the throughput rows (then the server, not the
 generator, set the pace), the generator in the latency rows (then its queueing is in the p50).
 Locust's own CPU warning never fires in runs under 20 s.
@@ -42,6 +43,7 @@ sys.path.insert(0, str(HERE))
 from locust_targets import Nginx, SlowTarget  # noqa: E402
 PYTHON = sys.executable
 SATURATED = 80.0
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Row:
     gen_cores: float
     target_cores: float
     p50_ms: float | None = None
+    mean_ms: float | None = None
     note: str = ""
 
     @property
@@ -93,8 +96,10 @@ def wrk_row(url: str, *, connections: int, duration: float, target: psutil.Proce
                                 url], cpus="0", target=target, duration=duration, settle=2.0)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50[2]]
-    return Row(name, rps, gen, tgt, p50_ms=float(p50[1]) * scale)
+    scale = UNITS[p50[2]]
+    mean = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", output)
+    return Row(name, rps, gen, tgt, p50_ms=float(p50[1]) * scale,
+               mean_ms=float(mean[1]) * UNITS[mean[2]])
 
 
 def driver_row(host: str, *, mode: str, users: int, duration: float, target: psutil.Process,
@@ -111,7 +116,7 @@ def driver_row(host: str, *, mode: str, users: int, duration: float, target: psu
         note = "own watch: " + ", ".join(f"{u['role']} {u['cpu_percent']:.0f}%"
                                          for u in result["generator"])
     return Row(name, result["rps"], result["cores"] or gen, tgt, p50_ms=result["p50_ms"],
-               note=note)
+               mean_ms=result["mean_ms"], note=note)
 
 
 def flag(row: Row, *, latency: bool) -> str:
@@ -129,11 +134,11 @@ def flag(row: Row, *, latency: bool) -> str:
 def print_rows(title: str, rows: list[Row], *, latency: bool) -> None:
     print(f"\n{title}")
     print(f"{'generator':34} {'req/s':>9} {'gen cores':>9} {'req/s/core':>10} {'target':>7} "
-          f"{'p50 ms':>7}  validity")
+          f"{'p50 ms':>7} {'mean ms':>7}  validity")
     for row in rows:
-        p50 = f"{row.p50_ms:7.2f}" if row.p50_ms is not None else f"{'-':>7}"
+        p50, mean = (f"{v:7.2f}" if v is not None else f"{'-':>7}" for v in (row.p50_ms, row.mean_ms))
         print(f"{row.name:34} {row.rps:9.0f} {row.gen_cores:9.2f} {row.per_core:10.0f} "
-              f"{row.target_cores:7.2f} {p50}  {flag(row, latency=latency)}"
+              f"{row.target_cores:7.2f} {p50} {mean}  {flag(row, latency=latency)}"
               + (f"  ({row.note})" if row.note else ""))
 
 
@@ -168,7 +173,11 @@ def main() -> int:
                                            or [float("nan")], "{:.2f}x",
                                            "target >= 1.7x; valid rounds only"),
         "daist p50 - wrk p50 (10 ms), ms": ([r[1][1].p50_ms - r[1][0].p50_ms for r in rounds],
-                                            "{:+.2f}", "target within 0.5 ms")}
+                                            "{:+.2f}", "target within 0.5 ms"),
+        "daist mean - plain Locust mean, ms": ([r[1][1].mean_ms - r[1][2].mean_ms for r in rounds],
+                                               "{:+.2f}", "what daist's hooks add"),
+        "plain Locust mean - wrk mean, ms": ([r[1][2].mean_ms - r[1][0].mean_ms for r in rounds],
+                                             "{:+.2f}", "Locust's own timing bias")}
     print(f"\nRatios: median of {args.rounds} rounds [each round]")
     for label, (values, fmt, goal) in ratios.items():
         each = ", ".join(fmt.format(v) for v in values)
@@ -212,7 +221,9 @@ def latency_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
         return [wrk_row(slow.url + "/api/v1/master", connections=10, duration=args.duration,
                         target=target, name="wrk -t1 -c10 (10 ms endpoint)"),
                 driver_row(slow.url, mode="daist", users=10, duration=args.duration,
-                           target=target, name="daist 10 users (10 ms endpoint)")]
+                           target=target, name="daist 10 users (10 ms endpoint)"),
+                driver_row(slow.url, mode="plain", users=10, duration=args.duration,
+                           target=target, name="plain Locust 10 users (10 ms)")]
 
 
 if __name__ == "__main__":
