@@ -90,8 +90,6 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
                                        stream=console)
             outcome = program.last_result
             status = 0 if outcome is not None and outcome.wasSuccessful() else 1
-            if junit_xml is not None and outcome is not None:
-                write_junit_xml(junit_xml, outcome, secrets=session.secrets)
         except Interrupted as exc:
             status, interrupted, error = 128 + exc.signum, True, f"interrupted ({exc})"
         except KeyboardInterrupt:
@@ -109,6 +107,8 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
         finally:
             status = _finish(session, status=status, error=error, interrupted=interrupted,
                              console=console)
+            if junit_xml is not None:  # on every ending: CI needs a file that says what happened
+                write_junit_xml(junit_xml, session)
     return status
 
 

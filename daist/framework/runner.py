@@ -3,6 +3,7 @@
 optional JUnit XML report."""
 from __future__ import annotations
 
+import re
 import time
 import traceback
 import unittest
@@ -46,8 +47,8 @@ class DaistTestResult(unittest.TextTestResult):
         super().stopTest(test)
         report = self.reports.setdefault(test.id(), CaseReport(test.id()))
         report.duration_s = time.monotonic() - report.started
-        if report.status == "running":
-            report.status = "passed"
+        if report.status == "running":  # no outcome: Ctrl-C or SIGTERM ended the test
+            report.status = "interrupted"  # the session adds why when it stops
         self._record(test.id())
         for hook in self.session.after_test:
             try:
@@ -128,8 +129,10 @@ class DaistTestRunner(unittest.TextTestRunner):
         self.session = session
 
     def _makeResult(self) -> DaistTestResult:
-        return self.resultclass(self.stream, self.descriptions, self.verbosity,
-                                session=self.session)
+        result = self.resultclass(self.stream, self.descriptions, self.verbosity,
+                                  session=self.session)
+        self.session.test_result = result  # so an interrupted run can still report its tests
+        return result
 
     def run(self, test):
         attach_session(test, self.session)
@@ -157,28 +160,60 @@ class DaistTestProgram(unittest.TestProgram):
         self.last_result = self.result
 
 
-def write_junit_xml(path: Path, result: DaistTestResult, *, secrets: list[str],
-                    name: str = "daist") -> None:
-    reports = list(result.reports.values())
-    suite = ElementTree.Element("testsuite", name=name, tests=str(len(reports)),
-                                failures=str(sum(r.status == "failed" for r in reports)),
-                                errors=str(sum(r.status == "error" for r in reports)),
-                                skipped=str(sum(r.status == "skipped" for r in reports)),
+JUNIT_STATUS = {"failed": "failure", "unexpected_success": "failure", "error": "error",
+                "interrupted": "error", "running": "error", "skipped": "skipped"}
+_FIXTURE_ID = re.compile(r"^(?P<fixture>\w+) \((?P<where>.+)\)$")
+
+
+def write_junit_xml(path: Path, session: Session) -> None:
+    """JUnit XML of the run's tests, with the run's facts as suite properties. A run that never
+    reached its tests (target down) or was interrupted still gets a file that says so."""
+    reports = list(session.test_result.reports.values()) if session.test_result else []
+    result = session.result
+    if result is not None:  # the manifest knows how an interrupted test ended
+        for report in reports:
+            record = result.tests.get(report.test_id)
+            if record is not None and report.status in ("running", "interrupted"):
+                report.status, report.message = record.status, record.message
+        if result.error and not reports:
+            reports.append(CaseReport("daist.session", status="error", message=result.error))
+    secrets = session.secrets
+    counts = {tag: sum(JUNIT_STATUS.get(r.status) == tag for r in reports)
+              for tag in ("failure", "error", "skipped")}
+    suite = ElementTree.Element("testsuite", name="daist", tests=str(len(reports)),
+                                failures=str(counts["failure"]), errors=str(counts["error"]),
+                                skipped=str(counts["skipped"]),
                                 time=f"{sum(r.duration_s for r in reports):.3f}")
+    if result is not None:
+        properties = ElementTree.SubElement(suite, "properties")
+        for name, value in (("system", result.system), ("target", result.host.determined),
+                            ("determined_server", result.version.determined.server),
+                            ("daist", result.version.daist), ("status", result.outcome.status),
+                            ("results_dir", str(result.directory or ""))):
+            ElementTree.SubElement(properties, "property", name=name, value=redact(value, secrets))
     for report in reports:
-        classname, _, method = report.test_id.rpartition(".")
-        case = ElementTree.SubElement(suite, "testcase", classname=classname or report.test_id,
-                                      name=method or report.test_id, time=f"{report.duration_s:.3f}")
-        tag = {"failed": "failure", "error": "error", "skipped": "skipped",
-               "unexpected_success": "failure"}.get(report.status)
+        classname, name = _junit_names(report.test_id)
+        case = ElementTree.SubElement(suite, "testcase", classname=classname, name=name,
+                                      time=f"{report.duration_s:.3f}")
+        tag = JUNIT_STATUS.get(report.status)
         if tag:
             element = ElementTree.SubElement(case, tag, message=redact(report.message, secrets))
             element.text = redact(report.details, secrets)
-    path.parent.mkdir(parents=True, exist_ok=True)
     root = ElementTree.Element("testsuites")
     root.append(suite)
     ElementTree.indent(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
     ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit_names(test_id: str) -> tuple[str, str]:
+    """'pkg.mod.Class.test' -> ('pkg.mod.Class', 'test'); a fixture error such as
+    'setUpClass (pkg.mod.Class)' -> ('pkg.mod.Class', 'setUpClass')."""
+    fixture = _FIXTURE_ID.match(test_id)
+    if fixture:
+        return fixture["where"], fixture["fixture"]
+    classname, _, name = test_id.rpartition(".")
+    return (classname, name) if classname else (test_id, test_id)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -56,6 +56,8 @@ class Session:
         """Called once when the run ends, before the final manifest save (e.g. the report). A
         returned string is a closing note for the console (``closing_notes``)."""
         self.closing_notes: list[str] = []
+        self.test_result = None
+        """The runner's ``DaistTestResult`` once tests started (per-test reports for JUnit)."""
         self.problems: list[str] = []
         """Non-fatal failures outside the tests (an upload) that make the exit status non-zero."""
 
@@ -95,6 +97,8 @@ class Session:
         result.host.determined = self.target.url
         result.version.determined.server = self.target.server_version
         result.metadata["cluster_name"] = self.target.cluster_name
+        for key, value in self.target.standin.items():
+            result.metadata[f"standin_{key}"] = value
         result.save_manifest()
         log.info("target: %s (%s, Determined %s)", self.target.url, self.target.system,
                  self.target.server_version or "version unknown")
@@ -113,6 +117,10 @@ class Session:
         try:
             result.end_time = Timestamp.now()
             result.interrupted = result.interrupted or interrupted
+            for record in result.tests.values():  # the test that was running when it ended
+                if record.status in ("running", "interrupted"):
+                    record.status = "interrupted" if result.interrupted else "error"
+                    record.message = record.message or error or "the run ended during this test"
             result.error = error or result.error
             result.outcome.status = self._status()
             result.save_manifest()

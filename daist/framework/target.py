@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +25,8 @@ class Target:
     embedded: bool
     server_version: str = ""
     cluster_name: str = ""
+    standin: dict[str, Any] = field(default_factory=dict)
+    """For a stand-in: its /standin/health facts (scale, seed, faults...), which shape results."""
     process: Any = None
     """The embedded stand-in's ``StandinProcess`` (stopped by ``close``)."""
 
@@ -86,11 +88,27 @@ def _probe(settings: Settings, url: str) -> Target:
     with MasterClient(url) as api:
         info = api.get("/api/v1/master")
         api.login(settings.determined.DET_USER, settings.determined.DET_PASSWORD.reveal())
-    cluster_name = str(info.get("clusterName", ""))
-    is_standin = cluster_name == STANDIN_CLUSTER_NAME
+        cluster_name = str(info.get("clusterName", ""))
+        is_standin = cluster_name == STANDIN_CLUSTER_NAME
+        standin = _standin_facts(api) if is_standin else {}
     system = STANDIN_LABEL if is_standin else (settings.determined.system or urlsplit(url).hostname or url)
     if is_standin and settings.determined.DET_MASTER:
         log.warning("%s is a daist stand-in master, not a Determined cluster: results are "
                     "labelled system: standin", url)
     return Target(url=url, system=system, is_standin=is_standin, embedded=False,
-                  server_version=str(info.get("version", "")), cluster_name=cluster_name)
+                  server_version=str(info.get("version", "")), cluster_name=cluster_name,
+                  standin=standin)
+
+
+def _standin_facts(api: MasterClient) -> dict[str, Any]:
+    """The stand-in's data scale, seed and active faults: a run against scale 100 and one
+    against scale 10,000 measure different things, so comparisons need them."""
+    try:
+        health = api.get("/standin/health")
+        faults = api.get("/standin/faults")
+    except TargetError as exc:
+        log.warning("the stand-in did not describe itself: %s", exc)
+        return {}
+    facts = {key: health[key] for key in ("scale", "seed") if key in health}
+    facts["faults"] = faults.get("rules", faults) if isinstance(faults, dict) else faults
+    return facts

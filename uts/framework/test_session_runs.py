@@ -54,6 +54,23 @@ class TestPassingRun(StandinTestCase):
         self.assertEqual((suite.get("tests"), suite.get("failures"), suite.get("errors")), ("3", "1", "1"))
         failure = suite.find("testcase[@name='test_failure']/failure")
         self.assertIn("1234 ms exceeds 1000 ms", failure.get("message"))
+        properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
+        self.assertEqual((properties["system"], properties["target"]), ("standin", self.url))
+
+    def test_junit_xml_names_fixture_errors_and_unreachable_targets(self):
+        import xml.etree.ElementTree as ElementTree
+        junit = Path(tempfile.mkdtemp()) / "junit.xml"
+        run_daist("--junit-xml", str(junit), f"{FIXTURES}.TestSetUpClassFails",
+                  env={"DET_MASTER": self.url})
+        case = ElementTree.parse(junit).getroot().find("testsuite/testcase")
+        self.assertEqual((case.get("classname"), case.get("name")),
+                         (f"{FIXTURES}.TestSetUpClassFails", "setUpClass"))
+        run = run_daist("--junit-xml", str(junit), "daist.test_target",
+                        env={"DET_MASTER": "http://127.0.0.1:9"})
+        self.assertEqual(run.returncode, 3)
+        suite = ElementTree.parse(junit).getroot().find("testsuite")
+        self.assertEqual((suite.get("tests"), suite.get("errors")), ("1", "1"))
+        self.assertIn("connection refused", suite.find("testcase/error").get("message"))
 
 
 class TestFailingRuns(StandinTestCase):
@@ -85,8 +102,9 @@ class TestFailingRuns(StandinTestCase):
 
 
 class TestSignals(StandinTestCase):
-    def interrupt(self, signum, *, entry=("-m", "daist")):
-        process, _ = start_daist(f"{FIXTURES}.TestSleeps", env={"DET_MASTER": self.url}, entry=entry)
+    def interrupt(self, signum, *, entry=("-m", "daist"), args=()):
+        process, _ = start_daist(*args, f"{FIXTURES}.TestSleeps", env={"DET_MASTER": self.url},
+                                 entry=entry)
         deadline = time.monotonic() + 90
         seen = ""
         while "fixture: sleeping" not in seen and time.monotonic() < deadline:
@@ -112,10 +130,15 @@ class TestSignals(StandinTestCase):
         self.assertNotIn("Traceback", stderr)
 
     def test_sigterm_keeps_results(self):
-        status, result, _ = self.interrupt(signal.SIGTERM)
+        import xml.etree.ElementTree as ElementTree
+        junit = Path(tempfile.mkdtemp()) / "junit.xml"
+        status, result, _ = self.interrupt(signal.SIGTERM, args=("--junit-xml", str(junit)))
         self.assertEqual(status, 143)
         self.assertTrue(result.interrupted)
         self.assertEqual(len(result.files_of("TextDocument")), 2)
+        self.assertEqual(result.tests[f"{FIXTURES}.TestSleeps.test_sleep"].status, "interrupted")
+        error = ElementTree.parse(junit).getroot().find("testsuite/testcase[@name='test_sleep']/error")
+        self.assertIn("signal 15", error.get("message"))
 
     def test_sigint_to_run_py(self):
         run_py = str(Path(__file__).resolve().parents[2] / "run.py")
