@@ -65,6 +65,18 @@ def record_ms(histogram: Any, latency_ms: float) -> None:
     histogram.record_value(min(max(micros, HDR_LOWEST_US), HDR_HIGHEST_US))
 
 
+def mean_us(histogram: Any) -> float:
+    """HdrHistogram's mean (each bucket at its median equivalent value), without its per-value
+    iterator: 50x faster, which matters with a hundred endpoints."""
+    total = 0
+    for index, count in enumerate(histogram.counts[:histogram.counts_len]):
+        if count:
+            low = histogram.get_value_from_index(index)
+            high = histogram.get_highest_equivalent_value(low)
+            total += count * (low + ((high - low + 1) >> 1))
+    return total / histogram.get_total_count()
+
+
 @dataclass
 class HdrSummary:
     """Exact figures of one endpoint's latencies in the window (ms; 0 when nothing recorded)."""
@@ -84,10 +96,11 @@ class HdrSummary:
         count = histogram.get_total_count()
         if not count:
             return cls()
-        values = {key: histogram.get_value_at_percentile(p) / 1000.0 for key, p in PERCENTILES.items()}
+        at = histogram.get_percentile_to_value_dict(list(PERCENTILES.values()))  # one pass
+        values = {key: at[p] / 1000.0 for key, p in PERCENTILES.items()}
         return cls(count=count, min_ms=histogram.get_min_value() / 1000.0,
                    max_ms=histogram.get_max_value() / 1000.0,
-                   mean_ms=round(histogram.get_mean_value() / 1000.0, 3), **values)
+                   mean_ms=round(mean_us(histogram) / 1000.0, 3), **values)
 
     def percentile(self, name: str) -> float:
         """``p95`` -> ``p95_ms`` (also ``p99.9``)."""
@@ -273,8 +286,16 @@ class LocustStatsList(Artifact):
     def total(self) -> EndpointStats:
         """All endpoints merged into one entry named ``Aggregated`` (as Locust's total row)."""
         merged = EndpointStats(test_name="Aggregated", method="", locust=LocustEntry(name="Aggregated"))
+        histogram = new_histogram()
         for entry in self.entries:
-            merged.extend(entry, window_s=self.run.window_s)
+            histogram.add(entry.histogram())
+            merged.num_requests += entry.num_requests
+            merged.num_failures += entry.num_failures
+            for message, count in entry.failures.items():
+                merged.failures[message] = merged.failures.get(message, 0) + count
+            merged.locust.extend(entry.locust)
+        merged.hdr, merged.hdr_encoded = HdrSummary.of(histogram), encode_histogram(histogram)
+        merged.rps = round(merged.num_requests / self.run.window_s, 3) if self.run.window_s else 0.0
         return merged
 
     def extend(self, other: LocustStatsList) -> None:

@@ -38,6 +38,11 @@ class TestLocustStatsList(unittest.TestCase):
             self.assertAlmostEqual(hdr.percentile(key), exact, delta=exact * 0.002, msg=key)
         self.assertEqual(hdr.count, len(values))
 
+    def test_mean_is_hdrhistograms_own(self):
+        entry = make_entry(latencies=[random.lognormvariate(2.0, 0.8) for _ in range(5000)])
+        histogram = entry.histogram()
+        self.assertEqual(entry.hdr.mean_ms, round(histogram.get_mean_value() / 1000.0, 3))
+
     def test_extend_merges_counts_histograms_and_failures(self):
         first_values = [1.0] * 100
         second_values = [100.0] * 300
