@@ -10,6 +10,7 @@ target's core as the anchors did):
   plain Locust FastHttpUser     50 users, no hooks (benchmarks/locust_plain.py)
   daist                         50 users: daist's user class, HDR recording, progress, CPU watch
   daist, workers = 2            the same through a master and two worker processes
+  plain Locust --processes 2    Locust's own multi-process mode, the reference for the above
 
 Then a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx): p50 and mean of
 wrk -c10 next to daist's exact (HDR) figures and plain Locust's at 10 users; the means split
@@ -31,6 +32,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +104,23 @@ def wrk_row(url: str, *, connections: int, duration: float, target: psutil.Proce
                mean_ms=float(mean[1]) * UNITS[mean[2]])
 
 
+def processes_row(host: str, *, users: int, duration: float, target: psutil.Process,
+                  cpus: str) -> Row:
+    """Plain Locust's own multi-process mode (``--processes 2``), the reference for daist's
+    workers: requests/s over the whole run from its JSON report, CPU as the outside slope."""
+    with tempfile.TemporaryDirectory(prefix="daist-bench-") as folder:
+        report = Path(folder) / "stats"  # Locust appends ".json"
+        command = [str(Path(PYTHON).with_name("locust")), "-f", str(HERE / "locust_plain.py"),
+                   "--headless", "-u", str(users), "-r", "1000", "-t", f"{duration:g}s",
+                   "--processes", "2", "--only-summary", "--loglevel", "WARNING", "-H", host,
+                   "--json-file", str(report)]
+        _, gen, tgt = measure(command, cpus=cpus, target=target, duration=duration, settle=3.0)
+        entries = json.loads(report.with_suffix(".json").read_text())
+    requests = sum(e["num_requests"] for e in entries)
+    span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
+    return Row("plain Locust --processes 2", requests / span, gen, tgt)
+
+
 def driver_row(host: str, *, mode: str, users: int, duration: float, target: psutil.Process,
                workers: int = 0, cpus: str = "0", name: str) -> Row:
     """A Locust generator measured by itself over its steady window (same method for plain
@@ -122,7 +141,7 @@ def driver_row(host: str, *, mode: str, users: int, duration: float, target: psu
 def flag(row: Row, *, latency: bool) -> str:
     if latency and row.gen_cores * 100 >= SATURATED:
         return "INVALID: generator >= 80% CPU"
-    if row.name.startswith("daist, workers") and row.gen_cores < 1.5:
+    if ("workers = 2" in row.name or "--processes 2" in row.name) and row.gen_cores < 1.5:
         return f"INVALID: the 2 workers got {row.gen_cores:.2f} cores (machine busy)"
     if not latency and row.target_cores * 100 >= SATURATED:
         # wrk is meant to outrun the target; a Locust row that does measured the target
@@ -168,6 +187,10 @@ def main() -> int:
                                          "{:.1%}", "anchors: about 9%"),
         "daist / wrk, per core": ([r[0][2].per_core / r[0][0].per_core for r in rounds],
                                   "{:.1%}", ""),
+        "daist workers = 2 / plain --processes 2": ([r[0][3].rps / r[0][4].rps for r in rounds],
+                                                    "{:.1%}", "same layout, same cores"),
+        "plain --processes 2 / plain in-process": ([r[0][4].rps / r[0][1].rps for r in rounds],
+                                                   "{:.2f}x", "Locust's own scaling here"),
         "daist workers = 2 / in-process": ([r[0][3].rps / r[0][2].rps for r in rounds
                                             if flag(r[0][3], latency=False) == "valid"]
                                            or [float("nan")], "{:.2f}x",
@@ -181,12 +204,12 @@ def main() -> int:
     print(f"\nRatios: median of {args.rounds} rounds [each round]")
     for label, (values, fmt, goal) in ratios.items():
         each = ", ".join(fmt.format(v) for v in values)
-        print(f"  {label:34} {fmt.format(statistics.median(values)):>8}  [{each}]"
+        print(f"  {label:40} {fmt.format(statistics.median(values)):>8}  [{each}]"
               + (f"  ({goal})" if goal else ""))
     # Noise from other processes only ever slows a generator down: the best round of each is
     # the closest to its own cost (timeit's rule).
     best = {name: max(r[0][i].per_core for r in rounds) for i, name in
-            enumerate(("wrk", "plain", "daist", "two"))}
+            enumerate(("wrk", "plain", "daist", "two", "processes"))}
     best_rps = {name: max(r[0][i].rps for r in rounds) for i, name in ((2, "daist"), (3, "two"))}
     # (the best workers round is the one that got its two cores)
     print(f"Best round of each: daist / plain Locust per core {best['daist'] / best['plain']:.1%}, "
@@ -212,7 +235,8 @@ def throughput_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
                 driver_row(nginx.url, mode="plain", name="plain Locust FastHttpUser", **common),
                 driver_row(nginx.url, mode="daist", name="daist (in-process)", **common),
                 driver_row(nginx.url, mode="daist", workers=2, cpus=f"0,{last_cpu}",
-                           name="daist, workers = 2", **common)]
+                           name="daist, workers = 2", **common),
+                processes_row(nginx.url, cpus=f"0,{last_cpu}", **common)]
 
 
 def latency_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:

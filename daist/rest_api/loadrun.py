@@ -11,6 +11,7 @@ stopped, and the signal is re-raised as ``KeyboardInterrupt``/``Interrupted``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import time
@@ -71,6 +72,7 @@ class LoadRun:
             ticker = None
             try:
                 self._setup()
+                freeze_garbage()
                 ticker = gevent.spawn(self._tick)
                 if self.plan.shape == "steps":
                     for index, users in enumerate(self.plan.steps):
@@ -87,6 +89,7 @@ class LoadRun:
             finally:
                 if ticker is not None:
                     ticker.kill()
+                gc.unfreeze()
                 self._teardown()
             self._raise_pending_signal()
 
@@ -239,3 +242,10 @@ class LoadRun:
                 "rps": round(total.current_rps, 1), "failures": total.num_failures,
                 "p95 ms": p95}
 
+
+def freeze_garbage() -> None:
+    """Move every object made so far (modules, settings, the catalogue) out of the garbage
+    collector's sight, as Locust's --processes does: full collections during the load then
+    scan only what the load creates, worth several % of a generator core."""
+    gc.collect()
+    gc.freeze()

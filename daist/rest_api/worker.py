@@ -21,6 +21,7 @@ import gevent
 from locust.env import Environment
 
 from daist.rest_api.distributed import add_report_hooks, register_worker_handlers
+from daist.rest_api.loadrun import freeze_garbage
 from daist.rest_api.recorder import Recorder
 from daist.rest_api.user import UserSpec, build_user_class
 
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     register_worker_handlers(runner, recorder, build=build_from_message)
     if args.parent_pid:
         gevent.spawn(watch_parent, args.parent_pid, runner)
+    freeze_garbage()
     try:
         runner.greenlet.join()
     except KeyboardInterrupt:
