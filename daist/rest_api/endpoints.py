@@ -7,6 +7,7 @@ Resource names starting with ``own_`` are objects a user created itself (the rea
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import string
@@ -25,6 +26,7 @@ class EndpointTask:
     method: str
     path: str
     endpoint_class: str
+    _: dataclasses.KW_ONLY
     params: tuple[tuple[str, Any], ...] = ()
     """Query parameters, in order (a tuple so the task stays hashable)."""
     body: Any = None

@@ -79,9 +79,9 @@ class Recorder:
         return step
 
     # -- recording (Locust's request event) ---------------------------------------------------
-    def on_request(self, request_type: str, name: str, response_time: float,
-                   response_length: int = 0, exception: Any = None, context: Any = None,
-                   start_time: float | None = None, **_: Any) -> None:
+    def on_request(self, *, request_type: str, name: str, response_time: float,
+                   exception: Any = None, context: Any = None, start_time: float | None = None,
+                   **_: Any) -> None:
         start = self.window_start
         if start is None:
             return
