@@ -26,6 +26,10 @@ of the same plain data also load). Shape (``schema_version`` 2)::
   histograms add, min/max combine. A worker aggregation is therefore load, then extend.
 
 History: 1 = the original daist (a pickled list of StatsEntry dicts, URLs as names; not read).
+
+Also here, the other artifacts of a Locust test: ``ResourceProfile`` (the ids put into the
+paths), ``LocustCsv`` and ``LocustReport`` (Locust's own CSV and HTML), ``LocustSamples``
+(every request of the window, when ``[locust] samples`` is on).
 """
 from __future__ import annotations
 
