@@ -95,10 +95,8 @@ async def time_series(backend: Backend, request: web.Request) -> Json:
     for trial_id in _trial_ids(request):
         trial = store.get_trial(trial_id)
         series: dict[str, list[Json]] = {}
-        for chunk in store.iter_metrics([trial_id], group=group):
+        for chunk in store.iter_metrics([trial_id], group=group, steps=(low, high)):
             for report in chunk:
-                if not low <= report.steps <= high:
-                    continue
                 values = {k: v for k, v in report.values.items() if not names or k in names}
                 series.setdefault(report.group, []).append(
                     {"batches": report.steps, "values": values, "time": iso(report.report_time),

@@ -128,13 +128,17 @@ class TrialStore:
         self.update_trial(trial_id, **columns)
         return metric_id
 
-    def iter_metrics(self, trial_ids: list[int], *, group: str | None,
-                     chunk: int = 500) -> Iterator[list[MetricReport]]:
-        """Reports of the trials in id order, in chunks (one stream line per chunk)."""
+    def iter_metrics(self, trial_ids: list[int], *, group: str | None, chunk: int = 500,
+                     steps: tuple[int, int] | None = None) -> Iterator[list[MetricReport]]:
+        """Reports of the trials in id order, in chunks (one stream line per chunk); ``steps``
+        (low, high) keeps reports in that batch range, filtered in SQL so a narrow read does
+        not parse every report of a long trial."""
         marks = ",".join("?" * len(trial_ids))
         where, args = f"trial_id IN ({marks})", list(trial_ids)
         if group is not None:
             where, args = where + " AND grp = ?", [*args, group]
+        if steps is not None:
+            where, args = where + " AND steps BETWEEN ? AND ?", [*args, *steps]
         last = 0
         while True:
             rows = self.db.execute(f"SELECT * FROM metrics WHERE {where} AND id > ?"

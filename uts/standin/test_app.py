@@ -114,3 +114,15 @@ class TestShapes(AppTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestTimeSeries(AppTestCase):
+    async def test_batch_window_and_metric_names_narrow_the_answer(self) -> None:
+        response = await self.get("/api/v1/trials/time-series?trialIds=1&group=training"
+                                  "&startBatches=200&endBatches=300&metricNames=loss")
+        self.assertEqual(response.status, 200)
+        [trial] = (await response.json())["trials"]
+        [series] = trial["metrics"]
+        batches = [point["batches"] for point in series["data"]]
+        self.assertEqual(batches, [200, 300])  # seeded training reports at 100..400
+        self.assertEqual({name for point in series["data"] for name in point["values"]}, {"loss"})
