@@ -66,10 +66,7 @@ def _start_standin(settings: Settings, log_path: Path | None) -> tuple[Any, str]
     from daist.standin.launcher import StandinError, StandinProcess  # only when it is needed
 
     password = settings.determined.DET_PASSWORD.reveal()
-    try:
-        faults = shlex.split(settings.standin.faults)
-    except ValueError as exc:
-        raise ConfigError(f"[standin] faults: cannot split {settings.standin.faults!r}: {exc}") from None
+    faults = fault_options(settings.standin.faults)
     process = StandinProcess(scale=settings.standin.scale, seed=settings.standin.seed,
                              rbac=settings.standin.rbac, faults=faults, log_path=log_path,
                              passwords={settings.determined.DET_USER: password} if password else None)
@@ -80,6 +77,27 @@ def _start_standin(settings: Settings, log_path: Path | None) -> tuple[Any, str]
         raise TargetError(f"the embedded stand-in master did not start: {exc}") from None
     log.info("stand-in master serving at %s", url)
     return process, url
+
+
+def fault_options(text: str) -> list[tuple[str, str]]:
+    """``'--latency 20@/x --error-rate=0.1'`` -> ``[('--latency', '20@/x'), ('--error-rate',
+    '0.1')]``: one (option, value) per fault, as the stand-in's launcher takes them."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise ConfigError(f"[standin] faults: cannot split {text!r}: {exc}") from None
+    options: list[tuple[str, str]] = []
+    while tokens:
+        option = tokens.pop(0)
+        if not option.startswith("--"):
+            raise ConfigError(f"[standin] faults: expected an option such as --latency, not {option!r}")
+        name, sep, value = option.partition("=")
+        if not sep:
+            if not tokens or tokens[0].startswith("--"):
+                raise ConfigError(f"[standin] faults: {option} needs a value")
+            value = tokens.pop(0)
+        options.append((name, value))
+    return options
 
 
 def _probe(settings: Settings, url: str) -> Target:

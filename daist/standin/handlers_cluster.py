@@ -143,9 +143,12 @@ def _day(text: str | None, name: str) -> _dt.date:
 
 
 async def allocation_aggregated(backend: Backend, request: web.Request) -> Json:
-    """Seconds of trial time per day (or month) from the trials' start/end times."""
-    start = _day(request.query.get("start_date"), "start_date")
-    end = _day(request.query.get("end_date"), "end_date")
+    """Seconds of trial time per day (or month) from the trials' start/end times. Like
+    grpc-gateway, takes the proto names (start_date, as the original daist sent) and the JSON
+    names (startDate, as the SDK sends)."""
+    query = request.query
+    start = _day(query.get("start_date", query.get("startDate")), "start_date")
+    end = _day(query.get("end_date", query.get("endDate")), "end_date")
     period = request.query.get("period") or "RESOURCE_ALLOCATION_AGGREGATION_PERIOD_DAILY"
     monthly = period == "RESOURCE_ALLOCATION_AGGREGATION_PERIOD_MONTHLY"
     bucket = "%Y-%m-01" if monthly else "%Y-%m-%d"

@@ -73,6 +73,23 @@ class TestPassingRun(StandinTestCase):
         self.assertIn("connection refused", suite.find("testcase/error").get("message"))
 
 
+class TestEmbeddedStandin(unittest.TestCase):
+    def test_scale_seed_and_faults_reach_the_embedded_standin(self):
+        run = run_daist("daist.test_target", env={
+            "DAIST_STANDIN_SCALE": "15", "DAIST_STANDIN_SEED": "3",
+            "DAIST_STANDIN_FAULTS": "--latency 30@^/api/v1/master$ --error-rate=0.5@/api/v1/agents"})
+        self.assertEqual(run.returncode, 0, run.output)
+        result = run.result
+        self.assertEqual(run.results_dir.parent.name, "standin")
+        self.assertEqual((result.system, result.metadata["standin_scale"],
+                          result.metadata["standin_seed"]), ("standin", 15, 3))
+        rules = result.metadata["standin_faults"]
+        self.assertEqual(sorted(r["path"] for r in rules), ["/api/v1/agents", "^/api/v1/master$"])
+        [info] = result.files_of("MasterInfo")
+        self.assertGreaterEqual(Artifact.open(info).latency_ms, 30)  # the injected latency
+        self.assertIn("standin.log", result.files)
+
+
 class TestFailingRuns(StandinTestCase):
     def test_a_test_that_raises_leaves_a_valid_manifest(self):
         run = run_daist(f"{FIXTURES}.TestRaises", env={"DET_MASTER": self.url})

@@ -154,3 +154,16 @@ class TestEnumeration(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestStandinFaultOptions(unittest.TestCase):
+    def test_options_pair_with_their_values(self):
+        from daist.framework.target import fault_options
+        self.assertEqual(fault_options("--latency 20@/api/v1/agents --error-rate=0.1 --hang '/a b'"),
+                         [("--latency", "20@/api/v1/agents"), ("--error-rate", "0.1"),
+                          ("--hang", "/a b")])
+        self.assertEqual(fault_options(""), [])
+        for bad, message in (("--latency", "needs a value"), ("20@/x", "expected an option"),
+                             ("--hang '/x", "cannot split")):
+            with self.subTest(bad=bad), self.assertRaisesRegex(ConfigError, message):
+                fault_options(bad)

@@ -126,3 +126,14 @@ class TestTimeSeries(AppTestCase):
         batches = [point["batches"] for point in series["data"]]
         self.assertEqual(batches, [200, 300])  # seeded training reports at 100..400
         self.assertEqual({name for point in series["data"] for name in point["values"]}, {"loss"})
+
+
+class TestQuerySpellings(AppTestCase):
+    async def test_allocation_dates_in_proto_and_json_names(self) -> None:
+        for query in ("start_date=2000-01-01&end_date=2100-01-01",
+                      "startDate=2000-01-01&endDate=2100-01-01"):
+            with self.subTest(query=query):
+                response = await self.get(f"/api/v1/resources/allocation/aggregated?{query}"
+                                          "&period=RESOURCE_ALLOCATION_AGGREGATION_PERIOD_MONTHLY")
+                self.assertEqual(response.status, 200)
+                self.assertTrue((await response.json())["resourceEntries"])
