@@ -79,7 +79,7 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
     _install_hooks(session)
     console = RedactingStream(sys.stderr, session.secrets)
     status, error, interrupted = 0, None, False
-    with _terminate_raises_interrupted():
+    with _signals_interrupt(session):
         try:
             try:
                 session.start()
@@ -114,7 +114,7 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
 
 def _finish(session: Session, *, status: int, error: str | None, interrupted: bool,
             console: RedactingStream) -> int:
-    with _terminate_raises_interrupted():
+    with _signals_interrupt(session):
         try:
             session.stop(interrupted=interrupted, error=error)
         except KeyboardInterrupt:  # a second Ctrl-C during cleanup: the manifest is saved first
@@ -148,19 +148,23 @@ def _install_hooks(session: Session) -> None:
 
 
 @contextlib.contextmanager
-def _terminate_raises_interrupted() -> Iterator[None]:
-    """SIGTERM raises ``Interrupted`` in the main thread, so cleanup runs as for Ctrl-C."""
+def _signals_interrupt(session: Session) -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt and SIGTERM ``Interrupted`` (a KeyboardInterrupt) in the
+    main thread, so cleanup runs alike; the session notes the signal, so a test that ends
+    without a verdict is known to be interrupted rather than passed."""
     def handler(signum, frame):
-        raise Interrupted(signum)
+        session.interrupted_by = signum
+        raise Interrupted(signum) if signum == signal.SIGTERM else KeyboardInterrupt()
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
 
 
 def normalize_test_names(args: list[str]) -> list[str]:

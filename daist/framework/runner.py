@@ -47,8 +47,10 @@ class DaistTestResult(unittest.TextTestResult):
         super().stopTest(test)
         report = self.reports.setdefault(test.id(), CaseReport(test.id()))
         report.duration_s = time.monotonic() - report.started
-        if report.status == "running":  # no outcome: Ctrl-C or SIGTERM ended the test
-            report.status = "interrupted"  # the session adds why when it stops
+        if report.status == "running":
+            # No verdict: a signal ended the test (the session adds why when it stops), or a
+            # skipped subtest made unittest skip addSuccess for a test that otherwise passed.
+            report.status = "interrupted" if self.session.interrupted_by else "passed"
         self._record(test.id())
         for hook in self.session.after_test:
             try:

@@ -56,6 +56,8 @@ class Session:
         """Called once when the run ends, before the final manifest save (e.g. the report). A
         returned string is a closing note for the console (``closing_notes``)."""
         self.closing_notes: list[str] = []
+        self.interrupted_by: int | None = None
+        """The signal (SIGINT/SIGTERM) that is ending the run, if any."""
         self.test_result = None
         """The runner's ``DaistTestResult`` once tests started (per-test reports for JUnit)."""
         self.problems: list[str] = []

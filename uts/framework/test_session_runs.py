@@ -104,6 +104,12 @@ class TestFailingRuns(StandinTestCase):
         self.assertIn("1234 ms exceeds", result.tests[f"{FIXTURES}.TestRaises.test_failure"].message)
         self.assertEqual(len(result.files_of("TextDocument")), 1)  # saved before the error
 
+    def test_skipped_subtests_leave_a_passed_test(self):
+        run = run_daist(f"{FIXTURES}.TestSubtestSkips", env={"DET_MASTER": self.url})
+        self.assertEqual(run.returncode, 0, run.output)
+        self.assertEqual(run.result.tests[f"{FIXTURES}.TestSubtestSkips.test_sizes"].status, "passed")
+        self.assertEqual(run.result.outcome.status, "passed")
+
     def test_set_up_class_failure_is_recorded(self):
         run = run_daist(f"{FIXTURES}.TestSetUpClassFails", env={"DET_MASTER": self.url})
         self.assertEqual(run.returncode, 1)
