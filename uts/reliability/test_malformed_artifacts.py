@@ -1,12 +1,17 @@
 """Reliability case 11: a malformed or truncated artifact in a results directory. ``python -m
 daist.db upload`` names the file, skips it and uploads the rest (exit 1: not everything went
-in); the per-test hook does the same and reports the file in its one-line error."""
+in); the per-test hook does the same and reports the file in its one-line error; ``python -m
+daist.report summary`` and ``compare`` name the file, skip it and report the rest."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import types
+import unittest
 
 from daist.db.upload import SessionUploader
+from daist.framework import paths
 from daist.framework.errors import UploadError
 from daist.framework.settings import load_settings
 from daist.models.metric_latency import Hist, MetricLatencyOpHist
@@ -64,3 +69,40 @@ class TestMalformedArtifacts(DbTestCase):
         self.assertNotIn("\n", message)
         self.assertEqual(self.sql("SELECT count(*) FROM daist_metric_latency"), [(1,)])
         self.assertEqual(session.on_stop, [hook.finish])
+
+
+def report_cli(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "daist.report", *map(str, args)],
+                          capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+
+
+class TestReportsSkipMalformedArtifacts(unittest.TestCase):
+    def setUp(self):
+        self.run = make_saved_run()
+        self.addCleanup(remove, self.run)
+        self.copy = make_saved_run(seed=8)
+        self.addCleanup(remove, self.copy)
+
+    def test_summary_and_compare_name_the_file_and_report_the_rest(self):
+        stats = self.copy.result.files_of("LocustStatsList", test_id=RO_TEST)[0]
+        stats.write_bytes(stats.read_bytes()[:200])
+        summary = report_cli("summary", self.copy.directory, "--no-html")
+        self.assertEqual(summary.returncode, 0, summary.stderr)
+        self.assertNotIn("Traceback", summary.stderr)
+        self.assertIn(f"skipped {stats.name}: malformed LocustStatsList", summary.stderr)
+        self.assertIn(stats.name, summary.stdout)           # listed under the skipped files
+        self.assertIn("Metric latency Test.test: p95 ms by concurrency", summary.stdout)  # the rest
+        self.assertNotIn("Load TestRO.test", summary.stdout)
+        compare = report_cli("compare", self.run.directory, self.copy.directory, "--force")
+        self.assertNotIn("Traceback", compare.stderr)
+        self.assertIn(stats.name, compare.stderr)
+        self.assertIn(compare.returncode, (0, 1, 2))
+        self.assertNotIn("internal error", compare.stderr)
+
+    def test_a_truncated_manifest_still_reports_from_the_file_names(self):
+        manifest = next(self.copy.directory.glob("Result-*.json"))
+        manifest.write_bytes(manifest.read_bytes()[:-40])
+        summary = report_cli("summary", self.copy.directory, "--no-html")
+        self.assertEqual(summary.returncode, 0, summary.stderr)
+        self.assertIn(f"skipped {manifest.name}", summary.stderr)
+        self.assertIn("get experiments", summary.stdout)

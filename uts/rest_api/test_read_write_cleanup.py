@@ -1,20 +1,18 @@
-"""Ctrl-C and SIGTERM during a load test (partial results saved, exit 130/143, no orphan
-worker processes) and the read/write test's clean-up (nothing left behind, also when
-interrupted)."""
+"""The read/write test's clean-up: nothing left behind, also when interrupted (the interrupts
+themselves are reliability case 6, in uts/reliability/test_interrupts.py)."""
 from __future__ import annotations
 
 import signal
 import time
 
 from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, counts, expire_tokens,
-                                   load_env, perf_run_of, run_load_test, stats_of,
-                                   users_logged_in, wait_for)
+from uts.rest_api.loadruns import (MODULE, PASSWORD, counts, expire_tokens, load_env,
+                                   run_load_test, stats_of, users_logged_in, wait_for)
 
 OWN_KINDS = ("projects", "notes", "models", "model_versions")
 
 
-class TestInterrupts(StandinTestCase):
+class TestReadWriteCleanup(StandinTestCase):
     standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
 
     def interrupt(self, name: str, signum: int, *, users: int = 4, **settings) -> DaistRun:
@@ -33,28 +31,6 @@ class TestInterrupts(StandinTestCase):
         run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
         self.addCleanup(remove_results, run)
         return run
-
-    def assert_partial_results(self, run: DaistRun, name: str, status: int) -> None:
-        self.assertEqual(run.returncode, status, run.output)
-        self.assertTrue(run.result.interrupted)
-        self.assertEqual(run.result.outcome.status, "interrupted")
-        stats = stats_of(run, name)
-        self.assertTrue(stats.run.interrupted)
-        self.assertGreater(stats.num_requests, 0)
-        self.assertLess(stats.run.window_s, 30)
-        self.assertTrue(perf_run_of(run, name).tests)
-        self.assertTrue(run.result.files_of("LocustReport", test_id=case_id(name)))
-
-    def test_ctrl_c_saves_what_was_measured(self):
-        run = self.interrupt("TestRO", signal.SIGINT)
-        self.assert_partial_results(run, "TestRO", 130)
-
-    def test_sigterm_with_workers_leaves_no_process_behind(self):
-        run = self.interrupt("TestRO", signal.SIGTERM, workers=2)
-        self.assert_partial_results(run, "TestRO", 143)
-        workers = [g.pid for g in stats_of(run, "TestRO").run.generator if g.role == "worker"]
-        self.assertEqual(len(workers), 2)
-        self.assertEqual(alive(workers), [])
 
     def test_read_write_mix_leaves_nothing_behind(self):
         before = counts(self.url)
