@@ -21,6 +21,9 @@ from daist.models.result import Result
 from daist.standin.launcher import StandinProcess
 
 PYTHON = sys.executable
+RUN_LOG_ENV = "UTS_RUN_LOG"
+"""When set, every finished run appends a line to this file: exit status, and whether its
+manifest is valid and lists only files that exist (the reliability figures in the README)."""
 INHERITED_PREFIXES = ("DAIST_", "DET_", "PERF_RESULT_DB_", "PGPASSWORD")
 
 
@@ -30,6 +33,10 @@ class DaistRun:
     stdout: str
     stderr: str
     results_dir: Path | None
+
+    def __post_init__(self) -> None:
+        if os.environ.get(RUN_LOG_ENV):
+            tally_run(self, Path(os.environ[RUN_LOG_ENV]))
 
     @property
     def result(self) -> Result:
@@ -106,3 +113,19 @@ class StandinTestCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.standin.stop()
         super().tearDownClass()
+
+
+def tally_run(run: DaistRun, log: Path) -> None:
+    import json
+    entry = {"returncode": run.returncode, "results_dir": str(run.results_dir or "")}
+    try:
+        result = run.result
+    except Exception as exc:  # noqa: BLE001 - the tally records what it finds
+        entry.update(manifest="unreadable" if run.results_dir else "none", why=str(exc)[:200])
+    else:
+        missing = [rel for rel in result.files if not (run.results_dir / rel).is_file()]
+        entry.update(manifest="valid", ended=result.end_time is not None,
+                     interrupted=result.interrupted, status=result.outcome.status,
+                     files=len(result.files), missing=missing)
+    with open(log, "a") as handle:
+        handle.write(json.dumps(entry) + "\n")
