@@ -60,19 +60,21 @@ def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def start_daist(*args: str, env: dict[str, str] | None = None, output: Path | None = None,
-                python: str = PYTHON, entry: tuple[str, ...] = ("-m", "daist")) -> tuple[subprocess.Popen, Path]:
-    """Start a run without waiting (for signal tests). Returns the process and its output root."""
+                python: str = PYTHON, entry: tuple[str, ...] = ("-m", "daist"),
+                wrapper: tuple[str, ...] = ()) -> tuple[subprocess.Popen, Path]:
+    """Start a run without waiting (for signal tests). Returns the process and its output root.
+    ``wrapper`` goes before the command (e.g. an ``unshare`` that changes what the run sees)."""
     output = output or Path(tempfile.mkdtemp(prefix="daist-results-"))
     environ = clean_environment({"DAIST_EXEC_OUTPUT": str(output), **(env or {})})
-    process = subprocess.Popen([python, *entry, *args], stdout=subprocess.PIPE,
+    process = subprocess.Popen([*wrapper, python, *entry, *args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environ, cwd=paths.ROOT,
                                start_new_session=True)
     return process, output
 
 
 def run_daist(*args: str, env: dict[str, str] | None = None, output: Path | None = None,
-              timeout: float = 300) -> DaistRun:
-    process, output = start_daist(*args, env=env, output=output)
+              timeout: float = 300, wrapper: tuple[str, ...] = ()) -> DaistRun:
+    process, output = start_daist(*args, env=env, output=output, wrapper=wrapper)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
