@@ -4,6 +4,7 @@ optional JUnit XML report."""
 from __future__ import annotations
 
 import re
+import sys
 import time
 import traceback
 import unittest
@@ -48,9 +49,11 @@ class DaistTestResult(unittest.TextTestResult):
         report = self.reports.setdefault(test.id(), CaseReport(test.id()))
         report.duration_s = time.monotonic() - report.started
         if report.status == "running":
-            # No verdict: a signal ended the test (the session adds why when it stops), or a
-            # skipped subtest made unittest skip addSuccess for a test that otherwise passed.
-            report.status = "interrupted" if self.session.interrupted_by else "passed"
+            # No verdict: a signal ended the test (the session adds why when it stops; the
+            # KeyboardInterrupt is still propagating through unittest's finally), or a skipped
+            # subtest made unittest skip addSuccess for a test that otherwise passed.
+            signalled = self.session.interrupted_by or isinstance(sys.exc_info()[1], KeyboardInterrupt)
+            report.status = "interrupted" if signalled else "passed"
         self._record(test.id())
         for hook in self.session.after_test:
             try:

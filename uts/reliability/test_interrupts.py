@@ -58,6 +58,7 @@ class TestLoadTestInterrupts(StandinTestCase):
         self.assertEqual(run.returncode, status, run.output)
         self.assertTrue(run.result.interrupted)
         self.assertEqual(run.result.outcome.status, "interrupted")
+        self.assertEqual(run.result.tests[case_id(name)].status, "interrupted")
         stats = stats_of(run, name)
         self.assertTrue(stats.run.interrupted)
         self.assertGreater(stats.num_requests, 0)
@@ -97,6 +98,7 @@ class TestMetricSweepInterrupts(StandinCase):
         result = daist.result
         self.assertTrue(result.interrupted)
         self.assertEqual(result.outcome.status, "interrupted")
+        self.assertEqual(result.tests[TEST_ID].status, "interrupted")
         self.assertEqual(self.wait_for_state(experiment_id, ("STATE_CANCELED",)), "STATE_CANCELED")
         self.assert_no_trial_processes()
         return sweep_of(result)
