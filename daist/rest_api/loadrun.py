@@ -137,7 +137,7 @@ class LoadRun:
             if self.pool is not None:
                 self.pool.shutdown()
             self.recorder.close()
-            self.progress.done(self.figures())
+            self.progress.done(self.final_figures())
 
     # -- one phase ---------------------------------------------------------------------------
     def _phase(self, users: int, duration: float, *, last: bool) -> None:
@@ -241,6 +241,15 @@ class LoadRun:
         return {"users": self.runner.user_count if self.runner else 0,
                 "rps": round(total.current_rps, 1), "failures": total.num_failures,
                 "p95 ms": p95}
+
+
+    def final_figures(self) -> dict[str, object]:
+        """The last progress line: the load that ran (the users have stopped by now)."""
+        if self.env is None:
+            return {}
+        total = self.env.stats.total
+        users = max(self.plan.steps) if self.plan.shape == "steps" else self.plan.users
+        return {"users": users, "requests": total.num_requests, "failures": total.num_failures}
 
 
 def freeze_garbage() -> None:

@@ -40,6 +40,8 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
         self.assertEqual(self.load.returncode, 0, self.load.output)
         self.assertRegex(self.load.output, r"\[TestRO\.test\] \d\d:\d\d elapsed, \d\d:\d\d left"
                                            r" \| users \d+ \| rps [\d.,]+ \| failures \d+ \| p95 ms")
+        self.assertRegex(self.load.output, r"\[TestRO\.test\] .* \| users 4 \| requests [1-9]\d* \| "
+                                           r"failures \d+ \| done")
         result = self.load.result
         self.assertEqual(result.tests[case_id("TestRO")].status, "passed")
         mine = {rel: meta for rel, meta in result.files.items()
