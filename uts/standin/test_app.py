@@ -13,6 +13,9 @@ from daist.standin.options import StandinOptions
 
 class AppTestCase(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self) -> None:
+        # unittest runs these loops in debug mode, which prints every callback slower than
+        # 0.1 s: noise on a shared machine, not a finding
+        asyncio.get_running_loop().slow_callback_duration = 2.0
         self.backend = Backend.create(StandinOptions(scale=10))
         self.client = TestClient(TestServer(build_app(self.backend)))
         await self.client.start_server()
