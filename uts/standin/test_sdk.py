@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import unittest
+import warnings
 
 from determined.experimental import client
 
@@ -34,7 +35,9 @@ class TestSdkReads(MasterTestCase):
         self.assertIsNotNone(checkpoint)
         fetched = self.det.get_checkpoint(checkpoint.uuid)
         self.assertEqual(fetched.training.experiment_id, checkpoint.training.experiment_id)
-        self.assertTrue(self.det.list_models())
+        with warnings.catch_warnings():  # the SDK's own default argument is deprecated
+            warnings.simplefilter("ignore", FutureWarning)
+            self.assertTrue(self.det.list_models())
 
     def test_experiment_trial_and_checkpoint_lists(self) -> None:
         experiment = self.det.get_experiment(1)
