@@ -129,6 +129,13 @@ class TestWheel(unittest.TestCase):
         self.assertEqual(shown.returncode, 0, shown.stderr)
         self.assertIn(f"# config file: {site}/daist/config.d/config.conf", shown.stdout)
         self.assertIn("[locust]", shown.stdout)
+        # a real run from the wheel: the embedded stand-in starts from the installed package,
+        # and results land in ./daist-results (not in site-packages)
+        ran = subprocess.run([str(python), "-m", "daist", "daist.test_target"], capture_output=True,
+                             text=True, env=env, cwd=tmp, timeout=180)
+        self.assertEqual(ran.returncode, 0, ran.stdout + ran.stderr)
+        manifests = list((tmp / "daist-results" / "standin").glob("*/Result-standin-*.json"))
+        self.assertEqual(len(manifests), 1, ran.stdout)
 
 
 if __name__ == "__main__":
