@@ -12,7 +12,6 @@ ROOT = PACKAGE_DIR.parent
 DEFAULT_CONFIG = PACKAGE_DIR / "config.d" / "config.conf"
 VENV_DIR = ROOT / "__venv__"
 DIST_DIR = ROOT / "__dist__"
-UTS_DIR = ROOT / "uts"
 
 
 def is_checkout() -> bool:

@@ -54,10 +54,6 @@ class EndpointTask:
             found += [name for _, name, _, _ in string.Formatter().parse(text) if name]
         return tuple(dict.fromkeys(found))
 
-    @property
-    def is_write(self) -> bool:
-        return self.endpoint_class == "write"
-
     def missing(self, available: Mapping[str, Any]) -> list[str]:
         """Resources this task needs that ``available`` lacks (None, False or absent)."""
         return [name for name in self.resources if available.get(name) in (None, False, "")]
@@ -113,7 +109,3 @@ class Mix:
     tasks: list[EndpointTask] = field(default_factory=list)
     skipped: dict[str, list[str]] = field(default_factory=dict)
     """test_name -> missing resources."""
-
-    @property
-    def total_weight(self) -> int:
-        return sum(t.weight for t in self.tasks)
