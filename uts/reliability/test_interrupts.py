@@ -10,10 +10,11 @@ import unittest
 import psutil
 
 from daist.framework.api import MasterClient
-from uts.harness import (DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist)
-from uts.metrics.support import METRICS_POST, MODULE as METRICS_MODULE, TEST_ID, StandinCase, WatchedRun, sweep_of
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, expire_tokens, load_env,
-                                   perf_run_of, stats_of, users_logged_in, wait_for)
+from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
+from uts.metrics.support import METRICS_POST, MODULE as METRICS_MODULE, TEST_ID, StandinCase
+from uts.metrics.support import WatchedRun, sweep_of
+from uts.rest_api.loadruns import (PASSWORD, alive, case_id, interrupt_load_test, perf_run_of,
+                                   stats_of)
 
 # Slow reports (25 ms each way) so a level lasts long enough to be interrupted mid-way.
 SLOW = [{"path": METRICS_POST, "method": "POST", "latency_ms": 25.0}]
@@ -33,24 +34,11 @@ def validation_reports(url: str, experiment_id: int) -> int:
     return answer.text.count('"validation"')
 
 
-
 class TestLoadTestInterrupts(StandinTestCase):
     standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
 
-    def interrupt(self, name: str, signum: int, *, users: int = 4, **settings) -> DaistRun:
-        expire_tokens(self.url)
-        process, _ = start_daist(f"{MODULE}.{name}",
-                                 env=load_env(self.url, users=users, run_time=60, **settings))
-        try:
-            wait_for(users_logged_in(self.url, users), timeout=60, what="the users' logins")
-            time.sleep(1.5)  # inside the measured window
-            process.send_signal(signum)
-            stdout, stderr = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-        run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+    def interrupt(self, name: str, signum: int, **settings) -> DaistRun:
+        run = interrupt_load_test(self.url, name, signum, **settings)
         self.addCleanup(remove_results, run)
         return run
 

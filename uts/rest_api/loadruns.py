@@ -12,7 +12,7 @@ import requests
 from daist.models.base import open_artifact
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustStatsList
-from uts.harness import DaistRun, run_daist
+from uts.harness import DaistRun, results_dir_of, run_daist, start_daist
 
 MODULE = "daist.rest_api.test_locust"
 PASSWORD = "uts-pw"
@@ -32,6 +32,25 @@ def load_env(url: str | None = None, **settings: object) -> dict[str, str]:
 def run_load_test(name: str, *, url: str | None = None, timeout: float = 180,
                   **settings: object) -> DaistRun:
     return run_daist(f"{MODULE}.{name}", env=load_env(url, **settings), timeout=timeout)
+
+
+def interrupt_load_test(url: str, name: str, signum: int, *, users: int = 4,
+                        **settings: object) -> DaistRun:
+    """Start a long load test, wait until every user logged in and the window is open, then
+    send ``signum``; returns the finished run (the caller removes its results)."""
+    expire_tokens(url)
+    process, _ = start_daist(f"{MODULE}.{name}",
+                             env=load_env(url, users=users, run_time=60, **settings))
+    try:
+        wait_for(users_logged_in(url, users), timeout=60, what="the users' logins")
+        time.sleep(1.5)  # inside the measured window
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
 
 
 def case_id(name: str) -> str:

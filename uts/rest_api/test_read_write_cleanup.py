@@ -3,11 +3,10 @@ themselves are reliability case 6, in uts/reliability/test_interrupts.py)."""
 from __future__ import annotations
 
 import signal
-import time
 
-from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
-from uts.rest_api.loadruns import (MODULE, PASSWORD, counts, expire_tokens, load_env,
-                                   run_load_test, stats_of, users_logged_in, wait_for)
+from uts.harness import DaistRun, StandinTestCase, remove_results
+from uts.rest_api.loadruns import (PASSWORD, counts, interrupt_load_test, run_load_test,
+                                   stats_of)
 
 OWN_KINDS = ("projects", "notes", "models", "model_versions")
 
@@ -15,20 +14,8 @@ OWN_KINDS = ("projects", "notes", "models", "model_versions")
 class TestReadWriteCleanup(StandinTestCase):
     standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
 
-    def interrupt(self, name: str, signum: int, *, users: int = 4, **settings) -> DaistRun:
-        expire_tokens(self.url)
-        process, _ = start_daist(f"{MODULE}.{name}",
-                                 env=load_env(self.url, users=users, run_time=60, **settings))
-        try:
-            wait_for(users_logged_in(self.url, users), timeout=60, what="the users' logins")
-            time.sleep(1.5)  # inside the measured window
-            process.send_signal(signum)
-            stdout, stderr = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-        run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+    def interrupt(self, name: str, signum: int, **settings) -> DaistRun:
+        run = interrupt_load_test(self.url, name, signum, **settings)
         self.addCleanup(remove_results, run)
         return run
 
