@@ -66,12 +66,9 @@ class MasterClient:
         return _json(self.request("POST", path, json=body), path)
 
     def login(self, username: str, password: str) -> dict[str, Any]:
-        try:
-            response = self.request("POST", "/api/v1/auth/login",
-                                    json={"username": username, "password": password},
-                                    ok=(200, 401, 403))
-        except TargetError:
-            raise
+        response = self.request("POST", "/api/v1/auth/login",
+                                json={"username": username, "password": password},
+                                ok=(200, 401, 403))
         if response.status_code != 200:
             raise TargetError(f"the master at {self.url} refused the login of user "
                               f"{username!r} (HTTP {response.status_code}): check DET_USER and "

@@ -88,8 +88,7 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
                     print(f"Results: {session.results_dir}", flush=True)
             program = DaistTestProgram(argv=["python -m daist", *unittest_args], session=session,
                                        stream=console)
-            outcome = program.last_result
-            status = 0 if outcome is not None and outcome.wasSuccessful() else 1
+            status = 0 if program.result.wasSuccessful() else 1
         except Interrupted as exc:
             status, interrupted, error = 128 + exc.signum, True, f"interrupted ({exc})"
         except KeyboardInterrupt:

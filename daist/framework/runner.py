@@ -153,7 +153,6 @@ class DaistTestProgram(unittest.TestProgram):
     def __init__(self, *, argv: list[str], session: Session, stream) -> None:
         self.session = session
         self.stream = stream
-        self.last_result: DaistTestResult | None = None
         super().__init__(module=None, argv=argv, exit=False)
 
     def runTests(self) -> None:
@@ -162,7 +161,6 @@ class DaistTestProgram(unittest.TestProgram):
                                  buffer=self.buffer, warnings=self.warnings,
                                  tb_locals=self.tb_locals)
         self.result = runner.run(self.test)
-        self.last_result = self.result
 
 
 JUNIT_STATUS = {"failed": "failure", "unexpected_success": "failure", "error": "error",

@@ -5,6 +5,7 @@ manager."""
 from __future__ import annotations
 
 import enum
+import functools
 import importlib.metadata
 import os
 import platform
@@ -154,8 +155,11 @@ class Session:
         output = self.settings.exec.output
         return Path(output).expanduser() if output else paths.default_results_root()
 
-    @property
+    @functools.cached_property
     def secrets(self) -> list[str]:
+        """Every secret value of this run, longest first (redaction replaces whole values).
+        Settings and environment are fixed for the session, so this is computed once: the
+        runner asks for it on every test record."""
         extra = [self.environ.get(name, "") for name in environment.secret_names()]
         return sorted({*self.settings.secrets(), *[s for s in extra if s]}, key=len, reverse=True)
 
