@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from daist.models.locust import (EndpointStats, HdrSummary, LocustEntry, decode_histogram,
-                                 encode_histogram, new_histogram, record_ms)
+from daist.models.locust import (EndpointStats, LocustEntry, add_counts, decode_histogram,
+                                 encode_histogram, new_histogram, per_second, record_ms)
 
 LATE_SEND_S = 0.010
 SAMPLE_COLUMNS = ["test_name", "method", "start_unix", "latency_ms", "ok"]
@@ -141,18 +141,18 @@ class Recorder:
                     target.histogram.add(histogram)
                 target.requests += item["requests"]
                 target.failures += item["failures"]
-            for message, count in item["messages"].items():
-                tally.messages[message] = tally.messages.get(message, 0) + count
+            add_counts(tally.messages, item["messages"])
 
     # -- results ------------------------------------------------------------------------------
     def entry(self, name: str, method: str, *, window_s: float) -> EndpointStats:
         tally = self.tallies.get((name, method), Tally())
-        return EndpointStats(test_name=name, method=method, num_requests=tally.requests,
-                             num_failures=tally.failures,
-                             rps=round(tally.requests / window_s, 3) if window_s > 0 else 0.0,
-                             failures=dict(tally.messages), hdr=HdrSummary.of(tally.histogram),
-                             hdr_encoded=encode_histogram(tally.histogram),
-                             locust=LocustEntry(name=name, method=method))
+        entry = EndpointStats(test_name=name, method=method, num_requests=tally.requests,
+                              num_failures=tally.failures,
+                              rps=per_second(tally.requests, window_s),
+                              failures=dict(tally.messages),
+                              locust=LocustEntry(name=name, method=method))
+        entry.set_histogram(tally.histogram)
+        return entry
 
     def keys(self) -> list[tuple[str, str]]:
         return sorted(self.tallies)
