@@ -7,7 +7,9 @@ folder of tests as a package name (``./uts.py uts.db`` runs everything under uts
 such as ``-v``, ``-f`` or ``-k PATTERN``.
 """
 import os
+import shutil
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -39,8 +41,24 @@ def main(args: list) -> int:
     argv = [sys.argv[0], *args] if names else [sys.argv[0], "discover", "-s", str(ROOT / "uts"),
                                                "-t", str(ROOT), *args]
     os.chdir(ROOT)
-    program = UtsProgram(module=None, argv=argv, exit=False)
-    return 0 if program.result.wasSuccessful() else 1
+    # Every temporary file of the tests and of the daist runs, stand-ins and trials they start
+    # goes under one scratch directory (TMPDIR is inherited), removed after a passing run and
+    # kept, with its path printed, after a failing one.
+    scratch = tempfile.mkdtemp(prefix="uts-")
+    os.environ["TMPDIR"] = tempfile.tempdir = scratch
+    try:
+        program = UtsProgram(module=None, argv=argv, exit=False)
+        passed = program.result.wasSuccessful()
+    except BaseException:
+        passed = False
+        raise
+    finally:
+        if passed:
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            print(f"uts: temporary files (results directories, logs) kept in {scratch}",
+                  file=sys.stderr)
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":
