@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -49,7 +50,7 @@ class Recorder:
     def __init__(self, *, samples_path: Path | None = None, steps: bool = False) -> None:
         self.window_start: float | None = None
         self.window_end: float | None = None
-        self.tallies: dict[tuple[str, str], Tally] = {}
+        self.tallies: defaultdict[tuple[str, str], Tally] = defaultdict(Tally)
         self.step = Tally()
         """Every endpoint together since the last ``take_step`` (one step of a sweep)."""
         self.steps = steps
@@ -95,9 +96,7 @@ class Recorder:
             if behind > LATE_SEND_S:
                 self.late_sends += 1
             latency += max(0.0, behind) * 1000.0
-        tally = self.tallies.get((name, request_type))
-        if tally is None:
-            tally = self.tallies[(name, request_type)] = Tally()
+        tally = self.tallies[(name, request_type)]
         record_ms(tally.histogram, latency)
         tally.requests += 1
         if exception is not None:
@@ -130,10 +129,7 @@ class Recorder:
     def merge(self, data: dict[str, Any]) -> None:
         self.late_sends += int(data.get("late_sends", 0))
         for item in data.get("tallies", []):
-            key = (item["name"], item["method"])
-            tally = self.tallies.get(key)
-            if tally is None:
-                tally = self.tallies[key] = Tally()
+            tally = self.tallies[(item["name"], item["method"])]
             targets = (tally, self.step) if self.steps else (tally,)
             histogram = decode_histogram(item["hdr"]) if item["hdr"] else None
             for target in targets:
@@ -145,7 +141,7 @@ class Recorder:
 
     # -- results ------------------------------------------------------------------------------
     def entry(self, name: str, method: str, *, window_s: float) -> EndpointStats:
-        tally = self.tallies.get((name, method), Tally())
+        tally = self.tallies.get((name, method)) or Tally()  # no histogram made when found
         entry = EndpointStats(test_name=name, method=method, num_requests=tally.requests,
                               num_failures=tally.failures,
                               rps=per_second(tally.requests, window_s),
