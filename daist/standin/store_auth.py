@@ -10,6 +10,9 @@ from daist.standin.errors import BadRequest, NotFound, Unauthenticated
 from daist.standin.passwords import client_hash
 
 USER_COLUMNS = "id, username, display_name, admin, active, modified_at, last_auth_at"
+# every authenticated request runs this one: built once, not per call
+_TOKEN_USER_SQL = (f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))}"
+                   " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token = ?")
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -89,9 +92,7 @@ class AuthStore:
         return token
 
     def user_for_token(self, token: str) -> User:
-        row = self.db.execute(
-            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))} "
-            "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token = ?", (token,)).fetchone()
+        row = self.db.execute(_TOKEN_USER_SQL, (token,)).fetchone()
         if row is None or not row["active"]:
             raise Unauthenticated("invalid credentials")
         return _user(row)
