@@ -8,7 +8,7 @@ from aiohttp import web
 from daist.standin.auth import AUTH_COOKIE, TOKEN, USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
-from daist.standin.reqs import as_int, body, body_object, dumps, paged
+from daist.standin.reqs import as_int, body, body_object, ok, paged
 
 Json = dict[str, Any]
 
@@ -20,15 +20,14 @@ async def login(backend: Backend, request: web.Request) -> web.Response:
         raise BadRequest("username and password must be strings")
     token, user = backend.store.login(username=username, password=password,
                                       is_hashed=bool(data.get("isHashed")))
-    response = web.Response(text=dumps({"token": token, "user": user.to_dict()}),
-                            content_type="application/json")
+    response = ok({"token": token, "user": user.to_dict()})
     response.set_cookie(AUTH_COOKIE, token, path="/", httponly=True)
     return response
 
 
 async def logout(backend: Backend, request: web.Request) -> web.Response:
     backend.store.logout(request[TOKEN])
-    response = web.Response(text="{}", content_type="application/json")
+    response = ok({})
     response.del_cookie(AUTH_COOKIE, path="/")
     return response
 
