@@ -63,8 +63,6 @@ class LoadRun:
         self.interrupted = False
         self._spawned = Event()
         self._signal: int | None = None
-        self._window_open = False
-        self._step_start = 0.0
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self) -> None:
@@ -83,7 +81,7 @@ class LoadRun:
                     self._phase(self.plan.users, self.plan.run_time, last=True)
             except BaseException as exc:
                 self.interrupted = isinstance(exc, (KeyboardInterrupt, Interrupted))
-                if self._window_open:
+                if self.recorder.window_open:
                     self._close_window(stop=True)
                 raise
             finally:
@@ -154,7 +152,7 @@ class LoadRun:
         self._close_window(stop=last)
         if plan.shape == "steps":
             self.steps.append(step_point(users, self.recorder.take_step(),
-                                         window_s=(self.window_end or 0.0) - self._step_start))
+                                         window_s=self.recorder.window_s))
 
     def _open_window(self) -> None:
         now = time.time()
@@ -164,15 +162,12 @@ class LoadRun:
             self.env.stats.reset_all()
             self.monitor.start()
         self.recorder.take_step()
-        self.recorder.open_window(now)
         if self.pool is not None:
             self.pool.broadcast(WINDOW, {"start": now, "reset": first})
-        self._step_start = now
-        self._window_open = True
+        self.recorder.open_window(now)
 
     def _close_window(self, *, stop: bool) -> None:
         end = time.time()
-        self._window_open = False
         self.window_end = end
         self.recorder.close_window(end)
         self.usage = self.monitor.usage()

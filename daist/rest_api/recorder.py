@@ -70,6 +70,17 @@ class Recorder:
     def close_window(self, end: float) -> None:
         self.window_end = end
 
+    @property
+    def window_open(self) -> bool:
+        return self.window_start is not None and self.window_end is None
+
+    @property
+    def window_s(self) -> float:
+        """Length of the last closed window (0 while none is)."""
+        if self.window_start is None or self.window_end is None:
+            return 0.0
+        return self.window_end - self.window_start
+
     def clear(self) -> None:
         self.tallies.clear()
         self.step = Tally()
