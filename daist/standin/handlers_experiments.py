@@ -11,7 +11,7 @@ from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
 from daist.standin.expconf import expand, merge, parse_config
 from daist.standin.exp_entities import TERMINAL_STATES, Experiment
-from daist.standin.reqs import (as_int, body_object, descending, page_of, q_bool, q_int, q_ints,
+from daist.standin.reqs import (as_int, body_object, descending, paged, q_bool, q_int, q_ints,
                                 q_strs)
 from daist.standin.searcher import trial_hparams
 from daist.standin.store import ExperimentQuery
@@ -146,8 +146,7 @@ async def experiment_trials(backend: Backend, request: web.Request, experimentId
                                        states=q_strs(request, "states"),
                                        sort_by=request.query.get("sortBy") or "SORT_BY_ID",
                                        descending=descending(request))
-    page = page_of(request, len(trials))
-    return {"trials": [t.to_dict() for t in page.cut(trials)], "pagination": page.to_dict()}
+    return paged(request, "trials", trials)
 
 
 async def experiment_checkpoints(backend: Backend, request: web.Request, id: str) -> Json:
@@ -155,9 +154,7 @@ async def experiment_checkpoints(backend: Backend, request: web.Request, id: str
     checkpoints = backend.store.list_checkpoints(trial_ids=exp.trial_ids,
                                                  states=q_strs(request, "states"),
                                                  descending=descending(request))
-    page = page_of(request, len(checkpoints))
-    return {"checkpoints": [c.to_dict() for c in page.cut(checkpoints)],
-            "pagination": page.to_dict()}
+    return paged(request, "checkpoints", checkpoints)
 
 
 async def search_experiments(backend: Backend, request: web.Request) -> Json:

@@ -9,7 +9,7 @@ from aiohttp import web
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.exp_entities import TERMINAL_STATES
-from daist.standin.reqs import as_int, descending, page_of, q_int, q_ints, q_strs, stream
+from daist.standin.reqs import as_int, descending, page_of, paged, q_int, q_ints, q_strs, stream
 from daist.standin.summary import is_better
 from daist.standin.wire import iso
 
@@ -25,9 +25,7 @@ async def trial_checkpoints(backend: Backend, request: web.Request, id: str) -> 
     trial = backend.store.get_trial(as_int(id, "id"))
     checkpoints = backend.store.list_checkpoints(trial_ids=[trial.id], states=q_strs(request, "states"),
                                                  descending=descending(request))
-    page = page_of(request, len(checkpoints))
-    return {"checkpoints": [c.to_dict() for c in page.cut(checkpoints)],
-            "pagination": page.to_dict()}
+    return paged(request, "checkpoints", checkpoints)
 
 
 def _trial_ids(request: web.Request) -> list[int]:
