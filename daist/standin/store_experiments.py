@@ -139,12 +139,13 @@ class ExperimentStore:
             ids)}
         out = []
         for r in rows:
+            labels = json.loads(r["labels"])
             config = dict(self._config(r["config_id"], r["config_text"]), name=r["name"],
-                          description=r["description"], labels=json.loads(r["labels"]))
+                          description=r["description"], labels=list(labels))
             count, size = ckpts.get(r["id"], (0, 0))
             out.append(Experiment(
                 id=r["id"], name=r["name"], description=r["description"], notes=r["notes"],
-                labels=json.loads(r["labels"]), state=r["state"], archived=bool(r["archived"]),
+                labels=labels, state=r["state"], archived=bool(r["archived"]),
                 progress=r["progress"], start_time=r["start_time"], end_time=r["end_time"],
                 project_id=r["project_id"], project_name=r["project_name"],
                 project_owner_id=r["project_owner_id"], workspace_id=r["workspace_id"],
