@@ -22,7 +22,8 @@ from daist.models.locust import LocustStatsList
 from daist.rest_api.endpoints import ENDPOINT_CLASSES
 
 PERCENTILE_KEYS = ("p50", "p90", "p95", "p99", "p99.9")
-_LIMIT = re.compile(r"^(p50|p90|p95|p99|p99\.9|fail)\s*=\s*([0-9]+(?:\.[0-9]+)?)$")
+_LIMIT = re.compile(rf"^({'|'.join(map(re.escape, PERCENTILE_KEYS))}|fail)"
+                    r"\s*=\s*([0-9]+(?:\.[0-9]+)?)$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def parse_slo(text: str, *, p95_ms: float, p99_ms: float, max_fail_ratio: float,
             match = _LIMIT.match(piece.strip())
             if not match:
                 raise ConfigError(f"[locust] slo: {piece.strip()!r} in rule {selector!r} is not "
-                                  f"p50|p90|p95|p99|p99.9=MS or fail=RATIO")
+                                  f"{'|'.join(PERCENTILE_KEYS)}=MS or fail=RATIO")
             value = float(match[2])
             if match[1] == "fail" and value > 1:
                 raise ConfigError(f"[locust] slo: fail={match[2]} in rule {selector!r} must be "
