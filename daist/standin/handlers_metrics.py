@@ -42,7 +42,7 @@ def _metric_stream(group: str | None) -> Any:
             raise BadRequest("group is required")
         ids = _trial_ids(request)
         for trial_id in ids:
-            backend.store.get_trial(trial_id)
+            backend.store.require_trial(trial_id)
         chunks = backend.store.iter_metrics(ids, group=wanted)
         return await stream(request, ({"metrics": [r.to_dict() for r in chunk]} for chunk in chunks))
 
@@ -122,7 +122,7 @@ async def profiler_metrics(backend: Backend, request: web.Request,
 
 async def profiler_series(backend: Backend, request: web.Request,
                           trialId: str) -> web.StreamResponse:
-    backend.store.get_trial(as_int(trialId, "trialId"))
+    backend.store.require_trial(as_int(trialId, "trialId"))
     return await stream(request, [{"labels": []}])
 
 

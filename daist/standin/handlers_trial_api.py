@@ -17,7 +17,7 @@ STORAGE_ID = 1  # the one checkpoint storage every trial reports into
 
 async def run_prepare(backend: Backend, request: web.Request) -> Json:
     data = await body_object(request)
-    backend.store.get_trial(as_int(data.get("runId"), "runId"))
+    backend.store.require_trial(as_int(data.get("runId"), "runId"))
     return {"storageId": STORAGE_ID}
 
 
@@ -62,8 +62,9 @@ async def report_progress(backend: Backend, request: web.Request, trialId: str) 
 
 async def runner_metadata(backend: Backend, request: web.Request, trialId: str) -> Json:
     data = await body_object(request)
-    backend.store.get_trial(as_int(trialId, "trialId"))
-    backend.store.update_trial(as_int(trialId, "trialId"), runner_state=str(data.get("state") or ""))
+    tid = as_int(trialId, "trialId")
+    backend.store.require_trial(tid)
+    backend.store.update_trial(tid, runner_state=str(data.get("state") or ""))
     return {}
 
 
@@ -71,7 +72,7 @@ async def early_exit(backend: Backend, request: web.Request, trialId: str) -> Js
     data = await body_object(request)
     store = backend.store
     tid = as_int(trialId, "trialId")
-    store.get_trial(tid)
+    store.require_trial(tid)
     if store.db.execute("SELECT early_exit FROM trials WHERE id = ?", (tid,)).fetchone()[0]:
         raise BadRequest(f"trial {tid} already reported an early exit")
     store.update_trial(tid, early_exit=str(data.get("reason") or "EXITED_REASON_UNSPECIFIED"))

@@ -55,6 +55,11 @@ class TrialStore:
             best_checkpoint=self._maybe_checkpoint(row["best_ckpt"]),
             checkpoint_count=count, checkpoint_bytes=size, searcher_metric=row["searcher_metric"])
 
+    def require_trial(self, trial_id: int) -> None:
+        """``NotFound`` unless the trial exists; far cheaper than ``get_trial``."""
+        if self.db.execute("SELECT 1 FROM trials WHERE id = ?", (trial_id,)).fetchone() is None:
+            raise NotFound(f"trial {trial_id} not found")
+
     def get_trial(self, trial_id: int) -> Trial:
         row = self.db.execute(_TRIAL_SQL + " WHERE t.id = ?", (trial_id,)).fetchone()
         if row is None:
@@ -68,7 +73,7 @@ class TrialStore:
     def list_trials(self, experiment_id: int, *, states: list[str] | None = None,
                     sort_by: str = "SORT_BY_ID", descending: bool = False) -> list[Trial]:
         """All trials of one experiment; sorting by metric (SORT_BY_BEST_*) is by id."""
-        self.get_experiment(experiment_id)  # type: ignore[attr-defined]
+        self.require_experiment(experiment_id)  # type: ignore[attr-defined]
         where, args = "t.experiment_id = ?", [experiment_id]
         if states:
             where += f" AND t.state IN ({','.join('?' * len(states))})"
@@ -259,7 +264,7 @@ class TrialStore:
         return self.db.execute(sql, args).fetchall()
 
     def get_run_metadata(self, run_id: int) -> dict[str, Any]:
-        self.get_trial(run_id)
+        self.require_trial(run_id)
         row = self.db.execute("SELECT metadata FROM run_metadata WHERE run_id = ?",
                               (run_id,)).fetchone()
         return {} if row is None else json.loads(row[0])
