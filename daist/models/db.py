@@ -30,6 +30,7 @@ from typing import ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format
 from daist.models.locust import EndpointStats, LocustStatsList
+from daist.models.serde import from_data
 from daist.models.timestamp import Timestamp
 
 RUNS_TITLE = "PerfTestRunsTable:"
@@ -120,6 +121,11 @@ def parse_tables(text: str) -> dict[str, list[dict[str, str]]]:
     return tables
 
 
+def read_rows(row_type: type, columns: list[str], rows: list[dict[str, str]]) -> list:
+    """Rows parsed back into ``row_type``, each cell typed by its field's declaration."""
+    return [from_data(row_type, {c: row.get(header(c), "") for c in columns}) for row in rows]
+
+
 @dataclass
 class PerfTestRun(Artifact):
     formats: ClassVar[frozenset[Format]] = frozenset({Format.TXT} | DATA_FORMATS)
@@ -152,14 +158,5 @@ class PerfTestRun(Artifact):
         runs = tables[RUNS_TITLE]
         if len(runs) != 1:
             raise ValueError(f"{RUNS_TITLE} must have one row, found {len(runs)}")
-        run = PerfTestRunRow(commit=runs[0].get("Commit", ""), branch=runs[0].get("Branch", ""),
-                             time=Timestamp.parse(runs[0]["Time"]))
-        tests = []
-        for row in tables[TESTS_TITLE]:
-            values = {}
-            for f in dataclasses.fields(PerfTestRow):
-                raw = row.get(header(f.name), "")
-                values[f.name] = raw if f.type in ("str", str) else (
-                    int(raw) if f.type in ("int", int) else float(raw))
-            tests.append(PerfTestRow(**values))
-        return cls(run=run, tests=tests)
+        (run,) = read_rows(PerfTestRunRow, RUN_COLUMNS, runs)
+        return cls(run=run, tests=read_rows(PerfTestRow, TEST_COLUMNS, tables[TESTS_TITLE]))
