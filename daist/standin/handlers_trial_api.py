@@ -51,12 +51,7 @@ async def report_progress(backend: Backend, request: web.Request, trialId: str) 
         progress = float(data.get("progress"))
     except (TypeError, ValueError):
         raise BadRequest("progress must be a number") from None
-    store = backend.store
-    trial = store.get_trial(as_int(trialId, "trialId"))
-    store.update_trial(trial.id, progress=progress)
-    trials = store.list_trials(trial.experiment_id)
-    store.db.execute("UPDATE experiments SET progress = ? WHERE id = ?",
-                     (sum(t.progress for t in trials) / max(len(trials), 1), trial.experiment_id))
+    backend.store.set_trial_progress(as_int(trialId, "trialId"), progress)
     return {}
 
 

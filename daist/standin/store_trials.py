@@ -91,6 +91,15 @@ class TrialStore:
         sets = ", ".join(f"{name} = ?" for name in columns)
         self.db.execute(f"UPDATE trials SET {sets} WHERE id = ?", [*columns.values(), trial_id])
 
+    def set_trial_progress(self, trial_id: int, progress: float) -> None:
+        """The trial's progress; its experiment's progress becomes the mean over its trials."""
+        self.require_trial(trial_id)
+        self.update_trial(trial_id, progress=progress)
+        self.db.execute(
+            "UPDATE experiments SET progress = (SELECT AVG(t.progress) FROM trials t"
+            " WHERE t.experiment_id = experiments.id)"
+            " WHERE id = (SELECT experiment_id FROM trials WHERE id = ?)", (trial_id,))
+
     # -- metrics -----------------------------------------------------------------------------
     def _metric(self, metric_id: int | None) -> MetricReport | None:
         if metric_id is None:
