@@ -70,9 +70,10 @@ def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
     ax = figure.add_subplot()
     levels = op_hist.levels(operation)
     hists = op_hist.operations.get(operation, {})
+    stats = [hists[level].stats() for level in levels]  # one pass per level, for all three lines
     values = []
     for name, colour in _LINES:
-        ys = [hists[level].stats()[name] for level in levels]
+        ys = [s[name] for s in stats]
         values.extend(y for y in ys if math.isfinite(y) and y > 0)
         ax.plot(levels, ys, marker="o", color=colour, label=name)
     if levels and max(levels) / min(levels) >= 4:
