@@ -136,35 +136,31 @@ async def checkpoint_metrics(backend: Backend, request: web.Request, checkpointU
     return {"metrics": []}
 
 
-def _experiment_validations(backend: Backend, experiment_id: int) -> tuple[Any, list[Any]]:
+def _validation_history(backend: Backend, experiment_id: int) -> tuple[Any, list[Json]]:
+    """The experiment and each validation that bettered its searcher metric, oldest first."""
     exp = backend.store.get_experiment(experiment_id)
     reports = [r for chunk in backend.store.iter_metrics(exp.trial_ids, group="validation")
                for r in chunk] if exp.trial_ids else []
-    return exp, sorted(reports, key=lambda r: r.report_time)
-
-
-async def best_validation(backend: Backend, request: web.Request, experimentId: str) -> Json:
-    exp, reports = _experiment_validations(backend, as_int(experimentId, "experimentId"))
-    smaller = bool(exp.config.get("searcher", {}).get("smaller_is_better", True))
-    best = None
-    for report in reports:
-        if is_better(report.values.get(exp.searcher_metric), best, smaller_is_better=smaller):
-            best = report.values[exp.searcher_metric]
-    if best is None:
-        raise NotFound(f"no validation metric {exp.searcher_metric!r} for experiment {exp.id}")
-    return {"metric": best}
-
-
-async def validation_history(backend: Backend, request: web.Request, experimentId: str) -> Json:
-    exp, reports = _experiment_validations(backend, as_int(experimentId, "experimentId"))
     smaller = bool(exp.config.get("searcher", {}).get("smaller_is_better", True))
     history, best = [], None
-    for report in reports:
+    for report in sorted(reports, key=lambda r: r.report_time):
         value = report.values.get(exp.searcher_metric)
         if is_better(value, best, smaller_is_better=smaller):
             best = value
             history.append({"trialId": report.trial_id, "endTime": iso(report.report_time),
                             "searcherMetric": value})
+    return exp, history
+
+
+async def best_validation(backend: Backend, request: web.Request, experimentId: str) -> Json:
+    exp, history = _validation_history(backend, as_int(experimentId, "experimentId"))
+    if not history:
+        raise NotFound(f"no validation metric {exp.searcher_metric!r} for experiment {exp.id}")
+    return {"metric": history[-1]["searcherMetric"]}
+
+
+async def validation_history(backend: Backend, request: web.Request, experimentId: str) -> Json:
+    _, history = _validation_history(backend, as_int(experimentId, "experimentId"))
     return {"validationHistory": history}
 
 
