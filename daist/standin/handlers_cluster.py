@@ -125,12 +125,13 @@ async def job_queues_v2(backend: Backend, request: web.Request) -> Json:
 
 
 async def job_queue_stats(backend: Backend, request: web.Request) -> Json:
+    jobs = _jobs(backend, None)  # once, not once per pool
     results = []
     for pool in backend.store.list_resource_pools():
-        jobs = _jobs(backend, pool.name)
-        scheduled = sum(1 for j in jobs if j["summary"]["state"] == "STATE_SCHEDULED")
+        states = [j["summary"]["state"] for j in jobs if j["resourcePool"] == pool.name]
+        scheduled = states.count("STATE_SCHEDULED")
         results.append({"resourcePool": pool.name, "aggregates": [],
-                        "stats": {"queuedCount": len(jobs) - scheduled,
+                        "stats": {"queuedCount": len(states) - scheduled,
                                   "scheduledCount": scheduled}})
     return {"results": results}
 
