@@ -14,6 +14,8 @@ SELECT m.*, u.username,
   (SELECT COUNT(*) FROM model_versions v WHERE v.model_id = m.id) AS num_versions
 FROM models m JOIN users u ON u.id = m.user_id
 """
+_VERSION_SQL = ("SELECT v.*, u.username FROM model_versions v JOIN users u ON u.id = v.user_id"
+                " WHERE v.model_id = ?")
 
 
 def _model(row: sqlite3.Row) -> Model:
@@ -121,7 +123,7 @@ class RegistryStore:
         (last,) = self.db.execute("SELECT COALESCE(MAX(version), 0) FROM model_versions"
                                   " WHERE model_id = ?", (model.id,)).fetchone()
         now = self.now()
-        cur = self.db.execute(
+        self.db.execute(
             "INSERT INTO model_versions (model_id, version, checkpoint_uuid, name, comment, notes,"
             " labels, metadata, user_id, creation_time, last_updated)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -129,14 +131,11 @@ class RegistryStore:
              body.get("notes") or "", json.dumps(list(body.get("labels") or [])),
              json.dumps(body.get("metadata") or {}), user_id, now, now))
         self.db.execute("UPDATE models SET last_updated = ? WHERE id = ?", (now, model.id))
-        return self.get_model_version(name, last + 1, _id=cur.lastrowid)
+        return self.get_model_version(name, last + 1)
 
-    def get_model_version(self, name: str, version: int, *, _id: int | None = None) -> ModelVersion:
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
         model = self.get_model(name)
-        sql = ("SELECT v.*, u.username FROM model_versions v JOIN users u ON u.id = v.user_id"
-               " WHERE v.model_id = ? AND ")
-        row = (self.db.execute(sql + "v.id = ?", (model.id, _id)) if _id is not None
-               else self.db.execute(sql + "v.version = ?", (model.id, version))).fetchone()
+        row = self.db.execute(_VERSION_SQL + " AND v.version = ?", (model.id, version)).fetchone()
         if row is None:
             raise NotFound(f"model {name!r} has no version {version}")
         return self._version(row, model)
@@ -144,9 +143,7 @@ class RegistryStore:
     def list_model_versions(self, name: str) -> tuple[Model, list[ModelVersion]]:
         """Ascending by version; sortBy/orderBy are not implemented."""
         model = self.get_model(name)
-        rows = self.db.execute(
-            "SELECT v.*, u.username FROM model_versions v JOIN users u ON u.id = v.user_id"
-            " WHERE v.model_id = ? ORDER BY v.version", (model.id,)).fetchall()
+        rows = self.db.execute(_VERSION_SQL + " ORDER BY v.version", (model.id,)).fetchall()
         return model, [self._version(r, model) for r in rows]
 
     def delete_model_version(self, name: str, version: int) -> None:
