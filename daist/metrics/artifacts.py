@@ -26,18 +26,18 @@ class SweepArtifacts:
         self.context = dict(context)
         self._paths: dict[str, Path] = {}
 
-    def op_hist(self) -> MetricLatencyOpHist:
-        return self.sweep.op_hist(parameters=self.parameters)
-
-    def save_data(self) -> None:
-        """(Re)write the sweep and its histograms: one file each, replaced in place."""
-        for artifact in (self.sweep, self.op_hist()):
+    def save_data(self) -> MetricLatencyOpHist:
+        """(Re)write the sweep and its histograms: one file each, replaced in place. Returns the
+        histograms written."""
+        op_hist = self.sweep.op_hist(parameters=self.parameters)
+        for artifact in (self.sweep, op_hist):
             classname = type(artifact).__name__
             path = self._paths.get(classname)
             if path is None:
                 path = self._paths[classname] = self.test.new_artifact_path(classname, fmt=Format.JSON)
             artifact.save(path, replace=True)
             self.test.record_artifact(path, classname=classname)
+        return op_hist
 
     def save_level_plots(self, series: LatencySeries) -> None:
         from daist.models.metric_latency import Hist
@@ -50,11 +50,11 @@ class SweepArtifacts:
                                      level=series.level, context=self.context)
                 self.test.save(figure, tags=(operation, series.level), classname="Hist")
 
-    def save_summary(self) -> None:
-        """Percentile plots per operation and the table, from whatever levels were measured."""
+    def save_summary(self, op_hist: MetricLatencyOpHist) -> None:
+        """Percentile plots per operation and the table of ``op_hist`` (what ``save_data``
+        wrote last), from whatever levels were measured."""
         from daist.report.metric_plots import percentile_figure, table_text
 
-        op_hist = self.op_hist()
         if not op_hist.operations:
             return
         classname = type(op_hist).__name__

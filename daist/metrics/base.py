@@ -15,7 +15,8 @@ from daist.metrics.cluster import Cluster, ExperimentTimeout
 from daist.metrics.collect import collect_series, failure_message
 from daist.metrics.expconf import Level, experiment_config, model_dir
 from daist.metrics.readback import time_reads
-from daist.models.metric_latency import Hist, LatencySeries, MetricLatencySweep
+from daist.models.metric_latency import (Hist, LatencySeries, MetricLatencyOpHist,
+                                         MetricLatencySweep)
 
 CLEANUP_CALL_S = 10.0
 log = get_logger("metrics")
@@ -25,7 +26,9 @@ class MetricsTestCase(DaistTestCase):
     axis: ClassVar[str] = "concurrency"
 
     # -- the sweep ---------------------------------------------------------------------------
-    def run_sweep(self, levels: list[Level], *, parameters: dict[str, int]) -> MetricLatencySweep:
+    def run_sweep(self, levels: list[Level], *,
+                  parameters: dict[str, int]) -> MetricLatencyOpHist:
+        """Measure every level; returns the histograms saved (operation x level)."""
         session = self.session
         assert session is not None and session.target is not None
         determined = session.settings.determined
@@ -45,13 +48,13 @@ class MetricsTestCase(DaistTestCase):
                 self._run_level(cluster, level, sweep=sweep, artifacts=artifacts, reader=reader)
         finally:  # also on Ctrl-C and SIGTERM (KeyboardInterrupt): keep what was measured
             try:
-                artifacts.save_data()
-                artifacts.save_summary()
+                op_hist = artifacts.save_data()
+                artifacts.save_summary(op_hist)
             finally:
                 if not cluster.unresponsive:
                     reader.close()
                 cluster.logout()
-        return sweep
+        return op_hist
 
     def _run_level(self, cluster: Cluster, level: Level, *, sweep: MetricLatencySweep,
                    artifacts: SweepArtifacts, reader: MasterClient) -> None:

@@ -30,9 +30,9 @@ class Test(MetricsTestCase):
                                        limit=settings.max_metric_count))
         levels = [Level(concurrency=c, metric_count=settings.metric_count,
                         num_batches=settings.num_batches) for c in settings.concurrency]
-        sweep = self.run_sweep(levels, parameters={"metric_count": settings.metric_count,
-                                                   "num_batches": settings.num_batches})
-        broken = violations(rules, sweep.op_hist())
+        op_hist = self.run_sweep(levels, parameters={"metric_count": settings.metric_count,
+                                                     "num_batches": settings.num_batches})
+        broken = violations(rules, op_hist)
         if broken:
             self.fail("latency limits exceeded:\n" + "\n".join(broken))
 
