@@ -36,6 +36,17 @@ def _workspace(row: sqlite3.Row) -> Workspace:
                      num_projects=row["num_projects"], num_experiments=row["num_experiments"])
 
 
+def _template(row: sqlite3.Row) -> Template:
+    return Template(name=row["name"], workspace_id=row["workspace_id"],
+                    config=json.loads(row["config"]))
+
+
+def _webhook(row: sqlite3.Row) -> Webhook:
+    return Webhook(id=row["id"], name=row["name"], url=row["url"], mode=row["mode"],
+                   webhook_type=row["webhook_type"], workspace_id=row["workspace_id"],
+                   triggers=json.loads(row["triggers"]))
+
+
 class OrgStore:
     db: sqlite3.Connection
     now: Callable[[], float]
@@ -163,15 +174,13 @@ class OrgStore:
         row = self.db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFound(f"template {name!r} not found")
-        return Template(name=row["name"], workspace_id=row["workspace_id"],
-                        config=json.loads(row["config"]))
+        return _template(row)
 
     def list_templates(self, *, name: str | None = None) -> list[Template]:
         """By name; ``name`` is a substring filter. workspaceIds/sortBy are not implemented."""
         rows = self.db.execute("SELECT * FROM templates WHERE name LIKE ? ORDER BY name",
                                (f"%{name or ''}%",)).fetchall()
-        return [Template(name=r["name"], workspace_id=r["workspace_id"],
-                         config=json.loads(r["config"])) for r in rows]
+        return [_template(r) for r in rows]
 
     def delete_template(self, name: str) -> None:
         if self.db.execute("DELETE FROM templates WHERE name = ?", (name,)).rowcount == 0:
@@ -199,13 +208,10 @@ class OrgStore:
         row = self.db.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
         if row is None:
             raise NotFound(f"webhook {webhook_id} not found")
-        return Webhook(id=row["id"], name=row["name"], url=row["url"], mode=row["mode"],
-                       webhook_type=row["webhook_type"], workspace_id=row["workspace_id"],
-                       triggers=json.loads(row["triggers"]))
+        return _webhook(row)
 
     def list_webhooks(self) -> list[Webhook]:
-        ids = [r[0] for r in self.db.execute("SELECT id FROM webhooks ORDER BY id")]
-        return [self.get_webhook(i) for i in ids]
+        return [_webhook(r) for r in self.db.execute("SELECT * FROM webhooks ORDER BY id")]
 
     def delete_webhook(self, webhook_id: int) -> None:
         if self.db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount == 0:
