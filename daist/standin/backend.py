@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from daist.standin.faults import FaultInjector
+from daist.standin.launcher import STANDIN_CLUSTER_NAME  # the one definition (stdlib-only module)
 from daist.standin.options import StandinOptions
 from daist.standin.preemption import PreemptionHub
 from daist.standin.runner import TrialRunner
@@ -21,7 +22,6 @@ from daist.standin.seed import SeedSpec, seed_store
 from daist.standin.store import StandinStore
 
 VERSION = "0.38.1"  # the Determined release whose API the stand-in speaks
-STANDIN_CLUSTER_NAME = "daist-standin"  # keep equal to launcher.STANDIN_CLUSTER_NAME
 
 
 @dataclass
@@ -76,3 +76,6 @@ class Backend:
         self.store.close()
         if self.owns_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+__all__ = ["Backend", "STANDIN_CLUSTER_NAME", "VERSION"]
