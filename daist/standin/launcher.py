@@ -47,14 +47,16 @@ def _fault_args(faults: Sequence[Any]) -> list[str]:
     return args
 
 
-def _pdeathsig(sig: int) -> Any:
+def pdeathsig_preexec(sig: int) -> Any:
+    """A preexec_fn that has the kernel send ``sig`` to the child when its parent thread
+    dies (PR_SET_PDEATHSIG), or None where prctl is missing."""
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
 
     def preexec() -> None:
-        prctl(1, sig)  # PR_SET_PDEATHSIG: SIGTERM so the stand-in still cleans up
+        prctl(1, sig)  # PR_SET_PDEATHSIG
 
     return preexec
 
@@ -138,7 +140,8 @@ class StandinProcess:
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self.command(ready), stdin=subprocess.PIPE, stdout=log, stderr=log, env=env,
-                start_new_session=True, preexec_fn=_pdeathsig(signal.SIGTERM))
+                start_new_session=True,
+                preexec_fn=pdeathsig_preexec(signal.SIGTERM))  # SIGTERM: it still cleans up
         assert self._proc.stdin is not None
         try:
             if self.passwords:

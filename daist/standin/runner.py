@@ -13,7 +13,6 @@ completed, CANCELED when killed.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import shlex
 import shutil
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from daist.standin.expconf import environment_pairs
+from daist.standin.launcher import pdeathsig_preexec
 from daist.standin.trialenv import TrialLaunch, trial_environment, unpack_model, write_info
 
 if TYPE_CHECKING:
@@ -32,20 +32,6 @@ if TYPE_CHECKING:
 TERM_GRACE_S = 3.0
 _LINE_LIMIT = 4 * 1024 * 1024
 _RUNNING_STATES = ("STATE_QUEUED", "STATE_RUNNING")
-
-
-def _pdeathsig_preexec() -> Any:
-    """A preexec_fn that makes the kernel SIGKILL the child when its parent thread dies."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-    prctl = libc.prctl
-
-    def preexec() -> None:
-        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-
-    return preexec
 
 
 @dataclass
@@ -66,7 +52,7 @@ class TrialRunner:
         self._killed: set[int] = set()
         self._paused: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._preexec = _pdeathsig_preexec()
+        self._preexec = pdeathsig_preexec(signal.SIGKILL)
 
     # -- experiment level --------------------------------------------------------------------
     def start_experiment(self, experiment_id: int) -> None:
