@@ -1,8 +1,9 @@
 """The end-of-run report: ``daist.framework.main`` appends ``write_run_report`` to the session's
-``on_stop`` hooks. It reads the run back from its results directory (as ``python -m
-daist.report summary`` does), writes ``Report-<host>-<stamp>.html`` there, records it in the
-session's manifest and returns the summary for the console. It never raises: whatever is wrong
-with the run's data, the user gets what could be made and one line on what could not."""
+``on_stop`` hooks. It reads the run's artifacts back from its results directory (as ``python -m
+daist.report summary`` does; the manifest is the session's own, saved just before), writes
+``Report-<host>-<stamp>.html`` there, records it in that manifest and returns the summary for
+the console. It never raises: whatever is wrong with the run's data, the user gets what could be
+made and one line on what could not."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ def write_run_report(session: Session) -> str:
         from daist.report.loader import load_run
         from daist.report.summary import summary_text
 
-        run = load_run(session.results_dir)
+        run = load_run(session.results_dir, result=session.result)
         text = summary_text(run)
     except Exception as exc:
         log.debug("summary failed", exc_info=True)
@@ -30,7 +31,7 @@ def write_run_report(session: Session) -> str:
     try:
         from daist.report.html import write_report
 
-        path = write_report(run, result=session.result)
+        path = write_report(run)
     except Exception as exc:  # the summary is still worth printing
         log.debug("report failed", exc_info=True)
         return text + f"Report not written: {type(exc).__name__}: {exc}"

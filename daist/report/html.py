@@ -11,7 +11,6 @@ from typing import Any
 import daist
 from daist.models.base import Format
 from daist.models.report import Report
-from daist.models.result import Result
 from daist.models.timestamp import Timestamp
 from daist.report import fmt
 from daist.report.figures import load_test_plots, metric_test_plots, other_plots
@@ -66,20 +65,18 @@ def render_report(run: RunData) -> str:
                   metric_tests=metric_tests, other_plots=other_plots(run), skipped=run.skipped)
 
 
-def write_report(run: RunData, *, result: Result | None = None, path: Path | None = None) -> Path:
+def write_report(run: RunData, *, path: Path | None = None) -> Path:
     """Write the page to ``path``, or as a new ``Report`` artifact in the run's directory,
-    recorded in ``result`` (default: the run's manifest, saved again). A manifest that could
-    not be read is not rewritten: the page is then only written."""
+    recorded in the run's manifest (saved again). A manifest that could not be read is not
+    rewritten: the page is then only written."""
     report = Report(text=render_report(run))
     if path is not None:
         return report.save(path, replace=True)
-    manifest = result or run.result
+    manifest = run.result
     label = manifest.host_label or manifest.system or "run"
-    if manifest.directory is None:
-        manifest.directory = run.directory
     target = manifest.new_path(Report.__name__, tags=(label,), fmt=Format.HTML)
     report.save(target)
-    if result is not None or run.manifest_readable:
+    if run.manifest_readable:
         manifest.record(target, classname=Report.__name__)
     return target
 

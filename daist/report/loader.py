@@ -64,7 +64,6 @@ class SavedFigure:
 class RunData:
     directory: Path
     result: Result
-    manifest: Path | None = None
     locust: dict[str, LocustTest] = field(default_factory=dict)
     metrics: dict[str, MetricTest] = field(default_factory=dict)
     figures: list[SavedFigure] = field(default_factory=list)
@@ -97,8 +96,7 @@ class RunData:
 def find_manifest(path: Path) -> Path:
     if path.is_file():
         return path
-    if not path.is_dir():
-        raise RunLoadError(f"{path}: no such results directory")
+    _check_directory(path)
     manifests = sorted(path.glob(MANIFEST_GLOB))
     if len(manifests) > 1:
         raise RunLoadError(f"{path} holds {len(manifests)} manifests ({', '.join(m.name for m in manifests)}): "
@@ -111,24 +109,34 @@ def find_manifest(path: Path) -> Path:
     return manifests[0]
 
 
-def load_run(path: str | Path, *, figures: bool = True) -> RunData:
+def load_run(path: str | Path, *, figures: bool = True, result: Result | None = None) -> RunData:
     """Everything the summary, the HTML page and ``compare`` need from one results directory
-    (a directory, or its manifest file). ``figures=False`` skips the PNGs (compare)."""
-    manifest = find_manifest(Path(path))
-    directory = manifest.parent.resolve()
+    (a directory, or its manifest file). ``figures=False`` skips the PNGs (compare).
+    ``result``: the run's manifest when the caller holds it (the session at the end of its
+    run), so it is not read back; ``path`` is then the directory."""
     skipped: list[str] = []
     readable = True
-    try:
-        result = Result.open(manifest)
-    except Exception as exc:  # whatever is wrong with it, the artifacts may still be readable
-        skipped.append(f"{manifest.name}: {_reason(exc, manifest.name)}; the artifacts were found "
-                       "by file name")
-        result, readable = _result_from_names(directory), False
-    run = RunData(directory=directory, result=result, manifest=manifest, skipped=skipped,
-                  manifest_readable=readable)
+    if result is not None:
+        _check_directory(Path(path))
+        directory = Path(path).resolve()
+    else:
+        manifest = find_manifest(Path(path))
+        directory = manifest.parent.resolve()
+        try:
+            result = Result.open(manifest)
+        except Exception as exc:  # whatever is wrong with it, the artifacts may still be readable
+            skipped.append(f"{manifest.name}: {_reason(exc, manifest.name)}; the artifacts were "
+                           "found by file name")
+            result, readable = _result_from_names(directory), False
+    run = RunData(directory=directory, result=result, skipped=skipped, manifest_readable=readable)
     for rel, meta in sorted(result.files.items()):
         _load_file(run, rel, meta, figures=figures)
     return run
+
+
+def _check_directory(path: Path) -> None:
+    if not path.is_dir():
+        raise RunLoadError(f"{path}: no such results directory")
 
 
 def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None:
