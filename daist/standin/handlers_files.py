@@ -13,6 +13,7 @@ from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.handlers_tasks import model_tgz
 from daist.standin.reqs import as_int, body_object
+from daist.standin.trialenv import DIR_TYPE
 from daist.standin.wire import iso
 
 Json = dict[str, Any]
@@ -25,7 +26,7 @@ def _tree(files: list[Json]) -> list[Json]:
     for item in files:
         path = str(item["path"]).strip("/")
         parent_path, _, name = path.rpartition("/")
-        is_dir = item.get("type") == ord("5")
+        is_dir = item.get("type") == DIR_TYPE
         content = base64.b64decode(item.get("content") or "") if not is_dir else b""
         node = {"path": path, "name": name, "modifiedTime": iso(float(item.get("mtime") or 0)),
                 "contentLength": len(content), "isDir": is_dir,
@@ -39,7 +40,7 @@ def _tree(files: list[Json]) -> list[Json]:
 
 def _file(backend: Backend, experiment_id: int, path: str) -> bytes:
     for item in backend.store.model_def_files(experiment_id):
-        if str(item["path"]).strip("/") == path.strip("/") and item.get("type") != ord("5"):
+        if str(item["path"]).strip("/") == path.strip("/") and item.get("type") != DIR_TYPE:
             return base64.b64decode(item.get("content") or "")
     raise NotFound(f"file {path!r} not found in experiment {experiment_id}")
 

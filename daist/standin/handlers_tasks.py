@@ -13,6 +13,7 @@ from aiohttp import web
 from daist.standin.backend import Backend
 from daist.standin.reqs import as_int, descending, paged, q_bool, q_int, q_ints, stream
 from daist.standin.store_tasks import COMMAND_KINDS
+from daist.standin.trialenv import DIR_TYPE
 from daist.standin.wire import iso
 
 Json = dict[str, Any]
@@ -52,7 +53,7 @@ def model_tgz(files: list[Json]) -> str:
             info = tarfile.TarInfo(str(item["path"]))
             info.mtime = int(item.get("mtime") or 0)
             info.mode = int(item.get("mode") or 0o644) & 0o777
-            if item.get("type") == ord("5"):
+            if item.get("type") == DIR_TYPE:
                 info.type = tarfile.DIRTYPE
                 archive.addfile(info)
                 continue

@@ -21,6 +21,7 @@ methods would make scale 100,000 take minutes).
 """
 from __future__ import annotations
 
+import base64
 import json
 import random
 import uuid
@@ -29,6 +30,7 @@ from typing import Any
 
 from daist.standin.store import StandinStore
 from daist.standin.summary import fold
+from daist.standin.trialenv import DIR_TYPE, FILE_TYPE
 from daist.standin.wire import EPOCH_2024
 
 MIN_SCALE, MAX_SCALE = 10, 100_000
@@ -52,12 +54,10 @@ def seed_usernames(scale: int) -> list[str]:
 
 
 def _file_entries() -> list[dict[str, Any]]:
-    import base64
-
-    entries: list[dict[str, Any]] = [{"path": "data", "type": 53, "content": "", "mtime": "1704067200",
-                                      "mode": 0o755, "uid": 0, "gid": 0}]
+    entries: list[dict[str, Any]] = [{"path": "data", "type": DIR_TYPE, "content": "",
+                                      "mtime": "1704067200", "mode": 0o755, "uid": 0, "gid": 0}]
     for path in ("data/sample.csv", "const.yaml", "model_def.py"):
-        entries.append({"path": path, "type": 48, "mode": 0o644, "uid": 0, "gid": 0,
+        entries.append({"path": path, "type": FILE_TYPE, "mode": 0o644, "uid": 0, "gid": 0,
                         "mtime": "1704067200",
                         "content": base64.b64encode(MODEL_FILES[path].encode()).decode()})
     return entries
