@@ -10,6 +10,7 @@ from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
 from daist.standin.reqs import as_int, body, body_object, paged, q_int
+from daist.standin.summary import summary_group
 
 Json = dict[str, Any]
 SAMPLE_TRIALS = 1000  # columns and metric ranges look at this many of a project's newest trials
@@ -98,8 +99,7 @@ _EXPERIMENT_COLUMNS = [
     ("resourcePool", "Resource pool", "COLUMN_TYPE_TEXT"), ("progress", "Progress", "COLUMN_TYPE_NUMBER"),
     ("checkpointSize", "Checkpoint size", "COLUMN_TYPE_NUMBER"), ("user", "User", "COLUMN_TYPE_TEXT"),
 ]
-_GROUP_LOCATIONS = {"avg_metrics": ("training", "LOCATION_TYPE_TRAINING"),
-                    "validation_metrics": ("validation", "LOCATION_TYPE_VALIDATIONS")}
+_GROUP_LOCATIONS = {"training": "LOCATION_TYPE_TRAINING", "validation": "LOCATION_TYPE_VALIDATIONS"}
 
 
 async def project_columns(backend: Backend, request: web.Request, id: str) -> Json:
@@ -111,7 +111,8 @@ async def project_columns(backend: Backend, request: web.Request, id: str) -> Js
     seen: set[tuple[str, str]] = set()
     for summary in summaries:
         for key, bucket in summary.items():
-            group, location = _GROUP_LOCATIONS.get(key, (key, "LOCATION_TYPE_CUSTOM_METRIC"))
+            group = summary_group(key)
+            location = _GROUP_LOCATIONS.get(group, "LOCATION_TYPE_CUSTOM_METRIC")
             for name, stats in bucket.items():
                 if (group, name) in seen:
                     continue
@@ -127,7 +128,7 @@ async def metric_ranges(backend: Backend, request: web.Request, id: str) -> Json
     ranges: dict[str, list[float]] = {}
     for summary in summaries:
         for key, bucket in summary.items():
-            group = _GROUP_LOCATIONS.get(key, (key, ""))[0]
+            group = summary_group(key)
             for name, stats in bucket.items():
                 if stats.get("type") != "number":
                     continue

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.exp_entities import Checkpoint, MetricReport, Trial
-from daist.standin.summary import fold, is_better
+from daist.standin.summary import fold, is_better, summary_group
 from daist.standin.wire import parse_iso
 
 CHECKPOINT_STATES = ("STATE_ACTIVE", "STATE_COMPLETED", "STATE_ERROR", "STATE_DELETED",
@@ -169,8 +169,7 @@ class TrialStore:
         for (text,) in self.db.execute(f"SELECT summary FROM trials WHERE id IN ({marks})",
                                        trial_ids):
             for key, bucket in json.loads(text).items():
-                group = {"avg_metrics": "training", "validation_metrics": "validation"}.get(key, key)
-                names.setdefault(group, set()).update(bucket)
+                names.setdefault(summary_group(key), set()).update(bucket)
         return names
 
     # -- checkpoints -------------------------------------------------------------------------

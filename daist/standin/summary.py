@@ -5,9 +5,19 @@ import math
 from typing import Any
 
 
+# Determined files training under avg_metrics and validation under validation_metrics.
+_SUMMARY_KEYS = {"training": "avg_metrics", "validation": "validation_metrics"}
+_GROUPS = {key: group for group, key in _SUMMARY_KEYS.items()}
+
+
 def summary_key(group: str) -> str:
-    """Determined files training under avg_metrics and validation under validation_metrics."""
-    return {"training": "avg_metrics", "validation": "validation_metrics"}.get(group, group)
+    """The key of ``summaryMetrics`` that holds a report group."""
+    return _SUMMARY_KEYS.get(group, group)
+
+
+def summary_group(key: str) -> str:
+    """The report group a ``summaryMetrics`` key holds (the inverse of ``summary_key``)."""
+    return _GROUPS.get(key, key)
 
 
 def _kind(value: Any) -> str:
