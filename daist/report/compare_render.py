@@ -105,18 +105,23 @@ def _notes(comparison: RunComparison, write: Callable[[str], None]) -> None:
                   for row in comparison.rows for r in row.results if r.verdict == NOT_TESTABLE]
     if untestable:
         write("")
-        write(f"Not testable (beyond the thresholds, too little data for a test): "
+        write("Not testable (beyond the thresholds, too little data for a test): "
               + "; ".join(untestable))
     if comparison.unmatched:
         write("")
         write("In one run only: " + "; ".join(comparison.unmatched))
-    problems = [f"baseline {item}" for item in comparison.baseline.skipped] + \
-               [f"candidate {item}" for item in comparison.candidate.skipped] + comparison.notes
+    problems = _unreadable(comparison)
     if problems:
         write("")
         write("Skipped (unreadable):")
         for item in problems:
             write(f"  {fmt.shorten(item, 160)}")
+
+
+def _unreadable(comparison: RunComparison) -> list[str]:
+    """The files either run skipped, then the data that was present but unusable."""
+    return [f"baseline {item}" for item in comparison.baseline.skipped] + \
+        [f"candidate {item}" for item in comparison.candidate.skipped] + comparison.notes
 
 
 def _p_text(result: CompareResult) -> str:
@@ -132,12 +137,10 @@ def render_html(comparison: RunComparison) -> str:
     for key in dict.fromkeys(row.test for row in comparison.rows):
         rows = [row for row in comparison.rows if row.test == key]
         sections.append({"key": key, "rows": _html_rows(rows)})
-    skipped = [f"baseline {item}" for item in comparison.baseline.skipped] + \
-              [f"candidate {item}" for item in comparison.candidate.skipped] + comparison.notes
     return render("compare.html", comparison=comparison, sections=sections,
                   baseline=describe(comparison.baseline), candidate=describe(comparison.candidate),
                   rule=threshold_text(comparison), verdict=verdict_text(comparison),
-                  mean=geometric_mean_text(comparison), skipped=skipped)
+                  mean=geometric_mean_text(comparison), skipped=_unreadable(comparison))
 
 
 def _html_rows(rows: list[RowComparison]) -> list[dict]:
