@@ -43,17 +43,16 @@ def render(template: str, **context: Any) -> str:
 
 
 def render_report(run: RunData) -> str:
-    warnings = [f"{key}: {w}" for key, test in run.locust.items()
-                if (w := saturation_warning(test.stats))]
-    if run.skipped:
-        warnings.append(f"{len(run.skipped)} file(s) could not be read and are left out "
-                        "(listed at the end)")
     load_tests = [{"key": key, "file": test.file, "line": load_line(test.stats),
                    "warning": saturation_warning(test.stats),
                    "endpoints": sorted(test.stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
                    "failures": failure_rows(test.stats, limit=None), "steps": test.stats.steps,
                    "plots": load_test_plots(run, key)}
                   for key, test in run.locust.items()]
+    warnings = [f"{test['key']}: {test['warning']}" for test in load_tests if test["warning"]]
+    if run.skipped:
+        warnings.append(f"{len(run.skipped)} file(s) could not be read and are left out "
+                        "(listed at the end)")
     metric_tests = [{"key": key, "file": test.file, "axis": test.op_hist.axis,
                      "parameters": ", ".join(f"{k} = {v}" for k, v in test.op_hist.parameters.items()),
                      "rows": [{**row, "level": row[test.op_hist.axis]} for row in test.op_hist.rows()],
