@@ -31,6 +31,17 @@ def _role(role_id: int, name: str) -> Json:
             "scopeTypeMask": {"cluster": role_id == 1, "workspace": role_id != 1}}
 
 
+def _role_of(admin: bool) -> tuple[int, str]:
+    """ClusterAdmin for admins (and the admins group), Viewer for everyone else."""
+    return ROLES[0] if admin else ROLES[3]
+
+
+def _role_summary(admin: bool) -> Json:
+    role_id, name = _role_of(admin)
+    return {"roles": [_role(role_id, name)],
+            "assignments": [{"roleId": role_id, "scopeWorkspaceIds": [], "scopeCluster": True}]}
+
+
 def _assignment(role_id: int, name: str) -> Json:
     return {"role": _role(role_id, name), "scopeWorkspaceId": None, "scopeCluster": True}
 
@@ -57,9 +68,7 @@ async def _paged_body(request: web.Request, key: str, items: list[Any]) -> Json:
 
 async def permissions_summary(backend: Backend, request: web.Request) -> Json:
     _need_rbac(backend)
-    role_id, name = ROLES[0] if request[USER].admin else ROLES[3]
-    return {"roles": [_role(role_id, name)],
-            "assignments": [{"roleId": role_id, "scopeWorkspaceIds": [], "scopeCluster": True}]}
+    return _role_summary(request[USER].admin)
 
 
 async def search_groups(backend: Backend, request: web.Request) -> Json:
@@ -74,15 +83,13 @@ async def search_roles(backend: Backend, request: web.Request) -> Json:
     return await _paged_body(request, "roles", [_role(i, n) for i, n in ROLES])
 
 
-async def roles_by_assignability(backend: Backend, request: web.Request) -> Json:
-    _need_rbac(backend)
-    return await _paged_body(request, "roles", [_role(i, n) for i, n in ROLES])
+roles_by_assignability = search_roles  # every role is assignable
 
 
 async def roles_by_user(backend: Backend, request: web.Request, userId: str) -> Json:
     _need_rbac(backend)
     user = backend.store.get_user(as_int(userId, "userId"))
-    role_id, name = ROLES[0] if user.admin else ROLES[3]
+    role_id, name = _role_of(user.admin)
     return {"roles": [{"role": _role(role_id, name), "groupRoleAssignments": [],
                        "userRoleAssignments": [{"userId": user.id,
                                                 "roleAssignment": _assignment(role_id, name)}]}]}
@@ -105,6 +112,4 @@ async def get_group(backend: Backend, request: web.Request, groupId: str) -> Jso
 async def roles_by_group(backend: Backend, request: web.Request, groupId: str) -> Json:
     _need_rbac(backend)
     gid, _ = _group(as_int(groupId, "groupId"))
-    role_id, name = ROLES[0] if gid == 1 else ROLES[3]
-    return {"roles": [_role(role_id, name)],
-            "assignments": [{"roleId": role_id, "scopeWorkspaceIds": [], "scopeCluster": True}]}
+    return _role_summary(gid == 1)
