@@ -142,12 +142,13 @@ def uploadable_tests(result: Result) -> list[str]:
     return list(dict.fromkeys([t for t in result.tests if t in ids] + ids))
 
 
-def collect_test(result: Result, test_id: str) -> TestBatch:
+def collect_test(result: Result, test_id: str, *, run: RunRow | None = None) -> TestBatch:
+    """``run``: ``RunRow.of(result)`` when the caller has it already."""
     record = result.tests.get(test_id)
     batch = TestBatch(TestRow(test_id=test_id, status=record.status if record else "unknown",
                               duration_s=record.duration_s if record else None,
                               message=record.message if record else ""))
-    run = RunRow.of(result)
+    run = run or RunRow.of(result)
     for cls in (*LOAD_CLASSES, *METRIC_CLASSES):
         for path in result.files_of(cls.__name__, test_id=test_id):
             if not _is_data(path.name):

@@ -63,15 +63,15 @@ def upload_result(target: DbTarget, result: Result, *,
     that cannot be read are listed in ``skipped``; database failures raise ``DatabaseError``
     after rolling back only the test being written."""
     report = UploadReport(target=target.label)
+    run = RunRow.of(result)
     batches = []
     for test_id in uploadable_tests(result) if test_ids is None else test_ids:
-        batch = collect_test(result, test_id)
+        batch = collect_test(result, test_id, run=run)
         report.skipped += batch.skipped
         if not batch.empty:
             batches.append(batch)
     if not batches:
         return report  # nothing to say to the database: do not even connect
-    run = RunRow.of(result)
     with connect(target) as conn:
         ensure_schema(conn, target)
         for batch in batches:
