@@ -27,6 +27,12 @@ def _report(row: sqlite3.Row) -> MetricReport:
 
 _TRIAL_SQL = ("SELECT t.*, e.searcher_metric FROM trials t"
               " JOIN experiments e ON e.id = t.experiment_id")
+_CHECKPOINT_SQL = (
+    "SELECT c.*, t.experiment_id, t.hparams, e.config_id, x.config, e.searcher_metric,"
+    " m.vals AS validation FROM checkpoints c LEFT JOIN trials t ON t.id = c.trial_id"
+    " LEFT JOIN experiments e ON e.id = t.experiment_id"
+    " LEFT JOIN exp_configs x ON x.id = e.config_id"
+    " LEFT JOIN metrics m ON m.id = t.latest_val_id")
 
 
 class TrialStore:
@@ -176,14 +182,10 @@ class TrialStore:
     def _maybe_checkpoint(self, uuid: str | None) -> Checkpoint | None:
         if uuid is None:
             return None
-        row = self.db.execute(
-            "SELECT c.*, t.experiment_id, t.hparams, e.config_id, x.config, e.searcher_metric,"
-            " m.vals AS validation FROM checkpoints c LEFT JOIN trials t ON t.id = c.trial_id"
-            " LEFT JOIN experiments e ON e.id = t.experiment_id"
-            " LEFT JOIN exp_configs x ON x.id = e.config_id"
-            " LEFT JOIN metrics m ON m.id = t.latest_val_id WHERE c.uuid = ?", (uuid,)).fetchone()
-        if row is None:
-            return None
+        row = self.db.execute(_CHECKPOINT_SQL + " WHERE c.uuid = ?", (uuid,)).fetchone()
+        return None if row is None else self._checkpoint(row)
+
+    def _checkpoint(self, row: sqlite3.Row) -> Checkpoint:
         validation = None if row["validation"] is None else json.loads(row["validation"])
         searcher = None if validation is None else validation.get(row["searcher_metric"])
         return Checkpoint(
@@ -229,15 +231,15 @@ class TrialStore:
         """By report time; sortByAttr/sortByMetric are not implemented."""
         if not trial_ids:
             return []
-        where = f"trial_id IN ({','.join('?' * len(trial_ids))})"
+        where = f"c.trial_id IN ({','.join('?' * len(trial_ids))})"
         args: list[Any] = list(trial_ids)
         if states:
-            where += f" AND state IN ({','.join('?' * len(states))})"
+            where += f" AND c.state IN ({','.join('?' * len(states))})"
             args.extend(states)
         direction = "DESC" if descending else "ASC"
-        rows = self.db.execute(f"SELECT uuid FROM checkpoints WHERE {where}"
-                               f" ORDER BY report_time {direction}, uuid", args).fetchall()
-        return [self.get_checkpoint(r[0]) for r in rows]
+        rows = self.db.execute(_CHECKPOINT_SQL + f" WHERE {where}"
+                               f" ORDER BY c.report_time {direction}, c.uuid", args).fetchall()
+        return [self._checkpoint(r) for r in rows]
 
     def patch_checkpoints(self, patches: list[dict[str, Any]]) -> None:
         """``resources`` replace the file map; ``state`` sets the state. Unknown uuids: 404."""
