@@ -65,12 +65,8 @@ async def runner_metadata(backend: Backend, request: web.Request, trialId: str) 
 
 async def early_exit(backend: Backend, request: web.Request, trialId: str) -> Json:
     data = await body_object(request)
-    store = backend.store
-    tid = as_int(trialId, "trialId")
-    store.require_trial(tid)
-    if store.db.execute("SELECT early_exit FROM trials WHERE id = ?", (tid,)).fetchone()[0]:
-        raise BadRequest(f"trial {tid} already reported an early exit")
-    store.update_trial(tid, early_exit=str(data.get("reason") or "EXITED_REASON_UNSPECIFIED"))
+    backend.store.set_early_exit(as_int(trialId, "trialId"),
+                                 str(data.get("reason") or "EXITED_REASON_UNSPECIFIED"))
     return {}
 
 

@@ -106,6 +106,15 @@ class TrialStore:
             " WHERE t.experiment_id = experiments.id)"
             " WHERE id = (SELECT experiment_id FROM trials WHERE id = ?)", (trial_id,))
 
+    def set_early_exit(self, trial_id: int, reason: str) -> None:
+        """Record the trial's early exit; it may report one only once."""
+        row = self.db.execute("SELECT early_exit FROM trials WHERE id = ?", (trial_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"trial {trial_id} not found")
+        if row[0]:
+            raise BadRequest(f"trial {trial_id} already reported an early exit")
+        self.update_trial(trial_id, early_exit=reason)
+
     # -- metrics -----------------------------------------------------------------------------
     def _metric(self, metric_id: int | None) -> MetricReport | None:
         if metric_id is None:
