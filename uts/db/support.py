@@ -118,6 +118,15 @@ class DbTestCase(unittest.TestCase):
                 **extra}
 
 
+class SavedRunCase(DbTestCase):
+    """A ``DbTestCase`` with ``self.run``: a fresh saved results directory, removed afterwards."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.run = make_saved_run()
+        self.addCleanup(remove, self.run)
+
+
 def run_concurrently(work, *, times: int = 3) -> list[BaseException]:
     """Run ``work`` in ``times`` threads that start together; the exceptions they raised."""
     errors: list[BaseException] = []

@@ -7,7 +7,7 @@ import unittest
 
 from daist.db.cli import build_parser
 from daist.db.upload import upload_result
-from uts.db.support import DbTestCase, daist_db, make_saved_run, remove, reopen, tree_digest
+from uts.db.support import SavedRunCase, daist_db, make_saved_run, remove, reopen, tree_digest
 
 
 class TestParser(unittest.TestCase):
@@ -34,12 +34,7 @@ class TestParser(unittest.TestCase):
                 self.assertNotIn("Traceback", done.stderr)
 
 
-class TestCommands(DbTestCase):
-    def setUp(self):
-        super().setUp()
-        self.run = make_saved_run()
-        self.addCleanup(remove, self.run)
-
+class TestCommands(SavedRunCase):
     def test_migrate_upload_twice_and_history(self):
         done = daist_db("migrate", env=self.env())
         self.assertEqual(done.returncode, 0, done.stderr)

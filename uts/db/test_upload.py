@@ -17,7 +17,7 @@ from daist.framework.settings import load_settings
 from daist.models.config import Secret
 from daist.models.db import PerfTestRun
 from daist.models.timestamp import Timestamp
-from uts.db.support import (METRICS_TEST, PAYLOAD_TEST, RO_TEST, DbTestCase, make_saved_run,
+from uts.db.support import (METRICS_TEST, PAYLOAD_TEST, RO_TEST, SavedRunCase, make_saved_run,
                             remove, reopen, run_concurrently, tree_digest)
 
 HOSTILE = "get 'experiments\"; DROP TABLE perf_tests; --"
@@ -32,14 +32,7 @@ def expected_perf_run(run, result) -> PerfTestRun:
                           branch=result.metadata["git_branch"], time=recorded)
 
 
-class UploadCase(DbTestCase):
-    def setUp(self):
-        super().setUp()
-        self.run = make_saved_run()
-        self.addCleanup(remove, self.run)
-
-
-class TestRoundTrip(UploadCase):
+class TestRoundTrip(SavedRunCase):
     def test_rows_read_back_equal_the_artifacts(self):
         result = reopen(self.run)
         report = upload_result(self.target, result)
@@ -160,7 +153,7 @@ class TestRoundTrip(UploadCase):
         self.assertEqual(self.counts()["perf_test_runs"], 2)
 
 
-class TestHostileNames(UploadCase):
+class TestHostileNames(SavedRunCase):
     def test_quotes_and_drop_table_are_stored_verbatim(self):
         run = make_saved_run(test_name=HOSTILE)
         self.addCleanup(remove, run)
@@ -172,7 +165,7 @@ class TestHostileNames(UploadCase):
         self.assertEqual(self.counts()["perf_tests"], 3)     # the table is still there
 
 
-class TestFailures(UploadCase):
+class TestFailures(SavedRunCase):
     def test_wrong_password_is_one_clear_sentence_and_keeps_the_directory(self):
         wrong = "not-the-password-%s"
         target = dataclasses.replace(self.target, password=Secret(wrong),
@@ -212,7 +205,7 @@ class TestFailures(UploadCase):
         self.assertEqual(self.counts(), before)             # no half-written test
 
 
-class TestSessionHook(UploadCase):
+class TestSessionHook(SavedRunCase):
     """SessionUploader as the runner calls it after each test."""
 
     def session(self, result):
