@@ -125,7 +125,7 @@ class TrialRunner:
 
     def _maybe_finish(self, experiment_id: int) -> None:
         store = self.backend.store
-        states = [t.state for t in store.list_trials(experiment_id)]
+        states = store.trial_states(experiment_id)
         if any(s in _RUNNING_STATES for s in states) or experiment_id in self._paused:
             return
         if experiment_id in self._killed:

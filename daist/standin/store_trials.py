@@ -90,6 +90,12 @@ class TrialStore:
                                f" ORDER BY {order} {direction}, t.id {direction}", args).fetchall()
         return [self._trial(r) for r in rows]
 
+    def trial_states(self, experiment_id: int) -> list[str]:
+        """The states of one experiment's trials, by id (without building the trials)."""
+        self.require_experiment(experiment_id)  # type: ignore[attr-defined]
+        return [state for (state,) in self.db.execute(
+            "SELECT state FROM trials WHERE experiment_id = ? ORDER BY id", (experiment_id,))]
+
     def update_trial(self, trial_id: int, **columns: Any) -> None:
         """Set raw columns (state, end_time, run_id, progress, runner_state, ...)."""
         if not columns:
