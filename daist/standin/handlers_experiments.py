@@ -100,27 +100,27 @@ async def experiment_labels(backend: Backend, request: web.Request) -> Json:
     return {"labels": backend.store.experiment_labels(project_id=q_int(request, "projectId"))}
 
 
-async def _live(backend: Backend, experiment_id: str) -> Experiment:
+def _experiment(backend: Backend, experiment_id: str) -> Experiment:
     return backend.store.get_experiment(as_int(experiment_id, "id"))
 
 
 async def kill(backend: Backend, request: web.Request, id: str) -> Json:
     """Kill and cancel both stop the trial processes at once and end CANCELED."""
-    exp = await _live(backend, id)
+    exp = _experiment(backend, id)
     if exp.state not in TERMINAL_STATES:
         await backend.trials.kill_experiment(exp.id)
     return {}
 
 
 async def pause(backend: Backend, request: web.Request, id: str) -> Json:
-    exp = await _live(backend, id)
+    exp = _experiment(backend, id)
     if exp.state not in TERMINAL_STATES:
         backend.trials.pause_experiment(exp.id)
     return {}
 
 
 async def activate(backend: Backend, request: web.Request, id: str) -> Json:
-    exp = await _live(backend, id)
+    exp = _experiment(backend, id)
     if exp.state == "STATE_PAUSED":
         backend.trials.activate_experiment(exp.id)
     return {}
