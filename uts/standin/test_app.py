@@ -115,10 +115,6 @@ class TestShapes(AppTestCase):
         self.assertTrue(checkpoints["checkpoints"])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class TestTimeSeries(AppTestCase):
     async def test_batch_window_and_metric_names_narrow_the_answer(self) -> None:
         response = await self.get("/api/v1/trials/time-series?trialIds=1&group=training"
@@ -140,3 +136,7 @@ class TestQuerySpellings(AppTestCase):
                                           "&period=RESOURCE_ALLOCATION_AGGREGATION_PERIOD_MONTHLY")
                 self.assertEqual(response.status, 200)
                 self.assertTrue((await response.json())["resourceEntries"])
+
+
+if __name__ == "__main__":
+    unittest.main()
