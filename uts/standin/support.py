@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import io
 import os
 import re
 import tempfile
@@ -160,6 +162,13 @@ def seed_ids(session: requests.Session, url: str) -> dict[str, Any]:
         "template_name": get("/api/v1/templates")["templates"][0]["name"],
         "workspace_id": workspace["id"], "project_id": project["id"], "group_id": 1,
     }
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Swallow what the SDK prints on login (e.g. its password-complexity warning)."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
 
 
 def iter_lines(response: requests.Response) -> Iterator[str]:

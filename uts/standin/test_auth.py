@@ -1,8 +1,6 @@
 """Authentication as Determined does it, driven by the real SDK."""
 from __future__ import annotations
 
-import contextlib
-import io
 import unittest
 
 import requests
@@ -10,20 +8,14 @@ from determined.common import api
 from determined.common.api import authentication
 from determined.experimental import client
 
-from uts.standin.support import MasterTestCase
-
-
-@contextlib.contextmanager
-def _quiet():  # the SDK prints a password-complexity warning for empty passwords
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        yield
+from uts.standin.support import MasterTestCase, quiet
 
 
 class TestSdkLogin(MasterTestCase):
     master_options = {"scale": 10, "passwords": (("determined", "Pa55-word"),)}
 
     def test_login_whoami_logout(self) -> None:
-        with _quiet():
+        with quiet():
             client.login(self.url, "admin", "")
         self.assertEqual(client.whoami().username, "admin")
         tokens = self.counts()["tokens"]
@@ -31,10 +23,10 @@ class TestSdkLogin(MasterTestCase):
         self.assertEqual(self.counts()["tokens"], tokens - 1)
 
     def test_cached_token_is_reused_without_a_new_login(self) -> None:
-        with _quiet():
+        with quiet():
             client.Determined(self.url, "admin", "")
         tokens = self.counts()["tokens"]
-        with _quiet():
+        with quiet():
             again = client.Determined(self.url, "admin", "")
         self.assertEqual(again.whoami().username, "admin")
         self.assertEqual(self.counts()["tokens"], tokens)  # GET /me validated the cached one

@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from determined.experimental import client
 
-from uts.standin.support import MasterTestCase
+from uts.standin.support import MasterTestCase, quiet
 
 TRAIN_PY = textwrap.dedent('''
     import json, os, sys, time
@@ -73,7 +73,7 @@ class TestRunner(MasterTestCase):
         super().setUpClass()
         cls.model_dir = tempfile.TemporaryDirectory(prefix="standin-model-")
         Path(cls.model_dir.name, "train.py").write_text(TRAIN_PY)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with quiet():
             client.login(cls.url, "admin", "")
 
     @classmethod

@@ -1,14 +1,12 @@
 """Read paths of the real SDK's high-level client over the seed data."""
 from __future__ import annotations
 
-import contextlib
-import io
 import unittest
 import warnings
 
 from determined.experimental import client
 
-from uts.standin.support import MasterTestCase
+from uts.standin.support import MasterTestCase, quiet
 
 
 class TestSdkReads(MasterTestCase):
@@ -17,7 +15,7 @@ class TestSdkReads(MasterTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with quiet():
             cls.det = client.Determined(cls.url, "admin", "")
 
     def test_users_workspaces_projects(self) -> None:
