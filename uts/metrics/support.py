@@ -10,14 +10,13 @@ import time
 import unittest
 from pathlib import Path
 
-import requests
-
 from daist.framework.api import MasterClient
 from daist.models.base import Artifact
 from daist.models.metric_latency import MetricLatencySweep
 from daist.models.result import Result
 from daist.standin.launcher import StandinProcess
 from uts.harness import DaistRun, results_dir_of, start_daist
+from uts.rest_api.loadruns import set_faults
 
 MODULE = "daist.metrics.test_latency"
 TEST_ID = f"{MODULE}.Test.test"
@@ -97,8 +96,7 @@ class StandinCase(unittest.TestCase):
         self.set_faults([])
 
     def set_faults(self, rules: list[dict]) -> None:
-        answer = requests.put(f"{self.url}/standin/faults", json={"rules": rules}, timeout=10)
-        answer.raise_for_status()
+        set_faults(self.url, rules)
 
     def env(self, **extra: str) -> dict[str, str]:
         return {"DET_MASTER": self.url, **SMALL, **extra}

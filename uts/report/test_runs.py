@@ -12,14 +12,13 @@ import unittest
 from pathlib import Path
 from xml.etree import ElementTree
 
-import requests
-
 from daist.models.base import Figure, open_artifact
 from daist.models.report import Report
 from daist.report.compare import compare_runs
 from daist.report.loader import load_run
 from daist.standin.launcher import StandinProcess
 from uts.harness import DaistRun, remove_results, run_daist
+from uts.rest_api.loadruns import set_faults
 
 RO = "daist.rest_api.test_locust.TestRO"
 METRICS = "daist.metrics.test_latency.Test"
@@ -29,10 +28,6 @@ SHORT = {"DAIST_LOCUST_RUN_TIME": "3", "DAIST_LOCUST_USERS": "2", "DAIST_LOCUST_
 SLOWED, CONTROL = "^/api/v1/templates$", "^/api/v1/webhooks$"
 BASE_MS = 40.0
 """Injected on both endpoints in every run, so +30% is 12 ms: far above the noise."""
-
-
-def set_faults(url: str, rules: list[dict]) -> None:
-    requests.put(url + "/standin/faults", json={"rules": rules}, timeout=10).raise_for_status()
 
 
 def report_of(run: DaistRun) -> Path:
