@@ -7,7 +7,7 @@ import unittest
 
 import matplotlib.image
 
-from daist.models.base import Figure, TextDocument, open_artifact
+from daist.models.base import Figure, open_artifact
 from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
 from uts.harness import run_daist
 from uts.metrics.support import (METRICS_POST, MODULE, TEST_ID, StandinCase, artifact,
