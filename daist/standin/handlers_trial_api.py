@@ -86,15 +86,13 @@ async def preemption_signal(backend: Backend, request: web.Request, allocationId
     return {"preempt": await backend.preemption.wait(allocationId, timeout)}
 
 
-async def ack_preemption(backend: Backend, request: web.Request, allocationId: str) -> Json:
-    _allocation(backend, allocationId)
-    backend.preemption.ack(allocationId)
-    return {}
-
-
 async def pending_preemption(backend: Backend, request: web.Request, allocationId: str) -> Json:
+    """Accepted and forgotten: nothing in the stand-in waits on a pending or acked signal."""
     _allocation(backend, allocationId)
     return {}
+
+
+ack_preemption = pending_preemption
 
 
 async def report_checkpoint(backend: Backend, request: web.Request) -> Json:

@@ -13,7 +13,6 @@ MAX_WAIT_S = 60.0
 class PreemptionHub:
     def __init__(self, stopping: asyncio.Event) -> None:
         self._events: dict[str, asyncio.Event] = {}
-        self._acked: set[str] = set()
         self._stopping = stopping
 
     def _event(self, allocation_id: str) -> asyncio.Event:
@@ -26,18 +25,11 @@ class PreemptionHub:
     def preempt(self, allocation_id: str) -> None:
         self._event(allocation_id).set()
 
-    def ack(self, allocation_id: str) -> None:
-        self._acked.add(allocation_id)
-
-    def acked(self, allocation_id: str) -> bool:
-        return allocation_id in self._acked
-
     def forget(self, allocation_id: str) -> None:
         """Drop an ended allocation's event; its pollers see preemption (the task is gone)."""
         event = self._events.pop(allocation_id, None)
         if event is not None:
             event.set()
-        self._acked.discard(allocation_id)
 
     async def wait(self, allocation_id: str, timeout: float) -> bool:
         event = self._event(allocation_id)
