@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -27,14 +27,20 @@ def latencies(median_ms: float, n: int, *, seed: int, sigma: float = 0.2) -> np.
     return np.random.default_rng(seed).lognormal(np.log(median_ms), sigma, n)
 
 
+def histogram_of(samples: Iterable[float]) -> Any:
+    """An HDR histogram (microseconds, as the recorder keeps) of latencies in ms."""
+    histogram = new_histogram()
+    for value in samples:
+        record_ms(histogram, float(value))
+    return histogram
+
+
 def make_entry(test_name: str, samples: Iterable[float], *, failures: int = 0,
                method: str = "GET", path: str = "/api/v1/x", endpoint_class: str = "list",
                message: str = "HTTPError('500 Server Error')", window_s: float = WINDOW_S,
                keep_histogram: bool = True) -> EndpointStats:
     values = list(samples)
-    histogram = new_histogram()
-    for value in values:
-        record_ms(histogram, float(value))
+    histogram = histogram_of(values)
     return EndpointStats(test_name=test_name, method=method, path=path,
                          endpoint_class=endpoint_class, num_requests=len(values),
                          num_failures=failures, rps=round(len(values) / window_s, 3),

@@ -4,22 +4,15 @@ import unittest
 import numpy as np
 from scipy import stats as sps
 
-from daist.models.locust import new_histogram, record_ms
+from daist.models.locust import new_histogram
 from daist.report.stats import (MIN_SAMPLES, NO_RAW_DATA, Distribution, TestOutcome, holm,
                                 latency_test, proportion_test, rate_test)
-from uts.report.factories import latencies
+from uts.report.factories import histogram_of, latencies
 
 
 def nearest_rank(values, percentile):
     ordered = sorted(values)
     return ordered[max(1, int(percentile / 100 * len(ordered) + 0.5)) - 1]
-
-
-def hdr_of(values):
-    histogram = new_histogram()
-    for value in values:
-        record_ms(histogram, float(value))
-    return histogram
 
 
 class TestDistribution(unittest.TestCase):
@@ -33,7 +26,7 @@ class TestDistribution(unittest.TestCase):
 
     def test_hdr_histogram_reads_as_its_own_percentiles(self):
         values = latencies(35, 2000, seed=2, sigma=0.6)
-        histogram = hdr_of(values)
+        histogram = histogram_of(values)
         dist = Distribution.of_hdr(histogram)
         self.assertEqual(dist.n, 2000)
         self.assertTrue(np.all(np.diff(dist.values) > 0))
