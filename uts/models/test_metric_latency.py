@@ -2,6 +2,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -192,6 +193,7 @@ class TestSweepAndOpHist(unittest.TestCase):
 class TestFiles(unittest.TestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp(prefix="daist-metric-latency-"))
+        self.addCleanup(shutil.rmtree, self.dir)
 
     def test_round_trips(self):
         sweep = make_sweep()
