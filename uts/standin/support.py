@@ -96,10 +96,6 @@ class SdkConfig:
         self._old = os.environ.get("DET_DEBUG_CONFIG_PATH")
         os.environ["DET_DEBUG_CONFIG_PATH"] = self._tmp.name
 
-    @property
-    def path(self) -> str:
-        return self._tmp.name
-
     def close(self) -> None:
         if self._old is None:
             os.environ.pop("DET_DEBUG_CONFIG_PATH", None)
@@ -169,9 +165,3 @@ def quiet() -> Iterator[None]:
     """Swallow what the SDK prints on login (e.g. its password-complexity warning)."""
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         yield
-
-
-def iter_lines(response: requests.Response) -> Iterator[str]:
-    for line in response.iter_lines():
-        if line:
-            yield line.decode()
