@@ -88,7 +88,7 @@ class MetricsTestCase(DaistTestCase):
             self.fail(failure_message(cluster, experiment_id=experiment_id, trials=trials,
                                       headline=f"{name}: experiment {experiment_id} ended {state}"))
         series = collect_series(cluster, experiment_id=experiment_id, level=level,
-                                axis=self.axis, complete=True)
+                                axis=self.axis, complete=True, trials=trials)
         self._check_series(series, level, name=name, experiment_id=experiment_id)
         sweep.add(series)
         artifacts.save_data()

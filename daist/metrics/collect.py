@@ -14,10 +14,12 @@ _ERROR_LINE = re.compile(r"Error|Exception|error|failed|Traceback")
 
 
 def collect_series(cluster: Cluster, *, experiment_id: int, level: Level, axis: str,
-                   complete: bool, timeout: float | None = None) -> LatencySeries:
+                   complete: bool, timeout: float | None = None,
+                   trials: list[TrialInfo] | None = None) -> LatencySeries:
     """Every observation the experiment's trials reported. ``complete=False`` marks a level cut
-    short; ``timeout`` bounds each read (cleanup after a failure or an interrupt)."""
-    trials = cluster.trials(experiment_id)
+    short; ``timeout`` bounds each read (cleanup after a failure or an interrupt); ``trials``:
+    the finished experiment's trials when the caller has read them already."""
+    trials = trials if trials is not None else cluster.trials(experiment_id)
     observations: list[Observation] = []
     spans: dict[int, list[float]] = {}
     for trial in trials:
