@@ -167,10 +167,7 @@ async def search_experiments(backend: Backend, request: web.Request) -> Json:
         query, offset=int(data.get("offset") or 0), limit=int(data.get("limit") or 0))
     out = []
     for exp in experiments:
-        best = None
-        if exp.trial_ids:
-            trials = [backend.store.get_trial(t) for t in exp.trial_ids[:8]]
-            scored = [t for t in trials if t.searcher_metric_value() is not None]
-            best = min(scored, key=lambda t: t.searcher_metric_value()) if scored else trials[0]
-        out.append({"experiment": exp.to_dict(), "bestTrial": None if best is None else best.to_dict()})
+        best = backend.store.best_trial_id(exp.trial_ids[:8], exp.searcher_metric)
+        out.append({"experiment": exp.to_dict(),
+                    "bestTrial": None if best is None else backend.store.get_trial(best).to_dict()})
     return {"experiments": out, "pagination": page.to_dict()}

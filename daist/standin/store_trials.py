@@ -90,6 +90,23 @@ class TrialStore:
                                f" ORDER BY {order} {direction}, t.id {direction}", args).fetchall()
         return [self._trial(r) for r in rows]
 
+    def best_trial_id(self, trial_ids: list[int], metric: str) -> int | None:
+        """Of ``trial_ids``, the first whose best validation has the lowest numeric ``metric``,
+        else the first id; None for no ids. One query; no trial is built."""
+        if not trial_ids:
+            return None
+        marks = ",".join("?" * len(trial_ids))
+        vals = dict(self.db.execute(
+            "SELECT t.id, m.vals FROM trials t LEFT JOIN metrics m ON m.id = t.best_val_id"
+            f" WHERE t.id IN ({marks})", trial_ids).fetchall())
+        best, lowest = trial_ids[0], None
+        for trial_id in trial_ids:
+            text = vals.get(trial_id)
+            value = None if text is None else json.loads(text).get(metric)
+            if isinstance(value, (int, float)) and (lowest is None or value < lowest):
+                best, lowest = trial_id, value
+        return best
+
     def trial_states(self, experiment_id: int) -> list[str]:
         """The states of one experiment's trials, by id (without building the trials)."""
         self.require_experiment(experiment_id)  # type: ignore[attr-defined]
