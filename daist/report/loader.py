@@ -20,8 +20,6 @@ from daist.models.result import FileMeta, Result
 
 MANIFEST_GLOB = "Result-*.json"
 METRIC_CLASSES = ("MetricLatencyOpHist", "MetricPayloadOpHist")
-NOT_FIGURES = ("Report",)
-"""PNG classnames a report does not embed (none today; a report never shows itself)."""
 
 
 class RunLoadError(DaistError):
@@ -150,7 +148,7 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None
     wanted = (classname == LocustStatsList.__name__ and name.format in DATA_FORMATS) \
         or (classname in METRIC_CLASSES and name.format in DATA_FORMATS) \
         or (classname == ConfigFile.__name__) \
-        or (figures and name.format is Format.PNG and classname not in NOT_FIGURES)
+        or (figures and name.format is Format.PNG)
     if not wanted:
         return
     path = (run.directory / rel).resolve()
