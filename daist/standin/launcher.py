@@ -61,27 +61,48 @@ def pdeathsig_preexec(sig: int) -> Any:
     return preexec
 
 
-def sweep_trials(standin_pid: int) -> int:
-    """SIGKILL every process whose environment names ``standin_pid``; returns how many."""
-    marker = f"DAIST_STANDIN_PID={standin_pid}".encode()
-    killed = 0
+def _marked_pids(marker: bytes) -> list[int]:
+    """Live processes (not this one) whose environment holds ``marker`` as one entry."""
     proc = Path("/proc")
     if not proc.is_dir():
-        return 0
+        return []
+    found = []
     for entry in proc.iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            environ = (entry / "environ").read_bytes()
+            environ = (entry / "environ").read_bytes()  # empty once a process has exited
         except OSError:
             continue
         if marker in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def sweep_trials(standin_pid: int, *, timeout: float = 5.0) -> int:
+    """SIGKILL every process whose environment names ``standin_pid`` and wait (at most
+    ``timeout`` seconds) until none is left; returns how many were killed.
+
+    A SIGKILLed process still shows its environment until the kernel has torn it down, and
+    a trial may fork while the sweep runs, so the sweep repeats until a pass finds nothing.
+    """
+    marker = f"DAIST_STANDIN_PID={standin_pid}".encode()
+    killed: set[int] = set()
+    spared: set[int] = set()  # not ours to kill (EPERM): not waited for either
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [pid for pid in _marked_pids(marker) if pid not in spared]
+        if not found or time.monotonic() >= deadline:
+            return len(killed)
+        for pid in found:
             try:
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except PermissionError:
+                spared.add(pid)
             except OSError:
                 pass
-    return killed
+        time.sleep(_POLL_S)
 
 
 class StandinProcess:
