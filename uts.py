@@ -10,12 +10,42 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
 from daist.framework import venv
 
 ROOT = Path(__file__).resolve().parent
+SLOWEST_SHOWN = 10
+
+
+class TimedTextTestResult(unittest.TextTestResult):
+    """Notes each test's wall time, counting the gap since the previous test (class and module
+    fixtures run there) towards it, so the slowest list shows where the suite's time goes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.durations: list[tuple[float, str]] = []
+        self._mark = time.monotonic()
+
+    def stopTest(self, test):
+        now = time.monotonic()
+        self.durations.append((now - self._mark, test.id()))
+        self._mark = now
+        super().stopTest(test)
+
+    def printErrors(self):
+        super().printErrors()
+        slowest = sorted(self.durations, reverse=True)[:SLOWEST_SHOWN]
+        if slowest:
+            self.stream.writeln(f"\nThe {len(slowest)} slowest tests (with their fixtures):")
+            for seconds, test_id in slowest:
+                self.stream.writeln(f"{seconds:8.1f} s  {test_id}")
+
+
+class TimedTextTestRunner(unittest.TextTestRunner):
+    resultclass = TimedTextTestResult
 
 
 class UtsProgram(unittest.TestProgram):
@@ -47,7 +77,7 @@ def main(args: list) -> int:
     scratch = tempfile.mkdtemp(prefix="uts-")
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
     try:
-        program = UtsProgram(module=None, argv=argv, exit=False)
+        program = UtsProgram(module=None, argv=argv, exit=False, testRunner=TimedTextTestRunner)
         passed = program.result.wasSuccessful()
     except BaseException:
         passed = False
