@@ -136,11 +136,12 @@ class Result(Artifact):
     def inside(self, path: str | Path) -> Path:
         """``path`` (relative to the results directory, as the manifest lists it) resolved, and
         refused when it leads outside the directory: a manifest from elsewhere may name
-        ``../../etc/passwd``, an absolute path or a symbolic link out."""
+        ``../../etc/passwd``, an absolute path or a symbolic link out. (The error is the
+        reason only: callers name the path as the manifest lists it.)"""
         root = self._dir.resolve()
         resolved = (root / path).resolve()
         if root not in resolved.parents:
-            raise FormatError(f"{path}: outside the results directory")
+            raise FormatError("outside the results directory")
         return resolved
 
     def relative(self, path: str | Path) -> str:

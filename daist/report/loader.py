@@ -145,7 +145,7 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None
     try:
         path = run.result.inside(rel)
     except ValueError as exc:
-        run.skipped.append(f"{rel}: {_reason(exc, rel)}")
+        run.skipped.append(f"{rel}: {exc}")
         return
     try:
         name = ArtifactName.parse(rel)
