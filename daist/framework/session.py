@@ -160,8 +160,8 @@ class Session:
         """Every secret value of this run, longest first (redaction replaces whole values).
         Settings and environment are fixed for the session, so this is computed once: the
         runner asks for it on every test record."""
-        extra = [self.environ.get(name, "") for name in environment.secret_names()]
-        return sorted({*self.settings.secrets(), *[s for s in extra if s]}, key=len, reverse=True)
+        extra = environment.secret_values(self.environ)
+        return sorted({*self.settings.secrets(), *extra}, key=len, reverse=True)
 
     def _status(self) -> str:
         assert self.result is not None
@@ -236,7 +236,7 @@ def _git(*args: str) -> str:
         return ""
     try:
         done = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
-                              timeout=5)
+                              timeout=5, env=environment.child_environ())
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""

@@ -16,6 +16,7 @@ from typing import Any, Callable, ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format
 from daist.models import parsers as p
+from daist.models.redaction import REDACTED
 
 
 class Secret:
@@ -45,7 +46,6 @@ class Secret:
         return "***"
 
 
-REDACTED = "<redacted>"
 
 
 @dataclass(frozen=True)
