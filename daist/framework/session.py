@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 import daist
 from daist.framework import paths
 from daist.framework.errors import DaistError, ResultsError
-from daist.framework.log import LogSetup, get_logger
+from daist.framework.log import LogSetup, get_logger, redact
 from daist.framework.settings import Settings
 from daist.framework.target import Target, host_label, open_target
 from daist.models import environment
@@ -114,6 +114,7 @@ class Session:
             return
         self.state = SessionState.STOPPED
         result = self.result
+        error = redact(error, self.secrets) if error else error  # it is saved in the manifest
         if result is None:  # start() failed before the results directory existed
             self.logs.stop()
             return

@@ -116,7 +116,8 @@ class Result(Artifact):
     @classmethod
     def open(cls, path) -> Result:
         result = super().open(path)
-        result.directory = Path(path).resolve().parent
+        # the folder named, also when the manifest is a symbolic link out of it
+        result.directory = Path(path).parent.resolve()
         tags = ArtifactName.parse(Path(path).name).tags
         result.host_label = tags[0] if tags else ""
         return result

@@ -34,6 +34,17 @@ class TestResultInside(unittest.TestCase):
                 result.inside(rel)
 
 
+    def test_a_manifest_linked_from_elsewhere_reads_the_folder_it_is_in(self):
+        root = Path(tempfile.mkdtemp(prefix="uts-inside-"))
+        self.addCleanup(shutil.rmtree, root)
+        (root / "elsewhere").mkdir()
+        (root / "run").mkdir()
+        manifest = Result(directory=root / "elsewhere", host_label="h").save_manifest()
+        link = root / "run" / manifest.name
+        link.symlink_to(manifest)
+        self.assertEqual(Result.open(link).directory, (root / "run").resolve())
+
+
 class TestManifestPathsStayInside(DbTestCase):
     def setUp(self):
         super().setUp()
