@@ -46,8 +46,6 @@ class Secret:
         return "***"
 
 
-
-
 @dataclass(frozen=True)
 class Knob:
     """How one setting is read: its parser (raises ValueError saying what was expected), help

@@ -48,13 +48,12 @@ def secret_values(environ: Mapping[str, str]) -> list[str]:
     """The secrets these variables hold: the secret variables' values and the passwords inside
     URLs (``DET_MASTER=http://user:pass@host``), for redaction."""
     values = [environ.get(name, "") for name in sorted(secret_names())]
-    for name, value in environ.items():
-        if name in URL_VARIABLES and "@" in value:
-            try:
-                password = urlsplit(value.strip()).password
-            except ValueError:
-                continue
-            values += [password or "", unquote(password or "")]
+    for name in sorted(URL_VARIABLES & environ.keys()):
+        try:
+            password = urlsplit(environ[name].strip()).password or ""
+        except ValueError:  # not a URL: the setting's parser says so
+            continue
+        values += [password, unquote(password)]
     return [v for v in values if v]
 
 
