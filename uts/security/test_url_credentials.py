@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from daist.framework.errors import ConfigError
 from daist.framework.settings import load_settings
+from daist.models import environment
 from daist.models.config import ConfigFile
 from uts.harness import StandinTestCase, files_containing, remove_results, run_daist
 
@@ -41,6 +42,13 @@ class TestUrlCredentials(StandinTestCase):
         config = ConfigFile.open(result.files_of("ConfigFile")[0])
         self.assertEqual(config.sections["determined"]["DET_MASTER"], bare)
         self.assertIn("<redacted>@127.0.0.1", run.output)   # what the fixture printed and raised
+
+
+class TestUrlPasswordsAreSecrets(unittest.TestCase):
+    def test_the_password_in_det_master_is_redacted_alone_too(self):
+        environ = {"DET_MASTER": "http://u:pa%40ss-9z@h:1", "DET_PASSWORD": "pw-1234"}
+        self.assertEqual(sorted(environment.secret_values(environ)),
+                         ["pa%40ss-9z", "pa@ss-9z", "pw-1234"])
 
 
 class TestSettingsErrors(unittest.TestCase):
