@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterator, Mapping
 
 from daist.framework.errors import ConfigError, UploadError
 from daist.models.config import DbSettings, Secret
+from daist.models.redaction import Redactor
 
 if TYPE_CHECKING:
     import psycopg
@@ -145,5 +146,4 @@ def _last_clause(text: str) -> str:
 
 
 def _redact(text: str, target: DbTarget) -> str:
-    secret = target.password.reveal()
-    return text.replace(secret, "<redacted>") if secret else text
+    return Redactor([target.password.reveal()])(text)

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from daist.models.base import Format
+from daist.models.base import Format, refusal
 from daist.models.db import PerfTestRow, PerfTestRunRow
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
@@ -26,7 +26,7 @@ from daist.models.result import Result
 from daist.models.timestamp import Timestamp
 
 DATA_FORMATS = (Format.JSON, Format.YAML)
-"""Formats uploaded. Pickles are never loaded from a results directory (not safe to unpickle)."""
+"""Formats uploaded. A pickle is never read (``refusal``): it is named as skipped."""
 LOAD_CLASSES = (LocustStatsList,)
 METRIC_CLASSES = (MetricLatencyOpHist, MetricPayloadOpHist)
 INT4 = 2**31 - 1
@@ -138,7 +138,7 @@ def uploadable_tests(result: Result) -> list[str]:
     """Test ids with at least one data artifact to upload, in the manifest's order."""
     classnames = {cls.__name__ for cls in (*LOAD_CLASSES, *METRIC_CLASSES)}
     ids = [meta.test_id for rel, meta in result.files.items()
-           if meta.test_id and meta.classname in classnames and _is_data(rel)]
+           if meta.test_id and meta.classname in classnames and (_is_data(rel) or refusal(rel))]
     return list(dict.fromkeys([t for t in result.tests if t in ids] + ids))
 
 
@@ -151,10 +151,14 @@ def collect_test(result: Result, test_id: str, *, run: RunRow | None = None) -> 
     run = run or RunRow.of(result)
     for cls in (*LOAD_CLASSES, *METRIC_CLASSES):
         for path in result.files_of(cls.__name__, test_id=test_id):
+            refused = refusal(path)
+            if refused:
+                batch.skipped.append(Skipped(path, refused))
+                continue
             if not _is_data(path.name):
                 continue
             try:
-                artifact = cls.open(path)
+                artifact = cls.open(result.inside(path))
                 relative = result.relative(path)
                 if isinstance(artifact, LocustStatsList):
                     recorded = result.files[relative].time

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from daist.models.config import REDACTED
+from daist.models.redaction import Redactor
 
 LOGGER_NAME = "daist"
 FILE_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
@@ -21,28 +21,25 @@ CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` without the secret values and URL credentials (``daist.models.redaction``)."""
+    return Redactor(secrets)(text)
 
 
 class RedactFilter(logging.Filter):
-    """Replaces secret values in the message and in any formatted traceback."""
+    """Replaces secret values and URL credentials in the message and in any formatted
+    traceback (every record: a URL with credentials may come from any library)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s]
+        self.redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        record.msg = redact(record.getMessage(), self.secrets)
+        record.msg = self.redact(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.secrets)
+            record.exc_text = self.redact(record.exc_text)
         return True
 
 
@@ -52,10 +49,10 @@ class RedactingStream(io.TextIOBase):
 
     def __init__(self, stream: TextIO, secrets: Iterable[str]) -> None:
         self.stream = stream
-        self.secrets = [s for s in secrets if s]
+        self.redact = Redactor(secrets)
 
     def write(self, text: str) -> int:
-        self.stream.write(redact(text, self.secrets))
+        self.stream.write(self.redact(text))
         return len(text)
 
     def flush(self) -> None:

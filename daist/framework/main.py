@@ -79,7 +79,8 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
     _install_hooks(session)
     console = RedactingStream(sys.stderr, session.secrets)
     status, error, interrupted = 0, None, False
-    with _signals_interrupt(session):
+    stray_prints = contextlib.redirect_stdout(RedactingStream(sys.stdout, session.secrets))
+    with _signals_interrupt(session), stray_prints:
         try:
             try:
                 session.start()

@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 import daist
 from daist.framework import paths
 from daist.framework.errors import DaistError, ResultsError
-from daist.framework.log import LogSetup, get_logger
+from daist.framework.log import LogSetup, get_logger, redact
 from daist.framework.settings import Settings
 from daist.framework.target import Target, host_label, open_target
 from daist.models import environment
@@ -114,6 +114,7 @@ class Session:
             return
         self.state = SessionState.STOPPED
         result = self.result
+        error = redact(error, self.secrets) if error else error  # it is saved in the manifest
         if result is None:  # start() failed before the results directory existed
             self.logs.stop()
             return
@@ -160,8 +161,8 @@ class Session:
         """Every secret value of this run, longest first (redaction replaces whole values).
         Settings and environment are fixed for the session, so this is computed once: the
         runner asks for it on every test record."""
-        extra = [self.environ.get(name, "") for name in environment.secret_names()]
-        return sorted({*self.settings.secrets(), *[s for s in extra if s]}, key=len, reverse=True)
+        extra = environment.secret_values(self.environ)
+        return sorted({*self.settings.secrets(), *extra}, key=len, reverse=True)
 
     def _status(self) -> str:
         assert self.result is not None
@@ -236,7 +237,7 @@ def _git(*args: str) -> str:
         return ""
     try:
         done = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
-                              timeout=5)
+                              timeout=5, env=environment.child_environ())
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""

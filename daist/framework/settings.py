@@ -22,6 +22,7 @@ from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSetting
                                  DeterminedSettings, ExecSettings, LocustSettings, LogSettings,
                                  MetricsSettings, Secret, StandinSettings, env_name, knobs,
                                  render_value)
+from daist.models.redaction import REDACTED, redact_urls
 
 CONFIG_ENV = "DAIST_CONFIG"
 INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE"})
@@ -146,7 +147,7 @@ def _load_section(section_cls: type, file_values: dict[str, str], environ: Mappi
         try:
             values[f.name] = meta.parse(raw)
         except ValueError as exc:
-            shown = "<redacted>" if meta.secret else repr(raw)
+            shown = REDACTED if meta.secret else repr(redact_urls(raw))
             raise ConfigError(f"{source}: bad value {shown}: {exc}") from None
         sources[f"{section_cls.section}.{f.name}"] = source
     return section_cls(**values)

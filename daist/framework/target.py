@@ -11,6 +11,7 @@ from daist.framework.api import MasterClient
 from daist.framework.errors import ConfigError, TargetError
 from daist.framework.log import get_logger
 from daist.framework.settings import Settings
+from daist.models import environment
 
 STANDIN_LABEL = "standin"
 log = get_logger("target")
@@ -69,7 +70,8 @@ def _start_standin(settings: Settings, log_path: Path | None) -> tuple[Any, str]
     faults = fault_options(settings.standin.faults)
     process = StandinProcess(scale=settings.standin.scale, seed=settings.standin.seed,
                              rbac=settings.standin.rbac, faults=faults, log_path=log_path,
-                             passwords={settings.determined.DET_USER: password} if password else None)
+                             passwords={settings.determined.DET_USER: password} if password else None,
+                             environ=environment.child_environ())
     log.info("starting the embedded stand-in master (scale %d)", settings.standin.scale)
     try:
         url = process.start()

@@ -13,9 +13,9 @@ import importlib
 import io
 import json
 import os
-import pickle
 import pkgutil
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,7 +35,6 @@ class Format(enum.Enum):
     YAML = "yaml"
     TXT = "txt"
     PNG = "png"
-    PKL = "pkl"
     CONF = "conf"
     CSV = "csv"
     HTML = "html"
@@ -46,6 +45,9 @@ class Format(enum.Enum):
 
     @classmethod
     def of_path(cls, path: str | os.PathLike) -> Format:
+        refused = refusal(path)
+        if refused:
+            raise FormatError(f"{Path(path).name}: {refused}")
         suffix = Path(path).suffix.lower().lstrip(".")
         if suffix == "yml":
             return cls.YAML
@@ -56,7 +58,20 @@ class Format(enum.Enum):
             raise FormatError(f"{Path(path).name}: unknown suffix {suffix!r} (known: {known})") from None
 
 
-DATA_FORMATS = frozenset({Format.JSON, Format.YAML, Format.PKL})
+PICKLE_SUFFIXES = frozenset({".pkl", ".pickle"})
+
+
+def refusal(path: str | os.PathLike) -> str | None:
+    """Why daist never reads this file, or None. Results directories come from anywhere, and
+    loading a pickle runs whatever code its author put in it."""
+    if Path(path).suffix.lower() in PICKLE_SUFFIXES:
+        return "a pickle: never read (unpickling runs code from the file)"
+    return None
+
+
+DATA_FORMATS = frozenset({Format.JSON, Format.YAML})
+MAX_ARTIFACT_BYTES = 64 * 2**20
+"""Largest file ``Artifact.open`` reads: a results directory may come from another machine."""
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.+=,]")
 _NAME = re.compile(r"^(?P<classname>[A-Za-z_][A-Za-z0-9_]*)(?P<middle>(?:-.+?)??)"
                    r"(?:-(?P<stamp>" + PATH_STAMP_PATTERN.pattern + r"))?\.(?P<ext>[A-Za-z]+)$")
@@ -103,7 +118,7 @@ _REGISTRY: dict[str, type[Artifact]] = {}
 
 
 class Artifact:
-    """Base of every saved model. Dataclass subclasses get plain-data (JSON/YAML/pickle)
+    """Base of every saved model. Dataclass subclasses get plain-data (JSON/YAML)
     serialization from their field declarations; text and image formats are opt-in by
     overriding ``to_text``/``from_text`` or ``to_bytes``/``from_bytes`` and ``formats``."""
 
@@ -171,17 +186,16 @@ class Artifact:
         fmt = Format.of_path(path)
         if fmt not in cls.formats:
             raise FormatError(f"{path.name}: {cls.__name__} cannot be read from {fmt.suffix}")
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raw = read_capped(path, MAX_ARTIFACT_BYTES)
         try:
             return cls.from_bytes(raw, fmt)
         except FormatError:
             raise
-        except (ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError,
-                yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise FormatError(f"{path.name}: malformed {cls.__name__}: {exc}") from None
+        except (ValueError, KeyError, TypeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            reason = " ".join(str(exc).split())  # YAML errors span lines
+            raise FormatError(f"{path.name}: malformed {cls.__name__}: {reason}") from None
+        except RecursionError:
+            raise FormatError(f"{path.name}: malformed {cls.__name__}: nested too deeply") from None
 
 
 @dataclass
@@ -279,6 +293,44 @@ def open_artifact(path: str | os.PathLike) -> Artifact:
     return cls.open(path)
 
 
+def read_capped(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (never a FIFO or device, which
+    could block or never end)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise FormatError(f"{path.name}: not a regular file")
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise FormatError(f"{path.name}: larger than {limit // 2**20} MiB: not read")
+    return raw
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.safe_load`` without anchors and aliases: a few hundred bytes of nested aliases
+    expand into a structure every later walk over it takes exponential time for."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(None, None, "YAML anchors and aliases are refused",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """Writes shared objects out in full, so what daist saves is what it can read back."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def load_yaml(raw: bytes | str) -> Any:
+    return yaml.load(raw, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def write_atomic(path: Path, payload: bytes, *, replace: bool = False) -> None:
     """Write to a temporary sibling, then rename into place: readers never see half a file.
     Without ``replace`` an existing file raises ``FileExistsError`` (hard link: atomic no-clobber)."""
@@ -303,18 +355,14 @@ def _dump_data(classname: str, data: Any, fmt: Format) -> bytes:
         data = {"classname": classname, **{k: v for k, v in data.items() if k != "classname"}}
     if fmt is Format.JSON:
         return (json.dumps(data, indent=2, allow_nan=True) + "\n").encode()
-    if fmt is Format.YAML:
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
-    return pickle.dumps(data, protocol=4)
+    return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True).encode()
 
 
 def _load_data(classname: str, raw: bytes, fmt: Format) -> Any:
     if fmt is Format.JSON:
         data = json.loads(raw)
-    elif fmt is Format.YAML:
-        data = yaml.safe_load(raw)
     else:
-        data = pickle.loads(raw)  # plain data only: we never pickle objects
+        data = load_yaml(raw)
     if isinstance(data, dict) and data.get("classname", classname) != classname:
         raise FormatError(f"file holds a {data['classname']}, not a {classname}")
     return data

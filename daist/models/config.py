@@ -16,6 +16,7 @@ from typing import Any, Callable, ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format
 from daist.models import parsers as p
+from daist.models.redaction import REDACTED
 
 
 class Secret:
@@ -43,9 +44,6 @@ class Secret:
 
     def __str__(self) -> str:
         return "***"
-
-
-REDACTED = "<redacted>"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``LocustStatsList``: what one Locust load test measured, per endpoint, self-describing.
 
-File: ``LocustStatsList-<Class>.<method>-<stamp>.json`` (JSON is the default; YAML and pickle
-of the same plain data also load). Shape (``schema_version`` 2)::
+File: ``LocustStatsList-<Class>.<method>-<stamp>.json`` (JSON is the default; YAML of the same
+plain data also loads; a pickle never does). Shape (``schema_version`` 2)::
 
     {"classname": "LocustStatsList", "schema_version": 2,
      "run": {shape, users, rate, spawn_rate, steps, target, user_class, workers,

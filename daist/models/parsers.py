@@ -7,6 +7,8 @@ import re
 from typing import Callable
 from urllib.parse import urlsplit
 
+from daist.models.redaction import url_without_credentials
+
 
 def text(raw: str) -> str:
     return raw.strip()
@@ -32,7 +34,9 @@ def label_or_empty(raw: str) -> str:
 
 
 def master_url(raw: str) -> str:
-    value = raw.strip().rstrip("/")
+    """The URL without credentials: daist logs in with DET_USER/DET_PASSWORD, and a
+    ``user:password@`` in the URL would otherwise travel into results and logs."""
+    value = url_without_credentials(raw.strip()).rstrip("/")
     if not value:
         return ""
     parts = urlsplit(value)

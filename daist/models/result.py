@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from daist.models.base import Artifact, ArtifactName, Format, write_atomic
+from daist.models.base import Artifact, ArtifactName, Format, FormatError, write_atomic
 from daist.models import serde
 from daist.models.timestamp import Timestamp
 
@@ -116,7 +116,8 @@ class Result(Artifact):
     @classmethod
     def open(cls, path) -> Result:
         result = super().open(path)
-        result.directory = Path(path).resolve().parent
+        # the folder named, also when the manifest is a symbolic link out of it
+        result.directory = Path(path).parent.resolve()
         tags = ArtifactName.parse(Path(path).name).tags
         result.host_label = tags[0] if tags else ""
         return result
@@ -132,6 +133,17 @@ class Result(Artifact):
         if self.directory is None:
             raise ValueError("this Result has no results directory")
         return self.directory
+
+    def inside(self, path: str | Path) -> Path:
+        """``path`` (relative to the results directory, as the manifest lists it) resolved, and
+        refused when it leads outside the directory: a manifest from elsewhere may name
+        ``../../etc/passwd``, an absolute path or a symbolic link out. (The error is the
+        reason only: callers name the path as the manifest lists it.)"""
+        root = self._dir.resolve()
+        resolved = (root / path).resolve()
+        if root not in resolved.parents:
+            raise FormatError("outside the results directory")
+        return resolved
 
     def relative(self, path: str | Path) -> str:
         return Path(path).resolve().relative_to(self._dir.resolve()).as_posix()

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from daist.framework.errors import DaistError
-from daist.models.base import DATA_FORMATS, Artifact, ArtifactName, Figure, Format, open_artifact
+from daist.models.base import (DATA_FORMATS, Artifact, ArtifactName, Figure, Format,
+                               open_artifact, refusal)
 from daist.models.config import ConfigFile
 from daist.models.locust import LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
@@ -125,7 +126,7 @@ def load_run(path: str | Path, *, figures: bool = True, result: Result | None = 
         except Exception as exc:  # whatever is wrong with it, the artifacts may still be readable
             skipped.append(f"{manifest.name}: {_reason(exc, manifest.name)}; the artifacts were "
                            "found by file name")
-            result, readable = _result_from_names(directory), False
+            result, readable = _result_from_names(directory, skipped), False
     run = RunData(directory=directory, result=result, skipped=skipped, manifest_readable=readable)
     for rel, meta in sorted(result.files.items()):
         _load_file(run, rel, meta, figures=figures)
@@ -140,20 +141,22 @@ def _check_directory(path: Path) -> None:
 def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None:
     classname = meta.classname
     if not classname:
+        return  # a log: nothing a report reads
+    try:
+        path = run.result.inside(rel)
+    except ValueError as exc:
+        run.skipped.append(f"{rel}: {exc}")
         return
     try:
         name = ArtifactName.parse(rel)
-    except ValueError:
-        return  # recorded under a name that is no artifact (a log): nothing a report reads
+    except ValueError as exc:  # a refused format (a pickle) or no artifact name
+        run.skipped.append(f"{rel}: {_reason(exc, path.name)}")
+        return
     wanted = (classname == LocustStatsList.__name__ and name.format in DATA_FORMATS) \
         or (classname in METRIC_CLASSES and name.format in DATA_FORMATS) \
         or (classname == ConfigFile.__name__) \
         or (figures and name.format is Format.PNG)
     if not wanted:
-        return
-    path = (run.directory / rel).resolve()
-    if run.directory not in path.parents:
-        run.skipped.append(f"{rel}: outside the results directory")
         return
     if not path.is_file():
         run.skipped.append(f"{rel}: missing")
@@ -192,12 +195,17 @@ def _free_key(taken: dict[str, Any], key: str) -> str:
     return f"{key}#{counter}"
 
 
-def _result_from_names(directory: Path) -> Result:
-    """A manifest rebuilt from the file names alone: classnames and test tags, no verdicts."""
+def _result_from_names(directory: Path, skipped: list[str]) -> Result:
+    """A manifest rebuilt from the file names alone: classnames and test tags, no verdicts.
+    A file of a refused format (a pickle) is named in ``skipped``."""
     result = Result(directory=directory)
     result.outcome.status = "unknown"
     for path in sorted(directory.iterdir()):
         if not path.is_file() or path.name.startswith("."):
+            continue
+        refused = refusal(path)
+        if refused:
+            skipped.append(f"{path.name}: {refused}")
             continue
         try:
             name = ArtifactName.parse(path.name)

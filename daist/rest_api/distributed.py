@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from daist.framework.errors import DaistError
 from daist.framework.log import get_logger
+from daist.models import environment
 from daist.rest_api.recorder import Recorder
 
 log = get_logger("rest_api")
@@ -87,7 +88,7 @@ class WorkerPool:
         self.collected.add(msg.data.get("client_id") or msg.node_id)
 
     def launch(self, *, port: int, password: str, log_dir: str | None = None) -> None:
-        env = {**os.environ, "DET_PASSWORD": password}
+        env = {**environment.child_environ(), "DET_PASSWORD": password}  # the only secret it needs
         env.pop("LOCUST_SKIP_MONKEY_PATCH", None)  # a worker needs gevent's patching
         for index in range(self.local):
             command = [sys.executable, "-m", "daist.rest_api.worker", "--master",

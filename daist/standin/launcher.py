@@ -112,12 +112,15 @@ class StandinProcess:
                  db: str | None = None, rbac: bool = False, faults: Sequence[Any] = (),
                  passwords: Mapping[str, str] | None = None, python: str = sys.executable,
                  log_path: str | None = None, startup_timeout: float = 60.0,
-                 extra_args: Sequence[str] = ()) -> None:
+                 extra_args: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> None:
         self.host, self.port, self.scale, self.seed = host, port, scale, seed
         self.db, self.rbac, self.faults = db, rbac, list(faults)
         self.passwords = dict(passwords or {})
         self.python, self.startup_timeout = python, startup_timeout
         self.extra_args = list(extra_args)
+        self.environ = environ
+        """The stand-in's environment (default: this process's); daist passes one without its
+        secrets, which the stand-in and its trials do not need."""
         self.log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
         self._url: str | None = None
@@ -154,7 +157,7 @@ class StandinProcess:
         ready = os.path.join(self._tmp.name, "ready.json")
         if self.log_path is None:
             self.log_path = os.path.join(self._tmp.name, "standin.log")
-        env = dict(os.environ)
+        env = dict(os.environ if self.environ is None else self.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get(
             "PYTHONPATH", "").split(os.pathsep) if p])

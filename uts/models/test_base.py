@@ -1,10 +1,11 @@
 import os
+import shutil
 import tempfile
 import unittest
 from pathlib import Path
 
-from daist.models.base import (Artifact, ArtifactName, CsvTable, Figure, Format, FormatError,
-                               TextDocument, artifact_class, open_artifact)
+from daist.models.base import (MAX_ARTIFACT_BYTES, Artifact, ArtifactName, CsvTable, Figure,
+                               Format, FormatError, TextDocument, artifact_class, open_artifact)
 from daist.models.config import ConfigFile
 from daist.models.result import Result
 from daist.models.timestamp import Timestamp
@@ -30,8 +31,8 @@ class TestArtifactNames(unittest.TestCase):
     def test_host_names_with_dots_and_names_without_stamp(self):
         parsed = ArtifactName.parse("Result-127.0.0.1-2024-07-29T18-49-42Z.json")
         self.assertEqual((parsed.classname, parsed.tags), ("Result", ("127.0.0.1",)))
-        bare = ArtifactName.parse("LocustStatsList-TestRO.test.pkl")  # the original's names
-        self.assertEqual((bare.tags, bare.time, bare.format), (("TestRO.test",), None, Format.PKL))
+        bare = ArtifactName.parse("LocustStatsList-TestRO.test.json")
+        self.assertEqual((bare.tags, bare.time, bare.format), (("TestRO.test",), None, Format.JSON))
 
     def test_filename_defaults_to_now_and_the_class_format(self):
         name = ArtifactName.parse(ConfigFile.filename(tags=("session",)))
@@ -42,6 +43,11 @@ class TestArtifactNames(unittest.TestCase):
         with self.assertRaisesRegex(FormatError, "unknown suffix 'exe'"):
             Format.of_path("Sample-x.exe")
         self.assertIs(Format.of_path("a.yml"), Format.YAML)
+
+    def test_pickles_are_refused_by_name(self):
+        for name in ("LocustStatsList-TestRO.test.pkl", "Sample-x.PICKLE"):
+            with self.assertRaisesRegex(FormatError, "a pickle: never read"):
+                ArtifactName.parse(name)  # the original daist's names: never opened
 
 
 class TestClassnameLookup(unittest.TestCase):
@@ -56,13 +62,14 @@ class TestClassnameLookup(unittest.TestCase):
 class TestRoundTrips(unittest.TestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.dir)
 
     def path(self, cls, fmt, *tags):
         return self.dir / ArtifactName(cls.__name__, tags, STAMP, fmt).filename
 
     def test_data_formats(self):
         sample = Sample(ratio=0.5)
-        for fmt in (Format.JSON, Format.YAML, Format.PKL):
+        for fmt in (Format.JSON, Format.YAML):
             with self.subTest(fmt=fmt):
                 path = sample.save(self.path(Sample, fmt))
                 self.assertEqual(Sample.open(path), sample)
@@ -114,7 +121,8 @@ class TestRoundTrips(unittest.TestCase):
 
     def test_malformed_files_name_the_file(self):
         for fmt, payload in ((Format.JSON, b'{"name": "trunc'), (Format.YAML, b"a: [1"),
-                             (Format.PKL, b"\x80\x04garbage"), (Format.JSON, b'{"count": "x"}')):
+                             (Format.JSON, b"[" * 100_000), (Format.JSON, b'{"count": "x"}'),
+                             (Format.YAML, b"a: &x [1]\nb: *x\n")):
             with self.subTest(fmt=fmt, payload=payload):
                 path = self.path(Sample, fmt)
                 path.write_bytes(payload)
@@ -124,6 +132,23 @@ class TestRoundTrips(unittest.TestCase):
             path = self.path(Figure, Format.PNG)
             path.write_bytes(b"GIF89a....")
             Figure.open(path)
+
+    def test_yaml_anchors_and_aliases_are_refused(self):
+        path = self.path(Sample, Format.YAML)
+        path.write_text("classname: Sample\nname: &n x\nlabel: *n\n")
+        with self.assertRaisesRegex(FormatError, f"{path.name}: malformed Sample: YAML anchors"):
+            Sample.open(path)
+
+    def test_only_regular_files_up_to_the_cap_are_read(self):
+        path = self.path(Sample, Format.JSON)
+        with open(path, "wb") as handle:  # sparse: the size without the disk space
+            handle.truncate(MAX_ARTIFACT_BYTES + 1)
+        with self.assertRaisesRegex(FormatError, f"{path.name}: larger than 64 MiB: not read"):
+            Sample.open(path)
+        fifo = self.path(Sample, Format.JSON, "fifo")
+        os.mkfifo(fifo)  # opening it would wait for a writer forever
+        with self.assertRaisesRegex(FormatError, f"{fifo.name}: not a regular file"):
+            Sample.open(fifo)
 
     def test_classname_in_content_must_match(self):
         path = self.path(Sample, Format.JSON)
