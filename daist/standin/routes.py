@@ -14,7 +14,8 @@ from daist.standin import (handlers_admin as admin, handlers_auth as auth,
                            handlers_files as files, handlers_lifecycle as lifecycle,
                            handlers_metrics as metrics,
                            handlers_org as org, handlers_rbac as rbac,
-                           handlers_registry as registry, handlers_runs as runs,
+                           handlers_registry as registry, handlers_run_actions as run_actions,
+                           handlers_runs as runs,
                            handlers_tasks as tasks, handlers_trial_api as trial_api)
 
 
@@ -186,6 +187,8 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}/metrics", metrics.checkpoint_metrics),
     _r("GET", "/checkpoints/{checkpointUuid}", files.download_checkpoint),
     _r("POST", f"{V1}/runs", runs.search_runs),
+    *(_r("POST", f"{V1}/runs/{name}", getattr(run_actions, f"{name}_runs"))
+      for name in ("kill", "pause", "resume", "archive", "unarchive", "move", "delete")),
     _r("POST", f"{V1}/runs/start", trial_api.run_prepare),
     _r("GET", f"{V1}/runs/{N % 'runId'}/metadata", trial_api.get_run_metadata),
     _r("POST", f"{V1}/runs/{N % 'runId'}/metadata", trial_api.post_run_metadata),

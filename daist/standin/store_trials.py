@@ -122,6 +122,12 @@ class TrialStore:
         sets = ", ".join(f"{name} = ?" for name in columns)
         self.db.execute(f"UPDATE trials SET {sets} WHERE id = ?", [*columns.values(), trial_id])
 
+    def delete_trial(self, trial_id: int) -> None:
+        """A run's delete: the trial with its metrics and checkpoints."""
+        self.db.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
+        self.db.execute("DELETE FROM checkpoints WHERE trial_id = ?", (trial_id,))
+        self.db.execute("DELETE FROM trials WHERE id = ?", (trial_id,))
+
     def set_trial_progress(self, trial_id: int, progress: float) -> None:
         """The trial's progress; its experiment's progress becomes the mean over its trials."""
         self.require_trial(trial_id)
