@@ -21,6 +21,11 @@ from daist.standin.trialenv import check_model_files
 Json = dict[str, Any]
 
 
+def expanded(backend: Backend, config: Json) -> Json:
+    """The config as stored and handed to trials (checkpoints go under the work dir)."""
+    return expand(config, checkpoint_dir=str(backend.work_dir / "checkpoints"))
+
+
 async def create_experiment(backend: Backend, request: web.Request) -> Json:
     """``validateOnly`` and ``unmanaged`` experiments are not implemented (400)."""
     data = await body_object(request)
@@ -34,7 +39,7 @@ async def create_experiment(backend: Backend, request: web.Request) -> Json:
     project_id = int(data.get("projectId") or 1)
     store.get_project(project_id)
     files = check_model_files(data.get("modelDefinition"))
-    config = expand(config, checkpoint_dir=str(backend.work_dir / "checkpoints"))
+    config = expanded(backend, config)
     activate = data.get("activate", True) is not False
     warm_start = _warm_start(backend, config.get("searcher") or {})
     with store.transaction():

@@ -16,6 +16,7 @@ from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
 from daist.standin.expconf import merge, parse_config
 from daist.standin.exp_entities import TERMINAL_STATES
+from daist.standin.handlers_experiments import expanded
 from daist.standin.reqs import as_int, body_object
 from daist.standin.store import ExperimentQuery
 
@@ -100,7 +101,7 @@ async def continue_experiment(backend: Backend, request: web.Request) -> Json:
         if key in override:
             raise BadRequest(f"'{key}' in override config cannot be specified, use `det experiment"
                              f" move` first if you want to change the {key}")
-    config = merge(exp.config, override)
+    config = expanded(backend, merge(exp.config, override))
     if single and (config.get("searcher") or {}).get("name", "single") != "single":
         raise BadRequest("override config must have single searcher type got"
                          f" '{config['searcher'].get('name')}' instead")

@@ -1,0 +1,168 @@
+"""Experiment lifecycle like the master's, each path driven by a Core API trial and the SDK."""
+from __future__ import annotations
+
+import unittest
+
+from determined.common.api import bindings, errors
+
+from uts.standin.coretrial import CoreTrialCase, config
+
+
+class TestLifecycle(CoreTrialCase):
+    master_options = {"scale": 10, "slots": 2}
+
+    def test_queued_running_completed(self) -> None:
+        hold = self.hold_file()
+        exp = self.create(config("life-complete", hyperparameters={"hold": str(hold)}))
+        trial_id = self.running_trial(exp.id)
+        self.assertEqual(self.trials(exp.id)[0].state.value, "STATE_RUNNING")
+        summary = bindings.get_GetExperiment(self.session, experimentId=exp.id).jobSummary
+        self.assertEqual(summary.state.value, "STATE_SCHEDULED")
+        hold.touch()
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        self.assertEqual(self.det.get_trial(trial_id).state.value, "STATE_COMPLETED")
+        self.assertIsNone(bindings.get_GetExperiment(self.session, experimentId=exp.id).jobSummary)
+
+    def test_cancel_preempts_the_trial_and_ends_canceled(self) -> None:
+        exp = self.create(config("life-cancel", hyperparameters={"hold": str(self.hold_file())}))
+        trial_id = self.running_trial(exp.id)
+        exp.cancel()
+        self.assertIn(self.state(exp.id), {"STATE_STOPPING_CANCELED", "STATE_CANCELED"})
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+        self.assertEqual(self.det.get_trial(trial_id).state.value, "STATE_CANCELED")
+        self.assertIn("preempted", self.logs(trial_id))  # it stopped itself, not by a signal
+
+    def test_kill_terminates_and_ends_canceled(self) -> None:
+        exp = self.create(config("life-kill", hyperparameters={"hold": str(self.hold_file())}))
+        trial_id = self.running_trial(exp.id)
+        exp.kill()
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+        self.assertEqual(self.det.get_trial(trial_id).state.value, "STATE_CANCELED")
+        self.assertNotIn("preempted", self.logs(trial_id))
+
+    def test_error_after_max_restarts_counts_every_restart(self) -> None:
+        exp = self.create(config("life-error", max_restarts=1,
+                                 hyperparameters={"fail": "always", "steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_ERROR")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual((trial.state.value, trial.restarts), ("STATE_ERROR", 2))
+
+    def test_max_restarts_retries_a_failed_trial(self) -> None:
+        exp = self.create(config("life-retry", max_restarts=2,
+                                 hyperparameters={"fail": "first", "steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual((trial.state.value, trial.restarts), ("STATE_COMPLETED", 1))
+        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 1)
+
+    def test_work_that_cannot_fit_stays_queued(self) -> None:
+        exp = self.create(config("life-too-big", resources={"slots_per_trial": 3}))
+        # Scheduling happens while the create call is served: had it fit, it would run now.
+        self.assertEqual(self.state(exp.id), "STATE_QUEUED")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual(trial.state.value, "STATE_QUEUED")
+        self.assertEqual(self.master.backend.trials.running_count(exp.id), 0)
+        exp.kill()
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+
+    def test_continue_reruns_the_trial_with_the_override_config(self) -> None:
+        exp = self.create(config("life-continue", hyperparameters={"need_env": "LET_ME_PASS"}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_ERROR")
+        (before,) = self.trials(exp.id)
+        override = "environment:\n  environment_variables: [LET_ME_PASS=1]\n"
+        response = bindings.post_ContinueExperiment(
+            self.session, body=bindings.v1ContinueExperimentRequest(id=exp.id,
+                                                                    overrideConfig=override))
+        self.assertIn(response.experiment.state.value, {"STATE_QUEUED", "STATE_RUNNING"})
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (after,) = self.trials(exp.id)
+        self.assertEqual((after.id, after.state.value, after.restarts),
+                         (before.id, "STATE_COMPLETED", 0))
+        with self.assertRaises(errors.APIException) as raised:  # a running one cannot continue
+            hold = self.hold_file()
+            running = self.create(config("life-busy", hyperparameters={"hold": str(hold)}))
+            self.addCleanup(hold.touch)
+            bindings.post_ContinueExperiment(
+                self.session, body=bindings.v1ContinueExperimentRequest(id=running.id))
+        self.assertIn("experiment in non terminal state 'ACTIVE'", str(raised.exception))
+
+    def test_log_policy_cancel_retries_and_names_the_match(self) -> None:
+        policies = [{"name": "boom", "pattern": "BOOM-[0-9]+",
+                     "action": {"type": "cancel_retries"}}]
+        exp = self.create(config("life-policy", max_restarts=3, log_policies=policies,
+                                 hyperparameters={"say": "BOOM-42", "fail": "always",
+                                                  "steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_ERROR")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual((trial.restarts, trial.logPolicyMatched), (0, "boom"))
+
+    def test_warm_start_hands_the_checkpoint_to_the_trial(self) -> None:
+        source = self.create(config("life-source", hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(source.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (checkpoint,) = source.list_checkpoints()
+        exp = self.create(config("life-warm", hyperparameters={"steps": 1},
+                                 searcher={"name": "single", "metric": "loss",
+                                           "source_checkpoint_uuid": checkpoint.uuid}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual(trial.warmStartCheckpointUuid, checkpoint.uuid)
+        self.assertIn(f"latest_checkpoint {checkpoint.uuid}", self.logs(trial.id))
+
+
+class TestBulkActions(CoreTrialCase):
+    master_options = {"scale": 10, "slots": 2}
+
+    def test_bulk_kill_by_ids_reports_each_experiment(self) -> None:
+        holds = [self.hold_file(), self.hold_file()]
+        exps = [self.create(config(f"bulk-kill-{i}", hyperparameters={"hold": str(h)}))
+                for i, h in enumerate(holds)]
+        ids = [e.id for e in exps]
+        response = bindings.post_KillExperiments(
+            self.session, projectId=1,
+            body=bindings.v1KillExperimentsRequest(experimentIds=[*ids, 999999], projectId=1))
+        results = {r.id: r.error for r in response.results}
+        self.assertEqual(results, {ids[0]: "", ids[1]: "",
+                                   999999: "rpc error: code = NotFound desc ="
+                                           " experiment '999999' not found"})
+        for exp_id in ids:
+            self.assertEqual(self.wait_state(exp_id, {"STATE_CANCELED"}), "STATE_CANCELED")
+
+    def test_bulk_archive_by_filter_then_pause_refuses_terminal_experiments(self) -> None:
+        exp = self.create(config("bulk-archive-target", hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        filters = bindings.v1BulkExperimentFilters(name="bulk-archive-target")
+        archived = bindings.post_ArchiveExperiments(
+            self.session, projectId=1,
+            body=bindings.v1ArchiveExperimentsRequest(experimentIds=[], filters=filters,
+                                                      projectId=1))
+        self.assertEqual([(r.id, r.error) for r in archived.results], [(exp.id, "")])
+        self.assertTrue(self.det.get_experiment(exp.id).archived)
+        again = bindings.post_ArchiveExperiments(
+            self.session, projectId=1,
+            body=bindings.v1ArchiveExperimentsRequest(experimentIds=[exp.id], projectId=1))
+        self.assertEqual([r.error for r in again.results],
+                         ["rpc error: code = FailedPrecondition desc = Experiment is already archived."])
+        paused = bindings.post_PauseExperiments(
+            self.session, projectId=1,
+            body=bindings.v1PauseExperimentsRequest(experimentIds=[exp.id], projectId=1))
+        self.assertEqual([r.error for r in paused.results],
+                         ["rpc error: code = FailedPrecondition desc = experiment in terminal state"])
+        deleted = bindings.delete_DeleteExperiments(
+            self.session, projectId=1,
+            body=bindings.v1DeleteExperimentsRequest(experimentIds=[exp.id], projectId=1))
+        self.assertEqual([(r.id, r.error) for r in deleted.results], [(exp.id, "")])
+        with self.assertRaises(errors.NotFoundException):
+            bindings.get_GetExperiment(self.session, experimentId=exp.id)
+
+
+if __name__ == "__main__":
+    unittest.main()
