@@ -32,7 +32,7 @@ RUNS_FROM = (" FROM trials t JOIN experiments e ON e.id = t.experiment_id"
 
 
 def _column_clause(column: str, operator: Any, value: Any, args: list[Any]) -> str:
-    if column == "state" and isinstance(value, str) and not value.startswith("STATE_"):
+    if column == "t.state" and isinstance(value, str) and not value.startswith("STATE_"):
         value = "STATE_" + value  # the web UI filters by the model state name
     if operator == "isEmpty":
         return f"({column} IS NULL OR {column} = '')"
