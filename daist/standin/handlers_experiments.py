@@ -10,6 +10,7 @@ from daist.standin import exp_lifecycle as lifecycle
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest, NotFound
+from daist.standin.exp_storage import storage_root
 from daist.standin.expconf import expand, merge, parse_config
 from daist.standin.exp_entities import TERMINAL_STATES, Experiment
 from daist.standin.reqs import (as_int, body_object, descending, paged, q_bool, q_int, q_ints,
@@ -22,8 +23,10 @@ Json = dict[str, Any]
 
 
 def expanded(backend: Backend, config: Json) -> Json:
-    """The config as stored and handed to trials (checkpoints go under the work dir)."""
-    return expand(config, checkpoint_dir=str(backend.work_dir / "checkpoints"))
+    """The config as stored and handed to trials, its checkpoint storage resolved on this
+    host (``exp_storage``)."""
+    root = storage_root(config.get("checkpoint_storage"), backend.work_dir / "checkpoints")
+    return expand(config, checkpoint_dir=str(root))
 
 
 async def create_experiment(backend: Backend, request: web.Request) -> Json:

@@ -1,7 +1,9 @@
 """Experiment lifecycle like the master's, each path driven by a Core API trial and the SDK."""
 from __future__ import annotations
 
+import tempfile
 import unittest
+from pathlib import Path
 
 from determined.common.api import bindings, errors
 
@@ -115,6 +117,21 @@ class TestLifecycle(CoreTrialCase):
         (trial,) = self.trials(exp.id)
         self.assertEqual(trial.warmStartCheckpointUuid, checkpoint.uuid)
         self.assertIn(f"latest_checkpoint {checkpoint.uuid}", self.logs(trial.id))
+
+    def test_shared_fs_host_path_receives_the_checkpoints(self) -> None:
+        host = tempfile.TemporaryDirectory(prefix="standin-shared-fs-")
+        self.addCleanup(host.cleanup)
+        storage = {"type": "shared_fs", "host_path": host.name, "storage_path": "ckpts"}
+        exp = self.create(config("life-shared-fs", checkpoint_storage=storage,
+                                 hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (checkpoint,) = exp.list_checkpoints()
+        self.assertEqual(Path(host.name, "ckpts", checkpoint.uuid, "w.txt").read_text(), "w")
+        escaping = dict(storage, storage_path="../elsewhere")
+        with self.assertRaises(errors.APIException) as raised:
+            self.create(config("life-escape", checkpoint_storage=escaping))
+        self.assertIn("storage path must be a subdirectory of host path", str(raised.exception))
 
 
 class TestBulkActions(CoreTrialCase):
