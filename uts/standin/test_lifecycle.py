@@ -1,6 +1,8 @@
 """Experiment lifecycle like the master's, each path driven by a Core API trial and the SDK."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -8,6 +10,8 @@ from pathlib import Path
 from determined.common.api import bindings, errors
 
 from uts.standin.coretrial import CoreTrialCase, config
+
+DET = str(Path(sys.executable).parent / "det")
 
 
 class TestLifecycle(CoreTrialCase):
@@ -75,11 +79,14 @@ class TestLifecycle(CoreTrialCase):
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_ERROR")
         (before,) = self.trials(exp.id)
-        override = "environment:\n  environment_variables: [LET_ME_PASS=1]\n"
-        response = bindings.post_ContinueExperiment(
-            self.session, body=bindings.v1ContinueExperimentRequest(id=exp.id,
-                                                                    overrideConfig=override))
-        self.assertIn(response.experiment.state.value, {"STATE_QUEUED", "STATE_RUNNING"})
+        override = Path(self.hold_file().parent, "override.yaml")
+        override.write_text("environment:\n  environment_variables: [LET_ME_PASS=1]\n")
+        continued = subprocess.run(  # the real CLI, logged in by the SDK's token store
+            [DET, "-m", self.url, "-u", "admin", "experiment", "continue", str(exp.id),
+             "--config-file", str(override)], capture_output=True, text=True, timeout=60,
+            stdin=subprocess.DEVNULL)
+        self.assertEqual(continued.returncode, 0, continued.stderr)
+        self.assertIn(f"Continued experiment {exp.id}", continued.stdout)
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_COMPLETED")
         (after,) = self.trials(exp.id)
@@ -103,6 +110,18 @@ class TestLifecycle(CoreTrialCase):
                          "STATE_ERROR")
         (trial,) = self.trials(exp.id)
         self.assertEqual((trial.restarts, trial.logPolicyMatched), (0, "boom"))
+
+    def test_log_policy_exclude_node_leaves_no_node_to_retry_on(self) -> None:
+        policies = [{"name": "bad-node", "pattern": "NODE-SICK",
+                     "action": {"type": "exclude_node"}}]
+        exp = self.create(config("life-exclude", max_restarts=3, log_policies=policies,
+                                 hyperparameters={"say": "NODE-SICK", "fail": "always",
+                                                  "steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_ERROR")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual((trial.restarts, trial.logPolicyMatched), (1, "bad-node"))
+        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 1)
 
     def test_warm_start_hands_the_checkpoint_to_the_trial(self) -> None:
         source = self.create(config("life-source", hyperparameters={"steps": 1}))
