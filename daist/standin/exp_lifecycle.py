@@ -49,23 +49,23 @@ def _terminal() -> FailedPrecondition:
     return FailedPrecondition("experiment in terminal state")
 
 
-async def activate(backend: "Backend", experiment_id: int) -> None:
+def _live_state(backend: "Backend", experiment_id: int) -> str:
+    """The stored state of an experiment that can still be paused or activated."""
     state = backend.store.experiment_state(experiment_id)
     if state in TERMINAL_STATES:
         raise _terminal()
     if state in _STOPPING:
         raise _incompatible(state)
-    if state == "STATE_PAUSED":
+    return state
+
+
+async def activate(backend: "Backend", experiment_id: int) -> None:
+    if _live_state(backend, experiment_id) == "STATE_PAUSED":
         backend.trials.activate_experiment(experiment_id)
 
 
 async def pause(backend: "Backend", experiment_id: int) -> None:
-    state = backend.store.experiment_state(experiment_id)
-    if state in TERMINAL_STATES:
-        raise _terminal()
-    if state in _STOPPING:
-        raise _incompatible(state)
-    if state == "STATE_ACTIVE":
+    if _live_state(backend, experiment_id) == "STATE_ACTIVE":
         backend.trials.pause_experiment(experiment_id)
 
 

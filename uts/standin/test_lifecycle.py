@@ -100,28 +100,26 @@ class TestLifecycle(CoreTrialCase):
                 self.session, body=bindings.v1ContinueExperimentRequest(id=running.id))
         self.assertIn("experiment in non terminal state 'ACTIVE'", str(raised.exception))
 
-    def test_log_policy_cancel_retries_and_names_the_match(self) -> None:
-        policies = [{"name": "boom", "pattern": "BOOM-[0-9]+",
-                     "action": {"type": "cancel_retries"}}]
-        exp = self.create(config("life-policy", max_restarts=3, log_policies=policies,
-                                 hyperparameters={"say": "BOOM-42", "fail": "always",
+    def failing_with_policy(self, action: str, marker: str) -> bindings.trialv1Trial:
+        """A trial that prints ``marker`` and fails, under a policy ``action`` on it."""
+        policies = [{"name": f"{action}-policy", "pattern": f"{marker}-[0-9]+",
+                     "action": {"type": action}}]
+        exp = self.create(config(f"life-{action}", max_restarts=3, log_policies=policies,
+                                 hyperparameters={"say": f"{marker}-42", "fail": "always",
                                                   "steps": 1}))
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_ERROR")
         (trial,) = self.trials(exp.id)
-        self.assertEqual((trial.restarts, trial.logPolicyMatched), (0, "boom"))
+        self.assertEqual(trial.logPolicyMatched, f"{action}-policy")
+        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 1)  # no retry
+        return trial
+
+    def test_log_policy_cancel_retries_stops_retrying(self) -> None:
+        self.assertEqual(self.failing_with_policy("cancel_retries", "BOOM").restarts, 0)
 
     def test_log_policy_exclude_node_leaves_no_node_to_retry_on(self) -> None:
-        policies = [{"name": "bad-node", "pattern": "NODE-SICK",
-                     "action": {"type": "exclude_node"}}]
-        exp = self.create(config("life-exclude", max_restarts=3, log_policies=policies,
-                                 hyperparameters={"say": "NODE-SICK", "fail": "always",
-                                                  "steps": 1}))
-        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
-                         "STATE_ERROR")
-        (trial,) = self.trials(exp.id)
-        self.assertEqual((trial.restarts, trial.logPolicyMatched), (1, "bad-node"))
-        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 1)
+        # The master counts the restart, then finds no node left that it may use.
+        self.assertEqual(self.failing_with_policy("exclude_node", "NODE-SICK").restarts, 1)
 
     def test_warm_start_hands_the_checkpoint_to_the_trial(self) -> None:
         source = self.create(config("life-source", hyperparameters={"steps": 1}))
