@@ -169,6 +169,19 @@ class TestBulkActions(CoreTrialCase):
         for exp_id in ids:
             self.assertEqual(self.wait_state(exp_id, {"STATE_CANCELED"}), "STATE_CANCELED")
 
+    def test_bulk_cancel_by_filter_preempts_the_matching_experiment(self) -> None:
+        exp = self.create(config("bulk-cancel-target",
+                                 hyperparameters={"hold": str(self.hold_file())}))
+        trial_id = self.running_trial(exp.id)
+        filters = bindings.v1BulkExperimentFilters(name="bulk-cancel-target")
+        response = bindings.post_CancelExperiments(
+            self.session, projectId=1,
+            body=bindings.v1CancelExperimentsRequest(experimentIds=[], filters=filters,
+                                                     projectId=1))
+        self.assertEqual([(r.id, r.error) for r in response.results], [(exp.id, "")])
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+        self.assertIn("preempted", self.logs(trial_id))
+
     def test_bulk_archive_by_filter_then_pause_refuses_terminal_experiments(self) -> None:
         exp = self.create(config("bulk-archive-target", hyperparameters={"steps": 1}))
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
@@ -185,6 +198,11 @@ class TestBulkActions(CoreTrialCase):
             body=bindings.v1ArchiveExperimentsRequest(experimentIds=[exp.id], projectId=1))
         self.assertEqual([r.error for r in again.results],
                          ["rpc error: code = FailedPrecondition desc = Experiment is already archived."])
+        unarchived = bindings.post_UnarchiveExperiments(
+            self.session, projectId=1,
+            body=bindings.v1UnarchiveExperimentsRequest(experimentIds=[exp.id], projectId=1))
+        self.assertEqual([(r.id, r.error) for r in unarchived.results], [(exp.id, "")])
+        self.assertFalse(self.det.get_experiment(exp.id).archived)
         paused = bindings.post_PauseExperiments(
             self.session, projectId=1,
             body=bindings.v1PauseExperimentsRequest(experimentIds=[exp.id], projectId=1))
