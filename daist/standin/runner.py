@@ -10,7 +10,8 @@ the stand-in. stdout/stderr lines are stored as task logs and checked against th
 ``log_policies``.
 
 The experiment's stored state follows the master's: ACTIVE while it runs (reads show it as
-QUEUED/STARTING/RUNNING, see ``exp_entities.displayed_state``), PAUSED, STOPPING_CANCELED or
+QUEUED/STARTING/RUNNING by its trials', see ``exp_entities.displayed_state``; a trial is
+STARTING from its launch until its process exists), PAUSED, STOPPING_CANCELED or
 STOPPING_KILLED while it stops, then COMPLETED, CANCELED or ERROR. A trial exiting 0 is
 COMPLETED; non-zero counts a restart and is requeued while ``restarts <= max_restarts``
 (unless a ``cancel_retries`` log policy matched; an ``exclude_node`` match leaves no node
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 TERM_GRACE_S = 3.0
 _LINE_LIMIT = 4 * 1024 * 1024
-_UNFINISHED = ("STATE_QUEUED", "STATE_RUNNING")
+_UNFINISHED = ("STATE_QUEUED", "STATE_STARTING", "STATE_RUNNING")
 _STOPPING = ("STATE_STOPPING_CANCELED", "STATE_STOPPING_KILLED")
 AGENT_ID = "standin-agent"  # the one node trials run on (exclude_node leaves none)
 # The launcher logs the expanded config, patterns included: like the master, skip such lines.
@@ -218,7 +219,7 @@ class TrialRunner:
         run = _Run(trial_id=trial.id, experiment_id=exp.id, allocation_id=trial.allocation_id,
                    slots=slots, policies=log_policies(exp.config))
         self._runs[trial.id] = run
-        store.update_trial(trial.id, state="STATE_RUNNING", end_time=None)
+        store.update_trial(trial.id, state="STATE_STARTING", end_time=None)
         store.add_allocation(allocation_id=run.allocation_id, task_id=trial.task_id,
                              task_type="TASK_TYPE_TRIAL", name=f"Trial {trial.id} ({exp.name})",
                              resource_pool=exp.resource_pool)
@@ -266,6 +267,8 @@ class TrialRunner:
             limit=_LINE_LIMIT)
         if run.killed:  # killed while we were starting it
             self._signal(run, signal.SIGKILL)
+        else:
+            store.update_trial(trial.id, state="STATE_RUNNING")
         await asyncio.gather(self._pump_logs(run, trial.task_id, run.process.stdout, "stdout"),
                              self._pump_logs(run, trial.task_id, run.process.stderr, "stderr"))
         return await run.process.wait()
