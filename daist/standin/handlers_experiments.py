@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from daist.standin import exp_lifecycle as lifecycle
+from daist.standin import exp_lifecycle as lifecycle, log_policies
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest, NotFound
@@ -26,7 +26,9 @@ def expanded(backend: Backend, config: Json) -> Json:
     """The config as stored and handed to trials, its checkpoint storage resolved on this
     host (``exp_storage``)."""
     root = storage_root(config.get("checkpoint_storage"), backend.work_dir / "checkpoints")
-    return expand(config, checkpoint_dir=str(root))
+    out = log_policies.with_defaults(expand(config, checkpoint_dir=str(root)))
+    log_policies.compile_policies(out)  # a bad pattern or action is the creator's 400
+    return out
 
 
 async def create_experiment(backend: Backend, request: web.Request) -> Json:

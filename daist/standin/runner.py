@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 import signal
 import sys
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from daist.standin.expconf import environment_pairs
 from daist.standin.launcher import pdeathsig_preexec
+from daist.standin.log_policies import LogPolicy, compile_policies, matches
 from daist.standin.trialenv import TrialLaunch, trial_environment, unpack_model, write_info
 
 if TYPE_CHECKING:
@@ -44,28 +44,6 @@ TERM_GRACE_S = 3.0
 _LINE_LIMIT = 4 * 1024 * 1024
 _UNFINISHED = ("STATE_QUEUED", "STATE_STARTING", "STATE_RUNNING")
 _STOPPING = ("STATE_STOPPING_CANCELED", "STATE_STOPPING_KILLED")
-AGENT_ID = "standin-agent"  # the one node trials run on (exclude_node leaves none)
-# The launcher logs the expanded config, patterns included: like the master, skip such lines.
-_CONFIG_MARK = '"log_policies":'
-
-
-@dataclass(frozen=True)
-class LogPolicy:
-    name: str | None
-    pattern: re.Pattern[str]
-    action: str | None  # cancel_retries | exclude_node | None
-
-
-def log_policies(config: dict[str, Any]) -> list[LogPolicy]:
-    out = []
-    for item in config.get("log_policies") or []:
-        if not isinstance(item, dict) or not item.get("pattern"):
-            continue
-        action = item.get("action")
-        kind = action.get("type") if isinstance(action, dict) else action
-        out.append(LogPolicy(name=item.get("name"), pattern=re.compile(str(item["pattern"])),
-                             action=None if kind is None else str(kind)))
-    return out
 
 
 def slots_needed(config: dict[str, Any]) -> int:
@@ -217,7 +195,7 @@ class TrialRunner:
     def _launch(self, exp: "Experiment", trial: "Trial", slots: int) -> None:
         store = self.backend.store
         run = _Run(trial_id=trial.id, experiment_id=exp.id, allocation_id=trial.allocation_id,
-                   slots=slots, policies=log_policies(exp.config))
+                   slots=slots, policies=compile_policies(exp.config))
         self._runs[trial.id] = run
         store.update_trial(trial.id, state="STATE_STARTING", end_time=None)
         store.add_allocation(allocation_id=run.allocation_id, task_id=trial.task_id,
@@ -289,11 +267,7 @@ class TrialRunner:
                 self._match_policies(run, text)
 
     def _match_policies(self, run: _Run, text: str) -> None:
-        if _CONFIG_MARK in text:
-            return
-        for policy in run.policies:
-            if not policy.pattern.search(text):
-                continue
+        for policy in matches(run.policies, text):
             if policy.action == "cancel_retries":
                 run.dont_retry = True
             elif policy.action == "exclude_node":

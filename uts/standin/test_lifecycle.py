@@ -121,6 +121,18 @@ class TestLifecycle(CoreTrialCase):
         # The master counts the restart, then finds no node left that it may use.
         self.assertEqual(self.failing_with_policy("exclude_node", "NODE-SICK").restarts, 1)
 
+    def test_config_gets_the_default_log_policies_and_bad_patterns_are_refused(self) -> None:
+        mine = {"name": "CUDA OOM", "pattern": "my own OOM", "action": {"type": "cancel_retries"}}
+        exp = self.create(config("life-policy-defaults", log_policies=[mine],
+                                 resources={"slots_per_trial": 3}))  # never runs
+        self.addCleanup(exp.kill)
+        policies = bindings.get_GetExperiment(self.session, experimentId=exp.id).config["log_policies"]
+        self.assertEqual(policies, [mine, {"name": "ECC Error",
+                                           "pattern": ".*uncorrectable ECC error encountered.*"}])
+        with self.assertRaises(errors.APIException) as raised:
+            self.create(config("life-bad-policy", log_policies=[{"name": "x", "pattern": "("}]))
+        self.assertIn("is not a regex", str(raised.exception))
+
     def test_warm_start_hands_the_checkpoint_to_the_trial(self) -> None:
         source = self.create(config("life-source", hyperparameters={"steps": 1}))
         self.assertEqual(self.wait_state(source.id, {"STATE_COMPLETED", "STATE_ERROR"}),
