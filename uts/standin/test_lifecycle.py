@@ -166,18 +166,24 @@ class TestLifecycle(CoreTrialCase):
 class TestBulkActions(CoreTrialCase):
     master_options = {"scale": 10, "slots": 2}
 
+    def bulk(self, action: str, ids: list[int], name: str | None = None) -> dict[int, str]:
+        """One project-level bulk call through its binding; ``name`` filters instead of ids."""
+        verb = action.capitalize()
+        method = "delete" if action == "delete" else "post"
+        request = getattr(bindings, f"v1{verb}ExperimentsRequest")(
+            experimentIds=ids, projectId=1,
+            filters=None if name is None else bindings.v1BulkExperimentFilters(name=name))
+        response = getattr(bindings, f"{method}_{verb}Experiments")(
+            self.session, projectId=1, body=request)
+        return {r.id: r.error for r in response.results}
+
     def test_bulk_kill_by_ids_reports_each_experiment(self) -> None:
         holds = [self.hold_file(), self.hold_file()]
-        exps = [self.create(config(f"bulk-kill-{i}", hyperparameters={"hold": str(h)}))
-                for i, h in enumerate(holds)]
-        ids = [e.id for e in exps]
-        response = bindings.post_KillExperiments(
-            self.session, projectId=1,
-            body=bindings.v1KillExperimentsRequest(experimentIds=[*ids, 999999], projectId=1))
-        results = {r.id: r.error for r in response.results}
-        self.assertEqual(results, {ids[0]: "", ids[1]: "",
-                                   999999: "rpc error: code = NotFound desc ="
-                                           " experiment '999999' not found"})
+        ids = [self.create(config(f"bulk-kill-{i}", hyperparameters={"hold": str(h)})).id
+               for i, h in enumerate(holds)]
+        self.assertEqual(self.bulk("kill", [*ids, 999999]), {
+            ids[0]: "", ids[1]: "",
+            999999: "rpc error: code = NotFound desc = experiment '999999' not found"})
         for exp_id in ids:
             self.assertEqual(self.wait_state(exp_id, {"STATE_CANCELED"}), "STATE_CANCELED")
 
@@ -185,12 +191,7 @@ class TestBulkActions(CoreTrialCase):
         exp = self.create(config("bulk-cancel-target",
                                  hyperparameters={"hold": str(self.hold_file())}))
         trial_id = self.running_trial(exp.id)
-        filters = bindings.v1BulkExperimentFilters(name="bulk-cancel-target")
-        response = bindings.post_CancelExperiments(
-            self.session, projectId=1,
-            body=bindings.v1CancelExperimentsRequest(experimentIds=[], filters=filters,
-                                                     projectId=1))
-        self.assertEqual([(r.id, r.error) for r in response.results], [(exp.id, "")])
+        self.assertEqual(self.bulk("cancel", [], name="bulk-cancel-target"), {exp.id: ""})
         self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
         self.assertIn("preempted", self.logs(trial_id))
 
@@ -198,32 +199,16 @@ class TestBulkActions(CoreTrialCase):
         exp = self.create(config("bulk-archive-target", hyperparameters={"steps": 1}))
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_COMPLETED")
-        filters = bindings.v1BulkExperimentFilters(name="bulk-archive-target")
-        archived = bindings.post_ArchiveExperiments(
-            self.session, projectId=1,
-            body=bindings.v1ArchiveExperimentsRequest(experimentIds=[], filters=filters,
-                                                      projectId=1))
-        self.assertEqual([(r.id, r.error) for r in archived.results], [(exp.id, "")])
+        self.assertEqual(self.bulk("archive", [], name="bulk-archive-target"), {exp.id: ""})
         self.assertTrue(self.det.get_experiment(exp.id).archived)
-        again = bindings.post_ArchiveExperiments(
-            self.session, projectId=1,
-            body=bindings.v1ArchiveExperimentsRequest(experimentIds=[exp.id], projectId=1))
-        self.assertEqual([r.error for r in again.results],
-                         ["rpc error: code = FailedPrecondition desc = Experiment is already archived."])
-        unarchived = bindings.post_UnarchiveExperiments(
-            self.session, projectId=1,
-            body=bindings.v1UnarchiveExperimentsRequest(experimentIds=[exp.id], projectId=1))
-        self.assertEqual([(r.id, r.error) for r in unarchived.results], [(exp.id, "")])
+        precondition = "rpc error: code = FailedPrecondition desc = "
+        self.assertEqual(self.bulk("archive", [exp.id]),
+                         {exp.id: precondition + "Experiment is already archived."})
+        self.assertEqual(self.bulk("unarchive", [exp.id]), {exp.id: ""})
         self.assertFalse(self.det.get_experiment(exp.id).archived)
-        paused = bindings.post_PauseExperiments(
-            self.session, projectId=1,
-            body=bindings.v1PauseExperimentsRequest(experimentIds=[exp.id], projectId=1))
-        self.assertEqual([r.error for r in paused.results],
-                         ["rpc error: code = FailedPrecondition desc = experiment in terminal state"])
-        deleted = bindings.delete_DeleteExperiments(
-            self.session, projectId=1,
-            body=bindings.v1DeleteExperimentsRequest(experimentIds=[exp.id], projectId=1))
-        self.assertEqual([(r.id, r.error) for r in deleted.results], [(exp.id, "")])
+        self.assertEqual(self.bulk("pause", [exp.id]),
+                         {exp.id: precondition + "experiment in terminal state"})
+        self.assertEqual(self.bulk("delete", [exp.id]), {exp.id: ""})
         with self.assertRaises(errors.NotFoundException):
             bindings.get_GetExperiment(self.session, experimentId=exp.id)
 
