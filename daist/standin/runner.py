@@ -119,9 +119,12 @@ class TrialRunner:
         self._maybe_finish(experiment_id)
 
     def _cancel_idle_trials(self, experiment_id: int) -> None:
+        """Trials without a process of ours (queued, paused, or run elsewhere, e.g. an
+        unmanaged trial) end CANCELED at once; ours end when their process exits."""
         store = self.backend.store
-        for trial in store.list_trials(experiment_id, states=["STATE_QUEUED", "STATE_PAUSED"]):
-            store.update_trial(trial.id, state="STATE_CANCELED", end_time=store.now())
+        for trial in store.list_trials(experiment_id, states=list(_UNFINISHED) + ["STATE_PAUSED"]):
+            if trial.id not in self._runs:
+                store.update_trial(trial.id, state="STATE_CANCELED", end_time=store.now())
 
     def _preempt(self, experiment_id: int) -> None:
         for run in self._runs.values():
