@@ -13,6 +13,17 @@ from daist.standin.wire import int64, iso
 TERMINAL_STATES = frozenset({"STATE_COMPLETED", "STATE_CANCELED", "STATE_ERROR", "STATE_DELETED"})
 
 
+def displayed_state(stored: str, trial_states: set[str]) -> str:
+    """The master stores ACTIVE and shows a running experiment by its trials' allocations:
+    RUNNING if one runs, STARTING if one starts, else QUEUED."""
+    if stored != "STATE_ACTIVE":
+        return stored
+    for state in ("STATE_RUNNING", "STATE_STARTING", "STATE_PULLING"):
+        if state in trial_states:
+            return state
+    return "STATE_QUEUED"
+
+
 @dataclass
 class MetricReport:
     id: int
@@ -126,6 +137,8 @@ class Trial:
     checkpoint_count: int = 0
     checkpoint_bytes: int = 0
     searcher_metric: str = ""
+    warm_start: str | None = None
+    log_policy_matched: str | None = None
 
     @property
     def allocation_id(self) -> str:
@@ -153,7 +166,7 @@ class Trial:
             "bestCheckpoint": None if self.best_checkpoint is None else self.best_checkpoint.to_workload(),
             "runnerState": self.runner_state,
             "wallClockTime": wall,
-            "warmStartCheckpointUuid": "",
+            "warmStartCheckpointUuid": self.warm_start or "",
             "taskId": self.task_id,
             "totalCheckpointSize": int64(self.checkpoint_bytes),
             "checkpointCount": self.checkpoint_count,
@@ -161,7 +174,7 @@ class Trial:
             "summaryMetrics": self.summary_metrics,
             "taskIds": [self.task_id],
             "metadata": self.metadata,
-            "logPolicyMatched": None,
+            "logPolicyMatched": self.log_policy_matched,
             "logRetentionDays": None,
         }
 
@@ -196,6 +209,7 @@ class Experiment:
     checkpoint_bytes: int = 0
     best_trial_id: int | None = None
     best_trial_metric: float | None = None
+    shown_state: str | None = None  # what reads show; None: the stored state
 
     @property
     def job_id(self) -> str:
@@ -211,7 +225,7 @@ class Experiment:
             "labels": self.labels,
             "startTime": iso(self.start_time),
             "endTime": iso(self.end_time),
-            "state": self.state,
+            "state": self.shown_state or self.state,
             "archived": self.archived,
             "numTrials": len(self.trial_ids),
             "trialIds": self.trial_ids,

@@ -6,9 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
+from daist.standin import exp_lifecycle as lifecycle, log_policies
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
-from daist.standin.errors import BadRequest
+from daist.standin.errors import BadRequest, NotFound
+from daist.standin.exp_storage import storage_root
 from daist.standin.expconf import expand, merge, parse_config
 from daist.standin.exp_entities import TERMINAL_STATES, Experiment
 from daist.standin.reqs import (as_int, body_object, descending, paged, q_bool, q_int, q_ints,
@@ -18,6 +20,15 @@ from daist.standin.store import ExperimentQuery
 from daist.standin.trialenv import check_model_files
 
 Json = dict[str, Any]
+
+
+def expanded(backend: Backend, config: Json) -> Json:
+    """The config as stored and handed to trials, its checkpoint storage resolved on this
+    host (``exp_storage``)."""
+    root = storage_root(config.get("checkpoint_storage"), backend.work_dir / "checkpoints")
+    out = log_policies.with_defaults(expand(config, checkpoint_dir=str(root)))
+    log_policies.compile_policies(out)  # a bad pattern or action is the creator's 400
+    return out
 
 
 async def create_experiment(backend: Backend, request: web.Request) -> Json:
@@ -33,8 +44,9 @@ async def create_experiment(backend: Backend, request: web.Request) -> Json:
     project_id = int(data.get("projectId") or 1)
     store.get_project(project_id)
     files = check_model_files(data.get("modelDefinition"))
-    config = expand(config, checkpoint_dir=str(backend.work_dir / "checkpoints"))
+    config = expanded(backend, config)
     activate = data.get("activate", True) is not False
+    warm_start = _warm_start(backend, config.get("searcher") or {})
     with store.transaction():
         exp_id = store.add_experiment(
             project_id=project_id, user_id=request[USER].id,
@@ -42,11 +54,36 @@ async def create_experiment(backend: Backend, request: web.Request) -> Json:
             model_def_id=store.add_model_def(files), config=config,
             state="STATE_ACTIVE" if activate else "STATE_PAUSED")
         for values in trial_hparams(config, seed=backend.options.seed * 100_003 + exp_id):
-            store.add_trial(experiment_id=exp_id, hparams=values, task_id=f"{exp_id}.{uuid.uuid4()}")
+            store.add_trial(experiment_id=exp_id, hparams=values, task_id=f"{exp_id}.{uuid.uuid4()}",
+                            warm_start=warm_start)
     if activate:
         backend.trials.start_experiment(exp_id)
     exp = store.get_experiment(exp_id)
     return {"experiment": exp.to_dict(), "config": exp.config, "warnings": []}
+
+
+def _warm_start(backend: Backend, searcher: dict[str, Any]) -> str | None:
+    """The checkpoint ``searcher.source_trial_id`` (its latest) or ``source_checkpoint_uuid``
+    names; every trial starts from it (``warmStartCheckpointUuid``, ``latest_checkpoint``)."""
+    store = backend.store
+    if searcher.get("source_trial_id") is not None:
+        trial_id = as_int(searcher["source_trial_id"], "source_trial_id")
+        try:
+            checkpoint = store.get_trial(trial_id).best_checkpoint
+        except NotFound:
+            checkpoint = None
+        if checkpoint is None:
+            raise BadRequest(f"no checkpoint found for source trial {trial_id}")
+        return checkpoint.uuid
+    if searcher.get("source_checkpoint_uuid"):
+        uuid_text = str(searcher["source_checkpoint_uuid"])
+        try:
+            return store.get_checkpoint(str(uuid.UUID(uuid_text))).uuid
+        except ValueError:
+            raise BadRequest("invalid source checkpoint UUID") from None
+        except NotFound:
+            raise BadRequest(f"no checkpoint found with UUID {uuid_text}") from None
+    return None
 
 
 def _query(request: web.Request) -> ExperimentQuery:
@@ -69,7 +106,7 @@ async def list_experiments(backend: Backend, request: web.Request) -> Json:
 
 
 def _job_summary(backend: Backend, exp: Experiment) -> Json | None:
-    if exp.state in TERMINAL_STATES:
+    if exp.state != "STATE_ACTIVE":  # the master gives one only while it is active
         return None
     running = backend.trials.running_count(exp.id)
     return {"state": "STATE_SCHEDULED" if running else "STATE_QUEUED", "jobsAhead": 0}
@@ -100,30 +137,29 @@ async def experiment_labels(backend: Backend, request: web.Request) -> Json:
     return {"labels": backend.store.experiment_labels(project_id=q_int(request, "projectId"))}
 
 
-def _experiment(backend: Backend, experiment_id: str) -> Experiment:
-    return backend.store.get_experiment(as_int(experiment_id, "id"))
+async def _act(backend: Backend, name: str, id: str) -> Json:
+    experiment_id = as_int(id, "id")
+    backend.store.require_experiment(experiment_id)
+    await lifecycle.ACTIONS[name](backend, experiment_id)
+    return {}
 
 
 async def kill(backend: Backend, request: web.Request, id: str) -> Json:
-    """Kill and cancel both stop the trial processes at once and end CANCELED."""
-    exp = _experiment(backend, id)
-    if exp.state not in TERMINAL_STATES:
-        await backend.trials.kill_experiment(exp.id)
-    return {}
+    """STOPPING_KILLED, processes terminated at once, then CANCELED."""
+    return await _act(backend, "kill", id)
+
+
+async def cancel(backend: Backend, request: web.Request, id: str) -> Json:
+    """STOPPING_CANCELED: trials are preempted and the experiment ends CANCELED."""
+    return await _act(backend, "cancel", id)
 
 
 async def pause(backend: Backend, request: web.Request, id: str) -> Json:
-    exp = _experiment(backend, id)
-    if exp.state not in TERMINAL_STATES:
-        backend.trials.pause_experiment(exp.id)
-    return {}
+    return await _act(backend, "pause", id)
 
 
 async def activate(backend: Backend, request: web.Request, id: str) -> Json:
-    exp = _experiment(backend, id)
-    if exp.state == "STATE_PAUSED":
-        backend.trials.activate_experiment(exp.id)
-    return {}
+    return await _act(backend, "activate", id)
 
 
 async def archive(backend: Backend, request: web.Request, id: str) -> Json:

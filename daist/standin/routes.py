@@ -11,9 +11,11 @@ from typing import Any, Callable
 
 from daist.standin import (handlers_admin as admin, handlers_auth as auth,
                            handlers_cluster as cluster, handlers_experiments as exp,
-                           handlers_files as files, handlers_metrics as metrics,
+                           handlers_files as files, handlers_lifecycle as lifecycle,
+                           handlers_metrics as metrics,
                            handlers_org as org, handlers_rbac as rbac,
-                           handlers_registry as registry, handlers_runs as runs,
+                           handlers_registry as registry, handlers_run_actions as run_actions,
+                           handlers_runs as runs,
                            handlers_tasks as tasks, handlers_trial_api as trial_api)
 
 
@@ -133,6 +135,10 @@ ROUTES: list[Route] = [
     _r("POST", f"{V1}/experiments", exp.create_experiment),
     _r("GET", f"{V1}/experiments", exp.list_experiments),
     _r("POST", f"{V1}/experiments-search", exp.search_experiments),
+    _r("POST", f"{V1}/experiments/continue", lifecycle.continue_experiment),
+    *(_r("POST", f"{V1}/projects/{N % 'projectId'}/experiments/{action}", lifecycle.bulk(action))
+      for action in ("activate", "pause", "cancel", "kill", "archive", "unarchive")),
+    _r("DELETE", f"{V1}/projects/{N % 'projectId'}/experiments/delete", lifecycle.bulk("delete")),
     _r("GET", f"{V1}/experiment/labels", exp.experiment_labels),
     _r("GET", f"{V1}/experiments/metrics-stream/metric-names", metrics.metric_names),
     _r("GET", f"{V1}/experiments/{N % 'experimentId'}", exp.get_experiment),
@@ -141,7 +147,7 @@ ROUTES: list[Route] = [
     _r("PUT", f"{V1}/experiments/{N % 'experimentId'}/labels/{{label}}", exp.put_label),
     _r("DELETE", f"{V1}/experiments/{N % 'experimentId'}/labels/{{label}}", exp.delete_label),
     _r("POST", f"{V1}/experiments/{N % 'id'}/kill", exp.kill),
-    _r("POST", f"{V1}/experiments/{N % 'id'}/cancel", exp.kill),
+    _r("POST", f"{V1}/experiments/{N % 'id'}/cancel", exp.cancel),
     _r("POST", f"{V1}/experiments/{N % 'id'}/pause", exp.pause),
     _r("POST", f"{V1}/experiments/{N % 'id'}/activate", exp.activate),
     _r("POST", f"{V1}/experiments/{N % 'id'}/archive", exp.archive),
@@ -181,6 +187,8 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}/metrics", metrics.checkpoint_metrics),
     _r("GET", "/checkpoints/{checkpointUuid}", files.download_checkpoint),
     _r("POST", f"{V1}/runs", runs.search_runs),
+    *(_r("POST", f"{V1}/runs/{name}", getattr(run_actions, f"{name}_runs"))
+      for name in ("kill", "pause", "resume", "archive", "unarchive", "move", "delete")),
     _r("POST", f"{V1}/runs/start", trial_api.run_prepare),
     _r("GET", f"{V1}/runs/{N % 'runId'}/metadata", trial_api.get_run_metadata),
     _r("POST", f"{V1}/runs/{N % 'runId'}/metadata", trial_api.post_run_metadata),

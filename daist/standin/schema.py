@@ -56,7 +56,8 @@ CREATE TABLE trials (
     run_id INTEGER NOT NULL DEFAULT 1, summary TEXT NOT NULL DEFAULT '{}',
     runner_state TEXT NOT NULL DEFAULT '', metadata TEXT NOT NULL DEFAULT '{}',
     progress REAL NOT NULL DEFAULT 0, latest_val_id INTEGER, best_val_id INTEGER,
-    best_ckpt TEXT, seeded INTEGER NOT NULL DEFAULT 0, early_exit TEXT);
+    best_ckpt TEXT, seeded INTEGER NOT NULL DEFAULT 0, early_exit TEXT,
+    archived INTEGER NOT NULL DEFAULT 0, log_policy_matched TEXT, warm_start TEXT);
 CREATE INDEX trials_experiment ON trials (experiment_id, id);
 CREATE INDEX trials_task ON trials (task_id);
 CREATE TABLE metrics (

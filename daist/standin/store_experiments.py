@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from daist.standin.errors import BadRequest, NotFound
-from daist.standin.exp_entities import TERMINAL_STATES, Experiment
+from daist.standin.exp_entities import TERMINAL_STATES, Experiment, displayed_state
 from daist.standin.store_util import distinct_labels
 from daist.standin.wire import Page
 
@@ -129,10 +129,12 @@ class ExperimentStore:
         ids = [r["id"] for r in rows]
         marks = ",".join("?" * len(ids))
         trials: dict[int, list[int]] = {i: [] for i in ids}
-        for exp_id, trial_id in self.db.execute(
-                f"SELECT experiment_id, id FROM trials WHERE experiment_id IN ({marks}) ORDER BY id",
-                ids):
+        trial_states: dict[int, set[str]] = {i: set() for i in ids}
+        for exp_id, trial_id, state in self.db.execute(
+                f"SELECT experiment_id, id, state FROM trials WHERE experiment_id IN ({marks})"
+                " ORDER BY id", ids):
             trials[exp_id].append(trial_id)
+            trial_states[exp_id].add(state)
         ckpts = {r[0]: (r[1], r[2] or 0) for r in self.db.execute(
             "SELECT t.experiment_id, COUNT(*), SUM(c.size) FROM checkpoints c JOIN trials t"
             f" ON t.id = c.trial_id WHERE t.experiment_id IN ({marks}) GROUP BY t.experiment_id",
@@ -146,6 +148,7 @@ class ExperimentStore:
             out.append(Experiment(
                 id=r["id"], name=r["name"], description=r["description"], notes=r["notes"],
                 labels=labels, state=r["state"], archived=bool(r["archived"]),
+                shown_state=displayed_state(r["state"], trial_states[r["id"]]),
                 progress=r["progress"], start_time=r["start_time"], end_time=r["end_time"],
                 project_id=r["project_id"], project_name=r["project_name"],
                 project_owner_id=r["project_owner_id"], workspace_id=r["workspace_id"],
@@ -229,6 +232,27 @@ class ExperimentStore:
         self.db.execute("UPDATE experiments SET labels = ? WHERE id = ?",
                         (json.dumps(labels), experiment_id))
         return labels
+
+    def experiment_state(self, experiment_id: int) -> str:
+        """The stored state (ACTIVE, not its QUEUED/RUNNING display form)."""
+        row = self.db.execute("SELECT state FROM experiments WHERE id = ?",
+                              (experiment_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"experiment not found: {experiment_id}")
+        return row[0]
+
+    def set_experiment_config(self, experiment_id: int, config: dict[str, Any]) -> None:
+        """Replace the active config (``continue``); the original config text stays."""
+        (original,) = self.db.execute(
+            "SELECT c.original FROM experiments e JOIN exp_configs c ON c.id = e.config_id"
+            " WHERE e.id = ?", (experiment_id,)).fetchone()
+        self.db.execute("UPDATE experiments SET config_id = ? WHERE id = ?",
+                        (self.add_config(config, original), experiment_id))
+
+    def reopen_experiment(self, experiment_id: int) -> None:
+        """What ``continue`` does to the row: ACTIVE again, no end time, progress 0."""
+        self.db.execute("UPDATE experiments SET state = 'STATE_ACTIVE', end_time = NULL,"
+                        " progress = 0 WHERE id = ?", (experiment_id,))
 
     def set_experiment_state(self, experiment_id: int, state: str) -> None:
         end = self.now() if state in TERMINAL_STATES else None

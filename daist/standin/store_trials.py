@@ -41,11 +41,12 @@ class TrialStore:
 
     # -- trials ------------------------------------------------------------------------------
     def add_trial(self, *, experiment_id: int, hparams: dict[str, Any], task_id: str,
-                  state: str = "STATE_QUEUED") -> int:
+                  state: str = "STATE_QUEUED", warm_start: str | None = None) -> int:
         return self.db.execute(
-            "INSERT INTO trials (experiment_id, hparams, state, start_time, task_id)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (experiment_id, json.dumps(hparams), state, self.now(), task_id)).lastrowid
+            "INSERT INTO trials (experiment_id, hparams, state, start_time, task_id, warm_start)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (experiment_id, json.dumps(hparams), state, self.now(), task_id,
+             warm_start)).lastrowid
 
     def _trial(self, row: sqlite3.Row) -> Trial:
         count, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM checkpoints"
@@ -59,7 +60,8 @@ class TrialStore:
             progress=row["progress"], latest_validation=self._metric(row["latest_val_id"]),
             best_validation=self._metric(row["best_val_id"]),
             best_checkpoint=self._maybe_checkpoint(row["best_ckpt"]),
-            checkpoint_count=count, checkpoint_bytes=size, searcher_metric=row["searcher_metric"])
+            checkpoint_count=count, checkpoint_bytes=size, searcher_metric=row["searcher_metric"],
+            warm_start=row["warm_start"], log_policy_matched=row["log_policy_matched"])
 
     def require_trial(self, trial_id: int) -> None:
         """``NotFound`` unless the trial exists; far cheaper than ``get_trial``."""
@@ -119,6 +121,12 @@ class TrialStore:
             return
         sets = ", ".join(f"{name} = ?" for name in columns)
         self.db.execute(f"UPDATE trials SET {sets} WHERE id = ?", [*columns.values(), trial_id])
+
+    def delete_trial(self, trial_id: int) -> None:
+        """A run's delete: the trial with its metrics and checkpoints."""
+        self.db.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
+        self.db.execute("DELETE FROM checkpoints WHERE trial_id = ?", (trial_id,))
+        self.db.execute("DELETE FROM trials WHERE id = ?", (trial_id,))
 
     def set_trial_progress(self, trial_id: int, progress: float) -> None:
         """The trial's progress; its experiment's progress becomes the mean over its trials."""

@@ -134,7 +134,7 @@ class TestFailures(StandinCase):
         experiment_id = experiment_ids(run.stdout)[0]
         message = run.result.tests[TEST_ID].message
         self.assertIn(f"concurrency 2: experiment {experiment_id} did not finish within 3 s "
-                      "(state ACTIVE); killed it (now CANCELED)", message)
+                      "(state RUNNING); killed it (now CANCELED)", message)
         self.assertRegex(message, r"trial \d+ CANCELED, trial \d+ CANCELED")
         self.assertEqual(self.experiment_state(experiment_id), "STATE_CANCELED")
         self.assert_no_trial_processes()

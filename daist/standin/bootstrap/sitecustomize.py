@@ -7,7 +7,12 @@ It does nothing unless ``DET_STANDIN_INFO_DIR`` is set. Then it:
 2. installs a meta-path hook that, right after ``determined._info`` is imported, seeds its
    cached ClusterInfo from the files in ``$DET_STANDIN_INFO_DIR`` (cluster.json, trial.json,
    rendezvous.json, resources.json). The real module reads fixed paths under
-   /run/determined/info, which concurrent trials on one host cannot share.
+   /run/determined/info, which concurrent trials on one host cannot share;
+3. gives ``determined.tensorboard.get_metric_writer`` a fallback for hosts with neither
+   TensorFlow nor PyTorch (a real task image ships one; the stand-in's trials run in daist's
+   venv, which has neither): scalars go to ``tensorboard/scalars.jsonl`` in the trial's own
+   directory (not /tmp, which trials would litter), so ``core.init()`` in its default AUTO
+   TensorBoard mode works.
 
 This replaces any other sitecustomize on the path (trial processes only).
 """
@@ -44,6 +49,57 @@ def _seed_cluster_info(module):
     )
 
 
+def _jsonl_writer_class(tensorboard):
+    import json
+    import logging
+
+    class JsonLinesWriter(tensorboard.MetricWriter):
+        """A ``MetricWriter`` without a framework: one JSON object per scalar."""
+
+        def __init__(self):
+            super().__init__()
+            trial_dir = os.path.dirname(os.path.abspath(_INFO_DIR))
+            self.path = tensorboard.get_base_path({"base_path": trial_dir}) / "scalars.jsonl"
+            self._file = None
+            logging.getLogger("determined").warning(
+                "stand-in: no TensorFlow or PyTorch; TensorBoard scalars go to %s", self.path)
+
+        def add_scalar(self, name, value, step):
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "a")
+            self._file.write(json.dumps({"tag": name, "value": float(value), "step": int(step)}))
+            self._file.write("\n")
+
+        def flush(self):
+            if self._file is not None:
+                self._file.flush()
+
+        def reset(self):
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    return JsonLinesWriter
+
+
+def _add_writer_fallback(tensorboard):
+    original = tensorboard.get_metric_writer
+
+    def get_metric_writer():
+        try:
+            return original()
+        except ModuleNotFoundError:  # neither tensorflow nor torch
+            return tensorboard.BatchMetricWriter(_jsonl_writer_class(tensorboard)())
+
+    tensorboard.get_metric_writer = get_metric_writer
+    tensorboard.base.get_metric_writer = get_metric_writer
+
+
+_AFTER_IMPORT = {"determined._info": _seed_cluster_info,
+                 "determined.tensorboard": _add_writer_fallback}
+
+
 def _install_hook():
     import importlib.abc
     import sys
@@ -57,11 +113,11 @@ def _install_hook():
 
         def exec_module(self, module):
             self._inner.exec_module(module)
-            _seed_cluster_info(module)
+            _AFTER_IMPORT[module.__name__](module)
 
     class _Finder(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):
-            if name != "determined._info":
+            if name not in _AFTER_IMPORT:
                 return None
             for finder in sys.meta_path:
                 if finder is self or not hasattr(finder, "find_spec"):

@@ -1,0 +1,217 @@
+"""Experiment lifecycle like the master's, each path driven by a Core API trial and the SDK."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+from determined.common.api import bindings, errors
+
+from uts.standin.coretrial import CoreTrialCase, config
+
+DET = str(Path(sys.executable).parent / "det")
+
+
+class TestLifecycle(CoreTrialCase):
+    master_options = {"scale": 10, "slots": 2}
+
+    def test_queued_running_completed(self) -> None:
+        hold = self.hold_file()
+        exp = self.create(config("life-complete", hyperparameters={"hold": str(hold)}))
+        trial_id = self.running_trial(exp.id)
+        self.assertEqual(self.trials(exp.id)[0].state.value, "STATE_RUNNING")
+        summary = bindings.get_GetExperiment(self.session, experimentId=exp.id).jobSummary
+        self.assertEqual(summary.state.value, "STATE_SCHEDULED")
+        hold.touch()
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        self.assertEqual(self.det.get_trial(trial_id).state.value, "STATE_COMPLETED")
+        self.assertIsNone(bindings.get_GetExperiment(self.session, experimentId=exp.id).jobSummary)
+
+    def test_cancel_preempts_the_trial_and_ends_canceled(self) -> None:
+        exp = self.create(config("life-cancel", hyperparameters={"hold": str(self.hold_file())}))
+        trial_id = self.running_trial(exp.id)
+        exp.cancel()
+        self.assertIn(self.state(exp.id), {"STATE_STOPPING_CANCELED", "STATE_CANCELED"})
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+        self.assertEqual(self.det.get_trial(trial_id).state.value, "STATE_CANCELED")
+        self.assertIn("preempted", self.logs(trial_id))  # it stopped itself, not by a signal
+
+    def test_kill_terminates_and_ends_canceled(self) -> None:
+        exp = self.create(config("life-kill", hyperparameters={"hold": str(self.hold_file())}))
+        trial_id = self.running_trial(exp.id)
+        exp.kill()
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+        self.assertEqual(self.det.get_trial(trial_id).state.value, "STATE_CANCELED")
+        self.assertNotIn("preempted", self.logs(trial_id))
+
+    def test_error_after_max_restarts_counts_every_restart(self) -> None:
+        exp = self.create(config("life-error", max_restarts=1,
+                                 hyperparameters={"fail": "always", "steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_ERROR")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual((trial.state.value, trial.restarts), ("STATE_ERROR", 2))
+
+    def test_max_restarts_retries_a_failed_trial(self) -> None:
+        exp = self.create(config("life-retry", max_restarts=2,
+                                 hyperparameters={"fail": "first", "steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual((trial.state.value, trial.restarts), ("STATE_COMPLETED", 1))
+        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 1)
+
+    def test_work_that_cannot_fit_stays_queued(self) -> None:
+        exp = self.create(config("life-too-big", resources={"slots_per_trial": 3}))
+        # Scheduling happens while the create call is served: had it fit, it would run now.
+        self.assertEqual(self.state(exp.id), "STATE_QUEUED")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual(trial.state.value, "STATE_QUEUED")
+        self.assertEqual(self.master.backend.trials.running_count(exp.id), 0)
+        exp.kill()
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+
+    def test_continue_reruns_the_trial_with_the_override_config(self) -> None:
+        exp = self.create(config("life-continue", hyperparameters={"need_env": "LET_ME_PASS"}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_ERROR")
+        (before,) = self.trials(exp.id)
+        override = Path(self.hold_file().parent, "override.yaml")
+        override.write_text("environment:\n  environment_variables: [LET_ME_PASS=1]\n")
+        continued = subprocess.run(  # the real CLI, logged in by the SDK's token store
+            [DET, "-m", self.url, "-u", "admin", "experiment", "continue", str(exp.id),
+             "--config-file", str(override)], capture_output=True, text=True, timeout=60,
+            stdin=subprocess.DEVNULL)
+        self.assertEqual(continued.returncode, 0, continued.stderr)
+        self.assertIn(f"Continued experiment {exp.id}", continued.stdout)
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (after,) = self.trials(exp.id)
+        self.assertEqual((after.id, after.state.value, after.restarts),
+                         (before.id, "STATE_COMPLETED", 0))
+        with self.assertRaises(errors.APIException) as raised:  # a running one cannot continue
+            hold = self.hold_file()
+            running = self.create(config("life-busy", hyperparameters={"hold": str(hold)}))
+            self.addCleanup(hold.touch)
+            bindings.post_ContinueExperiment(
+                self.session, body=bindings.v1ContinueExperimentRequest(id=running.id))
+        self.assertIn("experiment in non terminal state 'ACTIVE'", str(raised.exception))
+
+    def failing_with_policy(self, action: str, marker: str) -> bindings.trialv1Trial:
+        """A trial that prints ``marker`` and fails, under a policy ``action`` on it."""
+        policies = [{"name": f"{action}-policy", "pattern": f"{marker}-[0-9]+",
+                     "action": {"type": action}}]
+        exp = self.create(config(f"life-{action}", max_restarts=3, log_policies=policies,
+                                 hyperparameters={"say": f"{marker}-42", "fail": "always",
+                                                  "steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_ERROR")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual(trial.logPolicyMatched, f"{action}-policy")
+        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 1)  # no retry
+        return trial
+
+    def test_log_policy_cancel_retries_stops_retrying(self) -> None:
+        self.assertEqual(self.failing_with_policy("cancel_retries", "BOOM").restarts, 0)
+
+    def test_log_policy_exclude_node_leaves_no_node_to_retry_on(self) -> None:
+        # The master counts the restart, then finds no node left that it may use.
+        self.assertEqual(self.failing_with_policy("exclude_node", "NODE-SICK").restarts, 1)
+
+    def test_config_gets_the_default_log_policies_and_bad_patterns_are_refused(self) -> None:
+        mine = {"name": "CUDA OOM", "pattern": "my own OOM", "action": {"type": "cancel_retries"}}
+        exp = self.create(config("life-policy-defaults", log_policies=[mine],
+                                 resources={"slots_per_trial": 3}))  # never runs
+        self.addCleanup(exp.kill)
+        policies = bindings.get_GetExperiment(self.session, experimentId=exp.id).config["log_policies"]
+        self.assertEqual(policies, [mine, {"name": "ECC Error",
+                                           "pattern": ".*uncorrectable ECC error encountered.*"}])
+        with self.assertRaises(errors.APIException) as raised:
+            self.create(config("life-bad-policy", log_policies=[{"name": "x", "pattern": "("}]))
+        self.assertIn("is not a regex", str(raised.exception))
+
+    def test_warm_start_hands_the_checkpoint_to_the_trial(self) -> None:
+        source = self.create(config("life-source", hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(source.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (checkpoint,) = source.list_checkpoints()
+        exp = self.create(config("life-warm", hyperparameters={"steps": 1},
+                                 searcher={"name": "single", "metric": "loss",
+                                           "source_checkpoint_uuid": checkpoint.uuid}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        self.assertEqual(trial.warmStartCheckpointUuid, checkpoint.uuid)
+        self.assertIn(f"latest_checkpoint {checkpoint.uuid}", self.logs(trial.id))
+
+    def test_shared_fs_host_path_receives_the_checkpoints(self) -> None:
+        host = tempfile.TemporaryDirectory(prefix="standin-shared-fs-")
+        self.addCleanup(host.cleanup)
+        storage = {"type": "shared_fs", "host_path": host.name, "storage_path": "ckpts"}
+        exp = self.create(config("life-shared-fs", checkpoint_storage=storage,
+                                 hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (checkpoint,) = exp.list_checkpoints()
+        self.assertEqual(Path(host.name, "ckpts", checkpoint.uuid, "w.txt").read_text(), "w")
+        escaping = dict(storage, storage_path="../elsewhere")
+        with self.assertRaises(errors.APIException) as raised:
+            self.create(config("life-escape", checkpoint_storage=escaping))
+        self.assertIn("storage path must be a subdirectory of host path", str(raised.exception))
+
+
+class TestBulkActions(CoreTrialCase):
+    master_options = {"scale": 10, "slots": 2}
+
+    def bulk(self, action: str, ids: list[int], name: str | None = None) -> dict[int, str]:
+        """One project-level bulk call through its binding; ``name`` filters instead of ids."""
+        verb = action.capitalize()
+        method = "delete" if action == "delete" else "post"
+        request = getattr(bindings, f"v1{verb}ExperimentsRequest")(
+            experimentIds=ids, projectId=1,
+            filters=None if name is None else bindings.v1BulkExperimentFilters(name=name))
+        response = getattr(bindings, f"{method}_{verb}Experiments")(
+            self.session, projectId=1, body=request)
+        return {r.id: r.error for r in response.results}
+
+    def test_bulk_kill_by_ids_reports_each_experiment(self) -> None:
+        holds = [self.hold_file(), self.hold_file()]
+        ids = [self.create(config(f"bulk-kill-{i}", hyperparameters={"hold": str(h)})).id
+               for i, h in enumerate(holds)]
+        self.assertEqual(self.bulk("kill", [*ids, 999999]), {
+            ids[0]: "", ids[1]: "",
+            999999: "rpc error: code = NotFound desc = experiment '999999' not found"})
+        for exp_id in ids:
+            self.assertEqual(self.wait_state(exp_id, {"STATE_CANCELED"}), "STATE_CANCELED")
+
+    def test_bulk_cancel_by_filter_preempts_the_matching_experiment(self) -> None:
+        exp = self.create(config("bulk-cancel-target",
+                                 hyperparameters={"hold": str(self.hold_file())}))
+        trial_id = self.running_trial(exp.id)
+        self.assertEqual(self.bulk("cancel", [], name="bulk-cancel-target"), {exp.id: ""})
+        self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+        self.assertIn("preempted", self.logs(trial_id))
+
+    def test_bulk_archive_by_filter_then_pause_refuses_terminal_experiments(self) -> None:
+        exp = self.create(config("bulk-archive-target", hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        self.assertEqual(self.bulk("archive", [], name="bulk-archive-target"), {exp.id: ""})
+        self.assertTrue(self.det.get_experiment(exp.id).archived)
+        precondition = "rpc error: code = FailedPrecondition desc = "
+        self.assertEqual(self.bulk("archive", [exp.id]),
+                         {exp.id: precondition + "Experiment is already archived."})
+        self.assertEqual(self.bulk("unarchive", [exp.id]), {exp.id: ""})
+        self.assertFalse(self.det.get_experiment(exp.id).archived)
+        self.assertEqual(self.bulk("pause", [exp.id]),
+                         {exp.id: precondition + "experiment in terminal state"})
+        self.assertEqual(self.bulk("delete", [exp.id]), {exp.id: ""})
+        with self.assertRaises(errors.NotFoundException):
+            bindings.get_GetExperiment(self.session, experimentId=exp.id)
+
+
+if __name__ == "__main__":
+    unittest.main()
