@@ -1,6 +1,6 @@
-"""The run's composition root (Locust's ``Environment`` for daist): it owns the settings, the
-target, the results directory and the ``Result`` manifest. Tests receive it; nothing else is
-global. ``start`` then ``stop`` (idempotent, also on failure and Ctrl-C), or use it as a context
+"""One run's state (Locust's ``Environment`` for daist): it owns the settings, the target, the
+results directory and the ``Result`` manifest. Tests receive it; nothing else is global.
+``daist.app`` builds it and hands it what lives above framework (stand-in, upload, report). ``start`` then ``stop`` (idempotent, also on failure and Ctrl-C), or use it as a context
 manager."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from daist.framework import paths
 from daist.framework.errors import DaistError, ResultsError
 from daist.framework.log import LogSetup, get_logger
 from daist.framework.settings import Settings
-from daist.framework.target import Target, host_label, open_target
+from daist.framework.target import StandinLauncher, Target, host_label, open_target
 from daist.models import environment
 from daist.models.result import DeterminedVersion, Host, Result, Versions
 from daist.models.timestamp import Timestamp
@@ -43,8 +43,11 @@ class SessionStateError(DaistError):
 
 class Session:
     def __init__(self, *, settings: Settings, command: str = "",
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 standin: StandinLauncher | None = None) -> None:
         self.settings = settings
+        self.standin = standin
+        """Starts the embedded stand-in when no master is configured (given by ``daist.app``)."""
         self.command = command
         self.environ = dict(os.environ if environ is None else environ)
         self.state = SessionState.NEW
@@ -59,6 +62,9 @@ class Session:
         self.closing_notes: list[str] = []
         self.interrupted_by: int | None = None
         """The signal (SIGINT/SIGTERM) that is ending the run, if any."""
+        self.shield_signals = False
+        """Set once the end-of-run hooks are over: a signal then only notes itself, so the
+        last manifest save and the console summary are never cut in half."""
         self.test_result = None
         """The runner's ``DaistTestResult`` once tests started (per-test reports for JUnit)."""
         self.problems: list[str] = []
@@ -93,7 +99,8 @@ class Session:
         result.record(LOG_FILE, classname=None)
         result.add(self.settings.to_config_file(), tags=("session",))
         log.info("daist %s, results in %s", daist.__version__, directory)
-        self.target = open_target(self.settings, standin_log=directory / STANDIN_LOG_FILE)
+        self.target = open_target(self.settings, standin=self.standin,
+                                  standin_log=directory / STANDIN_LOG_FILE)
         if self.target.embedded:
             result.record(STANDIN_LOG_FILE, classname=None)
         result.system = self.target.system
@@ -127,21 +134,28 @@ class Session:
             result.error = error or result.error
             result.outcome.status = self._status()
             result.save_manifest()
-            for hook in self.on_stop:
-                try:
-                    note = hook(self)
-                    if note:
-                        self.closing_notes.append(note)
-                except Exception as exc:  # a report must not cost the results
-                    log.error("%s failed at the end of the run: %s", getattr(hook, "__name__", hook), exc)
-                    log.debug("details", exc_info=True)
+            self._run_on_stop_hooks()
         finally:
+            self.shield_signals = True
             try:
                 if self.target is not None:
                     self.target.close()
             finally:
+                if self.interrupted_by:  # also a signal during the report or the upload
+                    result.interrupted = True
+                    result.outcome.status = "interrupted"
                 result.save_manifest()
                 self.logs.stop()
+
+    def _run_on_stop_hooks(self) -> None:
+        for hook in self.on_stop:
+            try:
+                note = hook(self)
+                if note:
+                    self.closing_notes.append(note)
+            except Exception as exc:  # a report must not cost the results
+                log.error("%s failed at the end of the run: %s", getattr(hook, "__name__", hook), exc)
+                log.debug("details", exc_info=True)
 
     # -- facts ----------------------------------------------------------------------------
     @property

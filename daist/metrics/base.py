@@ -24,6 +24,7 @@ log = get_logger("metrics")
 
 class MetricsTestCase(DaistTestCase):
     axis: ClassVar[str] = "concurrency"
+    needs_slots: ClassVar[bool] = True  # its trials need free slots on a real cluster
 
     # -- the sweep ---------------------------------------------------------------------------
     def run_sweep(self, levels: list[Level], *,
