@@ -91,5 +91,5 @@ def check_bindable(host: str, port: int) -> None:
 WIRING = cli.Wiring(build_session=build_session, check_settings=check_settings)
 
 
-def main(argv: list[str] | None = None) -> int:
-    return cli.main(argv, wiring=WIRING)
+def main(argv: list[str] | None = None, *, prog: str = "python -m daist") -> int:
+    return cli.main(argv, wiring=WIRING, prog=prog)

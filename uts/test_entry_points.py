@@ -46,6 +46,47 @@ class TestScripts(unittest.TestCase):
         self.assertRegex(done.stderr, r"Ran 4 tests")
 
 
+class TestConsoleScript(unittest.TestCase):
+    """``daist COMMAND ...`` (installed with the wheel and into __venv__) is ``python -m``."""
+
+    def daist(self, *args: str) -> subprocess.CompletedProcess:
+        script = Path(sys.prefix) / "bin" / "daist"
+        self.assertTrue(script.is_file(), f"{script} is missing: re-run ./make_venv.py")
+        return subprocess.run([str(script), *args], capture_output=True, text=True,
+                              env=clean_env(), cwd="/", timeout=120)
+
+    def test_commands_reach_their_programs(self):
+        listed = self.daist("run", "--list", "daist.test_target")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertRegex(listed.stdout, r"^daist.test_target.TestTarget.test_master_answers +The smallest")
+        for command, usage in (("report", "usage: python -m daist.report"),
+                               ("db", "usage: python -m daist.db"),
+                               ("standin", "usage: python -m daist.standin"),
+                               ("run", "usage: daist run")):
+            with self.subTest(command=command):
+                helped = self.daist(command, "--help")
+                self.assertEqual(helped.returncode, 0, helped.stderr)
+                self.assertTrue(helped.stdout.startswith(usage), helped.stdout[:200])
+
+    def test_unknown_and_absent_commands_are_one_line(self):
+        wrong = self.daist("reprot", "summary")
+        self.assertEqual(wrong.returncode, 2)
+        self.assertEqual(wrong.stderr, "daist: error: unknown command 'reprot' (did you mean "
+                                       "report?); commands: run, report, db, standin, seed\n")
+        helped = self.daist()
+        self.assertEqual(helped.returncode, 2)
+        self.assertIn("seed ", helped.stdout)
+
+    def test_a_command_whose_module_is_absent(self):
+        from daist import cli
+        original = dict(cli.COMMANDS)
+        self.addCleanup(cli.COMMANDS.update, original)
+        cli.COMMANDS["seed"] = ("daist.no_such_room.__main__", "absent")
+        with self.assertRaisesRegex(LookupError, r"^daist seed is not available in this "
+                                                 r"installation \(no module daist.no_such_room.__main__\)$"):
+            cli.command_main("seed")
+
+
 class TestVenvBootstrap(unittest.TestCase):
     """ensure() on a tiny project of its own: created once, kept while its dependency
     declarations are unchanged, re-installed when they change."""
