@@ -7,16 +7,19 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import tempfile
 import textwrap
 import time
 import unittest
 import venv as stdlib_venv
+import zipfile
 from pathlib import Path
 
 import daist
 from daist.framework import paths, venv
 
+MAX_PACKAGED_BYTES = 2**20
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or "/usr/bin/python3"
 
 
@@ -140,13 +143,35 @@ class TestVenvBootstrap(unittest.TestCase):
 
 
 class TestWheel(unittest.TestCase):
+    def plant_earlier_run(self) -> None:
+        """A report of an earlier run in daist/results/, as a checkout has after a few runs."""
+        planted = paths.default_results_root() / "zz-packaging-probe" / "2026-01-01T00-00-00Z"
+        planted.mkdir(parents=True, exist_ok=True)
+        self.addCleanup(shutil.rmtree, planted.parent, ignore_errors=True)
+        (planted / "Report-probe.html").write_bytes(b"<html>" + b"x" * (2 * MAX_PACKAGED_BYTES))
+
+    def assert_only_package_files(self, names_and_sizes: list[tuple[str, int]]) -> None:
+        self.assertEqual([n for n, _ in names_and_sizes if "results/" in n], [])
+        self.assertEqual([n for n, size in names_and_sizes if size > MAX_PACKAGED_BYTES], [])
+        self.assertTrue(any(n.endswith("daist/report/templates/report.html")
+                            for n, _ in names_and_sizes))  # what the package needs is there
+
     def test_wheel_runs_outside_the_repository(self):
+        self.plant_earlier_run()
         done = subprocess.run([sys.executable, str(paths.ROOT / "build_pkg.py")],
                               capture_output=True, text=True, env=clean_env(), timeout=600)
         self.assertEqual(done.returncode, 0, done.stdout[-2000:] + done.stderr[-2000:])
+        self.assertNotRegex(done.stdout + done.stderr, r"(?i)warning|deprecat")
         wheels = sorted(paths.DIST_DIR.glob(f"daist-{daist.__version__}-*.whl"))
         self.assertTrue(wheels, done.stdout)
-        self.assertTrue(list(paths.DIST_DIR.glob(f"daist-{daist.__version__}.tar.gz")))
+        sdists = list(paths.DIST_DIR.glob(f"daist-{daist.__version__}.tar.gz"))
+        self.assertTrue(sdists)
+        with zipfile.ZipFile(wheels[-1]) as wheel:
+            self.assert_only_package_files([(i.filename, i.file_size) for i in wheel.infolist()])
+            entry_points = wheel.read(f"daist-{daist.__version__}.dist-info/entry_points.txt").decode()
+        self.assertIn("daist = daist.cli:main", entry_points)
+        with tarfile.open(sdists[0]) as sdist:
+            self.assert_only_package_files([(m.name, m.size) for m in sdist.getmembers()])
         # A fresh venv outside the repository with only the wheel installed; the dependencies
         # come from our venv's site-packages through a .pth (no network, no daist checkout).
         tmp = Path(tempfile.mkdtemp())
