@@ -104,6 +104,20 @@ class _ConsoleFormatter(logging.Formatter):
             record.exc_info, record.exc_text = saved
 
 
+class _RunLogFile(logging.FileHandler):
+    """test_run.log; when the disk fills up it stops writing instead of printing a logging
+    traceback for every record (the run itself reports the full disk in one line)."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed = True
+
+
 class LogSetup:
     """Owns the handlers of one run."""
 
@@ -125,7 +139,7 @@ class LogSetup:
             handler.setFormatter(_ConsoleFormatter())
         self.handlers = [out, err]
         if log_file is not None:
-            to_file = logging.FileHandler(log_file, encoding="utf-8")
+            to_file = _RunLogFile(log_file, encoding="utf-8")
             to_file.setLevel(file_level)
             to_file.setFormatter(_UtcFormatter(FILE_FORMAT))
             self.handlers.append(to_file)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import daist
-from daist.framework.errors import ConfigError, DaistError, Interrupted
+from daist.framework.errors import ConfigError, DaistError, Interrupted, ResultsError
 from daist.framework.log import RedactingStream, get_logger
 from daist.framework.runner import DaistTestRunner, write_junit_xml
 from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, load_suite,
@@ -181,7 +181,9 @@ def run(session: Session, suite: unittest.TestSuite, *, junit_xml: Path | None,
             runner = DaistTestRunner(session=session, stream=console, **_runner_options(suite))
             outcome = runner.run(suite)
             status = 0 if outcome.wasSuccessful() else 1
-            if status == 0 and outcome.testsRun == 0:
+            if session.disk_error:
+                status, error = ResultsError.exit_status, session.disk_error
+            elif status == 0 and outcome.testsRun == 0:
                 status, error = EXIT_NO_TESTS, "no test ran"
         except Interrupted as exc:
             status, interrupted, error = 128 + exc.signum, True, f"interrupted ({exc})"
@@ -216,6 +218,8 @@ def _finish(session: Session, *, status: int, error: str | None, interrupted: bo
         session.stop(interrupted=interrupted, error=error)
     except KeyboardInterrupt:  # a signal during the report or upload: the manifest says so
         pass
+    except DaistError as exc:  # the last manifest could not be saved (a full disk)
+        status, error = exc.exit_status, error or str(exc)
     session.shield_signals = True  # what follows only prints and writes: let it finish
     if session.interrupted_by and status < 128:
         status = 128 + session.interrupted_by

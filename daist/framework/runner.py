@@ -72,6 +72,9 @@ class DaistTestResult(unittest.TextTestResult):
 
     def addError(self, test, err):
         super().addError(test, err)
+        if isinstance(err[1], OSError) and self.session.note_disk_error(err[1], "an artifact"):
+            self.errors[-1] = (test, f"{err[1]}\n")  # a full disk is no bug: no traceback
+            self.stop()  # every later save would fail too
         self._set(test, "error", err)
 
     def addSkip(self, test, reason):
@@ -123,7 +126,7 @@ class DaistTestResult(unittest.TextTestResult):
         outcome.skipped = len(self.skipped)
         outcome.expected_failures = len(self.expectedFailures)
         outcome.unexpected_successes = len(self.unexpectedSuccesses)
-        result.save_manifest()
+        self.session.save_manifest()
 
 
 class DaistTestRunner(unittest.TextTestRunner):

@@ -5,6 +5,7 @@ manager."""
 from __future__ import annotations
 
 import enum
+import errno
 import functools
 import importlib.metadata
 import os
@@ -25,6 +26,11 @@ from daist.models import environment
 from daist.models.result import DeterminedVersion, Host, Result, Versions
 from daist.models.timestamp import Timestamp
 
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+"""Save failures that no later test can avoid: they end the run (exit 4)."""
+RESERVE_FILE = ".daist-reserve"
+RESERVE_BYTES = 256 * 1024
+"""Space held from the start so the last manifest can still be saved on a full disk."""
 LOG_FILE = "test_run.log"
 STANDIN_LOG_FILE = "standin.log"
 MIN_FREE_BYTES = 50 * 2**20
@@ -67,6 +73,8 @@ class Session:
         last manifest save and the console summary are never cut in half."""
         self.test_result = None
         """The runner's ``DaistTestResult`` once tests started (per-test reports for JUnit)."""
+        self.disk_error: str | None = None
+        """Set when saving results failed for want of disk (ENOSPC, EIO...): the run ends."""
         self.problems: list[str] = []
         """Non-fatal failures outside the tests (an upload) that make the exit status non-zero."""
 
@@ -93,6 +101,7 @@ class Session:
             start_time=start_time, version=self._versions(),
             environment=environment.snapshot(self.environ), metadata=self._metadata(),
             directory=directory, host_label=label)
+        _reserve(directory)
         self.logs.start(log_file=directory / LOG_FILE, file_level=self.settings.log.file_level,
                         stdout_level=self.settings.log.stdout_level,
                         secrets=self.secrets)
@@ -109,7 +118,7 @@ class Session:
         result.metadata["cluster_name"] = self.target.cluster_name
         for key, value in self.target.standin.items():
             result.metadata[f"standin_{key}"] = value
-        result.save_manifest()
+        self.save_manifest()
         log.info("target: %s (%s, Determined %s)", self.target.url, self.target.system,
                  self.target.server_version or "version unknown")
 
@@ -133,7 +142,7 @@ class Session:
                     record.message = record.message or error or "the run ended during this test"
             result.error = error or result.error
             result.outcome.status = self._status()
-            result.save_manifest()
+            self.save_manifest()
             self._run_on_stop_hooks()
         finally:
             self.shield_signals = True
@@ -144,8 +153,40 @@ class Session:
                 if self.interrupted_by:  # also a signal during the report or the upload
                     result.interrupted = True
                     result.outcome.status = "interrupted"
-                result.save_manifest()
-                self.logs.stop()
+                try:
+                    self.save_manifest()
+                finally:
+                    self.logs.stop()
+                    (result.directory / RESERVE_FILE).unlink(missing_ok=True)
+
+    def save_manifest(self) -> None:
+        """Save the manifest; a full disk or I/O error ends the run as ``ResultsError`` (exit
+        4) after one retry in the space reserved at the start, so the manifest records it."""
+        assert self.result is not None
+        try:
+            self.result.save_manifest()
+            return
+        except OSError as exc:
+            if exc.errno not in DISK_ERRNOS:
+                raise
+            self.note_disk_error(exc, "the manifest")
+        (self.results_dir / RESERVE_FILE).unlink(missing_ok=True)
+        self.result.error = self.disk_error
+        self.result.outcome.status = "error"
+        try:
+            self.result.save_manifest()
+        except OSError:
+            pass  # the one line on the console still says why
+        raise ResultsError(self.disk_error)
+
+    def note_disk_error(self, exc: OSError, what: str) -> bool:
+        """Remember the first save that failed for want of disk; False for other errors."""
+        if exc.errno not in DISK_ERRNOS:
+            return False
+        if self.disk_error is None:
+            self.disk_error = (f"cannot save {what} in {self.result.directory if self.result else ''}: "
+                               f"{exc.strerror or exc}; the run stops")
+        return True
 
     def _run_on_stop_hooks(self) -> None:
         for hook in self.on_stop:
@@ -226,6 +267,14 @@ def make_results_dir(root: Path, label: str, start: Timestamp) -> Path:
         _check_writable(directory)
         return directory
     raise ResultsError(f"no free results directory name under {parent} for {start.path_stamp}")
+
+
+def _reserve(directory: Path) -> None:
+    try:
+        (directory / RESERVE_FILE).write_bytes(b"\0" * RESERVE_BYTES)
+    except OSError as exc:
+        raise ResultsError(f"cannot write to the results directory {directory}: "
+                           f"{exc.strerror or exc}") from None
 
 
 def _check_writable(directory: Path) -> None:
