@@ -5,11 +5,13 @@ imports only ``daist.models``, as Locust's ``Environment`` is handed its runner 
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
 from daist.framework import main as cli
 from daist.framework.errors import ConfigError, TargetError
+from daist.framework.limits import open_files_warning, raise_open_files_limit
 from daist.framework.log import get_logger
 from daist.framework.session import Session
 from daist.framework.settings import Settings
@@ -66,6 +68,9 @@ def check_settings(settings: Settings) -> None:
     plan = LoadPlan.from_settings(locust)
     if plan.distributed:
         check_bindable(*plan.bind)
+    warning = open_files_warning(-(-plan.users // plan.processes), raise_open_files_limit())
+    if warning:
+        print(f"daist: warning: {warning}", file=sys.stderr)
     profile = settings.determined.RESOURCE_PROFILE
     if profile in settings.profiles:
         fixed_profile(profile, settings.profiles[profile])
