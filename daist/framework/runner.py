@@ -62,6 +62,13 @@ class DaistTestResult(unittest.TextTestResult):
                 self.session.problems.append(str(exc))
                 log.error("%s", exc)
 
+    def _exc_info_to_string(self, err, test) -> str:
+        """A failed check prints its message, not the traceback of ``self.fail``: a verdict is
+        no bug. Errors keep their traceback."""
+        if err[0] is not None and issubclass(err[0], test.failureException):
+            return f"{err[0].__name__}: {err[1]}\n"
+        return super()._exc_info_to_string(err, test)
+
     def addSuccess(self, test):
         super().addSuccess(test)
         self._set(test, "passed")
