@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterable, TextIO
 
+from daist.framework.progress import console_write
 from daist.models.config import REDACTED
 
 LOGGER_NAME = "daist"
@@ -104,6 +105,14 @@ class _ConsoleFormatter(logging.Formatter):
             record.exc_info, record.exc_text = saved
 
 
+class _ConsoleHandler(logging.StreamHandler):
+    """A console handler that writes above a live progress line, never into it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with console_write(self.stream):
+            super().emit(record)
+
+
 class _RunLogFile(logging.FileHandler):
     """test_run.log; when the disk fills up it stops writing instead of printing a logging
     traceback for every record (the run itself reports the full disk in one line)."""
@@ -130,10 +139,10 @@ class LogSetup:
               stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
         self.stop()
         redactor = RedactFilter(secrets)
-        out = logging.StreamHandler(stdout or sys.stdout)
+        out = _ConsoleHandler(stdout or sys.stdout)
         out.setLevel(stdout_level)
         out.addFilter(_BelowLevel(logging.ERROR))
-        err = logging.StreamHandler(stderr or sys.stderr)
+        err = _ConsoleHandler(stderr or sys.stderr)
         err.setLevel(logging.ERROR)
         for handler in (out, err):
             handler.setFormatter(_ConsoleFormatter())
