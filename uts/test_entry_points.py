@@ -102,6 +102,14 @@ class TestVenvBootstrap(unittest.TestCase):
         (self.root / "tinypkg" / "__init__.py").write_text("VALUE = 1\n")
         self.write_pyproject("")
 
+    def use_pip(self) -> None:
+        """The fallback installer, for where uv cannot be had (the other tests use the uv of
+        daist's own venv)."""
+        saved = os.environ.get("DAIST_NO_UV")
+        os.environ["DAIST_NO_UV"] = "1"
+        self.addCleanup(lambda: os.environ.pop("DAIST_NO_UV", None) if saved is None
+                        else os.environ.__setitem__("DAIST_NO_UV", saved))
+
     def write_pyproject(self, dependencies: str) -> None:
         (self.root / "pyproject.toml").write_text(textwrap.dedent(f"""\
             [build-system]
@@ -133,9 +141,33 @@ class TestVenvBootstrap(unittest.TestCase):
         venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
         self.assertGreater(log.stat().st_mtime_ns, first)
         self.assertTrue(venv.is_current(target, self.root))
-        self.assertEqual(sum(m.startswith("daist: installing") for m in messages), 2)
+        self.assertEqual(sum(m.startswith("daist: installing daist and its") for m in messages), 2)
+
+    def test_uv_and_the_lock(self):
+        self.write_pyproject('"packaging"')
+        target, messages = self.tmp / "venv", []
+        lock = venv.write_lock(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertEqual(venv.lock_state(self.root), "fresh")
+        self.assertRegex(lock.read_text(), r"(?m)^packaging==[\d.]+ \\\n +--hash=sha256:")
+        venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertIn("daist: installing the pinned dependencies of requirements.lock with uv",
+                      messages)
+        check = subprocess.run([str(target / "bin" / "python"), "-c", "import packaging, tinypkg"],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stderr)
+        self.write_pyproject('"packaging", "six"')  # a dependency added without a new lock
+        self.assertRegex(venv.lock_state(self.root), r"^requirements.lock does not match "
+                                                     r"pyproject.toml .*\(regenerate it with "
+                                                     r"./make_venv.py --lock\)$")
+        messages.clear()
+        venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertTrue(any("resolving the dependencies instead" in m for m in messages), messages)
+        check = subprocess.run([str(target / "bin" / "python"), "-c", "import six"],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stderr)
 
     def test_failed_install_says_why(self):
+        self.use_pip()
         self.write_pyproject('"this-package-does-not-exist-daist==0.0.1"')
         with self.assertRaisesRegex(venv.VenvError, "pip install failed"):
             venv.ensure(venv_dir=self.tmp / "venv", root=self.root, announce=lambda _: None)

@@ -26,7 +26,7 @@ from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSetting
 CONFIG_ENV = "DAIST_CONFIG"
 MAX_CONFIG_BYTES = 256 * 1024
 AUTODISCOVER = "autodiscover"
-INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE"})
+INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE", "DAIST_NO_UV"})
 """DAIST_* variables that are not settings and must not trip the unknown-variable check."""
 
 
