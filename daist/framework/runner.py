@@ -65,7 +65,8 @@ class DaistTestResult(unittest.TextTestResult):
     def _exc_info_to_string(self, err, test) -> str:
         """A failed check prints its message, not the traceback of ``self.fail``: a verdict is
         no bug. Errors keep their traceback."""
-        if err[0] is not None and issubclass(err[0], test.failureException):
+        failure = getattr(test, "failureException", None)  # None for a fixture's _ErrorHolder
+        if isinstance(failure, type) and err[0] is not None and issubclass(err[0], failure):
             return f"{err[0].__name__}: {err[1]}\n"
         return super()._exc_info_to_string(err, test)
 
