@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
     except DaistError as exc:
         print(f"daist: error: {exc}", file=sys.stderr)
         return exc.exit_status
+    except KeyboardInterrupt:  # Ctrl-C while the tests load: nothing started yet
+        return EXIT_INTERRUPTED
     try:
         return run_repeated(settings, names, suite, wiring=wiring, repeat=args.repeat,
                             junit_xml=args.junit_xml, command=shlex.join(argv),
