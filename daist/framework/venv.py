@@ -126,8 +126,9 @@ class Installer:
         started = time.monotonic()
         self.announce(f"daist: installing {what} with {self.name}")
         if self.uv:
-            command = [str(self.uv), "pip", "install", "--python", str(python_of(self.venv_dir)),
-                       *args]
+            # --compile-bytecode as pip does: else the first run pays for compiling the imports
+            command = [str(self.uv), "pip", "install", "--compile-bytecode", "--python",
+                       str(python_of(self.venv_dir)), *args]
         else:
             command = [str(python_of(self.venv_dir)), "-m", "pip", "install",
                        "--disable-pip-version-check", *args]
