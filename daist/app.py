@@ -11,7 +11,7 @@ from typing import Any
 
 from daist.framework import main as cli
 from daist.framework.errors import ConfigError, TargetError
-from daist.framework.limits import open_files_warning, raise_open_files_limit
+from daist.framework.limits import open_files_limit, open_files_warning
 from daist.framework.log import get_logger
 from daist.framework.session import Session
 from daist.framework.settings import Settings
@@ -60,15 +60,14 @@ def check_settings(settings: Settings) -> None:
     from daist.models.metric_latency import TRIAL_OPERATIONS
     from daist.rest_api.catalogue import CATALOGUE
     from daist.rest_api.plan import LoadPlan
-    from daist.rest_api.verdict import parse_slo as parse_locust_slo
-
     from daist.rest_api.resources import fixed_profile
+    from daist.rest_api.verdict import parse_slo as parse_locust_slo
 
     locust = settings.locust
     plan = LoadPlan.from_settings(locust)
     if plan.distributed:
         check_bindable(*plan.bind)
-    warning = open_files_warning(-(-plan.users // plan.processes), raise_open_files_limit())
+    warning = open_files_warning(-(-plan.users // plan.processes), open_files_limit())
     if warning:
         print(f"daist: warning: {warning}", file=sys.stderr)
     profile = settings.determined.RESOURCE_PROFILE
@@ -87,6 +86,7 @@ def check_bindable(host: str, port: int) -> None:
         return
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as ZMQ binds
             probe.bind((host.strip("[]"), port))
     except OSError as exc:
         raise ConfigError(f"[locust] master_bind {host}:{port}: cannot listen there: "

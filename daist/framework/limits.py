@@ -23,6 +23,10 @@ def raise_open_files_limit() -> int:
     return soft
 
 
+def open_files_limit() -> int:
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def open_files_warning(users_per_process: int, limit: int) -> str | None:
     """A one-line warning when that many users would run out of file descriptors."""
     needed = FILES_BASE + FILES_PER_USER * users_per_process

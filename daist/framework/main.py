@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 import daist
 from daist.framework.errors import ConfigError, DaistError, Interrupted, ResultsError
+from daist.framework.limits import raise_open_files_limit
 from daist.framework.log import RedactingStream, get_logger
 from daist.framework.runner import DaistTestRunner, write_junit_xml
 from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, load_suite,
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
          prog: str = "python -m daist") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args, unittest_args = build_parser(prog).parse_known_args(argv)
+    raise_open_files_limit()  # as Locust's own CLI does: every simulated user holds a socket
     try:
         settings = load_settings(config_path=args.config)
         if args.list_settings or args.settings:
