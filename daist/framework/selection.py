@@ -3,8 +3,10 @@ to a unittest suite through unittest's own argument handling, a name that resolv
 one ``ConfigError`` line with a "did you mean", and ``--list`` describes the suite."""
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib.util
+import io
 import re
 import sys
 import unittest
@@ -36,10 +38,13 @@ class Selection(unittest.TestProgram):
     def __init__(self, argv: list[str]) -> None:
         self.loaded = False
         self.patterns = [value for option, value in zip(argv, argv[1:]) if option == "-k"]
+        usage = io.StringIO()
         try:
-            super().__init__(module=None, argv=["python -m daist", *argv], exit=False)
-        except SystemExit as exc:  # unittest's own usage error: argparse printed it already
-            raise ConfigError(f"bad unittest arguments: {' '.join(argv)}") from exc
+            with contextlib.redirect_stderr(usage):
+                super().__init__(module=None, argv=["python -m daist", *argv], exit=False)
+        except SystemExit:  # unittest's usage error: its last line says what was wrong
+            said = usage.getvalue().strip().splitlines()[-1:] or [" ".join(argv)]
+            raise ConfigError(f"bad arguments: {said[0].split('error: ')[-1]}") from None
 
     def runTests(self) -> None:
         self.loaded = True

@@ -64,6 +64,10 @@ class TestBadInput(unittest.TestCase):
         self.assertOneLineError(run_daist(env={"DET_MASTER": "ftp://localhost:8080"}),
                                 r"environment variable DET_MASTER: bad value 'ftp://localhost:8080'")
 
+    def test_bad_unittest_option(self):
+        self.assertOneLineError(run_daist("-x", "daist.test_target"),
+                                r"bad arguments: unrecognized arguments: -x$")
+
     def test_help_and_settings(self):
         done = run_daist("--help")
         self.assertEqual(done.returncode, 0)
