@@ -1,6 +1,7 @@
-"""``python -m daist``: a thin CLI over the session and the unittest program. This is the only
-place that reads argv, prints "error:" lines and decides the exit status. What lives above
-framework (the stand-in, upload, report) arrives through ``Wiring`` from ``daist.app``."""
+"""``python -m daist`` (and ``daist run``): a thin CLI over the session and the unittest
+program. This is the only place that reads the run's argv, prints "error:" lines and decides the
+exit status. What lives above framework (the stand-in, upload, report) arrives through
+``Wiring`` from ``daist.app``."""
 from __future__ import annotations
 
 import argparse
