@@ -12,6 +12,6 @@ from daist.framework import venv
 
 if __name__ == "__main__":
     if venv.is_active() and venv.is_current():
-        from daist.framework.main import main
+        from daist.app import main
         sys.exit(main(sys.argv[1:]))
     venv.bootstrap(["-m", "daist", *sys.argv[1:]])

@@ -1,7 +1,8 @@
-"""``python -m daist [options] [unittest args]``: see ``daist.framework.main``."""
+"""``python -m daist [options] [unittest args]``: see ``daist.framework.main``; ``daist.app``
+wires the stand-in, upload and report into it."""
 import sys
 
-from daist.framework.main import main
+from daist.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

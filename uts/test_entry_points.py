@@ -7,16 +7,19 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import tempfile
 import textwrap
 import time
 import unittest
 import venv as stdlib_venv
+import zipfile
 from pathlib import Path
 
 import daist
 from daist.framework import paths, venv
 
+MAX_PACKAGED_BYTES = 2**20
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or "/usr/bin/python3"
 
 
@@ -46,6 +49,47 @@ class TestScripts(unittest.TestCase):
         self.assertRegex(done.stderr, r"Ran 4 tests")
 
 
+class TestConsoleScript(unittest.TestCase):
+    """``daist COMMAND ...`` (installed with the wheel and into __venv__) is ``python -m``."""
+
+    def daist(self, *args: str) -> subprocess.CompletedProcess:
+        script = Path(sys.prefix) / "bin" / "daist"
+        self.assertTrue(script.is_file(), f"{script} is missing: re-run ./make_venv.py")
+        return subprocess.run([str(script), *args], capture_output=True, text=True,
+                              env=clean_env(), cwd="/", timeout=120)
+
+    def test_commands_reach_their_programs(self):
+        listed = self.daist("run", "--list", "daist.test_target")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertRegex(listed.stdout, r"^daist.test_target.TestTarget.test_master_answers +The smallest")
+        for command, usage in (("report", "usage: python -m daist.report"),
+                               ("db", "usage: python -m daist.db"),
+                               ("standin", "usage: python -m daist.standin"),
+                               ("run", "usage: daist run")):
+            with self.subTest(command=command):
+                helped = self.daist(command, "--help")
+                self.assertEqual(helped.returncode, 0, helped.stderr)
+                self.assertTrue(helped.stdout.startswith(usage), helped.stdout[:200])
+
+    def test_unknown_and_absent_commands_are_one_line(self):
+        wrong = self.daist("reprot", "summary")
+        self.assertEqual(wrong.returncode, 2)
+        self.assertEqual(wrong.stderr, "daist: error: unknown command 'reprot' (did you mean "
+                                       "report?); commands: run, report, db, standin, seed\n")
+        helped = self.daist()
+        self.assertEqual(helped.returncode, 2)
+        self.assertIn("seed ", helped.stdout)
+
+    def test_a_command_whose_module_is_absent(self):
+        from daist import cli
+        original = dict(cli.COMMANDS)
+        self.addCleanup(cli.COMMANDS.update, original)
+        cli.COMMANDS["seed"] = ("daist.no_such_room.__main__", "absent")
+        with self.assertRaisesRegex(LookupError, r"^daist seed is not available in this "
+                                                 r"installation \(no module daist.no_such_room.__main__\)$"):
+            cli.command_main("seed")
+
+
 class TestVenvBootstrap(unittest.TestCase):
     """ensure() on a tiny project of its own: created once, kept while its dependency
     declarations are unchanged, re-installed when they change."""
@@ -57,6 +101,14 @@ class TestVenvBootstrap(unittest.TestCase):
         (self.root / "tinypkg").mkdir(parents=True)
         (self.root / "tinypkg" / "__init__.py").write_text("VALUE = 1\n")
         self.write_pyproject("")
+
+    def use_pip(self) -> None:
+        """The fallback installer, for where uv cannot be had (the other tests use the uv of
+        daist's own venv)."""
+        saved = os.environ.get("DAIST_NO_UV")
+        os.environ["DAIST_NO_UV"] = "1"
+        self.addCleanup(lambda: os.environ.pop("DAIST_NO_UV", None) if saved is None
+                        else os.environ.__setitem__("DAIST_NO_UV", saved))
 
     def write_pyproject(self, dependencies: str) -> None:
         (self.root / "pyproject.toml").write_text(textwrap.dedent(f"""\
@@ -89,9 +141,33 @@ class TestVenvBootstrap(unittest.TestCase):
         venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
         self.assertGreater(log.stat().st_mtime_ns, first)
         self.assertTrue(venv.is_current(target, self.root))
-        self.assertEqual(sum(m.startswith("daist: installing") for m in messages), 2)
+        self.assertEqual(sum(m.startswith("daist: installing daist and its") for m in messages), 2)
+
+    def test_uv_and_the_lock(self):
+        self.write_pyproject('"packaging"')
+        target, messages = self.tmp / "venv", []
+        lock = venv.write_lock(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertEqual(venv.lock_state(self.root), "fresh")
+        self.assertRegex(lock.read_text(), r"(?m)^packaging==[\d.]+ \\\n +--hash=sha256:")
+        venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertIn("daist: installing the pinned dependencies of requirements.lock with uv",
+                      messages)
+        check = subprocess.run([str(target / "bin" / "python"), "-c", "import packaging, tinypkg"],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stderr)
+        self.write_pyproject('"packaging", "six"')  # a dependency added without a new lock
+        self.assertRegex(venv.lock_state(self.root), r"^requirements.lock does not match "
+                                                     r"pyproject.toml .*\(regenerate it with "
+                                                     r"./make_venv.py --lock\)$")
+        messages.clear()
+        venv.ensure(venv_dir=target, root=self.root, announce=messages.append)
+        self.assertTrue(any("resolving the dependencies instead" in m for m in messages), messages)
+        check = subprocess.run([str(target / "bin" / "python"), "-c", "import six"],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stderr)
 
     def test_failed_install_says_why(self):
+        self.use_pip()
         self.write_pyproject('"this-package-does-not-exist-daist==0.0.1"')
         with self.assertRaisesRegex(venv.VenvError, "pip install failed"):
             venv.ensure(venv_dir=self.tmp / "venv", root=self.root, announce=lambda _: None)
@@ -99,13 +175,35 @@ class TestVenvBootstrap(unittest.TestCase):
 
 
 class TestWheel(unittest.TestCase):
+    def plant_earlier_run(self) -> None:
+        """A report of an earlier run in daist/results/, as a checkout has after a few runs."""
+        planted = paths.default_results_root() / "zz-packaging-probe" / "2026-01-01T00-00-00Z"
+        planted.mkdir(parents=True, exist_ok=True)
+        self.addCleanup(shutil.rmtree, planted.parent, ignore_errors=True)
+        (planted / "Report-probe.html").write_bytes(b"<html>" + b"x" * (2 * MAX_PACKAGED_BYTES))
+
+    def assert_only_package_files(self, names_and_sizes: list[tuple[str, int]]) -> None:
+        self.assertEqual([n for n, _ in names_and_sizes if "results/" in n], [])
+        self.assertEqual([n for n, size in names_and_sizes if size > MAX_PACKAGED_BYTES], [])
+        self.assertTrue(any(n.endswith("daist/report/templates/report.html")
+                            for n, _ in names_and_sizes))  # what the package needs is there
+
     def test_wheel_runs_outside_the_repository(self):
+        self.plant_earlier_run()
         done = subprocess.run([sys.executable, str(paths.ROOT / "build_pkg.py")],
                               capture_output=True, text=True, env=clean_env(), timeout=600)
         self.assertEqual(done.returncode, 0, done.stdout[-2000:] + done.stderr[-2000:])
+        self.assertNotRegex(done.stdout + done.stderr, r"(?i)warning|deprecat")
         wheels = sorted(paths.DIST_DIR.glob(f"daist-{daist.__version__}-*.whl"))
         self.assertTrue(wheels, done.stdout)
-        self.assertTrue(list(paths.DIST_DIR.glob(f"daist-{daist.__version__}.tar.gz")))
+        sdists = list(paths.DIST_DIR.glob(f"daist-{daist.__version__}.tar.gz"))
+        self.assertTrue(sdists)
+        with zipfile.ZipFile(wheels[-1]) as wheel:
+            self.assert_only_package_files([(i.filename, i.file_size) for i in wheel.infolist()])
+            entry_points = wheel.read(f"daist-{daist.__version__}.dist-info/entry_points.txt").decode()
+        self.assertIn("daist = daist.cli:main", entry_points)
+        with tarfile.open(sdists[0]) as sdist:
+            self.assert_only_package_files([(m.name, m.size) for m in sdist.getmembers()])
         # A fresh venv outside the repository with only the wheel installed; the dependencies
         # come from our venv's site-packages through a .pth (no network, no daist checkout).
         tmp = Path(tempfile.mkdtemp())

@@ -32,6 +32,14 @@ class TestReadme(unittest.TestCase):
         self.assertEqual(commands[1], "./uts.py")
         self.assertIn("./uts.py", (paths.ROOT / ".ci" / "run").read_text())
 
+    def test_exit_statuses_match_the_cli(self):
+        from daist.framework.main import EPILOG
+        readme = README.split("Exit status of `./run.py`:", 1)[1].split("\n\n", 1)[0]
+        documented = set(re.findall(r"\b(\d+) [a-z(]", " ".join(readme.split())))
+        declared = set(re.findall(r"\b(\d+) [a-z(]", " ".join(EPILOG.split("Exit status:", 1)[1].split())))
+        self.assertEqual(documented, declared)
+        self.assertIn("5", declared)  # no test ran
+
 
 if __name__ == "__main__":
     unittest.main()

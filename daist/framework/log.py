@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterable, TextIO
 
+from daist.framework.progress import console_write
 from daist.models.redaction import Redactor
 
 LOGGER_NAME = "daist"
@@ -101,6 +102,28 @@ class _ConsoleFormatter(logging.Formatter):
             record.exc_info, record.exc_text = saved
 
 
+class _ConsoleHandler(logging.StreamHandler):
+    """A console handler that writes above a live progress line, never into it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with console_write(self.stream):
+            super().emit(record)
+
+
+class _RunLogFile(logging.FileHandler):
+    """test_run.log; when the disk fills up it stops writing instead of printing a logging
+    traceback for every record (the run itself reports the full disk in one line)."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed = True
+
+
 class LogSetup:
     """Owns the handlers of one run."""
 
@@ -113,16 +136,16 @@ class LogSetup:
               stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
         self.stop()
         redactor = RedactFilter(secrets)
-        out = logging.StreamHandler(stdout or sys.stdout)
+        out = _ConsoleHandler(stdout or sys.stdout)
         out.setLevel(stdout_level)
         out.addFilter(_BelowLevel(logging.ERROR))
-        err = logging.StreamHandler(stderr or sys.stderr)
+        err = _ConsoleHandler(stderr or sys.stderr)
         err.setLevel(logging.ERROR)
         for handler in (out, err):
             handler.setFormatter(_ConsoleFormatter())
         self.handlers = [out, err]
         if log_file is not None:
-            to_file = logging.FileHandler(log_file, encoding="utf-8")
+            to_file = _RunLogFile(log_file, encoding="utf-8")
             to_file.setLevel(file_level)
             to_file.setFormatter(_UtcFormatter(FILE_FORMAT))
             self.handlers.append(to_file)

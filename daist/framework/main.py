@@ -1,26 +1,32 @@
-"""``python -m daist``: a thin CLI over the session and the unittest program. This is the only
-place that reads argv, prints "error:" lines and decides the exit status."""
+"""``python -m daist`` (and ``daist run``): a thin CLI over the session and the unittest
+program. This is the only place that reads the run's argv, prints "error:" lines and decides the
+exit status. What lives above framework (the stand-in, upload, report) arrives through
+``Wiring`` from ``daist.app``."""
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import logging
 import shlex
 import signal
 import sys
+import unittest
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import daist
-from daist.framework import paths
-from daist.framework.errors import ConfigError, DaistError, Interrupted
+from daist.framework.errors import ConfigError, DaistError, Interrupted, ResultsError
+from daist.framework.limits import raise_open_files_limit
 from daist.framework.log import RedactingStream, get_logger
-from daist.framework.runner import DaistTestProgram, write_junit_xml
+from daist.framework.runner import DaistTestRunner, write_junit_xml
+from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, load_suite,
+                                       normalize_test_names)
 from daist.framework.session import Session
 from daist.framework.settings import Settings, load_settings, settings_table
 
 EXIT_INTERRUPTED = 130
+MAX_REPEAT = 1000
 log = get_logger("main")
 
 EPILOG = """\
@@ -28,13 +34,31 @@ Any other arguments go to unittest: test names (e.g. daist.rest_api.test_locust.
 -v, -q, -f, -b, -k PATTERN. With no test names, every daist cluster test is discovered.
 The seed spellings uts.rest_api.test_locust.TestRO and uts.metrics.test_latency.Test. work too.
 Exit status: 0 all passed, 1 a test failed, 2 bad settings or usage, 3 target unreachable or
-refusing the login, 4 results directory unusable, 130 interrupted (Ctrl-C), 143 terminated.
+refusing the login, 4 results directory unusable, 5 no test ran, 130 interrupted (Ctrl-C),
+143 terminated.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _plain_session(settings: Settings, command: str) -> Session:
+    return Session(settings=settings, command=command)
+
+
+def _no_checks(settings: Settings) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What the composition root (``daist.app``) hands the CLI: how to build a run's session
+    (with its stand-in launcher and hooks) and the checks of settings owned by test packages."""
+
+    build_session: Callable[[Settings, str], Session] = _plain_session
+    check_settings: Callable[[Settings], None] = _no_checks
+
+
+def build_parser(prog: str = "python -m daist") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m daist", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=f"daist {daist.__version__}: Determined AI scalability tests. Runs the named "
                     "unittest cases against the configured master (or an embedded stand-in) and "
                     "writes a results directory.")
@@ -42,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="config file (default: $DAIST_CONFIG, else the packaged config.conf)")
     parser.add_argument("--junit-xml", metavar="PATH", type=Path,
                         help="also write a JUnit XML report of the tests to PATH")
+    parser.add_argument("--list", action="store_true",
+                        help="list the selected tests (names, -k) with a line each, then exit; "
+                             "[slots] marks tests that run trials on the cluster")
+    parser.add_argument("--repeat", metavar="N", type=_repeat_count, default=1,
+                        help="run the selected tests N times, one results directory per run "
+                             "(several runs per side for report compare)")
     parser.add_argument("--settings", action="store_true",
                         help="print the effective settings and where each came from, then exit")
     parser.add_argument("--list-settings", action="store_true",
@@ -52,31 +82,97 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _repeat_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_REPEAT:
+        raise argparse.ArgumentTypeError(f"expected a count from 1 to {MAX_REPEAT}")
+    return int(text)
+
+
+def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
+         prog: str = "python -m daist") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args, unittest_args = build_parser().parse_known_args(argv)
+    args, unittest_args = build_parser(prog).parse_known_args(argv)
+    raise_open_files_limit()  # as Locust's own CLI does: every simulated user holds a socket
     try:
         settings = load_settings(config_path=args.config)
+        if args.list_settings or args.settings:
+            return _show_settings(settings, table=args.list_settings)
+        wiring.check_settings(settings)
+        if args.junit_xml is not None:
+            check_writable_file(args.junit_xml, "--junit-xml")
         names = normalize_test_names(unittest_args)
-    except ConfigError as exc:
+        suite = load_suite(names)
+        if args.list:
+            for line in describe(suite):
+                print(line)
+            return 0
+    except DaistError as exc:
         print(f"daist: error: {exc}", file=sys.stderr)
         return exc.exit_status
-    if args.list_settings:
+    except KeyboardInterrupt:  # Ctrl-C while the tests load: nothing started yet
+        return EXIT_INTERRUPTED
+    try:
+        return run_repeated(settings, names, suite, wiring=wiring, repeat=args.repeat,
+                            junit_xml=args.junit_xml, command=shlex.join(argv),
+                            show_traceback=args.traceback)
+    except KeyboardInterrupt:  # a signal between two runs, or after a run's cleanup
+        return EXIT_INTERRUPTED
+
+
+def _show_settings(settings: Settings, *, table: bool) -> int:
+    if table:
         for key, env, default, meaning in settings_table():
             print(f"{key:34} {env:32} {default!r:12} {meaning}")
-        return 0
-    if args.settings:
+    else:
         print(f"# config file: {settings.config_path}")
         print(settings.to_config_file().to_text(None), end="")
-        return 0
-    return run(settings, names, junit_xml=args.junit_xml, command=shlex.join(argv),
-               show_traceback=args.traceback)
+    return 0
 
 
-def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None, command: str,
+def check_writable_file(path: Path, option: str) -> None:
+    """A file we will write at the end of the run: refuse now, not after hours of load. Opens
+    it for appending; what this made (the file, missing parent folders) is removed again."""
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a directory")
+    made: list[Path] = []
+    try:
+        for folder in reversed([p for p in path.absolute().parents if not p.exists()]):
+            folder.mkdir()
+            made.append(folder)
+        if not path.exists():
+            made.append(path)
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: cannot write there: {exc.strerror or exc}") from None
+    finally:
+        for item in reversed(made):
+            with contextlib.suppress(OSError):
+                item.unlink() if item == path else item.rmdir()
+
+
+def run_repeated(settings: Settings, names: list[str], suite: unittest.TestSuite, *,
+                 wiring: Wiring, repeat: int, junit_xml: Path | None, command: str,
+                 show_traceback: bool = False) -> int:
+    """Run the suite ``repeat`` times, each run its own session and results directory. The
+    first non-zero status is the exit status; an interrupt ends the series."""
+    statuses: list[int] = []
+    for number in range(1, repeat + 1):
+        if number > 1:
+            suite = load_suite(names)  # unittest empties a suite as it runs it
+            print(f"daist: run {number} of {repeat}", flush=True)
+        session = wiring.build_session(settings, command)
+        statuses.append(run(session, suite, junit_xml=junit_xml, show_traceback=show_traceback))
+        if session.interrupted_by or statuses[-1] >= 128:
+            break
+    if repeat > 1:
+        print(f"daist: {len(statuses)} of {repeat} runs made; exit statuses "
+              f"{', '.join(map(str, statuses))}", flush=True)
+    return next((s for s in statuses if s != 0), 0)
+
+
+def run(session: Session, suite: unittest.TestSuite, *, junit_xml: Path | None,
         show_traceback: bool = False) -> int:
-    session = Session(settings=settings, command=command)
-    _install_hooks(session)
     console = RedactingStream(sys.stderr, session.secrets)
     status, error, interrupted = 0, None, False
     stray_prints = contextlib.redirect_stdout(RedactingStream(sys.stdout, session.secrets))
@@ -87,18 +183,19 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
             finally:
                 if session.result is not None:
                     print(f"Results: {session.results_dir}", flush=True)
-            program = DaistTestProgram(argv=["python -m daist", *unittest_args], session=session,
-                                       stream=console)
-            status = 0 if program.result.wasSuccessful() else 1
+            runner = DaistTestRunner(session=session, stream=console, **_runner_options(suite))
+            outcome = runner.run(suite)
+            status = 0 if outcome.wasSuccessful() else 1
+            if session.disk_error:
+                status, error = ResultsError.exit_status, session.disk_error
+            elif status == 0 and outcome.testsRun == 0:
+                status, error = EXIT_NO_TESTS, "no test ran"
         except Interrupted as exc:
             status, interrupted, error = 128 + exc.signum, True, f"interrupted ({exc})"
         except KeyboardInterrupt:
             status, interrupted, error = EXIT_INTERRUPTED, True, "interrupted (SIGINT)"
         except DaistError as exc:
             status, error = exc.exit_status, str(exc)
-        except SystemExit as exc:  # unittest's own usage errors
-            status = exc.code if isinstance(exc.code, int) else 2
-            error = f"unittest exited with status {status}"
         except Exception as exc:
             status, error = 1, f"internal error: {type(exc).__name__}: {exc}"
             log.debug("internal error", exc_info=True)
@@ -106,19 +203,38 @@ def run(settings: Settings, unittest_args: list[str], *, junit_xml: Path | None,
                 logging.getLogger().exception("internal error")
         finally:
             status = _finish(session, status=status, error=error, interrupted=interrupted,
-                             console=console)
-            if junit_xml is not None:  # on every ending: CI needs a file that says what happened
-                write_junit_xml(junit_xml, session)
+                             console=console, junit_xml=junit_xml)
     return status
 
 
+def _runner_options(suite: unittest.TestSuite) -> dict:
+    """The -v/-q/-f/-b options unittest parsed, kept on the suite by ``load_suite``."""
+    program: Selection | None = getattr(suite, "program", None)
+    if program is None:
+        return {}
+    return {"verbosity": program.verbosity, "failfast": program.failfast,
+            "buffer": program.buffer, "warnings": program.warnings,
+            "tb_locals": program.tb_locals}
+
+
 def _finish(session: Session, *, status: int, error: str | None, interrupted: bool,
-            console: RedactingStream) -> int:
-    with _signals_interrupt(session):
+            console: RedactingStream, junit_xml: Path | None) -> int:
+    try:
+        session.stop(interrupted=interrupted, error=error)
+    except KeyboardInterrupt:  # a signal during the report or upload: the manifest says so
+        pass
+    except DaistError as exc:  # the last manifest could not be saved (a full disk)
+        status, error = exc.exit_status, error or str(exc)
+    session.shield_signals = True  # what follows only prints and writes: let it finish
+    if session.interrupted_by and status < 128:
+        status = 128 + session.interrupted_by
+    if junit_xml is not None:  # on every ending: CI needs a file that says what happened
         try:
-            session.stop(interrupted=interrupted, error=error)
-        except KeyboardInterrupt:  # a second Ctrl-C during cleanup: the manifest is saved first
-            interrupted = True
+            write_junit_xml(junit_xml, session)
+        except OSError as exc:
+            console.write(f"daist: error: cannot write --junit-xml {junit_xml}: "
+                          f"{exc.strerror or exc}\n")
+            status = status or 2
     sys.stdout.flush()
     if error:
         console.write(f"daist: error: {error}\n")
@@ -137,23 +253,16 @@ def _finish(session: Session, *, status: int, error: str | None, interrupted: bo
     return status
 
 
-def _install_hooks(session: Session) -> None:
-    """Optional end-of-test and end-of-run work, imported only when configured or present."""
-    if session.settings.db.PERF_RESULT_DB_HOST and _module_exists("daist.db.upload"):
-        from daist.db.upload import SessionUploader
-        session.after_test.append(SessionUploader(session.settings))
-    if _module_exists("daist.report.hook"):
-        from daist.report.hook import write_run_report
-        session.on_stop.append(write_run_report)
-
-
 @contextlib.contextmanager
 def _signals_interrupt(session: Session) -> Iterator[None]:
     """SIGINT raises KeyboardInterrupt and SIGTERM ``Interrupted`` (a KeyboardInterrupt) in the
     main thread, so cleanup runs alike; the session notes the signal, so a test that ends
-    without a verdict is known to be interrupted rather than passed."""
+    without a verdict is known to be interrupted rather than passed. Once the session shields
+    its last saves, a signal is only noted."""
     def handler(signum, frame):
         session.interrupted_by = signum
+        if session.shield_signals:
+            return
         raise Interrupted(signum) if signum == signal.SIGTERM else KeyboardInterrupt()
     try:
         previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
@@ -165,53 +274,3 @@ def _signals_interrupt(session: Session) -> Iterator[None]:
     finally:
         for signum, before in previous.items():
             signal.signal(signum, before)
-
-
-def normalize_test_names(args: list[str]) -> list[str]:
-    """Accept the original README's spellings: a trailing '.' is dropped, and ``uts.X`` names a
-    cluster test ``daist.X`` when no such unit-test module exists. With no names at all, discover
-    every test in the daist package."""
-    names, options, expect_value = [], [], False
-    for arg in args:
-        if expect_value:
-            options.append(arg)
-            expect_value = False
-        elif arg.startswith("-"):
-            options.append(arg)
-            expect_value = arg in ("-k",)
-        else:
-            names.append(_alias(arg.rstrip(".")))
-    if not names:
-        return ["discover", "-s", str(paths.PACKAGE_DIR), "-t", str(paths.PACKAGE_DIR.parent),
-                "-p", "test*.py", *options]
-    return [*options, *names]
-
-
-def _alias(name: str) -> str:
-    parts = name.split(".")
-    if parts[0] != "uts":
-        return name
-    for end in range(len(parts), 1, -1):
-        if _module_exists(".".join(parts[:end])):
-            return name
-        if _module_exists(".".join(["daist", *parts[1:end]])):
-            return ".".join(["daist", *parts[1:]])
-    return name
-
-
-def _module_exists(name: str) -> bool:
-    """Is there a module file for ``name``? Looks at files only: importing the candidate (or a
-    parent that is a module, as ``find_spec`` does) could run it; test_locust imports Locust,
-    which monkey-patches the whole process with gevent."""
-    first, *rest = name.split(".")
-    try:
-        top = importlib.util.find_spec(first)
-    except (ImportError, ValueError):
-        return False
-    if top is None or not rest:
-        return top is not None
-    for location in top.submodule_search_locations or []:
-        path = Path(location, *rest)
-        if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
-            return True
-    return False

@@ -62,6 +62,14 @@ class DaistTestResult(unittest.TextTestResult):
                 self.session.problems.append(str(exc))
                 log.error("%s", exc)
 
+    def _exc_info_to_string(self, err, test) -> str:
+        """A failed check prints its message, not the traceback of ``self.fail``: a verdict is
+        no bug. Errors keep their traceback."""
+        failure = getattr(test, "failureException", None)  # None for a fixture's _ErrorHolder
+        if isinstance(failure, type) and err[0] is not None and issubclass(err[0], failure):
+            return f"{err[0].__name__}: {err[1]}\n"
+        return super()._exc_info_to_string(err, test)
+
     def addSuccess(self, test):
         super().addSuccess(test)
         self._set(test, "passed")
@@ -72,6 +80,9 @@ class DaistTestResult(unittest.TextTestResult):
 
     def addError(self, test, err):
         super().addError(test, err)
+        if isinstance(err[1], OSError) and self.session.note_disk_error(err[1], "an artifact"):
+            self.errors[-1] = (test, f"{err[1]}\n")  # a full disk is no bug: no traceback
+            self.stop()  # every later save would fail too
         self._set(test, "error", err)
 
     def addSkip(self, test, reason):
@@ -123,7 +134,7 @@ class DaistTestResult(unittest.TextTestResult):
         outcome.skipped = len(self.skipped)
         outcome.expected_failures = len(self.expectedFailures)
         outcome.unexpected_successes = len(self.unexpectedSuccesses)
-        result.save_manifest()
+        self.session.save_manifest()
 
 
 class DaistTestRunner(unittest.TextTestRunner):

@@ -1,10 +1,11 @@
-"""The run's composition root (Locust's ``Environment`` for daist): it owns the settings, the
-target, the results directory and the ``Result`` manifest. Tests receive it; nothing else is
-global. ``start`` then ``stop`` (idempotent, also on failure and Ctrl-C), or use it as a context
+"""One run's state (Locust's ``Environment`` for daist): it owns the settings, the target, the
+results directory and the ``Result`` manifest. Tests receive it; nothing else is global.
+``daist.app`` builds it and hands it what lives above framework (stand-in, upload, report). ``start`` then ``stop`` (idempotent, also on failure and Ctrl-C), or use it as a context
 manager."""
 from __future__ import annotations
 
 import enum
+import errno
 import functools
 import importlib.metadata
 import os
@@ -20,11 +21,16 @@ from daist.framework import paths
 from daist.framework.errors import DaistError, ResultsError
 from daist.framework.log import LogSetup, get_logger, redact
 from daist.framework.settings import Settings
-from daist.framework.target import Target, host_label, open_target
+from daist.framework.target import StandinLauncher, Target, host_label, open_target
 from daist.models import environment
 from daist.models.result import DeterminedVersion, Host, Result, Versions
 from daist.models.timestamp import Timestamp
 
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+"""Save failures that no later test can avoid: they end the run (exit 4)."""
+RESERVE_FILE = ".daist-reserve"
+RESERVE_BYTES = 256 * 1024
+"""Space held from the start so the last manifest can still be saved on a full disk."""
 LOG_FILE = "test_run.log"
 STANDIN_LOG_FILE = "standin.log"
 MIN_FREE_BYTES = 50 * 2**20
@@ -43,8 +49,11 @@ class SessionStateError(DaistError):
 
 class Session:
     def __init__(self, *, settings: Settings, command: str = "",
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 standin: StandinLauncher | None = None) -> None:
         self.settings = settings
+        self.standin = standin
+        """Starts the embedded stand-in when no master is configured (given by ``daist.app``)."""
         self.command = command
         self.environ = dict(os.environ if environ is None else environ)
         self.state = SessionState.NEW
@@ -59,8 +68,13 @@ class Session:
         self.closing_notes: list[str] = []
         self.interrupted_by: int | None = None
         """The signal (SIGINT/SIGTERM) that is ending the run, if any."""
+        self.shield_signals = False
+        """Set once the end-of-run hooks are over: a signal then only notes itself, so the
+        last manifest save and the console summary are never cut in half."""
         self.test_result = None
         """The runner's ``DaistTestResult`` once tests started (per-test reports for JUnit)."""
+        self.disk_error: str | None = None
+        """Set when saving results failed for want of disk (ENOSPC, EIO...): the run ends."""
         self.problems: list[str] = []
         """Non-fatal failures outside the tests (an upload) that make the exit status non-zero."""
 
@@ -87,13 +101,15 @@ class Session:
             start_time=start_time, version=self._versions(),
             environment=environment.snapshot(self.environ), metadata=self._metadata(),
             directory=directory, host_label=label)
+        _reserve(directory)
         self.logs.start(log_file=directory / LOG_FILE, file_level=self.settings.log.file_level,
                         stdout_level=self.settings.log.stdout_level,
                         secrets=self.secrets)
         result.record(LOG_FILE, classname=None)
         result.add(self.settings.to_config_file(), tags=("session",))
         log.info("daist %s, results in %s", daist.__version__, directory)
-        self.target = open_target(self.settings, standin_log=directory / STANDIN_LOG_FILE)
+        self.target = open_target(self.settings, standin=self.standin,
+                                  standin_log=directory / STANDIN_LOG_FILE)
         if self.target.embedded:
             result.record(STANDIN_LOG_FILE, classname=None)
         result.system = self.target.system
@@ -102,7 +118,7 @@ class Session:
         result.metadata["cluster_name"] = self.target.cluster_name
         for key, value in self.target.standin.items():
             result.metadata[f"standin_{key}"] = value
-        result.save_manifest()
+        self.save_manifest()
         log.info("target: %s (%s, Determined %s)", self.target.url, self.target.system,
                  self.target.server_version or "version unknown")
 
@@ -127,22 +143,61 @@ class Session:
                     record.message = record.message or error or "the run ended during this test"
             result.error = error or result.error
             result.outcome.status = self._status()
-            result.save_manifest()
-            for hook in self.on_stop:
-                try:
-                    note = hook(self)
-                    if note:
-                        self.closing_notes.append(note)
-                except Exception as exc:  # a report must not cost the results
-                    log.error("%s failed at the end of the run: %s", getattr(hook, "__name__", hook), exc)
-                    log.debug("details", exc_info=True)
+            self.save_manifest()
+            self._run_on_stop_hooks()
         finally:
+            self.shield_signals = True
             try:
                 if self.target is not None:
                     self.target.close()
             finally:
-                result.save_manifest()
-                self.logs.stop()
+                if self.interrupted_by:  # also a signal during the report or the upload
+                    result.interrupted = True
+                    result.outcome.status = "interrupted"
+                try:
+                    self.save_manifest()
+                finally:
+                    self.logs.stop()
+                    (result.directory / RESERVE_FILE).unlink(missing_ok=True)
+
+    def save_manifest(self) -> None:
+        """Save the manifest; a full disk or I/O error ends the run as ``ResultsError`` (exit
+        4) after one retry in the space reserved at the start, so the manifest records it."""
+        assert self.result is not None
+        try:
+            self.result.save_manifest()
+            return
+        except OSError as exc:
+            if exc.errno not in DISK_ERRNOS:
+                raise
+            self.note_disk_error(exc, "the manifest")
+        (self.results_dir / RESERVE_FILE).unlink(missing_ok=True)
+        self.result.error = self.disk_error
+        self.result.outcome.status = "error"
+        try:
+            self.result.save_manifest()
+        except OSError:
+            pass  # the one line on the console still says why
+        raise ResultsError(self.disk_error)
+
+    def note_disk_error(self, exc: OSError, what: str) -> bool:
+        """Remember the first save that failed for want of disk; False for other errors."""
+        if exc.errno not in DISK_ERRNOS:
+            return False
+        if self.disk_error is None:
+            self.disk_error = (f"cannot save {what} in {self.result.directory if self.result else ''}: "
+                               f"{exc.strerror or exc}; the run stops")
+        return True
+
+    def _run_on_stop_hooks(self) -> None:
+        for hook in self.on_stop:
+            try:
+                note = hook(self)
+                if note:
+                    self.closing_notes.append(note)
+            except Exception as exc:  # a report must not cost the results
+                log.error("%s failed at the end of the run: %s", getattr(hook, "__name__", hook), exc)
+                log.debug("details", exc_info=True)
 
     # -- facts ----------------------------------------------------------------------------
     @property
@@ -213,6 +268,14 @@ def make_results_dir(root: Path, label: str, start: Timestamp) -> Path:
         _check_writable(directory)
         return directory
     raise ResultsError(f"no free results directory name under {parent} for {start.path_stamp}")
+
+
+def _reserve(directory: Path) -> None:
+    try:
+        (directory / RESERVE_FILE).write_bytes(b"\0" * RESERVE_BYTES)
+    except OSError as exc:
+        raise ResultsError(f"cannot write to the results directory {directory}: "
+                           f"{exc.strerror or exc}") from None
 
 
 def _check_writable(directory: Path) -> None:

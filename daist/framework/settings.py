@@ -25,7 +25,9 @@ from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSetting
 from daist.models.redaction import REDACTED, redact_urls
 
 CONFIG_ENV = "DAIST_CONFIG"
-INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE"})
+MAX_CONFIG_BYTES = 256 * 1024
+AUTODISCOVER = "autodiscover"
+INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE", "DAIST_NO_UV"})
 """DAIST_* variables that are not settings and must not trip the unknown-variable check."""
 
 
@@ -83,7 +85,9 @@ def load_settings(*, environ: Mapping[str, str] | None = None,
         sections[section_cls.section] = _load_section(section_cls, file_values, environ, path, sources)
     profiles = {name[len(PROFILE_PREFIX):]: dict(parser[name])
                 for name in parser.sections() if name.startswith(PROFILE_PREFIX)}
-    return Settings(**sections, profiles=profiles, config_path=path, sources=sources)
+    settings = Settings(**sections, profiles=profiles, config_path=path, sources=sources)
+    _check_profile(settings)
+    return settings
 
 
 def _config_path(environ: Mapping[str, str], explicit) -> tuple[Path, str]:
@@ -98,16 +102,43 @@ def _read_ini(path: Path, source: str) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str
     try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} (from {source}) does not exist") from None
-    except OSError as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+        parser.read_string(_config_text(path, source), source=str(path))
     except configparser.Error as exc:
         first_line = str(exc).splitlines()[0]
         raise ConfigError(f"config file {path} is not valid INI: {first_line}") from None
     return parser
+
+
+def _config_text(path: Path, source: str) -> str:
+    """The file's text: at most ``MAX_CONFIG_BYTES`` (``/dev/zero`` must not be read forever),
+    UTF-8 with or without a byte-order mark, and no binary."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} (from {source}) does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB: "
+                          "not a daist config file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                          f"at offset {exc.start}); save it as UTF-8") from None
+    if "\0" in text:
+        raise ConfigError(f"config file {path} is binary (it holds NUL bytes), not an INI file")
+    return text
+
+
+def _check_profile(settings: Settings) -> None:
+    name = settings.determined.RESOURCE_PROFILE
+    if name != AUTODISCOVER and name not in settings.profiles:
+        known = [AUTODISCOVER, *sorted(settings.profiles)]
+        source = settings.sources.get("determined.RESOURCE_PROFILE", "[determined] RESOURCE_PROFILE")
+        raise ConfigError(f"{source}: no [profile.{name}] section{_did_you_mean(name, known)} "
+                          f"(known: {', '.join(known)})")
 
 
 def _check_sections(parser: configparser.ConfigParser, path: Path) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from daist.framework.api import MasterClient
 from daist.framework.errors import ConfigError, TargetError
 from daist.framework.log import get_logger
 from daist.framework.settings import Settings
-from daist.models import environment
 
 STANDIN_LABEL = "standin"
 log = get_logger("target")
@@ -37,23 +36,40 @@ class Target:
             self.process = None
 
 
+@dataclass(frozen=True)
+class StandinLauncher:
+    """How to run an embedded stand-in master, handed down by the composition root
+    (``daist.app``) so that framework never imports the stand-in."""
+
+    start: Callable[[Settings, Path | None], tuple[Any, str]]
+    """``start(settings, log_path)`` -> (a process with ``stop()``, its URL); raises
+    ``TargetError`` when it does not serve."""
+    cluster_name: str
+    """The ``clusterName`` every stand-in master reports: how a stand-in is recognised."""
+
+
 def host_label(settings: Settings) -> str:
     """The ``<host>`` folder of the results directory, known before the target is contacted."""
     master = settings.determined.DET_MASTER
     return urlsplit(master).hostname or master if master else STANDIN_LABEL
 
 
-def open_target(settings: Settings, *, standin_log: Path | None = None) -> Target:
+def open_target(settings: Settings, *, standin: StandinLauncher | None = None,
+                standin_log: Path | None = None) -> Target:
     """Start the embedded stand-in when no master is configured, then check the master answers
     and accepts the configured credentials, so a wrong URL or password fails before any load."""
     configured = settings.determined.DET_MASTER
     process = None
     if configured:
         url = configured
+    elif standin is None:
+        raise ConfigError("no master configured (DET_MASTER) and no stand-in to start")
     else:
-        process, url = _start_standin(settings, standin_log)
+        log.info("starting the embedded stand-in master (scale %d)", settings.standin.scale)
+        process, url = standin.start(settings, standin_log)
+        log.info("stand-in master serving at %s", url)
     try:
-        target = _probe(settings, url)
+        target = _probe(settings, url, standin_name=standin.cluster_name if standin else None)
     except BaseException:
         if process is not None:
             process.stop()
@@ -61,24 +77,6 @@ def open_target(settings: Settings, *, standin_log: Path | None = None) -> Targe
     target.embedded = process is not None
     target.process = process
     return target
-
-
-def _start_standin(settings: Settings, log_path: Path | None) -> tuple[Any, str]:
-    from daist.standin.launcher import StandinError, StandinProcess  # only when it is needed
-
-    password = settings.determined.DET_PASSWORD.reveal()
-    faults = fault_options(settings.standin.faults)
-    process = StandinProcess(scale=settings.standin.scale, seed=settings.standin.seed,
-                             rbac=settings.standin.rbac, faults=faults, log_path=log_path,
-                             passwords={settings.determined.DET_USER: password} if password else None,
-                             environ=environment.child_environ())
-    log.info("starting the embedded stand-in master (scale %d)", settings.standin.scale)
-    try:
-        url = process.start()
-    except StandinError as exc:
-        raise TargetError(f"the embedded stand-in master did not start: {exc}") from None
-    log.info("stand-in master serving at %s", url)
-    return process, url
 
 
 def fault_options(text: str) -> list[tuple[str, str]]:
@@ -102,14 +100,12 @@ def fault_options(text: str) -> list[tuple[str, str]]:
     return options
 
 
-def _probe(settings: Settings, url: str) -> Target:
-    from daist.standin.launcher import STANDIN_CLUSTER_NAME
-
+def _probe(settings: Settings, url: str, *, standin_name: str | None) -> Target:
     with MasterClient(url) as api:
         info = api.get("/api/v1/master")
         api.login(settings.determined.DET_USER, settings.determined.DET_PASSWORD.reveal())
         cluster_name = str(info.get("clusterName", ""))
-        is_standin = cluster_name == STANDIN_CLUSTER_NAME
+        is_standin = standin_name is not None and cluster_name == standin_name
         standin = _standin_facts(api) if is_standin else {}
     system = STANDIN_LABEL if is_standin else (settings.determined.system or urlsplit(url).hostname or url)
     if is_standin and settings.determined.DET_MASTER:

@@ -13,6 +13,8 @@ from daist.models.base import Artifact, Format
 
 class DaistTestCase(unittest.TestCase):
     session: ClassVar[Session | None] = None
+    needs_slots: ClassVar[bool] = False
+    """True for tests that run trials: on a real cluster they need free slots (``--list``)."""
 
     @classmethod
     def setUpClass(cls) -> None:

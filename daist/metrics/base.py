@@ -24,6 +24,7 @@ log = get_logger("metrics")
 
 class MetricsTestCase(DaistTestCase):
     axis: ClassVar[str] = "concurrency"
+    needs_slots: ClassVar[bool] = True  # its trials need free slots on a real cluster
 
     # -- the sweep ---------------------------------------------------------------------------
     def run_sweep(self, levels: list[Level], *,
@@ -64,7 +65,7 @@ class MetricsTestCase(DaistTestCase):
         with model_dir() as folder:
             experiment_id = cluster.submit(config, folder)
         log.info("%s: experiment %d, %s", name, experiment_id, level.describe())
-        progress = Progress(f"metrics {name}", total_s=settings.timeout)
+        progress = Progress(f"metrics {name}", timeout_s=settings.timeout)
         late: ExperimentTimeout | None = None
         try:
             state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:

@@ -336,11 +336,11 @@ def write_atomic(path: Path, payload: bytes, *, replace: bool = False) -> None:
     Without ``replace`` an existing file raises ``FileExistsError`` (hard link: atomic no-clobber)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
+    try:  # the temporary file goes on any error (a full disk must not leave it behind)
+        with open(tmp, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
         if replace:
             os.replace(tmp, path)
         else:

@@ -69,7 +69,8 @@ def knob(default: Any, help: str, parse: Callable[[str], Any], *, env: str | Non
 @dataclass(frozen=True)
 class DeterminedSettings:
     section: ClassVar[str] = "determined"
-    DET_MASTER: str = knob("", "Master URL, e.g. http://master:8080. Empty: daist starts the "
+    DET_MASTER: str = knob("", "Master URL as the det CLI takes it: http://master:8080, or "
+                           "master (http, port 8080). Empty: daist starts the "
                            "embedded stand-in master and labels the run 'system: standin'.",
                            p.master_url, env="DET_MASTER")
     DET_USER: str = knob("admin", "User that the tests log in as.", p.nonempty, env="DET_USER")
@@ -116,25 +117,26 @@ class LocustSettings:
     section: ClassVar[str] = "locust"
     users: int = knob(10, "Concurrent simulated users (closed loop).", p.int_range(1, 100_000))
     spawn_rate: float = knob(10.0, "Users started per second.", p.float_range(0.01, 10_000))
-    run_time: float = knob(300.0, "Seconds of load per test (after spawning completes).",
-                           p.float_range(0.1, 7 * 86400))
+    run_time: float = knob(300.0, "Load per test after spawning completes: 300, 300s, 5m or "
+                           "1h30m (every time setting takes these spellings).",
+                           p.duration(0.1, 7 * 86400))
     warmup: float = knob(0.0, "Seconds after spawning completes that are excluded from the "
-                         "exact (HDR) percentiles.", p.float_range(0, 86400))
+                         "exact (HDR) percentiles.", p.duration(0, 86400))
     wait_time: str = knob("0", "Think time between a user's requests: seconds ('0', '0.5') or "
                           "a uniform range ('1..3').", p.wait_time)
     stop_timeout: float = knob(10.0, "Seconds users get to finish their request at the end.",
-                               p.float_range(0, 3600))
+                               p.duration(0, 3600))
     request_timeout: float = knob(60.0, "Seconds before a request counts as failed (timeout).",
-                                  p.float_range(0.1, 3600))
+                                  p.duration(0.1, 3600))
     workers: int = knob(0, "Load-generator worker processes: 0 runs in-process; N starts a "
                         "Locust master with N local workers.", p.int_range(0, 256))
     remote_workers: int = knob(0, "Workers on other machines the master waits for (python -m "
                                "daist.rest_api.worker --master HOST:PORT).", p.int_range(0, 1024))
     master_bind: str = knob("127.0.0.1:0", "HOST:PORT the Locust master listens on for workers "
                             "(port 0: any free port; use 0.0.0.0:5557 for remote workers).",
-                            p.nonempty)
+                            p.host_port)
     worker_wait: float = knob(60.0, "Seconds the master waits for its workers to connect.",
-                              p.float_range(1, 3600))
+                              p.duration(1, 3600))
     user_class: str = knob("FastHttpUser", "FastHttpUser (fast, default) or HttpUser.",
                            p.choice("FastHttpUser", "HttpUser"))
     shape: str = knob("closed", "closed (N users), open (constant arrival rate) or steps "
@@ -142,7 +144,7 @@ class LocustSettings:
     rate: float = knob(0.0, "Target requests/s of the open shape.", p.float_range(0, 1_000_000))
     steps: list = knob([1, 2, 4, 8, 16], "User counts of the steps shape.", p.int_list(1, 100_000))
     step_time: float = knob(30.0, "Seconds per step of the steps shape.",
-                            p.float_range(0.5, 86400))
+                            p.duration(0.5, 86400))
     max_fail_ratio: float = knob(0.05, "A test fails when more than this share of requests "
                                  "fail (k6 predecessor: 5%).", p.float_range(0, 1))
     p95_ms: float = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
@@ -166,7 +168,7 @@ class MetricsSettings:
     metric_counts: list = knob([1, 256, 4096, 65536], "Metrics per report swept by the "
                                "payload-size test.", p.int_list(1, 16_777_216))
     timeout: float = knob(1800.0, "Seconds an experiment may take before it is killed and the "
-                          "test fails.", p.float_range(1, 7 * 86400))
+                          "test fails.", p.duration(1, 7 * 86400))
     slo: str = knob("", "Optional latency limits of the concurrency sweep, rules "
                     "'OPERATION:STAT[@LEVEL]=MS' joined by ';', e.g. 'write:p95@32=250; "
                     "visible:p99=1000'. Off by default.", p.text)
@@ -179,7 +181,7 @@ class MetricsSettings:
                                  "hang).", p.int_range(1, 16_777_216))
     visible_timeout: float = knob(60.0, "Seconds a trial waits for one report to be "
                                   "acknowledged and readable before it fails.",
-                                  p.float_range(0.1, 86400))
+                                  p.duration(0.1, 86400))
     reads: int = knob(5, "Times the test reads each trial's metrics back per level "
                       "(read-back timing); 0 skips it.", p.int_range(0, 1000))
     image: str = knob("", "Container image of the trials on a cluster; empty: the cluster's "
@@ -207,7 +209,7 @@ class DbSettings:
                                       "k6 tables live. Created by migrate when missing.",
                                       p.label_or_empty, env="PERF_RESULT_DB_SCHEMA")
     PERF_RESULT_DB_TIMEOUT: int = knob(30, "Seconds to connect, and at most per statement.",
-                                       p.int_range(1, 3600), env="PERF_RESULT_DB_TIMEOUT")
+                                       p.whole_seconds(1, 3600), env="PERF_RESULT_DB_TIMEOUT")
 
 
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,

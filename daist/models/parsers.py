@@ -7,7 +7,6 @@ import re
 from typing import Callable
 from urllib.parse import urlsplit
 
-from daist.models.redaction import url_without_credentials
 
 
 def text(raw: str) -> str:
@@ -33,20 +32,91 @@ def label_or_empty(raw: str) -> str:
     return value
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+DET_DEFAULT_PORT = 8080
+
+
 def master_url(raw: str) -> str:
-    """The URL without credentials: daist logs in with DET_USER/DET_PASSWORD, and a
+    """What the ``det`` CLI accepts, in its canonical form: no scheme means http on port 8080
+    (``master`` -> ``http://master:8080``), a scheme without a port its usual one, no trailing
+    '/'. Credentials are dropped: daist logs in with DET_USER/DET_PASSWORD, and a
     ``user:password@`` in the URL would otherwise travel into results and logs."""
-    value = url_without_credentials(raw.strip()).rstrip("/")
+    value = raw.strip()
     if not value:
         return ""
+    default_port = DET_DEFAULT_PORT
+    if "://" in value:
+        scheme = value.split("://", 1)[0].lower()
+        if scheme not in DEFAULT_PORTS:
+            raise ValueError("expected an http:// or https:// URL, or HOST[:PORT]")
+        default_port = DEFAULT_PORTS[scheme]
+    else:
+        value = f"http://{value}"
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("expected a URL with scheme and host, e.g. http://master:8080")
+    if not parts.hostname:
+        raise ValueError("expected a master address with a host, e.g. master:8080")
+    if parts.query or parts.fragment:
+        raise ValueError("expected a master URL without a query or fragment")
     try:
-        parts.port
+        port = parts.port or default_port
     except ValueError:
-        raise ValueError("expected a URL with a numeric port, e.g. http://master:8080") from None
+        raise ValueError("expected a numeric port from 1 to 65535, e.g. master:8080") from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme.lower()}://{host}:{port}{parts.path.rstrip('/')}"
+
+
+def host_port(raw: str) -> str:
+    """``HOST:PORT`` to listen on; port 0 picks any free port."""
+    value = raw.strip()
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError("expected HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:0")
     return value
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+def seconds(raw: str) -> float:
+    """A duration as Locust's ``-t`` takes it: ``30`` (seconds), ``30s``, ``5m``, ``1h30m``."""
+    value = raw.strip().lower().replace(" ", "")
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(value)
+    units = [unit for _, unit in parts]
+    if (not parts or "".join(n + u for n, u in parts) != value
+            or units != sorted(set(units), key="hms".index)):
+        raise ValueError("expected a duration such as 30, 30s, 5m or 1h30m")
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+
+
+def duration(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = seconds(raw)
+        except ValueError:
+            raise ValueError(f"expected a duration from {low:g} s to {high:g} s, such as 30, "
+                             "30s, 5m or 1h30m") from None
+        if not low <= value <= high:  # also rejects nan and inf
+            raise ValueError(f"expected a duration from {low:g} s to {high:g} s, such as 30, "
+                             "30s, 5m or 1h30m")
+        return value
+    return parse
+
+
+def whole_seconds(low: int, high: int) -> Callable[[str], int]:
+    """A duration that must be whole seconds (an integer setting such as a database timeout)."""
+    within = duration(low, high)
+
+    def parse(raw: str) -> int:
+        value = within(raw)
+        if not value.is_integer():
+            raise ValueError(f"expected whole seconds from {low} to {high}, such as 30 or 1m")
+        return int(value)
+    return parse
 
 
 def log_level(raw: str) -> str:

@@ -234,7 +234,9 @@ class LoadRun:
         except (ValueError, KeyError, TypeError):
             p95 = 0
         return {"users": self.runner.user_count if self.runner else 0,
-                "rps": round(total.current_rps, 1), "failures": total.num_failures,
+                # Locust's current_rps window lags: the first seconds would read 0
+                "rps": round(total.current_rps or total.total_rps, 1),
+                "failures": total.num_failures,
                 "p95 ms": p95}
 
 

@@ -30,7 +30,7 @@ ORIGINAL_KEYS = {"model_version_number": "model_version", "checkpoint_id": "chec
 def resolve(settings: Any, url: str) -> ResourceProfile:
     name = settings.determined.RESOURCE_PROFILE
     if name == "autodiscover":
-        with MasterClient(url) as api:
+        with MasterClient(url, timeout=settings.locust.request_timeout) as api:
             api.login(settings.determined.DET_USER, settings.determined.DET_PASSWORD.reveal())
             return autodiscover(api)
     if name not in settings.profiles:

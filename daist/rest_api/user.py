@@ -170,9 +170,19 @@ def build_user_class(spec: UserSpec) -> type:
             if self.headers:
                 self.client.request("POST", LOGOUT_PATH, name="logout",
                                     headers=dict(self.headers), **timeout_kwargs)
+            _close_connections(self.client)
 
     DaistUser.__name__ = DaistUser.__qualname__ = "DaistUser"
     return DaistUser
+
+
+def _close_connections(client: Any) -> None:
+    """Close a stopping user's keep-alive connections (no ResourceWarning at exit): a
+    FastHttpSession keeps them in its geventhttpclient agent, a requests session in itself."""
+    agent = getattr(client, "client", client)
+    close = getattr(agent, "close", None)
+    if callable(close):
+        close()
 
 
 def _json(response: Any) -> dict[str, Any]:

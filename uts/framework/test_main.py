@@ -6,7 +6,7 @@ import sys
 import unittest
 
 from daist.framework import paths
-from daist.framework.main import normalize_test_names
+from daist.framework.selection import normalize_test_names
 
 PYTHON = sys.executable
 
@@ -27,7 +27,7 @@ class TestTestNames(unittest.TestCase):
 
     def test_resolving_names_imports_no_test_module(self):
         # test_locust imports Locust, which would monkey-patch this whole process with gevent
-        done = subprocess.run([PYTHON, "-c", "import sys; from daist.framework.main import "
+        done = subprocess.run([PYTHON, "-c", "import sys; from daist.framework.selection import "
                                "normalize_test_names as n; n(['uts.rest_api.test_locust.TestRO', "
                                "'uts.metrics.test_latency.Test.']); print(sorted(m for m in "
                                "sys.modules if m.startswith(('gevent', 'locust', 'daist.rest_api.test', "
@@ -60,9 +60,13 @@ class TestBadInput(unittest.TestCase):
         self.assertOneLineError(run_daist("daist.test_target", env={"DAIST_CONFIG": "/no/such.conf"}),
                                 r"config file /no/such.conf .* does not exist")
 
-    def test_url_without_scheme(self):
-        self.assertOneLineError(run_daist(env={"DET_MASTER": "localhost:8080"}),
-                                r"environment variable DET_MASTER: bad value 'localhost:8080'")
+    def test_master_url_with_a_bad_scheme(self):
+        self.assertOneLineError(run_daist(env={"DET_MASTER": "ftp://localhost:8080"}),
+                                r"environment variable DET_MASTER: bad value 'ftp://localhost:8080'")
+
+    def test_bad_unittest_option(self):
+        self.assertOneLineError(run_daist("-x", "daist.test_target"),
+                                r"bad arguments: unrecognized arguments: -x$")
 
     def test_help_and_settings(self):
         done = run_daist("--help")

@@ -1,6 +1,8 @@
 import io
+import logging
 import unittest
 
+from daist.framework import log
 from daist.framework.progress import Progress, clock_text
 
 
@@ -44,7 +46,37 @@ class TestProgress(unittest.TestCase):
         progress.update({"n": 1000})
         progress.update({"n": 1})
         self.assertNotIn("\n", stream.getvalue())
-        self.assertEqual(stream.getvalue().count("\r"), 2)
+        self.assertEqual(stream.getvalue().split("\r")[-1].strip(), "[x] 00:00 elapsed | n 1")
+        progress.done({"n": 2})
+        self.assertTrue(stream.getvalue().endswith("n 2 | done\n"))
+
+    def test_log_records_go_above_the_live_line(self):
+        stream = Tty()
+        progress = Progress("load", stream=stream, interval=0, clock=FakeClock())
+        progress.update({"p95 ms": 18})
+        handler = log._ConsoleHandler(stream)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        handler.emit(logging.makeLogRecord({"msg": "Ramping to 10 users", "levelname": "INFO"}))
+        progress.update({"p95 ms": 19})
+        lines = [segment.strip() for segment in stream.getvalue().replace("\r", "\n").split("\n")]
+        self.assertIn("INFO Ramping to 10 users", lines)  # whole, on its own line
+        self.assertEqual(lines[-1], "[load] 00:00 elapsed | p95 ms 19")
+
+    def test_estimate_from_work_done(self):
+        clock = FakeClock()
+        progress = Progress("metrics concurrency 4", total=128, unit="reports", timeout_s=1800,
+                            stream=io.StringIO(), clock=clock)
+        clock.now += 10
+        progress.update(done=32)
+        self.assertEqual(progress.line({"state": "RUNNING"}),
+                         "[metrics concurrency 4] 00:10 elapsed, 00:30 left, timeout in 29:50 | "
+                         "reports 32/128 | state RUNNING")
+
+    def test_a_timeout_is_not_an_estimate(self):
+        clock = FakeClock()
+        progress = Progress("m", timeout_s=1800, stream=io.StringIO(), clock=clock)
+        clock.now += 2
+        self.assertEqual(progress.line(), "[m] 00:02 elapsed, timeout in 29:58")
 
     def test_clock_text(self):
         self.assertEqual(clock_text(65), "01:05")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -118,9 +119,13 @@ class TestFailingRuns(StandinTestCase):
         self.assertEqual((record.status, record.message), ("error", "no resources"))
 
     def test_unknown_test_name(self):
-        run = run_daist("daist.no_such_module", env={"DET_MASTER": self.url})
-        self.assertEqual(run.returncode, 1)
-        self.assertEqual(run.result.outcome.errors, 1)
+        output = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, output, ignore_errors=True)
+        run = run_daist("daist.no_such_module", env={"DET_MASTER": self.url}, output=output)
+        self.assertEqual(run.returncode, 2, run.output)
+        self.assertEqual(run.stderr.strip(), "daist: error: no test named 'daist.no_such_module' "
+                                             "(./run.py --list shows the tests)")
+        self.assertEqual(list(output.iterdir()), [])  # nothing started
 
 
 

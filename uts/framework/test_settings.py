@@ -60,6 +60,51 @@ class TestPrecedence(unittest.TestCase):
         self.assertEqual((settings.locust.users, changed.locust.users), (10, 2))
 
 
+class TestHabits(unittest.TestCase):
+    """Spellings users bring from Locust (-t 5m) and the det CLI (DET_MASTER=host:8080)."""
+
+    def test_durations_everywhere_a_time_is_set(self):
+        spellings = {"30": 30.0, "30s": 30.0, "5m": 300.0, "1h30m": 5400.0, "1.5": 1.5,
+                     "2m30s": 150.0, "1H": 3600.0}
+        for raw, expected in spellings.items():
+            with self.subTest(raw=raw):
+                settings = load_settings(environ={"DAIST_LOCUST_RUN_TIME": raw,
+                                                  "DAIST_METRICS_TIMEOUT": raw})
+                self.assertEqual((settings.locust.run_time, settings.metrics.timeout),
+                                 (expected, expected))
+        settings = load_settings(environ={}, config_path=write_config("""\
+            [locust]
+            warmup = 10s
+            stop_timeout = 1m
+            request_timeout = 90s
+            worker_wait = 2m
+            step_time = 1m30s
+            [metrics]
+            visible_timeout = 2m
+            [db]
+            PERF_RESULT_DB_TIMEOUT = 1m
+            """))
+        self.assertEqual((settings.locust.warmup, settings.locust.stop_timeout,
+                          settings.locust.request_timeout, settings.locust.worker_wait,
+                          settings.locust.step_time, settings.metrics.visible_timeout,
+                          settings.db.PERF_RESULT_DB_TIMEOUT), (10, 60, 90, 120, 90, 120, 60))
+
+    def test_master_addresses_as_the_det_cli_takes_them(self):
+        spellings = {"master": "http://master:8080", "master:8081": "http://master:8081",
+                     "http://master": "http://master:80", "https://master/": "https://master:443",
+                     "HTTP://10.0.0.1:8080/": "http://10.0.0.1:8080", "[::1]:9": "http://[::1]:9",
+                     "master:8080/prefix/": "http://master:8080/prefix"}
+        for raw, expected in spellings.items():
+            with self.subTest(raw=raw):
+                self.assertEqual(load_settings(environ={"DET_MASTER": raw}).determined.DET_MASTER,
+                                 expected)
+
+    def test_utf8_byte_order_mark_is_accepted(self):
+        path = Path(tempfile.mkdtemp()) / "bom.conf"
+        path.write_bytes(b"\xef\xbb\xbf[locust]\nusers = 3\n")
+        self.assertEqual(load_settings(environ={}, config_path=path).locust.users, 3)
+
+
 class TestBadValues(unittest.TestCase):
     def assertConfigError(self, pattern, *, environ=None, config=None):
         path = write_config(config) if config is not None else None
@@ -68,10 +113,38 @@ class TestBadValues(unittest.TestCase):
         self.assertNotIn("\n", str(caught.exception))
         return str(caught.exception)
 
-    def test_url_without_scheme(self):
-        self.assertConfigError(r"environment variable DET_MASTER: bad value 'master:8080': "
-                               r"expected a URL with scheme", environ={"DET_MASTER": "master:8080"})
+    def test_master_urls_the_det_cli_refuses(self):
+        for raw in ("ftp://x", "http://", "http://h?x=1", "h:99999", "h:port"):
+            with self.subTest(raw=raw):
+                self.assertConfigError(r"environment variable DET_MASTER: bad value",
+                                       environ={"DET_MASTER": raw})
         self.assertConfigError(r"\[determined\] DET_MASTER: bad value", config="[determined]\nDET_MASTER = ftp://x\n")
+
+    def test_bad_durations(self):
+        for raw in ("5x", "m", "30m1h", "1h1h", "-5", "nan", "inf", "0.01"):
+            with self.subTest(raw=raw):
+                self.assertConfigError(rf"DAIST_LOCUST_RUN_TIME: bad value '{raw}': expected a "
+                                       r"duration from 0.1 s to 604800 s, such as 30, 30s, 5m or 1h30m",
+                                       environ={"DAIST_LOCUST_RUN_TIME": raw})
+        self.assertConfigError(r"PERF_RESULT_DB_TIMEOUT: bad value '1.5': expected whole seconds",
+                               environ={"PERF_RESULT_DB_TIMEOUT": "1.5"})
+
+    def test_config_file_encoding_and_size(self):
+        path = Path(tempfile.mkdtemp()) / "latin1.conf"
+        path.write_bytes("[locust]\n# caf\u00e9\nusers = 3\n".encode("latin-1"))
+        self.assertConfigError(r"latin1.conf is not UTF-8 text \(byte 0xe9 at offset 14\); "
+                               r"save it as UTF-8", environ={"DAIST_CONFIG": str(path)})
+        path.write_bytes(b"[locust]\nusers = 3\0\0\0\n")
+        self.assertConfigError(r"is binary \(it holds NUL bytes\)", environ={"DAIST_CONFIG": str(path)})
+        self.assertConfigError(r"config file /dev/zero is larger than 256 KiB",
+                               environ={"DAIST_CONFIG": "/dev/zero"})
+
+    def test_unknown_resource_profile(self):
+        self.assertConfigError(r"environment variable DAIST_DETERMINED_RESOURCE_PROFILE: no "
+                               r"\[profile.ci_snapshot\] section \(did you mean ci_snapshots\?\) "
+                               r"\(known: autodiscover, ci_snapshots\)",
+                               environ={"DAIST_DETERMINED_RESOURCE_PROFILE": "ci_snapshot"},
+                               config="[profile.ci_snapshots]\nuser_id = 1\n")
 
     def test_non_integer_negative_and_huge_user_counts(self):
         for raw in ("ten", "-5", "0", "10000000", "1.5"):

@@ -51,6 +51,22 @@ class TestOutputDirectory(unittest.TestCase):
         self.assertResultsError(self.mounted("size=1m") / "results",
                                 r"only 1 MiB free under .*; daist needs at least 50 MiB for results")
 
+    def test_disk_full_mid_run(self):
+        output = self.mounted("size=52m") / "results"  # daist needs 50 MiB free to start
+        run = run_daist("uts.framework.fixtures.cases.TestFillsDisk", output=output)
+        self.assertEqual(run.returncode, 4, run.output)
+        self.assertNotIn("Traceback", run.output)
+        self.assertRegex(run.stderr.strip().splitlines()[-1],
+                         r"^daist: error: cannot save an artifact in .*: No space left on device; "
+                         r"the run stops$")
+        result = run.result  # the manifest is valid and says what happened
+        self.assertEqual(result.outcome.status, "error")
+        self.assertIn("No space left on device", result.error)
+        self.assertEqual(result.outcome.tests_run, 1)  # it stopped: the second test never ran
+        leftovers = [p.name for p in run.results_dir.iterdir() if p.name.endswith(".tmp")
+                     or p.name.startswith(".daist-reserve")]
+        self.assertEqual(leftovers, [])
+
 
 if __name__ == "__main__":
     unittest.main()

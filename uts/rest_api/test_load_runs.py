@@ -206,11 +206,9 @@ class TestShapesAndWorkers(StandinTestCase):
 
     def test_bad_combination_is_one_line_naming_the_keys(self):
         run = run_load_test("TestRO", url=self.url, shape="open")
-        self.addCleanup(remove_results, run)
-        self.assertEqual(run.returncode, 1, run.output)
-        record = run.result.tests[case_id("TestRO")]
-        self.assertEqual(record.status, "error")
-        self.assertEqual(record.message, "[locust] shape = open needs rate > 0 (requests/s)")
+        self.assertEqual(run.returncode, 2, run.output)  # refused before anything started
+        self.assertEqual(run.stderr, "daist: error: [locust] shape = open needs rate > 0 (requests/s)\n")
+        self.assertIsNone(run.results_dir)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ class TestPlanFromSettings(unittest.TestCase):
                  ({"run_time": 3, "warmup": 3}, r"run_time must be longer than warmup"),
                  ({"samples": "true", "workers": 2}, r"samples = true works in-process only"),
                  ({"users": 2, "workers": 3}, r"users \(2\) must be at least"),
-                 ({"master_bind": "localhost"}, r"master_bind: 'localhost' is not HOST:PORT"),
                  ({"remote_workers": 1}, r"remote_workers need a fixed port")]
         for env, pattern in cases:
             with self.subTest(env=env):
@@ -35,7 +34,8 @@ class TestPlanFromSettings(unittest.TestCase):
                 self.assertNotIn("\n", str(caught.exception))
 
     def test_bad_single_values_are_refused_by_the_settings_layer(self):
-        for env in ({"users": -1}, {"users": 10**9}, {"spawn_rate": 0}, {"shape": "ramp"}):
+        for env in ({"users": -1}, {"users": 10**9}, {"spawn_rate": 0}, {"shape": "ramp"},
+                    {"master_bind": "localhost"}):
             with self.subTest(env=env), self.assertRaises(ConfigError):
                 settings(**env)
 

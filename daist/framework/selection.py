@@ -1,0 +1,188 @@
+"""Which tests a run will run, decided before anything starts: test names (and ``-k``) resolve
+to a unittest suite through unittest's own argument handling, a name that resolves to nothing is
+one ``ConfigError`` line with a "did you mean", and ``--list`` describes the suite."""
+from __future__ import annotations
+
+import contextlib
+import difflib
+import importlib.util
+import io
+import re
+import sys
+import unittest
+import unittest.loader
+from pathlib import Path
+from typing import Iterable
+
+from daist.framework import paths
+from daist.framework.errors import ConfigError
+from daist.framework.testcase import iter_tests
+
+EXIT_NO_TESTS = 5
+"""Exit status of a run in which no test ran (pytest's convention)."""
+
+
+SUMMARY_WIDTH = 90
+
+
+class NoTestsError(ConfigError):
+    """The names and ``-k`` patterns select no test at all: nothing would be measured."""
+
+    exit_status = EXIT_NO_TESTS
+
+
+class Selection(unittest.TestProgram):
+    """unittest's program, stopped after it parsed its arguments and loaded the tests
+    (``self.test``); the runner runs them once the session has started."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.loaded = False
+        self.patterns = [value for option, value in zip(argv, argv[1:]) if option == "-k"]
+        usage = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(usage):
+                super().__init__(module=None, argv=["python -m daist", *argv], exit=False)
+        except SystemExit:  # unittest's usage error: its last line says what was wrong
+            said = usage.getvalue().strip().splitlines()[-1:] or [" ".join(argv)]
+            raise ConfigError(f"bad arguments: {said[0].split('error: ')[-1]}") from None
+
+    def runTests(self) -> None:
+        self.loaded = True
+
+    def check(self, names: list[str]) -> unittest.TestSuite:
+        """The loaded suite, or a ConfigError naming the first name that loaded nothing."""
+        failed = [test for test in iter_tests(self.test)
+                  if isinstance(test, unittest.loader._FailedTest)]
+        if failed:
+            raise ConfigError(_load_failure(failed[0], names))
+        if self.test.countTestCases() == 0:
+            patterns = " ".join(f"-k {p}" for p in self.patterns)
+            raise NoTestsError(f"no test matches {' '.join(names) or 'the daist package'} "
+                               f"{patterns}".rstrip() + " (./run.py --list shows the tests)")
+        return self.test
+
+
+def load_suite(unittest_args: list[str]) -> unittest.TestSuite:
+    """Resolve names and options into the suite to run; ``ConfigError`` when one is wrong."""
+    selection = Selection(unittest_args)
+    values = {value for option, value in zip(unittest_args, unittest_args[1:]) if option == "-k"}
+    names = [arg for arg in unittest_args if not arg.startswith("-") and arg not in values]
+    suite = selection.check(names if unittest_args[:1] != ["discover"] else [])
+    suite.program = selection  # its -v/-f/-b options, for the runner
+    return suite
+
+
+def _load_failure(test: unittest.TestCase, names: list[str]) -> str:
+    name = test._testMethodName or test.id()
+    requested = next((n for n in names if n == name or n.endswith("." + name)), name)
+    exception = getattr(test, "_exception", None)
+    reason = ([line.strip() for line in str(exception).splitlines() if line.strip()] or [""])[-1]
+    parts = requested.split(".")
+    missing = {f"No module named '{'.'.join(parts[:end])}'" for end in range(1, len(parts) + 1)}
+    if isinstance(exception, ImportError) and not any(reason.endswith(m) for m in missing):
+        return f"cannot load the tests of {requested}: {reason}"
+    suggestion = suggest(requested, known_test_names())
+    hint = f" (did you mean {suggestion}?)" if suggestion else " (./run.py --list shows the tests)"
+    return f"no test named {requested!r}{hint}"
+
+
+def known_test_names() -> list[str]:
+    """Every module, class and test id of the daist package's cluster tests."""
+    suite = unittest.TestLoader().discover(str(paths.PACKAGE_DIR), pattern="test*.py",
+                                           top_level_dir=str(paths.PACKAGE_DIR.parent))
+    names: set[str] = set()
+    for test in iter_tests(suite):
+        if isinstance(test, unittest.loader._FailedTest):
+            continue
+        parts = test.id().split(".")
+        names.update(".".join(parts[:end]) for end in (len(parts) - 2, len(parts) - 1, len(parts)))
+    return sorted(names)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """The full name the user most likely meant: one that ends with what they typed
+    (``TestRO`` -> ``daist.rest_api.test_locust.TestRO``), else the closest spelling over the
+    same number of trailing dotted parts."""
+    candidates = list(candidates)
+    endings = sorted((c for c in candidates if c.endswith("." + name)), key=len)
+    if endings:
+        return endings[0]
+    depth = name.count(".") + 1
+    tails: dict[str, str] = {}
+    for candidate in sorted(candidates, key=len):
+        tails.setdefault(".".join(candidate.split(".")[-depth:]).lower(), candidate)
+    close = difflib.get_close_matches(name.lower(), list(tails), n=1, cutoff=0.6)
+    return tails[close[0]] if close else None
+
+
+def describe(suite: unittest.TestSuite) -> list[str]:
+    """One line per test for ``--list``: its id, ``[slots]`` when it runs trials (it needs free
+    slots on a real cluster), and the first line of its docstring (else its class's)."""
+    tests = list(iter_tests(suite))
+    width = max((len(t.id()) for t in tests), default=0)
+    lines = []
+    for test in tests:
+        slots = "[slots]" if getattr(type(test), "needs_slots", False) else ""
+        lines.append(f"{test.id():{width}}  {slots:7}  {_summary(test)}".rstrip())
+    return lines
+
+
+def _summary(test: unittest.TestCase) -> str:
+    method = getattr(test, test._testMethodName, None)
+    module = sys.modules.get(type(test).__module__)
+    for doc in (getattr(method, "__doc__", None), type(test).__doc__, getattr(module, "__doc__", None)):
+        if doc and doc.strip():
+            text = " ".join(doc.split())
+            sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
+            return sentence if len(sentence) <= SUMMARY_WIDTH else sentence[:SUMMARY_WIDTH - 3] + "..."
+    return ""
+
+
+def normalize_test_names(args: list[str]) -> list[str]:
+    """Accept the original README's spellings: a trailing '.' is dropped, and ``uts.X`` names a
+    cluster test ``daist.X`` when no such unit-test module exists. With no names at all, discover
+    every test in the daist package."""
+    names, options, expect_value = [], [], False
+    for arg in args:
+        if expect_value:
+            options.append(arg)
+            expect_value = False
+        elif arg.startswith("-"):
+            options.append(arg)
+            expect_value = arg in ("-k",)
+        else:
+            names.append(_alias(arg.rstrip(".")))
+    if not names:
+        return ["discover", "-s", str(paths.PACKAGE_DIR), "-t", str(paths.PACKAGE_DIR.parent),
+                "-p", "test*.py", *options]
+    return [*options, *names]
+
+
+def _alias(name: str) -> str:
+    parts = name.split(".")
+    if parts[0] != "uts":
+        return name
+    for end in range(len(parts), 1, -1):
+        if _module_exists(".".join(parts[:end])):
+            return name
+        if _module_exists(".".join(["daist", *parts[1:end]])):
+            return ".".join(["daist", *parts[1:]])
+    return name
+
+
+def _module_exists(name: str) -> bool:
+    """Is there a module file for ``name`` (or a prefix of it)? Looks at files only: importing
+    the candidate could run it; test_locust imports Locust, which monkey-patches the whole
+    process with gevent."""
+    first, *rest = name.split(".")
+    try:
+        top = importlib.util.find_spec(first)
+    except (ImportError, ValueError):
+        return False
+    if top is None or not rest:
+        return top is not None
+    for location in top.submodule_search_locations or []:
+        path = Path(location, *rest)
+        if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
+            return True
+    return False
