@@ -14,7 +14,8 @@ from daist.standin import (handlers_admin as admin, handlers_auth as auth,
                            handlers_files as files, handlers_metrics as metrics,
                            handlers_org as org, handlers_rbac as rbac,
                            handlers_registry as registry, handlers_runs as runs,
-                           handlers_tasks as tasks, handlers_trial_api as trial_api)
+                           handlers_tasks as tasks, handlers_trial_api as trial_api,
+                           handlers_unmanaged as unmanaged)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/users/{{username}}/by-username", auth.get_user_by_name),
     # -- workspaces, projects, templates, webhooks -------------------------------------------
     _r("GET", f"{V1}/workspaces", org.workspaces),
+    _r("POST", f"{V1}/workspaces", org.post_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}", org.get_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}/projects", org.workspace_projects),
     _r("POST", f"{V1}/workspaces/{N % 'workspaceId'}/projects", org.post_project),
@@ -135,6 +137,8 @@ ROUTES: list[Route] = [
     _r("POST", f"{V1}/experiments-search", exp.search_experiments),
     _r("GET", f"{V1}/experiment/labels", exp.experiment_labels),
     _r("GET", f"{V1}/experiments/metrics-stream/metric-names", metrics.metric_names),
+    _r("PUT", f"{V1}/experiments/by-external-id/{{externalExperimentId}}",
+       unmanaged.put_experiment),
     _r("GET", f"{V1}/experiments/{N % 'experimentId'}", exp.get_experiment),
     _r("PATCH", f"{V1}/experiments/{N % 'experimentId'}", exp.patch_experiment),
     _r("DELETE", f"{V1}/experiments/{N % 'experimentId'}", exp.delete_experiment),
@@ -161,7 +165,11 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/trials/metrics/trial_metrics", metrics.trial_metrics),
     _r("GET", f"{V1}/trials/metrics/training_metrics", metrics.training_metrics),
     _r("GET", f"{V1}/trials/metrics/validation_metrics", metrics.validation_metrics),
+    _r("POST", f"{V1}/trials", unmanaged.create_trial),
+    _r("PUT", f"{V1}/trials", unmanaged.put_trial),
     _r("GET", f"{V1}/trials/{N % 'trialId'}", metrics.get_trial),
+    _r("PATCH", f"{V1}/trials/{N % 'trialId'}", unmanaged.patch_trial),
+    _r("POST", f"{V1}/trials/{N % 'trialId'}/start", unmanaged.start_trial),
     _r("GET", f"{V1}/trials/{N % 'id'}/checkpoints", metrics.trial_checkpoints),
     _r("GET", f"{V1}/trials/{N % 'trialId'}/workloads", metrics.workloads),
     _r("GET", f"{V1}/trials/{N % 'trialId'}/logs", tasks.trial_logs),
@@ -180,6 +188,7 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}", metrics.get_checkpoint),
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}/metrics", metrics.checkpoint_metrics),
     _r("GET", "/checkpoints/{checkpointUuid}", files.download_checkpoint),
+    _r("POST", "/task-logs", unmanaged.post_task_logs),
     _r("POST", f"{V1}/runs", runs.search_runs),
     _r("POST", f"{V1}/runs/start", trial_api.run_prepare),
     _r("GET", f"{V1}/runs/{N % 'runId'}/metadata", trial_api.get_run_metadata),
