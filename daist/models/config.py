@@ -188,6 +188,16 @@ class MetricsSettings:
                       "default image (the stand-in runs trials locally and ignores it).", p.text)
     resource_pool: str = knob("", "Resource pool of the trials; empty: the cluster's default.",
                               p.text)
+    trials: str = knob("", "How the metric tests' trials run: 'managed' (one experiment of "
+                       "concurrency trials, one slot each), 'unmanaged' (detached-mode trials "
+                       "driven from this machine, no slots) or empty: managed on a stand-in, "
+                       "skipped on a real master (never a slot-hungry experiment unasked).",
+                       p.choice("", "managed", "unmanaged"))
+    unmanaged_concurrency: list = knob([1, 10, 100, 1000], "Concurrency levels in unmanaged mode "
+                                       "when [metrics] concurrency keeps its default.",
+                                       p.int_list(1, 10_000))
+    generator_processes: int = knob(0, "Processes driving the unmanaged trials; 0: one per CPU "
+                                    "core.", p.int_range(0, 64))
 
 
 @dataclass(frozen=True)
