@@ -164,14 +164,12 @@ class MetricsTestCase(DaistTestCase):
         except unmanaged.GeneratorError as exc:
             usage = []
             late = ExperimentTimeout(experiment_id, settings.timeout, str(exc))
-        except BaseException:
+        except BaseException:  # an interrupt: end the trials, keep what they reported
             progress.done({"experiment": experiment_id, "state": "not driven any more"})
-            unmanaged.end_running_trials(cluster.url, token, trial_ids)
+            self._end_trials(cluster, token, trial_ids, name=name)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
-        finally:
-            for problem in unmanaged.end_running_trials(cluster.url, token, trial_ids):
-                log.warning("%s: %s", name, problem)
+        self._end_trials(cluster, token, trial_ids, name=name)
         for process in usage:
             log.info("%s: generator %s", name, process.describe())
             for error in process.errors[:3]:
@@ -180,12 +178,25 @@ class MetricsTestCase(DaistTestCase):
         artifacts.save_generator(self._generator)
         state = cluster.state(experiment_id)
         progress.done({"experiment": experiment_id, "state": state})
+        errors = [e for p in usage for e in p.errors]
+        if errors:  # the experiment ended ERROR: say why in its failure's headline
+            state = f"{state} ({len(errors)} trials failed; first: {errors[0]})"
         if any(p.saturated for p in usage):
             log.warning("%s: INVALID level: a generator process sat at >= %.0f%% of a core; "
                         "these figures are the generator's limit, not the master's (raise "
                         "[metrics] generator_processes or use fewer trials)", name,
                         unmanaged.SATURATED_CPU_PERCENT)
         return experiment_id, state, late
+
+    @staticmethod
+    def _end_trials(cluster: Cluster, token: str, trial_ids: list[int], *, name: str) -> None:
+        """Trials a stopped or failed generator left RUNNING end in ERROR; never raises."""
+        try:
+            problems = unmanaged.end_running_trials(cluster.url, token, trial_ids)
+        except Exception as exc:
+            problems = [str(exc)]
+        for problem in problems[:3]:
+            log.warning("%s: could not end a trial: %s", name, problem)
 
     def _check_series(self, series: LatencySeries, level: Level, *, name: str,
                       experiment_id: int) -> None:

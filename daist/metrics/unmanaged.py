@@ -35,7 +35,9 @@ from daist.metrics.expconf import Level
 SATURATED_CPU_PERCENT = 80.0
 JSON_HEADERS = {"Content-Type": "application/json"}
 SETUP_CONCURRENCY = 32  # creations and starts in flight while a level is set up
-START_TIMEOUT_S = 120.0  # generator processes must all be ready within this
+START_TIMEOUT_S = 30.0  # generator processes must all be ready within this
+SETUP_CALL_S = 60.0  # one setup call at most (the drive itself is bounded by [metrics] timeout)
+CLEANUP_CALL_S = 10.0
 
 
 class GeneratorError(RuntimeError):
@@ -96,20 +98,20 @@ async def _call(http: Any, method: str, url: str, what: str, body: Any = None,
         return json.loads(text) if text else {}
 
 
-def _session(token: str, connections: int) -> Any:
+def _session(token: str, connections: int, *, call_s: float | None = None) -> Any:
     import aiohttp
 
     return aiohttp.ClientSession(
         headers={"Authorization": f"Bearer {token}"},
-        connector=aiohttp.TCPConnector(limit=max(1, connections), force_close=False),
-        timeout=aiohttp.ClientTimeout(total=None, sock_read=None))
+        connector=aiohttp.TCPConnector(limit=max(1, connections)),
+        timeout=aiohttp.ClientTimeout(total=call_s))
 
 
 # -- setting a level up and ending it (the test's process) -------------------------------------
 async def _create(url: str, token: str, level: Level, name: str) -> tuple[int, list[TrialRun]]:
     from determined.common.api import bindings
 
-    async with _session(token, SETUP_CONCURRENCY) as http:
+    async with _session(token, SETUP_CONCURRENCY, call_s=SETUP_CALL_S) as http:
         request = bindings.v1CreateExperimentRequest(
             config=experiment_config_text(level, name=name), unmanaged=True)
         made = await _call(http, "POST", f"{url}/api/v1/experiments", "create the experiment",
@@ -142,7 +144,7 @@ async def _end(url: str, token: str, trial_ids: list[int], state: str) -> list[s
     from determined.common.api import bindings
 
     errors: list[str] = []
-    async with _session(token, SETUP_CONCURRENCY) as http:
+    async with _session(token, SETUP_CONCURRENCY, call_s=CLEANUP_CALL_S) as http:
         gate = asyncio.Semaphore(SETUP_CONCURRENCY)
 
         async def end(trial_id: int) -> None:
