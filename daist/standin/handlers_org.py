@@ -43,6 +43,24 @@ async def post_workspace(backend: Backend, request: web.Request) -> Json:
             "namespaceBindings": {}}
 
 
+async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    """Deleted at once (``completed: true``) with its projects, when none holds experiments;
+    the real master also deletes the experiments, asynchronously (not implemented here)."""
+    store = backend.store
+    workspace = store.get_workspace(as_int(id, "id"))
+    if workspace.immutable:
+        raise BadRequest(f"workspace {workspace.id} is immutable")
+    projects = store.list_projects(workspace_id=workspace.id)
+    if any(p.num_experiments for p in projects):
+        raise BadRequest(f"workspace {workspace.id} still has experiments (the stand-in deletes "
+                         "only workspaces whose experiments were deleted)")
+    with store.transaction():
+        for project in projects:
+            store.delete_project(project.id)
+        store.db.execute("DELETE FROM workspaces WHERE id = ?", (workspace.id,))
+    return {"completed": True}
+
+
 async def workspace_projects(backend: Backend, request: web.Request, id: str) -> Json:
     return paged(request, "projects", backend.store.list_projects(workspace_id=as_int(id, "id")))
 

@@ -86,6 +86,7 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/workspaces", org.workspaces),
     _r("POST", f"{V1}/workspaces", org.post_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}", org.get_workspace),
+    _r("DELETE", f"{V1}/workspaces/{N % 'id'}", org.delete_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}/projects", org.workspace_projects),
     _r("POST", f"{V1}/workspaces/{N % 'workspaceId'}/projects", org.post_project),
     _r("GET", f"{V1}/workspaces/{N % 'workspaceId'}/available-resource-pools",
