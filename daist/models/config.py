@@ -222,8 +222,21 @@ class DbSettings:
                                        p.int_range(1, 3600), env="PERF_RESULT_DB_TIMEOUT")
 
 
+@dataclass(frozen=True)
+class VolumeSettings:
+    section: ClassVar[str] = "volume"
+    levels: list = knob([100, 1000, 10000], "Experiments on the master at each step of the "
+                        "data-volume sweep (TestVolume); seeded up to each in turn.",
+                        p.int_list(1, 1_000_000))
+    label: str = knob("volume", "Seed label of the data TestVolume creates (python -m "
+                      "daist.seed --remove --label LABEL removes it).", p.nonempty)
+    keep: bool = knob(False, "Keep the seeded data after TestVolume (removed by default).",
+                      p.boolean)
+    seed_concurrency: int = knob(8, "Experiments seeded at the same time.", p.int_range(1, 256))
+
+
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,
-                              LocustSettings, MetricsSettings, DbSettings)
+                              LocustSettings, MetricsSettings, DbSettings, VolumeSettings)
 PROFILE_PREFIX = "profile."
 """``[profile.NAME]`` sections hold fixed resource profiles (free-form keys)."""
 
