@@ -222,12 +222,18 @@ class DbSettings:
                                        p.int_range(1, 3600), env="PERF_RESULT_DB_TIMEOUT")
 
 
+def _optional(parse: Callable[[str], list]) -> Callable[[str], list]:
+    """An empty value is the empty list."""
+    return lambda raw: parse(raw) if raw.strip() else []
+
+
 @dataclass(frozen=True)
 class VolumeSettings:
     section: ClassVar[str] = "volume"
-    levels: list = knob([100, 1000, 10000], "Experiments on the master at each step of the "
-                        "data-volume sweep (TestVolume); seeded up to each in turn.",
-                        p.int_list(1, 1_000_000))
+    levels: list = knob([], "Seeded experiments at each step of the data-volume sweep "
+                        "(TestVolume), e.g. '100, 1000, 10000'; empty: TestVolume skips (it "
+                        "seeds data on the master, so it runs only when asked).",
+                        _optional(p.int_list(1, 1_000_000)))
     label: str = knob("volume", "Seed label of the data TestVolume creates (python -m "
                       "daist.seed --remove --label LABEL removes it).", p.nonempty)
     keep: bool = knob(False, "Keep the seeded data after TestVolume (removed by default).",

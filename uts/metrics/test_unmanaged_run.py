@@ -84,3 +84,41 @@ class TestSplit(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestRealMasterGuard(unittest.TestCase):
+    """With [metrics] trials empty, the metric tests never start trials on a real master."""
+
+    def setup_with(self, environ: dict[str, str], *, is_standin: bool) -> None:
+        from types import SimpleNamespace
+
+        from daist.framework.settings import load_settings
+        from daist.metrics.test_latency import Test
+
+        test = Test("test")
+        test.session = SimpleNamespace(settings=load_settings(environ=environ),
+                                       target=SimpleNamespace(is_standin=is_standin))
+        test.setUp()
+
+    def test_skips_on_a_real_master_unless_trials_is_set(self):
+        with self.assertRaises(unittest.SkipTest) as skipped:
+            self.setup_with({}, is_standin=False)
+        self.assertIn("DAIST_METRICS_TRIALS=unmanaged", str(skipped.exception))
+        self.setup_with({"DAIST_METRICS_TRIALS": "unmanaged"}, is_standin=False)
+        self.setup_with({"DAIST_METRICS_TRIALS": "managed"}, is_standin=False)
+        self.setup_with({}, is_standin=True)
+
+    def test_unmanaged_levels_reach_1000_unless_concurrency_is_set(self):
+        from types import SimpleNamespace
+
+        from daist.framework.settings import load_settings
+        from daist.metrics.test_latency import Test
+
+        test = Test("test")
+        for environ, expected in (({"DAIST_METRICS_TRIALS": "unmanaged"}, [1, 10, 100, 1000]),
+                                  ({"DAIST_METRICS_TRIALS": "unmanaged",
+                                    "DAIST_METRICS_CONCURRENCY": "200"}, [200]),
+                                  ({}, [32, 16, 8, 4, 2, 1])):
+            test.session = SimpleNamespace(settings=load_settings(environ=environ))
+            settings = test.session.settings.metrics
+            self.assertEqual(test.levels_of(settings.concurrency), expected)

@@ -44,6 +44,11 @@ class TestVolumeRun(StandinTestCase):
         for kind in ("experiments", "trials", "workspaces", "projects", "models"):
             self.assertEqual(after[kind], before[kind], kind)
 
+    def test_skips_without_levels(self):
+        run = self.run_volume(DAIST_VOLUME_LEVELS="")
+        self.assertEqual(run.returncode, 0, run.output)
+        self.assertEqual(run.result.tests[case_id("TestVolume")].status, "skipped")
+
     def test_keep_leaves_the_last_level(self):
         before = counts(self.url)
         run = self.run_volume(DAIST_VOLUME_LEVELS="2", DAIST_VOLUME_KEEP="true",
