@@ -20,13 +20,14 @@ figures show the generator's limit, and the level is marked invalid.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -188,8 +189,9 @@ def drive(url: str, token: str, runs: list[TrialRun], plan: Plan, *, processes: 
     workers = [context.Process(target=_worker, name="daist-metric-generator", daemon=True,
                                args=(url, token, group, plan, barrier, results))
                for group in groups]
-    for worker in workers:
-        worker.start()
+    with _without_secrets():  # a spawned child copies os.environ: it needs the token only
+        for worker in workers:
+            worker.start()
     usage: list[GeneratorUsage] = []
     deadline = time.monotonic() + timeout + START_TIMEOUT_S
     try:
@@ -215,6 +217,18 @@ def drive(url: str, token: str, runs: list[TrialRun], plan: Plan, *, processes: 
                 worker.join(timeout=5)
         results.close()
     return usage
+
+
+SECRET_VARIABLES = ("DET_PASSWORD", "PERF_RESULT_DB_PASS", "PGPASSWORD")
+
+
+@contextlib.contextmanager
+def _without_secrets() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in SECRET_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _worker(url: str, token: str, runs: list[TrialRun], plan: Plan, barrier: Any,

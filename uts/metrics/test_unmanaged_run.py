@@ -122,3 +122,16 @@ class TestRealMasterGuard(unittest.TestCase):
             test.session = SimpleNamespace(settings=load_settings(environ=environ))
             settings = test.session.settings.metrics
             self.assertEqual(test.levels_of(settings.concurrency), expected)
+
+
+class TestGeneratorEnvironment(unittest.TestCase):
+    def test_generator_processes_get_no_secret(self):
+        import os
+
+        from daist.metrics import unmanaged
+
+        os.environ["PGPASSWORD"] = "uts-secret"
+        self.addCleanup(os.environ.pop, "PGPASSWORD", None)
+        with unmanaged._without_secrets():
+            self.assertNotIn("PGPASSWORD", os.environ)
+        self.assertEqual(os.environ["PGPASSWORD"], "uts-secret")
