@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from daist.framework.errors import DaistError
+from daist.models import parsers
 from daist.seed.plan import SeedPlan, check_label
 
 EXIT_INTERRUPTED = 130
@@ -44,21 +45,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _count(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {raw!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {value}")
-    return value
+def _argument(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A settings parser as an argparse type: its message becomes argparse's."""
+    def convert(raw: str) -> Any:
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
 
 
-def _positive(raw: str) -> int:
-    value = _count(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a number >= 1")
-    return value
+_count = _argument(parsers.int_range(0, 10_000_000))
+_positive = _argument(parsers.int_range(1, 10_000_000))
 
 
 def _label(raw: str) -> str:
