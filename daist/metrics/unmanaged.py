@@ -24,6 +24,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import queue
 import random
 import time
 from dataclasses import dataclass, field
@@ -202,9 +203,7 @@ def drive(url: str, token: str, runs: list[TrialRun], plan: Plan, *, processes: 
                                      f"{timeout:g} s")
             try:
                 usage.append(GeneratorUsage(**results.get(timeout=min(remaining, 1.0))))
-            except Exception as exc:  # queue.Empty: check the processes are still alive
-                if type(exc).__name__ != "Empty":
-                    raise
+            except queue.Empty:  # none finished this second: are they all still alive?
                 dead = [w for w in workers if w.exitcode not in (None, 0)]
                 if dead:
                     raise GeneratorError(f"a generator process exited with status "
