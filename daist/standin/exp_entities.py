@@ -196,6 +196,8 @@ class Experiment:
     checkpoint_bytes: int = 0
     best_trial_id: int | None = None
     best_trial_metric: float | None = None
+    unmanaged: bool = False
+    external_experiment_id: str | None = None
 
     @property
     def job_id(self) -> str:
@@ -239,9 +241,9 @@ class Experiment:
             "checkpointCount": self.checkpoint_count,
             "bestTrialSearcherMetric": self.best_trial_metric,
             "bestTrialId": self.best_trial_id,
-            "unmanaged": False,
+            "unmanaged": self.unmanaged,
             "duration": duration,
-            "externalExperimentId": None,
+            "externalExperimentId": self.external_experiment_id,
             "externalTrialId": None,
             "modelDefinitionSize": self.model_definition_size,
             "pachydermIntegration": None,

@@ -39,10 +39,7 @@ class Unknown(StandinAPIError):
 
 def _experiment_dict(backend: Backend, experiment_id: int) -> tuple[Json, Json]:
     exp = backend.store.get_experiment(experiment_id)
-    out = exp.to_dict()
-    out["unmanaged"] = True
-    out["externalExperimentId"] = um.external_experiment_id(backend.store, experiment_id)
-    return out, exp.config
+    return exp.to_dict(), exp.config
 
 
 def _trial_dict(backend: Backend, trial_id: int) -> Json:

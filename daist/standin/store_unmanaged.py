@@ -29,12 +29,6 @@ def is_unmanaged(store: StandinStore, experiment_id: int) -> bool:
     return _exists(store, "unmanaged_experiments", "experiment_id", experiment_id)
 
 
-def external_experiment_id(store: StandinStore, experiment_id: int) -> str | None:
-    row = store.db.execute("SELECT external_id FROM unmanaged_experiments WHERE experiment_id = ?",
-                           (experiment_id,)).fetchone()
-    return None if row is None else row[0]
-
-
 def external_trial_id(store: StandinStore, trial_id: int) -> str | None:
     row = store.db.execute("SELECT external_id FROM unmanaged_trials WHERE trial_id = ?",
                            (trial_id,)).fetchone()

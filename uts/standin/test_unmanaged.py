@@ -75,6 +75,8 @@ class TestUnmanaged(MasterTestCase):
         self.assertEqual((exp1, trial1), (exp2, trial2))
         self.assertEqual((run1, run2), (1, 2))  # the second start resumes the trial
         self.assertEqual(len(self.det.get_experiment(exp1).list_trials()), 1)
+        raw = bindings.get_GetExperiment(self.det._session, experimentId=exp1).experiment
+        self.assertEqual((raw.unmanaged, raw.externalExperimentId), (True, "ext-exp-1"))
 
     def test_a_trial_starts_once_unless_resumed(self) -> None:
         exp_id = bindings.post_CreateExperiment(self.det._session, body=bindings.v1CreateExperimentRequest(
