@@ -158,6 +158,11 @@ class LocustSettings:
                          "ok) as a LocustSamples CSV (in-process runs only).", p.boolean)
 
 
+def _optional(parse: Callable[[str], Any], *, empty: Any) -> Callable[[str], Any]:
+    """An empty value is ``empty``; anything else must parse."""
+    return lambda raw: parse(raw) if raw.strip() else empty
+
+
 @dataclass(frozen=True)
 class MetricsSettings:
     section: ClassVar[str] = "metrics"
@@ -192,7 +197,7 @@ class MetricsSettings:
                        "concurrency trials, one slot each), 'unmanaged' (detached-mode trials "
                        "driven from this machine, no slots) or empty: managed on a stand-in, "
                        "skipped on a real master (never a slot-hungry experiment unasked).",
-                       p.choice("", "managed", "unmanaged"))
+                       _optional(p.choice("managed", "unmanaged"), empty=""))
     unmanaged_concurrency: list = knob([1, 10, 100, 1000], "Concurrency levels in unmanaged mode "
                                        "when [metrics] concurrency keeps its default.",
                                        p.int_list(1, 10_000))
@@ -222,18 +227,13 @@ class DbSettings:
                                        p.int_range(1, 3600), env="PERF_RESULT_DB_TIMEOUT")
 
 
-def _optional(parse: Callable[[str], list]) -> Callable[[str], list]:
-    """An empty value is the empty list."""
-    return lambda raw: parse(raw) if raw.strip() else []
-
-
 @dataclass(frozen=True)
 class VolumeSettings:
     section: ClassVar[str] = "volume"
     levels: list = knob([], "Seeded experiments at each step of the data-volume sweep "
                         "(TestVolume), e.g. '100, 1000, 10000'; empty: TestVolume skips (it "
                         "seeds data on the master, so it runs only when asked).",
-                        _optional(p.int_list(1, 1_000_000)))
+                        _optional(p.int_list(1, 1_000_000), empty=[]))
     label: str = knob("volume", "Seed label of the data TestVolume creates (python -m "
                       "daist.seed --remove --label LABEL removes it).", p.nonempty)
     keep: bool = knob(False, "Keep the seeded data after TestVolume (removed by default).",
