@@ -5,6 +5,8 @@ from __future__ import annotations
 import tempfile
 import unittest
 
+import requests
+
 from determined import core
 from determined.common.api import bindings, errors
 from determined.experimental import client, core_v2
@@ -109,6 +111,29 @@ class TestUnmanaged(MasterTestCase):
                           json={"config": "name: x\n"})
         self.assertEqual(put.status_code, 500)
         self.assertIn("only unmanaged experiments", put.json()["message"])
+
+
+class TestUnmanagedBadInput(MasterTestCase):
+    master_options = {"scale": 10}
+
+    def test_bad_states_logs_and_put_bodies_are_400(self) -> None:
+        session = self.login()
+        made = session.post(f"{self.url}/api/v1/experiments", json={
+            "config": "name: bad-input\n", "unmanaged": True}).json()["experiment"]
+        trial = session.post(f"{self.url}/api/v1/trials", json={
+            "experimentId": made["id"], "unmanaged": True}).json()["trial"]
+        answers = [
+            session.patch(f"{self.url}/api/v1/trials/{trial['id']}", json={"state": "DONE"}),
+            session.post(f"{self.url}/task-logs", json={"log": "no list"}),
+            session.post(f"{self.url}/task-logs", json=[{"log": "no task id"}]),
+            session.put(f"{self.url}/api/v1/trials", json={"externalTrialId": "x"}),
+        ]
+        self.assertEqual([a.status_code for a in answers], [400, 400, 400, 400])
+        self.assertEqual(session.get(f"{self.url}/api/v1/trials/{trial['id']}")
+                         .json()["trial"]["state"], "STATE_PAUSED")
+        self.assertEqual(session.post(f"{self.url}/task-logs", json=[]).status_code, 200)
+        self.assertEqual(requests.post(f"{self.url}/task-logs", json=[], timeout=10).status_code,
+                         401)
 
 
 class TestPostWorkspace(MasterTestCase):
