@@ -6,7 +6,6 @@ import tempfile
 import unittest
 
 import requests
-
 from determined import core
 from determined.common.api import bindings, errors
 from determined.experimental import client, core_v2
