@@ -20,7 +20,8 @@ from daist.framework import paths
 from daist.framework.errors import ConfigError
 from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSettings,
                                  DeterminedSettings, ExecSettings, LocustSettings, LogSettings,
-                                 MetricsSettings, Secret, StandinSettings, env_name, knobs,
+                                 MetricsSettings, Secret, StandinSettings, VolumeSettings,
+                                 env_name, knobs,
                                  render_value)
 from daist.models.redaction import REDACTED, redact_urls
 
@@ -40,6 +41,7 @@ class Settings:
     locust: LocustSettings = field(default_factory=LocustSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     db: DbSettings = field(default_factory=DbSettings)
+    volume: VolumeSettings = field(default_factory=VolumeSettings)
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Fixed resource profiles: ``[profile.NAME]`` sections of the config file."""
     config_path: Path | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from daist.framework.log import get_logger
+from daist.metrics.unmanaged import SATURATED_CPU_PERCENT, GeneratorUsage
 from daist.models.base import Format, TextDocument
 from daist.models.metric_latency import LatencySeries, MetricLatencyOpHist, MetricLatencySweep
 
@@ -38,6 +39,22 @@ class SweepArtifacts:
             artifact.save(path, replace=True)
             self.test.record_artifact(path, classname=classname)
         return op_hist
+
+    def save_generator(self, usage: Mapping[int, list[GeneratorUsage]]) -> None:
+        """Unmanaged mode: each level's generator processes, their CPU and whether the level is
+        valid (no process at >= 80 % of a core); rewritten after every level."""
+        lines = [f"generator processes of {self.test.tag} ({self.sweep.axis}; a level is invalid "
+                 f"when a process sat at >= {SATURATED_CPU_PERCENT:.0f}% of a core)"]
+        for level, processes in usage.items():
+            verdict = "INVALID" if any(p.saturated for p in processes) else "valid"
+            lines.append(f"{self.sweep.axis} {level}: {verdict}")
+            lines += [f"  {p.describe()}, {len(p.errors)} failed trials" for p in processes]
+        path = self._paths.get("MetricGenerator")
+        if path is None:
+            path = self._paths["MetricGenerator"] = self.test.new_artifact_path(
+                "MetricGenerator", fmt=Format.TXT)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.test.record_artifact(path, classname="MetricGenerator")
 
     def save_level_plots(self, series: LatencySeries) -> None:
         from daist.models.metric_latency import Hist

@@ -4,6 +4,7 @@ time the read-back; on any ending (failure, timeout, interrupt, a master that st
 kill the running experiment, keep what its trials reported, and save the summary."""
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 
 from daist.framework.api import MasterClient
@@ -14,12 +15,15 @@ from daist.metrics.artifacts import SweepArtifacts
 from daist.metrics.cluster import Cluster, ExperimentTimeout
 from daist.metrics.collect import collect_series, failure_message
 from daist.metrics.expconf import Level, experiment_config, model_dir
+from daist.metrics import unmanaged
 from daist.metrics.readback import time_reads
+from daist.models.config import MetricsSettings
 from daist.models.metric_latency import (Hist, LatencySeries, MetricLatencyOpHist,
                                          MetricLatencySweep)
 
 CLEANUP_CALL_S = 10.0
 log = get_logger("metrics")
+CONCURRENCY_DEFAULT = MetricsSettings().concurrency
 
 
 class MetricsTestCase(DaistTestCase):
@@ -27,6 +31,28 @@ class MetricsTestCase(DaistTestCase):
     needs_slots: ClassVar[bool] = True  # its trials need free slots on a real cluster
 
     # -- the sweep ---------------------------------------------------------------------------
+    @property
+    def unmanaged(self) -> bool:
+        return self.session.settings.metrics.trials == "unmanaged"
+
+    def levels_of(self, default: list[int]) -> list[int]:
+        """The concurrency levels: in unmanaged mode [metrics] unmanaged_concurrency while
+        [metrics] concurrency keeps its default."""
+        settings = self.session.settings.metrics
+        if self.unmanaged and settings.concurrency == CONCURRENCY_DEFAULT:
+            return list(settings.unmanaged_concurrency)
+        return list(default)
+
+    def setUp(self) -> None:
+        super().setUp()
+        target = self.session.target
+        if not self.session.settings.metrics.trials and target is not None \
+                and not target.is_standin:
+            self.skipTest("on a real master the metric tests run only when [metrics] trials is "
+                          "set (DAIST_METRICS_TRIALS=unmanaged needs no slots; managed needs one "
+                          "free slot per trial)")
+        self._generator: dict[int, list[unmanaged.GeneratorUsage]] = {}
+
     def run_sweep(self, levels: list[Level], *,
                   parameters: dict[str, int]) -> MetricLatencyOpHist:
         """Measure every level; returns the histograms saved (operation x level)."""
@@ -61,23 +87,12 @@ class MetricsTestCase(DaistTestCase):
                    artifacts: SweepArtifacts, reader: MasterClient) -> None:
         settings = self.session.settings.metrics
         name = f"{self.axis} {getattr(level, self.axis)}"
-        config = experiment_config(level, settings=settings, name=f"daist {self.tag} {name}")
-        with model_dir() as folder:
-            experiment_id = cluster.submit(config, folder)
-        log.info("%s: experiment %d, %s", name, experiment_id, level.describe())
-        progress = Progress(f"metrics {name}", timeout_s=settings.timeout)
-        late: ExperimentTimeout | None = None
-        try:
-            state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:
-                                 progress.update({"experiment": experiment_id, "state": s}))
-        except ExperimentTimeout as exc:
-            late, state = exc, f"{exc.state}, timed out"
-        except BaseException:  # an interrupt, or a master that stopped answering
-            progress.done({"experiment": experiment_id, "state": "not followed any more"})
-            self._stop(cluster, experiment_id)
-            self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
-            raise
-        progress.done({"experiment": experiment_id, "state": state})
+        if self.unmanaged:
+            experiment_id, state, late = self._drive_unmanaged(cluster, level, name=name,
+                                                               sweep=sweep, artifacts=artifacts)
+        else:
+            experiment_id, state, late = self._submit_and_wait(cluster, level, name=name,
+                                                               sweep=sweep, artifacts=artifacts)
         if late is not None:
             note = self._stop(cluster, experiment_id)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
@@ -103,6 +118,86 @@ class MetricsTestCase(DaistTestCase):
         log.info("%s: %d reports, write p50 %.2f p95 %.2f ms, visible p50 %.2f p95 %.2f ms",
                  name, len(series.observations), write["p50"], write["p95"], visible["p50"],
                  visible["p95"])
+
+    def _submit_and_wait(self, cluster: Cluster, level: Level, *, name: str,
+                         sweep: MetricLatencySweep, artifacts: SweepArtifacts,
+                         ) -> tuple[int, str, ExperimentTimeout | None]:
+        """Managed mode: one experiment of ``level.concurrency`` trials run by the cluster."""
+        settings = self.session.settings.metrics
+        config = experiment_config(level, settings=settings, name=f"daist {self.tag} {name}")
+        with model_dir() as folder:
+            experiment_id = cluster.submit(config, folder)
+        log.info("%s: experiment %d, %s", name, experiment_id, level.describe())
+        progress = Progress(f"metrics {name}", timeout_s=settings.timeout)
+        late: ExperimentTimeout | None = None
+        try:
+            state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:
+                                 progress.update({"experiment": experiment_id, "state": s}))
+        except ExperimentTimeout as exc:
+            late, state = exc, f"{exc.state}, timed out"
+        except BaseException:  # an interrupt, or a master that stopped answering
+            progress.done({"experiment": experiment_id, "state": "not followed any more"})
+            self._stop(cluster, experiment_id)
+            self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
+            raise
+        progress.done({"experiment": experiment_id, "state": state})
+        return experiment_id, state, late
+
+    def _drive_unmanaged(self, cluster: Cluster, level: Level, *, name: str,
+                         sweep: MetricLatencySweep, artifacts: SweepArtifacts,
+                         ) -> tuple[int, str, ExperimentTimeout | None]:
+        """Unmanaged mode: the trials are driven from here by generator processes."""
+        settings = self.session.settings.metrics
+        token = cluster.token
+        experiment_id, runs = unmanaged.create_level(cluster.url, token, level,
+                                                     name=f"daist {self.tag} {name}")
+        log.info("%s: unmanaged experiment %d, %s", name, experiment_id, level.describe())
+        plan = unmanaged.Plan(num_batches=level.num_batches, metric_count=level.metric_count,
+                              visible_timeout=settings.visible_timeout)
+        processes = settings.generator_processes or os.cpu_count() or 1
+        progress = Progress(f"metrics {name}", timeout_s=settings.timeout)
+        progress.update({"experiment": experiment_id, "trials": len(runs)})
+        late: ExperimentTimeout | None = None
+        trial_ids = [r.trial_id for r in runs]
+        try:
+            usage = unmanaged.drive(cluster.url, token, runs, plan, processes=processes,
+                                    timeout=settings.timeout)
+        except unmanaged.GeneratorError as exc:
+            usage = []
+            late = ExperimentTimeout(experiment_id, settings.timeout, str(exc))
+        except BaseException:  # an interrupt: end the trials, keep what they reported
+            progress.done({"experiment": experiment_id, "state": "not driven any more"})
+            self._end_trials(cluster, token, trial_ids, name=name)
+            self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
+            raise
+        self._end_trials(cluster, token, trial_ids, name=name)
+        for process in usage:
+            log.info("%s: generator %s", name, process.describe())
+            for error in process.errors[:3]:
+                log.error("%s: %s", name, error)
+        self._generator[getattr(level, self.axis)] = usage
+        artifacts.save_generator(self._generator)
+        state = cluster.state(experiment_id)
+        progress.done({"experiment": experiment_id, "state": state})
+        errors = [e for p in usage for e in p.errors]
+        if errors:  # the experiment ended ERROR: say why in its failure's headline
+            state = f"{state} ({len(errors)} trials failed; first: {errors[0]})"
+        if any(p.saturated for p in usage):
+            log.warning("%s: INVALID level: a generator process sat at >= %.0f%% of a core; "
+                        "these figures are the generator's limit, not the master's (raise "
+                        "[metrics] generator_processes or use fewer trials)", name,
+                        unmanaged.SATURATED_CPU_PERCENT)
+        return experiment_id, state, late
+
+    @staticmethod
+    def _end_trials(cluster: Cluster, token: str, trial_ids: list[int], *, name: str) -> None:
+        """Trials a stopped or failed generator left RUNNING end in ERROR; never raises."""
+        try:
+            problems = unmanaged.end_running_trials(cluster.url, token, trial_ids)
+        except Exception as exc:
+            problems = [str(exc)]
+        for problem in problems[:3]:
+            log.warning("%s: could not end a trial: %s", name, problem)
 
     def _check_series(self, series: LatencySeries, level: Level, *, name: str,
                       experiment_id: int) -> None:

@@ -114,6 +114,11 @@ class Cluster:
             log.warning("%s", exc)
 
     @property
+    def token(self) -> str:
+        """The logged-in session's token (unmanaged mode sends its own requests with it)."""
+        return str(self.client._session.token)
+
+    @property
     def client(self) -> Any:
         if self._client is None:
             raise TargetError("the metrics test is not logged in to the master")

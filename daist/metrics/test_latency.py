@@ -29,7 +29,8 @@ class Test(MetricsTestCase):
             self.skipTest(GUARD.format(count=settings.metric_count,
                                        limit=settings.max_metric_count))
         levels = [Level(concurrency=c, metric_count=settings.metric_count,
-                        num_batches=settings.num_batches) for c in settings.concurrency]
+                        num_batches=settings.num_batches)
+                  for c in self.levels_of(settings.concurrency)]
         op_hist = self.run_sweep(levels, parameters={"metric_count": settings.metric_count,
                                                      "num_batches": settings.num_batches})
         broken = violations(rules, op_hist)

@@ -158,6 +158,11 @@ class LocustSettings:
                          "ok) as a LocustSamples CSV (in-process runs only).", p.boolean)
 
 
+def _optional(parse: Callable[[str], Any], *, empty: Any) -> Callable[[str], Any]:
+    """An empty value is ``empty``; anything else must parse."""
+    return lambda raw: parse(raw) if raw.strip() else empty
+
+
 @dataclass(frozen=True)
 class MetricsSettings:
     section: ClassVar[str] = "metrics"
@@ -188,6 +193,16 @@ class MetricsSettings:
                       "default image (the stand-in runs trials locally and ignores it).", p.text)
     resource_pool: str = knob("", "Resource pool of the trials; empty: the cluster's default.",
                               p.text)
+    trials: str = knob("", "How the metric tests' trials run: 'managed' (one experiment of "
+                       "concurrency trials, one slot each), 'unmanaged' (detached-mode trials "
+                       "driven from this machine, no slots) or empty: managed on a stand-in, "
+                       "skipped on a real master (never a slot-hungry experiment unasked).",
+                       _optional(p.choice("managed", "unmanaged"), empty=""))
+    unmanaged_concurrency: list = knob([1, 10, 100, 1000], "Concurrency levels in unmanaged mode "
+                                       "when [metrics] concurrency keeps its default.",
+                                       p.int_list(1, 10_000))
+    generator_processes: int = knob(0, "Processes driving the unmanaged trials; 0: one per CPU "
+                                    "core.", p.int_range(0, 64))
 
 
 @dataclass(frozen=True)
@@ -212,8 +227,22 @@ class DbSettings:
                                        p.whole_seconds(1, 3600), env="PERF_RESULT_DB_TIMEOUT")
 
 
+@dataclass(frozen=True)
+class VolumeSettings:
+    section: ClassVar[str] = "volume"
+    levels: list = knob([], "Seeded experiments at each step of the data-volume sweep "
+                        "(TestVolume), e.g. '100, 1000, 10000'; empty: TestVolume skips (it "
+                        "seeds data on the master, so it runs only when asked).",
+                        _optional(p.int_list(1, 1_000_000), empty=[]))
+    label: str = knob("volume", "Seed label of the data TestVolume creates (python -m "
+                      "daist.seed --remove --label LABEL removes it).", p.nonempty)
+    keep: bool = knob(False, "Keep the seeded data after TestVolume (removed by default).",
+                      p.boolean)
+    seed_concurrency: int = knob(8, "Experiments seeded at the same time.", p.int_range(1, 256))
+
+
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,
-                              LocustSettings, MetricsSettings, DbSettings)
+                              LocustSettings, MetricsSettings, DbSettings, VolumeSettings)
 PROFILE_PREFIX = "profile."
 """``[profile.NAME]`` sections hold fixed resource profiles (free-form keys)."""
 

@@ -210,6 +210,8 @@ class Experiment:
     best_trial_id: int | None = None
     best_trial_metric: float | None = None
     shown_state: str | None = None  # what reads show; None: the stored state
+    unmanaged: bool = False
+    external_experiment_id: str | None = None
 
     @property
     def job_id(self) -> str:
@@ -253,9 +255,9 @@ class Experiment:
             "checkpointCount": self.checkpoint_count,
             "bestTrialSearcherMetric": self.best_trial_metric,
             "bestTrialId": self.best_trial_id,
-            "unmanaged": False,
+            "unmanaged": self.unmanaged,
             "duration": duration,
-            "externalExperimentId": None,
+            "externalExperimentId": self.external_experiment_id,
             "externalTrialId": None,
             "modelDefinitionSize": self.model_definition_size,
             "pachydermIntegration": None,

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from daist.standin import exp_lifecycle as lifecycle, log_policies
+from daist.standin import exp_lifecycle as lifecycle, handlers_unmanaged as unmanaged, log_policies
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest, NotFound
@@ -32,10 +32,12 @@ def expanded(backend: Backend, config: Json) -> Json:
 
 
 async def create_experiment(backend: Backend, request: web.Request) -> Json:
-    """``validateOnly`` and ``unmanaged`` experiments are not implemented (400)."""
+    """``validateOnly`` is not implemented (400); ``unmanaged`` goes to ``handlers_unmanaged``."""
     data = await body_object(request)
-    if data.get("validateOnly") or data.get("unmanaged"):
-        raise BadRequest("validateOnly and unmanaged experiments are not implemented by the stand-in")
+    if data.get("unmanaged") is True and not data.get("validateOnly"):
+        return await unmanaged.create_experiment(backend, request, data)
+    if data.get("validateOnly"):
+        raise BadRequest("validateOnly experiments are not implemented by the stand-in")
     store = backend.store
     original = data.get("config")
     config = parse_config(original)

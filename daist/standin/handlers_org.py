@@ -8,7 +8,7 @@ from aiohttp import web
 
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
-from daist.standin.errors import BadRequest
+from daist.standin.errors import BadRequest, Conflict
 from daist.standin.reqs import as_int, body, body_object, paged, q_int
 from daist.standin.summary import summary_group
 
@@ -22,6 +22,43 @@ async def workspaces(backend: Backend, request: web.Request) -> Json:
 
 async def get_workspace(backend: Backend, request: web.Request, id: str) -> Json:
     return {"workspace": backend.store.get_workspace(as_int(id, "id")).to_dict()}
+
+
+async def post_workspace(backend: Backend, request: web.Request) -> Json:
+    """Names are 1-80 characters with one non-space, unique ignoring case (409 otherwise);
+    the creator's pin is set. Namespace bindings and quotas (Kubernetes) are not kept."""
+    data = await body_object(request)
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise BadRequest(f"name '{name or ''}' must be at least 1 character long")
+    if len(name) > 80:
+        raise BadRequest(f"name '{name}' must be at most 80 character long")
+    if not name.strip():
+        raise BadRequest("name must contain at least non-whitespace letter")
+    if any(w.name.lower() == name.lower() for w in backend.store.list_workspaces()):
+        raise Conflict("avoid names equal to other workspaces (case-insensitive)")
+    workspace = backend.store.add_workspace(name=name, user_id=request[USER].id)
+    backend.store.db.execute("UPDATE workspaces SET pinned = 1 WHERE id = ?", (workspace.id,))
+    return {"workspace": backend.store.get_workspace(workspace.id).to_dict(),
+            "namespaceBindings": {}}
+
+
+async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    """Deleted at once (``completed: true``) with its projects, when none holds experiments;
+    the real master also deletes the experiments, asynchronously (not implemented here)."""
+    store = backend.store
+    workspace = store.get_workspace(as_int(id, "id"))
+    if workspace.immutable:
+        raise BadRequest(f"workspace {workspace.id} is immutable")
+    projects = store.list_projects(workspace_id=workspace.id)
+    if any(p.num_experiments for p in projects):
+        raise BadRequest(f"workspace {workspace.id} still has experiments (the stand-in deletes "
+                         "only workspaces whose experiments were deleted)")
+    with store.transaction():
+        for project in projects:
+            store.delete_project(project.id)
+        store.db.execute("DELETE FROM workspaces WHERE id = ?", (workspace.id,))
+    return {"completed": True}
 
 
 async def workspace_projects(backend: Backend, request: web.Request, id: str) -> Json:

@@ -16,7 +16,8 @@ from daist.standin import (handlers_admin as admin, handlers_auth as auth,
                            handlers_org as org, handlers_rbac as rbac,
                            handlers_registry as registry, handlers_run_actions as run_actions,
                            handlers_runs as runs,
-                           handlers_tasks as tasks, handlers_trial_api as trial_api)
+                           handlers_tasks as tasks, handlers_trial_api as trial_api,
+                           handlers_unmanaged as unmanaged)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/users/{{username}}/by-username", auth.get_user_by_name),
     # -- workspaces, projects, templates, webhooks -------------------------------------------
     _r("GET", f"{V1}/workspaces", org.workspaces),
+    _r("POST", f"{V1}/workspaces", org.post_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}", org.get_workspace),
+    _r("DELETE", f"{V1}/workspaces/{N % 'id'}", org.delete_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}/projects", org.workspace_projects),
     _r("POST", f"{V1}/workspaces/{N % 'workspaceId'}/projects", org.post_project),
     _r("GET", f"{V1}/workspaces/{N % 'workspaceId'}/available-resource-pools",
@@ -141,6 +144,8 @@ ROUTES: list[Route] = [
     _r("DELETE", f"{V1}/projects/{N % 'projectId'}/experiments/delete", lifecycle.bulk("delete")),
     _r("GET", f"{V1}/experiment/labels", exp.experiment_labels),
     _r("GET", f"{V1}/experiments/metrics-stream/metric-names", metrics.metric_names),
+    _r("PUT", f"{V1}/experiments/by-external-id/{{externalExperimentId}}",
+       unmanaged.put_experiment),
     _r("GET", f"{V1}/experiments/{N % 'experimentId'}", exp.get_experiment),
     _r("PATCH", f"{V1}/experiments/{N % 'experimentId'}", exp.patch_experiment),
     _r("DELETE", f"{V1}/experiments/{N % 'experimentId'}", exp.delete_experiment),
@@ -167,7 +172,11 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/trials/metrics/trial_metrics", metrics.trial_metrics),
     _r("GET", f"{V1}/trials/metrics/training_metrics", metrics.training_metrics),
     _r("GET", f"{V1}/trials/metrics/validation_metrics", metrics.validation_metrics),
+    _r("POST", f"{V1}/trials", unmanaged.create_trial),
+    _r("PUT", f"{V1}/trials", unmanaged.put_trial),
     _r("GET", f"{V1}/trials/{N % 'trialId'}", metrics.get_trial),
+    _r("PATCH", f"{V1}/trials/{N % 'trialId'}", unmanaged.patch_trial),
+    _r("POST", f"{V1}/trials/{N % 'trialId'}/start", unmanaged.start_trial),
     _r("GET", f"{V1}/trials/{N % 'id'}/checkpoints", metrics.trial_checkpoints),
     _r("GET", f"{V1}/trials/{N % 'trialId'}/workloads", metrics.workloads),
     _r("GET", f"{V1}/trials/{N % 'trialId'}/logs", tasks.trial_logs),
@@ -186,6 +195,7 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}", metrics.get_checkpoint),
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}/metrics", metrics.checkpoint_metrics),
     _r("GET", "/checkpoints/{checkpointUuid}", files.download_checkpoint),
+    _r("POST", "/task-logs", unmanaged.post_task_logs),
     _r("POST", f"{V1}/runs", runs.search_runs),
     *(_r("POST", f"{V1}/runs/{name}", getattr(run_actions, f"{name}_runs"))
       for name in ("kill", "pause", "resume", "archive", "unarchive", "move", "delete")),

@@ -109,3 +109,11 @@ CREATE TABLE agents (id INTEGER PRIMARY KEY, resource_pool TEXT NOT NULL,
     slots INTEGER NOT NULL, registered_time REAL NOT NULL);
 CREATE TABLE run_metadata (run_id INTEGER PRIMARY KEY, metadata TEXT NOT NULL);
 """
+
+# Unmanaged (detached-mode) experiments and trials: their external ids (``store_unmanaged``).
+TABLES += ("unmanaged_experiments", "unmanaged_trials")
+SCHEMA += """
+CREATE TABLE unmanaged_experiments (experiment_id INTEGER PRIMARY KEY, external_id TEXT UNIQUE);
+CREATE TABLE unmanaged_trials (trial_id INTEGER PRIMARY KEY, experiment_id INTEGER NOT NULL,
+    external_id TEXT, UNIQUE (experiment_id, external_id));
+"""

@@ -139,6 +139,9 @@ class ExperimentStore:
             "SELECT t.experiment_id, COUNT(*), SUM(c.size) FROM checkpoints c JOIN trials t"
             f" ON t.id = c.trial_id WHERE t.experiment_id IN ({marks}) GROUP BY t.experiment_id",
             ids)}
+        unmanaged = dict(self.db.execute(  # detached-mode experiments and their external ids
+            f"SELECT experiment_id, external_id FROM unmanaged_experiments"
+            f" WHERE experiment_id IN ({marks})", ids).fetchall())
         out = []
         for r in rows:
             labels = json.loads(r["labels"])
@@ -156,7 +159,8 @@ class ExperimentStore:
                 config=config, original_config=r["original"], searcher_type=r["searcher_type"],
                 searcher_metric=r["searcher_metric"], resource_pool=r["resource_pool"],
                 model_definition_size=r["def_size"], trial_ids=trials[r["id"]],
-                checkpoint_count=count, checkpoint_bytes=size))
+                checkpoint_count=count, checkpoint_bytes=size, unmanaged=r["id"] in unmanaged,
+                external_experiment_id=unmanaged.get(r["id"])))
         return out
 
     def require_experiment(self, experiment_id: int) -> None:

@@ -1,0 +1,137 @@
+"""daist.metrics.test_latency in unmanaged mode (``DAIST_METRICS_TRIALS=unmanaged``) against a
+stand-in: detached-mode trials driven from daist's own generator processes, no trial process
+on the master."""
+import re
+import unittest
+
+from daist.framework.api import MasterClient
+from daist.metrics.unmanaged import GeneratorUsage, TrialRun, split
+from uts.harness import run_daist
+from uts.metrics.support import METRICS_POST, MODULE, TEST_ID, StandinCase, sweep_of
+
+LEVELS = (1, 10, 100)
+REPORTS = 3
+
+
+class TestUnmanagedSweep(StandinCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.daist = run_daist(MODULE + ".Test", timeout=240, env={
+            "DET_MASTER": cls.url, "DAIST_METRICS_TRIALS": "unmanaged",
+            "DAIST_METRICS_CONCURRENCY": ",".join(map(str, LEVELS)),
+            "DAIST_METRICS_NUM_BATCHES": str(REPORTS), "DAIST_METRICS_METRIC_COUNT": "4",
+            "DAIST_METRICS_READS": "1", "DAIST_METRICS_GENERATOR_PROCESSES": "2",
+            "DAIST_LOG_STDOUT_LEVEL": "INFO"})
+        cls.result = cls.daist.result if cls.daist.results_dir else None
+
+    def test_passes_with_every_report_measured(self):
+        self.assertEqual(self.daist.returncode, 0, self.daist.output)
+        self.assertEqual(self.result.tests[TEST_ID].status, "passed")
+        sweep = sweep_of(self.result)
+        self.assertEqual([s.level for s in sweep.series], list(LEVELS))
+        for series in sweep.series:
+            self.assertTrue(series.complete)
+            self.assertEqual(len(series.trial_ids), series.concurrency)
+            self.assertEqual(len(series.observations), series.concurrency * REPORTS)
+            self.assertEqual(series.missing_reports(), {})
+            for obs in series.observations:
+                self.assertGreaterEqual(obs.visible_ms, obs.write_ms)
+                self.assertGreaterEqual(obs.visible_ms, obs.enqueue_ms)
+
+    def test_experiments_are_unmanaged_and_completed(self):
+        sweep = sweep_of(self.result)
+        with MasterClient(self.url) as api:
+            api.login("admin", "")
+            for series in sweep.series:
+                trials = api.get(f"/api/v1/experiments/{series.experiment_id}/trials")["trials"]
+                self.assertEqual(len(trials), series.concurrency)
+                self.assertEqual({t["state"] for t in trials}, {"STATE_COMPLETED"})
+                experiment = api.get(f"/api/v1/experiments/{series.experiment_id}")["experiment"]
+                self.assertEqual(experiment["state"], "STATE_COMPLETED")
+        self.assert_no_trial_processes(within=0)
+
+    def test_generator_usage_is_recorded_per_level(self):
+        paths = self.result.files_of("MetricGenerator", test_id=TEST_ID)
+        self.assertEqual(len(paths), 1)
+        text = paths[0].read_text()
+        for level in LEVELS:
+            self.assertRegex(text, rf"(?m)^concurrency {level}: (valid|INVALID)$")
+        self.assertEqual(len(re.findall(r"(?m)^  process \d+: ", text)), 1 + 2 + 2)  # 1 trial: 1
+
+
+class TestUnmanagedFailure(StandinCase):
+    def test_a_refused_report_fails_the_level_and_names_why(self):
+        self.set_faults([{"path": METRICS_POST, "method": "POST", "error_rate": 1.0,
+                          "status": 500}])
+        run = run_daist(MODULE + ".Test", timeout=120, env=self.env(
+            DAIST_METRICS_TRIALS="unmanaged", DAIST_METRICS_CONCURRENCY="2"))
+        self.assertEqual(run.returncode, 1, run.output)
+        self.assertIn("answered HTTP 500", run.output)
+        self.assertRegex(run.output, r"ended (STATE_)?ERROR")
+
+
+class TestSplit(unittest.TestCase):
+    def test_round_robin_without_empty_groups(self):
+        runs = [TrialRun(i, 1) for i in range(5)]
+        self.assertEqual([[r.trial_id for r in g] for g in split(runs, 2)], [[0, 2, 4], [1, 3]])
+        self.assertEqual(len(split(runs[:1], 4)), 1)
+
+    def test_saturation_at_80_percent_of_a_core(self):
+        self.assertTrue(GeneratorUsage(pid=1, trials=1, cpu_s=0.8, wall_s=1.0).saturated)
+        self.assertFalse(GeneratorUsage(pid=1, trials=1, cpu_s=0.79, wall_s=1.0).saturated)
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class TestRealMasterGuard(unittest.TestCase):
+    """With [metrics] trials empty, the metric tests never start trials on a real master."""
+
+    def setup_with(self, environ: dict[str, str], *, is_standin: bool) -> None:
+        from types import SimpleNamespace
+
+        from daist.framework.settings import load_settings
+        from daist.metrics.test_latency import Test
+
+        test = Test("test")
+        test.session = SimpleNamespace(settings=load_settings(environ=environ),
+                                       target=SimpleNamespace(is_standin=is_standin))
+        test.setUp()
+
+    def test_skips_on_a_real_master_unless_trials_is_set(self):
+        with self.assertRaises(unittest.SkipTest) as skipped:
+            self.setup_with({}, is_standin=False)
+        self.assertIn("DAIST_METRICS_TRIALS=unmanaged", str(skipped.exception))
+        self.setup_with({"DAIST_METRICS_TRIALS": "unmanaged"}, is_standin=False)
+        self.setup_with({"DAIST_METRICS_TRIALS": "managed"}, is_standin=False)
+        self.setup_with({}, is_standin=True)
+
+    def test_unmanaged_levels_reach_1000_unless_concurrency_is_set(self):
+        from types import SimpleNamespace
+
+        from daist.framework.settings import load_settings
+        from daist.metrics.test_latency import Test
+
+        test = Test("test")
+        for environ, expected in (({"DAIST_METRICS_TRIALS": "unmanaged"}, [1, 10, 100, 1000]),
+                                  ({"DAIST_METRICS_TRIALS": "unmanaged",
+                                    "DAIST_METRICS_CONCURRENCY": "200"}, [200]),
+                                  ({}, [32, 16, 8, 4, 2, 1])):
+            test.session = SimpleNamespace(settings=load_settings(environ=environ))
+            settings = test.session.settings.metrics
+            self.assertEqual(test.levels_of(settings.concurrency), expected)
+
+
+class TestGeneratorEnvironment(unittest.TestCase):
+    def test_generator_processes_get_no_secret(self):
+        import os
+
+        from daist.metrics import unmanaged
+
+        os.environ["PGPASSWORD"] = "uts-secret"
+        self.addCleanup(os.environ.pop, "PGPASSWORD", None)
+        with unmanaged._without_secrets():
+            self.assertNotIn("PGPASSWORD", os.environ)
+        self.assertEqual(os.environ["PGPASSWORD"], "uts-secret")
