@@ -16,7 +16,7 @@ from aiohttp import web
 
 from daist.standin.app import build_app
 from daist.standin.backend import Backend
-from daist.standin.options import StandinOptions
+from daist.standin.options import REMOTE_WARNING, StandinOptions, bind_problem, is_loopback
 
 log = logging.getLogger("daist.standin")
 SHUTDOWN_TIMEOUT_S = 2.0
@@ -47,6 +47,11 @@ class Serving:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
+        problem = bind_problem(self.options)
+        if problem:
+            raise ValueError(problem)
+        if not is_loopback(self.options.host):
+            log.warning(REMOTE_WARNING.format(host=self.options.host or "0.0.0.0"))
         self.backend = Backend.create(self.options)
         sock = _bind(self.options.host, self.options.port)
         self.backend.url = _url(self.options.host, sock.getsockname()[1])
