@@ -121,6 +121,7 @@ class StandinMaster:
             loop.run_forever()
         finally:
             loop.run_until_complete(self._serving.stop())
+            _cancel_leftovers(loop)
             loop.close()
 
     def call(self, func: Callable[[Backend], Any]) -> Any:
@@ -143,6 +144,16 @@ class StandinMaster:
 
     def __exit__(self, *_: Any) -> None:
         self.stop()
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and await what is still pending (a handler still reading a refused upload),
+    so closing the loop destroys no running task."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _alive(pid: int) -> bool:
