@@ -40,3 +40,10 @@ def require_admin(user: User, message: str = "only admin privileged users can do
     """403 / PERMISSION_DENIED unless ``user`` is an admin (Determined's basic authz)."""
     if not user.admin:
         raise Forbidden(message)
+
+
+def require_admin_or_owner(user: User, owner_ids: int | tuple[int, ...], message: str) -> None:
+    """403 / PERMISSION_DENIED unless ``user`` is an admin or (one of) the object's owner(s)."""
+    owners = owner_ids if isinstance(owner_ids, tuple) else (owner_ids,)
+    if not user.admin and user.id not in owners:
+        raise Forbidden(message)

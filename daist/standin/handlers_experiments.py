@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from daist.standin.auth import USER
+from daist.standin.auth import USER, require_admin_or_owner
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
 from daist.standin.expconf import expand, merge, parse_config
@@ -137,7 +137,10 @@ async def unarchive(backend: Backend, request: web.Request, id: str) -> Json:
 
 
 async def delete_experiment(backend: Backend, request: web.Request, experimentId: str) -> Json:
-    backend.store.delete_experiment(as_int(experimentId, "experimentId"))
+    experiment_id = as_int(experimentId, "experimentId")
+    require_admin_or_owner(request[USER], backend.store.get_experiment(experiment_id).user_id,
+                           "non admin users may not delete other user's experiments")
+    backend.store.delete_experiment(experiment_id)
     return {}
 
 

@@ -83,6 +83,21 @@ class TestNonAdminEscalation(MasterTestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("only admin privileged users can create users", result.stderr)
 
+    def test_deleting_other_users_experiments_and_models(self) -> None:
+        experiment = self.mallory.get(f"{self.url}/api/v1/experiments/1", timeout=10).json()
+        self.assertNotEqual(experiment["experiment"]["userId"], self.mallory_id)
+        response = self.mallory.delete(f"{self.url}/api/v1/experiments/1", timeout=10)
+        self.assertEqual((response.status_code, response.json()["code"]), (403, 7))
+        model = self.mallory.get(f"{self.url}/api/v1/models", timeout=10).json()["models"][0]
+        for path in (f"/api/v1/models/{model['name']}", f"/api/v1/models/{model['name']}/versions/1"):
+            with self.subTest(path=path):
+                response = self.mallory.delete(self.url + path, timeout=10)
+                self.assertEqual((response.status_code, response.json()["code"]), (403, 7))
+        own = self.mallory.post(f"{self.url}/api/v1/models", json={"name": "mallorys"}, timeout=10)
+        self.assertEqual(own.status_code, 200, own.text)
+        deleted = self.mallory.delete(f"{self.url}/api/v1/models/mallorys", timeout=10)
+        self.assertEqual(deleted.status_code, 200, deleted.text)
+
     def test_what_a_user_may_do_to_themselves(self) -> None:
         own = f"{self.url}/api/v1/users/{self.mallory_id}"
         renamed = self.mallory.patch(own, json={"displayName": "M"}, timeout=10)
