@@ -2,9 +2,10 @@
 
 Rules (see ``faultspec``) are checked in order; every matching rule counts the match, and
 those whose selector picks it (all, for a rule without ``every``/``first``/``sequence``) add
-their latency; then the first picked rule that draws a drop closes the connection without a response, a hang never answers
-(until the client goes away or the server stops; other requests are unaffected), and an error
-answers ``status`` with Determined's error JSON. /standin/* is never faulted.
+their latency; then the first picked rule that draws a drop closes the connection without a
+response, a hang never answers (until the client goes away or the server stops; other
+requests are unaffected), and an error answers ``status`` with Determined's error JSON.
+/standin/* is never faulted.
 """
 from __future__ import annotations
 

@@ -38,6 +38,8 @@ RULE_DEFAULTS: dict[str, Any] = {
     "status": 500, "hang": False, "drop_rate": 0.0, "count": None,
     "every": None, "first": None, "sequence": None,
 }
+READ_ONLY = ("matched",)
+"""Keys ``GET /standin/faults`` adds to a rule; ignored when a rule read back is sent again."""
 MAX_PATTERN_CHARS = 256
 MAX_SEQUENCE_CHARS = 1024
 MAX_REPEATS = 2
@@ -142,6 +144,7 @@ def normalize_rule(raw: Any) -> dict[str, Any]:
     """Validate a rule dict and fill in defaults; raises ``FaultSpecError``."""
     if not isinstance(raw, dict):
         raise FaultSpecError("a fault rule must be a JSON object")
+    raw = {key: value for key, value in raw.items() if key not in READ_ONLY}
     unknown = sorted(set(raw) - set(RULE_DEFAULTS))
     if unknown:
         raise FaultSpecError(f"unknown fault rule keys: {', '.join(map(str, unknown))}")

@@ -3,26 +3,33 @@ verdict fails only past the configured limit.
 
 The faults use the stand-in's deterministic selectors (``first``, ``every``, ``sequence``), so
 which requests fail follows from the request counts alone, never from chance: each assertion
-holds for any number of requests the load happens to make.
+holds for any number of requests the load happens to make. The one slack: the stats miss the
+requests made before they are reset at the end of spawning and those still in flight when the
+users stop, though each took its place in a rule's count (at most one per user at each end).
 """
 from __future__ import annotations
 
 import unittest
 
 from uts.harness import StandinTestCase, remove_results
-from uts.rest_api.loadruns import PASSWORD, case_id, run_load_test, set_faults, stats_of
+from uts.rest_api.loadruns import PASSWORD, SHORT, case_id, run_load_test, set_faults, stats_of
 
 AGENTS, SEARCH = "^/api/v1/agents$", "^/api/v1/experiments-search$"
 # every other endpoint but the session's own checks (which must pass)
 OTHERS = "^/api/v1/(?!auth/|master$|agents$|experiments-search$)"
 
 
-def half_up(n: int) -> int:
-    """Requests 1, 3, 5... of ``n``: what a ``sequence: "x."`` rule picks."""
-    return (n + 1) // 2
+SLACK = 2 * int(SHORT["DAIST_LOCUST_USERS"]) + 1  # see the module's docstring
 
 
-class TestErrorsAndDrops(StandinTestCase):
+class SequenceCase(StandinTestCase):
+    def assert_every_other_fails(self, failures: int, requests: int) -> None:
+        """A ``sequence: "x."`` rule fails every other request: half of those counted."""
+        self.assertGreater(requests, 0)
+        self.assertLessEqual(abs(failures - requests / 2), SLACK, (failures, requests))
+
+
+class TestErrorsAndDrops(SequenceCase):
     standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
 
     def tearDown(self):
@@ -46,9 +53,9 @@ class TestErrorsAndDrops(StandinTestCase):
         self.assertGreater(search.num_requests, 0)
         self.assertEqual(search.num_failures, search.num_requests)
         self.assertTrue(any("closed" in m.lower() for m in search.failures), search.failures)
-        self.assertEqual(any("503" in m for m in search.failures), search.num_requests >= 2,
-                         search.failures)
-        self.assertEqual(agents.num_failures, half_up(agents.num_requests))
+        self.assertTrue(all("closed" in m.lower() or "503" in m for m in search.failures),
+                        search.failures)
+        self.assert_every_other_fails(agents.num_failures, agents.num_requests)
         self.assertEqual(list(agents.failures), ["LocustBadStatusCode: code=503"])
         self.assertEqual(sum(agents.failures.values()), agents.num_failures)
         self.assertGreaterEqual(stats.num_failures, search.num_requests + agents.num_failures)
@@ -60,20 +67,18 @@ class TestErrorsAndDrops(StandinTestCase):
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 0, run.output)
         agents = stats_of(run, "TestRO").entry("get agents")
-        self.assertGreater(agents.num_requests, 0)
-        self.assertEqual(agents.num_failures, half_up(agents.num_requests), agents.failures)
+        self.assert_every_other_fails(agents.num_failures, agents.num_requests)
         for message in agents.failures:
             self.assertRegex(message, r"(?i)disconnect|closed|reset|aborted")
 
     def test_failures_below_the_limit_pass(self):
-        # "get agents" is first called by the load itself (the set-up before it does not)
-        set_faults(self.url, [{"path": AGENTS, "error_rate": 1, "status": 500, "first": 1}])
+        set_faults(self.url, [{"path": OTHERS, "error_rate": 1, "status": 500, "every": 10}])
         run = run_load_test("TestRO", url=self.url, max_fail_ratio=0.5)
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 0, run.output)
         stats = stats_of(run, "TestRO")
-        self.assertGreater(stats.entry("get agents").num_requests, 0)
-        self.assertEqual(stats.num_failures, 1)
+        self.assertGreater(stats.num_failures, 0)
+        self.assertLessEqual(stats.num_failures, stats.num_requests // 10 + SLACK)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ class TestFaultModes(MasterTestCase):
         statuses = [requests.get(f"{self.url}/api/v1/master", timeout=10) for _ in range(3)]
         self.assertEqual([r.status_code for r in statuses], [503, 503, 200])
         self.assertIn("injected fault", statuses[0].json()["message"])
-        rule = requests.get(f"{self.url}/standin/faults").json()["rules"][0]
-        self.assertEqual((rule["count"], rule["matched"]), (0, 2))
+        rules = requests.get(f"{self.url}/standin/faults").json()["rules"]
+        self.assertEqual((rules[0]["count"], rules[0]["matched"]), (0, 2))
+        again = self.admin.put(f"{self.url}/standin/faults", json=rules, timeout=5)  # round trip
+        self.assertEqual(again.status_code, 200, again.text)
 
     def test_hang_never_answers_but_blocks_nothing_else(self) -> None:
         self.add(path="^/info$", hang=True)
