@@ -96,6 +96,9 @@ class TestUsersThroughSdk(UsersTestCase):
         inactive = {u.username for u in admin.list_users(active=False)}
         self.assertIn("dave", inactive)
         self.assertNotIn("dave", {u.username for u in admin.list_users(active=True)})
+        promoted = session.patch(f"{self.url}/api/v1/users/{dave.user_id}", timeout=10,
+                                 json={"admin": True, "active": True}).json()["user"]
+        self.assertEqual((promoted["admin"], promoted["active"]), (True, True))
 
     def test_names_follow_determineds_rules(self) -> None:
         session = self.login("admin", ADMIN_PW)
