@@ -12,10 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from daist.standin.auth import USER, require_admin
+from daist.standin.auth import USER, require_admin, require_admin_or_owner
 from daist.standin.backend import Backend
 from daist.standin.entities import User
-from daist.standin.errors import BadRequest, Forbidden
+from daist.standin.errors import BadRequest
 from daist.standin.passwords import client_hash
 from daist.standin.reqs import as_int, body, body_object, paged, q_bool
 
@@ -23,6 +23,7 @@ Json = dict[str, Any]
 DETERMINED = "determined"
 _NOT_GRAPHIC = re.compile(r"[^\x21-\x7e\s]")  # Determined allows printable ASCII and spaces
 _OTHERS = "only admin privileged users can update other users"
+_PASSWORDS = "only admin privileged users can change other user's passwords"
 
 
 def _clean_name(target: User | None, name: Any, min_length: int) -> str:
@@ -59,11 +60,6 @@ def _agent_user_group(raw: Any) -> dict[str, Any] | None:
     return {"agentUid": as_int(given["agentUid"], "agentUid"),
             "agentGid": as_int(given["agentGid"], "agentGid"),
             "agentUser": str(given["agentUser"]), "agentGroup": str(given["agentGroup"])}
-
-
-def _self_or_admin(me: User, target: User, message: str = _OTHERS) -> None:
-    if not me.admin and me.id != target.id:
-        raise Forbidden(message)
 
 
 async def list_users(backend: Backend, request: web.Request) -> Json:
@@ -119,19 +115,18 @@ def _changes(backend: Backend, me: User, target: User, patch: Json) -> Json:
         require_admin(me, "only admin privileged users can update users")
         changes["active"] = int(bool(patch["active"]))
     if patch.get("username") is not None and patch["username"] != target.username:
-        _self_or_admin(me, target)
+        require_admin_or_owner(me, target.id, _OTHERS)
         changes["username"] = _clean_name(target, patch["username"], 2)
     if patch.get("displayName") is not None and patch["displayName"] != target.display_name:
-        _self_or_admin(me, target, "only admin privileged users can set another user's "
-                                   "display name")
+        require_admin_or_owner(me, target.id, "only admin privileged users can set another "
+                                              "user's display name")
         display_name = _clean_name(target, patch["displayName"], 0)
         if display_name and backend.store.name_taken(display_name, other_than=target.id):
             raise BadRequest(f"can not change display name to {display_name} found a similar "
                              "username or display name")
         changes["display_name"] = display_name
     if patch.get("password") is not None:
-        _self_or_admin(me, target, "only admin privileged users can change other user's "
-                                   "passwords")
+        require_admin_or_owner(me, target.id, _PASSWORDS)
         if not isinstance(patch["password"], str):
             raise BadRequest("password must be a string")
         changes["password_hash"] = (patch["password"] if patch.get("isHashed")
@@ -176,8 +171,7 @@ async def set_password(backend: Backend, request: web.Request, userId: str) -> J
     if not isinstance(password, str):
         raise BadRequest("the body must be the new password as a JSON string")
     target = backend.store.get_user(as_int(userId, "userId"))
-    _self_or_admin(request[USER], target, "only admin privileged users can change other "
-                                          "user's passwords")
+    require_admin_or_owner(request[USER], target.id, _PASSWORDS)
     return {"user": backend.store.set_password(target.id, password=password).to_dict()}
 
 
