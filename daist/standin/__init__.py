@@ -5,7 +5,8 @@ Start it with ``python -m daist.standin`` (see ``cli``), from Python with
 ``launcher.StandinProcess`` (a subprocess; standard library only) or ``server.StandinMaster``
 (a background thread of this process).
 
-Admin endpoints, outside /api/v1, need no token and are never faulted:
+Control endpoints, outside /api/v1, are never faulted; GETs need no token, every change
+(reset, PUT/POST/DELETE faults, token expiry, preemption) takes an admin's token:
 
 * ``GET /standin/health`` -> ``{"ok": true, "clusterName", "version", "pid", "url", "scale",
   "seed", "seedSeconds", "runningTrials"}``
@@ -16,7 +17,8 @@ Admin endpoints, outside /api/v1, need no token and are never faulted:
 * ``POST /standin/reset`` -> stop every trial and reseed to the start state
 * ``GET|PUT|POST|DELETE /standin/faults`` -> read / replace / add / clear fault rules; a rule is
   ``{"path": regex, "method": "GET"|null, "latency_ms", "jitter_ms", "error_rate", "status",
-  "hang", "drop_rate", "count": null|N}`` (see ``faultspec``); faults apply to /api/v1, /info
+  "hang", "drop_rate", "count": null|N, "every"|"first": null|N, "sequence": null|"x.."}``
+  (see ``faultspec``); faults apply to /api/v1, /info
   and the two download routes
 * ``POST /standin/tokens/expire`` -> invalidate every user token
 * ``POST /standin/allocations/{allocation_id}/preempt`` -> fire a trial's preemption signal

@@ -20,10 +20,14 @@ from daist.standin.reqs import dumps, ok
 from daist.standin.routes import ROUTES, Route
 
 BACKEND = web.AppKey("backend", Backend)
-MAX_BODY = 512 * 1024 * 1024  # model definitions (~95 MB) and huge metric reports
+MAX_JSON_BODY = 8 * 1024 * 1024
+"""Any request body but an upload; larger ones are refused with 413 before they are read."""
+UPLOAD_ROUTES = frozenset({("POST", "/api/v1/experiments"), ("PUT", "/api/v1/experiments")})
+"""Bodies that carry a model definition: up to ``StandinOptions.max_upload_mb``."""
 log = logging.getLogger("daist.standin")
 
 _GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 6, 413: 8, 415: 3}
+_MB = 1024 * 1024
 
 
 def _error(status: int, message: str, grpc_code: int | None = None) -> web.Response:
@@ -50,8 +54,12 @@ async def error_middleware(request: web.Request,
 
 
 def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    upload = (route.method, route.path) in UPLOAD_ROUTES
+
     async def handle(request: web.Request) -> web.StreamResponse:
         backend = request.app[BACKEND]
+        if upload:  # the app's limit is MAX_JSON_BODY; this route may take more
+            request = request.clone(client_max_size=backend.options.max_upload_mb * _MB)
         if not route.public:
             request[USER], request[TOKEN] = authenticate(backend.store, request)
         result: Any = await route.handler(backend, request, **request.match_info)
@@ -65,7 +73,7 @@ def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse
 def build_app(backend: Backend) -> web.Application:
     app = web.Application(middlewares=[error_middleware,
                                        fault_middleware(backend.faults, backend.stopping)],
-                          client_max_size=MAX_BODY)
+                          client_max_size=MAX_JSON_BODY)
     app[BACKEND] = backend
     for route in ROUTES:
         app.router.add_route(route.method, route.path, _adapt(route))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from daist.standin.entities import User
-from daist.standin.errors import Unauthenticated
+from daist.standin.errors import Forbidden, Unauthenticated
 from daist.standin.store import StandinStore
 
 TASK_HEADER = "Grpc-Metadata-x-allocation-token"
@@ -34,3 +34,16 @@ def authenticate(store: StandinStore, request: web.Request) -> tuple[User, str]:
     if token is None:
         raise Unauthenticated("missing authentication token")
     return store.user_for_token(token), token
+
+
+def require_admin(user: User, message: str = "only admin privileged users can do this") -> None:
+    """403 / PERMISSION_DENIED unless ``user`` is an admin (Determined's basic authz)."""
+    if not user.admin:
+        raise Forbidden(message)
+
+
+def require_admin_or_owner(user: User, owner_ids: int | tuple[int, ...], message: str) -> None:
+    """403 / PERMISSION_DENIED unless ``user`` is an admin or (one of) the object's owner(s)."""
+    owners = owner_ids if isinstance(owner_ids, tuple) else (owner_ids,)
+    if not user.admin and user.id not in owners:
+        raise Forbidden(message)

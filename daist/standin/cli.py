@@ -12,7 +12,7 @@ import sys
 from typing import Any, Sequence
 
 from daist.standin.faultspec import FaultSpecError, parse_option
-from daist.standin.options import StandinOptions
+from daist.standin.options import StandinOptions, bind_problem
 from daist.standin.seed import MAX_SCALE, MIN_SCALE, seed_usernames
 
 FAULT_OPTIONS = ("latency", "error-rate", "hang", "drop-rate", "fault")
@@ -67,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m daist.standin",
         description="A stand-in Determined master (0.38.1 API) for daist's load and "
                     "integration tests. Admin endpoints live under /standin/.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; "
+                        "anything but loopback needs --allow-remote)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a non-loopback --host (no TLS: a test double only)")
     parser.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one")
     parser.add_argument("--db", default=None, help="SQLite file for the state (default: memory)")
     parser.add_argument("--scale", type=_scale, default=10,
@@ -80,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "visible in process listings: prefer --passwords-stdin)")
     parser.add_argument("--passwords-stdin", action="store_true",
                         help='read {"user": "password", ...} as JSON from standard input')
+    parser.add_argument("--max-upload-mb", type=_positive, default=128, metavar="MB",
+                        help="largest experiment upload (model definition), MiB (default 128)")
     parser.add_argument("--slots", type=_positive, default=64,
                         help="most trial processes running at once (default 64)")
     parser.add_argument("--work-dir", default=None,
@@ -116,7 +121,8 @@ def options_from(args: argparse.Namespace, stdin_passwords: Sequence[tuple[str, 
         host=args.host, port=args.port, scale=args.scale, seed=args.seed, db=args.db,
         rbac=args.rbac, passwords=(*args.password, *stdin_passwords), faults=tuple(args.faults),
         work_dir=args.work_dir, slots=args.slots, exit_with_parent=args.exit_with_parent,
-        ready_file=args.ready_file)
+        ready_file=args.ready_file, allow_remote=args.allow_remote,
+        max_upload_mb=args.max_upload_mb)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [user for user, _ in options.passwords if user not in known]
     if unknown:
         parser.error(f"--password names unknown user {unknown[0]!r}")
+    problem = bind_problem(options)
+    if problem:
+        parser.error(problem)
+
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

@@ -22,6 +22,8 @@ class User:
     active: bool
     modified_at: float
     last_auth_at: float | None = None
+    agent_user_group: dict[str, Any] | None = None
+    """{agentUid, agentGid, agentUser, agentGroup} once linked, as the wire carries it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,7 +33,7 @@ class User:
             "admin": self.admin,
             "active": self.active,
             "remote": False,
-            "agentUserGroup": None,
+            "agentUserGroup": self.agent_user_group,
             "modifiedAt": iso(self.modified_at),
             "lastAuthAt": iso(self.last_auth_at),
         }

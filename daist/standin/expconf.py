@@ -16,6 +16,19 @@ import yaml
 from daist.standin.errors import BadRequest
 
 DEFAULT_MAX_CONCURRENT_TRIALS = 16
+MAX_CONFIG_CHARS = 1024 * 1024  # real configs are a few KB
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses aliases: a few hundred bytes of nested aliases expand
+    to gigabytes ("billion laughs"), and no experiment config needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"aliases are not allowed in an experiment config "
+                                 f"(line {mark.line + 1})")
+        return super().compose_node(parent, index)
 
 
 def parse_config(text: Any) -> dict[str, Any]:
@@ -24,8 +37,11 @@ def parse_config(text: Any) -> dict[str, Any]:
         return copy.deepcopy(text)
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("config must be a non-empty YAML string")
+    if len(text) > MAX_CONFIG_CHARS:
+        raise BadRequest(f"config has {len(text)} characters; at most {MAX_CONFIG_CHARS} "
+                         "are allowed")
     try:
-        config = yaml.safe_load(text)
+        config = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         raise BadRequest(f"config is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(config, dict):

@@ -1,9 +1,11 @@
 """Fault injection: a middleware layer in front of the /api/v1 and /info routes.
 
-Rules (see ``faultspec``) are checked in order; every matching rule adds its latency, then the
-first rule that draws a drop closes the connection without a response, a hang never answers
-(until the client goes away or the server stops; other requests are unaffected), and an error
-answers ``status`` with Determined's error JSON. /standin/* is never faulted.
+Rules (see ``faultspec``) are checked in order; every matching rule counts the match, and
+those whose selector picks it (all, for a rule without ``every``/``first``/``sequence``) add
+their latency; then the first picked rule that draws a drop closes the connection without a
+response, a hang never answers (until the client goes away or the server stops; other
+requests are unaffected), and an error answers ``status`` with Determined's error JSON.
+/standin/* is never faulted.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from daist.standin.errors import Internal
-from daist.standin.faultspec import normalize_rule
+from daist.standin.faultspec import MAX_MATCHED_PATH, normalize_rule, selected
 
 FAULTED_PREFIXES = ("/api/v1", "/info", "/experiments/", "/checkpoints/")
 _HANG_POLL_S = 0.25
@@ -27,6 +29,7 @@ class _Rule:
     spec: dict[str, Any]
     pattern: re.Pattern[str]
     remaining: int | None
+    matched: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.remaining is not None and self.remaining <= 0:
@@ -36,7 +39,7 @@ class _Rule:
         return self.pattern.search(path) is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.spec, "count": self.remaining}
+        return {**self.spec, "count": self.remaining, "matched": self.matched}
 
 
 class FaultInjector:
@@ -67,12 +70,17 @@ class FaultInjector:
     def plan(self, method: str, path: str) -> tuple[float, str | None, int]:
         """(delay seconds, action None|"drop"|"hang"|"error", status) for one request."""
         delay, action, status = 0.0, None, 500
+        if len(path) > MAX_MATCHED_PATH:
+            return delay, action, status
         for rule in self._rules:
             if not rule.matches(method, path):
                 continue
             if rule.remaining is not None:
                 rule.remaining -= 1
+            rule.matched += 1
             spec = rule.spec
+            if not selected(spec, rule.matched):
+                continue
             delay += (spec["latency_ms"] + self._rng.uniform(0, spec["jitter_ms"])) / 1000.0
             if action is not None:
                 continue

@@ -4,27 +4,105 @@ A rule is a dict::
 
     {"path": "<regex searched in the request path>", "method": "GET" | null,
      "latency_ms": float, "jitter_ms": float, "error_rate": 0..1, "status": 500,
-     "hang": bool, "drop_rate": 0..1, "count": null | int}
+     "hang": bool, "drop_rate": 0..1, "count": null | int,
+     "every": null | int, "first": null | int, "sequence": null | "x..x"}
 
-``count`` limits the rule to the next N matching requests. CLI forms::
+``count`` limits the rule to the next N matching requests. At most one *selector* makes a rule
+deterministic: it picks which matching requests the rule acts on (its latency, drop, hang or
+error), counting the rule's matches from 1:
+
+* ``every: N``    the Nth, 2Nth, 3Nth... matching request;
+* ``first: N``    the first N matching requests, then none;
+* ``sequence: S`` a string of ``x`` (act) and ``.`` (pass), repeated over the matches.
+
+A picked request still draws its rates, so ``drop_rate: 1`` with ``every: 2`` drops exactly
+every second match. CLI forms (a selector stands in for the rate and means rate 1)::
 
     --latency MS[:JITTER][@REGEX]   --error-rate R[:STATUS][@REGEX]
     --hang REGEX                    --drop-rate R[@REGEX]        --fault JSON
+    R = 0..1 | every=N | first=N | seq=x..x
+
+Paths are regexes, matched against request paths on the server's event loop, so a pattern
+that can backtrack catastrophically is refused here (see ``check_pattern``).
 """
 from __future__ import annotations
 
 import json
 import re
+import re._parser as sre  # the stdlib's own regex parser: the structure it sees is the truth
 from typing import Any
 
+SELECTORS = ("every", "first", "sequence")
 RULE_DEFAULTS: dict[str, Any] = {
     "path": "", "method": None, "latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0,
     "status": 500, "hang": False, "drop_rate": 0.0, "count": None,
+    "every": None, "first": None, "sequence": None,
 }
+READ_ONLY = ("matched",)
+"""Keys ``GET /standin/faults`` adds to a rule; ignored when a rule read back is sent again."""
+MAX_PATTERN_CHARS = 256
+MAX_SEQUENCE_CHARS = 1024
+MAX_REPEATS = 2
+"""Open-ended quantifiers (``*``, ``+``, ``{n,}``) one pattern may hold. Without nesting,
+backtracking grows with the path length to the power of (repeats + 1), so with at most
+``MAX_MATCHED_PATH`` characters the worst rule costs tens of milliseconds, not minutes."""
+MAX_MATCHED_PATH = 512
+"""Longer request paths are never faulted (Determined's paths are far shorter)."""
 
 
 class FaultSpecError(ValueError):
     """A fault option or rule that cannot be used; the message is one sentence."""
+
+
+_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
+
+
+def _walk(items: Any, inside_repeat: bool, found: list[str]) -> int:
+    """Count the repeats in a parsed pattern; note in ``found`` what makes it unsafe."""
+    repeats = 0
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, body = arg
+            if inside_repeat and high != 1:
+                found.append("a quantifier inside a quantified group")
+            repeats += (high == sre.MAXREPEAT) + _walk(body, inside_repeat or high != 1, found)
+        elif op is sre.BRANCH:
+            if inside_repeat:
+                found.append("an alternation inside a quantified group")
+            for branch in arg[1]:
+                repeats += _walk(branch, inside_repeat, found)
+        elif op is sre.SUBPATTERN:
+            repeats += _walk(arg[-1], inside_repeat, found)
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            repeats += _walk(arg[1], inside_repeat, found)
+        elif op is sre.GROUPREF or op is sre.GROUPREF_EXISTS:
+            found.append("a back-reference")
+    return repeats
+
+
+def check_pattern(pattern: str) -> str:
+    """``pattern`` if it is a regex that matches in polynomial time, else ``FaultSpecError``.
+
+    Refused: more than ``MAX_PATTERN_CHARS`` characters, a quantifier or an alternation inside
+    a quantified group (``(a+)+``, ``(a|aa)*``: exponential backtracking), back-references, and
+    more than ``MAX_REPEATS`` open-ended quantifiers. Python's ``re`` has no match timeout, so refusing
+    the catastrophic shapes up front is what keeps one rule from stalling the event loop.
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise FaultSpecError(f"fault path has {len(pattern)} characters; at most "
+                             f"{MAX_PATTERN_CHARS} are allowed")
+    try:
+        parsed = sre.parse(pattern)
+    except re.error as exc:
+        raise FaultSpecError(f"fault path {pattern!r} is not a valid regex: {exc}") from None
+    found: list[str] = []
+    repeats = _walk(parsed, False, found)
+    if repeats > MAX_REPEATS:
+        found.append(f"{repeats} open-ended quantifiers (at most {MAX_REPEATS})")
+    if found:
+        raise FaultSpecError(f"fault path {pattern!r} is refused: it has {found[0]}, which can "
+                             "make matching backtrack for minutes")
+    return pattern
 
 
 def _rate(text: str, option: str) -> float:
@@ -37,24 +115,43 @@ def _rate(text: str, option: str) -> float:
     return value
 
 
-def _split_regex(text: str) -> tuple[str, str]:
-    value, sep, regex = text.partition("@")
-    return value, regex if sep else ""
+def _positive(rule: dict[str, Any], key: str) -> None:
+    value = rule[key]
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise FaultSpecError(f"{key} must be a positive integer, not {value!r}")
+    try:
+        rule[key] = int(value)
+    except ValueError:
+        raise FaultSpecError(f"{key} must be a positive integer, not {value!r}") from None
+    if rule[key] < 1:
+        raise FaultSpecError(f"{key} must be a positive integer, not {value!r}")
+
+
+def _sequence(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = "".join("x" if item else "." for item in value)
+    if (not isinstance(value, str) or not value or len(value) > MAX_SEQUENCE_CHARS
+            or set(value) - {"x", "."}):
+        raise FaultSpecError("sequence must be 1 to 1024 characters of 'x' (act) and '.' (pass)")
+    return value
 
 
 def normalize_rule(raw: Any) -> dict[str, Any]:
     """Validate a rule dict and fill in defaults; raises ``FaultSpecError``."""
     if not isinstance(raw, dict):
         raise FaultSpecError("a fault rule must be a JSON object")
+    raw = {key: value for key, value in raw.items() if key not in READ_ONLY}
     unknown = sorted(set(raw) - set(RULE_DEFAULTS))
     if unknown:
-        raise FaultSpecError(f"unknown fault rule keys: {', '.join(unknown)}")
+        raise FaultSpecError(f"unknown fault rule keys: {', '.join(map(str, unknown))}")
     rule = {**RULE_DEFAULTS, **raw}
-    try:
-        re.compile(str(rule["path"] or ""))
-    except re.error as exc:
-        raise FaultSpecError(f"fault path {rule['path']!r} is not a valid regex: {exc}") from None
-    rule["path"] = str(rule["path"] or "")
+    if not isinstance(rule["path"] or "", str):
+        raise FaultSpecError("fault path must be a string")
+    rule["path"] = check_pattern(rule["path"] or "")
     if rule["method"] is not None:
         rule["method"] = str(rule["method"]).upper()
     try:
@@ -74,7 +171,42 @@ def normalize_rule(raw: Any) -> dict[str, Any]:
         raise FaultSpecError(f"bad value in fault rule: {exc}") from None
     if not 100 <= rule["status"] <= 599:
         raise FaultSpecError(f"status must be an HTTP status code, not {rule['status']}")
+    _positive(rule, "every")
+    _positive(rule, "first")
+    rule["sequence"] = _sequence(rule["sequence"])
+    chosen = [key for key in SELECTORS if rule[key] is not None]
+    if len(chosen) > 1:
+        raise FaultSpecError(f"a fault rule takes one of every, first, sequence, not "
+                             f"{' and '.join(chosen)}")
     return rule
+
+
+def selected(rule: dict[str, Any], match_number: int) -> bool:
+    """Whether a rule acts on its ``match_number``-th matching request (counted from 1)."""
+    if rule["every"] is not None:
+        return match_number % rule["every"] == 0
+    if rule["first"] is not None:
+        return match_number <= rule["first"]
+    if rule["sequence"] is not None:
+        sequence = rule["sequence"]
+        return sequence[(match_number - 1) % len(sequence)] == "x"
+    return True
+
+
+def _split_regex(text: str) -> tuple[str, str]:
+    value, sep, regex = text.partition("@")
+    return value, regex if sep else ""
+
+
+def _rate_or_selector(text: str, option: str) -> dict[str, Any]:
+    """``R`` -> that rate; ``every=N``, ``first=N``, ``seq=x..x`` -> rate 1 and the selector."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        return {"rate": _rate(text, option)}
+    key = {"every": "every", "first": "first", "seq": "sequence"}.get(name.strip())
+    if key is None:
+        raise FaultSpecError(f"{option} takes R, every=N, first=N or seq=x..x, not {text!r}")
+    return {"rate": 1.0, key: value.strip()}
 
 
 def parse_option(option: str, value: str) -> dict[str, Any]:
@@ -99,8 +231,10 @@ def parse_option(option: str, value: str) -> dict[str, Any]:
         rate, _, status = head.partition(":")
         if status and not status.isdigit():
             raise FaultSpecError(f"--error-rate needs R[:STATUS][@REGEX], not {value!r}")
-        return normalize_rule({"path": regex, "error_rate": _rate(rate, "--error-rate"),
-                               "status": int(status or 500)})
+        chosen = _rate_or_selector(rate, "--error-rate")
+        return normalize_rule({"path": regex, "error_rate": chosen.pop("rate"),
+                               "status": int(status or 500), **chosen})
     if option == "drop-rate":
-        return normalize_rule({"path": regex, "drop_rate": _rate(head, "--drop-rate")})
+        chosen = _rate_or_selector(head, "--drop-rate")
+        return normalize_rule({"path": regex, "drop_rate": chosen.pop("rate"), **chosen})
     raise FaultSpecError(f"unknown fault option --{option}")

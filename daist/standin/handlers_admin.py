@@ -1,5 +1,10 @@
-"""Admin handlers under /standin/ (no auth, never faulted): health, counts, reset, faults,
-token expiry and preemption."""
+"""Control handlers under /standin/ (never faulted): health, counts, reset, faults, token
+expiry and preemption.
+
+Reading (health, counts, the fault rules) is public, like ``/info``; everything that changes
+the stand-in's behaviour takes an admin's token, so another local user cannot reset the data,
+inject faults into a run or log everybody out.
+"""
 from __future__ import annotations
 
 import os
@@ -7,12 +12,18 @@ from typing import Any
 
 from aiohttp import web
 
+from daist.standin.auth import USER, require_admin
 from daist.standin.backend import STANDIN_CLUSTER_NAME, VERSION, Backend
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.faultspec import FaultSpecError
 from daist.standin.reqs import body
 
 Json = dict[str, Any]
+_CONTROL = "only admin privileged users can control the stand-in"
+
+
+def _admin(request: web.Request) -> None:
+    require_admin(request[USER], _CONTROL)
 
 
 async def health(backend: Backend, request: web.Request) -> Json:
@@ -27,6 +38,7 @@ async def counts(backend: Backend, request: web.Request) -> Json:
 
 
 async def reset(backend: Backend, request: web.Request) -> Json:
+    _admin(request)
     await backend.reset()
     return {"ok": True, "seedSeconds": round(backend.seed_seconds, 3)}
 
@@ -43,6 +55,7 @@ def _rules_of(data: Any) -> list[Any]:
 
 
 async def put_faults(backend: Backend, request: web.Request) -> Json:
+    _admin(request)
     try:
         backend.faults.replace(_rules_of(await body(request)))
     except FaultSpecError as exc:
@@ -51,6 +64,7 @@ async def put_faults(backend: Backend, request: web.Request) -> Json:
 
 
 async def post_fault(backend: Backend, request: web.Request) -> Json:
+    _admin(request)
     try:
         backend.faults.add(await body(request))
     except FaultSpecError as exc:
@@ -59,15 +73,18 @@ async def post_fault(backend: Backend, request: web.Request) -> Json:
 
 
 async def delete_faults(backend: Backend, request: web.Request) -> Json:
+    _admin(request)
     backend.faults.clear()
     return {"rules": []}
 
 
 async def expire_tokens(backend: Backend, request: web.Request) -> Json:
+    _admin(request)
     return {"expired": backend.store.expire_user_tokens()}
 
 
 async def preempt(backend: Backend, request: web.Request, allocationId: str) -> Json:
+    _admin(request)
     if not backend.store.allocation_exists(allocationId):
         raise NotFound(f"allocation {allocationId} not found")
     backend.preemption.preempt(allocationId)

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from daist.standin import exp_lifecycle as lifecycle, handlers_unmanaged as unmanaged, log_policies
-from daist.standin.auth import USER
+from daist.standin.auth import USER, require_admin_or_owner
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.exp_storage import storage_root
@@ -175,7 +175,10 @@ async def unarchive(backend: Backend, request: web.Request, id: str) -> Json:
 
 
 async def delete_experiment(backend: Backend, request: web.Request, experimentId: str) -> Json:
-    backend.store.delete_experiment(as_int(experimentId, "experimentId"))
+    experiment_id = as_int(experimentId, "experimentId")
+    require_admin_or_owner(request[USER], backend.store.get_experiment(experiment_id).user_id,
+                           "non admin users may not delete other user's experiments")
+    backend.store.delete_experiment(experiment_id)
     return {}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from daist.standin.backend import Backend
+from daist.standin.confine import checkpoint_uuid, inside
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.handlers_tasks import model_tgz
 from daist.standin.reqs import as_int, body_object
@@ -75,9 +76,10 @@ async def download_file(backend: Backend, request: web.Request, experimentId: st
 async def download_checkpoint(backend: Backend, request: web.Request,
                               checkpointUuid: str) -> web.Response:
     """A tar.gz of the checkpoint's files: the real ones for checkpoints trials wrote, a
-    small placeholder per listed resource for seeded checkpoints."""
-    checkpoint = backend.store.get_checkpoint(checkpointUuid)
-    directory = backend.work_dir / "checkpoints" / checkpoint.uuid
+    small placeholder per listed resource for seeded checkpoints. The uuid must parse as a
+    UUID and the directory must resolve inside the work directory's checkpoints/."""
+    checkpoint = backend.store.get_checkpoint(checkpoint_uuid(checkpointUuid))
+    directory = inside(backend.work_dir / "checkpoints", checkpoint_uuid(checkpoint.uuid))
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         if directory.is_dir():

@@ -5,7 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
-from daist.standin.auth import USER
+from daist.standin.auth import USER, require_admin_or_owner
 from daist.standin.backend import Backend
 from daist.standin.reqs import as_int, body_object, paged, q_bool, q_int, q_ints
 
@@ -34,6 +34,8 @@ async def patch_model(backend: Backend, request: web.Request, modelName: str) ->
 
 
 async def delete_model(backend: Backend, request: web.Request, modelName: str) -> Json:
+    require_admin_or_owner(request[USER], backend.store.get_model(modelName).user_id,
+                           "non-admin users may not delete other users' models")
     backend.store.delete_model(modelName)
     return {}
 
@@ -57,7 +59,12 @@ async def get_model_version(backend: Backend, request: web.Request, modelName: s
 
 async def delete_model_version(backend: Backend, request: web.Request, modelName: str,
                                modelVersionNum: str) -> Json:
-    backend.store.delete_model_version(modelName, as_int(modelVersionNum, "modelVersionNum"))
+    number = as_int(modelVersionNum, "modelVersionNum")
+    version = backend.store.get_model_version(modelName, number)
+    owners = (version.user_id, backend.store.get_model(modelName).user_id)
+    require_admin_or_owner(request[USER], owners,
+                           "non-admin users may not delete other users' model versions")
+    backend.store.delete_model_version(modelName, number)
     return {}
 
 

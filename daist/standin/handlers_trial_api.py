@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from daist.standin.backend import Backend
+from daist.standin.confine import checkpoint_uuid
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.preemption import MAX_WAIT_S
 from daist.standin.reqs import as_int, body_object
@@ -97,6 +98,7 @@ ack_preemption = pending_preemption
 
 async def report_checkpoint(backend: Backend, request: web.Request) -> Json:
     data = await body_object(request)
+    data["uuid"] = checkpoint_uuid(data.get("uuid") or "")  # it names a directory later
     task_id = str(data.get("taskId") or "")
     trial = backend.store.trial_for_task(task_id) if task_id else None
     backend.store.add_checkpoint(data, trial_id=None if trial is None else trial.id)

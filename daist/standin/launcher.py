@@ -11,21 +11,45 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 STANDIN_CLUSTER_NAME = "daist-standin"
 LOG_TAIL_LINES = 15
 _POLL_S = 0.05
+_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|CREDENTIAL|_KEY$|^AWS_|^GOOGLE_APPLICATION")
+"""Variables the stand-in is not given: it needs none (passwords come on stdin)."""
 
 
 class StandinError(RuntimeError):
     """The stand-in could not be started or stopped; the message is one sentence."""
+
+
+def control_headers(url: str, *, password: str = "", username: str = "admin",
+                    timeout: float = 30) -> dict[str, str]:
+    """An admin's ``Authorization`` header for the stand-in's /standin/ control endpoints."""
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/api/v1/auth/login", method="POST",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            token = json.load(response)["token"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise StandinError(f"cannot log in to {url} as {username}: {exc}") from None
+    return {"Authorization": f"Bearer {token}"}
+
+
+def standin_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without credentials (DET_PASSWORD, PGPASSWORD, PERF_RESULT_DB_PASS...)."""
+    return {key: value for key, value in environ.items() if not _SECRET_NAME.search(key.upper())}
 
 
 def _fault_args(faults: Sequence[Any]) -> list[str]:
@@ -157,7 +181,7 @@ class StandinProcess:
         ready = os.path.join(self._tmp.name, "ready.json")
         if self.log_path is None:
             self.log_path = os.path.join(self._tmp.name, "standin.log")
-        env = dict(os.environ if self.environ is None else self.environ)
+        env = standin_environment(os.environ if self.environ is None else self.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get(
             "PYTHONPATH", "").split(os.pathsep) if p])

@@ -1,8 +1,13 @@
 """``StandinOptions``: everything a stand-in master is started with (CLI and Python API)."""
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
+
+REMOTE_WARNING = ("the stand-in serves {host} beyond this machine: it is a test double with "
+                  "no TLS, and anyone who reaches it can log in with the seeded accounts' "
+                  "passwords (empty unless set)")
 
 
 @dataclass(frozen=True)
@@ -22,3 +27,24 @@ class StandinOptions:
     """At most this many trial processes run at once, over all experiments."""
     exit_with_parent: int | None = None
     ready_file: str | None = None
+    allow_remote: bool = False
+    """Serve on an address other than loopback (the stand-in is a test double: no TLS)."""
+    max_upload_mb: int = 128
+    """Largest experiment-creation body (it carries the model definition), in MiB."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+def bind_problem(options: StandinOptions) -> str | None:
+    """Why ``options`` may not bind as given (one sentence), or None."""
+    if is_loopback(options.host) or options.allow_remote:
+        return None
+    return (f"--host {options.host or '0.0.0.0'} is not a loopback address; pass "
+            "--allow-remote to serve beyond this machine")

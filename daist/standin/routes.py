@@ -2,7 +2,7 @@
 
 Path patterns use aiohttp syntax; named groups reach the handler as keyword arguments.
 Order matters where patterns overlap (fixed segments before ``{id}``). ``public`` routes need
-no token. The admin routes live under /standin/ and are public.
+no token. The control routes live under /standin/: reads are public, changes need an admin.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from daist.standin import (handlers_admin as admin, handlers_auth as auth,
                            handlers_registry as registry, handlers_run_actions as run_actions,
                            handlers_runs as runs,
                            handlers_tasks as tasks, handlers_trial_api as trial_api,
-                           handlers_unmanaged as unmanaged)
+                           handlers_unmanaged as unmanaged, handlers_users as users)
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,16 @@ def _command_routes() -> list[Route]:
 
 
 ROUTES: list[Route] = [
-    # -- admin (outside /api/v1, no auth, never faulted) ---------------------------------------
+    # -- control (outside /api/v1, never faulted; reads public, changes need an admin) --------
     _r("GET", "/standin/health", admin.health, public=True),
     _r("GET", "/standin/counts", admin.counts, public=True),
-    _r("POST", "/standin/reset", admin.reset, public=True),
+    _r("POST", "/standin/reset", admin.reset),
     _r("GET", "/standin/faults", admin.get_faults, public=True),
-    _r("PUT", "/standin/faults", admin.put_faults, public=True),
-    _r("POST", "/standin/faults", admin.post_fault, public=True),
-    _r("DELETE", "/standin/faults", admin.delete_faults, public=True),
-    _r("POST", "/standin/tokens/expire", admin.expire_tokens, public=True),
-    _r("POST", "/standin/allocations/{allocationId}/preempt", admin.preempt, public=True),
+    _r("PUT", "/standin/faults", admin.put_faults),
+    _r("POST", "/standin/faults", admin.post_fault),
+    _r("DELETE", "/standin/faults", admin.delete_faults),
+    _r("POST", "/standin/tokens/expire", admin.expire_tokens),
+    _r("POST", "/standin/allocations/{allocationId}/preempt", admin.preempt),
     # -- cluster -----------------------------------------------------------------------------
     _r("GET", "/info", cluster.info, public=True),
     _r("GET", f"{V1}/master", cluster.master, public=True),
@@ -75,15 +75,17 @@ ROUTES: list[Route] = [
     _r("POST", f"{V1}/auth/logout", auth.logout),
     _r("GET", f"{V1}/auth/user", auth.me),
     _r("GET", f"{V1}/me", auth.me),
-    _r("GET", f"{V1}/users", auth.list_users),
-    _r("GET", f"{V1}/users/setting", auth.get_settings),
-    _r("POST", f"{V1}/users/setting", auth.post_settings),
-    _r("POST", f"{V1}/users/setting/reset", auth.reset_settings),
-    _r("POST", f"{V1}/users/activity", auth.post_activity),
-    _r("GET", f"{V1}/users/{N % 'userId'}", auth.get_user),
-    _r("PATCH", f"{V1}/users/{N % 'userId'}", auth.patch_user),
-    _r("POST", f"{V1}/users/{N % 'userId'}/password", auth.set_password),
-    _r("GET", f"{V1}/users/{{username}}/by-username", auth.get_user_by_name),
+    _r("GET", f"{V1}/users", users.list_users),
+    _r("POST", f"{V1}/users", users.post_user),
+    _r("PATCH", f"{V1}/users", users.patch_users),
+    _r("GET", f"{V1}/users/setting", users.get_settings),
+    _r("POST", f"{V1}/users/setting", users.post_settings),
+    _r("POST", f"{V1}/users/setting/reset", users.reset_settings),
+    _r("POST", f"{V1}/users/activity", users.post_activity),
+    _r("GET", f"{V1}/users/{N % 'userId'}", users.get_user),
+    _r("PATCH", f"{V1}/users/{N % 'userId'}", users.patch_user),
+    _r("POST", f"{V1}/users/{N % 'userId'}/password", users.set_password),
+    _r("GET", f"{V1}/users/{{username}}/by-username", users.get_user_by_name),
     # -- workspaces, projects, templates, webhooks -------------------------------------------
     _r("GET", f"{V1}/workspaces", org.workspaces),
     _r("POST", f"{V1}/workspaces", org.post_workspace),

@@ -16,7 +16,7 @@ SCHEMA = """
 CREATE TABLE users (
     id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT UNIQUE NOT NULL, display_name TEXT,
     admin INTEGER NOT NULL, active INTEGER NOT NULL, password_hash TEXT NOT NULL,
-    modified_at REAL NOT NULL, last_auth_at REAL);
+    modified_at REAL NOT NULL, last_auth_at REAL, agent_user_group TEXT);
 CREATE TABLE tokens (
     token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, kind TEXT NOT NULL,
     allocation_id TEXT, created_at REAL NOT NULL);

@@ -92,6 +92,8 @@ def seed_store(store: StandinStore, spec: SeedSpec) -> None:
     for username, password in passwords.items():
         user = store.get_user_by_name(username)
         store.set_password(user.id, password=password)
+    if passwords:  # a password was set: no other account may keep the empty one
+        store.lock_users_except(passwords)
 
 
 class _Seeder:

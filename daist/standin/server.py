@@ -16,7 +16,7 @@ from aiohttp import web
 
 from daist.standin.app import build_app
 from daist.standin.backend import Backend
-from daist.standin.options import StandinOptions
+from daist.standin.options import REMOTE_WARNING, StandinOptions, bind_problem, is_loopback
 
 log = logging.getLogger("daist.standin")
 SHUTDOWN_TIMEOUT_S = 2.0
@@ -47,6 +47,11 @@ class Serving:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
+        problem = bind_problem(self.options)
+        if problem:
+            raise ValueError(problem)
+        if not is_loopback(self.options.host):
+            log.warning(REMOTE_WARNING.format(host=self.options.host or "0.0.0.0"))
         self.backend = Backend.create(self.options)
         sock = _bind(self.options.host, self.options.port)
         self.backend.url = _url(self.options.host, sock.getsockname()[1])
@@ -116,6 +121,7 @@ class StandinMaster:
             loop.run_forever()
         finally:
             loop.run_until_complete(self._serving.stop())
+            _cancel_leftovers(loop)
             loop.close()
 
     def call(self, func: Callable[[Backend], Any]) -> Any:
@@ -138,6 +144,16 @@ class StandinMaster:
 
     def __exit__(self, *_: Any) -> None:
         self.stop()
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and await what is still pending (a handler still reading a refused upload),
+    so closing the loop destroys no running task."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _alive(pid: int) -> bool:

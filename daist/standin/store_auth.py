@@ -1,15 +1,20 @@
 """Users, sessions (tokens) and web settings of ``StandinStore``."""
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from daist.standin.entities import User
 from daist.standin.errors import BadRequest, NotFound, Unauthenticated
 from daist.standin.passwords import client_hash
 
-USER_COLUMNS = "id, username, display_name, admin, active, modified_at, last_auth_at"
+USER_COLUMNS = ("id, username, display_name, admin, active, modified_at, last_auth_at,"
+                " agent_user_group")
+USER_FIELDS = ("username", "display_name", "admin", "active", "password_hash",
+               "agent_user_group")
+"""The columns ``update_user`` may write."""
 # every authenticated request runs this one: built once, not per call
 _TOKEN_USER_SQL = (f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))}"
                    " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token = ?")
@@ -18,7 +23,9 @@ _TOKEN_USER_SQL = (f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.sp
 def _user(row: sqlite3.Row) -> User:
     return User(id=row["id"], username=row["username"], display_name=row["display_name"] or "",
                 admin=bool(row["admin"]), active=bool(row["active"]),
-                modified_at=row["modified_at"], last_auth_at=row["last_auth_at"])
+                modified_at=row["modified_at"], last_auth_at=row["last_auth_at"],
+                agent_user_group=json.loads(row["agent_user_group"])
+                if row["agent_user_group"] else None)
 
 
 class AuthStore:
@@ -48,29 +55,64 @@ class AuthStore:
         return _user(row)
 
     def list_users(self) -> list[User]:
-        """All users by id; the SDK's name/admin/active filters are not implemented."""
         rows = self.db.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY id").fetchall()
         return [_user(r) for r in rows]
 
-    def set_password(self, user_id: int, *, password: str, is_hashed: bool = False) -> User:
+    def create_user(self, *, username: str, password_hash: str, admin: bool, active: bool,
+                    display_name: str, agent_user_group: dict[str, Any] | None) -> User:
+        """A new user; ``password_hash`` is what a client-hashed login will carry."""
+        try:
+            cur = self.db.execute(
+                "INSERT INTO users (username, display_name, admin, active, password_hash,"
+                " modified_at, agent_user_group) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (username, display_name, int(admin), int(active), password_hash, self.now(),
+                 json.dumps(agent_user_group) if agent_user_group else None))
+        except sqlite3.IntegrityError:
+            raise BadRequest("user already exists") from None
+        return self.get_user(cur.lastrowid)
+
+    def update_user(self, user_id: int, changes: dict[str, Any]) -> User:
+        """Write the ``USER_FIELDS`` in ``changes`` (already authorized and validated)."""
         self.get_user(user_id)
-        stored = password if is_hashed else client_hash(password)
-        self.db.execute("UPDATE users SET password_hash = ?, modified_at = ? WHERE id = ?",
-                        (stored, self.now(), user_id))
+        unknown = set(changes) - set(USER_FIELDS)
+        if unknown:
+            raise ValueError(f"not user columns: {sorted(unknown)}")
+        values = dict(changes)
+        if "agent_user_group" in values:
+            values["agent_user_group"] = (json.dumps(values["agent_user_group"])
+                                          if values["agent_user_group"] else None)
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        try:
+            self.db.execute(f"UPDATE users SET {assignments}, modified_at = ? WHERE id = ?",
+                            (*values.values(), self.now(), user_id))
+        except sqlite3.IntegrityError:
+            raise BadRequest("user already exists") from None
         return self.get_user(user_id)
 
-    def patch_user(self, user_id: int, patch: dict[str, Any]) -> User:
-        """Only ``displayName``, ``active``, ``admin`` and ``password`` (+``isHashed``) apply."""
-        user = self.get_user(user_id)
-        if "password" in patch and patch["password"] is not None:
-            self.set_password(user_id, password=str(patch["password"]),
-                              is_hashed=bool(patch.get("isHashed")))
-        self.db.execute(
-            "UPDATE users SET display_name = ?, active = ?, admin = ?, modified_at = ? WHERE id = ?",
-            (patch.get("displayName") or user.display_name,
-             int(patch.get("active", user.active)), int(patch.get("admin", user.admin)),
-             self.now(), user_id))
-        return self.get_user(user_id)
+    def name_taken(self, name: str, *, other_than: int) -> bool:
+        """Whether another user has ``name`` as username or display name (any case)."""
+        row = self.db.execute(
+            "SELECT 1 FROM users WHERE id != ? AND (LOWER(username) = ? OR"
+            " LOWER(display_name) = ?)", (other_than, name.lower(), name.lower())).fetchone()
+        return row is not None
+
+    def set_active(self, user_ids: Iterable[int], active: bool) -> None:
+        self.db.executemany("UPDATE users SET active = ?, modified_at = ? WHERE id = ?",
+                            [(int(active), self.now(), uid) for uid in user_ids])
+
+    def set_password(self, user_id: int, *, password: str, is_hashed: bool = False) -> User:
+        stored = password if is_hashed else client_hash(password)
+        return self.update_user(user_id, {"password_hash": stored})
+
+    def lock_users_except(self, usernames: Iterable[str]) -> None:
+        """Give every other user a random password nobody knows (a run's password was set,
+        so no account stays open with the empty one)."""
+        keep = set(usernames)
+        rows = self.db.execute("SELECT id, username FROM users").fetchall()
+        self.db.executemany(
+            "UPDATE users SET password_hash = ? WHERE id = ?",
+            [(client_hash(secrets.token_urlsafe(24)), r["id"]) for r in rows
+             if r["username"] not in keep])
 
     # -- sessions ----------------------------------------------------------------------------
     def login(self, *, username: str, password: str, is_hashed: bool) -> tuple[str, User]:

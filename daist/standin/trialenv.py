@@ -4,6 +4,11 @@ Mirrors a real Determined task container closely enough for ``det.core.init()``:
 files ``det.get_cluster_info()`` reads (delivered per trial by the sitecustomize bootstrap in
 ``bootstrap/``), the DET_* variables ``_from_env`` and ``login_from_task`` read, and the venv's
 interpreter first on PATH so ``python3`` can import ``determined``.
+
+Like a task container, a trial starts from a minimal environment: the cluster's DET_*
+variables, the config's ``environment_variables`` and a few host basics (``HOST_BASICS``),
+never the rest of the stand-in's environment (the harness's DET_PASSWORD,
+PERF_RESULT_DB_PASS, PGPASSWORD, cloud credentials...).
 """
 from __future__ import annotations
 
@@ -15,9 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from daist.standin.confine import inside
 from daist.standin.errors import BadRequest
 
 BOOTSTRAP_DIR = Path(__file__).resolve().parent / "bootstrap"
+HOST_BASICS = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_ALL",
+               "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+"""What a trial keeps of the stand-in's own environment (a container image sets as much)."""
 FILE_TYPE, DIR_TYPE = ord("0"), ord("5")
 
 
@@ -71,7 +80,7 @@ def check_model_files(files: Any) -> list[dict[str, Any]]:
 def unpack_model(files: list[dict[str, Any]], dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for item in files:
-        target = dest / _safe_relative(str(item["path"]))
+        target = inside(dest, _safe_relative(str(item["path"])))
         if item.get("type") == DIR_TYPE:
             target.mkdir(parents=True, exist_ok=True)
             continue
@@ -106,9 +115,15 @@ def write_info(launch: TrialLaunch, info_dir: Path) -> None:
         (info_dir / name).write_text(json.dumps(content))
 
 
+def host_basics(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    return {key: environ[key] for key in HOST_BASICS if key in environ}
+
+
 def trial_environment(launch: TrialLaunch, *, info_dir: Path, extra: dict[str, str],
                       base: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
+    """The trial's environment: ``base`` (default: ``host_basics`` of this process), the
+    config's variables, then the cluster's, which a config cannot override."""
+    env = dict(host_basics(os.environ) if base is None else base)
     env.update(extra)
     venv_bin = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "/usr/bin:/bin")])

@@ -96,7 +96,7 @@ class StandinCase(unittest.TestCase):
         self.set_faults([])
 
     def set_faults(self, rules: list[dict]) -> None:
-        set_faults(self.url, rules)
+        set_faults(self.url, rules, password="")  # this stand-in sets no password
 
     def env(self, **extra: str) -> dict[str, str]:
         return {"DET_MASTER": self.url, **SMALL, **extra}

@@ -8,8 +8,6 @@ import signal
 import time
 import unittest
 
-import requests
-
 from daist.standin.launcher import StandinProcess
 from uts.harness import StandinTestCase, remove_results
 from uts.metrics.support import METRICS_POST, MODULE as METRICS_MODULE, TEST_ID, WatchedRun, sweep_of
@@ -51,8 +49,7 @@ class TestMasterTrouble(unittest.TestCase):
         self.standin = StandinProcess(scale=10)
         self.url = self.standin.start()
         self.addCleanup(self.standin.stop)
-        requests.put(f"{self.url}/standin/faults", json={"rules": SLOW},
-                     timeout=10).raise_for_status()
+        set_faults(self.url, SLOW, password="")
 
     def start_level(self):
         run = WatchedRun(METRICS_MODULE + ".Test", env={
@@ -75,9 +72,7 @@ class TestMasterTrouble(unittest.TestCase):
 
     def test_master_that_hangs(self):
         run = self.start_level()
-        requests.put(f"{self.url}/standin/faults", json={"rules": [{"path": "^/api/v1/",
-                                                                   "hang": True}]},
-                     timeout=10).raise_for_status()
+        set_faults(self.url, [{"path": "^/api/v1/", "hang": True}], password="")
         self.assert_ends_with_a_clear_failure(
             run, rf"cannot read experiment \d+: the master at {self.url} did not answer within")
 

@@ -52,7 +52,7 @@ class StandinRuns(unittest.TestCase):
 
     @classmethod
     def daist(cls, *names: str, rules: list[dict], args: tuple[str, ...] = ()) -> DaistRun:
-        set_faults(cls.url, rules)
+        set_faults(cls.url, rules, password="")  # this stand-in sets no password
         run = run_daist(*args, *names, env={**SHORT, "DET_MASTER": cls.url}, timeout=240)
         cls.addClassCleanup(remove_results, run)
         return run
@@ -139,7 +139,8 @@ class TestJUnitXml(StandinRuns):
     def test_junit_xml_counts_the_failing_verdict(self):
         xml = Path(tempfile.mkdtemp(prefix="daist-report-junit-")) / "junit.xml"
         self.addCleanup(shutil.rmtree, xml.parent)
-        errors = [{"path": "^/api/v1/(?!auth|master$)", "error_rate": 0.2, "status": 503}]
+        errors = [{"path": "^/api/v1/(?!auth|master$)", "error_rate": 1, "status": 503,
+                   "every": 5}]  # deterministic: exactly every fifth request fails
         run = self.daist(RO, "daist.test_target", rules=errors, args=("--junit-xml", str(xml)))
         self.assertEqual(run.returncode, 1, run.output)
         suite = ElementTree.parse(xml).getroot().find("testsuite")

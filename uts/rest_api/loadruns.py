@@ -12,6 +12,7 @@ import requests
 from daist.models.base import open_artifact
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustStatsList
+from daist.standin.launcher import control_headers
 from uts.harness import DaistRun, results_dir_of, run_daist, start_daist
 
 MODULE = "daist.rest_api.test_locust"
@@ -76,8 +77,10 @@ def counts(url: str) -> dict[str, int]:
     return requests.get(url + "/standin/counts", timeout=10).json()
 
 
-def set_faults(url: str, rules: list[dict]) -> None:
-    response = requests.put(url + "/standin/faults", json={"rules": rules}, timeout=10)
+def set_faults(url: str, rules: list[dict], *, password: str = PASSWORD) -> None:
+    """Replace the fault rules (a control call: logs in as admin with ``password``)."""
+    response = requests.put(url + "/standin/faults", json={"rules": rules}, timeout=10,
+                            headers=control_headers(url, password=password))
     response.raise_for_status()
 
 
@@ -89,8 +92,9 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> Non
         time.sleep(0.1)
 
 
-def expire_tokens(url: str) -> None:
-    requests.post(url + "/standin/tokens/expire", timeout=10).raise_for_status()
+def expire_tokens(url: str, *, password: str = PASSWORD) -> None:
+    requests.post(url + "/standin/tokens/expire", timeout=10,
+                  headers=control_headers(url, password=password)).raise_for_status()
 
 
 def users_logged_in(url: str, users: int) -> Callable[[], bool]:

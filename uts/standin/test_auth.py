@@ -10,13 +10,18 @@ from determined.experimental import client
 
 from uts.standin.support import MasterTestCase, quiet
 
+ADMIN_PW = "Adm1n-pw"
+
 
 class TestSdkLogin(MasterTestCase):
-    master_options = {"scale": 10, "passwords": (("determined", "Pa55-word"),)}
+    master_options = {"scale": 10, "passwords": (("admin", ADMIN_PW), ("determined", "Pa55-word"))}
+
+    def login(self, username: str = "admin", password: str = ADMIN_PW) -> requests.Session:
+        return super().login(username, password)
 
     def test_login_whoami_logout(self) -> None:
         with quiet():
-            client.login(self.url, "admin", "")
+            client.login(self.url, "admin", ADMIN_PW)
         self.assertEqual(client.whoami().username, "admin")
         tokens = self.counts()["tokens"]
         client.logout()
@@ -24,10 +29,10 @@ class TestSdkLogin(MasterTestCase):
 
     def test_cached_token_is_reused_without_a_new_login(self) -> None:
         with quiet():
-            client.Determined(self.url, "admin", "")
+            client.Determined(self.url, "admin", ADMIN_PW)
         tokens = self.counts()["tokens"]
         with quiet():
-            again = client.Determined(self.url, "admin", "")
+            again = client.Determined(self.url, "admin", ADMIN_PW)
         self.assertEqual(again.whoami().username, "admin")
         self.assertEqual(self.counts()["tokens"], tokens)  # GET /me validated the cached one
 
@@ -54,7 +59,7 @@ class TestSdkLogin(MasterTestCase):
     def test_cookie_and_logout_invalidates(self) -> None:
         session = requests.Session()
         self.addCleanup(session.close)
-        session.post(f"{self.url}/api/v1/auth/login", json={"username": "admin", "password": ""})
+        session.post(f"{self.url}/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PW})
         self.assertEqual(session.get(f"{self.url}/api/v1/me").status_code, 200)
         self.assertEqual(session.post(f"{self.url}/api/v1/auth/logout").status_code, 200)
         stale = requests.get(f"{self.url}/api/v1/me", cookies={"auth": "x"})
@@ -63,7 +68,7 @@ class TestSdkLogin(MasterTestCase):
     def test_expire_tokens_forces_a_new_login(self) -> None:
         session = self.login()
         self.assertEqual(session.get(f"{self.url}/api/v1/me").status_code, 200)
-        expired = requests.post(f"{self.url}/standin/tokens/expire").json()["expired"]
+        expired = session.post(f"{self.url}/standin/tokens/expire").json()["expired"]
         self.assertGreaterEqual(expired, 1)
         self.assertEqual(session.get(f"{self.url}/api/v1/me").status_code, 401)
         self.assertEqual(self.login().get(f"{self.url}/api/v1/me").status_code, 200)

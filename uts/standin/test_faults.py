@@ -8,19 +8,42 @@ import unittest
 import requests
 
 from daist.standin.faults import FaultInjector
-from daist.standin.faultspec import FaultSpecError
+from daist.standin.faultspec import FaultSpecError, parse_option
 from uts.standin.support import MasterTestCase
 
 
 class TestFaultModes(MasterTestCase):
     def setUp(self) -> None:
-        requests.delete(f"{self.url}/standin/faults", timeout=5)
-        self.addCleanup(requests.delete, f"{self.url}/standin/faults", timeout=5)
+        self.admin = self.login()  # changing faults is a control call: an admin's token
+        self.admin.delete(f"{self.url}/standin/faults", timeout=5)
+        self.addCleanup(self.admin.delete, f"{self.url}/standin/faults", timeout=5)
 
     def add(self, **rule: object) -> dict:
-        response = requests.post(f"{self.url}/standin/faults", json=rule, timeout=5)
+        response = self.admin.post(f"{self.url}/standin/faults", json=rule, timeout=5)
         self.assertEqual(response.status_code, 200, response.text)
         return response.json()
+
+    def statuses(self, n: int, path: str = "/api/v1/master") -> list[int | str]:
+        out: list[int | str] = []
+        for _ in range(n):
+            try:
+                out.append(requests.get(self.url + path, timeout=10).status_code)
+            except requests.exceptions.ConnectionError:
+                out.append("drop")
+        return out
+
+    def test_every_nth_request_fails_exactly(self) -> None:
+        self.add(path="^/api/v1/master$", error_rate=1.0, status=503, every=3)
+        self.assertEqual(self.statuses(7), [200, 200, 503, 200, 200, 503, 200])
+        self.assertEqual(self.statuses(1, "/info"), [200])  # not matched, not counted
+
+    def test_first_n_requests_are_dropped_then_none(self) -> None:
+        self.add(path="^/api/v1/master$", drop_rate=1.0, first=2)
+        self.assertEqual(self.statuses(4), ["drop", "drop", 200, 200])
+
+    def test_a_fixed_sequence_repeats(self) -> None:
+        self.add(path="^/api/v1/master$", error_rate=1.0, status=502, sequence="x.x")
+        self.assertEqual(self.statuses(6), [502, 200, 502, 502, 200, 502])
 
     def test_latency_delays_matching_requests_only(self) -> None:
         self.add(path="^/api/v1/master$", latency_ms=300)
@@ -33,7 +56,10 @@ class TestFaultModes(MasterTestCase):
         statuses = [requests.get(f"{self.url}/api/v1/master", timeout=10) for _ in range(3)]
         self.assertEqual([r.status_code for r in statuses], [503, 503, 200])
         self.assertIn("injected fault", statuses[0].json()["message"])
-        self.assertEqual(requests.get(f"{self.url}/standin/faults").json()["rules"][0]["count"], 0)
+        rules = requests.get(f"{self.url}/standin/faults").json()["rules"]
+        self.assertEqual((rules[0]["count"], rules[0]["matched"]), (0, 2))
+        again = self.admin.put(f"{self.url}/standin/faults", json=rules, timeout=5)  # round trip
+        self.assertEqual(again.status_code, 200, again.text)
 
     def test_hang_never_answers_but_blocks_nothing_else(self) -> None:
         self.add(path="^/info$", hang=True)
@@ -65,12 +91,15 @@ class TestFaultModes(MasterTestCase):
 
     def test_put_replaces_and_bad_rules_are_400(self) -> None:
         self.add(path="a", latency_ms=1)
-        replaced = requests.put(f"{self.url}/standin/faults", json={"rules": [{"path": "b"}]},
-                                timeout=5).json()
+        replaced = self.admin.put(f"{self.url}/standin/faults", json={"rules": [{"path": "b"}]},
+                                  timeout=5).json()
         self.assertEqual([r["path"] for r in replaced["rules"]], ["b"])
-        bad = requests.post(f"{self.url}/standin/faults", json={"path": "(", "bogus": 1}, timeout=5)
-        self.assertEqual(bad.status_code, 400)
-        self.assertEqual(requests.delete(f"{self.url}/standin/faults", timeout=5).json(), {"rules": []})
+        for bad_rule in ({"path": "(", "bogus": 1}, {"path": "x", "every": 0},
+                         {"path": "x", "every": 2, "first": 1}, {"path": "x", "sequence": "xy"}):
+            bad = self.admin.post(f"{self.url}/standin/faults", json=bad_rule, timeout=5)
+            self.assertEqual(bad.status_code, 400, bad_rule)
+        self.assertEqual(self.admin.delete(f"{self.url}/standin/faults", timeout=5).json(),
+                         {"rules": []})
 
 
 class TestFaultInjector(unittest.TestCase):
@@ -93,6 +122,21 @@ class TestFaultInjector(unittest.TestCase):
     def test_count_limits_a_rule(self) -> None:
         injector = FaultInjector(({"path": "", "drop_rate": 1.0, "count": 2},))
         self.assertEqual([injector.plan("GET", "/")[1] for _ in range(3)], ["drop", "drop", None])
+
+    def test_selectors_pick_matches_and_the_rate_still_applies(self) -> None:
+        injector = FaultInjector(({"path": "/x", "drop_rate": 1.0, "every": 2},
+                                  {"path": "/x", "latency_ms": 10, "first": 1}))
+        plans = [injector.plan("GET", "/x") for _ in range(4)]
+        self.assertEqual([p[1] for p in plans], [None, "drop", None, "drop"])
+        self.assertEqual([p[0] for p in plans], [0.01, 0.0, 0.0, 0.0])
+
+    def test_cli_forms_of_the_selectors(self) -> None:
+        self.assertEqual(parse_option("drop-rate", "every=4@^/a$")["every"], 4)
+        rule = parse_option("error-rate", "first=2:503@/b")
+        self.assertEqual((rule["first"], rule["error_rate"], rule["status"]), (2, 1.0, 503))
+        self.assertEqual(parse_option("error-rate", "seq=x..")["sequence"], "x..")
+        with self.assertRaises(FaultSpecError):
+            parse_option("drop-rate", "often=2")
 
     def test_invalid_rule(self) -> None:
         with self.assertRaises(FaultSpecError):

@@ -176,7 +176,7 @@ class TestRunner(MasterTestCase):
                            params={"timeout_seconds": 1}, timeout=10).json()
         self.assertEqual(held, {"preempt": False})
         self.assertGreaterEqual(time.monotonic() - started, 0.9)
-        fired = requests.post(f"{self.url}/standin/allocations/{allocation}/preempt", timeout=10)
+        fired = session.post(f"{self.url}/standin/allocations/{allocation}/preempt", timeout=10)
         self.assertEqual(fired.status_code, 200)
         self.assertEqual(exp.wait(interval=0.2), client.ExperimentState.COMPLETED)
         self.assertIn("preempted", self.logs(trial_id))

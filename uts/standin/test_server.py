@@ -74,7 +74,8 @@ class TestStandinMaster(unittest.TestCase):
             requests.post(f"{url}/api/v1/models", json={"name": "extra"},
                           headers={"Authorization": f"Bearer {token}"})
             self.assertEqual(requests.get(f"{url}/standin/counts").json()["models"], before["models"] + 1)
-            self.assertTrue(requests.post(f"{url}/standin/reset").json()["ok"])
+            self.assertTrue(requests.post(f"{url}/standin/reset", timeout=30, headers={
+                "Authorization": f"Bearer {token}"}).json()["ok"])
             self.assertEqual(requests.get(f"{url}/standin/counts").json(), before)
 
 

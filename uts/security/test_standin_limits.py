@@ -1,0 +1,73 @@
+"""Denial of service through what the stand-in reads: bodies, YAML configs, fault regexes."""
+from __future__ import annotations
+
+import unittest
+
+import requests
+
+from daist.standin.app import MAX_JSON_BODY
+from daist.standin.faults import FaultInjector
+from daist.standin.faultspec import MAX_MATCHED_PATH, FaultSpecError, check_pattern
+from uts.standin.support import MasterTestCase
+
+BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+    f"{chr(ord('b') + i)}: &{chr(ord('b') + i)} [*{chr(ord('a') + i)}, *{chr(ord('a') + i)},"
+    f" *{chr(ord('a') + i)}, *{chr(ord('a') + i)}]" for i in range(8)] + ["entrypoint: x"])
+CATASTROPHIC = ("^/api/v1/(a+)+$", "(a|aa)*$", "(.*)*x", r"(\w+\s?)+$", r"(x)\1")
+
+
+class TestBodiesAndConfigs(MasterTestCase):
+    master_options = {"scale": 10, "max_upload_mb": 1}
+
+    def test_an_oversized_login_body_is_413_unread(self) -> None:
+        response = requests.post(f"{self.url}/api/v1/auth/login", timeout=60,
+                                 data=b"{" + b" " * MAX_JSON_BODY + b"}",
+                                 headers={"Content-Type": "application/json",
+                                          "Connection": "close"})
+        self.assertEqual((response.status_code, response.json()["code"]), (413, 8))
+
+    def test_uploads_have_their_own_configurable_limit(self) -> None:
+        session = self.login()
+        big = {"config": "entrypoint: x\n", "modelDefinition": [
+            {"path": "blob", "type": 48, "content": "A" * (2 * 1024 * 1024), "mode": 420}]}
+        response = session.post(f"{self.url}/api/v1/experiments", json=big, timeout=60,
+                                headers={"Connection": "close"})
+        self.assertEqual(response.status_code, 413)
+
+    def test_a_yaml_alias_bomb_is_refused(self) -> None:
+        session = self.login()
+        response = session.post(f"{self.url}/api/v1/experiments", timeout=30,
+                                json={"config": BOMB, "modelDefinition": []})
+        self.assertEqual((response.status_code, response.json()["code"]), (400, 3))
+        self.assertIn("aliases are not allowed", response.json()["message"])
+
+
+class TestFaultPatterns(MasterTestCase):
+    master_options = {"scale": 10}
+
+    def test_catastrophic_patterns_are_refused_through_the_api(self) -> None:
+        admin = self.login()
+        for pattern in CATASTROPHIC + ("x" * 300,):
+            with self.subTest(pattern=pattern):
+                response = admin.post(f"{self.url}/standin/faults", json={"path": pattern},
+                                      timeout=10)
+                self.assertEqual(response.status_code, 400)
+        self.assertEqual(requests.get(f"{self.url}/standin/faults", timeout=10).json()["rules"], [])
+
+
+class TestPatternCheck(unittest.TestCase):
+    def test_ordinary_patterns_pass(self) -> None:
+        for pattern in ("^/api/v1/(?!auth/|master$)", r"^/api/v1/trials/\d+/metrics$",
+                        "^/api/v1/(experiments|trials)$", r"/experiments/[0-9]+/checkpoints", ""):
+            with self.subTest(pattern=pattern):
+                self.assertEqual(check_pattern(pattern), pattern)
+
+    def test_refused_shapes(self) -> None:
+        for pattern in CATASTROPHIC + (".*.*.*x",):
+            with self.subTest(pattern=pattern), self.assertRaises(FaultSpecError):
+                check_pattern(pattern)
+
+    def test_overlong_paths_are_never_matched(self) -> None:
+        injector = FaultInjector(({"path": "x", "error_rate": 1.0},))
+        self.assertEqual(injector.plan("GET", "/x")[1], "error")
+        self.assertIsNone(injector.plan("GET", "/x" * MAX_MATCHED_PATH)[1])
