@@ -1,14 +1,19 @@
 """The plots of the HTML page: the saved PNGs of each test where the run wrote them, and the
-ones drawn here from the data (per-endpoint latency, and a sweep curve whose PNG is missing).
-matplotlib's object API on the Agg canvas: no pyplot state, no display."""
+ones drawn here from the data (over time, per-endpoint latency, a sweep curve whose PNG is
+missing). matplotlib's object API on the Agg canvas: no pyplot state, no display.
+
+Showing a new artifact type: a function decorated ``@test_plot(ModelClass)`` that draws it for a
+test; the decorator also tells the loader to read that class."""
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any, Callable
 
-from daist.models.base import Figure
+from daist.models.base import DATA_FORMATS, Figure, Format
+from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
-from daist.report.loader import RunData
+from daist.report.loader import RunData, register
 from daist.report.summary import slowest
 
 MAX_ENDPOINTS = 30
@@ -30,11 +35,47 @@ def data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
 
 
+Plotter = Callable[[RunData, str, Any], "list[Plot]"]
+TEST_PLOTTERS: dict[type, Plotter] = {}
+"""Artifact class -> what draws a test's artifact of that class (shown first in its section)."""
+
+
+def test_plot(cls: type, *, formats: frozenset[Format] = DATA_FORMATS) -> Callable[[Plotter], Plotter]:
+    def decorate(plotter: Plotter) -> Plotter:
+        register(cls, formats=formats)
+        TEST_PLOTTERS[cls] = plotter
+        return plotter
+    return decorate
+
+
+def registered_plots(run: RunData, key: str) -> list[Plot]:
+    plots: list[Plot] = []
+    for cls, plotter in TEST_PLOTTERS.items():
+        artifact = run.artifact_of(cls, key)
+        if artifact is not None:
+            plots += plotter(run, key, artifact)
+    return plots
+
+
+@test_plot(LocustStatsHistory)
+def timeline_plots(run: RunData, key: str, history: LocustStatsHistory) -> list[Plot]:
+    from daist.report.timeline_plot import timeline_figure
+
+    figure = timeline_figure(history, title=f"{key} over time")
+    if figure is None:
+        return []
+    source = run.artifacts[LocustStatsHistory.__name__][key].file
+    return [Plot("Over time: requests/s, latency, users", data_uri(figure), f"drawn from {source}")]
+
+
 def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | None:
     """Horizontal bars of p50/p95/p99 per endpoint, the slowest (by p95) on top."""
     ranked = slowest(stats, limit=MAX_ENDPOINTS)
     if not ranked:
         return None
+    measured = sum(1 for e in stats.entries if e.hdr.count)
+    if len(ranked) < measured:
+        title += f" (the slowest {len(ranked)} of {measured} endpoints by p95)"
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
@@ -62,7 +103,7 @@ def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | N
 
 def load_test_plots(run: RunData, key: str) -> list[Plot]:
     test = run.locust[key]
-    plots = []
+    plots = registered_plots(run, key)
     drawn = endpoint_latency_figure(test.stats, title=f"{key}: latency per endpoint")
     if drawn is not None:
         plots.append(Plot("Latency per endpoint", data_uri(drawn), f"drawn from {test.file}"))
@@ -71,7 +112,7 @@ def load_test_plots(run: RunData, key: str) -> list[Plot]:
         plots.append(Plot(_title(item.tags, "Scaling curve"), data_uri(item.figure), item.file))
     if test.stats.steps and not saved:
         from daist.report.scaling_plot import scaling_figure
-        figure = scaling_figure(test.stats.steps, title=f"{key} on {test.stats.run.target}")
+        figure = scaling_figure(test.stats.steps, title=f"{key}: scaling curve")
         plots.append(Plot("Scaling curve", data_uri(figure), f"drawn from {test.file}"))
     return plots
 

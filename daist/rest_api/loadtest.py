@@ -19,7 +19,8 @@ from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import sweep_own_objects
 from daist.rest_api.distributed import WORKER_LOGS
 from daist.rest_api.loadrun import LoadRun
-from daist.rest_api.outputs import stats_list, write_locust_csv, write_locust_html
+from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
+                                   write_locust_html)
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.resources import build_mix, resolve
 from daist.rest_api.user import UserSpec
@@ -95,6 +96,9 @@ class LoadTestCase(DaistTestCase):
 
     def _save_models(self, load: LoadRun, stats: LocustStatsList) -> None:
         self.save(stats)
+        history = stats_history(load)
+        self.save(history)
+        self.save(history, fmt=Format.CSV)
         metadata = self.session.result.metadata
         self.save(PerfTestRun.of(stats, commit=str(metadata.get("git_commit") or ""),
                                  branch=str(metadata.get("git_branch") or "")))

@@ -14,6 +14,7 @@ import requests
 
 from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
+from daist.models.history import LocustStatsHistory
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
                                  ResourceProfile)
 from daist.framework import paths
@@ -25,7 +26,8 @@ from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, free_port, 
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
-                    "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples}
+                    "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples,
+                    "LocustStatsHistory": LocustStatsHistory}
 
 
 class TestReadOnlyEndToEnd(unittest.TestCase):
@@ -73,6 +75,26 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
         self.assertEqual(set(rows), {e.test_name for e in stats.entries if e.num_requests})
         self.assertEqual(rows["get experiments"].passes, entry.num_requests)
         self.assertEqual(rows["get experiments"].p95, entry.hdr.p95_ms)
+
+    def test_history_covers_the_run_and_sums_to_its_request_count(self):
+        stats = stats_of(self.load, "TestRO")
+        json_path, csv_path = sorted(self.load.result.files_of("LocustStatsHistory"),
+                                     key=lambda p: p.suffix != ".json")
+        history = LocustStatsHistory.open(json_path)
+        self.assertEqual(history.num_in_window, stats.num_requests)
+        self.assertGreaterEqual(history.num_requests, stats.num_requests)  # + warm-up
+        self.assertLessEqual(history.intervals[0].t_s, history.window_start_s)
+        last = history.intervals[-1]
+        self.assertGreaterEqual(last.t_s + last.length_s, history.window_end_s)
+        self.assertLessEqual(history.warmup_start_s, history.window_start_s)
+        steps = [b.t_s - a.t_s for a, b in zip(history.intervals, history.intervals[1:])]
+        self.assertEqual(set(steps), {history.interval_s})  # contiguous, no gap
+        self.assertEqual(max(i.users for i in history.intervals), 4)
+        by_class = sum(f.requests for i in history.intervals for name, f in i.scopes.items()
+                       if name != "all")
+        self.assertEqual(by_class, history.num_requests)
+        spreadsheet = LocustStatsHistory.open(csv_path)
+        self.assertEqual(spreadsheet.intervals, history.intervals)
 
     def test_hdr_percentiles_match_the_recorded_samples(self):
         stats = stats_of(self.load, "TestRO")
