@@ -13,6 +13,7 @@ from typing import Any, Callable
 from daist.models.base import DATA_FORMATS, Figure, Format
 from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
+from daist.report import fmt
 from daist.report.loader import RunData, register
 from daist.report.summary import slowest
 
@@ -82,7 +83,7 @@ def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | N
     figure = MplFigure(figsize=(9, 1.2 + 0.28 * len(ranked)), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
-    names = [f"{e.method} {e.test_name}" for e in reversed(ranked)]
+    names = [fmt.shorten(f"{e.method} {e.test_name}", 60) for e in reversed(ranked)]
     positions = range(len(names))
     height = 0.27
     for offset, (label, colour) in zip((-height, 0.0, height), (("p50", "tab:blue"),

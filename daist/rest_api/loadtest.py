@@ -19,8 +19,8 @@ from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import sweep_own_objects
 from daist.rest_api.distributed import WORKER_LOGS
 from daist.rest_api.loadrun import LoadRun
-from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
-                                   write_locust_html)
+from daist.rest_api.outputs import (stats_history, stats_list, verdict_message,
+                                   write_locust_csv, write_locust_html)
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.resources import build_mix, resolve
 from daist.rest_api.user import UserSpec
@@ -67,7 +67,7 @@ class LoadTestCase(DaistTestCase):
             self._sweep(spec, profile)
         problems = violations(stats, slo)
         if problems:
-            self.fail("; ".join(problems))
+            self.fail(verdict_message(problems))
         return stats
 
     # -- artifacts ---------------------------------------------------------------------------
