@@ -18,8 +18,8 @@ from daist.report.loader import RunData, register
 from daist.report.summary import slowest
 
 MAX_ENDPOINTS = 30
-MAX_LEVEL_PLOTS = 40
-"""Per-level histograms embedded per test at most (each is ~35 kB)."""
+MAX_OTHER_PLOTS = 40
+"""Saved PNGs of tests without data embedded at most (each is ~35 kB)."""
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,6 @@ class Plot:
     data_uri: str
     source: str
     """The saved file it came from, or "drawn from <file>"."""
-    detail: bool = False
-    """A per-level histogram: shown folded."""
 
 
 def data_uri(figure: Figure) -> str:
@@ -119,29 +117,26 @@ def load_test_plots(run: RunData, key: str) -> list[Plot]:
 
 
 def metric_test_plots(run: RunData, key: str) -> list[Plot]:
-    """The saved percentile-by-level plots (drawn again if none was saved), then the per-level
-    histograms, folded."""
+    """One faceted figure of the test (every operation at every level), drawn from its data;
+    the per-operation and per-level PNGs the run saved show the same data, so they are only
+    counted."""
+    from daist.report.metric_plots import faceted_figure
+
     test = run.metrics[key]
-    classname = type(test.op_hist).__name__
-    saved = run.figures_of(test.key)
-    plots = [Plot(_title(f.tags, "Percentiles"), data_uri(f.figure), f.file)
-             for f in saved if f.classname == classname]
-    if not plots:
-        from daist.report.metric_plots import percentile_figure
-        for operation in test.op_hist.operations:
-            figure = percentile_figure(test.op_hist, operation)
-            plots.append(Plot(f"{operation} percentiles", data_uri(figure), f"drawn from {test.file}"))
-    levels = [f for f in saved if f.classname == "Hist"][:MAX_LEVEL_PLOTS]
-    plots += [Plot(_title(f.tags, "Histogram"), data_uri(f.figure), f.file, detail=True)
-              for f in levels]
-    return plots
+    figure = faceted_figure(test.op_hist, title=key)
+    if figure is None:
+        return []
+    saved = len(run.figures_of(test.key))
+    note = f"; {saved} saved PNG(s) of the same data not shown" if saved else ""
+    return [Plot("Latency by operation and level", data_uri(figure),
+                 f"drawn from {test.file}{note}")]
 
 
 def other_plots(run: RunData) -> list[Plot]:
     """Saved PNGs of tests that have no load or metric data in this run (e.g. a crashed test)."""
     shown = {t.key for t in run.locust.values()} | {t.key for t in run.metrics.values()}
     return [Plot(f"{f.key} {_title(f.tags, f.classname)}", data_uri(f.figure), f.file)
-            for f in run.figures if f.key not in shown][:MAX_LEVEL_PLOTS]
+            for f in run.figures if f.key not in shown][:MAX_OTHER_PLOTS]
 
 
 def _title(tags: tuple[str, ...], default: str) -> str:

@@ -16,6 +16,7 @@ from daist.report import fmt
 from daist.report.figures import load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
 from daist.models.locust import LocustStatsList
+from daist.report.metric_plots import min_samples
 from daist.report.limits import endpoint_breaks, limit_checks, run_slo
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
                                   slowest, source_line, target_line, test_lines)
@@ -77,7 +78,8 @@ def render_report(run: RunData) -> str:
                         "(listed at the end)")
     metric_tests = [{"key": key, "file": test.file, "axis": test.op_hist.axis,
                      "parameters": ", ".join(f"{k} = {v}" for k, v in test.op_hist.parameters.items()),
-                     "rows": [{**row, "level": row[test.op_hist.axis]} for row in test.op_hist.rows()],
+                     "rows": [_told(row, test.op_hist.axis) for row in test.op_hist.rows()],
+                     "needs": {name: min_samples(float(name[1:])) for name in TOLD},
                      "plots": metric_test_plots(run, key)}
                     for key, test in run.metrics.items()]
     return render("report.html", result=run.result, directory=str(run.directory),
@@ -91,6 +93,15 @@ def report_name(run: RunData) -> str:
     manifest = run.result
     label = manifest.host_label or manifest.system or "run"
     return ArtifactName(Report.__name__, (label,), manifest.start_time, Format.HTML).filename
+
+
+TOLD = ("p90", "p95", "p99")
+"""Metric-table percentiles hidden where too few samples tell them."""
+
+
+def _told(row: dict[str, Any], axis: str) -> dict[str, Any]:
+    hidden = {name: math.nan for name in TOLD if row["count"] < min_samples(float(name[1:]))}
+    return {**row, **hidden, "level": row[axis]}
 
 
 def write_report(run: RunData, *, path: Path | None = None) -> Path:

@@ -91,6 +91,64 @@ def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
     return Figure.from_matplotlib(figure)
 
 
+def min_samples(percentile: float) -> int:
+    """Samples a percentile needs to mean anything: at least one beyond it (p95: 20, p99: 100)."""
+    return math.ceil(100.0 / (100.0 - percentile) - 1e-9)
+
+
+def shown_percentiles(count: int) -> list[str]:
+    """The marked percentiles (p50, p95, p99) that ``count`` samples can tell."""
+    return [name for name, _ in _LINES if count >= min_samples(float(name[1:]))]
+
+
+def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None:
+    """Every operation (rows) at every level (columns) in one figure: histograms on shared
+    bins and axes, with the percentiles marked only where there are samples enough."""
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    operations = [op for op, hists in op_hist.operations.items() if any(h.count for h in hists.values())]
+    levels = sorted({level for op in operations for level in op_hist.operations[op]})
+    if not operations or not levels:
+        return None
+    values = np.asarray([v for op in operations for h in op_hist.operations[op].values()
+                         for v in h.samples], dtype=float)
+    positive = values[values > 0]
+    log = bool(positive.size) and positive.max() / positive.min() > LOG_SPREAD
+    bins = (np.geomspace(positive.min(), positive.max(), 31) if log
+            else np.linspace(values.min(), values.max() if values.max() > values.min()
+                             else values.min() + 1, 31))
+    figure = _new_figure(min(2.6 * len(levels) + 1, 14), 1.9 * len(operations) + 1)
+    grid = figure.subplots(len(operations), len(levels), sharex=True, sharey="row", squeeze=False)
+    for row, operation in enumerate(operations):
+        for col, level in enumerate(levels):
+            ax = grid[row][col]
+            hist = op_hist.operations[operation].get(level)
+            count = hist.count if hist is not None else 0
+            if count:
+                ax.hist(hist.samples, bins=bins, color="tab:gray")
+                stats = hist.stats()
+                for name, colour in _LINES:
+                    if name in shown_percentiles(count):
+                        ax.axvline(stats[name], color=colour, linestyle="--", linewidth=1,
+                                   label=name)
+            if log:
+                ax.set_xscale("log")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_title(f"{operation}, {op_hist.axis} {level} (n={count})", fontsize=8)
+            ax.tick_params(labelsize=7)
+            if col == 0:
+                ax.set_ylabel("count", fontsize=8)
+            if row == len(operations) - 1:
+                ax.set_xlabel("latency (ms)", fontsize=8)
+    handles, labels = grid[0][0].get_legend_handles_labels()
+    figure.suptitle(f"{title}: p95 marked from {min_samples(95)} samples, p99 from "
+                    f"{min_samples(99)}", fontsize=9)
+    if handles:
+        figure.legend(handles, labels, loc="upper right", fontsize=7)
+    return Figure.from_matplotlib(figure)
+
+
 def table_text(op_hist: MetricLatencyOpHist, *, title: str = "") -> str:
     """A fixed-width table: one row per (operation, level), statistics in ms."""
     header = ["operation", op_hist.axis, *STATISTICS]

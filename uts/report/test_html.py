@@ -97,7 +97,8 @@ class TestReportPage(unittest.TestCase):
         self.assertEqual(len(page.references), 3)
         self.assertIn("Latency per endpoint", page.visible)
         self.assertIn("Scaling curve", page.visible)
-        self.assertIn("write percentiles", page.visible)
+        self.assertIn("Latency by operation and level", page.visible)  # one faceted figure
+        self.assertRegex(page.visible, r"write 1 16 [\d.]+ [\d.]+ - - ")  # 16 samples tell no p95
         sortable = [t for t in page.tables if "sortable" in t.get("class", "")]
         self.assertEqual([t.get("id") for t in sortable if t.get("id")], ["tests", "endpoints-1"])
         self.assertIn("table.sortable", html)                  # the inline script sorts them
