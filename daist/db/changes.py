@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from daist.db.connection import DatabaseError, DbTarget, translating
-from daist.db.schema import current_version, latest_version
+from daist.db.connection import DbTarget, translating
+from daist.db.history import require_current_schema
 
 if TYPE_CHECKING:
     import psycopg
@@ -87,11 +87,7 @@ def fetch_series(conn: psycopg.Connection, target: DbTarget, *, figure: str, las
     if figure not in FIGURES:
         raise ValueError(f"figure {figure!r} is not one of {', '.join(FIGURES)}")
     with translating(target, doing="reading the history"):
-        have = current_version(conn)
-        if have < latest_version():
-            raise DatabaseError(f"the perf-results database {target.label} has daist schema "
-                                f"version {have}, this daist reads {latest_version()}: run "
-                                "python -m daist.db migrate first")
+        require_current_schema(conn, target)
         rows = conn.execute(QUERY.format(figure=figure),
                             {"names": names or None, "system": system, "last": last}).fetchall()
     found: dict[tuple[str, str | None], Series] = {}
