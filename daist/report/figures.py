@@ -13,6 +13,7 @@ from typing import Any, Callable
 from daist.models.base import DATA_FORMATS, Figure, Format
 from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
+from daist.models.metric_latency import MetricLatencySweep
 from daist.report import fmt
 from daist.report.loader import RunData, register
 from daist.report.summary import slowest
@@ -65,6 +66,18 @@ def timeline_plots(run: RunData, key: str, history: LocustStatsHistory) -> list[
         return []
     source = run.artifacts[LocustStatsHistory.__name__][key].file
     return [Plot("Over time: requests/s, latency, users", data_uri(figure), f"drawn from {source}")]
+
+
+@test_plot(MetricLatencySweep)
+def progress_plots(run: RunData, key: str, sweep: MetricLatencySweep) -> list[Plot]:
+    from daist.report.metric_plots import progress_figure
+
+    figure = progress_figure(sweep, title=key)
+    if figure is None:
+        return []
+    source = run.artifacts[MetricLatencySweep.__name__][key].file
+    return [Plot("Latency as the trials report, per level", data_uri(figure),
+                 f"drawn from {source}")]
 
 
 def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | None:
@@ -123,13 +136,14 @@ def metric_test_plots(run: RunData, key: str) -> list[Plot]:
     from daist.report.metric_plots import faceted_figure
 
     test = run.metrics[key]
+    plots = []
     figure = faceted_figure(test.op_hist, title=key)
-    if figure is None:
-        return []
-    saved = len(run.figures_of(test.key))
-    note = f"; {saved} saved PNG(s) of the same data not shown" if saved else ""
-    return [Plot("Latency by operation and level", data_uri(figure),
-                 f"drawn from {test.file}{note}")]
+    if figure is not None:
+        saved = len(run.figures_of(test.key))
+        note = f"; {saved} saved PNG(s) of the same data not shown" if saved else ""
+        plots.append(Plot("Latency by operation and level", data_uri(figure),
+                          f"drawn from {test.file}{note}"))
+    return plots + registered_plots(run, key)
 
 
 def other_plots(run: RunData) -> list[Plot]:

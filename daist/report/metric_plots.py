@@ -11,7 +11,7 @@ import math
 from typing import Any, Mapping
 
 from daist.models.base import Figure
-from daist.models.metric_latency import STATISTICS, Hist, MetricLatencyOpHist
+from daist.models.metric_latency import STATISTICS, Hist, MetricLatencyOpHist, MetricLatencySweep
 
 AXIS_LABELS = {"concurrency": "concurrently reporting trials", "metric_count": "metrics per report"}
 LOG_SPREAD = 20.0
@@ -141,11 +141,47 @@ def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None
                 ax.set_ylabel("count", fontsize=8)
             if row == len(operations) - 1:
                 ax.set_xlabel("latency (ms)", fontsize=8)
-    handles, labels = grid[0][0].get_legend_handles_labels()
+    handles, labels = max((ax.get_legend_handles_labels() for row in grid for ax in row),
+                          key=lambda found: len(found[0]))
     figure.suptitle(f"{title}: p95 marked from {min_samples(95)} samples, p99 from "
                     f"{min_samples(99)}", fontsize=9)
     if handles:
-        figure.legend(handles, labels, loc="upper right", fontsize=7)
+        figure.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=7)
+    return Figure.from_matplotlib(figure)
+
+
+def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
+    """Per level, write and visible latency against the report number (each trial's 1st, 2nd
+    ... report): whether reports slow down as the trials go on. The artifacts keep no time per
+    report (a trial's span only), so report number is the time axis."""
+    import numpy as np
+
+    series = [s for s in sweep.series if s.observations]
+    if not series:
+        return None
+    figure = _new_figure(min(3.2 * len(series) + 1, 14), 3.6)
+    axes = figure.subplots(1, len(series), sharey=True, squeeze=False)[0]
+    for ax, level in zip(axes, series):
+        for operation, colour in (("write", "tab:blue"), ("visible", "tab:orange")):
+            by_index: dict[int, list[float]] = {}
+            for obs in level.observations:
+                by_index.setdefault(obs.index, []).append(obs.latency(operation))
+            indices = sorted(by_index)
+            ax.scatter([obs.index + 1 for obs in level.observations],
+                       [obs.latency(operation) for obs in level.observations], s=4, alpha=0.3,
+                       color=colour)
+            ax.plot([i + 1 for i in indices], [float(np.median(by_index[i])) for i in indices],
+                    color=colour, label=f"{operation} (median of trials)")
+        done = len(level.observations)
+        ax.set_title(f"{sweep.axis} {level.level}: {done} reports of "
+                     f"{len(level.trial_ids) or level.concurrency} trial(s)"
+                     f"{'' if level.complete else ', cut short'}", fontsize=8)
+        ax.set_xlabel("report number in its trial", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("latency (ms)", fontsize=8)
+    axes[0].legend(fontsize=7)
+    figure.suptitle(f"{title}: latency as the trials report", fontsize=9)
     return Figure.from_matplotlib(figure)
 
 

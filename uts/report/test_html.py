@@ -268,3 +268,25 @@ class TestInChromium(unittest.TestCase):
         self.assertGreater(figure.size, 0)
         self.assertGreater(float(figure.std()), 0.05)         # drawn lines, not a blank box
         self.assertLess(float(figure.mean()), 0.98)
+
+
+class TestMetricProgress(unittest.TestCase):
+    def test_the_sweep_is_drawn_by_report_number_per_level(self):
+        from daist.models.metric_latency import LatencySeries, MetricLatencySweep, Observation
+        sweep = MetricLatencySweep(axis="concurrency")
+        for level in (1, 2):
+            observations = [Observation(trial_id=t, index=i, enqueue_ms=1.0, write_ms=2.0 + i,
+                                        visible_ms=5.0 + i)
+                            for t in range(level) for i in range(4)]
+            sweep.add(LatencySeries(level=level, concurrency=level, metric_count=8, num_batches=4,
+                                    trial_ids=list(range(level)), observations=observations))
+        directory = make_run_dir(metrics={METRIC_TEST: sweep.op_hist()})
+        self.addCleanup(shutil.rmtree, directory.parents[1])
+        (manifest,) = directory.glob("Result-*.json")
+        Result.open(manifest).add(sweep, test_id=METRIC_TEST, tags=("Test.test",))
+        run = load_run(directory)
+        self.assertIs(type(run.artifact_of(MetricLatencySweep, "Test.test")), MetricLatencySweep)
+        page = PageText(render_report(run))
+        self.assertIn("Latency as the trials report, per level (drawn from MetricLatencySweep-Test.test-",
+                      page.visible)
+        self.assertEqual(len(page.references), 2)               # the faceted figure and this one
