@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from daist.models.base import Figure
 from daist.models.metric_latency import STATISTICS, Hist, MetricLatencyOpHist, MetricLatencySweep
@@ -28,8 +29,19 @@ def _new_figure(width: float, height: float) -> Any:
     return figure
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _context_text(context: Mapping[str, object]) -> str:
-    return "   ".join(f"{key}: {value}" for key, value in context.items())
+    """``key: value`` pairs; a loopback URL loses its port (an embedded stand-in's is random,
+    and would make every run's titles differ)."""
+    def shown(value: object) -> object:
+        if isinstance(value, str) and "://" in value:
+            url = urlsplit(value)
+            if url.hostname in LOOPBACK and url.port:
+                return f"{url.scheme}://{url.hostname}"
+        return value
+    return "   ".join(f"{key}: {shown(value)}" for key, value in context.items())
 
 
 def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
@@ -53,6 +65,8 @@ def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
         for name, colour in _LINES:
             ax.axvline(stats[name], color=colour, linestyle="--", label=f"{name} {stats[name]:.2f} ms")
         ax.legend(loc="upper right")
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts are whole
     ax.set_xlabel(f"{operation} latency (ms)")
     ax.set_ylabel("reports" if operation in ("enqueue", "write", "visible") else "reads")
     ax.set_title(f"{operation} at {axis} {level} "

@@ -110,3 +110,11 @@ class TestFacetedFigure(unittest.TestCase):
         figure = metric_plots.faceted_figure(op_hist, title="Test.test")
         self.assertEqual(figure.size, (int((2.6 * 3 + 1) * 100), int((1.9 * 2 + 1) * 100)))
         self.assertIsNone(metric_plots.faceted_figure(MetricLatencyOpHist(), title="x"))
+
+
+class TestTitles(unittest.TestCase):
+    def test_a_loopback_url_loses_its_ephemeral_port(self):
+        text = metric_plots._context_text({"target": "http://127.0.0.1:40133", "system": "standin",
+                                           "cluster": "https://det.example:8443"})
+        self.assertEqual(text, "target: http://127.0.0.1   system: standin   "
+                               "cluster: https://det.example:8443")
