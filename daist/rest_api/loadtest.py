@@ -15,12 +15,13 @@ from daist.framework.testcase import DaistTestCase
 from daist.models.base import Format
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
+from daist.models.report import LimitViolations
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import sweep_own_objects
 from daist.rest_api.distributed import WORKER_LOGS
 from daist.rest_api.loadrun import LoadRun
-from daist.rest_api.outputs import (stats_history, stats_list, verdict_message,
-                                   write_locust_csv, write_locust_html)
+from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
+                                   write_locust_html)
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.resources import build_mix, resolve
 from daist.rest_api.user import UserSpec
@@ -66,8 +67,10 @@ class LoadTestCase(DaistTestCase):
             stats = self._save_results(load, samples_path)
             self._sweep(spec, profile)
         problems = violations(stats, slo)
+        verdict = LimitViolations(violations=problems)
+        self.save(verdict)  # the full list; the test's message is one line
         if problems:
-            self.fail(verdict_message(problems))
+            self.fail(verdict.message)
         return stats
 
     # -- artifacts ---------------------------------------------------------------------------

@@ -51,18 +51,6 @@ def stats_history(load: LoadRun) -> LocustStatsHistory:
                                            window_end=load.window_end)
 
 
-VERDICT_SHOWN = 5
-
-
-def verdict_message(problems: list[str]) -> str:
-    """The one-line failure message: how many limits broke and the first five (the whole
-    test's failure ratio leads); the full list is in the run's report and console summary."""
-    shown = "; ".join(problems[:VERDICT_SHOWN])
-    more = len(problems) - VERDICT_SHOWN
-    return (f"{len(problems)} limit{'s' if len(problems) > 1 else ''} broken: {shown}"
-            + (f"; and {more} more (every limit is listed in the report)" if more > 0 else ""))
-
-
 def _stamp(value: float | None) -> Timestamp | None:
     return Timestamp(value) if value is not None else None
 

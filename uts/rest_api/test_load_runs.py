@@ -15,6 +15,7 @@ import requests
 from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
 from daist.models.history import LocustStatsHistory
+from daist.models.report import LimitViolations
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
                                  ResourceProfile)
 from daist.framework import paths
@@ -28,7 +29,7 @@ from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, free_port, 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
                     "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples,
-                    "LocustStatsHistory": LocustStatsHistory}
+                    "LocustStatsHistory": LocustStatsHistory, "LimitViolations": LimitViolations}
 
 
 class TestReadOnlyEndToEnd(unittest.TestCase):
