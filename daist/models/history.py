@@ -13,8 +13,8 @@ row per interval and scope, the same figures). Shape::
   every worker put a request into the same one; ``t_s`` counts from the first interval.
 - Every request the users sent is counted (spawning and warm-up too); ``in_window`` counts the
   requests that began inside the steady-state window, so their sum is the test's request count.
-- Percentiles come from a 2-significant-digit HDR histogram per interval and endpoint class
-  (exact to 1 %: a trend, not the verdict; the verdict uses ``LocustStatsList``).
+- Percentiles are exact over the interval's requests (nearest rank); the verdict still uses
+  the window's figures in ``LocustStatsList``.
 - ``scopes``: ``all`` and each endpoint class (get, list, search, write) that had requests.
 """
 from __future__ import annotations
