@@ -163,6 +163,8 @@ class TestShapesAndWorkers(StandinTestCase):
             self.assertEqual(entry.hdr.count, entry.num_requests, entry.test_name)
         locust_total = sum(e.locust.num_requests for e in stats.entries)
         self.assertAlmostEqual(locust_total, stats.num_requests, delta=stats.num_requests * 0.1)
+        (history,) = [p for p in run.result.files_of("LocustStatsHistory") if p.suffix == ".json"]
+        self.assertEqual(LocustStatsHistory.open(history).num_in_window, stats.num_requests)
         self.assertEqual(alive([g.pid for g in workers]), [])        # no orphans
 
     def test_a_remote_worker_joins_with_the_documented_command(self):
