@@ -35,10 +35,6 @@ def point_latest(run_dir: Path) -> Path:
 
 def write_run_report(session: Session) -> str:
     try:
-        point_latest(Path(session.results_dir))
-    except Exception as exc:  # never raises: the summary matters more
-        log.warning("could not point %s at this run: %s", LATEST, exc)
-    try:
         from daist.report.loader import load_run
         from daist.report.summary import summary_text
 
@@ -47,6 +43,10 @@ def write_run_report(session: Session) -> str:
     except Exception as exc:
         log.debug("summary failed", exc_info=True)
         return f"daist: no summary or report: {type(exc).__name__}: {exc}"
+    try:
+        point_latest(run.directory)
+    except OSError as exc:  # the summary and the report matter more
+        log.warning("could not point %s at this run: %s", LATEST, exc)
     for item in run.skipped:
         log.warning("report: skipped %s", item)
     try:
