@@ -1,4 +1,4 @@
-"""``python -m daist.db {migrate,upload,history}``: the only place in daist.db that reads
+"""``python -m daist.db {migrate,upload,history,changes}``: the only place in daist.db that reads
 arguments, prints ``daist: error:`` lines and decides the exit status (0 done; 1 a database
 error, unreadable files or no history; 2 usage or settings; 130 interrupted)."""
 from __future__ import annotations
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from daist.db.connection import DbTarget, connect
+from daist.db.changes import FIGURES, changes_html, detect, fetch_series, render_changes
 from daist.db.history import explain_empty, fetch_history, render_history
 from daist.db.schema import latest_version, migrate
 from daist.db.upload import upload_result
@@ -44,6 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="newest N runs (default 20)")
     history.add_argument("--system", metavar="LABEL",
                          help="only runs against this system (e.g. standin)")
+    changes = commands.add_parser("changes", help="the runs where an endpoint's level shifted "
+                                  "(change-point detection over its history)")
+    changes.add_argument("--figure", choices=sorted(FIGURES), default="p95",
+                         help="the figure to examine (default p95)")
+    changes.add_argument("--test", action="append", metavar="TEST_NAME", dest="tests",
+                         help="only this endpoint (repeatable; default: every endpoint)")
+    changes.add_argument("--last", type=_positive, default=60, metavar="N",
+                         help="newest N runs per endpoint (default 60)")
+    changes.add_argument("--system", metavar="LABEL",
+                         help="only runs against this system (e.g. standin)")
+    changes.add_argument("--html", type=Path, metavar="FILE",
+                         help="also draw each changed endpoint's history into FILE")
     return parser
 
 
@@ -95,7 +108,30 @@ def run_history(target: DbTarget, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"migrate": run_migrate, "upload": run_upload, "history": run_history}
+def run_changes(target: DbTarget, args: argparse.Namespace) -> int:
+    with connect(target) as conn:
+        series = fetch_series(conn, target, figure=args.figure, last=args.last,
+                              names=args.tests, system=args.system)
+    if not series:
+        scope = f" for {', '.join(map(repr, args.tests))}" if args.tests else ""
+        _error(f"no {args.figure} history{scope}{f' on system {args.system!r}' if args.system else ''}")
+        return 1
+    found = [(s, detect(s.values)) for s in series]
+    for line in render_changes(found, figure=args.figure):
+        print(line)
+    if args.html is not None:
+        try:
+            args.html.parent.mkdir(parents=True, exist_ok=True)
+            args.html.write_text(changes_html(found, figure=args.figure), encoding="utf-8")
+        except OSError as exc:
+            _error(f"cannot write {args.html}: {exc.strerror or exc}")
+            return 1
+        print(f"Changes: {args.html}")
+    return 0
+
+
+COMMANDS = {"migrate": run_migrate, "upload": run_upload, "history": run_history,
+            "changes": run_changes}
 
 
 def open_manifest(path: Path) -> Result:

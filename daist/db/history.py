@@ -42,13 +42,18 @@ def fetch_history(conn: psycopg.Connection, target: DbTarget, test_name: str, *,
                   system: str | None = None) -> list[HistoryRow]:
     """The newest ``last`` rows of ``test_name``, returned oldest first."""
     with translating(target, doing="reading the history"):
-        have = current_version(conn)
-        if have < latest_version():
-            raise DatabaseError(f"the perf-results database {target.label} has daist schema "
-                                f"version {have}, this daist reads {latest_version()}: run "
-                                "python -m daist.db migrate first")
+        require_current_schema(conn, target)
         rows = conn.execute(QUERY, {"name": test_name, "system": system, "last": last}).fetchall()
     return [HistoryRow(*row) for row in reversed(rows)]
+
+
+def require_current_schema(conn: psycopg.Connection, target: DbTarget) -> None:
+    """History is read only from a database migrated to this daist's schema."""
+    have = current_version(conn)
+    if have < latest_version():
+        raise DatabaseError(f"the perf-results database {target.label} has daist schema "
+                            f"version {have}, this daist reads {latest_version()}: run "
+                            "python -m daist.db migrate first")
 
 
 def explain_empty(conn: psycopg.Connection, target: DbTarget, test_name: str, *,

@@ -47,15 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
                                  "two runs (a CI gate for regressions between releases).")
     parser.add_argument("--traceback", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    summary = commands.add_parser("summary", help="print a run's summary and write its HTML report",
+    summary = commands.add_parser("summary", help="print a run's summary (read-only)",
                                   description="Print the one-screen summary of a results "
-                                  "directory and write Report-<host>-<stamp>.html into it "
-                                  "(recorded in its manifest).")
+                                  "directory. Nothing is written (the run's own report is "
+                                  "Report-<host>-<stamp>.html in it) unless --html is given.")
     summary.add_argument("results_dir", metavar="RESULT_DIR", type=Path)
-    where = summary.add_mutually_exclusive_group()
-    where.add_argument("--html", metavar="PATH", type=Path,
-                       help="write the HTML report to PATH instead of into the results directory")
-    where.add_argument("--no-html", action="store_true", help="print the summary only")
+    summary.add_argument("--html", metavar="FILE", type=Path,
+                         help="also write the HTML report to FILE (the results directory is "
+                              "never changed)")
+    summary.add_argument("--no-html", action="store_true", help=argparse.SUPPRESS)  # the default now
     compare = commands.add_parser("compare", help="compare a candidate run with a baseline",
                                   description="Per endpoint and metric-latency level: the change "
                                   "of p50/p95/p99, requests/s and the failure ratio. Exit 1 when "
@@ -105,12 +105,13 @@ def _summary(args: argparse.Namespace) -> int:
     from daist.report.loader import load_run
     from daist.report.summary import summary_text
 
-    run = load_run(args.results_dir, figures=not args.no_html)
+    run = load_run(args.results_dir, figures=args.html is not None)
     _warn_skipped(run)
     print(summary_text(run), end="", flush=True)
-    if args.no_html:
+    if args.html is None:
         return EXIT_OK
     try:
+        args.html.parent.mkdir(parents=True, exist_ok=True)
         path = write_report(run, path=args.html)
     except OSError as exc:
         _error(f"cannot write the HTML report: {exc.strerror or exc}"

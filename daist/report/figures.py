@@ -1,19 +1,26 @@
 """The plots of the HTML page: the saved PNGs of each test where the run wrote them, and the
-ones drawn here from the data (per-endpoint latency, and a sweep curve whose PNG is missing).
-matplotlib's object API on the Agg canvas: no pyplot state, no display."""
+ones drawn here from the data (over time, per-endpoint latency, a sweep curve whose PNG is
+missing). matplotlib's object API on the Agg canvas: no pyplot state, no display.
+
+Showing a new artifact type: a function decorated ``@test_plot(ModelClass)`` that draws it for a
+test; the decorator also tells the loader to read that class."""
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any, Callable
 
-from daist.models.base import Figure
+from daist.models.base import DATA_FORMATS, Figure, Format
+from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
-from daist.report.loader import RunData
+from daist.models.metric_latency import MetricLatencySweep
+from daist.report import fmt
+from daist.report.loader import RunData, register
 from daist.report.summary import slowest
 
 MAX_ENDPOINTS = 30
-MAX_LEVEL_PLOTS = 40
-"""Per-level histograms embedded per test at most (each is ~35 kB)."""
+MAX_OTHER_PLOTS = 40
+"""Saved PNGs of tests without data embedded at most (each is ~35 kB)."""
 
 
 @dataclass(frozen=True)
@@ -22,12 +29,55 @@ class Plot:
     data_uri: str
     source: str
     """The saved file it came from, or "drawn from <file>"."""
-    detail: bool = False
-    """A per-level histogram: shown folded."""
 
 
 def data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
+
+
+Plotter = Callable[[RunData, str, Any], "list[Plot]"]
+TEST_PLOTTERS: dict[type, Plotter] = {}
+"""Artifact class -> what draws a test's artifact of that class (shown first in its section)."""
+
+
+def test_plot(cls: type, *, formats: frozenset[Format] = DATA_FORMATS) -> Callable[[Plotter], Plotter]:
+    def decorate(plotter: Plotter) -> Plotter:
+        register(cls, formats=formats)
+        TEST_PLOTTERS[cls] = plotter
+        return plotter
+    return decorate
+
+
+def registered_plots(run: RunData, key: str) -> list[Plot]:
+    plots: list[Plot] = []
+    for cls, plotter in TEST_PLOTTERS.items():
+        artifact = run.artifact_of(cls, key)
+        if artifact is not None:
+            plots += plotter(run, key, artifact)
+    return plots
+
+
+@test_plot(LocustStatsHistory)
+def timeline_plots(run: RunData, key: str, history: LocustStatsHistory) -> list[Plot]:
+    from daist.report.timeline_plot import timeline_figure
+
+    figure = timeline_figure(history, title=f"{key} over time")
+    if figure is None:
+        return []
+    source = run.artifacts[LocustStatsHistory.__name__][key].file
+    return [Plot("Over time: requests/s, latency, users", data_uri(figure), f"drawn from {source}")]
+
+
+@test_plot(MetricLatencySweep)
+def progress_plots(run: RunData, key: str, sweep: MetricLatencySweep) -> list[Plot]:
+    from daist.report.metric_plots import progress_figure
+
+    figure = progress_figure(sweep, title=key)
+    if figure is None:
+        return []
+    source = run.artifacts[MetricLatencySweep.__name__][key].file
+    return [Plot("Latency as the trials report, per level", data_uri(figure),
+                 f"drawn from {source}")]
 
 
 def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | None:
@@ -35,13 +85,16 @@ def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | N
     ranked = slowest(stats, limit=MAX_ENDPOINTS)
     if not ranked:
         return None
+    measured = sum(1 for e in stats.entries if e.hdr.count)
+    if len(ranked) < measured:
+        title += f" (the slowest {len(ranked)} of {measured} endpoints by p95)"
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
     figure = MplFigure(figsize=(9, 1.2 + 0.28 * len(ranked)), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
-    names = [f"{e.method} {e.test_name}" for e in reversed(ranked)]
+    names = [fmt.shorten(f"{e.method} {e.test_name}", 60) for e in reversed(ranked)]
     positions = range(len(names))
     height = 0.27
     for offset, (label, colour) in zip((-height, 0.0, height), (("p50", "tab:blue"),
@@ -62,7 +115,7 @@ def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | N
 
 def load_test_plots(run: RunData, key: str) -> list[Plot]:
     test = run.locust[key]
-    plots = []
+    plots = registered_plots(run, key)
     drawn = endpoint_latency_figure(test.stats, title=f"{key}: latency per endpoint")
     if drawn is not None:
         plots.append(Plot("Latency per endpoint", data_uri(drawn), f"drawn from {test.file}"))
@@ -71,35 +124,33 @@ def load_test_plots(run: RunData, key: str) -> list[Plot]:
         plots.append(Plot(_title(item.tags, "Scaling curve"), data_uri(item.figure), item.file))
     if test.stats.steps and not saved:
         from daist.report.scaling_plot import scaling_figure
-        figure = scaling_figure(test.stats.steps, title=f"{key} on {test.stats.run.target}")
+        figure = scaling_figure(test.stats.steps, title=f"{key}: scaling curve")
         plots.append(Plot("Scaling curve", data_uri(figure), f"drawn from {test.file}"))
     return plots
 
 
 def metric_test_plots(run: RunData, key: str) -> list[Plot]:
-    """The saved percentile-by-level plots (drawn again if none was saved), then the per-level
-    histograms, folded."""
+    """One faceted figure of the test (every operation at every level), drawn from its data;
+    the per-operation and per-level PNGs the run saved show the same data, so they are only
+    counted."""
+    from daist.report.metric_plots import faceted_figure
+
     test = run.metrics[key]
-    classname = type(test.op_hist).__name__
-    saved = run.figures_of(test.key)
-    plots = [Plot(_title(f.tags, "Percentiles"), data_uri(f.figure), f.file)
-             for f in saved if f.classname == classname]
-    if not plots:
-        from daist.report.metric_plots import percentile_figure
-        for operation in test.op_hist.operations:
-            figure = percentile_figure(test.op_hist, operation)
-            plots.append(Plot(f"{operation} percentiles", data_uri(figure), f"drawn from {test.file}"))
-    levels = [f for f in saved if f.classname == "Hist"][:MAX_LEVEL_PLOTS]
-    plots += [Plot(_title(f.tags, "Histogram"), data_uri(f.figure), f.file, detail=True)
-              for f in levels]
-    return plots
+    plots = []
+    figure = faceted_figure(test.op_hist, title=key)
+    if figure is not None:
+        saved = len(run.figures_of(test.key))
+        note = f"; {saved} saved PNG(s) of the same data not shown" if saved else ""
+        plots.append(Plot("Latency by operation and level", data_uri(figure),
+                          f"drawn from {test.file}{note}"))
+    return plots + registered_plots(run, key)
 
 
 def other_plots(run: RunData) -> list[Plot]:
     """Saved PNGs of tests that have no load or metric data in this run (e.g. a crashed test)."""
     shown = {t.key for t in run.locust.values()} | {t.key for t in run.metrics.values()}
     return [Plot(f"{f.key} {_title(f.tags, f.classname)}", data_uri(f.figure), f.file)
-            for f in run.figures if f.key not in shown][:MAX_LEVEL_PLOTS]
+            for f in run.figures if f.key not in shown][:MAX_OTHER_PLOTS]
 
 
 def _title(tags: tuple[str, ...], default: str) -> str:

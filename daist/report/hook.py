@@ -3,9 +3,12 @@
 daist.report summary`` does; the manifest is the session's own, saved just before), writes
 ``Report-<host>-<stamp>.html`` there, records it in that manifest and returns the summary for
 the console. It never raises: whatever is wrong with the run's data, the user gets what could be
-made and one line on what could not."""
+made and one line on what could not. It also points the host folder's ``latest`` symlink at
+this run."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daist.framework.log import get_logger
@@ -14,6 +17,20 @@ if TYPE_CHECKING:
     from daist.framework.session import Session
 
 log = get_logger("report")
+LATEST = "latest"
+
+
+def point_latest(run_dir: Path) -> Path:
+    """``<host folder>/latest`` -> this run's directory (relative, so the tree can move),
+    replaced atomically. A ``latest`` that is not a symlink is left alone."""
+    link = run_dir.parent / LATEST
+    if link.exists() and not link.is_symlink():
+        raise FileExistsError(f"{link} exists and is not a symlink")
+    temporary = run_dir.parent / f".{LATEST}.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_dir.name, target_is_directory=True)
+    os.replace(temporary, link)
+    return link
 
 
 def write_run_report(session: Session) -> str:
@@ -26,6 +43,10 @@ def write_run_report(session: Session) -> str:
     except Exception as exc:
         log.debug("summary failed", exc_info=True)
         return f"daist: no summary or report: {type(exc).__name__}: {exc}"
+    try:
+        point_latest(run.directory)
+    except OSError as exc:  # the summary and the report matter more
+        log.warning("could not point %s at this run: %s", LATEST, exc)
     for item in run.skipped:
         log.warning("report: skipped %s", item)
     try:

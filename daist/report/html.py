@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import daist
-from daist.models.base import Format
+from daist.models.base import ArtifactName, Format
 from daist.models.report import Report
 from daist.models.timestamp import Timestamp
 from daist.report import fmt
 from daist.report.figures import load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
+from daist.models.locust import LocustStatsList
+from daist.report.metric_plots import min_samples
+from daist.report.limits import endpoint_breaks, limit_checks, run_slo
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
-                                  source_line, target_line, test_lines)
+                                  slowest, source_line, target_line, test_lines)
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -42,20 +45,41 @@ def render(template: str, **context: Any) -> str:
                                                        **context)
 
 
+SLOWEST_SHOWN = 5
+
+
+def failure_messages(stats: LocustStatsList) -> list[tuple[str, int, list[str]]]:
+    """(message, occurrences, endpoints), most frequent first."""
+    by_message: dict[str, tuple[int, list[str]]] = {}
+    for endpoint, message, number in failure_rows(stats, limit=None):
+        total, endpoints = by_message.get(message, (0, []))
+        by_message[message] = (total + number, [*endpoints, endpoint])
+    return sorted(((m, n, e) for m, (n, e) in by_message.items()), key=lambda r: (-r[1], r[0]))
+
+
+def _load_section(run: RunData, key: str) -> dict[str, Any]:
+    stats = run.locust[key].stats
+    slo = run_slo(run.settings)
+    breaks = {} if slo is None else {e.key: endpoint_breaks(e, slo) for e in stats.entries}
+    return {"key": key, "file": run.locust[key].file, "line": load_line(stats),
+            "warning": saturation_warning(stats),
+            "checks": limit_checks(stats, slo) if slo is not None else None,
+            "breaks": {k: v for k, v in breaks.items() if v},
+            "slowest": slowest(stats, limit=SLOWEST_SHOWN), "messages": failure_messages(stats),
+            "endpoints": sorted(stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
+            "steps": stats.steps, "plots": load_test_plots(run, key)}
+
+
 def render_report(run: RunData) -> str:
-    load_tests = [{"key": key, "file": test.file, "line": load_line(test.stats),
-                   "warning": saturation_warning(test.stats),
-                   "endpoints": sorted(test.stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
-                   "failures": failure_rows(test.stats, limit=None), "steps": test.stats.steps,
-                   "plots": load_test_plots(run, key)}
-                  for key, test in run.locust.items()]
+    load_tests = [_load_section(run, key) for key in run.locust]
     warnings = [f"{test['key']}: {test['warning']}" for test in load_tests if test["warning"]]
     if run.skipped:
         warnings.append(f"{len(run.skipped)} file(s) could not be read and are left out "
                         "(listed at the end)")
     metric_tests = [{"key": key, "file": test.file, "axis": test.op_hist.axis,
                      "parameters": ", ".join(f"{k} = {v}" for k, v in test.op_hist.parameters.items()),
-                     "rows": [{**row, "level": row[test.op_hist.axis]} for row in test.op_hist.rows()],
+                     "rows": [_told(row, test.op_hist.axis) for row in test.op_hist.rows()],
+                     "needs": {name: min_samples(float(name[1:])) for name in TOLD},
                      "plots": metric_test_plots(run, key)}
                     for key, test in run.metrics.items()]
     return render("report.html", result=run.result, directory=str(run.directory),
@@ -64,17 +88,32 @@ def render_report(run: RunData) -> str:
                   metric_tests=metric_tests, other_plots=other_plots(run), skipped=run.skipped)
 
 
+def report_name(run: RunData) -> str:
+    """``Report-<host>-<run stamp>.html``: the run directory's own stamp (its start)."""
+    manifest = run.result
+    label = manifest.host_label or manifest.system or "run"
+    return ArtifactName(Report.__name__, (label,), manifest.start_time, Format.HTML).filename
+
+
+TOLD = ("p90", "p95", "p99")
+"""Metric-table percentiles hidden where too few samples tell them."""
+
+
+def _told(row: dict[str, Any], axis: str) -> dict[str, Any]:
+    hidden = {name: math.nan for name in TOLD if row["count"] < min_samples(float(name[1:]))}
+    return {**row, **hidden, "level": row[axis]}
+
+
 def write_report(run: RunData, *, path: Path | None = None) -> Path:
-    """Write the page to ``path``, or as a new ``Report`` artifact in the run's directory,
-    recorded in the run's manifest (saved again). A manifest that could not be read is not
-    rewritten: the page is then only written."""
+    """Write the page to ``path``, or as the run's ``Report`` artifact in its directory (the
+    end of the session), recorded in the run's manifest (saved again). A manifest that could
+    not be read is not rewritten: the page is then only written."""
     report = Report(text=render_report(run))
     if path is not None:
         return report.save(path, replace=True)
     manifest = run.result
-    label = manifest.host_label or manifest.system or "run"
-    target = manifest.new_path(Report.__name__, tags=(label,), fmt=Format.HTML)
-    report.save(target)
+    target = run.directory / report_name(run)
+    report.save(target, replace=True)
     if run.manifest_readable:
         manifest.record(target, classname=Report.__name__)
     return target

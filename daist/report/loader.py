@@ -2,6 +2,10 @@
 uses, opened by the classname the manifest (or, failing that, its file name) gives it. Nothing
 comes from the machine that made the run, so a directory copied elsewhere reports the same.
 
+Which artifact classes a report reads, and where it keeps them, is a registry (``register``):
+the renderers register the classes they draw (``daist.report.figures.test_plot``); classes
+without a keeper of their own land in ``RunData.artifacts[classname][test key]``.
+
 A file that cannot be read (missing, truncated, malformed, of an unknown class) is skipped and
 named in ``RunData.skipped`` with the reason; only an unusable directory is an error. A
 malformed manifest is skipped too: the artifacts are then found by their file names."""
@@ -9,18 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from daist.framework.errors import DaistError
 from daist.models.base import (DATA_FORMATS, Artifact, ArtifactName, Figure, Format,
                                open_artifact, refusal)
 from daist.models.config import ConfigFile
 from daist.models.locust import LocustStatsList
-from daist.models.metric_latency import MetricLatencyOpHist
+from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
 from daist.models.result import FileMeta, Result
 
 MANIFEST_GLOB = "Result-*.json"
-METRIC_CLASSES = ("MetricLatencyOpHist", "MetricPayloadOpHist")
 
 
 class RunLoadError(DaistError):
@@ -51,6 +54,16 @@ class MetricTest:
 
 
 @dataclass
+class Loaded:
+    """One artifact a report reads, with the test it belongs to."""
+
+    key: str
+    test_id: str
+    file: str
+    artifact: Any
+
+
+@dataclass
 class SavedFigure:
     key: str
     file: str
@@ -66,6 +79,8 @@ class RunData:
     locust: dict[str, LocustTest] = field(default_factory=dict)
     metrics: dict[str, MetricTest] = field(default_factory=dict)
     figures: list[SavedFigure] = field(default_factory=list)
+    artifacts: dict[str, dict[str, Loaded]] = field(default_factory=dict)
+    """Every other registered class: classname -> test key -> what was read."""
     settings: dict[str, dict[str, str]] = field(default_factory=dict)
     """The run's effective settings (its ``ConfigFile``), section -> key -> text."""
     skipped: list[str] = field(default_factory=list)
@@ -91,6 +106,30 @@ class RunData:
     def figures_of(self, key: str) -> list[SavedFigure]:
         return [f for f in self.figures if f.key == key]
 
+    def artifact_of(self, cls: type, key: str) -> Any | None:
+        """The test's artifact of a class kept by test (``None`` when the run has none)."""
+        item = self.artifacts.get(cls.__name__, {}).get(key)
+        return item.artifact if item is not None else None
+
+
+@dataclass(frozen=True)
+class Reader:
+    cls: type
+    formats: frozenset[Format]
+    keep: Callable[[RunData, Loaded], None]
+
+
+READERS: dict[str, Reader] = {}
+"""Artifact classname -> how a report reads and keeps it. Anything else in a run is ignored."""
+
+
+def register(cls: type, *, classname: str | None = None,
+             formats: frozenset[Format] = DATA_FORMATS,
+             keep: Callable[[RunData, Loaded], None] | None = None) -> None:
+    """Let reports read ``cls`` artifacts (saved in ``formats``); ``keep`` files each one into
+    ``RunData`` (by default into ``artifacts`` by test key)."""
+    READERS[classname or cls.__name__] = Reader(cls, formats, keep or _keep_by_test)
+
 
 def find_manifest(path: Path) -> Path:
     if path.is_file():
@@ -113,6 +152,8 @@ def load_run(path: str | Path, *, figures: bool = True, result: Result | None = 
     (a directory, or its manifest file). ``figures=False`` skips the PNGs (compare).
     ``result``: the run's manifest when the caller holds it (the session at the end of its
     run), so it is not read back; ``path`` is then the directory."""
+    import daist.report.figures  # noqa: F401  (its renderers register the classes they draw)
+
     skipped: list[str] = []
     readable = True
     if result is not None:
@@ -152,10 +193,9 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None
     except ValueError as exc:  # a refused format (a pickle) or no artifact name
         run.skipped.append(f"{rel}: {_reason(exc, path.name)}")
         return
-    wanted = (classname == LocustStatsList.__name__ and name.format in DATA_FORMATS) \
-        or (classname in METRIC_CLASSES and name.format in DATA_FORMATS) \
-        or (classname == ConfigFile.__name__) \
-        or (figures and name.format is Format.PNG)
+    reader = READERS.get(classname)
+    wanted = (figures and name.format is Format.PNG) or (
+        reader is not None and name.format in reader.formats)
     if not wanted:
         return
     if not path.is_file():
@@ -171,18 +211,41 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None
 
 def _keep(run: RunData, rel: str, meta: FileMeta, name: ArtifactName, artifact: Artifact) -> None:
     test_id = meta.test_id or (name.tags[0] if name.tags else "")
-    key = test_key(test_id)
+    item = Loaded(test_key(test_id), test_id, rel, artifact)
     if isinstance(artifact, Figure):
-        run.figures.append(SavedFigure(key=key, file=rel, classname=meta.classname or "",
+        run.figures.append(SavedFigure(key=item.key, file=rel, classname=meta.classname or "",
                                        tags=name.tags[1:], figure=artifact))
-    elif isinstance(artifact, LocustStatsList):
-        run.locust[_free_key(run.locust, key)] = LocustTest(key, test_id, rel, artifact)
-    elif isinstance(artifact, MetricLatencyOpHist):
-        run.metrics[_free_key(run.metrics, key)] = MetricTest(key, test_id, rel, artifact)
-    elif isinstance(artifact, ConfigFile):
-        run.settings = artifact.sections
-    else:
+        return
+    reader = READERS[meta.classname or ""]
+    if not isinstance(artifact, reader.cls):
         run.skipped.append(f"{rel}: holds a {type(artifact).__name__}, not a {meta.classname}")
+        return
+    reader.keep(run, item)
+
+
+def _keep_locust(run: RunData, item: Loaded) -> None:
+    run.locust[_free_key(run.locust, item.key)] = LocustTest(item.key, item.test_id, item.file,
+                                                             item.artifact)
+
+
+def _keep_metric(run: RunData, item: Loaded) -> None:
+    run.metrics[_free_key(run.metrics, item.key)] = MetricTest(item.key, item.test_id, item.file,
+                                                               item.artifact)
+
+
+def _keep_settings(run: RunData, item: Loaded) -> None:
+    run.settings = item.artifact.sections
+
+
+def _keep_by_test(run: RunData, item: Loaded) -> None:
+    kept = run.artifacts.setdefault(type(item.artifact).__name__, {})
+    kept[_free_key(kept, item.key)] = item
+
+
+register(LocustStatsList, keep=_keep_locust)
+register(MetricLatencyOpHist, keep=_keep_metric)
+register(MetricPayloadOpHist, keep=_keep_metric)
+register(ConfigFile, formats=frozenset(Format), keep=_keep_settings)
 
 
 def _free_key(taken: dict[str, Any], key: str) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from daist.models.base import Figure
-from daist.models.metric_latency import STATISTICS, Hist, MetricLatencyOpHist
+from daist.models.metric_latency import STATISTICS, Hist, MetricLatencyOpHist, MetricLatencySweep
 
 AXIS_LABELS = {"concurrency": "concurrently reporting trials", "metric_count": "metrics per report"}
 LOG_SPREAD = 20.0
@@ -28,8 +29,19 @@ def _new_figure(width: float, height: float) -> Any:
     return figure
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _context_text(context: Mapping[str, object]) -> str:
-    return "   ".join(f"{key}: {value}" for key, value in context.items())
+    """``key: value`` pairs; a loopback URL loses its port (an embedded stand-in's is random,
+    and would make every run's titles differ)."""
+    def shown(value: object) -> object:
+        if isinstance(value, str) and "://" in value:
+            url = urlsplit(value)
+            if url.hostname in LOOPBACK and url.port:
+                return f"{url.scheme}://{url.hostname}"
+        return value
+    return "   ".join(f"{key}: {shown(value)}" for key, value in context.items())
 
 
 def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
@@ -53,6 +65,8 @@ def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
         for name, colour in _LINES:
             ax.axvline(stats[name], color=colour, linestyle="--", label=f"{name} {stats[name]:.2f} ms")
         ax.legend(loc="upper right")
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts are whole
     ax.set_xlabel(f"{operation} latency (ms)")
     ax.set_ylabel("reports" if operation in ("enqueue", "write", "visible") else "reads")
     ax.set_title(f"{operation} at {axis} {level} "
@@ -88,6 +102,100 @@ def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
     ax.legend()
     if context:
         figure.suptitle(_context_text(context), fontsize=8)
+    return Figure.from_matplotlib(figure)
+
+
+def min_samples(percentile: float) -> int:
+    """Samples a percentile needs to mean anything: at least one beyond it (p95: 20, p99: 100)."""
+    return math.ceil(100.0 / (100.0 - percentile) - 1e-9)
+
+
+def shown_percentiles(count: int) -> list[str]:
+    """The marked percentiles (p50, p95, p99) that ``count`` samples can tell."""
+    return [name for name, _ in _LINES if count >= min_samples(float(name[1:]))]
+
+
+def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None:
+    """Every operation (rows) at every level (columns) in one figure: histograms on shared
+    bins and axes, with the percentiles marked only where there are samples enough."""
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    operations = [op for op, hists in op_hist.operations.items() if any(h.count for h in hists.values())]
+    levels = sorted({level for op in operations for level in op_hist.operations[op]})
+    if not operations or not levels:
+        return None
+    values = np.asarray([v for op in operations for h in op_hist.operations[op].values()
+                         for v in h.samples], dtype=float)
+    positive = values[values > 0]
+    log = bool(positive.size) and positive.max() / positive.min() > LOG_SPREAD
+    bins = (np.geomspace(positive.min(), positive.max(), 31) if log
+            else np.linspace(values.min(), values.max() if values.max() > values.min()
+                             else values.min() + 1, 31))
+    figure = _new_figure(min(2.6 * len(levels) + 1, 14), 1.9 * len(operations) + 1)
+    grid = figure.subplots(len(operations), len(levels), sharex=True, sharey="row", squeeze=False)
+    for row, operation in enumerate(operations):
+        for col, level in enumerate(levels):
+            ax = grid[row][col]
+            hist = op_hist.operations[operation].get(level)
+            count = hist.count if hist is not None else 0
+            if count:
+                ax.hist(hist.samples, bins=bins, color="tab:gray")
+                stats = hist.stats()
+                for name, colour in _LINES:
+                    if name in shown_percentiles(count):
+                        ax.axvline(stats[name], color=colour, linestyle="--", linewidth=1,
+                                   label=name)
+            if log:
+                ax.set_xscale("log")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_title(f"{operation}, {op_hist.axis} {level} (n={count})", fontsize=8)
+            ax.tick_params(labelsize=7)
+            if col == 0:
+                ax.set_ylabel("count", fontsize=8)
+            if row == len(operations) - 1:
+                ax.set_xlabel("latency (ms)", fontsize=8)
+    handles, labels = max((ax.get_legend_handles_labels() for row in grid for ax in row),
+                          key=lambda found: len(found[0]))
+    figure.suptitle(f"{title}: p95 marked from {min_samples(95)} samples, p99 from "
+                    f"{min_samples(99)}", fontsize=9)
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=7)
+    return Figure.from_matplotlib(figure)
+
+
+def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
+    """Per level, write and visible latency against the report number (each trial's 1st, 2nd
+    ... report): whether reports slow down as the trials go on. The artifacts keep no time per
+    report (a trial's span only), so report number is the time axis."""
+    import numpy as np
+
+    series = [s for s in sweep.series if s.observations]
+    if not series:
+        return None
+    figure = _new_figure(min(3.2 * len(series) + 1, 14), 3.6)
+    axes = figure.subplots(1, len(series), sharey=True, squeeze=False)[0]
+    for ax, level in zip(axes, series):
+        for operation, colour in (("write", "tab:blue"), ("visible", "tab:orange")):
+            by_index: dict[int, list[float]] = {}
+            for obs in level.observations:
+                by_index.setdefault(obs.index, []).append(obs.latency(operation))
+            indices = sorted(by_index)
+            ax.scatter([obs.index + 1 for obs in level.observations],
+                       [obs.latency(operation) for obs in level.observations], s=4, alpha=0.3,
+                       color=colour)
+            ax.plot([i + 1 for i in indices], [float(np.median(by_index[i])) for i in indices],
+                    color=colour, label=f"{operation} (median of trials)")
+        done = len(level.observations)
+        ax.set_title(f"{sweep.axis} {level.level}: {done} reports of "
+                     f"{len(level.trial_ids) or level.concurrency} trial(s)"
+                     f"{'' if level.complete else ', cut short'}", fontsize=8)
+        ax.set_xlabel("report number in its trial", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("latency (ms)", fontsize=8)
+    axes[0].legend(fontsize=7)
+    figure.suptitle(f"{title}: latency as the trials report", fontsize=9)
     return Figure.from_matplotlib(figure)
 
 

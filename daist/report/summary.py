@@ -4,11 +4,13 @@ metric-latency table and the files that could not be read."""
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
 from daist.report import fmt
+from daist.report.limits import LimitCheck, limit_checks, run_slo
 from daist.report.loader import RunData, test_key
 
 SLOWEST = 8
@@ -108,6 +110,26 @@ def metric_table(op_hist: MetricLatencyOpHist, *, statistic: str = "p95") -> lis
     return rows
 
 
+def checks_of(run: RunData, stats: LocustStatsList) -> list[LimitCheck] | None:
+    """The load test's limits with their measured values; None when the run saved no settings
+    to read them from."""
+    slo = run_slo(run.settings)
+    return limit_checks(stats, slo) if slo is not None else None
+
+
+def limit_lines(checks: list[LimitCheck] | None) -> list[str]:
+    if checks is None:
+        return ["  Limits: unknown (the run saved no [locust] settings)"]
+    broken = sum(not c.ok for c in checks)
+    lines = [f"  Limits: {len(checks) - broken} met, {broken} broken"]
+    rows = [[c.mark, fmt.shorten(c.scope, 40), c.figure, c.text(c.measured), c.text(c.limit),
+             f"{c.headroom:+.0%}", fmt.shorten(c.where, 40) if c.where != c.scope else ""]
+            for c in checks]
+    lines += fmt.columns([["", "scope", "figure", "measured", "limit", "headroom", "worst endpoint"],
+                          *rows], right={3, 4, 5}, indent="    ")
+    return lines
+
+
 def summary_text(run: RunData) -> str:
     lines = [headline(run), f"Target: {target_line(run)}", f"Source: {source_line(run)}",
              f"Results directory: {run.directory}"]
@@ -117,14 +139,20 @@ def summary_text(run: RunData) -> str:
     if tests:
         lines += ["", "Tests:"]
         width = max(len(t.key) for t in tests)
-        for test in tests:
-            message = f"  {fmt.shorten(test.message, WIDTH - width - 24)}" if test.message else ""
-            lines.append(f"  {test.status:10} {test.key:{width}}  {test.duration_s:7.1f} s{message}")
+        for test in tests:  # the message in full: a verdict is never cut off
+            head = f"  {test.status:10} {test.key:{width}}  {test.duration_s:7.1f} s"
+            if len(head) + 2 + len(test.message) <= WIDTH:
+                lines.append(f"{head}  {test.message}".rstrip())
+                continue
+            lines.append(head)
+            lines += textwrap.wrap(test.message, WIDTH, initial_indent="    ",
+                                   subsequent_indent="    ", break_on_hyphens=False)
     for key, test in run.locust.items():
         lines += ["", f"Load {key}: {load_line(test.stats)}"]
         warning = saturation_warning(test.stats)
         if warning:
             lines.append(f"  WARNING: {warning}")
+        lines += limit_lines(checks_of(run, test.stats))
         lines += _endpoint_lines(test.stats)
     for key, test in run.metrics.items():
         op_hist = test.op_hist

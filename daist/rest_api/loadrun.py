@@ -59,6 +59,8 @@ class LoadRun:
         self.steps: list[StepPoint] = []
         self.window_start: float | None = None
         self.window_end: float | None = None
+        self.warmup_start: float | None = None
+        """When the last phase's users had spawned (its warm-up began): the history marks it."""
         self.usage: list[GeneratorUsage] = []
         self.interrupted = False
         self._spawned = Event()
@@ -146,6 +148,7 @@ class LoadRun:
         ramp_s = users / spawn_rate + SPAWN_GRACE_S
         self._wait(self._spawned.is_set, timeout=ramp_s,
                    failure=f"spawning {users} users did not complete within {ramp_s:.0f} s")
+        self.warmup_start = time.time()
         self._sleep(plan.warmup)
         self._open_window()
         self._sleep(duration - plan.warmup)
@@ -221,6 +224,8 @@ class LoadRun:
 
     def _tick(self) -> None:
         while True:
+            if self.runner is not None:
+                self.recorder.intervals.note_users(time.time(), self.runner.user_count)
             self.monitor.sample()
             self.progress.update(self.figures())
             gevent.sleep(1.0)

@@ -15,11 +15,13 @@ from daist.framework.testcase import DaistTestCase
 from daist.models.base import Format
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
+from daist.models.report import LimitViolations
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import sweep_own_objects
 from daist.rest_api.distributed import WORKER_LOGS
 from daist.rest_api.loadrun import LoadRun
-from daist.rest_api.outputs import stats_list, write_locust_csv, write_locust_html
+from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
+                                   write_locust_html)
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.resources import build_mix, resolve
 from daist.rest_api.user import UserSpec
@@ -65,8 +67,10 @@ class LoadTestCase(DaistTestCase):
             stats = self._save_results(load, samples_path)
             self._sweep(spec, profile)
         problems = violations(stats, slo)
+        verdict = LimitViolations(violations=problems)
+        self.save(verdict)  # the full list; the test's message is one line
         if problems:
-            self.fail("; ".join(problems))
+            self.fail(verdict.message)
         return stats
 
     # -- artifacts ---------------------------------------------------------------------------
@@ -95,6 +99,9 @@ class LoadTestCase(DaistTestCase):
 
     def _save_models(self, load: LoadRun, stats: LocustStatsList) -> None:
         self.save(stats)
+        history = stats_history(load)
+        self.save(history)
+        self.save(history, fmt=Format.CSV)
         metadata = self.session.result.metadata
         self.save(PerfTestRun.of(stats, commit=str(metadata.get("git_commit") or ""),
                                  branch=str(metadata.get("git_branch") or "")))

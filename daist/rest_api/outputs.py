@@ -1,5 +1,6 @@
-"""What a finished (or interrupted) ``LoadRun`` leaves: the ``LocustStatsList`` model, and
-Locust's own CSV and HTML reports written from the live environment."""
+"""What a finished (or interrupted) ``LoadRun`` leaves: the ``LocustStatsList`` model, its
+``LocustStatsHistory`` over time, and Locust's own CSV and HTML reports written from the live
+environment."""
 from __future__ import annotations
 
 import csv
@@ -7,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from daist.models.history import LocustStatsHistory
 from daist.models.locust import EndpointStats, LocustEntry, LocustStatsList, RunInfo
 from daist.models.timestamp import Timestamp
 from daist.rest_api.catalogue import CATALOGUE
@@ -41,6 +43,12 @@ def stats_list(load: LoadRun) -> LocustStatsList:
             entry.locust = LocustEntry.from_locust(locust_entries[(name, method)].serialize())
         entries.append(entry)
     return LocustStatsList(run=run, entries=entries, steps=list(load.steps))
+
+
+def stats_history(load: LoadRun) -> LocustStatsHistory:
+    return load.recorder.intervals.history(warmup_start=load.warmup_start,
+                                           window_start=load.window_start,
+                                           window_end=load.window_end)
 
 
 def _stamp(value: float | None) -> Timestamp | None:

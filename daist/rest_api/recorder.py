@@ -5,6 +5,7 @@ Hooked to Locust's ``request`` event. In the open shape a request carries its in
 time in ``context["intended"]``; its latency then runs from that time (coordinated omission).
 A worker ``drain``s its recorder into every stats report; the master ``merge``s them.
 Optionally every recorded request is also appended to a CSV file (``[locust] samples``).
+Every request, in the window or not, also goes into ``intervals`` (the over-time record).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 
 from daist.models.locust import (EndpointStats, LocustEntry, add_counts, decode_histogram,
                                  encode_histogram, new_histogram, per_second, record_ms)
+from daist.rest_api.intervals import IntervalRecorder
 
 LATE_SEND_S = 0.010
 SAMPLE_COLUMNS = ["test_name", "method", "start_unix", "latency_ms", "ok"]
@@ -56,6 +58,7 @@ class Recorder:
         self.steps = steps
         """Whether ``step`` is kept (a user sweep); else it costs nothing per request."""
         self.late_sends = 0
+        self.intervals = IntervalRecorder()
         self._samples: TextIO | None = None
         self._writer: Any = None
         if samples_path is not None:
@@ -94,19 +97,21 @@ class Recorder:
     def on_request(self, *, request_type: str, name: str, response_time: float,
                    exception: Any = None, context: Any = None, start_time: float | None = None,
                    **_: Any) -> None:
-        start = self.window_start
-        if start is None:
-            return
         began = start_time if start_time is not None else time.time() - response_time / 1000.0
-        if began < start or (self.window_end is not None and began >= self.window_end):
-            return
         latency = response_time
         intended = context.get("intended") if context else None
-        if intended is not None:
-            behind = began - intended
-            if behind > LATE_SEND_S:
-                self.late_sends += 1
-            latency += max(0.0, behind) * 1000.0
+        behind = began - intended if intended is not None else 0.0
+        if behind > 0.0:
+            latency += behind * 1000.0
+        start = self.window_start
+        in_window = start is not None and began >= start and (
+            self.window_end is None or began < self.window_end)
+        self.intervals.record(began, name, request_type, latency, failed=exception is not None,
+                              in_window=in_window)
+        if not in_window:
+            return
+        if behind > LATE_SEND_S:
+            self.late_sends += 1
         tally = self.tallies[(name, request_type)]
         record_ms(tally.histogram, latency)
         tally.requests += 1
@@ -130,7 +135,7 @@ class Recorder:
     # -- worker -> master ---------------------------------------------------------------------
     def drain(self) -> dict[str, Any]:
         """This process's tallies as plain data, then start afresh (like Locust's worker stats)."""
-        data = {"late_sends": self.late_sends, "tallies": [
+        data = {"late_sends": self.late_sends, "intervals": self.intervals.drain(), "tallies": [
             {"name": name, "method": method, "hdr": encode_histogram(t.histogram),
              "requests": t.requests, "failures": t.failures, "messages": t.messages}
             for (name, method), t in self.tallies.items()]}
@@ -139,6 +144,7 @@ class Recorder:
 
     def merge(self, data: dict[str, Any]) -> None:
         self.late_sends += int(data.get("late_sends", 0))
+        self.intervals.merge(data.get("intervals", []))
         for item in data.get("tallies", []):
             tally = self.tallies[(item["name"], item["method"])]
             targets = (tally, self.step) if self.steps else (tally,)

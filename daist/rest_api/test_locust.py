@@ -60,7 +60,7 @@ class TestScaling(LoadTestCase):
 
     def _save_extra(self, load: LoadRun, stats: LocustStatsList) -> None:
         if stats.steps:
-            figure = scaling_figure(stats.steps, title=f"{self.tag} on {load.spec.host}")
+            figure = scaling_figure(stats.steps, title=f"{self.tag}: scaling curve")
             self.save(figure, tags=("scaling",), classname="LocustStatsList")
 
 

@@ -91,3 +91,30 @@ class TestTable(unittest.TestCase):
         self.assertEqual(lines[5].split(), ["write", "4096", "3", "1.000", "3.000", "2.000", "0.816",
                                             "2.000", "2.800", "2.900", "2.980", "2.998"])
         self.assertEqual(lines[6].split()[:4], ["visible", "1", "0", "-"])
+
+
+class TestFacetedFigure(unittest.TestCase):
+    def test_percentiles_need_a_sample_beyond_them(self):
+        self.assertEqual([metric_plots.min_samples(p) for p in (50, 90, 95, 99)], [2, 10, 20, 100])
+        self.assertEqual(metric_plots.shown_percentiles(19), ["p50"])
+        self.assertEqual(metric_plots.shown_percentiles(20), ["p50", "p95"])
+        self.assertEqual(metric_plots.shown_percentiles(100), ["p50", "p95", "p99"])
+
+    def test_one_png_for_every_operation_and_level(self):
+        rng = np.random.default_rng(0)
+        op_hist = MetricLatencyOpHist()
+        for level in (1, 2, 4):
+            for operation in ("write", "visible"):
+                op_hist.add(operation, level, Hist(list(rng.lognormal(1 + level / 4, 0.3, 30))))
+        op_hist.operations["read_trial"] = {1: Hist([])}          # nothing measured: left out
+        figure = metric_plots.faceted_figure(op_hist, title="Test.test")
+        self.assertEqual(figure.size, (int((2.6 * 3 + 1) * 100), int((1.9 * 2 + 1) * 100)))
+        self.assertIsNone(metric_plots.faceted_figure(MetricLatencyOpHist(), title="x"))
+
+
+class TestTitles(unittest.TestCase):
+    def test_a_loopback_url_loses_its_ephemeral_port(self):
+        text = metric_plots._context_text({"target": "http://127.0.0.1:40133", "system": "standin",
+                                           "cluster": "https://det.example:8443"})
+        self.assertEqual(text, "target: http://127.0.0.1   system: standin   "
+                               "cluster: https://det.example:8443")

@@ -32,3 +32,18 @@ class TestReport(unittest.TestCase):
             Report(text="two").save(path)
         Report(text="two").save(path, replace=True)
         self.assertEqual(Report.open(path).text, "two")
+
+
+class TestLimitViolations(unittest.TestCase):
+    def test_the_message_counts_and_shows_five_the_artifact_keeps_all(self):
+        from daist.models.report import LimitViolations
+        found = LimitViolations(violations=[f"get e{i}: p95 {100 + i}.0 ms > 50 ms (n=20)"
+                                            for i in range(7)])
+        self.assertEqual(found.message,
+                         "7 limits broken: " + "; ".join(found.violations[:5])
+                         + "; and 2 more (every limit is listed in the report)")
+        self.assertEqual(LimitViolations(violations=["x"]).message, "1 limit broken: x")
+        directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, directory)
+        path = found.save(directory / LimitViolations.filename(tags=("TestRO.test",)))
+        self.assertEqual(open_artifact(path), found)

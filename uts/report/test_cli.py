@@ -61,25 +61,20 @@ class TestCommands(unittest.TestCase):
             shutil.rmtree(directory.parents[1], ignore_errors=True)
         shutil.rmtree(cls.out, ignore_errors=True)
 
-    def test_summary_prints_and_writes_the_report(self):
+    def test_summary_is_read_only_unless_told_where_to_write(self):
+        before = sorted((p.name, p.stat().st_mtime_ns) for p in self.base.iterdir())
         done = report_cli("summary", self.base)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(done.stderr, "")
         lines = done.stdout.splitlines()
         self.assertTrue(lines[0].startswith("daist run passed"))
-        self.assertTrue(lines[-1].startswith("Report: "))
-        path = Path(lines[-1][len("Report: "):])
-        self.assertEqual(path.parent, self.base)
-        self.assertIsInstance(open_artifact(path), Report)
-        (manifest,) = self.base.glob("Result-*.json")
-        self.assertIn(path, Result.open(manifest).files_of("Report"))
-        path.unlink()
-        elsewhere = self.out / "summary.html"
-        self.assertEqual(report_cli("summary", self.base, "--html", elsewhere).stdout.splitlines()[-1],
-                         f"Report: {elsewhere}")
-        quiet = report_cli("summary", self.base, "--no-html")
-        self.assertNotIn("Report:", quiet.stdout)
-        self.assertEqual(list(self.base.glob("Report-*")), [])
+        self.assertNotIn("Report:", done.stdout)
+        self.assertEqual(sorted((p.name, p.stat().st_mtime_ns) for p in self.base.iterdir()), before)
+        elsewhere = self.out / "new" / "summary.html"
+        written = report_cli("summary", self.base, "--html", elsewhere)
+        self.assertEqual(written.stdout.splitlines()[-1], f"Report: {elsewhere}")
+        self.assertIsInstance(Report.open(elsewhere), Report)
+        self.assertEqual(sorted((p.name, p.stat().st_mtime_ns) for p in self.base.iterdir()), before)
 
     def test_compare_flags_the_slowed_endpoint_and_exits_1(self):
         page = self.out / "compare.html"

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from daist.framework.session import Session
 from daist.framework.settings import load_settings
 from daist.models.result import Result, TestRecord
-from daist.report.hook import write_run_report
+from daist.report.hook import point_latest, write_run_report
 from uts.report.factories import (LOAD_TEST, artifact_path, latencies, make_entry, make_run_dir,
                                   make_stats)
 
@@ -39,6 +39,19 @@ class TestWriteRunReport(unittest.TestCase):
         # recorded in the session's own manifest (the session saves it last)
         self.assertEqual(session.result.files_of("Report"), [path])
         self.assertEqual(Result.open(session.result.manifest_path).files_of("Report"), [path])
+
+    def test_latest_points_at_the_newest_run(self):
+        first = self.run_dir()
+        write_run_report(session_of(first))
+        latest = first.parent / "latest"
+        self.assertTrue(latest.is_symlink())
+        self.assertEqual(latest.readlink(), Path(first.name))        # relative: the tree can move
+        second = first.parent / (first.name + "-2")
+        second.mkdir()
+        point_latest(second)
+        self.assertEqual(latest.resolve(), second.resolve())
+        self.assertEqual(sorted(p.name for p in first.parent.iterdir()),
+                         sorted([first.name, second.name, "latest"]))  # no temporary link left
 
     def test_zero_tests_and_no_artifacts(self):
         note = write_run_report(session_of(self.run_dir(status="error")))

@@ -152,10 +152,12 @@ class TestJUnitXml(StandinRuns):
         message = run.result.tests[f"{RO}.test"].message
         self.assertRegex(message, r"failures \d+\.\d% \(\d+ of \d+\) > max_fail_ratio 5\.0%")
         self.assertEqual(failure.get("message"), message)
+        (kept,) = run.result.files_of("LimitViolations", test_id=f"{RO}.test")
+        self.assertEqual(f"1 limit broken: {'; '.join(open_artifact(kept).violations)}", message)
         self.assertEqual(list(cases["daist.test_target.TestTarget.test_master_answers"]), [])
         # the end-of-run summary and page carry the verdict and the failures
-        self.assertRegex(run.stdout, r"failed +TestRO\.test +[\d.]+ s  failures \d")
+        self.assertRegex(run.stdout, r"failed +TestRO\.test +[\d.]+ s\n +1 limit broken: failures \d")
         self.assertRegex(run.stdout, r"Failures \([\d,]+ of [\d,]+ requests\):\n +[\d,]+  \w+ .*503")
         page = report_of(run).read_text()
-        self.assertIn("<h3>Failures</h3>", page)
+        self.assertIn("<h3>Failures by message</h3>", page)
         self.assertIn("503", page)

@@ -14,18 +14,22 @@ import requests
 
 from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
+from daist.models.history import LocustStatsHistory
+from daist.models.report import LimitViolations
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
                                  ResourceProfile)
 from daist.framework import paths
 from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_results,
                          results_dir_of, run_daist, start_daist)
+from daist.rest_api.sweep import knee_index
 from uts.rest_api.factories import nearest_rank
 from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, free_port, load_env,
                                    run_load_test, set_faults, stats_of)
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
-                    "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples}
+                    "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples,
+                    "LocustStatsHistory": LocustStatsHistory, "LimitViolations": LimitViolations}
 
 
 class TestReadOnlyEndToEnd(unittest.TestCase):
@@ -73,6 +77,26 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
         self.assertEqual(set(rows), {e.test_name for e in stats.entries if e.num_requests})
         self.assertEqual(rows["get experiments"].passes, entry.num_requests)
         self.assertEqual(rows["get experiments"].p95, entry.hdr.p95_ms)
+
+    def test_history_covers_the_run_and_sums_to_its_request_count(self):
+        stats = stats_of(self.load, "TestRO")
+        json_path, csv_path = sorted(self.load.result.files_of("LocustStatsHistory"),
+                                     key=lambda p: p.suffix != ".json")
+        history = LocustStatsHistory.open(json_path)
+        self.assertEqual(history.num_in_window, stats.num_requests)
+        self.assertGreaterEqual(history.num_requests, stats.num_requests)  # + warm-up
+        self.assertLessEqual(history.intervals[0].t_s, history.window_start_s)
+        last = history.intervals[-1]
+        self.assertGreaterEqual(last.t_s + last.length_s, history.window_end_s)
+        self.assertLessEqual(history.warmup_start_s, history.window_start_s)
+        steps = [b.t_s - a.t_s for a, b in zip(history.intervals, history.intervals[1:])]
+        self.assertEqual(set(steps), {history.interval_s})  # contiguous, no gap
+        self.assertEqual(max(i.users for i in history.intervals), 4)
+        by_class = sum(f.requests for i in history.intervals for name, f in i.scopes.items()
+                       if name != "all")
+        self.assertEqual(by_class, history.num_requests)
+        spreadsheet = LocustStatsHistory.open(csv_path)
+        self.assertEqual(spreadsheet.intervals, history.intervals)
 
     def test_hdr_percentiles_match_the_recorded_samples(self):
         stats = stats_of(self.load, "TestRO")
@@ -139,6 +163,8 @@ class TestShapesAndWorkers(StandinTestCase):
             self.assertEqual(entry.hdr.count, entry.num_requests, entry.test_name)
         locust_total = sum(e.locust.num_requests for e in stats.entries)
         self.assertAlmostEqual(locust_total, stats.num_requests, delta=stats.num_requests * 0.1)
+        (history,) = [p for p in run.result.files_of("LocustStatsHistory") if p.suffix == ".json"]
+        self.assertEqual(LocustStatsHistory.open(history).num_in_window, stats.num_requests)
         self.assertEqual(alive([g.pid for g in workers]), [])        # no orphans
 
     def test_a_remote_worker_joins_with_the_documented_command(self):
@@ -173,7 +199,8 @@ class TestShapesAndWorkers(StandinTestCase):
         self.assertEqual(run.returncode, 0, run.output)
         stats = stats_of(run, "TestScaling")
         self.assertEqual([s.users for s in stats.steps], [1, 3])
-        self.assertEqual(sum(s.knee for s in stats.steps), 1)
+        knee = knee_index([s.users for s in stats.steps], [s.rps for s in stats.steps])
+        self.assertEqual([s.knee for s in stats.steps], [i == knee for i in range(2)])  # at most one
         self.assertTrue(all(s.num_requests > 0 and s.p95_ms > 0 for s in stats.steps))
         (png,) = [p for p in run.result.files_of("LocustStatsList", test_id=case_id("TestScaling"))
                   if p.suffix == ".png"]

@@ -4,6 +4,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from daist.rest_api.intervals import IntervalRecorder
 from daist.rest_api.recorder import Recorder, failure_message
 from uts.rest_api.factories import nearest_rank
 
@@ -106,3 +107,50 @@ class TestRecorder(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestIntervals(unittest.TestCase):
+    """The over-time record: wall-clock intervals per endpoint class, shipped like the tallies."""
+
+    CLASSES = {("get a", "GET"): "get", ("list b", "GET"): "list"}
+
+    def feed(self, recorder: IntervalRecorder, start: float, offsets: list[float], *,
+             name: str = "get a", failed_every: int = 0, window: tuple[float, float] = (0, 0)):
+        for i, offset in enumerate(offsets):
+            recorder.record(start + offset, name, "GET", 10.0 + i,
+                            failed=bool(failed_every) and i % failed_every == 0,
+                            in_window=window[0] <= offset < window[1])
+
+    def test_intervals_cover_the_run_and_sum_to_its_requests(self):
+        recorder = IntervalRecorder(self.CLASSES, interval_s=2.0)
+        start = 1000.0
+        self.feed(recorder, start, [0.1 * i for i in range(50)], failed_every=10, window=(1, 4))
+        self.feed(recorder, start, [0.5, 6.5], name="list b")
+        recorder.note_users(start + 0.2, 3)
+        history = recorder.history(warmup_start=start + 0.5, window_start=start + 1,
+                                   window_end=start + 4)
+        self.assertEqual([i.t_s for i in history.intervals], [0.0, 2.0, 4.0, 6.0])  # gap kept
+        self.assertEqual(history.num_requests, 52)
+        self.assertEqual(history.num_in_window, 30)
+        self.assertEqual(history.intervals[0].users, 3)
+        self.assertEqual((history.window_start_s, history.window_end_s), (1.0, 4.0))
+        first = history.intervals[0]
+        self.assertEqual((first.all.requests, first.scopes["get"].requests,
+                          first.scopes["list"].requests), (21, 20, 1))
+        self.assertEqual(first.scopes["get"].failures, 2)
+        self.assertEqual(first.scopes["get"].p50_ms, 19.0)           # 10..29 ms, nearest rank
+        self.assertEqual(history.intervals[3].scopes["list"].requests, 1)
+        self.assertEqual(history.intervals[2].scopes["get"].requests, 10)
+
+    def test_worker_intervals_merge_on_the_master(self):
+        start = 2000.0
+        master, workers = IntervalRecorder(self.CLASSES), [IntervalRecorder(self.CLASSES)
+                                                           for _ in range(2)]
+        for worker in workers:
+            self.feed(worker, start, [0.1 * i for i in range(30)], window=(0, 3))
+            master.merge(worker.drain())
+            self.assertEqual(worker.buckets, {})                    # drained: sent once
+        history = master.history(warmup_start=None, window_start=None, window_end=None)
+        self.assertEqual(history.num_requests, 60)
+        self.assertEqual(history.num_in_window, 60)
+        self.assertEqual(history.intervals[0].all.p99_ms, 29.0)

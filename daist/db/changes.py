@@ -1,0 +1,214 @@
+"""Change points over the perf-results history: the runs where an endpoint's p95 (or p99, RPS)
+moved to a new level and stayed there, with the size of the shift and the commits on both sides.
+
+Nightly perf history is noisy, so a row-to-row change says little; what matters is a level that
+shifts and holds (the question MongoDB and Apache Otava answer with change-point detection).
+Detection is ``ruptures``' PELT search with a least-squares cost on the series scaled to unit
+noise (the noise from the median absolute difference of successive runs, robust to the shifts
+themselves), a penalty of ``PENALTY`` x ln(n) and segments of at least ``MIN_SEGMENT`` runs. A
+found point is reported when the medians on its two sides differ by ``min_shift`` or more.
+
+The penalty was chosen on synthetic series (Gaussian noise of 10 %, 10 to 100 runs, 300 seeds
+each): with 4 x ln(n), 4.9 % of flat series show a change point (3 x: 8.8 %, 6 x: 2.8 %) and a
+30 % step in the middle is missed in 12 % (mostly the 10-run series; 6 x misses 18 %). The
+minimum shift then drops the small level moves that noise makes."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from daist.db.connection import DbTarget, translating
+from daist.db.history import require_current_schema
+
+if TYPE_CHECKING:
+    import psycopg
+
+PENALTY = 4.0
+MIN_SEGMENT = 3
+"""Runs on each side of a change: one odd night is noise, three in a row are a level."""
+MIN_SHIFT = 0.05
+FIGURES = {"p95": "ms", "p99": "ms", "rps": "requests/s"}
+
+QUERY = ("SELECT test_name, method, system, time, commit, {figure} FROM ("
+         "  SELECT *, row_number() OVER (PARTITION BY test_name, system "
+         "                               ORDER BY time DESC, perf_test_id DESC) AS age "
+         "  FROM daist_endpoint_history "
+         "  WHERE {figure} IS NOT NULL "
+         "    AND (%(names)s::text[] IS NULL OR test_name = ANY(%(names)s)) "
+         "    AND (%(system)s::text IS NULL OR system = %(system)s)) recent "
+         "WHERE age <= %(last)s ORDER BY system NULLS FIRST, test_name, time, perf_test_id")
+
+
+@dataclass(frozen=True)
+class Point:
+    time: datetime
+    commit: str
+    value: float
+
+
+@dataclass
+class Series:
+    """One endpoint's figure over runs, oldest first."""
+
+    test_name: str
+    method: str | None
+    system: str | None
+    figure: str
+    points: list[Point] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        method = f" ({self.method})" if self.method else ""
+        system = f" on {self.system}" if self.system else ""
+        return f"{self.test_name}{method}{system}"
+
+    @property
+    def values(self) -> list[float]:
+        return [p.value for p in self.points]
+
+
+@dataclass(frozen=True)
+class Change:
+    index: int
+    """The first run at the new level."""
+    before: float
+    """Median of the segment before."""
+    after: float
+
+    @property
+    def ratio(self) -> float:
+        return (self.after - self.before) / self.before if self.before else math.inf
+
+
+def fetch_series(conn: psycopg.Connection, target: DbTarget, *, figure: str, last: int,
+                 names: list[str] | None = None, system: str | None = None) -> list[Series]:
+    if figure not in FIGURES:
+        raise ValueError(f"figure {figure!r} is not one of {', '.join(FIGURES)}")
+    with translating(target, doing="reading the history"):
+        require_current_schema(conn, target)
+        rows = conn.execute(QUERY.format(figure=figure),
+                            {"names": names or None, "system": system, "last": last}).fetchall()
+    found: dict[tuple[str, str | None], Series] = {}
+    for test_name, method, row_system, time, commit, value in rows:
+        series = found.setdefault((test_name, row_system),
+                                  Series(test_name, method, row_system, figure))
+        series.method = series.method or method
+        series.points.append(Point(time, commit or "", float(value)))
+    return list(found.values())
+
+
+def too_short(series: Series) -> bool:
+    return len(series.points) < 2 * MIN_SEGMENT
+
+
+def detect(values: list[float], *, penalty: float = PENALTY, min_segment: int = MIN_SEGMENT,
+           min_shift: float = MIN_SHIFT) -> list[Change]:
+    """The level shifts of one series (empty when it is flat or too short)."""
+    import numpy as np
+    import ruptures
+
+    if len(values) < 2 * min_segment:
+        return []
+    series = np.asarray(values, dtype=float)
+    steps = np.diff(series)
+    noise = float(np.median(np.abs(steps - np.median(steps)))) / 0.6745 / math.sqrt(2)
+    if noise <= 0:  # identical runs: any movement at all is a level of its own
+        noise = float(np.std(series)) or 1.0
+    scaled = ((series - np.median(series)) / noise).reshape(-1, 1)
+    ends = ruptures.Pelt(model="l2", min_size=min_segment, jump=1).fit(scaled).predict(
+        pen=penalty * math.log(len(values)))
+    bounds = [0, *ends]
+    changes = []
+    for i in range(1, len(bounds) - 1):
+        before = float(np.median(series[bounds[i - 1]:bounds[i]]))
+        after = float(np.median(series[bounds[i]:bounds[i + 1]]))
+        if before and abs(after - before) / abs(before) >= min_shift:
+            changes.append(Change(bounds[i], before, after))
+    return changes
+
+
+def render_changes(found: list[tuple[Series, list[Change]]], *, figure: str) -> list[str]:
+    """Per endpoint with a change: each shift, its size and the commits on both sides; then
+    one line each for the endpoints without a change and those with too short a history."""
+    unit = FIGURES[figure]
+    lines: list[str] = []
+    steady, short = [], []
+    for series, changes in found:
+        if too_short(series):
+            short.append(f"{series.label} ({len(series.points)})")
+            continue
+        if not changes:
+            steady.append(series.label)
+            continue
+        first, last = series.points[0].time, series.points[-1].time
+        lines.append(f"{series.label}: {figure} over {len(series.points)} runs "
+                     f"({_day(first)} to {_day(last)}), {len(changes)} change(s):")
+        for change in changes:
+            before, after = series.points[change.index - 1], series.points[change.index]
+            lines.append(f"  {_stamp(after.time)}: {figure} {change.before:.3f} -> "
+                         f"{change.after:.3f} {unit} ({change.ratio:+.1%}); commits "
+                         f"{before.commit[:12] or '?'} (last before) -> "
+                         f"{after.commit[:12] or '?'} (first after)")
+    if steady:
+        lines.append(f"No change in {figure}: {len(steady)} endpoint(s) "
+                     f"({_names(steady)})")
+    if short:
+        lines.append(f"History too short to judge (fewer than {2 * MIN_SEGMENT} runs): "
+                     f"{_names(short)}")
+    return lines
+
+
+def changes_html(found: list[tuple[Series, list[Change]]], *, figure: str) -> str:
+    """A self-contained page: each endpoint with a change, its history drawn with the change
+    points and the levels on both sides marked."""
+    from daist.report.figures import data_uri
+    from daist.report.html import render
+
+    plots = [{"label": series.label, "lines": render_changes([(series, changes)], figure=figure),
+              "uri": data_uri(history_figure(series, changes))}
+             for series, changes in found if changes]
+    return render("changes.html", figure=figure, plots=plots,
+                  text=render_changes(found, figure=figure))
+
+
+def history_figure(series: Series, changes: list[Change]):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    from daist.models.base import Figure
+
+    figure = MplFigure(figsize=(9, 3.6), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    runs = list(range(len(series.points)))
+    ax.plot(runs, series.values, "o-", color="tab:blue", markersize=3, label=series.figure)
+    bounds = [0, *(c.index for c in changes), len(runs)]
+    levels = [changes[0].before, *(c.after for c in changes)]
+    for (start, end), level in zip(zip(bounds, bounds[1:]), levels):
+        ax.hlines(level, start - 0.4, end - 0.6, color="tab:orange", linewidth=2)
+    for change in changes:
+        ax.axvline(change.index - 0.5, color="tab:red", linestyle="--")
+        ax.annotate(f"{change.ratio:+.0%}\n{series.points[change.index].commit[:8]}",
+                    (change.index - 0.5, max(series.values)), fontsize=8, ha="left", va="top",
+                    xytext=(3, 0), textcoords="offset points")
+    ax.set_xlabel(f"run (oldest first; {_day(series.points[0].time)} to "
+                  f"{_day(series.points[-1].time)})")
+    ax.set_ylabel(f"{series.figure} ({FIGURES[series.figure]})")
+    ax.set_title(f"{series.label}: {series.figure} with its change points", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    return Figure.from_matplotlib(figure)
+
+
+def _names(labels: list[str], shown: int = 6) -> str:
+    more = len(labels) - shown
+    return ", ".join(labels[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def _stamp(time: datetime) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(time: datetime) -> str:
+    return time.strftime("%Y-%m-%d")

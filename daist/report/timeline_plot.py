@@ -1,0 +1,63 @@
+"""The over-time figure of a load test, from its ``LocustStatsHistory``: requests/s and
+failures/s, latency percentiles and running users on one shared time axis, with warm-up and
+the steady-state window marked."""
+from __future__ import annotations
+
+from daist.models.base import Figure
+from daist.models.history import ALL, LocustStatsHistory
+
+WARMUP_COLOUR = "#fff1c2"
+WINDOW_COLOUR = "#dff3e4"
+
+
+def timeline_figure(history: LocustStatsHistory, *, title: str) -> Figure | None:
+    """None when the history has no interval."""
+    if not history.intervals:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    figure = MplFigure(figsize=(10, 6.4), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    rate_ax, latency_ax, users_ax = figure.subplots(3, 1, sharex=True,
+                                                    gridspec_kw={"height_ratios": [3, 3, 1.4]})
+    intervals = history.intervals
+    middle = [i.t_s + i.length_s / 2 for i in intervals]
+    rate_ax.plot(middle, [i.per_second(i.all.requests) for i in intervals], "-",
+                 color="tab:blue", label="requests/s")
+    failures = [i.per_second(i.all.failures) for i in intervals]
+    if any(failures):
+        rate_ax.plot(middle, failures, "-", color="tab:red", label="failures/s")
+    rate_ax.set_ylabel("per second")
+    rate_ax.set_ylim(bottom=0)
+    for name, style in (("p50", ":"), ("p95", "-"), ("p99", "--")):
+        values = [getattr(i.all, f"{name}_ms") if i.all.requests else float("nan")
+                  for i in intervals]
+        latency_ax.plot(middle, values, style, color="tab:orange", label=f"{name} (all)")
+    for scope in history.scope_names:
+        if scope == ALL:
+            continue
+        values = [i.scopes[scope].p95_ms if scope in i.scopes and i.scopes[scope].requests
+                  else float("nan") for i in intervals]
+        latency_ax.plot(middle, values, "-", linewidth=0.8, alpha=0.7, label=f"p95 {scope}")
+    latency_ax.set_ylabel("latency (ms)")
+    latency_ax.set_ylim(bottom=0)
+    users_ax.step([i.t_s for i in intervals], [i.users for i in intervals], where="post",
+                  color="tab:gray")
+    users_ax.set_ylabel("users")
+    users_ax.set_ylim(bottom=0)
+    users_ax.set_xlabel(f"seconds since the first request (intervals of {history.interval_s:g} s)")
+    spans = []
+    if history.warmup_start_s is not None and history.window_start_s is not None:
+        spans.append((history.warmup_start_s, history.window_start_s, WARMUP_COLOUR, "warm-up"))
+    if history.window_start_s is not None and history.window_end_s is not None:
+        spans.append((history.window_start_s, history.window_end_s, WINDOW_COLOUR,
+                      "steady-state window (measured)"))
+    for ax in (rate_ax, latency_ax, users_ax):
+        for start, end, colour, label in spans:
+            ax.axvspan(start, end, color=colour, zorder=0, label=label if ax is rate_ax else None)
+        ax.grid(True, alpha=0.3)
+    rate_ax.legend(loc="upper left", fontsize=8, ncols=4)
+    latency_ax.legend(loc="upper left", fontsize=8, ncols=4)
+    rate_ax.set_title(title, fontsize=10)
+    return Figure.from_matplotlib(figure)

@@ -1,0 +1,120 @@
+"""The over-time record of a load run: requests, failures and latencies bucketed per interval of
+the wall clock and per endpoint class, plus the users running. Fed by ``Recorder.on_request``
+(two dict lookups and an array append per request: the percentiles are computed in bulk with
+numpy when the history is made), shipped from workers to the master with the recorder's
+tallies (8 bytes per request), and turned into a ``LocustStatsHistory`` at the end.
+
+Intervals are multiples of ``INTERVAL_S`` since the epoch, so every process agrees on them
+without sharing a start time."""
+from __future__ import annotations
+
+import base64
+from array import array
+from typing import Any
+
+from daist.models.history import ALL, Interval, LocustStatsHistory, ScopeFigures
+
+INTERVAL_S = 2.0
+UNKNOWN_CLASS = "other"
+
+
+class Bucket:
+    """One interval and endpoint class: every latency (ms) in it."""
+
+    __slots__ = ("latencies", "failures", "in_window")
+
+    def __init__(self) -> None:
+        self.latencies = array("d")
+        self.failures = 0
+        self.in_window = 0
+
+
+class IntervalRecorder:
+    def __init__(self, classes: dict[tuple[str, str], str] | None = None, *,
+                 interval_s: float = INTERVAL_S) -> None:
+        if classes is None:
+            from daist.rest_api.catalogue import CATALOGUE
+            classes = {(t.test_name, t.method): t.endpoint_class for t in CATALOGUE}
+        self.classes = classes
+        self.interval_s = interval_s
+        self.buckets: dict[tuple[int, str], Bucket] = {}
+        self.users: dict[int, int] = {}
+
+    def index(self, unix: float) -> int:
+        return int(unix // self.interval_s)
+
+    def record(self, began: float, name: str, method: str, latency_ms: float, *,
+               failed: bool, in_window: bool) -> None:
+        key = (int(began // self.interval_s), self.classes.get((name, method), UNKNOWN_CLASS))
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = Bucket()
+        bucket.latencies.append(latency_ms)
+        bucket.failures += failed
+        bucket.in_window += in_window
+
+    def note_users(self, unix: float, users: int) -> None:
+        index = self.index(unix)
+        self.users[index] = max(self.users.get(index, 0), users)
+
+    # -- worker -> master --------------------------------------------------------------------
+    def drain(self) -> list[dict[str, Any]]:
+        data = [{"index": index, "class": cls, "failures": b.failures, "in_window": b.in_window,
+                 "latencies": base64.b64encode(b.latencies.tobytes()).decode("ascii")}
+                for (index, cls), b in self.buckets.items() if b.latencies]
+        self.buckets.clear()
+        return data
+
+    def merge(self, data: list[dict[str, Any]]) -> None:
+        for item in data:
+            key = (int(item["index"]), str(item["class"]))
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                bucket = self.buckets[key] = Bucket()
+            bucket.latencies.frombytes(base64.b64decode(item["latencies"]))
+            bucket.failures += int(item["failures"])
+            bucket.in_window += int(item["in_window"])
+
+    # -- the artifact ------------------------------------------------------------------------
+    def history(self, *, warmup_start: float | None, window_start: float | None,
+                window_end: float | None) -> LocustStatsHistory:
+        """Every interval from the first with requests or users to the last, gaps included."""
+        indices = {index for index, _ in self.buckets} | set(self.users)
+        if not indices:
+            return LocustStatsHistory(interval_s=self.interval_s)
+        first, last = min(indices), max(indices)
+        start = first * self.interval_s
+        by_index: dict[int, list[tuple[str, Bucket]]] = {}
+        for (index, cls), bucket in sorted(self.buckets.items()):
+            by_index.setdefault(index, []).append((cls, bucket))
+        intervals = []
+        for index in range(first, last + 1):
+            found = by_index.get(index, [])
+            scopes = {cls: _figures([bucket]) for cls, bucket in found}
+            scopes[ALL] = _figures([bucket for _, bucket in found])
+            intervals.append(Interval(t_s=round(index * self.interval_s - start, 3),
+                                      length_s=self.interval_s, users=self.users.get(index, 0),
+                                      in_window=sum(b.in_window for _, b in found),
+                                      scopes=scopes))
+
+        def offset(unix: float | None) -> float | None:
+            return round(unix - start, 3) if unix is not None else None
+        return LocustStatsHistory(interval_s=self.interval_s, start=start,
+                                  warmup_start_s=offset(warmup_start),
+                                  window_start_s=offset(window_start),
+                                  window_end_s=offset(window_end), intervals=intervals)
+
+
+def _figures(buckets: list[Bucket]) -> ScopeFigures:
+    """Exact percentiles (nearest rank, as the HDR figures of the verdict)."""
+    import numpy as np
+
+    failures = sum(b.failures for b in buckets)
+    arrays = [np.frombuffer(b.latencies, dtype=float) for b in buckets if b.latencies]
+    if not arrays:
+        return ScopeFigures(failures=failures)
+    latencies = np.concatenate(arrays)
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99], method="inverted_cdf")
+    return ScopeFigures(requests=int(latencies.size), failures=failures,
+                        p50_ms=round(float(p50), 3), p95_ms=round(float(p95), 3),
+                        p99_ms=round(float(p99), 3))
