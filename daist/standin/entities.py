@@ -48,6 +48,13 @@ class Workspace:
     pinned: bool
     num_projects: int = 0
     num_experiments: int = 0
+    state: str = WORKSPACE_STATE
+    error_message: str = ""
+    checkpoint_storage: dict[str, Any] | None = None
+    agent_user_group: dict[str, Any] | None = None
+    default_compute_pool: str = ""
+    default_aux_pool: str = ""
+    pinned_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,13 +67,13 @@ class Workspace:
             "pinned": self.pinned,
             "userId": self.user_id,
             "numExperiments": self.num_experiments,
-            "state": WORKSPACE_STATE,
-            "errorMessage": "",
-            "agentUserGroup": None,
-            "checkpointStorageConfig": None,
-            "pinnedAt": None,
-            "defaultComputePool": "",
-            "defaultAuxPool": "",
+            "state": self.state,
+            "errorMessage": self.error_message,
+            "agentUserGroup": self.agent_user_group,
+            "checkpointStorageConfig": self.checkpoint_storage,
+            "pinnedAt": iso(self.pinned_at),
+            "defaultComputePool": self.default_compute_pool,
+            "defaultAuxPool": self.default_aux_pool,
             "autoCreatedNamespace": "",
         }
 
@@ -97,6 +104,8 @@ class Project:
     num_active_experiments: int = 0
     num_runs: int = 0
     last_experiment_started_at: float | None = None
+    state: str = WORKSPACE_STATE
+    error_message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,8 +122,8 @@ class Project:
             "immutable": self.immutable,
             "userId": self.user_id,
             "workspaceName": self.workspace_name,
-            "state": WORKSPACE_STATE,
-            "errorMessage": "",
+            "state": self.state,
+            "errorMessage": self.error_message,
             "key": self.key,
             "numRuns": self.num_runs,
         }

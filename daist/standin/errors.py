@@ -53,3 +53,8 @@ class Internal(StandinAPIError):
     def __init__(self, message: str, *, status: int = 500) -> None:
         super().__init__(message)
         self.status = status
+
+
+class FailedPrecondition(BadRequest):
+    status = 400
+    grpc_code = 9  # FAILED_PRECONDITION

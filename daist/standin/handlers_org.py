@@ -8,20 +8,64 @@ from aiohttp import web
 
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
-from daist.standin.errors import BadRequest
-from daist.standin.reqs import as_int, body, body_object, paged, q_int
+from daist.standin.errors import BadRequest, FailedPrecondition, Internal
+from daist.standin.reqs import (as_int, body, body_object, descending, paged, q_bool, q_int,
+                                q_ints, q_strs)
+from daist.standin.store_org import WorkspaceQuery
 from daist.standin.summary import summary_group
 
 Json = dict[str, Any]
 SAMPLE_TRIALS = 1000  # columns and metric ranges look at this many of a project's newest trials
 
 
+def _workspace_query(request: web.Request) -> WorkspaceQuery:
+    return WorkspaceQuery(
+        name=request.query.get("name") or None,
+        name_case_sensitive=bool(request.query.get("nameCaseSensitive")),
+        archived=q_bool(request, "archived"), pinned=q_bool(request, "pinned"),
+        usernames=tuple(q_strs(request, "users")), user_ids=tuple(q_ints(request, "userIds")),
+        sort_by=request.query.get("sortBy") or "SORT_BY_UNSPECIFIED",
+        descending=descending(request))
+
+
 async def workspaces(backend: Backend, request: web.Request) -> Json:
-    return paged(request, "workspaces", backend.store.list_workspaces(name=request.query.get("name")))
+    items = backend.store.list_workspaces(_workspace_query(request), viewer=request[USER].id)
+    return paged(request, "workspaces", items)
 
 
 async def get_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    return {"workspace": backend.store.get_workspace(as_int(id, "id")).to_dict()}
+    workspace = backend.store.get_workspace(as_int(id, "id"), viewer=request[USER].id)
+    return {"workspace": workspace.to_dict()}
+
+
+async def patch_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    patch = await body_object(request)
+    workspace = backend.store.patch_workspace(as_int(id, "id"), patch, viewer=request[USER].id)
+    return {"workspace": workspace.to_dict()}
+
+
+async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    return {"completed": backend.store.delete_workspace(as_int(id, "id"))}
+
+
+async def archive_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.set_workspace_archived(as_int(id, "id"), True)
+    return {}
+
+
+async def unarchive_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.set_workspace_archived(as_int(id, "id"), False)
+    return {}
+
+
+async def pin_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.set_workspace_pinned(as_int(id, "id"), request[USER].id, True)
+    return {}
+
+
+async def unpin_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.set_workspace_pinned(as_int(id, "id"), request[USER].id, False)
+    return {}
 
 
 async def workspace_projects(backend: Backend, request: web.Request, id: str) -> Json:
@@ -47,8 +91,57 @@ async def patch_project(backend: Backend, request: web.Request, id: str) -> Json
 
 
 async def delete_project(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.delete_project(as_int(id, "id"))
-    return {"completed": True}
+    return {"completed": backend.store.delete_project(as_int(id, "id"))}
+
+
+async def archive_project(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.set_project_archived(as_int(id, "id"), True)
+    return {}
+
+
+async def unarchive_project(backend: Backend, request: web.Request, id: str) -> Json:
+    backend.store.set_project_archived(as_int(id, "id"), False)
+    return {}
+
+
+async def move_project(backend: Backend, request: web.Request, projectId: str) -> Json:
+    data = await body_object(request)
+    backend.store.move_project(as_int(projectId, "projectId"),
+                               as_int(data.get("destinationWorkspaceId"), "destinationWorkspaceId"))
+    return {}
+
+
+async def move_experiment(backend: Backend, request: web.Request, experimentId: str) -> Json:
+    data = await body_object(request)
+    experiment_id = as_int(experimentId, "experimentId")
+    experiment = backend.store.get_experiment(experiment_id)
+    if experiment.archived:
+        raise Internal(f"experiment ({experiment_id}) is archived and cannot be moved")
+    if backend.store.get_project(experiment.project_id).archived:
+        raise Internal(f"project ({experiment.project_id}) is archived and cannot have"
+                       " experiments moved from it")
+    results = backend.store.move_experiments(
+        [experiment_id], as_int(data.get("destinationProjectId"), "destinationProjectId"))
+    if results[0]["error"]:
+        raise FailedPrecondition(results[0]["error"])
+    return {}
+
+
+async def move_experiments(backend: Backend, request: web.Request, projectId: str) -> Json:
+    """Bulk move out of project ``projectId`` by ``experimentIds`` (the ``filters`` form is
+    not implemented: 400)."""
+    data = await body_object(request)
+    if data.get("filters"):
+        raise BadRequest("moving experiments by filters is not supported by the stand-in;"
+                         " pass experimentIds")
+    ids = data.get("experimentIds") or []
+    if not isinstance(ids, list):
+        raise BadRequest("experimentIds must be a list")
+    results = backend.store.move_experiments(
+        [as_int(i, "experimentIds") for i in ids],
+        as_int(data.get("destinationProjectId"), "destinationProjectId"),
+        source_project_id=as_int(projectId, "projectId"))
+    return {"results": results}
 
 
 async def projects_activity(backend: Backend, request: web.Request) -> Json:

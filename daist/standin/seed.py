@@ -1,6 +1,9 @@
 """Deterministic seed data: the same ``(scale, seed)`` always gives the same rows and ids.
 
-``scale`` is the number of experiments (10 to 100,000); every other kind grows with it:
+``scale`` is the number of experiments (0, or 10 to 100,000); every other kind grows with it.
+Scale 0 is an empty cluster, as a fresh master has it: users ``admin`` and ``determined``,
+the Uncategorized workspace and project, the resource pools and agents, nothing else.
+Otherwise:
 
 * users ``admin`` (id 1, admin) and ``determined`` (id 2), plus ``user-NNN`` (max(3, N/1000));
 * workspace 1 "Uncategorized" with project 1 "Uncategorized" (both immutable), plus
@@ -33,7 +36,14 @@ from daist.standin.summary import fold
 from daist.standin.trialenv import DIR_TYPE, FILE_TYPE
 from daist.standin.wire import EPOCH_2024
 
-MIN_SCALE, MAX_SCALE = 10, 100_000
+EMPTY_SCALE, MIN_SCALE, MAX_SCALE = 0, 10, 100_000
+
+
+def scale_error(scale: int) -> str | None:
+    """Why ``scale`` cannot be seeded, or None."""
+    if scale == EMPTY_SCALE or MIN_SCALE <= scale <= MAX_SCALE:
+        return None
+    return f"scale must be {EMPTY_SCALE} (an empty cluster) or {MIN_SCALE} to {MAX_SCALE}, not {scale}"
 
 MODEL_FILES = {
     "const.yaml": "name: seeded\nentrypoint: python3 model_def.py\nsearcher:\n  name: single\n",
@@ -50,6 +60,8 @@ class SeedSpec:
 
 
 def seed_usernames(scale: int) -> list[str]:
+    if scale == EMPTY_SCALE:
+        return ["admin", "determined"]
     return ["admin", "determined"] + [f"user-{i:03d}" for i in range(max(3, scale // 1000))]
 
 
@@ -83,8 +95,9 @@ def _config(variant: int) -> dict[str, Any]:
 
 def seed_store(store: StandinStore, spec: SeedSpec) -> None:
     """Reset ``store`` and fill it with the data ``spec`` describes."""
-    if not MIN_SCALE <= spec.scale <= MAX_SCALE:
-        raise ValueError(f"scale must be between {MIN_SCALE} and {MAX_SCALE}, not {spec.scale}")
+    problem = scale_error(spec.scale)
+    if problem:
+        raise ValueError(problem)
     store.reset()
     with store.transaction() as db:
         _Seeder(db, spec).run()
@@ -106,6 +119,10 @@ class _Seeder:
 
     def run(self) -> None:
         users = self.users()
+        if self.n == EMPTY_SCALE:
+            self.default_org()
+            self.pools()
+            return
         projects = self.org(users)
         checkpoints = self.experiments(users, projects)
         self.registry(users, checkpoints)
@@ -120,23 +137,30 @@ class _Seeder:
              for i, name in enumerate(names)])
         return list(range(1, len(names) + 1))
 
-    def org(self, users: list[int]) -> list[int]:
-        count = max(2, self.n // 500)
+    def default_org(self) -> None:
+        """What every master has: the immutable Uncategorized workspace and project."""
         self.db.execute("INSERT INTO workspaces (id, name, user_id, immutable) VALUES"
                         " (1, 'Uncategorized', 1, 1)")
         self.db.execute("INSERT INTO projects (id, workspace_id, name, key, user_id, immutable)"
                         " VALUES (1, 1, 'Uncategorized', 'UNCAT', 1, 1)")
+
+    def org(self, users: list[int]) -> list[int]:
+        count = max(2, self.n // 500)
+        self.default_org()
         workspaces, projects, notes = [], [], []
         for w in range(count):
             wid = w + 2
-            workspaces.append((wid, f"workspace-{w:03d}", users[w % len(users)], int(w == 0)))
+            workspaces.append((wid, f"workspace-{w:03d}", users[w % len(users)]))
             for p in range(2):
                 pid = 2 + 2 * w + p
                 projects.append((pid, wid, f"project-{w:03d}-{p}", f"P{w:03d}{p}",
                                  f"seeded project {p} of workspace {w}", users[(w + p) % len(users)]))
                 notes.append((pid, "Notes", f"Seeded notes of project {pid}."))
-        self.db.executemany("INSERT INTO workspaces (id, name, user_id, pinned) VALUES (?, ?, ?, ?)",
+        self.db.executemany("INSERT INTO workspaces (id, name, user_id) VALUES (?, ?, ?)",
                             workspaces)
+        # workspace-000 is pinned by the two default users (pins are per user)
+        self.db.executemany("INSERT INTO workspace_pins VALUES (2, ?, ?)",
+                            [(user, self.t0) for user in users[:2]])
         self.db.executemany("INSERT INTO projects (id, workspace_id, name, key, description, user_id)"
                             " VALUES (?, ?, ?, ?, ?, ?)", projects)
         self.db.executemany("INSERT INTO notes (project_id, name, contents) VALUES (?, ?, ?)", notes)
@@ -250,14 +274,7 @@ class _Seeder:
                  for h in range(2 + self.n // 2000)]
         self.db.executemany("INSERT INTO webhooks (name, url, mode, webhook_type, triggers)"
                             " VALUES (?, ?, ?, ?, ?)", hooks)
-        agents = max(1, self.n // 2000)
-        self.db.execute("INSERT INTO resource_pools VALUES ('default', 'default pool (stand-in)',"
-                        " ?, 8, 1, 1)", (agents,))
-        self.db.execute("INSERT INTO resource_pools VALUES ('compute-pool', 'compute pool"
-                        " (stand-in)', 1, 8, 0, 0)")
-        self.db.executemany("INSERT INTO agents VALUES (?, ?, 8, ?)",
-                            [(a, "default" if a < agents else "compute-pool", self.t0)
-                             for a in range(agents + 1)])
+        self.pools()
         kinds = ["command", "command", "notebook", "shell", "tensorboard"]
         kinds += ["command"] * (self.n // 10_000)
         for i, kind in enumerate(kinds):
@@ -271,3 +288,14 @@ class _Seeder:
                 " start_time, resource_pool, slots) VALUES (?, ?, ?, ?, 'STATE_RUNNING', ?,"
                 " 'default', 1)", (f"{task_id}.1", task_id, f"TASK_TYPE_{kind.upper()}",
                                    f"seeded {kind} {i}", start))
+
+    def pools(self) -> None:
+        """The simulated hardware: pools ``default`` and ``compute-pool`` and their agents."""
+        agents = max(1, self.n // 2000)
+        self.db.execute("INSERT INTO resource_pools VALUES ('default', 'default pool (stand-in)',"
+                        " ?, 8, 1, 1)", (agents,))
+        self.db.execute("INSERT INTO resource_pools VALUES ('compute-pool', 'compute pool"
+                        " (stand-in)', 1, 8, 0, 0)")
+        self.db.executemany("INSERT INTO agents VALUES (?, ?, 8, ?)",
+                            [(a, "default" if a < agents else "compute-pool", self.t0)
+                             for a in range(agents + 1)])

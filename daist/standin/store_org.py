@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from daist.standin.entities import Note, Project, Template, Webhook, Workspace
-from daist.standin.errors import BadRequest, Conflict, NotFound
+from daist.standin.errors import BadRequest, Conflict, FailedPrecondition, Internal, NotFound
 
 _WORKSPACE_SQL = """
-SELECT w.*, u.username,
+SELECT w.*, u.username, pin.pinned_at,
   (SELECT COUNT(*) FROM projects p WHERE p.workspace_id = w.id) AS num_projects,
   (SELECT COUNT(*) FROM experiments e JOIN projects p ON p.id = e.project_id
      WHERE p.workspace_id = w.id) AS num_experiments
 FROM workspaces w JOIN users u ON u.id = w.user_id
+LEFT JOIN workspace_pins pin ON pin.workspace_id = w.id AND pin.user_id = :viewer
 """
 
 _PROJECT_SQL = """
@@ -27,13 +29,25 @@ FROM projects p JOIN users u ON u.id = p.user_id JOIN workspaces w ON w.id = p.w
 
 _WEBHOOK_MODES = ("WEBHOOK_MODE_WORKSPACE", "WEBHOOK_MODE_SPECIFIC", "WEBHOOK_MODE_UNSPECIFIED")
 _WEBHOOK_TYPES = ("WEBHOOK_TYPE_DEFAULT", "WEBHOOK_TYPE_SLACK", "WEBHOOK_TYPE_UNSPECIFIED")
+_WORKSPACE_SORTS = {"SORT_BY_UNSPECIFIED": "w.id", "SORT_BY_ID": "w.id", "SORT_BY_NAME": "w.name"}
+DELETING, DELETE_FAILED = "WORKSPACE_STATE_DELETING", "WORKSPACE_STATE_DELETE_FAILED"
+_TERMINAL_SQL = "('STATE_COMPLETED', 'STATE_CANCELED', 'STATE_ERROR', 'STATE_DELETED')"
+
+
+def _json_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 def _workspace(row: sqlite3.Row) -> Workspace:
     return Workspace(id=row["id"], name=row["name"], user_id=row["user_id"],
                      username=row["username"], archived=bool(row["archived"]),
-                     immutable=bool(row["immutable"]), pinned=bool(row["pinned"]),
-                     num_projects=row["num_projects"], num_experiments=row["num_experiments"])
+                     immutable=bool(row["immutable"]), pinned=row["pinned_at"] is not None,
+                     num_projects=row["num_projects"], num_experiments=row["num_experiments"],
+                     state=row["state"], error_message=row["error_message"],
+                     checkpoint_storage=_json_or_none(row["checkpoint_storage"]),
+                     agent_user_group=_json_or_none(row["agent_user_group"]),
+                     default_compute_pool=row["default_compute_pool"],
+                     default_aux_pool=row["default_aux_pool"], pinned_at=row["pinned_at"])
 
 
 def _template(row: sqlite3.Row) -> Template:
@@ -45,6 +59,19 @@ def _webhook(row: sqlite3.Row) -> Webhook:
     return Webhook(id=row["id"], name=row["name"], url=row["url"], mode=row["mode"],
                    webhook_type=row["webhook_type"], workspace_id=row["workspace_id"],
                    triggers=json.loads(row["triggers"]))
+
+
+@dataclass(frozen=True)
+class WorkspaceQuery:
+    """The filters and order of GetWorkspaces."""
+    name: str | None = None
+    name_case_sensitive: bool = False
+    archived: bool | None = None
+    pinned: bool | None = None
+    usernames: tuple[str, ...] = ()
+    user_ids: tuple[int, ...] = ()
+    sort_by: str = "SORT_BY_UNSPECIFIED"
+    descending: bool = False
 
 
 class OrgStore:
@@ -61,19 +88,124 @@ class OrgStore:
             raise Conflict(f"workspace {name!r} already exists") from None
         return self.get_workspace(cur.lastrowid)
 
-    def get_workspace(self, workspace_id: int) -> Workspace:
-        row = self.db.execute(_WORKSPACE_SQL + " WHERE w.id = ?", (workspace_id,)).fetchone()
+    def get_workspace(self, workspace_id: int, *, viewer: int = 0) -> Workspace:
+        """``viewer`` is the user whose pins count (pins are per user)."""
+        row = self.db.execute(_WORKSPACE_SQL + " WHERE w.id = :id",
+                              {"id": workspace_id, "viewer": viewer}).fetchone()
         if row is None:
             raise NotFound(f"workspace {workspace_id} not found")
         return _workspace(row)
 
-    def list_workspaces(self, *, name: str | None = None) -> list[Workspace]:
-        """By id; ``name`` is an exact match. sortBy/orderBy/archived/pinned are not implemented."""
-        if name:
-            rows = self.db.execute(_WORKSPACE_SQL + " WHERE w.name = ? ORDER BY w.id", (name,))
+    def list_workspaces(self, query: WorkspaceQuery = WorkspaceQuery(), *,
+                        viewer: int = 0) -> list[Workspace]:
+        if query.sort_by not in _WORKSPACE_SORTS:
+            raise BadRequest(f"unsupported sort by {query.sort_by}")
+        where, params = ["1"], {"viewer": viewer}
+        if query.name:
+            where.append("w.name = :name" if query.name_case_sensitive
+                         else "w.name = :name COLLATE NOCASE")
+            params["name"] = query.name
+        if query.archived is not None:
+            where.append(f"w.archived = {int(query.archived)}")
+        if query.pinned is not None:
+            where.append("pin.pinned_at IS " + ("NOT NULL" if query.pinned else "NULL"))
+        if query.usernames:
+            names = {f"u{i}": n for i, n in enumerate(query.usernames)}
+            where.append("u.username IN (" + ",".join(f":{k}" for k in names) + ")")
+            params.update(names)
+        if query.user_ids:
+            where.append("w.user_id IN (" + ",".join(str(int(i)) for i in query.user_ids) + ")")
+        order = "DESC" if query.descending else "ASC"
+        column = _WORKSPACE_SORTS[query.sort_by]
+        sql = (_WORKSPACE_SQL + " WHERE " + " AND ".join(where)
+               + f" ORDER BY {column} {order}" + (f", w.id {order}" if column != "w.id" else ""))
+        return [_workspace(r) for r in self.db.execute(sql, params).fetchall()]
+
+    def _mutable_workspace(self, workspace_id: int) -> Workspace:
+        workspace = self.get_workspace(workspace_id)
+        if workspace.immutable:
+            raise Internal(f"workspace ({workspace_id}) is immutable and cannot add new projects")
+        if workspace.archived:
+            raise Internal(f"workspace ({workspace_id}) is archived and cannot add new projects")
+        return workspace
+
+    def patch_workspace(self, workspace_id: int, patch: dict[str, Any], *,
+                        viewer: int = 0) -> Workspace:
+        """PatchWorkspace: name, checkpointStorageConfig, agentUserGroup, default pools."""
+        self._mutable_workspace(workspace_id)
+        columns: dict[str, Any] = {}
+        if patch.get("name") is not None:
+            name = patch["name"]
+            if not isinstance(name, str) or not name.strip() or len(name) > 80:
+                raise BadRequest("workspace name must be 1 to 80 characters and not blank")
+            columns["name"] = name
+        if patch.get("agentUserGroup") is not None:
+            columns["agent_user_group"] = json.dumps(patch["agentUserGroup"])
+        pools = {row[0] for row in self.db.execute("SELECT name FROM resource_pools")} | {""}
+        for key, column in (("defaultComputeResourcePool", "default_compute_pool"),
+                            ("defaultAuxResourcePool", "default_aux_pool")):
+            if patch.get(key) is not None:
+                if patch[key] not in pools:
+                    raise FailedPrecondition("unable to bind a resource pool that does not exist"
+                                             " or is not available to the workspace")
+                columns[column] = patch[key]
+        if "checkpointStorageConfig" in patch and patch["checkpointStorageConfig"] is not None:
+            storage = patch["checkpointStorageConfig"]
+            if not isinstance(storage, dict):
+                raise BadRequest("checkpointStorageConfig must be an object")
+            if storage and not storage.get("type"):
+                raise BadRequest("checkpoint storage config is missing its type")
+            columns["checkpoint_storage"] = json.dumps(storage) if storage else None
+        if columns:
+            assignments = ", ".join(f"{c} = ?" for c in columns)
+            try:
+                self.db.execute(f"UPDATE workspaces SET {assignments} WHERE id = ?",
+                                (*columns.values(), workspace_id))
+            except sqlite3.IntegrityError:
+                raise Conflict("avoid names equal to other workspaces (case-insensitive)") from None
+        return self.get_workspace(workspace_id, viewer=viewer)
+
+    def set_workspace_archived(self, workspace_id: int, archived: bool) -> None:
+        """As the master: an immutable workspace is silently left as it is."""
+        self.get_workspace(workspace_id)
+        self.db.execute("UPDATE workspaces SET archived = ? WHERE id = ? AND NOT immutable",
+                        (int(archived), workspace_id))
+
+    def set_workspace_pinned(self, workspace_id: int, user_id: int, pinned: bool) -> None:
+        self.get_workspace(workspace_id)
+        if pinned:
+            self.db.execute("INSERT OR IGNORE INTO workspace_pins VALUES (?, ?, ?)",
+                            (workspace_id, user_id, self.now()))
         else:
-            rows = self.db.execute(_WORKSPACE_SQL + " ORDER BY w.id")
-        return [_workspace(r) for r in rows.fetchall()]
+            self.db.execute("DELETE FROM workspace_pins WHERE workspace_id = ? AND user_id = ?",
+                            (workspace_id, user_id))
+
+    def delete_workspace(self, workspace_id: int) -> bool:
+        """DELETING, then every project with its experiments, then the workspace; a failure
+        leaves it DELETE_FAILED with the reason. Returns whether it had no projects."""
+        workspace = self.get_workspace(workspace_id)
+        if self.db.execute("SELECT 1 FROM models WHERE workspace_id = ?",
+                           (workspace_id,)).fetchone():
+            raise FailedPrecondition(f"workspace ({workspace_id}) contains models; move or delete"
+                                     " models first")
+        if workspace.immutable:
+            raise FailedPrecondition(f"workspace ({workspace_id}) is immutable and cannot be deleted")
+        self.db.execute("UPDATE workspaces SET state = ?, error_message = '' WHERE id = ?",
+                        (DELETING, workspace_id))
+        self.db.execute("DELETE FROM commands WHERE workspace_id = ?", (workspace_id,))
+        self.db.execute("DELETE FROM templates WHERE workspace_id = ?", (workspace_id,))
+        project_ids = [r[0] for r in self.db.execute(
+            "SELECT id FROM projects WHERE workspace_id = ? ORDER BY id", (workspace_id,))]
+        for project_id in project_ids:
+            problem = self._remove_project(project_id)
+            if problem:
+                self.db.execute("UPDATE workspaces SET state = ?, error_message = ? WHERE id = ?",
+                                (DELETE_FAILED, problem, workspace_id))
+                return False
+        self.db.execute("DELETE FROM workspace_pins WHERE workspace_id = ?", (workspace_id,))
+        self.db.execute("DELETE FROM webhooks WHERE workspace_id = ?", (workspace_id,))
+        self.db.execute("DELETE FROM workspaces WHERE id = ?", (workspace_id,))
+        return not project_ids
 
     # -- projects ----------------------------------------------------------------------------
     def _project(self, row: sqlite3.Row) -> Project:
@@ -85,11 +217,12 @@ class OrgStore:
                        username=row["username"], archived=bool(row["archived"]),
                        immutable=bool(row["immutable"]), notes=notes,
                        num_experiments=row["num_experiments"], num_active_experiments=row["num_active"],
-                       num_runs=row["num_experiments"], last_experiment_started_at=row["last_started"])
+                       num_runs=row["num_experiments"], last_experiment_started_at=row["last_started"],
+                       state=row["state"], error_message=row["error_message"])
 
     def add_project(self, *, workspace_id: int, name: str, user_id: int, description: str = "",
                     key: str | None = None, immutable: bool = False) -> Project:
-        self.get_workspace(workspace_id)
+        self._mutable_workspace(workspace_id)
         if not name or not name.strip():
             raise BadRequest("project name must not be empty")
         key = key or "".join(ch for ch in name.upper() if ch.isalnum())[:5] or "PROJ"
@@ -132,14 +265,87 @@ class OrgStore:
             raise Conflict(f"project {patch.get('name')!r} already exists") from None
         return self.get_project(project_id)
 
-    def delete_project(self, project_id: int) -> None:
+    def set_project_archived(self, project_id: int, archived: bool) -> None:
+        project = self.get_project(project_id)
+        if self.get_workspace(project.workspace_id).archived:
+            raise FailedPrecondition(f"workspace ({project.workspace_id}) is archived")
+        if project.immutable:
+            verb = "archive-able" if archived else "unarchive-able"
+            raise Internal(f"project ({project_id}) is not {verb} by this user")
+        self.db.execute("UPDATE projects SET archived = ? WHERE id = ?", (int(archived), project_id))
+
+    def move_project(self, project_id: int, destination_id: int) -> None:
+        """MoveProject: not from an archived/immutable workspace, not into one either."""
+        project = self.get_project(project_id)
+        origin = self.get_workspace(project.workspace_id)
+        self._mutable_workspace(destination_id)
+        if self.db.execute("SELECT 1 FROM projects WHERE workspace_id = ? AND name = ?",
+                           (destination_id, project.name)).fetchone():
+            raise Internal(f"project with name '{project.name}' already exists in target workspace")
+        if project.immutable or project.archived or origin.archived or origin.immutable:
+            raise Internal(f"project ({project_id}) does not exist or not moveable by this user")
+        self.db.execute("UPDATE projects SET workspace_id = ? WHERE id = ?",
+                        (destination_id, project_id))
+
+    def delete_project(self, project_id: int) -> bool:
+        """DeleteProject; returns ``completed`` (false when it had experiments to delete, as
+        the master answers before its background deletion; here that deletion is done)."""
         project = self.get_project(project_id)
         if project.immutable:
-            raise BadRequest(f"project {project_id} is immutable")
-        if project.num_experiments:
-            raise BadRequest(f"project {project_id} still has experiments")
+            raise FailedPrecondition(f"project ({project_id}) is immutable and cannot be deleted")
+        problem = self._remove_project(project_id)
+        if problem:
+            self.db.execute("UPDATE projects SET state = ?, error_message = ? WHERE id = ?",
+                            (DELETE_FAILED, problem, project_id))
+        return not project.num_experiments
+
+    def _remove_project(self, project_id: int) -> str | None:
+        """Delete a project and its experiments; the reason it cannot, or None."""
+        self.db.execute("UPDATE projects SET state = ?, error_message = '' WHERE id = ?",
+                        (DELETING, project_id))
+        live = [r[0] for r in self.db.execute(
+            f"SELECT id FROM experiments WHERE project_id = ? AND state NOT IN {_TERMINAL_SQL}"
+            " ORDER BY id", (project_id,))]
+        if live:
+            return (f"experiments {live} of project {project_id} are not in a terminal state;"
+                    " kill them first")
+        for (experiment_id,) in self.db.execute(
+                "SELECT id FROM experiments WHERE project_id = ?", (project_id,)).fetchall():
+            self.delete_experiment(experiment_id)  # type: ignore[attr-defined]
         self.db.execute("DELETE FROM notes WHERE project_id = ?", (project_id,))
         self.db.execute("DELETE FROM projects WHERE id = ?", (project_id,))
+        return None
+
+    def move_experiments(self, experiment_ids: list[int], destination_id: int, *,
+                         source_project_id: int = 0) -> list[dict[str, Any]]:
+        """MoveExperiments' per-experiment results (``error`` empty on success)."""
+        destination = self.get_project(destination_id)
+        if destination.archived:
+            raise Internal(f"project ({destination_id}) is archived and cannot add new experiments")
+        marks = ",".join("?" * len(experiment_ids)) or "NULL"
+        sql = ("SELECT e.id, (e.archived OR p.archived OR w.archived) AS archived FROM experiments e"
+               " JOIN projects p ON p.id = e.project_id JOIN workspaces w ON w.id = p.workspace_id"
+               f" WHERE e.id IN ({marks})")
+        params: list[Any] = list(experiment_ids)
+        if source_project_id:
+            sql += " AND e.project_id = ?"
+            params.append(source_project_id)
+        found = {row[0]: bool(row[1]) for row in self.db.execute(sql, params)}
+        results, movable = [], []
+        for experiment_id in experiment_ids:
+            if experiment_id not in found:
+                results.append({"error": f"rpc error: code = NotFound desc = experiment"
+                                f" {experiment_id} not found", "id": experiment_id})
+            elif found[experiment_id]:
+                results.append({"error": "rpc error: code = FailedPrecondition desc = Experiment"
+                                " is archived.", "id": experiment_id})
+            else:
+                movable.append(experiment_id)
+                results.append({"error": "", "id": experiment_id})
+        if movable:
+            self.db.execute(f"UPDATE experiments SET project_id = ? WHERE id IN"
+                            f" ({','.join('?' * len(movable))})", (destination_id, *movable))
+        return results
 
     # -- notes -------------------------------------------------------------------------------
     def add_note(self, project_id: int, *, name: str, contents: str) -> list[Note]:
