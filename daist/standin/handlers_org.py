@@ -11,17 +11,17 @@ from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest, FailedPrecondition, Internal
 from daist.standin.reqs import (as_int, body, body_object, descending, paged, q_bool, q_int,
                                 q_ints, q_strs)
-from daist.standin.store_org import WorkspaceQuery
+from daist.standin.store_org import OrgQuery
 from daist.standin.summary import summary_group
 
 Json = dict[str, Any]
 SAMPLE_TRIALS = 1000  # columns and metric ranges look at this many of a project's newest trials
 
 
-def _workspace_query(request: web.Request) -> WorkspaceQuery:
-    return WorkspaceQuery(
-        name=request.query.get("name") or None,
-        name_case_sensitive=bool(request.query.get("nameCaseSensitive")),
+def _org_query(request: web.Request) -> OrgQuery:
+    return OrgQuery(
+        name=request.query.get("name") or "",
+        name_case_sensitive=request.query.get("nameCaseSensitive") or "",
         archived=q_bool(request, "archived"), pinned=q_bool(request, "pinned"),
         usernames=tuple(q_strs(request, "users")), user_ids=tuple(q_ints(request, "userIds")),
         sort_by=request.query.get("sortBy") or "SORT_BY_UNSPECIFIED",
@@ -29,7 +29,7 @@ def _workspace_query(request: web.Request) -> WorkspaceQuery:
 
 
 async def workspaces(backend: Backend, request: web.Request) -> Json:
-    items = backend.store.list_workspaces(_workspace_query(request), viewer=request[USER].id)
+    items = backend.store.list_workspaces(_org_query(request), viewer=request[USER].id)
     return paged(request, "workspaces", items)
 
 
@@ -69,7 +69,8 @@ async def unpin_workspace(backend: Backend, request: web.Request, id: str) -> Js
 
 
 async def workspace_projects(backend: Backend, request: web.Request, id: str) -> Json:
-    return paged(request, "projects", backend.store.list_projects(workspace_id=as_int(id, "id")))
+    projects = backend.store.list_projects(_org_query(request), workspace_id=as_int(id, "id"))
+    return paged(request, "projects", projects)
 
 
 async def post_project(backend: Backend, request: web.Request, workspaceId: str) -> Json:

@@ -19,7 +19,7 @@ LEFT JOIN workspace_pins pin ON pin.workspace_id = w.id AND pin.user_id = :viewe
 """
 
 _PROJECT_SQL = """
-SELECT p.*, u.username, w.name AS workspace_name,
+SELECT p.*, u.username, w.name AS workspace_name, w.archived AS workspace_archived,
   (SELECT COUNT(*) FROM experiments e WHERE e.project_id = p.id) AS num_experiments,
   (SELECT COUNT(*) FROM experiments e WHERE e.project_id = p.id
      AND e.state = 'STATE_ACTIVE') AS num_active,
@@ -30,6 +30,9 @@ FROM projects p JOIN users u ON u.id = p.user_id JOIN workspaces w ON w.id = p.w
 _WEBHOOK_MODES = ("WEBHOOK_MODE_WORKSPACE", "WEBHOOK_MODE_SPECIFIC", "WEBHOOK_MODE_UNSPECIFIED")
 _WEBHOOK_TYPES = ("WEBHOOK_TYPE_DEFAULT", "WEBHOOK_TYPE_SLACK", "WEBHOOK_TYPE_UNSPECIFIED")
 _WORKSPACE_SORTS = {"SORT_BY_UNSPECIFIED": "w.id", "SORT_BY_ID": "w.id", "SORT_BY_NAME": "w.name"}
+_PROJECT_SORTS = {"SORT_BY_UNSPECIFIED": "p.id", "SORT_BY_ID": "p.id", "SORT_BY_NAME": "p.name",
+                  "SORT_BY_CREATION_TIME": "p.id", "SORT_BY_DESCRIPTION": "p.description",
+                  "SORT_BY_LAST_EXPERIMENT_START_TIME": "last_started"}
 DELETING, DELETE_FAILED = "WORKSPACE_STATE_DELETING", "WORKSPACE_STATE_DELETE_FAILED"
 _TERMINAL_SQL = "('STATE_COMPLETED', 'STATE_CANCELED', 'STATE_ERROR', 'STATE_DELETED')"
 
@@ -62,16 +65,44 @@ def _webhook(row: sqlite3.Row) -> Webhook:
 
 
 @dataclass(frozen=True)
-class WorkspaceQuery:
-    """The filters and order of GetWorkspaces."""
-    name: str | None = None
-    name_case_sensitive: bool = False
+class OrgQuery:
+    """The filters and order of GetWorkspaces and GetWorkspaceProjects: ``name`` matches as
+    SQL ILIKE, ``name_case_sensitive`` (a name too) case-sensitively."""
+    name: str = ""
+    name_case_sensitive: str = ""
     archived: bool | None = None
     pinned: bool | None = None
     usernames: tuple[str, ...] = ()
     user_ids: tuple[int, ...] = ()
     sort_by: str = "SORT_BY_UNSPECIFIED"
     descending: bool = False
+
+    def where(self, alias: str) -> tuple[list[str], dict[str, Any]]:
+        """Conditions on the ``alias`` table (workspaces ``w`` or projects ``p``) and ``u``."""
+        where, params = ["1"], {}
+        if self.name:  # SQLite's LIKE ignores ASCII case, as ILIKE does
+            where.append(f"{alias}.name LIKE :name")
+            params["name"] = self.name
+        if self.name_case_sensitive:
+            where.append(f"{alias}.name LIKE :cs AND ({alias}.name = :cs OR :cs GLOB '*[%_]*')")
+            params["cs"] = self.name_case_sensitive
+        if self.archived is not None:
+            where.append(f"{alias}.archived = {int(self.archived)}")
+        if self.usernames:
+            names = {f"u{i}": n for i, n in enumerate(self.usernames)}
+            where.append("u.username IN (" + ",".join(f":{k}" for k in names) + ")")
+            params.update(names)
+        if self.user_ids:
+            where.append(f"{alias}.user_id IN (" + ",".join(str(int(i)) for i in self.user_ids) + ")")
+        return where, params
+
+    def order(self, columns: dict[str, str], alias: str) -> str:
+        if self.sort_by not in columns:
+            raise Internal(f"unsupported sort by {self.sort_by}")
+        direction = "DESC" if self.descending else "ASC"
+        column = columns[self.sort_by]
+        tie = f", {alias}.id {direction}" if column != f"{alias}.id" else ""
+        return f" ORDER BY {column} {direction}{tie}"
 
 
 class OrgStore:
@@ -96,29 +127,12 @@ class OrgStore:
             raise NotFound(f"workspace {workspace_id} not found")
         return _workspace(row)
 
-    def list_workspaces(self, query: WorkspaceQuery = WorkspaceQuery(), *,
-                        viewer: int = 0) -> list[Workspace]:
-        if query.sort_by not in _WORKSPACE_SORTS:
-            raise BadRequest(f"unsupported sort by {query.sort_by}")
-        where, params = ["1"], {"viewer": viewer}
-        if query.name:
-            where.append("w.name = :name" if query.name_case_sensitive
-                         else "w.name = :name COLLATE NOCASE")
-            params["name"] = query.name
-        if query.archived is not None:
-            where.append(f"w.archived = {int(query.archived)}")
+    def list_workspaces(self, query: OrgQuery = OrgQuery(), *, viewer: int = 0) -> list[Workspace]:
+        where, params = query.where("w")
+        params["viewer"] = viewer
         if query.pinned is not None:
             where.append("pin.pinned_at IS " + ("NOT NULL" if query.pinned else "NULL"))
-        if query.usernames:
-            names = {f"u{i}": n for i, n in enumerate(query.usernames)}
-            where.append("u.username IN (" + ",".join(f":{k}" for k in names) + ")")
-            params.update(names)
-        if query.user_ids:
-            where.append("w.user_id IN (" + ",".join(str(int(i)) for i in query.user_ids) + ")")
-        order = "DESC" if query.descending else "ASC"
-        column = _WORKSPACE_SORTS[query.sort_by]
-        sql = (_WORKSPACE_SQL + " WHERE " + " AND ".join(where)
-               + f" ORDER BY {column} {order}" + (f", w.id {order}" if column != "w.id" else ""))
+        sql = _WORKSPACE_SQL + " WHERE " + " AND ".join(where) + query.order(_WORKSPACE_SORTS, "w")
         return [_workspace(r) for r in self.db.execute(sql, params).fetchall()]
 
     def _mutable_workspace(self, workspace_id: int) -> Workspace:
@@ -214,7 +228,8 @@ class OrgStore:
         return Project(id=row["id"], name=row["name"], key=row["key"],
                        description=row["description"], workspace_id=row["workspace_id"],
                        workspace_name=row["workspace_name"], user_id=row["user_id"],
-                       username=row["username"], archived=bool(row["archived"]),
+                       username=row["username"],
+                       archived=bool(row["archived"] or row["workspace_archived"]),
                        immutable=bool(row["immutable"]), notes=notes,
                        num_experiments=row["num_experiments"], num_active_experiments=row["num_active"],
                        num_runs=row["num_experiments"], last_experiment_started_at=row["last_started"],
@@ -241,15 +256,15 @@ class OrgStore:
             raise NotFound(f"project {project_id} not found")
         return self._project(row)
 
-    def list_projects(self, *, workspace_id: int | None = None) -> list[Project]:
-        """By id; the name/users/archived filters of GetWorkspaceProjects are not implemented."""
-        if workspace_id is None:
-            rows = self.db.execute(_PROJECT_SQL + " ORDER BY p.id").fetchall()
-        else:
+    def list_projects(self, query: OrgQuery = OrgQuery(), *,
+                      workspace_id: int | None = None) -> list[Project]:
+        where, params = query.where("p")
+        if workspace_id is not None:
             self.get_workspace(workspace_id)
-            rows = self.db.execute(_PROJECT_SQL + " WHERE p.workspace_id = ? ORDER BY p.id",
-                                   (workspace_id,)).fetchall()
-        return [self._project(r) for r in rows]
+            where.append("p.workspace_id = :workspace")
+            params["workspace"] = workspace_id
+        sql = _PROJECT_SQL + " WHERE " + " AND ".join(where) + query.order(_PROJECT_SORTS, "p")
+        return [self._project(r) for r in self.db.execute(sql, params).fetchall()]
 
     def patch_project(self, project_id: int, patch: dict[str, Any]) -> Project:
         project = self.get_project(project_id)
