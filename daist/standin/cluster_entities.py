@@ -172,6 +172,20 @@ class Allocation:
             "proxyPorts": [],
         }
 
+    def legacy_summary(self) -> dict[str, Any]:
+        """The master's Go ``sproto.AllocationSummary`` JSON of the legacy ``GET /tasks``."""
+        return {
+            "task_id": self.task_id,
+            "allocation_id": self.allocation_id,
+            "name": self.name,
+            "registered_time": iso(self.start_time),
+            "resource_pool": self.resource_pool,
+            "slots_needed": self.slots,
+            "resources": [],
+            "scheduler_type": "priority",
+            "priority": 42,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "taskId": self.task_id,

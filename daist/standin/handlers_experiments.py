@@ -8,6 +8,7 @@ from aiohttp import web
 
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
+from daist.standin.checkpoint_order import ordered_from_query
 from daist.standin.errors import BadRequest
 from daist.standin.expconf import expand, merge, parse_config
 from daist.standin.exp_entities import TERMINAL_STATES, Experiment
@@ -152,9 +153,8 @@ async def experiment_trials(backend: Backend, request: web.Request, experimentId
 async def experiment_checkpoints(backend: Backend, request: web.Request, id: str) -> Json:
     exp = backend.store.get_experiment(as_int(id, "id"))
     checkpoints = backend.store.list_checkpoints(trial_ids=exp.trial_ids,
-                                                 states=q_strs(request, "states"),
-                                                 descending=descending(request))
-    return paged(request, "checkpoints", checkpoints)
+                                                 states=q_strs(request, "states"))
+    return paged(request, "checkpoints", ordered_from_query(checkpoints, request.query, exp.config))
 
 
 async def search_experiments(backend: Backend, request: web.Request) -> Json:

@@ -170,18 +170,43 @@ async def put_notes(backend: Backend, request: web.Request, projectId: str) -> J
     return {"notes": [n.to_dict() for n in saved]}
 
 
-def _project_trials(backend: Backend, project_id: int) -> tuple[list[dict[str, Any]], set[str]]:
-    """Summaries of the project's newest trials and the hyperparameter names of its configs."""
+def _project_trials(backend: Backend, project_id: int) -> tuple[list[dict[str, Any]], list[Json]]:
+    """Summaries of the project's newest trials and the hyperparameter sections of its
+    configs (oldest config first)."""
     backend.store.get_project(project_id)
     db = backend.store.db
     summaries = [json.loads(text) for (text,) in db.execute(
         "SELECT t.summary FROM trials t JOIN experiments e ON e.id = t.experiment_id"
         " WHERE e.project_id = ? ORDER BY t.id DESC LIMIT ?", (project_id, SAMPLE_TRIALS))]
-    hparams: set[str] = set()
-    for (text,) in db.execute("SELECT DISTINCT c.config FROM experiments e JOIN exp_configs c"
-                              " ON c.id = e.config_id WHERE e.project_id = ?", (project_id,)):
-        hparams.update((json.loads(text).get("hyperparameters") or {}).keys())
-    return summaries, hparams
+    sections = [json.loads(text).get("hyperparameters") or {} for (text,) in db.execute(
+        "SELECT c.config FROM exp_configs c WHERE c.id IN (SELECT DISTINCT e.config_id FROM"
+        " experiments e WHERE e.project_id = ?) ORDER BY c.id", (project_id,))]
+    return summaries, sections
+
+
+def flatten_hparams(section: Json, prefix: str = "") -> dict[str, Any]:
+    """``{"a.b": hp}`` as Determined flattens nested hyperparameters: a mapping with a
+    ``type`` is one hyperparameter, one without is a group, anything else a constant."""
+    flat: dict[str, Any] = {}
+    for name, value in section.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict) and "type" not in value:
+            flat.update(flatten_hparams(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _hparam_column_type(hp: Any) -> str:
+    if isinstance(hp, dict):
+        if hp.get("type") in ("int", "double", "log"):
+            return "COLUMN_TYPE_NUMBER"
+        if hp.get("type") != "const":
+            return "COLUMN_TYPE_UNSPECIFIED"
+        hp = hp.get("val")
+    if isinstance(hp, (int, float)) and not isinstance(hp, bool):
+        return "COLUMN_TYPE_NUMBER"
+    return "COLUMN_TYPE_TEXT" if isinstance(hp, str) else "COLUMN_TYPE_UNSPECIFIED"
 
 
 _EXPERIMENT_COLUMNS = [
@@ -197,11 +222,10 @@ _GROUP_LOCATIONS = {"training": "LOCATION_TYPE_TRAINING", "validation": "LOCATIO
 
 
 async def project_columns(backend: Backend, request: web.Request, id: str) -> Json:
-    summaries, hparams = _project_trials(backend, as_int(id, "id"))
+    """Experiment columns, then metric columns, then ``hp.a.b`` hyperparameter columns."""
+    summaries, sections = _project_trials(backend, as_int(id, "id"))
     columns = [{"column": c, "displayName": d, "location": "LOCATION_TYPE_EXPERIMENT", "type": t}
                for c, d, t in _EXPERIMENT_COLUMNS]
-    columns += [{"column": f"hp.{name}", "displayName": name, "type": "COLUMN_TYPE_NUMBER",
-                 "location": "LOCATION_TYPE_HYPERPARAMETERS"} for name in sorted(hparams)]
     seen: set[tuple[str, str]] = set()
     for summary in summaries:
         for key, bucket in summary.items():
@@ -214,6 +238,14 @@ async def project_columns(backend: Backend, request: web.Request, id: str) -> Js
                 kind = "COLUMN_TYPE_NUMBER" if stats.get("type") == "number" else "COLUMN_TYPE_TEXT"
                 columns.append({"column": f"{group}.{name}", "displayName": "",
                                 "location": location, "type": kind})
+    hparams: set[str] = set()
+    for section in sections:
+        flat = flatten_hparams(section)
+        for name in sorted(flat.keys() - hparams):
+            hparams.add(name)
+            columns.append({"column": f"hp.{name}", "displayName": "",
+                            "location": "LOCATION_TYPE_HYPERPARAMETERS",
+                            "type": _hparam_column_type(flat[name])})
     return {"columns": columns}
 
 

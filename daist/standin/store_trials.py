@@ -32,7 +32,8 @@ _CHECKPOINT_SQL = (
     " m.vals AS validation FROM checkpoints c LEFT JOIN trials t ON t.id = c.trial_id"
     " LEFT JOIN experiments e ON e.id = t.experiment_id"
     " LEFT JOIN exp_configs x ON x.id = e.config_id"
-    " LEFT JOIN metrics m ON m.id = t.latest_val_id")
+    " LEFT JOIN metrics m ON m.id = (SELECT MAX(v.id) FROM metrics v WHERE v.trial_id ="
+    " c.trial_id AND v.grp = 'validation' AND v.steps = c.steps)")  # its step's validation
 
 
 class TrialStore:
