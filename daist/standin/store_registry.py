@@ -199,6 +199,8 @@ class RegistryStore:
         for checkpoint in checkpoints:
             kept = {path: size for path, size in checkpoint.resources.items()
                     if not any(glob_matches(path, glob) for glob in globs)}
+            if kept == checkpoint.resources and globs != [FULL_DELETE_GLOB]:
+                continue  # nothing matched: the checkpoint stays as it is
             state = "STATE_PARTIALLY_DELETED" if kept else "STATE_DELETED"
             size = sum(int(v) for v in kept.values() if str(v).isdigit())
             self.db.execute("UPDATE checkpoints SET resources = ?, state = ?, size = ?"
