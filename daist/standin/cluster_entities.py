@@ -7,6 +7,8 @@ from typing import Any
 
 from daist.standin.wire import iso
 
+AGENT_ID = "standin-agent"  # the one agent every stand-in task runs on (and logs from)
+
 
 @dataclass
 class ResourcePool:

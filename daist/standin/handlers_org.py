@@ -1,9 +1,11 @@
 """Handlers: workspaces, projects, notes, project columns/ranges, templates and webhooks."""
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from daist.standin.auth import USER
@@ -13,6 +15,7 @@ from daist.standin.reqs import (as_int, body, body_object, descending, paged, q_
                                 q_ints, q_strs)
 from daist.standin.store_org import OrgQuery
 from daist.standin.summary import summary_group
+from daist.standin.webhooks import test_payload
 
 Json = dict[str, Any]
 SAMPLE_TRIALS = 1000  # columns and metric ranges look at this many of a project's newest trials
@@ -312,6 +315,24 @@ async def post_webhook(backend: Backend, request: web.Request) -> Json:
     return {"webhook": backend.store.add_webhook(await body_object(request)).to_dict()}
 
 
+async def patch_webhook(backend: Backend, request: web.Request, id: str) -> Json:
+    data = await body_object(request)
+    backend.store.patch_webhook(as_int(id, "id"), data.get("webhook") or data)
+    return {}
+
+
 async def delete_webhook(backend: Backend, request: web.Request, id: str) -> Json:
     backend.store.delete_webhook(as_int(id, "id"))
     return {}
+
+
+async def test_webhook(backend: Backend, request: web.Request, id: str) -> Json:
+    """Sends the master's test event now; a failure or an error status is a 400."""
+    hook = backend.store.get_webhook(as_int(id, "id"))
+    try:
+        status = await backend.webhooks.send_now(hook.url, test_payload(hook.webhook_type))
+    except (ValueError, OSError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise BadRequest(f"error sending webhook request: {exc}") from None
+    if status >= 400:
+        raise BadRequest(f"received error from webhook server: {status}")
+    return {"completed": True}

@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator
 from aiohttp import web
 
 from daist.standin.backend import Backend
+from daist.standin.cluster_entities import AGENT_ID
 from daist.standin.errors import BadRequest
 from daist.standin.reqs import as_int, descending, paged, q_bool, q_int, q_ints, q_strs, stream
 from daist.standin.store_tasks import COMMAND_KINDS
@@ -20,7 +21,6 @@ from daist.standin.wire import iso, parse_iso
 
 Json = dict[str, Any]
 FOLLOW_POLL_S = 0.2
-AGENT_ID = "standin-agent"  # the one agent every task runs on (and every log line comes from)
 RANK_ID = 0
 
 

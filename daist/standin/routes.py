@@ -119,7 +119,9 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/webhooks", org.webhooks),
     _r("POST", f"{V1}/webhooks", org.post_webhook),
     _r("POST", f"{V1}/webhooks/custom", trial_api.custom_webhook),
+    _r("PATCH", f"{V1}/webhooks/{N % 'id'}", org.patch_webhook),
     _r("DELETE", f"{V1}/webhooks/{N % 'id'}", org.delete_webhook),
+    _r("POST", f"{V1}/webhooks/{N % 'id'}/test", org.test_webhook),
     # -- RBAC (404 unless --rbac) ------------------------------------------------------------
     _r("GET", f"{V1}/permissions/summary", rbac.permissions_summary),
     _r("POST", f"{V1}/groups/search", rbac.search_groups),

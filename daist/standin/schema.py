@@ -10,6 +10,7 @@ TABLES = (
     "exp_configs", "experiments", "trials", "metrics", "checkpoints", "models",
     "model_versions", "templates", "webhooks", "commands", "allocations", "task_logs",
     "resource_pools", "agents", "run_metadata", "workspace_pins", "cluster_message",
+    "webhook_log_triggers",
 )
 
 SCHEMA = """
@@ -119,4 +120,7 @@ CREATE TABLE workspace_pins (workspace_id INTEGER NOT NULL, user_id INTEGER NOT 
     pinned_at REAL NOT NULL, PRIMARY KEY (workspace_id, user_id));
 CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEXT NOT NULL,
     start_time REAL NOT NULL, end_time REAL, created_time REAL NOT NULL);
+-- a TASK_LOG trigger fires once per task
+CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
+    trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));
 """

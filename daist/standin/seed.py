@@ -15,7 +15,8 @@ Otherwise:
 * one shared model definition with ``data/``, ``data/sample.csv``, ``const.yaml`` and
   ``model_def.py`` (so the file tree's last top-level file is ``model_def.py``);
 * models ``model-NNNN`` (max(3, N/20)) with versions 1..k (k in 1-3) on completed checkpoints;
-* templates ``template-NN`` (3 + N/1000), webhooks (2 + N/2000), resource pools ``default``
+* templates ``template-NN`` (3 + N/1000), webhooks (2 + N/2000, scoped to workspace-000,
+  firing on COMPLETED to a closed loopback port), resource pools ``default``
   and ``compute-pool``, agents (max(1, N/2000), 8 slots each), and running commands, a
   notebook, a shell and a tensorboard whose allocations ``GET /api/v1/tasks`` lists.
 
@@ -272,8 +273,9 @@ class _Seeder:
                   json.dumps([{"id": 1, "triggerType": "TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE",
                                "condition": {"state": "COMPLETED"}}]))
                  for h in range(2 + self.n // 2000)]
-        self.db.executemany("INSERT INTO webhooks (name, url, mode, webhook_type, triggers)"
-                            " VALUES (?, ?, ?, ?, ?)", hooks)
+        # scoped to workspace-000, so experiments run elsewhere trigger none of them
+        self.db.executemany("INSERT INTO webhooks (name, url, mode, webhook_type, triggers,"
+                            " workspace_id) VALUES (?, ?, ?, ?, ?, 2)", hooks)
         self.pools()
         kinds = ["command", "command", "notebook", "shell", "tensorboard"]
         kinds += ["command"] * (self.n // 10_000)

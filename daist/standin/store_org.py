@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
+from daist.standin import webhooks
+from daist.standin.cluster_entities import AGENT_ID
 from daist.standin.entities import Note, Project, Template, Webhook, Workspace
 from daist.standin.errors import BadRequest, Conflict, FailedPrecondition, Internal, NotFound
 
@@ -408,21 +412,47 @@ class OrgStore:
             raise NotFound(f"template {name!r} not found")
 
     # -- webhooks ----------------------------------------------------------------------------
+    # (url, payload) -> delivery; None (a bare store) skips computing events altogether
+    webhook_sink: Callable[[str, bytes], None] | None = None
+
     def add_webhook(self, body: dict[str, Any]) -> Webhook:
-        name, url = body.get("name"), body.get("url")
-        if not name or not url:
-            raise BadRequest("a webhook needs a name and a url")
+        """PostWebhook's checks: a valid url, at least one trigger, a TASK_LOG condition of
+        exactly ``{"regex": str}`` (a valid pattern), CUSTOM only in SPECIFIC mode. The name
+        may be empty, as on the master."""
+        name, url = body.get("name") or "", body.get("url")
+        if not isinstance(name, str):
+            raise BadRequest("webhook name must be a string")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or not parts.scheme or not (parts.netloc or parts.path.startswith("/")):
+            raise BadRequest("valid url required")
         mode = body.get("mode") or "WEBHOOK_MODE_WORKSPACE"
         kind = body.get("webhookType") or "WEBHOOK_TYPE_DEFAULT"
         if mode not in _WEBHOOK_MODES or kind not in _WEBHOOK_TYPES:
             raise BadRequest("unknown webhook mode or type")
-        triggers = [{"id": i + 1, "triggerType": t.get("triggerType"),
-                     "condition": t.get("condition") or {}}
-                    for i, t in enumerate(body.get("triggers") or []) if isinstance(t, dict)]
+        raw = body.get("triggers") or []
+        if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
+            raise BadRequest("at least one trigger required")
+        triggers = []
+        for i, trigger in enumerate(raw):
+            kind_of, condition = trigger.get("triggerType"), trigger.get("condition") or {}
+            if kind_of == webhooks.TASK_LOG:
+                if set(condition) != {"regex"} or not isinstance(condition["regex"], str):
+                    raise BadRequest("webhook task log condition must have one key 'regex' as"
+                                     f" string got {condition}")
+                try:
+                    re.compile(condition["regex"])
+                except re.error as exc:
+                    raise BadRequest(f"compiling regex {condition['regex']}: {exc}") from None
+            if kind_of == "TRIGGER_TYPE_CUSTOM" and mode != "WEBHOOK_MODE_SPECIFIC":
+                raise BadRequest(f"custom trigger only works on webhook with mode 'SPECIFIC'."
+                                 f" Got {mode}")
+            triggers.append({"id": i + 1, "triggerType": kind_of, "condition": condition})
+        workspace_id = body.get("workspaceId") or None
+        if workspace_id is not None:
+            self.get_workspace(int(workspace_id))
         cur = self.db.execute(
             "INSERT INTO webhooks (name, url, mode, webhook_type, workspace_id, triggers)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (name, url, mode, kind, body.get("workspaceId"), json.dumps(triggers)))
+            " VALUES (?, ?, ?, ?, ?, ?)", (name, url, mode, kind, workspace_id, json.dumps(triggers)))
         return self.get_webhook(cur.lastrowid)
 
     def get_webhook(self, webhook_id: int) -> Webhook:
@@ -434,6 +464,85 @@ class OrgStore:
     def list_webhooks(self) -> list[Webhook]:
         return [_webhook(r) for r in self.db.execute("SELECT * FROM webhooks ORDER BY id")]
 
+    def patch_webhook(self, webhook_id: int, patch: dict[str, Any]) -> None:
+        """PatchWebhook changes the url only."""
+        self.get_webhook(webhook_id)
+        url = patch.get("url")
+        if not isinstance(url, str) or not urlsplit(url).scheme:
+            raise BadRequest("valid url required")
+        self.db.execute("UPDATE webhooks SET url = ? WHERE id = ?", (url, webhook_id))
+
     def delete_webhook(self, webhook_id: int) -> None:
         if self.db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount == 0:
             raise NotFound(f"webhook {webhook_id} not found")
+        self.db.execute("DELETE FROM webhook_log_triggers WHERE webhook_id = ?", (webhook_id,))
+
+    def _triggered(self, trigger_type: str) -> list[tuple[Webhook, dict[str, Any]]]:
+        return [(hook, trigger) for hook in self.list_webhooks() for trigger in hook.triggers
+                if trigger.get("triggerType") == trigger_type]
+
+    @staticmethod
+    def _webhook_applies(hook: Webhook, workspace_id: int, config: dict[str, Any] | None) -> bool:
+        """The master's matchWebhook: experiments can opt out (integrations.webhooks.exclude),
+        workspace webhooks see their workspace only, SPECIFIC ones only experiments naming them."""
+        settings = ((config or {}).get("integrations") or {}).get("webhooks") or {}
+        if settings.get("exclude"):
+            return False
+        if hook.workspace_id is not None and hook.workspace_id != workspace_id:
+            return False
+        if hook.mode == "WEBHOOK_MODE_SPECIFIC":
+            return config is not None and (hook.id in (settings.get("webhook_id") or [])
+                                           or hook.name in (settings.get("webhook_name") or []))
+        return True
+
+    def webhook_experiment_state(self, experiment_id: int) -> None:
+        """Queue EXPERIMENT_STATE_CHANGE events for the experiment's (new) state."""
+        if self.webhook_sink is None:
+            return
+        matching = self._triggered(webhooks.STATE_CHANGE)
+        if not matching:
+            return
+        exp = self.get_experiment(experiment_id)  # type: ignore[attr-defined]
+        state = exp.state.removeprefix("STATE_")
+        resources = exp.config.get("resources") or {}
+        experiment = {"id": exp.id, "state": state, "name": exp.config.get("name") or exp.name,
+                      "duration": int(exp.end_time - exp.start_time) if exp.end_time else 0,
+                      "resource_pool": exp.resource_pool,
+                      "slots_per_trial": int(resources.get("slots_per_trial") or 1),
+                      "workspace": exp.workspace_name, "project": exp.project_name}
+        for hook, trigger in matching:
+            if ((trigger.get("condition") or {}).get("state") == state
+                    and self._webhook_applies(hook, exp.workspace_id, exp.config)):
+                self.webhook_sink(hook.url, webhooks.experiment_state_payload(
+                    hook.webhook_type, experiment))
+
+    def webhook_task_logs(self, task_id: str, lines: list[str]) -> None:
+        """Queue TASK_LOG events: each trigger fires at most once per task."""
+        if self.webhook_sink is None:
+            return
+        matching = self._triggered(webhooks.TASK_LOG)
+        if not matching:
+            return
+        row = self.db.execute(
+            "SELECT e.id, p.workspace_id, c.config FROM trials t JOIN experiments e ON"
+            " e.id = t.experiment_id JOIN projects p ON p.id = e.project_id JOIN exp_configs c"
+            " ON c.id = e.config_id WHERE t.task_id = ?", (task_id,)).fetchone()
+        if row is not None:
+            workspace_id, config = row["workspace_id"], json.loads(row["config"])
+        else:
+            command = self.db.execute("SELECT workspace_id FROM commands WHERE id = ?",
+                                      (task_id,)).fetchone()
+            workspace_id, config = (command[0] if command else 1), None
+        for line in lines:
+            for hook, trigger in matching:
+                regex = trigger["condition"]["regex"]
+                if not re.search(regex, line) or not self._webhook_applies(hook, workspace_id,
+                                                                           config):
+                    continue
+                fired = self.db.execute(
+                    "INSERT OR IGNORE INTO webhook_log_triggers VALUES (?, ?, ?)",
+                    (task_id, hook.id, trigger["id"])).rowcount
+                if fired:
+                    self.webhook_sink(hook.url, webhooks.task_log_payload(
+                        hook.webhook_type, task_id=task_id, node_name=AGENT_ID, regex=regex,
+                        line=line))

@@ -295,6 +295,7 @@ class TrialStore:
             [(task_id, allocation_id, ts, kind,
               "LOG_LEVEL_ERROR" if kind == "stderr" else "LOG_LEVEL_INFO", text)
              for ts, kind, text in lines])
+        self.webhook_task_logs(task_id, [text for _, _, text in lines])  # type: ignore[attr-defined]
 
     def list_logs(self, task_id: str, *, after_id: int = 0, limit: int = 0,
                   descending: bool = False) -> list[sqlite3.Row]:
