@@ -58,3 +58,10 @@ class Internal(StandinAPIError):
 class FailedPrecondition(BadRequest):
     status = 400
     grpc_code = 9  # FAILED_PRECONDITION
+
+
+class Unimplemented(StandinAPIError):
+    """What needs agents or containers (shells, notebooks, tensorboards, commands)."""
+
+    status = 501
+    grpc_code = 12  # UNIMPLEMENTED

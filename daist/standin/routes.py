@@ -40,6 +40,8 @@ def _command_routes() -> list[Route]:
     for kind, path in plural.items():
         out.append(_r("GET", f"{V1}/{path}", tasks.LIST_HANDLERS[kind]))
         out.append(_r("GET", f"{V1}/{path}/{{{kind}Id}}", tasks.GET_HANDLERS[kind]))
+        out.append(_r("POST", f"{V1}/{path}", tasks.needs_containers))
+        out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", tasks.needs_containers))
     return out
 
 
