@@ -25,6 +25,7 @@ def _allocation(row: sqlite3.Row) -> Allocation:
 class TaskStore:
     db: sqlite3.Connection
     now: Callable[[], float]
+    _message_cache: tuple[int, dict[str, Any] | None] | None = None
 
     # -- allocations -------------------------------------------------------------------------
     def add_allocation(self, *, allocation_id: str, task_id: str, task_type: str, name: str,
@@ -171,7 +172,12 @@ class TaskStore:
 
     def cluster_message(self, *, active_only: bool) -> dict[str, Any] | None:
         """The unexpired message (``active_only``: and already started), wire-shaped."""
-        row = self.db.execute("SELECT * FROM cluster_message").fetchone()
+        # GET /api/v1/master shows it on every call: re-read only after some write happened
+        changes = self.db.total_changes
+        if self._message_cache is None or self._message_cache[0] != changes:
+            found = self.db.execute("SELECT * FROM cluster_message").fetchone()
+            self._message_cache = (changes, None if found is None else dict(found))
+        row = self._message_cache[1]
         now = self.now()
         if row is None or (row["end_time"] is not None and row["end_time"] <= now):
             return None
