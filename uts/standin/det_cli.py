@@ -1,4 +1,5 @@
-"""The real ``det`` CLI of the venv, run as a subprocess against one stand-in master."""
+"""The real ``det`` CLI of the venv, run as a subprocess against one stand-in master, and a
+test base class with the SDK and the CLI logged in."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from determined.experimental import client
+
+from uts.standin.support import MasterTestCase, quiet
 
 DET = str(Path(sys.executable).parent / "det")
 TIMEOUT_S = 60
@@ -38,3 +44,31 @@ class DetCli:
 
     def close(self) -> None:
         self._config.cleanup()
+
+
+class ClientTestCase(MasterTestCase):
+    """A stand-in per class with the real SDK logged in as admin (``det``, ``session``) and,
+    when ``uses_cli``, a logged-in ``det`` CLI (``cli``)."""
+
+    master_options: dict[str, Any] = {"scale": 10}
+    uses_cli = False
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        with quiet():
+            cls.det = client.Determined(cls.url, "admin", "")
+        cls.session = cls.det._session
+        if cls.uses_cli:
+            cls.cli = DetCli(cls.url)
+            cls.cli.login()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        if cls.uses_cli:
+            cls.cli.close()
+        super().tearDownClass()
+
+    def sdk_as(self, username: str) -> client.Determined:
+        with quiet():
+            return client.Determined(self.url, username, "")

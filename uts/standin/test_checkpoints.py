@@ -7,8 +7,7 @@ import warnings
 from determined.common.api import bindings, errors
 from determined.experimental import client
 
-from uts.standin.det_cli import DetCli
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.det_cli import ClientTestCase
 
 # One fixture trial of experiment 1 (searcher metric validation_loss, smaller is better):
 # steps -> (validation_loss, accuracy, checkpoint uuid)
@@ -33,14 +32,10 @@ def _add_fixture_trial(backend) -> int:
     return trial_id
 
 
-class TestCheckpointOrder(MasterTestCase):
-    master_options = {"scale": 10}
-
+class TestCheckpointOrder(ClientTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
         cls.trial = cls.det.get_trial(cls.master.call(_add_fixture_trial))
 
     def uuids(self, checkpoints) -> list[str]:
@@ -84,22 +79,13 @@ class TestCheckpointOrder(MasterTestCase):
         self.assertEqual(top[0].uuid, REPORTS[300][2])
 
 
-class TestCheckpointDeletion(MasterTestCase):
-    master_options = {"scale": 10}
+class TestCheckpointDeletion(ClientTestCase):
+    uses_cli = True
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
         cls.master.call(_add_fixture_trial)
-        cls.cli = DetCli(cls.url)
-        cls.cli.login()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.cli.close()
-        super().tearDownClass()
 
     def test_partial_delete_by_globs(self) -> None:
         checkpoint = self.det.get_checkpoint(REPORTS[100][2])
@@ -119,7 +105,7 @@ class TestCheckpointDeletion(MasterTestCase):
         self.assertEqual(checkpoint.resources, {})
 
     def test_bad_globs_and_registered_checkpoints_are_refused(self) -> None:
-        session = self.det._session
+        session = self.session
         for globs in ([""], ["../escape"]):
             with self.subTest(globs=globs), self.assertRaises(errors.APIException):
                 bindings.post_CheckpointsRemoveFiles(session, body=bindings.v1CheckpointsRemoveFilesRequest(

@@ -7,10 +7,8 @@ import unittest
 
 from determined.common import api
 from determined.common.api import bindings, errors
-from determined.experimental import client
 
-from uts.standin.det_cli import DetCli
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.det_cli import ClientTestCase
 
 # (timestamp, stdtype, text) lines of a fixture trial; stderr lines are ERROR, stdout INFO
 LOG_LINES = [(1717200000.0, "stdout", "epoch 1 loss 0.5"),
@@ -19,27 +17,15 @@ LOG_LINES = [(1717200000.0, "stdout", "epoch 1 loss 0.5"),
              (1717200003.0, "stderr", "Traceback: out of memory")]
 
 
-class TestClusterMessage(MasterTestCase):
-    master_options = {"scale": 10}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.cli = DetCli(cls.url)
-        cls.cli.login()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.cli.close()
-        super().tearDownClass()
+class TestClusterMessage(ClientTestCase):
+    uses_cli = True
 
     def test_set_get_clear_through_the_cli(self) -> None:
         self.cli.ok("master", "cluster-message", "set", "-m", "maintenance at noon", "-d", "1h")
         got = json.loads(self.cli.ok("master", "cluster-message", "get", "--json"))
         self.assertEqual(got["clusterMessage"]["message"], "maintenance at noon")
         self.assertIsNotNone(got["clusterMessage"]["endTime"])
-        with quiet():
-            session = client.Determined(self.url, "admin", "")._session
+        session = self.session
         shown = bindings.get_GetMaster(session).clusterMessage
         self.assertEqual(shown.message if shown else None, "maintenance at noon")
         self.cli.ok("master", "cluster-message", "clear")
@@ -50,13 +36,10 @@ class TestClusterMessage(MasterTestCase):
     def test_bad_input_and_non_admins_are_refused(self) -> None:
         both = self.cli.run("master", "cluster-message", "set", "-m", "x", "-d", "5d")
         self.assertNotEqual(both.returncode, 0)  # Go durations have no days
-        with quiet():
-            session = client.Determined(self.url, "admin", "")._session
         with self.assertRaises(errors.APIException):
-            bindings.put_SetClusterMessage(session, body=bindings.v1SetClusterMessageRequest(
+            bindings.put_SetClusterMessage(self.session, body=bindings.v1SetClusterMessageRequest(
                 message="m" * 251, startTime="2024-01-01T00:00:00Z"))
-        with quiet():
-            plain = client.Determined(self.url, "determined", "")._session
+        plain = self.sdk_as("determined")._session
         with self.assertRaises(errors.ForbiddenException):
             bindings.put_SetClusterMessage(plain, body=bindings.v1SetClusterMessageRequest(
                 message="hello", startTime="2024-01-01T00:00:00Z"))
@@ -64,14 +47,12 @@ class TestClusterMessage(MasterTestCase):
             bindings.get_GetClusterMessage(plain)
 
 
-class TestTasksAndLogs(MasterTestCase):
-    master_options = {"scale": 10}
+class TestTasksAndLogs(ClientTestCase):
+    uses_cli = True
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
 
         def add_logged_trial(backend) -> int:
             store = backend.store
@@ -82,21 +63,14 @@ class TestTasksAndLogs(MasterTestCase):
             return trial_id
 
         cls.trial_id = cls.master.call(add_logged_trial)
-        cls.cli = DetCli(cls.url)
-        cls.cli.login()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.cli.close()
-        super().tearDownClass()
 
     def logs(self, **filters) -> list[str]:
-        return [log.log for log in api.trial_logs(self.det._session, self.trial_id, **filters)]
+        return [log.log for log in api.trial_logs(self.session, self.trial_id, **filters)]
 
     def test_legacy_tasks_lists_allocations_in_go_json(self) -> None:
-        response = self.det._session.get("tasks")
+        response = self.session.get("tasks")
         summaries = response.json()
-        api_view = bindings.get_GetTasks(self.det._session).allocationIdToSummary or {}
+        api_view = bindings.get_GetTasks(self.session).allocationIdToSummary or {}
         self.assertEqual(sorted(summaries), sorted(api_view))
         first = next(iter(summaries.values()))
         self.assertEqual(sorted(first), ["allocation_id", "name", "priority", "registered_time",

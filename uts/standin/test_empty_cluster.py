@@ -6,29 +6,14 @@ import unittest
 import warnings
 
 from determined.common.api import bindings
-from determined.experimental import client
-
 from daist.standin.seed import SeedSpec, scale_error, seed_store, seed_usernames
 from daist.standin.store import StandinStore
-from uts.standin.det_cli import DetCli
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.det_cli import ClientTestCase
 
 
-class TestEmptyCluster(MasterTestCase):
+class TestEmptyCluster(ClientTestCase):
     master_options = {"scale": 0}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
-        cls.cli = DetCli(cls.url)
-        cls.cli.login()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.cli.close()
-        super().tearDownClass()
+    uses_cli = True
 
     def test_sdk_sees_only_what_a_fresh_master_has(self) -> None:
         self.assertEqual([u.username for u in self.det.list_users()], ["admin", "determined"])
@@ -39,7 +24,7 @@ class TestEmptyCluster(MasterTestCase):
         with warnings.catch_warnings():  # the SDK's own default argument is deprecated
             warnings.simplefilter("ignore", FutureWarning)
             self.assertEqual(self.det.list_models(), [])
-        self.assertEqual(bindings.get_GetWebhooks(self.det._session).webhooks, [])
+        self.assertEqual(bindings.get_GetWebhooks(self.session).webhooks, [])
 
     def test_counts_hold_no_seeded_rows(self) -> None:
         counts = self.counts()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import unittest
 
 from determined.common.api import bindings, errors
-from determined.experimental import client
 
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.det_cli import ClientTestCase
 
 NESTED_HPARAMS = {
     "optimizer": {"lr": {"type": "double", "minval": 0.001, "maxval": 0.1},
@@ -17,29 +16,22 @@ NESTED_HPARAMS = {
 }
 
 
-class TestModels(MasterTestCase):
-    master_options = {"scale": 10}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
+class TestModels(ClientTestCase):
 
     def test_patch_model_version_name_notes_and_labels(self) -> None:
         version = self.det.get_model("model-0002").get_version(1)
         version.set_name("release-candidate")
         version.set_notes("shipped on Tuesday")
         bindings.patch_PatchModelVersion(
-            self.det._session, modelName="model-0002", modelVersionNum=1,
+            self.session, modelName="model-0002", modelVersionNum=1,
             body=bindings.v1PatchModelVersion(labels=["prod", "prod", "eu"], comment="ok"))
         fetched = self.det.get_model("model-0002").get_version(1)
         self.assertEqual((fetched.name, fetched.notes), ("release-candidate", "shipped on Tuesday"))
-        raw = bindings.get_GetModelVersion(self.det._session, modelName="model-0002",
+        raw = bindings.get_GetModelVersion(self.session, modelName="model-0002",
                                            modelVersionNum=1).modelVersion
         self.assertEqual((raw.labels, raw.comment), (["prod", "eu"], "ok"))
         with self.assertRaises(errors.NotFoundException):
-            bindings.patch_PatchModelVersion(self.det._session, modelName="model-0002",
+            bindings.patch_PatchModelVersion(self.session, modelName="model-0002",
                                              modelVersionNum=99,
                                              body=bindings.v1PatchModelVersion(name="x"))
 
@@ -47,7 +39,7 @@ class TestModels(MasterTestCase):
         model = self.det.get_model("model-0003")
         model.archive()
         self.assertTrue(self.det.get_model("model-0003").archived)
-        archived = bindings.get_GetModels(self.det._session, archived=True).models
+        archived = bindings.get_GetModels(self.session, archived=True).models
         self.assertEqual([m.name for m in archived], ["model-0003"])
         with self.assertRaises(errors.APIException):
             model.set_description("not while archived")
@@ -58,14 +50,7 @@ class TestModels(MasterTestCase):
         self.assertEqual(self.det.get_model("model-0003").description, "editable again")
 
 
-class TestSummariesAndColumns(MasterTestCase):
-    master_options = {"scale": 10}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
+class TestSummariesAndColumns(ClientTestCase):
 
     def test_summary_metrics_keep_the_masters_aggregates(self) -> None:
         trial = self.det.get_trial(self.det.get_experiment(1).list_trials()[0].id)
@@ -88,7 +73,7 @@ class TestSummariesAndColumns(MasterTestCase):
             return project.id
 
         project_id = self.master.call(nest)
-        columns = bindings.get_GetProjectColumns(self.det._session, id=project_id).columns
+        columns = bindings.get_GetProjectColumns(self.session, id=project_id).columns
         hparams = {c.column: c.type for c in columns
                    if c.location == bindings.v1LocationType.HYPERPARAMETERS}
         number, text = bindings.v1ColumnType.NUMBER, bindings.v1ColumnType.TEXT

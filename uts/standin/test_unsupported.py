@@ -5,25 +5,12 @@ from __future__ import annotations
 import unittest
 
 from determined.common.api import bindings, errors
-from determined.experimental import client
 
-from uts.standin.det_cli import DetCli
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.det_cli import ClientTestCase
 
 
-class TestContainersAreNotSupported(MasterTestCase):
-    master_options = {"scale": 10}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.cli = DetCli(cls.url)
-        cls.cli.login()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.cli.close()
-        super().tearDownClass()
+class TestContainersAreNotSupported(ClientTestCase):
+    uses_cli = True
 
     def test_cli_launches_fail_with_a_clear_message(self) -> None:
         for args in (("cmd", "run", "echo", "hi"), ("shell", "start")):
@@ -33,8 +20,7 @@ class TestContainersAreNotSupported(MasterTestCase):
                 self.assertIn("not supported by the stand-in", result.stdout + result.stderr)
 
     def test_notebook_and_tensorboard_launches_and_kills_are_unimplemented(self) -> None:
-        with quiet():
-            session = client.Determined(self.url, "admin", "")._session
+        session = self.session
         for launch in (lambda: bindings.post_LaunchNotebook(
                            session, body=bindings.v1LaunchNotebookRequest()),
                        lambda: bindings.post_LaunchTensorboard(

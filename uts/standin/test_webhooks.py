@@ -20,11 +20,10 @@ from typing import Any
 
 from determined.common.api import bindings as b
 from determined.common.api import errors
-from determined.experimental import client
 
 from daist.standin.seed import SeedSpec, seed_store
 from daist.standin.store import StandinStore
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.det_cli import ClientTestCase
 
 DEADLINE_S = 60.0
 TRAIN_PY = "print('warming up', flush=True)\nprint('found magic-42', flush=True)\n" \
@@ -97,14 +96,10 @@ def on_log(regex: str) -> b.v1Trigger:
     return b.v1Trigger(triggerType=b.v1TriggerType.TASK_LOG, condition={"regex": regex})
 
 
-class TestWebhookApi(MasterTestCase):
-    master_options = {"scale": 10}
-
+class TestWebhookApi(ClientTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        with quiet():
-            cls.session = client.Determined(cls.url, "admin", "")._session
         cls.receiver = Receiver()
 
     @classmethod
@@ -199,17 +194,13 @@ class TestWebhookMatching(unittest.TestCase):
         self.assertEqual(self.sent[0][1]["condition"], {"regex": r"magic-\d+"})
 
 
-class TestWebhookDelivery(MasterTestCase):
-    master_options = {"scale": 10}
-
+class TestWebhookDelivery(ClientTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
         cls.receiver = Receiver()
         cls.model_dir = tempfile.TemporaryDirectory(prefix="standin-hook-model-")
         Path(cls.model_dir.name, "train.py").write_text(TRAIN_PY)
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -218,7 +209,7 @@ class TestWebhookDelivery(MasterTestCase):
         super().tearDownClass()
 
     def test_a_run_delivers_signed_state_change_and_task_log_events(self) -> None:
-        session = self.det._session
+        session = self.session
         for body in (hook(self.receiver.url + "/state", on_state("COMPLETED"), workspace_id=1),
                      hook(self.receiver.url + "/logs", on_log(r"magic-\d+")),
                      hook(self.receiver.url + "/fail", on_state("COMPLETED")),
@@ -249,7 +240,7 @@ class TestWebhookDelivery(MasterTestCase):
         self.assertEqual(first["body"]["event_id"], again["body"]["event_id"])
 
     def test_failed_deliveries_are_logged_and_never_block_requests(self) -> None:
-        session = self.det._session
+        session = self.session
         b.post_PostWebhook(session, body=hook("http://127.0.0.1:9/refused", on_state("ERROR"),
                                               workspace_id=1))
         b.post_PostWebhook(session, body=hook("http://10.255.255.1/outside", on_state("ERROR")))

@@ -7,32 +7,16 @@ import json
 import unittest
 
 from determined.common.api import bindings, errors
-from determined.experimental import client
 
-from uts.standin.det_cli import DetCli
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.det_cli import ClientTestCase
 
 _names = itertools.count(1)
 
 
-class WorkspaceCase(MasterTestCase):
+class WorkspaceCase(ClientTestCase):
     """Scale 10 (workspace-000/-001 with two projects each); tests make their own fixtures."""
 
-    master_options = {"scale": 10}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        with quiet():
-            cls.det = client.Determined(cls.url, "admin", "")
-        cls.session = cls.det._session
-        cls.cli = DetCli(cls.url)
-        cls.cli.login()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.cli.close()
-        super().tearDownClass()
+    uses_cli = True
 
     def fresh_workspace(self) -> str:
         """A new empty workspace (made in the store: creating one is another route's job)."""
@@ -80,9 +64,8 @@ class TestWorkspaceMutations(WorkspaceCase):
         self.assertIn(name, [w.name for w in pinned])
         self.assertIsNotNone(bindings.get_GetWorkspace(self.session, id=workspace_id)
                              .workspace.pinnedAt)
-        with quiet():
-            other = client.Determined(self.url, "determined", "")
-        seen = bindings.get_GetWorkspace(other._session, id=workspace_id).workspace
+        seen = bindings.get_GetWorkspace(self.sdk_as("determined")._session,
+                                         id=workspace_id).workspace
         self.assertFalse(seen.pinned)
         bindings.post_UnpinWorkspace(self.session, id=workspace_id)
         self.assertNotIn(name, [w.name for w in bindings.get_GetWorkspaces(
