@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, Callable
 
 import aiohttp
 from aiohttp import web
@@ -51,24 +51,20 @@ async def delete_workspace(backend: Backend, request: web.Request, id: str) -> J
     return {"completed": backend.store.delete_workspace(as_int(id, "id"))}
 
 
-async def archive_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.set_workspace_archived(as_int(id, "id"), True)
-    return {}
+def _flag(apply: Callable[[Backend, web.Request, int], None]) -> Callable[..., Any]:
+    """A POST .../{id}/<action> handler with an empty answer (archive, pin and their undos)."""
+    async def handler(backend: Backend, request: web.Request, id: str) -> Json:
+        apply(backend, request, as_int(id, "id"))
+        return {}
+    return handler
 
 
-async def unarchive_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.set_workspace_archived(as_int(id, "id"), False)
-    return {}
-
-
-async def pin_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.set_workspace_pinned(as_int(id, "id"), request[USER].id, True)
-    return {}
-
-
-async def unpin_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.set_workspace_pinned(as_int(id, "id"), request[USER].id, False)
-    return {}
+archive_workspace = _flag(lambda b, r, i: b.store.set_workspace_archived(i, True))
+unarchive_workspace = _flag(lambda b, r, i: b.store.set_workspace_archived(i, False))
+pin_workspace = _flag(lambda b, r, i: b.store.set_workspace_pinned(i, r[USER].id, True))
+unpin_workspace = _flag(lambda b, r, i: b.store.set_workspace_pinned(i, r[USER].id, False))
+archive_project = _flag(lambda b, r, i: b.store.set_project_archived(i, True))
+unarchive_project = _flag(lambda b, r, i: b.store.set_project_archived(i, False))
 
 
 async def workspace_projects(backend: Backend, request: web.Request, id: str) -> Json:
@@ -96,16 +92,6 @@ async def patch_project(backend: Backend, request: web.Request, id: str) -> Json
 
 async def delete_project(backend: Backend, request: web.Request, id: str) -> Json:
     return {"completed": backend.store.delete_project(as_int(id, "id"))}
-
-
-async def archive_project(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.set_project_archived(as_int(id, "id"), True)
-    return {}
-
-
-async def unarchive_project(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.set_project_archived(as_int(id, "id"), False)
-    return {}
 
 
 async def move_project(backend: Backend, request: web.Request, projectId: str) -> Json:
