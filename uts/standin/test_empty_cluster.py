@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import unittest
+from pathlib import Path
 import warnings
 
 from determined.common.api import bindings
+from daist.framework.errors import ConfigError
+from daist.framework.settings import load_settings
 from daist.standin.seed import SeedSpec, scale_error, seed_store, seed_usernames
 from daist.standin.store import StandinStore
 from uts.standin.det_cli import ClientTestCase
@@ -48,6 +52,16 @@ class TestScaleBounds(unittest.TestCase):
         self.assertIsNone(scale_error(10))
         self.assertIn("0 (an empty cluster)", scale_error(5) or "")
         self.assertEqual(seed_usernames(0), ["admin", "determined"])
+
+    def test_daist_config_takes_scale_zero_and_refuses_one_to_nine(self) -> None:
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
+            config.write("[standin]\nscale = 0\n")
+            config.flush()
+            self.assertEqual(load_settings(environ={}, config_path=Path(config.name))
+                             .standin.scale, 0)
+        with self.assertRaises(ConfigError) as caught:
+            load_settings(environ={"DAIST_STANDIN_SCALE": "5"})
+        self.assertIn("DAIST_STANDIN_SCALE", str(caught.exception))
 
     def test_reseeding_an_empty_store_twice_is_identical(self) -> None:
         store = StandinStore()
