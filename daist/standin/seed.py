@@ -44,7 +44,8 @@ def scale_error(scale: int) -> str | None:
     """Why ``scale`` cannot be seeded, or None."""
     if scale == EMPTY_SCALE or MIN_SCALE <= scale <= MAX_SCALE:
         return None
-    return f"scale must be {EMPTY_SCALE} (an empty cluster) or {MIN_SCALE} to {MAX_SCALE}, not {scale}"
+    return (f"scale must be between {MIN_SCALE} and {MAX_SCALE}, or {EMPTY_SCALE} (an empty"
+            f" cluster), not {scale}")
 
 MODEL_FILES = {
     "const.yaml": "name: seeded\nentrypoint: python3 model_def.py\nsearcher:\n  name: single\n",
