@@ -10,7 +10,7 @@ from aiohttp import web
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
 from daist.standin.errors import BadRequest
-from daist.standin.reqs import as_int, body_object, paged, q_bool, q_int, q_ints
+from daist.standin.reqs import as_int, body_object, descending, paged, q_bool, q_int, q_ints
 from daist.standin.store_registry import FULL_DELETE_GLOB, glob_matches
 
 Json = dict[str, Any]
@@ -19,7 +19,9 @@ Json = dict[str, Any]
 async def models(backend: Backend, request: web.Request) -> Json:
     items = backend.store.list_models(name=request.query.get("name"),
                                       archived=q_bool(request, "archived"),
-                                      workspace_ids=q_ints(request, "workspaceIds"))
+                                      workspace_ids=q_ints(request, "workspaceIds"),
+                                      sort_by=request.query.get("sortBy") or "SORT_BY_UNSPECIFIED",
+                                      descending=descending(request))
     return paged(request, "models", items)
 
 
@@ -53,7 +55,9 @@ async def delete_model(backend: Backend, request: web.Request, modelName: str) -
 
 
 async def model_versions(backend: Backend, request: web.Request, modelName: str) -> Json:
-    model, versions = backend.store.list_model_versions(modelName)
+    model, versions = backend.store.list_model_versions(
+        modelName, sort_by=request.query.get("sortBy") or "SORT_BY_UNSPECIFIED",
+        descending=descending(request))
     return {"model": model.to_dict(), **paged(request, "modelVersions", versions)}
 
 

@@ -15,6 +15,12 @@ SELECT m.*, u.username,
   (SELECT COUNT(*) FROM model_versions v WHERE v.model_id = m.id) AS num_versions
 FROM models m JOIN users u ON u.id = m.user_id
 """
+_MODEL_SORTS = {"SORT_BY_UNSPECIFIED": "m.id", "SORT_BY_NAME": "m.name",
+                "SORT_BY_DESCRIPTION": "m.description", "SORT_BY_CREATION_TIME": "m.creation_time",
+                "SORT_BY_LAST_UPDATED_TIME": "m.last_updated", "SORT_BY_NUM_VERSIONS": "num_versions",
+                "SORT_BY_WORKSPACE": "(SELECT name FROM workspaces w WHERE w.id = m.workspace_id)"}
+_VERSION_SORTS = {"SORT_BY_UNSPECIFIED": "v.version", "SORT_BY_VERSION": "v.version",
+                  "SORT_BY_CREATION_TIME": "v.creation_time"}
 _VERSION_SQL = ("SELECT v.*, u.username FROM model_versions v JOIN users u ON u.id = v.user_id"
                 " WHERE v.model_id = ?")
 
@@ -75,9 +81,12 @@ class RegistryStore:
         return _model(row)
 
     def list_models(self, *, name: str | None = None, archived: bool | None = None,
-                    workspace_ids: list[int] | None = None) -> list[Model]:
-        """By id. Filters: ``name`` (substring), ``archived``, ``workspaceIds``; the
-        description/labels/users/sortBy parameters are not implemented."""
+                    workspace_ids: list[int] | None = None, sort_by: str = "SORT_BY_UNSPECIFIED",
+                    descending: bool = False) -> list[Model]:
+        """Filters: ``name`` (substring), ``archived``, ``workspaceIds``; ``sortBy`` then id,
+        both in the ``orderBy`` direction. description/labels/users are not implemented."""
+        if sort_by not in _MODEL_SORTS:
+            raise Internal(f"unsupported sort by {sort_by}")
         where, args = ["1 = 1"], []
         if name:
             where.append("m.name LIKE ?")
@@ -88,7 +97,9 @@ class RegistryStore:
         if workspace_ids:
             where.append(f"m.workspace_id IN ({','.join('?' * len(workspace_ids))})")
             args.extend(workspace_ids)
-        rows = self.db.execute(_MODEL_SQL + f" WHERE {' AND '.join(where)} ORDER BY m.id", args)
+        direction = "DESC" if descending else "ASC"
+        order = f"{_MODEL_SORTS[sort_by]} {direction}, m.id {direction}"
+        rows = self.db.execute(_MODEL_SQL + f" WHERE {' AND '.join(where)} ORDER BY {order}", args)
         return [_model(r) for r in rows.fetchall()]
 
     def patch_model(self, name: str, patch: dict[str, Any]) -> Model:
@@ -206,10 +217,15 @@ class RegistryStore:
             self.db.execute("UPDATE checkpoints SET resources = ?, state = ?, size = ?"
                             " WHERE uuid = ?", (json.dumps(kept), state, size, checkpoint.uuid))
 
-    def list_model_versions(self, name: str) -> tuple[Model, list[ModelVersion]]:
-        """Ascending by version; sortBy/orderBy are not implemented."""
+    def list_model_versions(self, name: str, *, sort_by: str = "SORT_BY_UNSPECIFIED",
+                            descending: bool = False) -> tuple[Model, list[ModelVersion]]:
+        """By ``sortBy`` (version when unspecified) in the ``orderBy`` direction."""
+        if sort_by not in _VERSION_SORTS:
+            raise Internal(f"unsupported sort by {sort_by}")
         model = self.get_model(name)
-        rows = self.db.execute(_VERSION_SQL + " ORDER BY v.version", (model.id,)).fetchall()
+        direction = "DESC" if descending else "ASC"
+        rows = self.db.execute(_VERSION_SQL + f" ORDER BY {_VERSION_SORTS[sort_by]} {direction},"
+                               f" v.version {direction}", (model.id,)).fetchall()
         return model, [self._version(r, model) for r in rows]
 
     def delete_model_version(self, name: str, version: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unittest
 
 from determined.common.api import bindings, errors
+from determined.experimental import client
 
 from uts.standin.det_cli import ClientTestCase
 
@@ -34,6 +35,16 @@ class TestModels(ClientTestCase):
             bindings.patch_PatchModelVersion(self.session, modelName="model-0002",
                                              modelVersionNum=99,
                                              body=bindings.v1PatchModelVersion(name="x"))
+
+    def test_latest_version_and_listing_orders(self) -> None:
+        model = self.det.get_model("model-0002")  # versions 1..3
+        self.assertEqual(model.get_version().model_version, 3)
+        self.assertEqual([v.model_version for v in model.list_versions()], [3, 2, 1])
+        self.assertEqual([v.model_version for v in model.list_versions(client.OrderBy.ASC)],
+                         [1, 2, 3])
+        names = [m.name for m in self.det.list_models(sort_by=client.ModelSortBy.NAME,
+                                                      order_by=client.OrderBy.DESC)]
+        self.assertEqual(names, sorted(names, reverse=True))
 
     def test_archive_blocks_edits_until_unarchived(self) -> None:
         model = self.det.get_model("model-0003")
