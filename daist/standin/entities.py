@@ -11,6 +11,15 @@ from typing import Any
 from daist.standin.wire import iso
 
 WORKSPACE_STATE = "WORKSPACE_STATE_UNSPECIFIED"  # what the real master reports for a live one
+HIDDEN = "********"
+
+
+def printable_storage(storage: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A checkpoint storage config as the master shows it: S3 keys hidden."""
+    if not storage or storage.get("type") != "s3":
+        return storage
+    return {k: HIDDEN if k in ("access_key", "secret_key") and v is not None else v
+            for k, v in storage.items()}
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Workspace:
             "state": self.state,
             "errorMessage": self.error_message,
             "agentUserGroup": self.agent_user_group,
-            "checkpointStorageConfig": self.checkpoint_storage,
+            "checkpointStorageConfig": printable_storage(self.checkpoint_storage),
             "pinnedAt": iso(self.pinned_at),
             "defaultComputePool": self.default_compute_pool,
             "defaultAuxPool": self.default_aux_pool,

@@ -37,6 +37,9 @@ _WORKSPACE_SORTS = {"SORT_BY_UNSPECIFIED": "w.id", "SORT_BY_ID": "w.id", "SORT_B
 _PROJECT_SORTS = {"SORT_BY_UNSPECIFIED": "p.id", "SORT_BY_ID": "p.id", "SORT_BY_NAME": "p.name",
                   "SORT_BY_CREATION_TIME": "p.id", "SORT_BY_DESCRIPTION": "p.description",
                   "SORT_BY_LAST_EXPERIMENT_START_TIME": "last_started"}
+# the field each checkpoint storage type cannot do without (schemas.IsComplete)
+_STORAGE_REQUIRED = {"shared_fs": "host_path", "s3": "bucket", "gcs": "bucket",
+                     "azure": "container", "directory": "container_path"}
 DELETING, DELETE_FAILED = "WORKSPACE_STATE_DELETING", "WORKSPACE_STATE_DELETE_FAILED"
 _TERMINAL_SQL = "('STATE_COMPLETED', 'STATE_CANCELED', 'STATE_ERROR', 'STATE_DELETED')"
 
@@ -171,8 +174,12 @@ class OrgStore:
             storage = patch["checkpointStorageConfig"]
             if not isinstance(storage, dict):
                 raise BadRequest("checkpointStorageConfig must be an object")
-            if storage and not storage.get("type"):
-                raise BadRequest("checkpoint storage config is missing its type")
+            required = _STORAGE_REQUIRED.get(storage.get("type")) if storage else ""
+            if required is None:
+                raise BadRequest(f"checkpoint storage type must be one of"
+                                 f" {sorted(_STORAGE_REQUIRED)}")
+            if required and not storage.get(required):
+                raise BadRequest(f"{storage['type']} checkpoint storage needs {required}")
             columns["checkpoint_storage"] = json.dumps(storage) if storage else None
         if columns:
             assignments = ", ".join(f"{c} = ?" for c in columns)

@@ -42,6 +42,16 @@ class TestWorkspaceMutations(WorkspaceCase):
         taken = self.cli.run("workspace", "edit", name + "-renamed", "--name", "workspace-000")
         self.assertNotEqual(taken.returncode, 0)
 
+    def test_s3_storage_keys_are_hidden_and_incomplete_storage_refused(self) -> None:
+        workspace_id = self.det.get_workspace(self.fresh_workspace()).id
+        storage = {"type": "s3", "bucket": "b", "access_key": "AKIA-secret", "secret_key": "s"}
+        shown = bindings.patch_PatchWorkspace(self.session, id=workspace_id, body=bindings.v1PatchWorkspace(
+            checkpointStorageConfig=storage)).workspace.checkpointStorageConfig
+        self.assertEqual(shown, {**storage, "access_key": "********", "secret_key": "********"})
+        with self.assertRaises(errors.APIException):
+            bindings.patch_PatchWorkspace(self.session, id=workspace_id, body=bindings.v1PatchWorkspace(
+                checkpointStorageConfig={"type": "shared_fs"}))
+
     def test_archive_unarchive_and_the_archived_filter(self) -> None:
         name = self.fresh_workspace()
         self.cli.ok("workspace", "archive", name)
