@@ -180,6 +180,23 @@ class TestWebhookMatching(unittest.TestCase):
                          ["duration", "id", "name", "project", "resource_pool",
                           "slots_per_trial", "state", "workspace"])
 
+    def set_integrations(self, experiment_id: int, webhooks: dict[str, Any]) -> None:
+        config = dict(self.store.get_experiment(experiment_id).config,
+                      integrations={"webhooks": webhooks})
+        config_id = self.store.add_config(config, "")
+        self.store.db.execute("UPDATE experiments SET config_id = ? WHERE id = ?",
+                              (config_id, experiment_id))
+
+    def test_specific_webhooks_fire_for_experiments_naming_them_unless_excluded(self) -> None:
+        self.add("http://127.0.0.1:1/specific", on_state("ERROR"), name="chosen",
+                 mode=b.v1WebhookMode.SPECIFIC)
+        self.set_integrations(9, {"webhook_name": ["chosen"]})
+        self.store.set_experiment_state(9, "STATE_ERROR")
+        self.assertEqual([url for url, _ in self.sent], ["http://127.0.0.1:1/specific"])
+        self.set_integrations(9, {"webhook_name": ["chosen"], "exclude": True})
+        self.store.set_experiment_state(9, "STATE_ERROR")
+        self.assertEqual(len(self.sent), 1)
+
     def test_task_log_fires_once_per_task_and_trigger(self) -> None:
         self.add("http://127.0.0.1:1/logs", on_log(r"magic-\d+"))
         task_id = self.store.get_trial(1).task_id

@@ -138,6 +138,8 @@ class TestProjects(WorkspaceCase):
         name = self.fresh_workspace()
         created = json.loads(self.cli.ok("project", "create", name, "alpha", "--json"))
         self.assertEqual(created["name"], "alpha")
+        listed = json.loads(self.cli.ok("project", "list", name, "--json"))
+        self.assertEqual([p["name"] for p in listed], ["alpha"])
         self.cli.ok("project", "edit", name, "alpha", "--description", "first")
         described = json.loads(self.cli.ok("project", "describe", name, "alpha", "--json"))
         self.assertEqual(described["description"], "first")
