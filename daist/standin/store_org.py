@@ -506,6 +506,16 @@ class OrgStore:
                                            or hook.name in (settings.get("webhook_name") or []))
         return True
 
+    @staticmethod
+    def _experiment_event(exp: Any) -> dict[str, Any]:
+        resources = exp.config.get("resources") or {}
+        return {"id": exp.id, "state": exp.state.removeprefix("STATE_"),
+                "name": exp.config.get("name") or exp.name,
+                "duration": int(exp.end_time - exp.start_time) if exp.end_time else 0,
+                "resource_pool": exp.resource_pool,
+                "slots_per_trial": int(resources.get("slots_per_trial") or 1),
+                "workspace": exp.workspace_name, "project": exp.project_name}
+
     def webhook_experiment_state(self, experiment_id: int) -> None:
         """Queue EXPERIMENT_STATE_CHANGE events for the experiment's (new) state."""
         if self.webhook_sink is None:
@@ -514,18 +524,41 @@ class OrgStore:
         if not matching:
             return
         exp = self.get_experiment(experiment_id)  # type: ignore[attr-defined]
-        state = exp.state.removeprefix("STATE_")
-        resources = exp.config.get("resources") or {}
-        experiment = {"id": exp.id, "state": state, "name": exp.config.get("name") or exp.name,
-                      "duration": int(exp.end_time - exp.start_time) if exp.end_time else 0,
-                      "resource_pool": exp.resource_pool,
-                      "slots_per_trial": int(resources.get("slots_per_trial") or 1),
-                      "workspace": exp.workspace_name, "project": exp.project_name}
+        experiment = self._experiment_event(exp)
         for hook, trigger in matching:
-            if ((trigger.get("condition") or {}).get("state") == state
+            if ((trigger.get("condition") or {}).get("state") == experiment["state"]
                     and self._webhook_applies(hook, exp.workspace_id, exp.config)):
-                self.webhook_sink(hook.url, webhooks.experiment_state_payload(
+                self.webhook_sink(hook.url, webhooks.experiment_payload(
                     hook.webhook_type, experiment))
+
+    def webhook_custom(self, experiment_id: int, trial_id: int, data: dict[str, Any]) -> None:
+        """PostWebhookEventData (the Core API's ``alert``): a CUSTOM event to each webhook the
+        experiment names in integrations.webhooks (by id, or by name in its workspace or
+        global), once per CUSTOM trigger."""
+        exp = self.get_experiment(experiment_id)  # type: ignore[attr-defined]
+        settings = (exp.config.get("integrations") or {}).get("webhooks") or {}
+        if self.webhook_sink is None or not settings or settings.get("exclude"):
+            return
+        hooks = []
+        for webhook_id in settings.get("webhook_id") or []:
+            hook = self.get_webhook(int(webhook_id))
+            if hook.workspace_id in (None, exp.workspace_id):
+                hooks.append(hook)
+        for name in settings.get("webhook_name") or []:
+            row = self.db.execute("SELECT * FROM webhooks WHERE name = ? AND (workspace_id = ?"
+                                  " OR workspace_id IS NULL) ORDER BY id LIMIT 1",
+                                  (name, exp.workspace_id)).fetchone()
+            if row is not None:
+                hooks.append(_webhook(row))
+        level = str(data.get("level") or "LOG_LEVEL_UNSPECIFIED").removeprefix("LOG_LEVEL_")
+        custom = {"title": str(data.get("title") or ""),
+                  "description": str(data.get("description") or ""), "level": level}
+        experiment = dict(self._experiment_event(exp), trial_id=trial_id)
+        for hook in hooks:
+            for trigger in hook.triggers:
+                if trigger.get("triggerType") == webhooks.CUSTOM:
+                    self.webhook_sink(hook.url, webhooks.experiment_payload(
+                        hook.webhook_type, experiment, custom=custom))
 
     def webhook_task_logs(self, task_id: str, lines: list[str]) -> None:
         """Queue TASK_LOG events: each trigger fires at most once per task."""

@@ -24,6 +24,7 @@ import aiohttp
 log = logging.getLogger(__name__)
 
 STATE_CHANGE, TASK_LOG = "TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE", "TRIGGER_TYPE_TASK_LOG"
+CUSTOM = "TRIGGER_TYPE_CUSTOM"
 SLACK = "WEBHOOK_TYPE_SLACK"
 ATTEMPTS, BACKOFF_S, TIMEOUT_S, MAX_IN_FLIGHT = 3, 0.25, 5.0, 8
 
@@ -40,15 +41,22 @@ def _slack(text: str) -> bytes:
                                    "text": {"type": "mrkdwn", "text": text}}]}).encode()
 
 
-def experiment_state_payload(webhook_type: str, experiment: dict[str, Any]) -> bytes:
-    """``experiment``: id, state (without STATE_), name, duration, resource_pool,
-    slots_per_trial, workspace, project."""
+def experiment_payload(webhook_type: str, experiment: dict[str, Any], *,
+                       custom: dict[str, str] | None = None) -> bytes:
+    """An EXPERIMENT_STATE_CHANGE event, or with ``custom`` (title, description, level) a
+    CUSTOM one. ``experiment``: id, state (without STATE_), name, duration, resource_pool,
+    slots_per_trial, workspace, project and, for CUSTOM, trial_id."""
     if webhook_type == SLACK:
-        return _slack(f"Experiment {experiment['id']} ({experiment['name']}) is now"
-                      f" {experiment['state']} in {experiment['workspace']} /"
-                      f" {experiment['project']}")
-    return _event("EXPERIMENT_STATE_CHANGE", {"state": experiment["state"]},
-                  {"experiment": experiment})
+        text = (f"Experiment {experiment['id']} ({experiment['name']}) is now"
+                f" {experiment['state']} in {experiment['workspace']} / {experiment['project']}")
+        if custom is not None:
+            text = f"{custom['title']}: {custom['description']}\n{text}"
+        return _slack(text)
+    data: dict[str, Any] = {"experiment": experiment}
+    if custom is not None:
+        data["custom_data"] = custom
+    return _event("CUSTOM" if custom is not None else "EXPERIMENT_STATE_CHANGE",
+                  {"state": experiment["state"]}, data)
 
 
 def task_log_payload(webhook_type: str, *, task_id: str, node_name: str, regex: str,

@@ -28,6 +28,9 @@ from uts.standin.det_cli import ClientTestCase
 DEADLINE_S = 60.0
 TRAIN_PY = "print('warming up', flush=True)\nprint('found magic-42', flush=True)\n" \
            "print('again magic-43', flush=True)\n"
+ALERT_PY = ("from determined import core\n"
+            "with core.init(tensorboard_mode=core.TensorboardMode.MANUAL) as ctx:\n"
+            "    ctx.alert(title='loss exploded', description='at step 7', level='warn')\n")
 
 
 class Receiver:
@@ -218,6 +221,7 @@ class TestWebhookDelivery(ClientTestCase):
         cls.receiver = Receiver()
         cls.model_dir = tempfile.TemporaryDirectory(prefix="standin-hook-model-")
         Path(cls.model_dir.name, "train.py").write_text(TRAIN_PY)
+        Path(cls.model_dir.name, "alert.py").write_text(ALERT_PY)
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -225,20 +229,32 @@ class TestWebhookDelivery(ClientTestCase):
         cls.model_dir.cleanup()
         super().tearDownClass()
 
+    def add_hooks(self, *bodies: b.v1Webhook) -> None:
+        """Webhooks for one test only (deleted after it, so later runs do not fire them)."""
+        for body in bodies:
+            created = b.post_PostWebhook(self.session, body=body).webhook
+            self.addCleanup(b.delete_DeleteWebhook, self.session, id=created.id)
+
+    def wait_for_log(self, logged: Any, *fragments: str) -> None:
+        deadline = time.monotonic() + DEADLINE_S
+        while not all(any(f in line for line in logged.output) for f in fragments):
+            self.assertLess(time.monotonic(), deadline, logged.output)
+            time.sleep(0.05)
+
     def test_a_run_delivers_signed_state_change_and_task_log_events(self) -> None:
         session = self.session
-        for body in (hook(self.receiver.url + "/state", on_state("COMPLETED"), workspace_id=1),
-                     hook(self.receiver.url + "/logs", on_log(r"magic-\d+")),
-                     hook(self.receiver.url + "/fail", on_state("COMPLETED")),
-                     hook("http://127.0.0.1:9/refused", on_state("COMPLETED"))):
-            b.post_PostWebhook(session, body=body)
+        self.add_hooks(hook(self.receiver.url + "/state", on_state("COMPLETED"), workspace_id=1),
+                       hook(self.receiver.url + "/logs", on_log(r"magic-\d+")),
+                       hook(self.receiver.url + "/fail", on_state("COMPLETED")))
         config = {"name": "hooked", "entrypoint": "python3 train.py",
                   "searcher": {"name": "single", "metric": "x", "max_length": 1}}
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # pathspec, inside the SDK
-            experiment = self.det.create_experiment(config=config, model_dir=self.model_dir.name)
-
-        state = self.receiver.next(lambda e: e["path"] == "/state")
+        with self.assertLogs("daist.standin.webhooks", "WARNING") as logged:
+            experiment = self.create(config)
+            state = self.receiver.next(lambda e: e["path"] == "/state")
+            logged_line = self.receiver.next(lambda e: e["path"] == "/logs")
+            first = self.receiver.next(lambda e: e["path"] == "/fail")
+            again = self.receiver.next(lambda e: e["path"] == "/fail")
+            self.wait_for_log(logged, "/fail failed: HTTP 500")
         self.assertEqual(state["body"]["event_type"], "EXPERIMENT_STATE_CHANGE")
         self.assertEqual(state["body"]["condition"], {"state": "COMPLETED"})
         self.assertEqual(state["body"]["event_data"]["experiment"]["id"], experiment.id)
@@ -247,34 +263,46 @@ class TestWebhookDelivery(ClientTestCase):
         stamp = state["headers"]["X-Determined-AI-Signature-Timestamp"]
         expected = hmac.new(key, stamp.encode() + b"," + state["raw"], hashlib.sha256).hexdigest()
         self.assertEqual(state["headers"]["X-Determined-AI-Signature"], expected)
-
-        logged = self.receiver.next(lambda e: e["path"] == "/logs")
-        self.assertEqual(logged["body"]["event_type"], "TASK_LOG")
-        self.assertEqual(logged["body"]["event_data"]["task_log"]["triggering_log"], "found magic-42")
-        first = self.receiver.next(lambda e: e["path"] == "/fail")
-        # a 500 is retried: the same event arrives again
-        again = self.receiver.next(lambda e: e["path"] == "/fail")
+        self.assertEqual(logged_line["body"]["event_type"], "TASK_LOG")
+        self.assertEqual(logged_line["body"]["event_data"]["task_log"]["triggering_log"],
+                         "found magic-42")
+        # a 500 is retried (the same event arrives again), then the failure is logged
         self.assertEqual(first["body"]["event_id"], again["body"]["event_id"])
+
+    def create(self, config: dict[str, Any]) -> Any:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # pathspec, inside the SDK
+            return self.det.create_experiment(config=config, model_dir=self.model_dir.name)
+
+    def test_core_api_alert_reaches_the_specific_webhook_the_experiment_names(self) -> None:
+        custom = b.v1Trigger(triggerType=b.v1TriggerType.CUSTOM, condition={})
+        self.add_hooks(hook(self.receiver.url + "/alerts", custom, name="alerts",
+                            mode=b.v1WebhookMode.SPECIFIC),
+                       hook(self.receiver.url + "/unnamed", custom, name="unnamed",
+                            mode=b.v1WebhookMode.SPECIFIC))
+        experiment = self.create({
+            "name": "alerting", "entrypoint": "python3 alert.py",
+            "searcher": {"name": "single", "metric": "x", "max_length": 1},
+            "integrations": {"webhooks": {"webhook_name": ["alerts"]}}})
+        event = self.receiver.next(lambda e: e["path"] in ("/alerts", "/unnamed"))
+        self.assertEqual(event["path"], "/alerts")
+        self.assertEqual(event["body"]["event_type"], "CUSTOM")
+        self.assertEqual(event["body"]["event_data"]["custom_data"],
+                         {"title": "loss exploded", "description": "at step 7", "level": "WARNING"})
+        self.assertEqual(event["body"]["event_data"]["experiment"]["id"], experiment.id)
+        self.assertGreater(event["body"]["event_data"]["experiment"]["trial_id"], 0)
 
     def test_failed_deliveries_are_logged_and_never_block_requests(self) -> None:
         session = self.session
-        b.post_PostWebhook(session, body=hook("http://127.0.0.1:9/refused", on_state("ERROR"),
-                                              workspace_id=1))
-        b.post_PostWebhook(session, body=hook("http://10.255.255.1/outside", on_state("ERROR")))
+        self.add_hooks(hook("http://127.0.0.1:9/refused", on_state("ERROR"), workspace_id=1),
+                       hook("http://10.255.255.1/outside", on_state("ERROR")))
         config = {"name": "hooked-failing", "entrypoint": "python3 -c 'raise SystemExit(3)'",
                   "searcher": {"name": "single", "metric": "x", "max_length": 1}}
         with self.assertLogs("daist.standin.webhooks", "WARNING") as logged:
-            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                experiment = self.det.create_experiment(config=config,
-                                                        model_dir=self.model_dir.name)
-            deadline = time.monotonic() + DEADLINE_S
-            while not (any("/refused failed" in line for line in logged.output)
-                       and any("loopback only" in line for line in logged.output)):
-                self.assertLess(time.monotonic(), deadline, logged.output)
-                # answered while the deliveries are still being retried in the background
-                b.get_GetExperiment(session, experimentId=experiment.id)
-                time.sleep(0.05)
+            experiment = self.create(config)
+            # the master keeps answering while the deliveries fail in the background
+            b.get_GetExperiment(session, experimentId=experiment.id)
+            self.wait_for_log(logged, "/refused failed", "loopback only")
         self.assertEqual(b.get_GetExperiment(session, experimentId=experiment.id)
                          .experiment.state, b.experimentv1State.ERROR)
 
