@@ -217,6 +217,8 @@ class OrgStore:
             raise FailedPrecondition(f"workspace ({workspace_id}) is immutable and cannot be deleted")
         self.db.execute("UPDATE workspaces SET state = ?, error_message = '' WHERE id = ?",
                         (DELETING, workspace_id))
+        self.db.execute("DELETE FROM allocations WHERE task_id IN (SELECT id FROM commands"
+                        " WHERE workspace_id = ?)", (workspace_id,))
         self.db.execute("DELETE FROM commands WHERE workspace_id = ?", (workspace_id,))
         self.db.execute("DELETE FROM templates WHERE workspace_id = ?", (workspace_id,))
         project_ids = [r[0] for r in self.db.execute(
