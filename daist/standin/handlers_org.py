@@ -255,7 +255,10 @@ async def metric_ranges(backend: Backend, request: web.Request, id: str) -> Json
 
 # -- templates -----------------------------------------------------------------------------
 async def templates(backend: Backend, request: web.Request) -> Json:
-    return paged(request, "templates", backend.store.list_templates(name=request.query.get("name")))
+    items = backend.store.list_templates(name=request.query.get("name"),
+                                         workspace_ids=q_ints(request, "workspaceIds"),
+                                         descending=descending(request))
+    return paged(request, "templates", items)
 
 
 async def get_template(backend: Backend, request: web.Request, templateName: str) -> Json:

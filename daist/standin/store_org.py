@@ -410,11 +410,16 @@ class OrgStore:
             raise NotFound(f"template {name!r} not found")
         return _template(row)
 
-    def list_templates(self, *, name: str | None = None) -> list[Template]:
-        """By name; ``name`` is a substring filter. workspaceIds/sortBy are not implemented."""
-        rows = self.db.execute("SELECT * FROM templates WHERE name LIKE ? ORDER BY name",
-                               (f"%{name or ''}%",)).fetchall()
-        return [_template(r) for r in rows]
+    def list_templates(self, *, name: str | None = None, workspace_ids: list[int] | None = None,
+                       descending: bool = False) -> list[Template]:
+        """By name (the only order the master offers); ``name`` is a case-insensitive
+        substring, ``workspace_ids`` keeps templates of those workspaces."""
+        sql, args = "SELECT * FROM templates WHERE name LIKE ?", [f"%{name or ''}%"]
+        if workspace_ids:
+            sql += f" AND workspace_id IN ({','.join('?' * len(workspace_ids))})"
+            args.extend(workspace_ids)
+        rows = self.db.execute(sql + f" ORDER BY name {'DESC' if descending else 'ASC'}", args)
+        return [_template(r) for r in rows.fetchall()]
 
     def delete_template(self, name: str) -> None:
         if self.db.execute("DELETE FROM templates WHERE name = ?", (name,)).rowcount == 0:

@@ -87,6 +87,15 @@ class TestWorkspaceMutations(WorkspaceCase):
         names = [w["name"] for w in listed]
         self.assertEqual(names, sorted(names, reverse=True))
 
+    def test_templates_filter_by_workspace_and_order_by_name(self) -> None:
+        workspace_id = self.det.get_workspace(self.fresh_workspace()).id
+        for name in ("zz-template", "aa-template"):
+            bindings.post_PostTemplate(self.session, template_name=name, body=bindings.v1Template(
+                name=name, config={"description": name}, workspaceId=workspace_id))
+        found = bindings.get_GetTemplates(self.session, workspaceIds=[workspace_id],
+                                          orderBy=bindings.v1OrderBy.DESC).templates
+        self.assertEqual([t.name for t in found], ["zz-template", "aa-template"])
+
     def test_delete_an_empty_workspace_through_the_cli(self) -> None:
         name = self.fresh_workspace()
         out = self.cli.ok("workspace", "delete", name, "--yes")
