@@ -15,7 +15,7 @@ from daist.standin.reqs import (as_int, body, body_object, descending, paged, q_
                                 q_ints, q_strs)
 from daist.standin.store_org import OrgQuery
 from daist.standin.summary import summary_group
-from daist.standin.webhooks import test_payload
+from daist.standin.webhooks import probe_payload
 
 Json = dict[str, Any]
 SAMPLE_TRIALS = 1000  # columns and metric ranges look at this many of a project's newest trials
@@ -319,7 +319,7 @@ async def test_webhook(backend: Backend, request: web.Request, id: str) -> Json:
     """Sends the master's test event now; a failure or an error status is a 400."""
     hook = backend.store.get_webhook(as_int(id, "id"))
     try:
-        status = await backend.webhooks.send_now(hook.url, test_payload(hook.webhook_type))
+        status = await backend.webhooks.send_now(hook.url, probe_payload(hook.webhook_type))
     except (ValueError, OSError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise BadRequest(f"error sending webhook request: {exc}") from None
     if status >= 400:

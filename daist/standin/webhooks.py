@@ -69,7 +69,7 @@ def task_log_payload(webhook_type: str, *, task_id: str, node_name: str, regex: 
                                 "triggering_log": line}})
 
 
-def test_payload(webhook_type: str) -> bytes:
+def probe_payload(webhook_type: str) -> bytes:
     """What ``POST /api/v1/webhooks/{id}/test`` sends."""
     if webhook_type == SLACK:
         return json.dumps({"blocks": [{"type": "section",
