@@ -178,8 +178,10 @@ class TaskStore:
             found = self.db.execute("SELECT * FROM cluster_message").fetchone()
             self._message_cache = (changes, None if found is None else dict(found))
         row = self._message_cache[1]
+        if row is None:
+            return None
         now = self.now()
-        if row is None or (row["end_time"] is not None and row["end_time"] <= now):
+        if row["end_time"] is not None and row["end_time"] <= now:
             return None
         if active_only and row["start_time"] >= now:
             return None
