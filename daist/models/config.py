@@ -103,8 +103,8 @@ class LogSettings:
 @dataclass(frozen=True)
 class StandinSettings:
     section: ClassVar[str] = "standin"
-    scale: int = knob(20, "Experiments seeded in the embedded stand-in (10 to 100000).",
-                      p.int_range(10, 100_000))
+    scale: int = knob(20, "Experiments seeded in the embedded stand-in (10 to 100000, or 0: an "
+                      "empty cluster like a fresh master).", p.zero_or_int_range(10, 100_000))
     seed: int = knob(0, "Random seed of the stand-in's generated data.", p.int_range(0, 2**31))
     rbac: bool = knob(False, "Stand-in reports RBAC enabled (exercises the RBAC endpoints).",
                       p.boolean)

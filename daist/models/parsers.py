@@ -148,6 +148,21 @@ def int_range(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def zero_or_int_range(low: int, high: int) -> Callable[[str], int]:
+    """0 (an "off"/"empty" value) or an integer from ``low`` to ``high``."""
+    message = f"expected 0 or an integer from {low} to {high}"
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(message) from None
+        if value != 0 and not low <= value <= high:
+            raise ValueError(message)
+        return value
+    return parse
+
+
 def float_range(low: float, high: float) -> Callable[[str], float]:
     def parse(raw: str) -> float:
         try:

@@ -179,15 +179,32 @@ def _first_file(tree: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def _open(workspace: dict) -> bool:
+    """The master refuses new projects in an immutable (Uncategorized) or archived workspace."""
+    return not workspace.get("immutable") and not workspace.get("archived")
+
+
 def _workspace(api: MasterClient, profile: ResourceProfile) -> None:
+    """A workspace with a project that the rw mix may create projects in (the experiment's,
+    when it is open); an immutable or archived one only when there is no other."""
     if profile.workspace_id is not None and profile.project_id is not None:
-        return
+        current = api.get(f"/api/v1/workspaces/{profile.workspace_id}").get("workspace") or {}
+        if _open(current):
+            return
+    fallback = None
     for workspace in pages(api, "/api/v1/workspaces", "workspaces"):
         projects = api.get(f"/api/v1/workspaces/{workspace['id']}/projects").get("projects") or []
-        if projects:
-            profile.workspace_id, profile.project_id = _int(workspace["id"]), _int(projects[0]["id"])
+        if not projects:
+            continue
+        found = (_int(workspace["id"]), _int(projects[0]["id"]))
+        if _open(workspace):
+            profile.workspace_id, profile.project_id = found
             return
-    raise ValueError("no workspace with a project")
+        fallback = fallback or found
+    if profile.workspace_id is None:  # else: keep the experiment's, closed as it is
+        if fallback is None:
+            raise ValueError("no workspace with a project")
+        profile.workspace_id, profile.project_id = fallback
 
 
 def _model(api: MasterClient, profile: ResourceProfile) -> None:

@@ -20,6 +20,7 @@ from daist.standin.preemption import PreemptionHub
 from daist.standin.runner import TrialRunner
 from daist.standin.seed import SeedSpec, seed_store
 from daist.standin.store import StandinStore
+from daist.standin.webhooks import WebhookShipper
 
 VERSION = "0.38.1"  # the Determined release whose API the stand-in speaks
 
@@ -39,9 +40,12 @@ class Backend:
     started_at: float = field(default_factory=time.time)
     seed_seconds: float = 0.0
     trials: TrialRunner = field(init=False)
+    webhooks: WebhookShipper = field(init=False)
 
     def __post_init__(self) -> None:
         self.trials = TrialRunner(self)
+        self.webhooks = WebhookShipper(signing_key=self.cluster_id)
+        self.store.webhook_sink = self.webhooks.enqueue
 
     @classmethod
     def create(cls, options: StandinOptions) -> "Backend":
@@ -73,6 +77,7 @@ class Backend:
         """Stop trials, release long-polls, close the database, remove the temp work dir."""
         self.stopping.set()
         await self.trials.stop_all()
+        await self.webhooks.close()
         self.store.close()
         if self.owns_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from daist.standin.faultspec import FaultSpecError, parse_option
 from daist.standin.options import StandinOptions, bind_problem
-from daist.standin.seed import MAX_SCALE, MIN_SCALE, seed_usernames
+from daist.standin.seed import MAX_SCALE, MIN_SCALE, scale_error, seed_usernames
 
 FAULT_OPTIONS = ("latency", "error-rate", "hang", "drop-rate", "fault")
 
@@ -33,7 +33,17 @@ def _int_in(name: str, low: int, high: int | None = None) -> Any:
     return parse
 
 
-_scale = _int_in("scale", MIN_SCALE, MAX_SCALE)
+_scale_int = _int_in("scale", 0, MAX_SCALE)
+
+
+def _scale(text: str) -> int:
+    value = _scale_int(text)
+    problem = scale_error(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
 _port = _int_in("port", 0, 65535)
 _positive = _int_in("the value", 1)
 
@@ -74,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one")
     parser.add_argument("--db", default=None, help="SQLite file for the state (default: memory)")
     parser.add_argument("--scale", type=_scale, default=10,
-                        help=f"experiments to seed, {MIN_SCALE}..{MAX_SCALE} (default 10)")
+                        help=f"experiments to seed, 0 (an empty cluster) or {MIN_SCALE}..{MAX_SCALE}"
+                        " (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     parser.add_argument("--rbac", action="store_true", help="report RBAC as enabled and answer "
                                                             "the RBAC endpoints")

@@ -7,6 +7,8 @@ from typing import Any
 
 from daist.standin.wire import iso
 
+AGENT_ID = "standin-agent"  # the one agent every stand-in task runs on (and logs from)
+
 
 @dataclass
 class ResourcePool:
@@ -170,6 +172,20 @@ class Allocation:
             "schedulerType": "priority",
             "priority": 42,
             "proxyPorts": [],
+        }
+
+    def legacy_summary(self) -> dict[str, Any]:
+        """The master's Go ``sproto.AllocationSummary`` JSON of the legacy ``GET /tasks``."""
+        return {
+            "task_id": self.task_id,
+            "allocation_id": self.allocation_id,
+            "name": self.name,
+            "registered_time": iso(self.start_time),
+            "resource_pool": self.resource_pool,
+            "slots_needed": self.slots,
+            "resources": [],
+            "scheduler_type": "priority",
+            "priority": 42,
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,6 +11,15 @@ from typing import Any
 from daist.standin.wire import iso
 
 WORKSPACE_STATE = "WORKSPACE_STATE_UNSPECIFIED"  # what the real master reports for a live one
+HIDDEN = "********"
+
+
+def printable_storage(storage: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A checkpoint storage config as the master shows it: S3 keys hidden."""
+    if not storage or storage.get("type") != "s3":
+        return storage
+    return {k: HIDDEN if k in ("access_key", "secret_key") and v is not None else v
+            for k, v in storage.items()}
 
 
 @dataclass
@@ -50,6 +59,13 @@ class Workspace:
     pinned: bool
     num_projects: int = 0
     num_experiments: int = 0
+    state: str = WORKSPACE_STATE
+    error_message: str = ""
+    checkpoint_storage: dict[str, Any] | None = None
+    agent_user_group: dict[str, Any] | None = None
+    default_compute_pool: str = ""
+    default_aux_pool: str = ""
+    pinned_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,13 +78,13 @@ class Workspace:
             "pinned": self.pinned,
             "userId": self.user_id,
             "numExperiments": self.num_experiments,
-            "state": WORKSPACE_STATE,
-            "errorMessage": "",
-            "agentUserGroup": None,
-            "checkpointStorageConfig": None,
-            "pinnedAt": None,
-            "defaultComputePool": "",
-            "defaultAuxPool": "",
+            "state": self.state,
+            "errorMessage": self.error_message,
+            "agentUserGroup": self.agent_user_group,
+            "checkpointStorageConfig": printable_storage(self.checkpoint_storage),
+            "pinnedAt": iso(self.pinned_at),
+            "defaultComputePool": self.default_compute_pool,
+            "defaultAuxPool": self.default_aux_pool,
             "autoCreatedNamespace": "",
         }
 
@@ -99,6 +115,8 @@ class Project:
     num_active_experiments: int = 0
     num_runs: int = 0
     last_experiment_started_at: float | None = None
+    state: str = WORKSPACE_STATE
+    error_message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,8 +133,8 @@ class Project:
             "immutable": self.immutable,
             "userId": self.user_id,
             "workspaceName": self.workspace_name,
-            "state": WORKSPACE_STATE,
-            "errorMessage": "",
+            "state": self.state,
+            "errorMessage": self.error_message,
             "key": self.key,
             "numRuns": self.num_runs,
         }

@@ -53,3 +53,15 @@ class Internal(StandinAPIError):
     def __init__(self, message: str, *, status: int = 500) -> None:
         super().__init__(message)
         self.status = status
+
+
+class FailedPrecondition(BadRequest):
+    status = 400
+    grpc_code = 9  # FAILED_PRECONDITION
+
+
+class Unimplemented(StandinAPIError):
+    """What needs agents or containers (shells, notebooks, tensorboards, commands)."""
+
+    status = 501
+    grpc_code = 12  # UNIMPLEMENTED

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 from aiohttp import web
 
+from daist.standin.auth import USER
 from daist.standin.backend import STANDIN_CLUSTER_NAME, VERSION, Backend
-from daist.standin.errors import BadRequest
-from daist.standin.reqs import as_int, page_of, paged, stream
+from daist.standin.errors import BadRequest, Forbidden
+from daist.standin.reqs import as_int, body_object, page_of, paged, stream
 from daist.standin.store import ExperimentQuery
-from daist.standin.wire import iso
+from daist.standin.wire import iso, parse_iso
 
 Json = dict[str, Any]
 _LIVE_STATES = ["STATE_ACTIVE", "STATE_PAUSED", "STATE_QUEUED", "STATE_RUNNING"]
@@ -33,8 +35,55 @@ async def master(backend: Backend, request: web.Request) -> Json:
         "externalLoginUri": "", "externalLogoutUri": "", "branding": "determined",
         "rbacEnabled": backend.options.rbac, "product": "PRODUCT_UNSPECIFIED",
         "userManagementEnabled": True, "featureSwitches": [], "strictJobQueueControl": False,
-        "hasCustomLogo": False, "clusterMessage": None,
+        "hasCustomLogo": False,
+        "clusterMessage": backend.store.cluster_message(active_only=True),
     }
+
+
+_GO_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns))+$")
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def _go_duration(text: str) -> float:
+    """Seconds of a Go duration string ("1h30m", "90s"); BadRequest if it is not one."""
+    if not _GO_DURATION.match(text):
+        raise BadRequest("Duration must be a Go-formatted duration string with a positive value")
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)", text)
+    return sum(float(number) * _GO_UNITS[unit] for number, unit in parts)
+
+
+def _require_admin(request: web.Request) -> None:
+    if not request[USER].admin:
+        raise Forbidden("only admin privileged users can update the master config")
+
+
+async def get_cluster_message(backend: Backend, request: web.Request) -> Json:
+    _require_admin(request)
+    return {"clusterMessage": backend.store.cluster_message(active_only=False)}
+
+
+async def set_cluster_message(backend: Backend, request: web.Request) -> Json:
+    _require_admin(request)
+    data = await body_object(request)
+    if not isinstance(data.get("message"), str):
+        raise BadRequest("message must be a string")
+    if data.get("endTime") is not None and data.get("duration") is not None:
+        raise BadRequest("EndTime and Duration are mutually exclusive")
+    try:
+        start = parse_iso(data.get("startTime")) or 0.0
+        end = parse_iso(data.get("endTime")) if data.get("endTime") is not None else None
+    except (TypeError, ValueError):
+        raise BadRequest("startTime and endTime must be RFC 3339 timestamps") from None
+    if data.get("duration") is not None:
+        end = start + _go_duration(str(data["duration"]))
+    backend.store.set_cluster_message(message=data["message"], start=start, end=end)
+    return {}
+
+
+async def delete_cluster_message(backend: Backend, request: web.Request) -> Json:
+    _require_admin(request)
+    backend.store.clear_cluster_message()
+    return {}
 
 
 async def master_config(backend: Backend, request: web.Request) -> Json:

@@ -9,6 +9,7 @@ from aiohttp import web
 from daist.standin import exp_lifecycle as lifecycle, handlers_unmanaged as unmanaged, log_policies
 from daist.standin.auth import USER, require_admin_or_owner
 from daist.standin.backend import Backend
+from daist.standin.checkpoint_order import ordered_from_query
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.exp_storage import storage_root
 from daist.standin.expconf import expand, merge, parse_config
@@ -193,9 +194,8 @@ async def experiment_trials(backend: Backend, request: web.Request, experimentId
 async def experiment_checkpoints(backend: Backend, request: web.Request, id: str) -> Json:
     exp = backend.store.get_experiment(as_int(id, "id"))
     checkpoints = backend.store.list_checkpoints(trial_ids=exp.trial_ids,
-                                                 states=q_strs(request, "states"),
-                                                 descending=descending(request))
-    return paged(request, "checkpoints", checkpoints)
+                                                 states=q_strs(request, "states"))
+    return paged(request, "checkpoints", ordered_from_query(checkpoints, request.query, exp.config))
 
 
 async def search_experiments(backend: Backend, request: web.Request) -> Json:

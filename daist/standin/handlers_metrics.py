@@ -7,6 +7,7 @@ from typing import Any, AsyncIterator
 from aiohttp import web
 
 from daist.standin.backend import Backend
+from daist.standin.checkpoint_order import ordered_from_query
 from daist.standin.errors import BadRequest, NotFound
 from daist.standin.exp_entities import TERMINAL_STATES
 from daist.standin.reqs import as_int, descending, page_of, paged, q_int, q_ints, q_strs, stream
@@ -23,9 +24,8 @@ async def get_trial(backend: Backend, request: web.Request, trialId: str) -> Jso
 
 async def trial_checkpoints(backend: Backend, request: web.Request, id: str) -> Json:
     trial = backend.store.get_trial(as_int(id, "id"))
-    checkpoints = backend.store.list_checkpoints(trial_ids=[trial.id], states=q_strs(request, "states"),
-                                                 descending=descending(request))
-    return paged(request, "checkpoints", checkpoints)
+    checkpoints = backend.store.list_checkpoints(trial_ids=[trial.id], states=q_strs(request, "states"))
+    return paged(request, "checkpoints", ordered_from_query(checkpoints, request.query, None))
 
 
 def _trial_ids(request: web.Request) -> list[int]:

@@ -1,27 +1,70 @@
 """Handlers: workspaces, projects, notes, project columns/ranges, templates and webhooks."""
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from typing import Any, Callable
 
+import aiohttp
 from aiohttp import web
 
 from daist.standin.auth import USER
 from daist.standin.backend import Backend
-from daist.standin.errors import BadRequest, Conflict
-from daist.standin.reqs import as_int, body, body_object, paged, q_int
+from daist.standin.errors import BadRequest, Conflict, FailedPrecondition, Internal
+from daist.standin.reqs import (as_int, body, body_object, descending, paged, q_bool, q_int,
+                                q_ints, q_strs)
+from daist.standin.store_org import OrgQuery
 from daist.standin.summary import summary_group
+from daist.standin.webhooks import probe_payload
 
 Json = dict[str, Any]
 SAMPLE_TRIALS = 1000  # columns and metric ranges look at this many of a project's newest trials
 
 
+def _org_query(request: web.Request) -> OrgQuery:
+    return OrgQuery(
+        name=request.query.get("name") or "",
+        name_case_sensitive=request.query.get("nameCaseSensitive") or "",
+        archived=q_bool(request, "archived"), pinned=q_bool(request, "pinned"),
+        usernames=tuple(q_strs(request, "users")), user_ids=tuple(q_ints(request, "userIds")),
+        sort_by=request.query.get("sortBy") or "SORT_BY_UNSPECIFIED",
+        descending=descending(request))
+
+
 async def workspaces(backend: Backend, request: web.Request) -> Json:
-    return paged(request, "workspaces", backend.store.list_workspaces(name=request.query.get("name")))
+    items = backend.store.list_workspaces(_org_query(request), viewer=request[USER].id)
+    return paged(request, "workspaces", items)
 
 
 async def get_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    return {"workspace": backend.store.get_workspace(as_int(id, "id")).to_dict()}
+    workspace = backend.store.get_workspace(as_int(id, "id"), viewer=request[USER].id)
+    return {"workspace": workspace.to_dict()}
+
+
+async def patch_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    patch = await body_object(request)
+    workspace = backend.store.patch_workspace(as_int(id, "id"), patch, viewer=request[USER].id)
+    return {"workspace": workspace.to_dict()}
+
+
+async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    return {"completed": backend.store.delete_workspace(as_int(id, "id"))}
+
+
+def _flag(apply: Callable[[Backend, web.Request, int], None]) -> Callable[..., Any]:
+    """A POST .../{id}/<action> handler with an empty answer (archive, pin and their undos)."""
+    async def handler(backend: Backend, request: web.Request, id: str) -> Json:
+        apply(backend, request, as_int(id, "id"))
+        return {}
+    return handler
+
+
+archive_workspace = _flag(lambda b, r, i: b.store.set_workspace_archived(i, True))
+unarchive_workspace = _flag(lambda b, r, i: b.store.set_workspace_archived(i, False))
+pin_workspace = _flag(lambda b, r, i: b.store.set_workspace_pinned(i, r[USER].id, True))
+unpin_workspace = _flag(lambda b, r, i: b.store.set_workspace_pinned(i, r[USER].id, False))
+archive_project = _flag(lambda b, r, i: b.store.set_project_archived(i, True))
+unarchive_project = _flag(lambda b, r, i: b.store.set_project_archived(i, False))
 
 
 async def post_workspace(backend: Backend, request: web.Request) -> Json:
@@ -37,32 +80,16 @@ async def post_workspace(backend: Backend, request: web.Request) -> Json:
         raise BadRequest("name must contain at least non-whitespace letter")
     if any(w.name.lower() == name.lower() for w in backend.store.list_workspaces()):
         raise Conflict("avoid names equal to other workspaces (case-insensitive)")
-    workspace = backend.store.add_workspace(name=name, user_id=request[USER].id)
-    backend.store.db.execute("UPDATE workspaces SET pinned = 1 WHERE id = ?", (workspace.id,))
-    return {"workspace": backend.store.get_workspace(workspace.id).to_dict(),
+    viewer = request[USER].id
+    workspace = backend.store.add_workspace(name=name, user_id=viewer)
+    backend.store.set_workspace_pinned(workspace.id, viewer, True)
+    return {"workspace": backend.store.get_workspace(workspace.id, viewer=viewer).to_dict(),
             "namespaceBindings": {}}
 
 
-async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    """Deleted at once (``completed: true``) with its projects, when none holds experiments;
-    the real master also deletes the experiments, asynchronously (not implemented here)."""
-    store = backend.store
-    workspace = store.get_workspace(as_int(id, "id"))
-    if workspace.immutable:
-        raise BadRequest(f"workspace {workspace.id} is immutable")
-    projects = store.list_projects(workspace_id=workspace.id)
-    if any(p.num_experiments for p in projects):
-        raise BadRequest(f"workspace {workspace.id} still has experiments (the stand-in deletes "
-                         "only workspaces whose experiments were deleted)")
-    with store.transaction():
-        for project in projects:
-            store.delete_project(project.id)
-        store.db.execute("DELETE FROM workspaces WHERE id = ?", (workspace.id,))
-    return {"completed": True}
-
-
 async def workspace_projects(backend: Backend, request: web.Request, id: str) -> Json:
-    return paged(request, "projects", backend.store.list_projects(workspace_id=as_int(id, "id")))
+    projects = backend.store.list_projects(_org_query(request), workspace_id=as_int(id, "id"))
+    return paged(request, "projects", projects)
 
 
 async def post_project(backend: Backend, request: web.Request, workspaceId: str) -> Json:
@@ -84,8 +111,47 @@ async def patch_project(backend: Backend, request: web.Request, id: str) -> Json
 
 
 async def delete_project(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.delete_project(as_int(id, "id"))
-    return {"completed": True}
+    return {"completed": backend.store.delete_project(as_int(id, "id"))}
+
+
+async def move_project(backend: Backend, request: web.Request, projectId: str) -> Json:
+    data = await body_object(request)
+    backend.store.move_project(as_int(projectId, "projectId"),
+                               as_int(data.get("destinationWorkspaceId"), "destinationWorkspaceId"))
+    return {}
+
+
+async def move_experiment(backend: Backend, request: web.Request, experimentId: str) -> Json:
+    data = await body_object(request)
+    experiment_id = as_int(experimentId, "experimentId")
+    experiment = backend.store.get_experiment(experiment_id)
+    if experiment.archived:
+        raise Internal(f"experiment ({experiment_id}) is archived and cannot be moved")
+    if backend.store.get_project(experiment.project_id).archived:
+        raise Internal(f"project ({experiment.project_id}) is archived and cannot have"
+                       " experiments moved from it")
+    results = backend.store.move_experiments(
+        [experiment_id], as_int(data.get("destinationProjectId"), "destinationProjectId"))
+    if results[0]["error"]:
+        raise FailedPrecondition(results[0]["error"])
+    return {}
+
+
+async def move_experiments(backend: Backend, request: web.Request, projectId: str) -> Json:
+    """Bulk move out of project ``projectId`` by ``experimentIds`` (the ``filters`` form is
+    not implemented: 400)."""
+    data = await body_object(request)
+    if data.get("filters"):
+        raise BadRequest("moving experiments by filters is not supported by the stand-in;"
+                         " pass experimentIds")
+    ids = data.get("experimentIds") or []
+    if not isinstance(ids, list):
+        raise BadRequest("experimentIds must be a list")
+    results = backend.store.move_experiments(
+        [as_int(i, "experimentIds") for i in ids],
+        as_int(data.get("destinationProjectId"), "destinationProjectId"),
+        source_project_id=as_int(projectId, "projectId"))
+    return {"results": results}
 
 
 async def projects_activity(backend: Backend, request: web.Request) -> Json:
@@ -113,18 +179,43 @@ async def put_notes(backend: Backend, request: web.Request, projectId: str) -> J
     return {"notes": [n.to_dict() for n in saved]}
 
 
-def _project_trials(backend: Backend, project_id: int) -> tuple[list[dict[str, Any]], set[str]]:
-    """Summaries of the project's newest trials and the hyperparameter names of its configs."""
+def _project_trials(backend: Backend, project_id: int) -> tuple[list[dict[str, Any]], list[Json]]:
+    """Summaries of the project's newest trials and the hyperparameter sections of its
+    configs (oldest config first)."""
     backend.store.get_project(project_id)
     db = backend.store.db
     summaries = [json.loads(text) for (text,) in db.execute(
         "SELECT t.summary FROM trials t JOIN experiments e ON e.id = t.experiment_id"
         " WHERE e.project_id = ? ORDER BY t.id DESC LIMIT ?", (project_id, SAMPLE_TRIALS))]
-    hparams: set[str] = set()
-    for (text,) in db.execute("SELECT DISTINCT c.config FROM experiments e JOIN exp_configs c"
-                              " ON c.id = e.config_id WHERE e.project_id = ?", (project_id,)):
-        hparams.update((json.loads(text).get("hyperparameters") or {}).keys())
-    return summaries, hparams
+    sections = [json.loads(text).get("hyperparameters") or {} for (text,) in db.execute(
+        "SELECT c.config FROM exp_configs c WHERE c.id IN (SELECT DISTINCT e.config_id FROM"
+        " experiments e WHERE e.project_id = ?) ORDER BY c.id", (project_id,))]
+    return summaries, sections
+
+
+def flatten_hparams(section: Json, prefix: str = "") -> dict[str, Any]:
+    """``{"a.b": hp}`` as Determined flattens nested hyperparameters: a mapping with a
+    ``type`` is one hyperparameter, one without is a group, anything else a constant."""
+    flat: dict[str, Any] = {}
+    for name, value in section.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict) and "type" not in value:
+            flat.update(flatten_hparams(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _hparam_column_type(hp: Any) -> str:
+    if isinstance(hp, dict):
+        if hp.get("type") in ("int", "double", "log"):
+            return "COLUMN_TYPE_NUMBER"
+        if hp.get("type") != "const":
+            return "COLUMN_TYPE_UNSPECIFIED"
+        hp = hp.get("val")
+    if isinstance(hp, (int, float)) and not isinstance(hp, bool):
+        return "COLUMN_TYPE_NUMBER"
+    return "COLUMN_TYPE_TEXT" if isinstance(hp, str) else "COLUMN_TYPE_UNSPECIFIED"
 
 
 _EXPERIMENT_COLUMNS = [
@@ -140,11 +231,10 @@ _GROUP_LOCATIONS = {"training": "LOCATION_TYPE_TRAINING", "validation": "LOCATIO
 
 
 async def project_columns(backend: Backend, request: web.Request, id: str) -> Json:
-    summaries, hparams = _project_trials(backend, as_int(id, "id"))
+    """Experiment columns, then metric columns, then ``hp.a.b`` hyperparameter columns."""
+    summaries, sections = _project_trials(backend, as_int(id, "id"))
     columns = [{"column": c, "displayName": d, "location": "LOCATION_TYPE_EXPERIMENT", "type": t}
                for c, d, t in _EXPERIMENT_COLUMNS]
-    columns += [{"column": f"hp.{name}", "displayName": name, "type": "COLUMN_TYPE_NUMBER",
-                 "location": "LOCATION_TYPE_HYPERPARAMETERS"} for name in sorted(hparams)]
     seen: set[tuple[str, str]] = set()
     for summary in summaries:
         for key, bucket in summary.items():
@@ -157,6 +247,14 @@ async def project_columns(backend: Backend, request: web.Request, id: str) -> Js
                 kind = "COLUMN_TYPE_NUMBER" if stats.get("type") == "number" else "COLUMN_TYPE_TEXT"
                 columns.append({"column": f"{group}.{name}", "displayName": "",
                                 "location": location, "type": kind})
+    hparams: set[str] = set()
+    for section in sections:
+        flat = flatten_hparams(section)
+        for name in sorted(flat.keys() - hparams):
+            hparams.add(name)
+            columns.append({"column": f"hp.{name}", "displayName": "",
+                            "location": "LOCATION_TYPE_HYPERPARAMETERS",
+                            "type": _hparam_column_type(flat[name])})
     return {"columns": columns}
 
 
@@ -177,7 +275,10 @@ async def metric_ranges(backend: Backend, request: web.Request, id: str) -> Json
 
 # -- templates -----------------------------------------------------------------------------
 async def templates(backend: Backend, request: web.Request) -> Json:
-    return paged(request, "templates", backend.store.list_templates(name=request.query.get("name")))
+    items = backend.store.list_templates(name=request.query.get("name"),
+                                         workspace_ids=q_ints(request, "workspaceIds"),
+                                         descending=descending(request))
+    return paged(request, "templates", items)
 
 
 async def get_template(backend: Backend, request: web.Request, templateName: str) -> Json:
@@ -223,6 +324,24 @@ async def post_webhook(backend: Backend, request: web.Request) -> Json:
     return {"webhook": backend.store.add_webhook(await body_object(request)).to_dict()}
 
 
+async def patch_webhook(backend: Backend, request: web.Request, id: str) -> Json:
+    data = await body_object(request)
+    backend.store.patch_webhook(as_int(id, "id"), data.get("webhook") or data)
+    return {}
+
+
 async def delete_webhook(backend: Backend, request: web.Request, id: str) -> Json:
     backend.store.delete_webhook(as_int(id, "id"))
     return {}
+
+
+async def test_webhook(backend: Backend, request: web.Request, id: str) -> Json:
+    """Sends the master's test event now; a failure or an error status is a 400."""
+    hook = backend.store.get_webhook(as_int(id, "id"))
+    try:
+        status = await backend.webhooks.send_now(hook.url, probe_payload(hook.webhook_type))
+    except (ValueError, OSError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise BadRequest(f"error sending webhook request: {exc}") from None
+    if status >= 400:
+        raise BadRequest(f"received error from webhook server: {status}")
+    return {"completed": True}

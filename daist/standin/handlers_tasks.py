@@ -6,23 +6,32 @@ import base64
 import io
 import json
 import tarfile
+from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 from aiohttp import web
 
 from daist.standin.backend import Backend
-from daist.standin.reqs import as_int, descending, paged, q_bool, q_int, q_ints, stream
+from daist.standin.cluster_entities import AGENT_ID
+from daist.standin.errors import BadRequest, Unimplemented
+from daist.standin.reqs import as_int, descending, paged, q_bool, q_int, q_ints, q_strs, stream
 from daist.standin.store_tasks import COMMAND_KINDS
 from daist.standin.trialenv import DIR_TYPE
-from daist.standin.wire import iso
+from daist.standin.wire import iso, parse_iso
 
 Json = dict[str, Any]
 FOLLOW_POLL_S = 0.2
+RANK_ID = 0
 
 
 async def tasks(backend: Backend, request: web.Request) -> Json:
     return {"allocationIdToSummary": {a.allocation_id: a.summary()
                                       for a in backend.store.active_allocations()}}
+
+
+async def legacy_tasks(backend: Backend, request: web.Request) -> Json:
+    """``GET /tasks`` outside /api: allocation id -> summary in the master's Go JSON."""
+    return {a.allocation_id: a.legacy_summary() for a in backend.store.active_allocations()}
 
 
 async def task_count(backend: Backend, request: web.Request) -> Json:
@@ -37,7 +46,7 @@ async def accelerator_data(backend: Backend, request: web.Request, taskId: str) 
     task = backend.store.get_task(taskId)
     return {"acceleratorData": [
         {"containerId": a.allocation_id, "allocationId": a.allocation_id,
-         "nodeName": "standin-agent", "taskId": task.task_id, "acceleratorType": "cpu",
+         "nodeName": AGENT_ID, "taskId": task.task_id, "acceleratorType": "cpu",
          "acceleratorUuids": [], "resourcePool": a.resource_pool} for a in task.allocations]}
 
 
@@ -89,14 +98,70 @@ def _seeded_lines(backend: Backend, task_id: str) -> list[Json]:
             for i, text in enumerate(texts)]
 
 
+@dataclass(frozen=True)
+class LogFilter:
+    """The task/trial log filters of the master: each list keeps rows whose field is in it
+    (rankIds -1 means "no rank"), timestamps are (after, before], searchText is a
+    case-insensitive substring of the line."""
+    allocation_ids: frozenset[str] = frozenset()
+    agent_ids: frozenset[str] = frozenset()
+    container_ids: frozenset[str] = frozenset()
+    rank_ids: frozenset[int] = frozenset()
+    levels: frozenset[str] = frozenset()
+    stdtypes: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+    after: float | None = None
+    before: float | None = None
+    search: str = ""
+
+    @classmethod
+    def of(cls, request: web.Request) -> "LogFilter":
+        def stamp(name: str) -> float | None:
+            try:
+                return parse_iso(request.query.get(name))
+            except ValueError:
+                raise BadRequest(f"{name} must be an RFC 3339 timestamp") from None
+
+        return cls(allocation_ids=frozenset(q_strs(request, "allocationIds")),
+                   agent_ids=frozenset(q_strs(request, "agentIds")),
+                   container_ids=frozenset(q_strs(request, "containerIds")),
+                   rank_ids=frozenset(q_ints(request, "rankIds")),
+                   levels=frozenset(q_strs(request, "levels")),
+                   stdtypes=frozenset(q_strs(request, "stdtypes")),
+                   sources=frozenset(q_strs(request, "sources")),
+                   after=stamp("timestampAfter"), before=stamp("timestampBefore"),
+                   search=(request.query.get("searchText") or "").lower())
+
+    def __bool__(self) -> bool:
+        return self != LogFilter()
+
+    def keeps(self, row: Json) -> bool:
+        def allowed(values: frozenset[Any], value: Any) -> bool:
+            return not values or value in values
+
+        return (allowed(self.allocation_ids, row["allocation_id"])
+                and allowed(self.agent_ids, AGENT_ID)
+                and allowed(self.container_ids, row["allocation_id"])
+                and allowed(self.rank_ids, RANK_ID)
+                and allowed(self.levels, row["level"])
+                and allowed(self.stdtypes, row["stdtype"])
+                and allowed(self.sources, "container")
+                and (self.after is None or row["timestamp"] > self.after)
+                and (self.before is None or row["timestamp"] <= self.before)
+                and (not self.search or self.search in row["log"].lower()))
+
+
 async def _log_rows(backend: Backend, request: web.Request, task_id: str) -> AsyncIterator[Json]:
     store = backend.store
     follow = bool(q_bool(request, "follow"))
     limit = q_int(request, "limit", 0) or 0
-    rows = [dict(r) for r in store.list_logs(task_id, limit=limit, descending=descending(request))]
+    where = LogFilter.of(request)
+    rows = [dict(r) for r in store.list_logs(task_id, limit=0 if where else limit,
+                                             descending=descending(request))]
     if not rows and not follow:
-        rows = _seeded_lines(backend, task_id)[: limit or None]
+        rows = _seeded_lines(backend, task_id)
     last = max((r["id"] for r in rows), default=0)
+    rows = [r for r in rows if where.keeps(r)][: limit or None]
     for row in rows:
         yield row
     while follow and not backend.stopping.is_set():
@@ -104,7 +169,8 @@ async def _log_rows(backend: Backend, request: web.Request, task_id: str) -> Asy
         fresh = [dict(r) for r in store.list_logs(task_id, after_id=last)]
         for row in fresh:
             last = row["id"]
-            yield row
+            if where.keeps(row):
+                yield row
         if not live and not fresh:
             return
         await asyncio.sleep(FOLLOW_POLL_S)
@@ -112,12 +178,12 @@ async def _log_rows(backend: Backend, request: web.Request, task_id: str) -> Asy
 
 def _log_fields(row: Json) -> Json:
     return {"id": str(row["id"]), "level": row["level"], "message": row["log"] + "\n",
-            "log": row["log"], "agentId": "standin-agent", "containerId": row["allocation_id"],
-            "rankId": 0, "source": "container", "stdtype": row["stdtype"]}
+            "log": row["log"], "agentId": AGENT_ID, "containerId": row["allocation_id"],
+            "rankId": RANK_ID, "source": "container", "stdtype": row["stdtype"]}
 
 
 async def task_logs(backend: Backend, request: web.Request, taskId: str) -> web.StreamResponse:
-    """Stored stdout/stderr lines; filters other than limit/orderBy/follow are not implemented."""
+    """Stored stdout/stderr lines, filtered (``LogFilter``), limited, ordered, followed."""
     backend.store.get_task(taskId)
 
     async def lines() -> AsyncIterator[Json]:
@@ -141,7 +207,7 @@ async def trial_logs(backend: Backend, request: web.Request, trialId: str) -> we
 def _fields(backend: Backend, task_id: str) -> Json:
     allocations = sorted({r["allocation_id"] for r in backend.store.list_logs(task_id)}
                          or {f"{task_id}.1"})
-    return {"agentIds": ["standin-agent"], "containerIds": allocations, "rankIds": [0],
+    return {"agentIds": [AGENT_ID], "containerIds": allocations, "rankIds": [RANK_ID],
             "stdtypes": ["stdout", "stderr"], "sources": ["container"],
             "allocationIds": allocations}
 
@@ -179,6 +245,14 @@ def _get_kind(kind: str) -> Any:
 
     handler.__name__ = f"get_{kind}"
     return handler
+
+
+async def needs_containers(backend: Backend, request: web.Request, **_: str) -> Json:
+    """Launching or killing commands, notebooks, shells and tensorboards needs agents and
+    containers, which the stand-in does not have: a clear 501 (UNIMPLEMENTED)."""
+    raise Unimplemented(f"{request.method} {request.path}: commands, notebooks, shells and"
+                        " tensorboards are not supported by the stand-in (it runs no agents"
+                        " or containers)")
 
 
 LIST_HANDLERS = {kind: _list_kind(kind) for kind in COMMAND_KINDS}

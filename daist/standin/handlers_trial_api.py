@@ -127,7 +127,10 @@ async def post_run_metadata(backend: Backend, request: web.Request, runId: str) 
 
 
 async def custom_webhook(backend: Backend, request: web.Request) -> Json:
-    await body_object(request)
+    data = await body_object(request)
+    backend.store.webhook_custom(as_int(data.get("experimentId"), "experimentId"),
+                                 as_int(data.get("trialId") or 0, "trialId"),
+                                 data.get("data") or {})
     return {}
 
 

@@ -43,6 +43,8 @@ def _command_routes() -> list[Route]:
     for kind, path in plural.items():
         out.append(_r("GET", f"{V1}/{path}", tasks.LIST_HANDLERS[kind]))
         out.append(_r("GET", f"{V1}/{path}/{{{kind}Id}}", tasks.GET_HANDLERS[kind]))
+        out.append(_r("POST", f"{V1}/{path}", tasks.needs_containers))
+        out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", tasks.needs_containers))
     return out
 
 
@@ -61,6 +63,9 @@ ROUTES: list[Route] = [
     _r("GET", "/info", cluster.info, public=True),
     _r("GET", f"{V1}/master", cluster.master, public=True),
     _r("GET", f"{V1}/master/config", cluster.master_config),
+    _r("GET", f"{V1}/master/cluster_message", cluster.get_cluster_message),
+    _r("PUT", f"{V1}/master/cluster_message", cluster.set_cluster_message),
+    _r("DELETE", f"{V1}/master/cluster_message", cluster.delete_cluster_message),
     _r("GET", f"{V1}/master/telemetry", cluster.telemetry),
     _r("GET", f"{V1}/master/logs", cluster.master_logs),
     _r("GET", f"{V1}/agents", cluster.agents),
@@ -90,11 +95,21 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/workspaces", org.workspaces),
     _r("POST", f"{V1}/workspaces", org.post_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}", org.get_workspace),
-    _r("DELETE", f"{V1}/workspaces/{N % 'id'}", org.delete_workspace),
     _r("GET", f"{V1}/workspaces/{N % 'id'}/projects", org.workspace_projects),
     _r("POST", f"{V1}/workspaces/{N % 'workspaceId'}/projects", org.post_project),
     _r("GET", f"{V1}/workspaces/{N % 'workspaceId'}/available-resource-pools",
        cluster.workspace_pools),
+    _r("PATCH", f"{V1}/workspaces/{N % 'id'}", org.patch_workspace),
+    _r("DELETE", f"{V1}/workspaces/{N % 'id'}", org.delete_workspace),
+    _r("POST", f"{V1}/workspaces/{N % 'id'}/archive", org.archive_workspace),
+    _r("POST", f"{V1}/workspaces/{N % 'id'}/unarchive", org.unarchive_workspace),
+    _r("POST", f"{V1}/workspaces/{N % 'id'}/pin", org.pin_workspace),
+    _r("POST", f"{V1}/workspaces/{N % 'id'}/unpin", org.unpin_workspace),
+    _r("POST", f"{V1}/projects/{N % 'id'}/archive", org.archive_project),
+    _r("POST", f"{V1}/projects/{N % 'id'}/unarchive", org.unarchive_project),
+    _r("POST", f"{V1}/projects/{N % 'projectId'}/move", org.move_project),
+    _r("POST", f"{V1}/projects/{N % 'projectId'}/experiments/move", org.move_experiments),
+    _r("POST", f"{V1}/experiments/{N % 'experimentId'}/move", org.move_experiment),
     _r("GET", f"{V1}/user/projects/activity", org.projects_activity),
     _r("GET", f"{V1}/projects/{N % 'id'}", org.get_project),
     _r("PATCH", f"{V1}/projects/{N % 'id'}", org.patch_project),
@@ -112,7 +127,9 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/webhooks", org.webhooks),
     _r("POST", f"{V1}/webhooks", org.post_webhook),
     _r("POST", f"{V1}/webhooks/custom", trial_api.custom_webhook),
+    _r("PATCH", f"{V1}/webhooks/{N % 'id'}", org.patch_webhook),
     _r("DELETE", f"{V1}/webhooks/{N % 'id'}", org.delete_webhook),
+    _r("POST", f"{V1}/webhooks/{N % 'id'}/test", org.test_webhook),
     # -- RBAC (404 unless --rbac) ------------------------------------------------------------
     _r("GET", f"{V1}/permissions/summary", rbac.permissions_summary),
     _r("POST", f"{V1}/groups/search", rbac.search_groups),
@@ -129,9 +146,13 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/models/{{modelName}}", registry.get_model),
     _r("PATCH", f"{V1}/models/{{modelName}}", registry.patch_model),
     _r("DELETE", f"{V1}/models/{{modelName}}", registry.delete_model),
+    _r("POST", f"{V1}/models/{{modelName}}/archive", registry.archive_model),
+    _r("POST", f"{V1}/models/{{modelName}}/unarchive", registry.unarchive_model),
     _r("GET", f"{V1}/models/{{modelName}}/versions", registry.model_versions),
     _r("POST", f"{V1}/models/{{modelName}}/versions", registry.post_model_version),
     _r("GET", f"{V1}/models/{{modelName}}/versions/{N % 'modelVersionNum'}", registry.get_model_version),
+    _r("PATCH", f"{V1}/models/{{modelName}}/versions/{N % 'modelVersionNum'}",
+       registry.patch_model_version),
     _r("DELETE", f"{V1}/models/{{modelName}}/versions/{N % 'modelVersionNum'}",
        registry.delete_model_version),
     _r("GET", f"{V1}/models/{{modelName}}/versions/{N % 'modelVersionNum'}/metrics",
@@ -194,6 +215,8 @@ ROUTES: list[Route] = [
     _r("POST", f"{V1}/trials/{N % 'trialId'}/early_exit", trial_api.early_exit),
     _r("POST", f"{V1}/checkpoints", trial_api.report_checkpoint),
     _r("PATCH", f"{V1}/checkpoints", trial_api.patch_checkpoints),
+    _r("DELETE", f"{V1}/checkpoints", registry.delete_checkpoints),
+    _r("POST", f"{V1}/checkpoints/rm", registry.remove_checkpoint_files),
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}", metrics.get_checkpoint),
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}/metrics", metrics.checkpoint_metrics),
     _r("GET", "/checkpoints/{checkpointUuid}", files.download_checkpoint),
@@ -211,6 +234,7 @@ ROUTES: list[Route] = [
     _r("POST", f"{V1}/allocations/{{allocationId}}/signals/pending_preemption",
        trial_api.pending_preemption),
     _r("GET", f"{V1}/tasks", tasks.tasks),
+    _r("GET", "/tasks", tasks.legacy_tasks),
     _r("GET", f"{V1}/tasks/count", tasks.task_count),
     _r("GET", f"{V1}/tasks/{{taskId}}", tasks.get_task),
     _r("GET", f"{V1}/tasks/{{taskId}}/logs", tasks.task_logs),

@@ -9,7 +9,8 @@ TABLES = (
     "users", "tokens", "user_settings", "workspaces", "projects", "notes", "model_defs",
     "exp_configs", "experiments", "trials", "metrics", "checkpoints", "models",
     "model_versions", "templates", "webhooks", "commands", "allocations", "task_logs",
-    "resource_pools", "agents", "run_metadata",
+    "resource_pools", "agents", "run_metadata", "workspace_pins", "cluster_message",
+    "webhook_log_triggers",
 )
 
 SCHEMA = """
@@ -25,8 +26,7 @@ CREATE TABLE user_settings (
     PRIMARY KEY (user_id, key, storage_path));
 CREATE TABLE workspaces (
     id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE NOT NULL, user_id INTEGER NOT NULL,
-    archived INTEGER NOT NULL DEFAULT 0, immutable INTEGER NOT NULL DEFAULT 0,
-    pinned INTEGER NOT NULL DEFAULT 0);
+    archived INTEGER NOT NULL DEFAULT 0, immutable INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE projects (
     id INTEGER PRIMARY KEY AUTOINCREMENT, workspace_id INTEGER NOT NULL, name TEXT NOT NULL,
     key TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', user_id INTEGER NOT NULL,
@@ -108,6 +108,22 @@ CREATE TABLE resource_pools (name TEXT PRIMARY KEY, description TEXT NOT NULL,
 CREATE TABLE agents (id INTEGER PRIMARY KEY, resource_pool TEXT NOT NULL,
     slots INTEGER NOT NULL, registered_time REAL NOT NULL);
 CREATE TABLE run_metadata (run_id INTEGER PRIMARY KEY, metadata TEXT NOT NULL);
+-- workspace/project lifecycle and settings (state: WORKSPACE_STATE_*; JSON or NULL configs)
+ALTER TABLE workspaces ADD COLUMN state TEXT NOT NULL DEFAULT 'WORKSPACE_STATE_UNSPECIFIED';
+ALTER TABLE workspaces ADD COLUMN error_message TEXT NOT NULL DEFAULT '';
+ALTER TABLE workspaces ADD COLUMN checkpoint_storage TEXT;
+ALTER TABLE workspaces ADD COLUMN agent_user_group TEXT;
+ALTER TABLE workspaces ADD COLUMN default_compute_pool TEXT NOT NULL DEFAULT '';
+ALTER TABLE workspaces ADD COLUMN default_aux_pool TEXT NOT NULL DEFAULT '';
+ALTER TABLE projects ADD COLUMN state TEXT NOT NULL DEFAULT 'WORKSPACE_STATE_UNSPECIFIED';
+ALTER TABLE projects ADD COLUMN error_message TEXT NOT NULL DEFAULT '';
+CREATE TABLE workspace_pins (workspace_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+    pinned_at REAL NOT NULL, PRIMARY KEY (workspace_id, user_id));
+CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEXT NOT NULL,
+    start_time REAL NOT NULL, end_time REAL, created_time REAL NOT NULL);
+-- a TASK_LOG trigger fires once per task
+CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
+    trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));
 """
 
 # Unmanaged (detached-mode) experiments and trials: their external ids (``store_unmanaged``).

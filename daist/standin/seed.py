@@ -1,6 +1,9 @@
 """Deterministic seed data: the same ``(scale, seed)`` always gives the same rows and ids.
 
-``scale`` is the number of experiments (10 to 100,000); every other kind grows with it:
+``scale`` is the number of experiments (0, or 10 to 100,000); every other kind grows with it.
+Scale 0 is an empty cluster, as a fresh master has it: users ``admin`` and ``determined``,
+the Uncategorized workspace and project, the resource pools and agents, nothing else.
+Otherwise:
 
 * users ``admin`` (id 1, admin) and ``determined`` (id 2), plus ``user-NNN`` (max(3, N/1000));
 * workspace 1 "Uncategorized" with project 1 "Uncategorized" (both immutable), plus
@@ -12,7 +15,8 @@
 * one shared model definition with ``data/``, ``data/sample.csv``, ``const.yaml`` and
   ``model_def.py`` (so the file tree's last top-level file is ``model_def.py``);
 * models ``model-NNNN`` (max(3, N/20)) with versions 1..k (k in 1-3) on completed checkpoints;
-* templates ``template-NN`` (3 + N/1000), webhooks (2 + N/2000), resource pools ``default``
+* templates ``template-NN`` (3 + N/1000), webhooks (2 + N/2000, scoped to workspace-000,
+  firing on COMPLETED to a closed loopback port), resource pools ``default``
   and ``compute-pool``, agents (max(1, N/2000), 8 slots each), and running commands, a
   notebook, a shell and a tensorboard whose allocations ``GET /api/v1/tasks`` lists.
 
@@ -33,7 +37,15 @@ from daist.standin.summary import fold
 from daist.standin.trialenv import DIR_TYPE, FILE_TYPE
 from daist.standin.wire import EPOCH_2024
 
-MIN_SCALE, MAX_SCALE = 10, 100_000
+EMPTY_SCALE, MIN_SCALE, MAX_SCALE = 0, 10, 100_000
+
+
+def scale_error(scale: int) -> str | None:
+    """Why ``scale`` cannot be seeded, or None."""
+    if scale == EMPTY_SCALE or MIN_SCALE <= scale <= MAX_SCALE:
+        return None
+    return (f"scale must be between {MIN_SCALE} and {MAX_SCALE}, or {EMPTY_SCALE} (an empty"
+            f" cluster), not {scale}")
 
 MODEL_FILES = {
     "const.yaml": "name: seeded\nentrypoint: python3 model_def.py\nsearcher:\n  name: single\n",
@@ -50,6 +62,8 @@ class SeedSpec:
 
 
 def seed_usernames(scale: int) -> list[str]:
+    if scale == EMPTY_SCALE:
+        return ["admin", "determined"]
     return ["admin", "determined"] + [f"user-{i:03d}" for i in range(max(3, scale // 1000))]
 
 
@@ -83,8 +97,9 @@ def _config(variant: int) -> dict[str, Any]:
 
 def seed_store(store: StandinStore, spec: SeedSpec) -> None:
     """Reset ``store`` and fill it with the data ``spec`` describes."""
-    if not MIN_SCALE <= spec.scale <= MAX_SCALE:
-        raise ValueError(f"scale must be between {MIN_SCALE} and {MAX_SCALE}, not {spec.scale}")
+    problem = scale_error(spec.scale)
+    if problem:
+        raise ValueError(problem)
     store.reset()
     with store.transaction() as db:
         _Seeder(db, spec).run()
@@ -108,6 +123,10 @@ class _Seeder:
 
     def run(self) -> None:
         users = self.users()
+        if self.n == EMPTY_SCALE:
+            self.default_org()
+            self.pools()
+            return
         projects = self.org(users)
         checkpoints = self.experiments(users, projects)
         self.registry(users, checkpoints)
@@ -122,23 +141,30 @@ class _Seeder:
              for i, name in enumerate(names)])
         return list(range(1, len(names) + 1))
 
-    def org(self, users: list[int]) -> list[int]:
-        count = max(2, self.n // 500)
+    def default_org(self) -> None:
+        """What every master has: the immutable Uncategorized workspace and project."""
         self.db.execute("INSERT INTO workspaces (id, name, user_id, immutable) VALUES"
                         " (1, 'Uncategorized', 1, 1)")
         self.db.execute("INSERT INTO projects (id, workspace_id, name, key, user_id, immutable)"
                         " VALUES (1, 1, 'Uncategorized', 'UNCAT', 1, 1)")
+
+    def org(self, users: list[int]) -> list[int]:
+        count = max(2, self.n // 500)
+        self.default_org()
         workspaces, projects, notes = [], [], []
         for w in range(count):
             wid = w + 2
-            workspaces.append((wid, f"workspace-{w:03d}", users[w % len(users)], int(w == 0)))
+            workspaces.append((wid, f"workspace-{w:03d}", users[w % len(users)]))
             for p in range(2):
                 pid = 2 + 2 * w + p
                 projects.append((pid, wid, f"project-{w:03d}-{p}", f"P{w:03d}{p}",
                                  f"seeded project {p} of workspace {w}", users[(w + p) % len(users)]))
                 notes.append((pid, "Notes", f"Seeded notes of project {pid}."))
-        self.db.executemany("INSERT INTO workspaces (id, name, user_id, pinned) VALUES (?, ?, ?, ?)",
+        self.db.executemany("INSERT INTO workspaces (id, name, user_id) VALUES (?, ?, ?)",
                             workspaces)
+        # workspace-000 is pinned by the two default users (pins are per user)
+        self.db.executemany("INSERT INTO workspace_pins VALUES (2, ?, ?)",
+                            [(user, self.t0) for user in users[:2]])
         self.db.executemany("INSERT INTO projects (id, workspace_id, name, key, description, user_id)"
                             " VALUES (?, ?, ?, ?, ?, ?)", projects)
         self.db.executemany("INSERT INTO notes (project_id, name, contents) VALUES (?, ?, ?)", notes)
@@ -250,16 +276,10 @@ class _Seeder:
                   json.dumps([{"id": 1, "triggerType": "TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE",
                                "condition": {"state": "COMPLETED"}}]))
                  for h in range(2 + self.n // 2000)]
-        self.db.executemany("INSERT INTO webhooks (name, url, mode, webhook_type, triggers)"
-                            " VALUES (?, ?, ?, ?, ?)", hooks)
-        agents = max(1, self.n // 2000)
-        self.db.execute("INSERT INTO resource_pools VALUES ('default', 'default pool (stand-in)',"
-                        " ?, 8, 1, 1)", (agents,))
-        self.db.execute("INSERT INTO resource_pools VALUES ('compute-pool', 'compute pool"
-                        " (stand-in)', 1, 8, 0, 0)")
-        self.db.executemany("INSERT INTO agents VALUES (?, ?, 8, ?)",
-                            [(a, "default" if a < agents else "compute-pool", self.t0)
-                             for a in range(agents + 1)])
+        # scoped to workspace-000, so experiments run elsewhere trigger none of them
+        self.db.executemany("INSERT INTO webhooks (name, url, mode, webhook_type, triggers,"
+                            " workspace_id) VALUES (?, ?, ?, ?, ?, 2)", hooks)
+        self.pools()
         kinds = ["command", "command", "notebook", "shell", "tensorboard"]
         kinds += ["command"] * (self.n // 10_000)
         for i, kind in enumerate(kinds):
@@ -273,3 +293,14 @@ class _Seeder:
                 " start_time, resource_pool, slots) VALUES (?, ?, ?, ?, 'STATE_RUNNING', ?,"
                 " 'default', 1)", (f"{task_id}.1", task_id, f"TASK_TYPE_{kind.upper()}",
                                    f"seeded {kind} {i}", start))
+
+    def pools(self) -> None:
+        """The simulated hardware: pools ``default`` and ``compute-pool`` and their agents."""
+        agents = max(1, self.n // 2000)
+        self.db.execute("INSERT INTO resource_pools VALUES ('default', 'default pool (stand-in)',"
+                        " ?, 8, 1, 1)", (agents,))
+        self.db.execute("INSERT INTO resource_pools VALUES ('compute-pool', 'compute pool"
+                        " (stand-in)', 1, 8, 0, 0)")
+        self.db.executemany("INSERT INTO agents VALUES (?, ?, 8, ?)",
+                            [(a, "default" if a < agents else "compute-pool", self.t0)
+                             for a in range(agents + 1)])

@@ -263,6 +263,7 @@ class ExperimentStore:
         progress_sql = ", progress = 1.0" if state == "STATE_COMPLETED" else ""
         self.db.execute(f"UPDATE experiments SET state = ?, end_time = ?{progress_sql}"
                         " WHERE id = ?", (state, end, experiment_id))
+        self.webhook_experiment_state(experiment_id)  # type: ignore[attr-defined]
 
     def set_archived(self, experiment_id: int, archived: bool) -> None:
         exp = self.get_experiment(experiment_id)

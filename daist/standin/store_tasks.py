@@ -6,9 +6,11 @@ import sqlite3
 from typing import Any, Callable
 
 from daist.standin.cluster_entities import Agent, Allocation, Command, ResourcePool, Task
-from daist.standin.errors import NotFound
+from daist.standin.errors import BadRequest, NotFound
+from daist.standin.wire import iso
 
 COMMAND_KINDS = ("command", "notebook", "shell", "tensorboard")
+CLUSTER_MESSAGE_MAX = 250  # characters, as the master caps it
 _TASK_TYPES = {"command": "TASK_TYPE_COMMAND", "notebook": "TASK_TYPE_NOTEBOOK",
                "shell": "TASK_TYPE_SHELL", "tensorboard": "TASK_TYPE_TENSORBOARD"}
 
@@ -23,6 +25,7 @@ def _allocation(row: sqlite3.Row) -> Allocation:
 class TaskStore:
     db: sqlite3.Connection
     now: Callable[[], float]
+    _message_cache: tuple[int, dict[str, Any] | None] | None = None
 
     # -- allocations -------------------------------------------------------------------------
     def add_allocation(self, *, allocation_id: str, task_id: str, task_type: str, name: str,
@@ -148,3 +151,39 @@ class TaskStore:
         return [Agent(id=r["id"], resource_pool=r["resource_pool"], slots=r["slots"],
                       registered_time=r["registered_time"])
                 for r in self.db.execute("SELECT * FROM agents ORDER BY id").fetchall()]
+
+    # -- the cluster-wide message ------------------------------------------------------------
+    def set_cluster_message(self, *, message: str, start: float, end: float | None) -> None:
+        """One message at a time: setting replaces (expires) the previous one."""
+        if len(message) > CLUSTER_MESSAGE_MAX:
+            raise BadRequest(f"invalid input: message must be at most {CLUSTER_MESSAGE_MAX}"
+                             f" characters; got {len(message)}")
+        if end is not None and end < start:
+            raise BadRequest("invalid input, end time must be after start time")
+        if end is not None and end < self.now():
+            raise BadRequest("invalid input, end time must be after current time")
+        self.db.execute("INSERT OR REPLACE INTO cluster_message VALUES (1, ?, ?, ?, ?)",
+                        (message, start, end, self.now()))
+
+    def clear_cluster_message(self) -> None:
+        now = self.now()
+        self.db.execute("UPDATE cluster_message SET end_time = ? WHERE end_time IS NULL"
+                        " OR end_time >= ?", (now, now))
+
+    def cluster_message(self, *, active_only: bool) -> dict[str, Any] | None:
+        """The unexpired message (``active_only``: and already started), wire-shaped."""
+        # GET /api/v1/master shows it on every call: re-read only after some write happened
+        changes = self.db.total_changes
+        if self._message_cache is None or self._message_cache[0] != changes:
+            found = self.db.execute("SELECT * FROM cluster_message").fetchone()
+            self._message_cache = (changes, None if found is None else dict(found))
+        row = self._message_cache[1]
+        if row is None:
+            return None
+        now = self.now()
+        if row["end_time"] is not None and row["end_time"] <= now:
+            return None
+        if active_only and row["start_time"] >= now:
+            return None
+        return {"message": row["message"], "startTime": iso(row["start_time"]),
+                "endTime": iso(row["end_time"]), "createdTime": iso(row["created_time"])}

@@ -32,7 +32,8 @@ _CHECKPOINT_SQL = (
     " m.vals AS validation FROM checkpoints c LEFT JOIN trials t ON t.id = c.trial_id"
     " LEFT JOIN experiments e ON e.id = t.experiment_id"
     " LEFT JOIN exp_configs x ON x.id = e.config_id"
-    " LEFT JOIN metrics m ON m.id = t.latest_val_id")
+    " LEFT JOIN metrics m ON m.id = (SELECT MAX(v.id) FROM metrics v WHERE v.trial_id ="
+    " c.trial_id AND v.grp = 'validation' AND v.steps = c.steps)")  # its step's validation
 
 
 class TrialStore:
@@ -302,6 +303,7 @@ class TrialStore:
             [(task_id, allocation_id, ts, kind,
               "LOG_LEVEL_ERROR" if kind == "stderr" else "LOG_LEVEL_INFO", text)
              for ts, kind, text in lines])
+        self.webhook_task_logs(task_id, [text for _, _, text in lines])  # type: ignore[attr-defined]
 
     def list_logs(self, task_id: str, *, after_id: int = 0, limit: int = 0,
                   descending: bool = False) -> list[sqlite3.Row]:

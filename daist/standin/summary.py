@@ -31,7 +31,8 @@ def _kind(value: Any) -> str:
 
 
 def fold(summary: dict[str, Any], group: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Fold one report into ``summary`` (mutated and returned): count/sum/min/max/last."""
+    """Fold one report into ``summary`` (mutated and returned): count/sum/min/max/last/mean
+    for numbers (the aggregates the master keeps), last for the rest, each with its type."""
     bucket = summary.setdefault(summary_key(group), {})
     for name, value in values.items():
         kind = _kind(value)
@@ -41,13 +42,14 @@ def fold(summary: dict[str, Any], group: str, values: dict[str, Any]) -> dict[st
             continue
         if entry is None or entry.get("type") != "number":
             bucket[name] = {"count": 1, "sum": value, "min": value, "max": value, "last": value,
-                            "type": "number"}
+                            "mean": value, "type": "number"}
             continue
         entry["count"] += 1
         entry["sum"] += value
         entry["min"] = min(entry["min"], value)
         entry["max"] = max(entry["max"], value)
         entry["last"] = value
+        entry["mean"] = entry["sum"] / entry["count"]
     return summary
 
 

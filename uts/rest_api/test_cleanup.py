@@ -14,13 +14,13 @@ class TestSweep(StandinTestCase):
         with MasterClient(self.url) as api:
             api.login("admin", "pw")
             for index in range(3):
-                project = api.post("/api/v1/workspaces/1/projects",
-                                   {"name": f"{PREFIX}-1234-p{index}", "workspaceId": 1})["project"]
+                project = api.post("/api/v1/workspaces/2/projects",  # Uncategorized is immutable
+                                   {"name": f"{PREFIX}-1234-p{index}", "workspaceId": 2})["project"]
                 api.post(f"/api/v1/projects/{project['id']}/notes", {"name": "n", "contents": "c"})
                 api.post("/api/v1/models", {"name": f"{PREFIX}-1234-m{index}", "workspaceId": 1})
             api.post("/api/v1/models", {"name": "someone-else", "workspaceId": 1})
         removed = sweep_own_objects(self.url, user="admin", password="pw", prefix=PREFIX,
-                                    workspace_id=1)
+                                    workspace_id=2)
         self.assertEqual(removed, 6)
         after = counts(self.url)
         self.assertEqual((after["projects"], after["notes"]), (before["projects"], before["notes"]))

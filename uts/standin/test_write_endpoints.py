@@ -69,7 +69,9 @@ class TestWriteEndpoints(MasterTestCase):
         self.assertEqual(b.get_GetUserSetting(self.session).settings[0].value, "dark")
         hook = b.post_PostWebhook(self.session, body=b.v1Webhook(
             name="rw-hook", url="http://127.0.0.1:9/x", mode=b.v1WebhookMode.WORKSPACE,
-            webhookType=b.v1WebhookType.DEFAULT)).webhook
+            webhookType=b.v1WebhookType.DEFAULT, triggers=[b.v1Trigger(
+                triggerType=b.v1TriggerType.EXPERIMENT_STATE_CHANGE,
+                condition={"state": "COMPLETED"})])).webhook
         template = b.post_PostTemplate(self.session, template_name="rw-template", body=b.v1Template(
             name="rw-template", config={"resources": {"slots_per_trial": 2}}, workspaceId=1)).template
         self.assertEqual(template.config["resources"]["slots_per_trial"], 2)
