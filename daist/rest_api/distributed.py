@@ -3,7 +3,8 @@ worker processes.
 
 Protocol (besides Locust's own spawn/stop/quit/stats):
   master -> workers  ``daist_spec``     the ``UserSpec`` (no password) to build the user class
-  master -> workers  ``daist_window``   {start, reset}: start recording; reset Locust's stats
+  master -> workers  ``daist_window``   {start, reset, block_s}: start recording (in blocks of
+                                        block_s); reset Locust's stats
   master -> workers  ``daist_collect``  {end, stop}: stop recording (and the users), send a
                                         final stats report, then answer ``daist_collected``
 Every worker stats report carries ``data["daist"]``, the worker's drained HDR tallies.
@@ -56,6 +57,7 @@ def register_worker_handlers(runner: Any, recorder: Recorder, *,
     def on_window(environment: Any, msg: Any) -> None:
         if msg.data.get("reset"):
             runner.stats.reset_all()
+        recorder.block_s = float(msg.data.get("block_s") or 0.0)
         recorder.open_window(float(msg.data["start"]))
 
     def on_collect(environment: Any, msg: Any) -> None:

@@ -27,7 +27,7 @@ from locust.env import Environment
 from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
-from daist.models.locust import GeneratorUsage, StepPoint
+from daist.models.locust import GeneratorUsage, StepPoint, block_length
 from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
 from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.plan import LoadPlan
@@ -50,7 +50,9 @@ class LoadRun:
         self.spec = spec
         self.plan = plan
         self.log_dir = log_dir
-        self.recorder = Recorder(samples_path=plan.samples_path, steps=plan.shape == "steps")
+        sweep = plan.shape == "steps"  # a sweep's steps are judged whole: no blocks
+        self.recorder = Recorder(samples_path=plan.samples_path, steps=sweep,
+                                 block_s=0.0 if sweep else block_length(plan.run_time - plan.warmup))
         self.monitor = GeneratorMonitor()
         self.progress = Progress(label, total_s=plan.expected_s)
         self.env: Any = None
@@ -163,7 +165,8 @@ class LoadRun:
             self.monitor.start()
         self.recorder.take_step()
         if self.pool is not None:
-            self.pool.broadcast(WINDOW, {"start": now, "reset": first})
+            self.pool.broadcast(WINDOW, {"start": now, "reset": first,
+                                         "block_s": self.recorder.block_s})
         self.recorder.open_window(now)
 
     def _close_window(self, *, stop: bool) -> None:

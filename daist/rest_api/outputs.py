@@ -25,6 +25,7 @@ def stats_list(load: LoadRun) -> LocustStatsList:
                   window_start=_stamp(load.window_start), window_end=_stamp(load.window_end),
                   warmup_s=plan.warmup, run_time_s=plan.run_time, interrupted=load.interrupted,
                   late_sends=load.recorder.late_sends, generator=load.usage,
+                  block_s=load.recorder.block_s,
                   saturated=GeneratorMonitor.saturated(load.usage))
     catalogue = {(t.test_name, t.method): t for t in CATALOGUE}
     locust_entries = {}
