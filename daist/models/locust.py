@@ -36,6 +36,7 @@ paths), ``LocustCsv`` and ``LocustReport`` (Locust's own CSV and HTML), ``Locust
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -50,6 +51,13 @@ PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p95_ms": 95.0, "p99_ms": 99.0, "
 BLOCKS_WANTED = 10
 BLOCK_MIN_S, BLOCK_MAX_S = 2.0, 10.0
 BLOCK_PERCENTILES = {"p50_ms": 50.0, "p95_ms": 95.0, "p99_ms": 99.0}
+
+
+def nearest_rank(ordered: Any, percentile: float) -> float:
+    """HDR's percentile rule on increasing values: the smallest value with at least
+    ``percentile`` % of them at or below it (nan for none)."""
+    count = len(ordered)
+    return float(ordered[max(1, int(percentile / 100.0 * count + 0.5)) - 1]) if count else math.nan
 
 
 def block_length(measured_s: float) -> float:
@@ -196,7 +204,7 @@ class BlockFigures:
         import numpy as np
         ordered = np.sort(np.asarray(latencies_ms, dtype=float))
         count = len(ordered)
-        values = {key: round(float(ordered[max(1, int(p / 100.0 * count + 0.5)) - 1]), 3)
+        values = {key: round(nearest_rank(ordered, p), 3)
                   for key, p in BLOCK_PERCENTILES.items()} if count else {}
         return cls(index=index, count=count, failures=failures, **values)
 
