@@ -147,8 +147,9 @@ def _compare(args: argparse.Namespace) -> int:
         paths = [path for path in (first, *more) if path is not None]
         if not paths:
             raise UsageError(f"compare needs a {label}: {label.upper()}_DIR or --{label} DIR")
-        sides.append([load_run(directory, figures=False)
-                      for path in paths for directory in run_directories(path)])
+        sides.append(paths)
+    sides = [[load_run(directory, figures=False) for path in paths
+              for directory in run_directories(path)] for paths in sides]
     comparison = compare_runs(sides[0], sides[1], thresholds=thresholds)
     refusals = comparison.comparability.refusals
     if refusals and not args.force:
