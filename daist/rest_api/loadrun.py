@@ -117,17 +117,16 @@ class LoadRun:
         self.pool = pool = WorkerPool(self.runner, local=plan.workers,
                                       remote=plan.remote_workers, wait_s=plan.worker_wait)
         bound = self.runner.server.port
-        pool.launch(port=bound, password=spec.password,
+        pool.launch(port=bound, password=spec.password, target=spec.host,
                     log_dir=str(self.log_dir) if self.log_dir else None)
         if plan.remote_workers:
             log.info("waiting for %d remote worker(s): on each machine run "
                      "DET_USER=%s DET_PASSWORD=... python -m daist.rest_api.worker --master "
-                     "<this host>:%d", plan.remote_workers, spec.user_name, bound)
+                     "<this host>:%d --target %s", plan.remote_workers, spec.user_name, bound,
+                     spec.host)
         pool.wait_ready(self._sleep)
         pool.broadcast(SPEC, spec.to_message())
-        self.monitor.watch(os.getpid(), role="master")
-        for pid in pool.pids:
-            self.monitor.watch(pid, role="worker")
+        self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
 
     def _teardown(self) -> None:
         try:
@@ -177,6 +176,7 @@ class LoadRun:
         if self.pool is not None:
             self.pool.collect(end=end, stop=stop, timeout=self.plan.stop_timeout + 10,
                               sleep=gevent.sleep)
+            self.usage += self.pool.usage()
         elif stop:
             self.runner.stop()  # users get stop_timeout to finish; their requests still count
 
@@ -185,6 +185,8 @@ class LoadRun:
         deadline = time.monotonic() + seconds
         while True:
             self._raise_pending_signal()
+            if self.pool is not None and self.pool.known:
+                self.pool.check_alive()  # a lost worker fails the load at once
             left = deadline - time.monotonic()
             if left <= 0:
                 return

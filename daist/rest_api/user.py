@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from daist.rest_api.answers import FULL_CHECK_EVERY, AnswerCheck
 from daist.rest_api.catalogue import CREATES, DELETES, by_name
@@ -72,6 +73,24 @@ class Pacer:
         return self.start + next(self.counter) * self.interval
 
 
+class RefusedTarget(Exception):
+    """A user was pointed at another master than the one its process may log in to."""
+
+
+def same_master(first: str, second: str) -> bool:
+    """Do two master URLs name the same server (scheme, host, port and path; case and a
+    trailing slash aside)?"""
+    def key(url: str) -> tuple:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+        return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+    try:
+        return key(first) == key(second)
+    except ValueError:  # an unparsable port
+        return False
+
+
 def parse_wait_time(text: str) -> tuple[float, float]:
     low, _, high = text.partition("..")
     return float(low), float(high or low)
@@ -106,6 +125,16 @@ def build_user_class(spec: UserSpec) -> type:
         connection_timeout = spec.request_timeout
 
         def on_start(self) -> None:
+            # Locust's spawn message may rewrite a user class's host; the password goes only
+            # to the master this process was built for.
+            if not same_master(self.client.base_url, spec.host):
+                from locust.exception import StopUser
+                self.environment.events.request.fire(
+                    request_type="POST", name="login", response_time=0, response_length=0,
+                    context={}, exception=RefusedTarget(
+                        f"refused to log in to {self.client.base_url}: this process logs in "
+                        f"only to {spec.host}"))
+                raise StopUser()
             self.values = {**static, "own_prefix": f"{spec.own_prefix}-{random.getrandbits(32):08x}"}
             self.owned: dict[str, list[Any]] = {}
             self.seq = itertools.count(1)

@@ -3,6 +3,7 @@ artifacts, exact percentiles, load shapes and worker processes."""
 from __future__ import annotations
 
 import csv
+import socket
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,8 @@ class TestShapesAndWorkers(StandinTestCase):
         workers = [g for g in stats.run.generator if g.role == "worker"]
         self.assertTrue(all(g.cpu_percent > 0 for g in workers), workers)
         self.assertEqual(stats.run.workers, 2)
+        self.assertEqual(sorted(stats.run.workers_reported),
+                         sorted(f"{g.host} pid {g.pid}" for g in workers))
         self.assertGreater(stats.num_requests, 100)
         for entry in stats.entries:
             self.assertEqual(entry.hdr.count, entry.num_requests, entry.test_name)
@@ -148,7 +151,8 @@ class TestShapesAndWorkers(StandinTestCase):
                                               master_bind=f"127.0.0.1:{port}"))
         worker = subprocess.Popen(
             [sys.executable, "-m", "daist.rest_api.worker", "--master", f"127.0.0.1:{port}"],
-            env=clean_environment({"DET_USER": "admin", "DET_PASSWORD": PASSWORD}),
+            env=clean_environment({"DET_USER": "admin", "DET_PASSWORD": PASSWORD,
+                                   "DET_MASTER": self.url}),
             cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             stdout, stderr = process.communicate(timeout=120)
@@ -165,7 +169,10 @@ class TestShapesAndWorkers(StandinTestCase):
         stats = stats_of(run, "TestRO")
         self.assertEqual(stats.run.workers, 1)
         self.assertGreater(stats.num_requests, 100)
-        self.assertEqual([g.role for g in stats.run.generator], ["master"])  # remote: not watched
+        # the remote worker reports its own usage
+        self.assertEqual([g.role for g in stats.run.generator], ["master", "worker"])
+        self.assertEqual(stats.run.workers_reported, [f"{socket.gethostname()} pid {worker.pid}"])
+        self.assertGreater(stats.run.generator[1].cpu_percent, 0)
 
     def test_scaling_sweep(self):
         run = run_load_test("TestScaling", url=self.url, steps="1,3", step_time=1.5)
