@@ -61,14 +61,16 @@ def add_report_hooks(env: Any, recorder: Recorder, *, side: str) -> None:
 
 
 def register_worker_handlers(runner: Any, recorder: Recorder, *,
-                             build: Callable[[dict[str, Any]], type],
+                             build: Callable[[dict[str, Any]], type | None],
                              monitor: GeneratorMonitor) -> None:
     """The worker's side; ``monitor`` watches this process (its usage goes to the master)."""
     env = runner.environment
     me = {"client_id": runner.client_id, "host": socket.gethostname(), "pid": os.getpid()}
 
     def on_spec(environment: Any, msg: Any) -> None:
-        env.user_classes = [build(msg.data)]
+        built = build(msg.data)
+        if built is not None:  # None: refused (the worker is quitting)
+            env.user_classes = [built]
 
     def on_window(environment: Any, msg: Any) -> None:
         if msg.data.get("reset"):

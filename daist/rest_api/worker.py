@@ -84,14 +84,14 @@ def main(argv: list[str] | None = None) -> int:
                      "will log in to")
     refused: list[str] = []
 
-    def build(data: dict) -> type:
+    def build(data: dict) -> type | None:
         try:
             return build_from_message(data, target=target)
         except RefusedTarget as exc:
             refused.append(str(exc))
             print(f"daist worker: error: {exc}", file=sys.stderr, flush=True)
             gevent.spawn(runner.quit)  # not from inside the master's message handler
-            raise
+            return None
     recorder = Recorder()
     env = Environment(user_classes=[])
     env.events.request.add_listener(recorder.on_request)
