@@ -95,6 +95,16 @@ class CompareResult:
     latency (the time per request a closed loop's requests/s implies)."""
     log_scale: bool = True
     """The test compared logarithms (a ratio): latencies and requests/s."""
+    shift: float | None = None
+    """Judged relative to the test's common level, which moved by this factor (candidate /
+    baseline): the thresholds apply to ``cand / shift``."""
+    note: str = ""
+    """Why a figure is not judged, when that is not obvious."""
+
+    @property
+    def judged_cand(self) -> float:
+        """The candidate's value the thresholds see (relative to the common level's move)."""
+        return self.cand / self.shift if self.shift else self.cand
 
     @property
     def is_latency(self) -> bool:
@@ -113,20 +123,21 @@ class CompareResult:
 
     @property
     def worse(self) -> bool:
-        return self.cand < self.base if self.metric == "rps" else self.cand > self.base
+        cand = self.judged_cand
+        return cand < self.base if self.metric == "rps" else cand > self.base
 
     @property
     def size(self) -> float:
-        """How much worse (or better): the factor, >= 1 (inf for failures from none)."""
+        """How much worse (or better) as judged: the factor, >= 1 (inf for failures from none)."""
         if self.metric == "fail":
             return math.inf if min(self.base, self.cand) == 0 else max(self.ratio, 1 / self.ratio)
-        ratio = self.ratio
+        ratio = self.ratio / self.shift if self.shift else self.ratio
         return max(ratio, 1 / ratio) if 0 < ratio < math.inf else math.inf
 
     @property
     def exceeds(self) -> bool:
         """Beyond the relative threshold and the metric's absolute floor."""
-        delta = abs(self.cand - self.base)
+        delta = abs(self.judged_cand - self.base)
         relative, floor_ms, _ = self.thresholds.for_figure(self.metric, self.mode)
         if delta <= relative * abs(self.base):
             return False
@@ -144,7 +155,8 @@ class CompareResult:
         alpha = self.thresholds.for_figure(self.metric, self.mode)[2]
         if self.p_adjusted is None or self.p_adjusted > alpha:
             return False
-        moved = (self.cand > self.base) - (self.cand < self.base)
+        cand = self.judged_cand
+        moved = (cand > self.base) - (cand < self.base)
         return self.outcome.direction in (0, moved)
 
     @property
@@ -176,14 +188,21 @@ class CompareResult:
         ratio = self.ratio
         if self.metric == "rps":
             ratio = 1 / ratio if ratio not in (0.0, math.inf) else math.inf
-        return fmt.times(ratio, worse="slower", better="faster")
+        text = fmt.times(ratio, worse="slower", better="faster")
+        if self.shift and abs(self.shift - 1) >= 0.005 and 0 < ratio < math.inf:
+            text += f" ({fmt.times(ratio / self.shift, worse='slower', better='faster')} " \
+                    "against the common level)"
+        return text
 
     @property
     def judged_by(self) -> str:
         """"runs 3 vs 3", "blocks 10 vs 10" or "thresholds only"."""
+        if not self.judged:
+            return NOT_JUDGED
+        relative = ", relative" if self.shift else ""
         if self.mode == THRESHOLDS_ONLY:
-            return THRESHOLDS_ONLY
-        return f"{self.mode} {self.outcome.sizes[0]} vs {self.outcome.sizes[1]}"
+            return THRESHOLDS_ONLY + relative
+        return f"{self.mode} {self.outcome.sizes[0]} vs {self.outcome.sizes[1]}{relative}"
 
     @property
     def noise_text(self) -> str:
@@ -233,9 +252,12 @@ class RowComparison:
         return any(r.changed for r in self.results)
 
     @property
-    def size(self) -> float:
-        """The largest change among its changed figures (sorts the headline)."""
-        return max((r.size for r in self.results if r.changed), default=1.0)
+    def size(self) -> tuple[float, float]:
+        """The largest change among its changed figures (sorts the headline), then the
+        largest difference (failures up from none are all infinitely larger)."""
+        changed = [r for r in self.results if r.changed]
+        return (max((r.size for r in changed), default=1.0),
+                max((abs(r.judged_cand - r.base) for r in changed), default=0.0))
 
 
 @dataclass
@@ -253,11 +275,13 @@ class RunComparison:
     @property
     def regressions(self) -> list[RowComparison]:
         """Largest first."""
-        return sorted((row for row in self.rows if row.regression), key=lambda r: -r.size)
+        return sorted((row for row in self.rows if row.regression), key=lambda r: r.size,
+                      reverse=True)
 
     @property
     def improvements(self) -> list[RowComparison]:
-        return sorted((row for row in self.rows if row.improvement), key=lambda r: -r.size)
+        return sorted((row for row in self.rows if row.improvement), key=lambda r: r.size,
+                      reverse=True)
 
     @property
     def failed(self) -> bool:

@@ -1,9 +1,17 @@
 """The figures ``compare`` judges, read from each run of both sides: one value per run, and for
 a single run per side the same figure per block of its window. ``judge`` turns them into a
-``CompareResult`` (``daist.report.compare`` says how a figure is judged)."""
+``CompareResult`` (``daist.report.compare`` says how a figure is judged).
+
+**Relative judgement.** A busier machine slows every endpoint of a run together (measured here:
+identical 20 s runs 2.5x apart while other jobs ran). With at least ``RELATIVE_MIN_ENDPOINTS``
+endpoints, each endpoint's latency is judged relative to the test's common level: its value
+divided by the median of the same figure over all endpoints, per run and per block. The common
+level itself is the "all endpoints" row: judged across runs, and not judged with one run per
+side (a slower master and a busier machine look the same there; repeat runs to judge it)."""
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 from daist.models.locust import BlockFigures, EndpointStats, LocustStatsList
@@ -14,19 +22,37 @@ from daist.report.stats import (BLOCKS, MIN_BLOCKS, NO_SPREAD, TestOutcome, bloc
 
 METRIC_BLOCKS = 10
 """Blocks of consecutive samples a metric-latency level of a single run is cut into."""
+RELATIVE_MIN_ENDPOINTS = 5
+"""Endpoints a test needs for its common level to mean something (their median)."""
+COMMON_NOT_JUDGED = "one run per side cannot tell a slower master from a busier machine"
 
 
 @dataclass
 class Side:
-    """One figure on one side: a value per run; with a single run, its blocks (None: the run
-    kept no blocks at all)."""
+    """One figure on one side: a value per run; with a single run, its blocks (index ->
+    value; None: the run kept no blocks at all)."""
 
     values: list[float]
-    blocks: list[float] | None = None
+    blocks: dict[int, float] | None = None
 
     @property
     def centre(self) -> float:
         return self.values[0] if len(self.values) == 1 else sum(self.values) / len(self.values)
+
+    def divided(self, common: Side) -> Side:
+        blocks = None if self.blocks is None or common.blocks is None else \
+            {i: v / common.blocks[i] for i, v in self.blocks.items() if common.blocks.get(i)}
+        return Side([v / c for v, c in zip(self.values, common.values)], blocks)
+
+
+def common_level(sides: list[Side]) -> Side:
+    """The median over endpoints of each run's value and of each block's."""
+    runs = [statistics.median(side.values[r] for side in sides) for r in range(len(sides[0].values))]
+    if any(side.blocks is None for side in sides):
+        return Side(runs)
+    indexes = sorted({i for side in sides for i in side.blocks})
+    return Side(runs, {i: statistics.median(side.blocks[i] for side in sides if i in side.blocks)
+                       for i in indexes})
 
 
 @dataclass
@@ -38,36 +64,44 @@ class Figure:
     judged: bool = True
     users: int = 0
     """Closed loop: the noise floor applies to the time per request (users / requests/s)."""
+    common: tuple[Side, Side] | None = None
+    """Judge relative to these common levels (baseline, candidate)."""
+    note: str = ""
 
 
 def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
-    log_scale = figure.log_scale and all(v > 0 for side in (figure.base, figure.cand)
-                                         for v in side.values + (side.blocks or []))
-    scale = math.log if log_scale else float
     base, cand = figure.base, figure.cand
-    centres = (_centre(base, log_scale), _centre(cand, log_scale))
+    shift = None
+    if figure.common is not None:
+        shift = _centre(figure.common[1], True) / _centre(figure.common[0], True)
+        base, cand = base.divided(figure.common[0]), cand.divided(figure.common[1])
+    log_scale = figure.log_scale and all(v > 0 for side in (base, cand)
+                                         for v in side.values + list((side.blocks or {}).values()))
+    scale = math.log if log_scale else float
     if len(base.values) + len(cand.values) >= 3:
         outcome = welch(of_runs([scale(v) for v in base.values]),
                         of_runs([scale(v) for v in cand.values]))
     elif base.blocks is None or cand.blocks is None:
         outcome = TestOutcome(reason=NO_SPREAD)
+    elif min(len(base.blocks), len(cand.blocks)) < MIN_BLOCKS:
+        outcome = TestOutcome(reason=f"too few blocks with requests ({len(base.blocks)} vs "
+                                     f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
+                              mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
     else:
-        if min(len(base.blocks), len(cand.blocks)) < MIN_BLOCKS:
-            outcome = TestOutcome(reason=f"too few blocks with requests ({len(base.blocks)} vs "
-                                         f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
-                                  mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
-        else:
-            outcome = block_test([scale(v) for v in base.blocks], [scale(v) for v in cand.blocks])
+        outcome = block_test([scale(v) for v in base.blocks.values()],
+                             [scale(v) for v in cand.blocks.values()])
+    centres = (_centre(figure.base, log_scale), _centre(figure.cand, log_scale))
     floor_pair = None
     if figure.users and centres[0] > 0 and centres[1] > 0:
         floor_pair = figure.users * 1000.0 / centres[0], figure.users * 1000.0 / centres[1]
     return CompareResult(figure.metric, centres[0], centres[1], outcome, comparison.thresholds,
-                         judged=figure.judged, floor_pair=floor_pair, log_scale=log_scale)
+                         judged=figure.judged, floor_pair=floor_pair, log_scale=log_scale,
+                         shift=shift, note=figure.note)
 
 
 def _centre(side: Side, log_scale: bool) -> float:
     """The value the test centres on: the geometric mean of runs on a log scale."""
-    if len(side.values) == 1 or not log_scale:
+    if len(side.values) == 1 or not log_scale or min(side.values) <= 0:
         return side.centre
     return math.exp(sum(math.log(v) for v in side.values) / len(side.values))
 
@@ -79,6 +113,7 @@ def compare_load(comparison: RunComparison, key: str) -> None:
     single = len(bases) == 1 and len(cands) == 1
     open_shape = bases[0].run.shape == "open"
     base_keys = sorted({e.key for s in bases for e in s.entries if e.num_requests})
+    present = []
     for entry_key in base_keys:
         name = f"{entry_key[1]} {entry_key[0]}".strip()
         entries = [[_requested(s, entry_key) for s in side] for side in (bases, cands)]
@@ -89,12 +124,20 @@ def compare_load(comparison: RunComparison, key: str) -> None:
         if lacking:
             comparison.missing += [f"{key}: {name} has no requests in the {where}"
                                    for where in lacking]
-            continue
+        else:
+            present.append((name, entries))
+    relative = len(present) >= RELATIVE_MIN_ENDPOINTS
+    latencies = {metric: [[_latency_side(side, stats, metric, single)
+                           for side, stats in zip(entries, (bases, cands))]
+                          for _, entries in present] for metric, _ in LATENCIES}
+    commons = {metric: (common_level([pair[0] for pair in pairs]),
+                        common_level([pair[1] for pair in pairs]))
+               for metric, pairs in latencies.items()} if relative else {}
+    for index, (name, entries) in enumerate(present):
         row = RowComparison(key, "endpoint", name)
         for metric, _ in LATENCIES:
             row.results.append(judge(comparison, Figure(
-                metric, *(_latency_side(side, stats, metric, single)
-                          for side, stats in zip(entries, (bases, cands))))))
+                metric, *latencies[metric][index], common=commons.get(metric))))
         row.results.append(judge(comparison, Figure(
             "rps", *(_rate_side(side, stats, single) for side, stats in zip(entries, (bases, cands))),
             judged=open_shape)))
@@ -107,17 +150,32 @@ def compare_load(comparison: RunComparison, key: str) -> None:
         comparison.unmatched.append(f"{key}: {entry_key[1]} {entry_key[0]} has requests in the "
                                     "candidate only")
     if all(s.num_requests for s in bases + cands):
-        totals = [[_total_counts(s) for s in side] for side in (bases, cands)]
-        row = RowComparison(key, "total", "all endpoints")
-        users = bases[0].run.users if bases[0].run.shape == "closed" else 0
-        row.results.append(judge(comparison, Figure(
-            "rps", *(_rate_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
-            judged=bases[0].run.shape != "steps", users=users)))
-        row.results.append(judge(comparison, Figure(
-            "fail", *(_fail_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
-            log_scale=False)))
-        comparison.rows.append(row)
+        _compare_total(comparison, key, bases, cands, commons, single=single)
     _compare_steps(comparison, key, bases, cands)
+
+
+def _compare_total(comparison: RunComparison, key: str, bases: list[LocustStatsList],
+                   cands: list[LocustStatsList], commons: dict[str, tuple[Side, Side]], *,
+                   single: bool) -> None:
+    """The whole test: its common latency level, requests/s and failures. With one run per
+    side, what moves every endpoint together is shown, not judged."""
+    row = RowComparison(key, "total", "all endpoints")
+    common_note = COMMON_NOT_JUDGED if single else ""
+    for metric, _ in LATENCIES:
+        if metric in commons:
+            row.results.append(judge(comparison, Figure(metric, *commons[metric],
+                                                        judged=not single, note=common_note)))
+    totals = [[_total_counts(s) for s in side] for side in (bases, cands)]
+    users = bases[0].run.users if bases[0].run.shape == "closed" else 0
+    closed_single = single and bases[0].run.shape != "open"
+    row.results.append(judge(comparison, Figure(
+        "rps", *(_rate_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
+        judged=bases[0].run.shape != "steps" and not closed_single, users=users,
+        note=common_note if closed_single else "")))
+    row.results.append(judge(comparison, Figure(
+        "fail", *(_fail_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
+        log_scale=False)))
+    comparison.rows.append(row)
 
 
 def _requested(stats: LocustStatsList, key: tuple[str, str]) -> EndpointStats | None:
@@ -151,7 +209,7 @@ def _latency_side(entries: list[EndpointStats], stats: list[LocustStatsList], me
     side = Side([e.hdr.percentile(metric) for e in entries])
     if single:
         blocks = _full_blocks(entries[0], stats[0])
-        side.blocks = None if blocks is None else [b.percentile(metric) for b in blocks]
+        side.blocks = None if blocks is None else {b.index: b.percentile(metric) for b in blocks}
     return side
 
 
@@ -161,7 +219,7 @@ def _rate_side(entries: list[EndpointStats], stats: list[LocustStatsList], singl
     if single and _full_blocks(entries[0], stats[0]) is not None:
         counts = {b.index: b.count for b in entries[0].blocks}
         run = stats[0].run
-        side.blocks = [counts.get(i, 0) / run.block_s for i in range(run.full_blocks)]
+        side.blocks = {i: counts.get(i, 0) / run.block_s for i in range(run.full_blocks)}
     return side
 
 
@@ -169,7 +227,7 @@ def _fail_side(entries: list[EndpointStats], stats: list[LocustStatsList], singl
     side = Side([e.fail_ratio for e in entries])
     if single:
         blocks = _full_blocks(entries[0], stats[0])
-        side.blocks = None if blocks is None else [b.failures / b.count for b in blocks]
+        side.blocks = None if blocks is None else {b.index: b.failures / b.count for b in blocks}
     return side
 
 
@@ -225,6 +283,6 @@ def _samples_side(hists: list[Hist], percentile: float, single: bool) -> Side:
     if single:
         samples = hists[0].samples
         count = min(METRIC_BLOCKS, len(samples) // 5)
-        side.blocks = [Hist(samples[i * len(samples) // count:(i + 1) * len(samples) // count])
-                       .percentile(percentile) for i in range(count)] if count else []
+        side.blocks = {i: Hist(samples[i * len(samples) // count:(i + 1) * len(samples) // count])
+                       .percentile(percentile) for i in range(count)} if count else {}
     return side

@@ -101,6 +101,12 @@ def headline_lines(comparison: RunComparison) -> list[str]:
             lines.append(f"{title}:")
             for row in rows:
                 lines += [f"  {row.label} {_figure_text(r)}" for r in _figures(row, verdict)]
+    shown = [(row, r) for row in comparison.rows for r in row.results
+             if r.note and r.base > 0 and abs(r.ratio - 1) >= 0.005]
+    if shown:
+        lines.append("Not judged:")
+        lines += [f"  {row.label} {METRIC_NAMES[r.metric]} {r.value('base')} -> {r.value('cand')}, "
+                  f"{r.wording}: {r.note}" for row, r in shown]
     unchanged = [row for row in comparison.rows if not row.changed]
     if unchanged:
         kinds = ", ".join(f"{sum(r.kind == kind for r in unchanged)} {title}"

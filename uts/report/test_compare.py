@@ -189,12 +189,36 @@ class TestHeadline(unittest.TestCase):
 
     def test_the_one_line_verdict_names_five_and_counts_the_rest(self):
         names = [f"e{i}" for i in range(7)]
-        base, cand = run_sides(names, added_ms={name: 40.0 + 20 * i for i, name in enumerate(names)},
+        base, cand = run_sides(names, failures={name: 10 * (i + 1) for i, name in enumerate(names)},
                                n=200)
         comparison = compare_runs(load_run(base[0], figures=False), load_run(cand[0], figures=False))
         line = verdict_text(comparison)
-        self.assertTrue(line.startswith("FAILED: 7 regressions: TestRO.test: GET e6 "), line)
-        self.assertTrue(line.endswith("; and 2 more"), line)
+        self.assertTrue(line.startswith("FAILED: 8 regressions: TestRO.test: GET e6 (failed); "
+                                        "TestRO.test: GET e5 (failed); TestRO.test: GET e4 "), line)
+        self.assertTrue(line.endswith("; and 3 more"), line)
+
+    def test_endpoints_are_judged_against_the_common_level(self):
+        """A busier machine slows every endpoint: with one run per side that is shown, not
+        judged; one endpoint slower than the rest still is."""
+        names = [f"e{i}" for i in range(6)]
+        base, cand = run_sides(names, slow={name: 2.0 for name in names}, added_ms={"e3": 100.0},
+                               n=200)
+        comparison = compare_runs(load_run(base[0], figures=False), load_run(cand[0], figures=False))
+        self.assertEqual(flagged(comparison), ["GET e3"], render_text(comparison))
+        p50 = figure(comparison, "GET e3", "p50")
+        self.assertRegex(p50.wording, r"^\d\.\d\dx slower \(2\.\d\dx slower against the common level\)$")
+        self.assertEqual(p50.judged_by, "blocks 10 vs 10, relative")
+        common = figure(comparison, "all endpoints", "p50")
+        self.assertAlmostEqual(common.ratio, 2.0, delta=0.1)
+        self.assertEqual((common.verdict, common.judged_by), (NOT_JUDGED, NOT_JUDGED))
+        self.assertIn("one run per side cannot tell a slower master from a busier machine",
+                      render_text(comparison))
+        # over runs, the common level is judged like any figure
+        base, cand = run_sides(names, runs=(2, 2), slow={name: 2.0 for name in names}, n=200)
+        repeated = compare_runs([load_run(d, figures=False) for d in base],
+                                [load_run(d, figures=False) for d in cand])
+        self.assertEqual(flagged(repeated), ["all endpoints"])
+        self.assertEqual(figure(repeated, "all endpoints", "p50").verdict, REGRESSION)
 
     def test_geometric_means_agree_with_the_rows(self):
         comparison = compare_runs(*load_sides(slow={name: 1.03 for name in ENDPOINTS}))
@@ -205,24 +229,28 @@ class TestHeadline(unittest.TestCase):
 
 
 class TestThroughput(unittest.TestCase):
-    def compare(self, counts, *, users=4, shape="closed"):
-        """Two runs of endpoints a and b with (baseline, candidate) request counts."""
-        runs = []
+    def compare(self, counts, *, users=4, shape="closed", runs=2):
+        """Runs of endpoints a and b with (baseline, candidate) request counts."""
+        sides = ([], [])
         for side in (0, 1):
-            entries = [make_entry(name, latencies(5, pair[side], seed=side * 10 + i))
-                       for i, (name, pair) in enumerate(counts.items())]
-            runs.append(load_run(make_run_dir(locust={LOAD_TEST: make_stats(
-                *entries, users=users, shape=shape)}), figures=False))
-        return compare_runs(*runs)
+            for run in range(runs):
+                entries = [make_entry(name, latencies(5, pair[side], seed=side * 10 + run * 3 + i))
+                           for i, (name, pair) in enumerate(counts.items())]
+                sides[side].append(load_run(make_run_dir(locust={LOAD_TEST: make_stats(
+                    *entries, users=users, shape=shape)}), figures=False))
+        return compare_runs(*sides)
 
     def test_closed_loop_endpoint_rps_is_shown_not_judged(self):
         comparison = self.compare({"a": (2000, 1000), "b": (2000, 2000)}, users=40)
         self.assertEqual(figure(comparison, "GET a", "rps").verdict, NOT_JUDGED)
         total = figure(comparison, "all endpoints", "rps")
         # 4,000 -> 3,000 requests in 20 s with 40 users: 200 -> 267 ms per request
-        self.assertEqual(total.floor_pair, (200.0, 800 / 3))
+        self.assertAlmostEqual(total.floor_pair[0], 200.0)
+        self.assertAlmostEqual(total.floor_pair[1], 800 / 3)
         self.assertEqual(total.verdict, REGRESSION)
         self.assertEqual(flagged(comparison), ["all endpoints"])
+        single = self.compare({"a": (2000, 1000), "b": (2000, 2000)}, users=40, runs=1)
+        self.assertEqual(figure(single, "all endpoints", "rps").verdict, NOT_JUDGED)
 
     def test_closed_loop_total_within_the_noise_floor(self):
         # 2 users at 200 requests/s: 10 ms per request; 25% fewer requests is +3.3 ms
