@@ -34,9 +34,12 @@ _URL = re.compile(r" for url: \S+|URL \S+: ")
 def failure_message(exception: Any) -> str:
     """A stable one-line message: the exception's type and text, without memory addresses or
     the URL (the endpoint is known), e.g. ``RetriesExceeded: timed out``,
-    ``HTTPError: 500 Server Error: Internal Server Error``."""
+    ``HTTPError: 500 Server Error: Internal Server Error``; a failure the user marked itself
+    (``invalid response: ...``) as it was worded."""
     if isinstance(exception, str):
         text = exception
+    elif type(exception).__name__ == "CatchResponseError":  # our own verdict: its words alone
+        text = str(exception)
     else:
         cause = getattr(exception, "original", None)  # geventhttpclient wraps timeouts
         text = f"{type(exception).__name__}: {cause if cause is not None else exception}"
