@@ -49,7 +49,7 @@ HDR_HIGHEST_US = 3_600_000_000  # one hour: anything longer is a hung request, c
 HDR_DIGITS = 3
 PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p95_ms": 95.0, "p99_ms": 99.0, "p999_ms": 99.9}
 BLOCKS_WANTED = 10
-BLOCK_MIN_S, BLOCK_MAX_S = 2.0, 10.0
+BLOCK_MIN_S, BLOCK_MAX_S = 0.5, 10.0
 BLOCK_PERCENTILES = {"p50_ms": 50.0, "p95_ms": 95.0, "p99_ms": 99.0}
 
 
@@ -61,7 +61,7 @@ def nearest_rank(ordered: Any, percentile: float) -> float:
 
 
 def block_length(measured_s: float) -> float:
-    """Block length for a window of ``measured_s``: about ``BLOCKS_WANTED`` blocks, each 2-10 s
+    """Block length for a window of ``measured_s``: about ``BLOCKS_WANTED`` blocks, each 0.5-10 s
     (enough blocks for a spread with some degrees of freedom, long enough for a percentile)."""
     return round(min(BLOCK_MAX_S, max(BLOCK_MIN_S, measured_s / BLOCKS_WANTED)), 3)
 

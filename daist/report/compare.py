@@ -136,8 +136,17 @@ class CompareResult:
 
     @property
     def exceeds(self) -> bool:
-        """Beyond the relative threshold and the metric's absolute floor."""
-        delta = abs(self.judged_cand - self.base)
+        """Beyond the relative threshold and the metric's absolute floor; judged against a
+        common level, both the change itself and the change against that level must be (the
+        same way): a busier machine moves endpoints by a factor, a fixed delay does not."""
+        if not self._beyond(self.judged_cand):
+            return False
+        if self.shift is None:
+            return True
+        return (self.cand - self.base) * (self.judged_cand - self.base) > 0 and self._beyond(self.cand)
+
+    def _beyond(self, cand: float) -> bool:
+        delta = abs(cand - self.base)
         relative, floor_ms, _ = self.thresholds.for_figure(self.metric, self.mode)
         if delta <= relative * abs(self.base):
             return False
