@@ -42,13 +42,16 @@ LATENCIES = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
 REGRESSION, IMPROVEMENT = "regression", "improvement"
 NOT_SIGNIFICANT, NOT_TESTABLE, WITHIN = "within the noise", "not testable", "within thresholds"
 NOT_JUDGED = "not judged"
-EVIDENCE = {RUNS: {"p99": (2.0, 1.0)},
+EVIDENCE = {RUNS: {"p99": (2.0, 0.1)},
             BLOCKS: {"p95": (2.0, 0.1), "p99": (4.0, 0.01)},
             THRESHOLDS_ONLY: {"p95": (2.0, 1.0), "p99": (4.0, 1.0)}}
 """Per mode and latency (1, 1 when not listed): the factor on ``min_change`` and
 ``noise_floor_ms``, and on ``alpha``. Tails need more: a single run's blocks cannot see
 between-run noise, and a run's tail is its noisiest figure (calibrated with
 ``benchmarks/compare_calibration.py``: a noisy run's p99 moves 3-5x in every block)."""
+COMMON_EVIDENCE = 2.0
+"""Factor on the thresholds of a test's common level (all endpoints together): the figure a
+busier machine moves most, also between groups of runs made at different times."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,11 @@ class Thresholds:
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be between 0 and 1, not {self.alpha!r}")
 
-    def for_figure(self, metric: str, mode: str) -> tuple[float, float, float]:
+    def for_figure(self, metric: str, mode: str, *, common: bool = False) -> tuple[float, float, float]:
         """(relative change, absolute ms) a ``metric`` judged in ``mode`` must exceed, and the
-        largest corrected p-value it may have."""
+        largest corrected p-value it may have; ``common``: a test's common level."""
         factor, alpha_factor = EVIDENCE.get(mode, {}).get(metric, (1.0, 1.0))
+        factor *= COMMON_EVIDENCE if common else 1.0
         return self.min_change * factor, self.noise_floor_ms * factor, self.alpha * alpha_factor
 
 
@@ -100,6 +104,8 @@ class CompareResult:
     baseline): the thresholds apply to ``cand / shift``."""
     note: str = ""
     """Why a figure is not judged, when that is not obvious."""
+    common_level: bool = False
+    """A test's common level (``COMMON_EVIDENCE``)."""
 
     @property
     def judged_cand(self) -> float:
@@ -147,7 +153,8 @@ class CompareResult:
 
     def _beyond(self, cand: float) -> bool:
         delta = abs(cand - self.base)
-        relative, floor_ms, _ = self.thresholds.for_figure(self.metric, self.mode)
+        relative, floor_ms, _ = self.thresholds.for_figure(self.metric, self.mode,
+                                                           common=self.common_level)
         if delta <= relative * abs(self.base):
             return False
         if self.is_latency:
@@ -161,7 +168,7 @@ class CompareResult:
     @property
     def significant(self) -> bool:
         """Beyond the noise after the correction, and the test saw the data move this way."""
-        alpha = self.thresholds.for_figure(self.metric, self.mode)[2]
+        alpha = self.thresholds.for_figure(self.metric, self.mode, common=self.common_level)[2]
         if self.p_adjusted is None or self.p_adjusted > alpha:
             return False
         cand = self.judged_cand

@@ -4,10 +4,11 @@ a single run per side the same figure per block of its window. ``judge`` turns t
 
 **Relative judgement.** A busier machine slows every endpoint of a run together (measured here:
 identical 20 s runs 2.5x apart while other jobs ran). With at least ``RELATIVE_MIN_ENDPOINTS``
-endpoints, each endpoint's latency is judged relative to the test's common level: its value
-divided by the median of the same figure over all endpoints, per run and per block. The common
-level itself is the "all endpoints" row: judged across runs, and not judged with one run per
-side (a slower master and a busier machine look the same there; repeat runs to judge it)."""
+endpoints, each endpoint's latency is also seen against the test's common level (the median of
+the same figure over all endpoints, per run and per block): it must move beyond the thresholds
+against that level too, and with one run per side its blocks are tested against it. The common
+level itself is the "all endpoints" row: judged across runs (with ``COMMON_EVIDENCE``), and not
+judged with one run per side (a slower master and a busier machine look the same there)."""
 from __future__ import annotations
 
 import math
@@ -66,6 +67,8 @@ class Figure:
     """Closed loop: the noise floor applies to the time per request (users / requests/s)."""
     common: tuple[Side, Side] | None = None
     """Judge relative to these common levels (baseline, candidate)."""
+    common_level: bool = False
+    """This figure is a test's common level."""
     note: str = ""
 
 
@@ -78,9 +81,9 @@ def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
     log_scale = figure.log_scale and all(v > 0 for side in (base, cand)
                                          for v in side.values + list((side.blocks or {}).values()))
     scale = math.log if log_scale else float
-    if len(base.values) + len(cand.values) >= 3:
-        outcome = welch(of_runs([scale(v) for v in base.values]),
-                        of_runs([scale(v) for v in cand.values]))
+    if len(base.values) + len(cand.values) >= 3:  # the runs' own values: their spread is the noise
+        outcome = welch(of_runs([scale(v) for v in figure.base.values]),
+                        of_runs([scale(v) for v in figure.cand.values]))
     elif base.blocks is None or cand.blocks is None:
         outcome = TestOutcome(reason=NO_SPREAD)
     elif min(len(base.blocks), len(cand.blocks)) < MIN_BLOCKS:
@@ -96,7 +99,7 @@ def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
         floor_pair = figure.users * 1000.0 / centres[0], figure.users * 1000.0 / centres[1]
     return CompareResult(figure.metric, centres[0], centres[1], outcome, comparison.thresholds,
                          judged=figure.judged, floor_pair=floor_pair, log_scale=log_scale,
-                         shift=shift, note=figure.note)
+                         shift=shift, note=figure.note, common_level=figure.common_level)
 
 
 def _centre(side: Side, log_scale: bool) -> float:
@@ -163,7 +166,7 @@ def _compare_total(comparison: RunComparison, key: str, bases: list[LocustStatsL
     common_note = COMMON_NOT_JUDGED if single else ""
     for metric, _ in LATENCIES:
         if metric in commons:
-            row.results.append(judge(comparison, Figure(metric, *commons[metric],
+            row.results.append(judge(comparison, Figure(metric, *commons[metric], common_level=True,
                                                         judged=not single, note=common_note)))
     totals = [[_total_counts(s) for s in side] for side in (bases, cands)]
     users = bases[0].run.users if bases[0].run.shape == "closed" else 0

@@ -101,7 +101,8 @@ class TestOneRunPerSide(unittest.TestCase):
         self.assertEqual(p99.verdict, WITHIN)          # +30% of a tail: under the x4 threshold
         self.assertEqual(Thresholds().for_figure("p99", BLOCKS), (0.4, 20.0, 0.0005))
         self.assertEqual(Thresholds().for_figure("p50", BLOCKS), (0.1, 5.0, 0.05))
-        self.assertEqual(EVIDENCE[RUNS]["p99"], (2.0, 1.0))
+        self.assertEqual(EVIDENCE[RUNS]["p99"], (2.0, 0.1))
+        self.assertEqual(Thresholds().for_figure("p50", RUNS, common=True), (0.2, 10.0, 0.05))
         self.assertIn(p95.verdict, (REGRESSION, WITHIN))
 
     def test_too_few_blocks_is_not_testable_never_a_regression(self):
