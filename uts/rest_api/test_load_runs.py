@@ -18,11 +18,10 @@ from daist.models.db import PerfTestRun
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
                                  ResourceProfile)
 from daist.framework import paths
-from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_results,
-                         results_dir_of, run_daist, start_daist)
+from uts.harness import StandinTestCase, clean_environment, remove_results, run_daist, start_daist
 from uts.rest_api.factories import nearest_rank
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, free_port, load_env,
-                                   run_load_test, set_faults, stats_of)
+from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, finish_with_worker,
+                                   free_port, load_env, run_load_test, set_faults, stats_of)
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
@@ -154,15 +153,7 @@ class TestShapesAndWorkers(StandinTestCase):
             env=clean_environment({"DET_USER": "admin", "DET_PASSWORD": PASSWORD,
                                    "DET_MASTER": self.url}),
             cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            stdout, stderr = process.communicate(timeout=120)
-            _, worker_log = worker.communicate(timeout=30)   # it exits when the master quits
-        finally:
-            for child in (process, worker):
-                if child.poll() is None:
-                    child.kill()
-                    child.communicate()
-        run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+        run, worker_log = finish_with_worker(process, worker)
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 0, run.output + worker_log)
         self.assertEqual(worker.returncode, 0, worker_log)

@@ -8,9 +8,9 @@ import unittest
 from daist.framework import paths
 from daist.rest_api.user import same_master
 from daist.standin.launcher import StandinProcess
-from uts.harness import DaistRun, clean_environment, remove_results, results_dir_of, start_daist
+from uts.harness import clean_environment, remove_results, start_daist
 from uts.rest_api.fake_master import FakeMaster
-from uts.rest_api.loadruns import MODULE, PASSWORD, free_port, load_env
+from uts.rest_api.loadruns import MODULE, PASSWORD, finish_with_worker, free_port, load_env
 
 WORKER_SECRET = "worker-only-secret-7f3a"
 
@@ -52,21 +52,13 @@ class TestWorkerTarget(unittest.TestCase):
             url, remote_workers=1, master_bind=f"127.0.0.1:{port}", worker_wait=60))
         worker = start_worker(port, "--target", own_url,
                               env={"DET_USER": "admin", "DET_PASSWORD": WORKER_SECRET})
-        try:
-            stdout, stderr = process.communicate(timeout=120)
-            _, worker_err = worker.communicate(timeout=30)
-        finally:
-            for child in (process, worker):
-                if child.poll() is None:
-                    child.kill()
-                    child.communicate()
-        run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+        run, worker_err = finish_with_worker(process, worker)
         self.addCleanup(remove_results, run)
         self.assertEqual(worker.returncode, 2, worker_err)
         self.assertIn(f"daist worker: error: the Locust master asks for load against {url}, but "
                       f"this worker logs in only to {own_url} (--target or DET_MASTER)", worker_err)
         self.assertEqual(own.requests, [])              # nothing went to its own target
-        self.assertNotIn(WORKER_SECRET, stdout + stderr + worker_err)
+        self.assertNotIn(WORKER_SECRET, run.output + worker_err)
         # the run fails, naming the worker it lost; its manifest is valid
         self.assertEqual(run.returncode, 1, run.output)
         record = run.result.tests[f"{MODULE}.TestRO.test"]
