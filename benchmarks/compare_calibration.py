@@ -9,7 +9,7 @@ change (prints figures; not a test).
    - one run per side (within-run blocks): every ordered A/A pair (false alarms) and every A/B
      pair (detections: exit 1 *and* ``get agents`` named among the regressions);
    - ``--group`` runs per side (between-run test): disjoint A groups against each other (both
-     orders) and against B groups.
+     orders) and against B groups; each group spans the whole series (``strided``).
 
     __venv__/bin/python benchmarks/compare_calibration.py [--runs 6] [--run-time 20]
         [--group 3] [--work DIR] [--reuse]
@@ -73,6 +73,14 @@ def caught(status: int, text: str) -> bool:
     return status == 1 and CHANGED in regressions_line(text)
 
 
+def strided(runs: list[Path], size: int) -> list[list[Path]]:
+    """Groups of ``size`` runs that each span the whole series (run k, k + n, k + 2n...), as a
+    CI job interleaving its repeats would make them: drift of the machine over the series
+    then falls on every group alike instead of looking like a change between groups."""
+    count = len(runs) // size
+    return [runs[k::count][:size] for k in range(count)]
+
+
 def report(label: str, outcomes: list[tuple[int, str]], *, detect: bool) -> None:
     hits = [caught(*o) if detect else o[0] != 0 for o in outcomes]
     rate = sum(hits) / len(hits) if hits else float("nan")
@@ -109,8 +117,7 @@ def main() -> int:
     report("  of which the 6 ordered pairs of the first 3 A runs", first_six, detect=False)
     report("one run per side, A/B", single_ab, detect=True)
     group = args.group
-    a_groups = [a_runs[i:i + group] for i in range(0, len(a_runs) - group + 1, group)]
-    b_groups = [b_runs[i:i + group] for i in range(0, len(b_runs) - group + 1, group)]
+    a_groups, b_groups = strided(a_runs, group), strided(b_runs, group)
     if len(a_groups) >= 2:
         repeat_aa = [judge(x, y) for x, y in itertools.permutations(a_groups, 2)]
         report(f"{group} runs per side, A/A", repeat_aa, detect=False)
