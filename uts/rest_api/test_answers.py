@@ -1,6 +1,6 @@
 import unittest
 
-from daist.rest_api.answers import AnswerCheck, problem
+from daist.rest_api.answers import FULL_PARSE_MAX_BYTES, AnswerCheck, problem
 from daist.rest_api.catalogue import ANSWERS, BYTES, CATALOGUE, STREAM
 
 
@@ -21,6 +21,15 @@ class TestProblem(unittest.TestCase):
         self.assertEqual(problem(b'{"experiments": [', "experiments", full=True),
                          "invalid response: malformed JSON")
         self.assertIsNone(problem(b"{}", "", full=True))
+
+    def test_large_answers_are_checked_by_their_bytes(self):
+        items = b",".join(b'{"id": %d, "name": "experiment"}' % i for i in range(4000))
+        body = b'{"experiments": [' + items + b'], "pagination": {}}'
+        self.assertGreater(len(body), FULL_PARSE_MAX_BYTES)
+        self.assertIsNone(problem(body, "experiments", full=True))
+        self.assertEqual(problem(body, "trials", full=True), "invalid response: no 'trials' key")
+        truncated = body[:len(body) // 2].rstrip(b"}")
+        self.assertEqual(problem(truncated, "experiments", full=True), "invalid response: malformed JSON")
 
     def test_streams_and_files(self):
         lines = b'{"result": {"id": 1}}\n{"result": {"id": 2}}\n'
