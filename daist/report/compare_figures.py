@@ -6,8 +6,8 @@ a single run per side the same figure per block of its window. ``judge`` turns t
 identical 20 s runs 2.5x apart while other jobs ran). With at least ``RELATIVE_MIN_ENDPOINTS``
 endpoints, each endpoint's latency is also seen against the test's common level (the median of
 the same figure over all endpoints, per run and per block): it must move beyond the thresholds
-against that level too; with one run per side its blocks are tested against it, over runs the
-better of the direct test and the one against it counts (``_between_runs``). The common
+against that level too, and the better of the test against it and the test of its own values
+counts (``_best_of``). The common
 level itself is the "all endpoints" row: judged across runs (with ``COMMON_EVIDENCE``), and not
 judged with one run per side (a slower master and a busier machine look the same there)."""
 from __future__ import annotations
@@ -16,6 +16,7 @@ import dataclasses
 import math
 import statistics
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from daist.models.locust import BlockFigures, EndpointStats, LocustStatsList
 from daist.models.metric_latency import Hist
@@ -92,8 +93,9 @@ def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
                                      f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
                               mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
     else:
-        outcome = block_test([scale(v) for v in base.blocks.values()],
-                             [scale(v) for v in cand.blocks.values()])
+        outcome = _best_of(figure, block_test([scale(v) for v in base.blocks.values()],
+                                              [scale(v) for v in cand.blocks.values()]),
+                           lambda side: [scale(v) for v in side.blocks.values()], block_test)
     centres = (_centre(figure.base, log_scale), _centre(figure.cand, log_scale))
     floor_pair = None
     if figure.users and centres[0] > 0 and centres[1] > 0:
@@ -104,17 +106,23 @@ def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
 
 
 def _between_runs(figure: Figure, base: Side, cand: Side, scale) -> TestOutcome:
-    """Welch's test over the runs' own values; with a common level, also over the values
-    against it (a run that was busier as a whole then adds no noise), the better of the two
-    counting twice (Bonferroni: either may be the one that sees the change)."""
-    direct = welch(of_runs([scale(v) for v in figure.base.values]),
-                   of_runs([scale(v) for v in figure.cand.values]))
-    if figure.common is None or not direct.testable:
-        return direct
-    against = welch(of_runs([scale(v) for v in base.values]), of_runs([scale(v) for v in cand.values]))
-    if not against.testable:
-        return direct
-    best = min((direct, against), key=lambda outcome: outcome.p_value)
+    """Welch's test over the runs' values against the common level, or over their own."""
+    def values(side: Side) -> Any:
+        return of_runs([scale(v) for v in side.values])
+    return _best_of(figure, welch(values(base), values(cand)), values, welch)
+
+
+def _best_of(figure: Figure, against: TestOutcome, values: Callable[[Side], Any],
+             test: Callable[[Any, Any], TestOutcome]) -> TestOutcome:
+    """With a common level, the test against it (a busier run or block as a whole adds no noise)
+    and the one over the figure's own values (a fixed delay does not scale with the machine):
+    the better counts, its p-value doubled (Bonferroni: either may be the one that sees it)."""
+    if figure.common is None or not against.testable:
+        return against
+    direct = test(values(figure.base), values(figure.cand))
+    if not direct.testable:
+        return against
+    best = min((against, direct), key=lambda outcome: outcome.p_value)
     return dataclasses.replace(best, p_value=min(1.0, 2 * best.p_value),
                                test=best.test + (" against the common level" if best is against else ""))
 
