@@ -10,6 +10,8 @@ target's core as the anchors did):
   plain Locust FastHttpUser     50 users, no hooks (benchmarks/locust_plain.py)
   daist                         50 users: daist's user class, HDR recording, progress, CPU watch
   daist, workers = 2            the same through a master and two worker processes
+  daist, no answer check        in-process, answers not checked (the reference of the check)
+  daist, every answer parsed    in-process, every answer parsed in full (not only a sample)
   plain Locust --processes 2    Locust's own multi-process mode, the reference for the above
 
 Then a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx): p50 and mean of
@@ -122,11 +124,13 @@ def processes_row(host: str, *, users: int, duration: float, target: psutil.Proc
 
 
 def driver_row(host: str, *, mode: str, users: int, duration: float, target: psutil.Process,
-               workers: int = 0, cpus: str = "0", name: str) -> Row:
+               workers: int = 0, cpus: str = "0", name: str, check_every: int | None = None) -> Row:
     """A Locust generator measured by itself over its steady window (same method for plain
     Locust and daist): window requests over the CPU its processes used in that window."""
     command = [PYTHON, str(HERE / "locust_daist_driver.py"), "--mode", mode, "--host", host,
                "--users", str(users), "--run-time", str(duration), "--workers", str(workers)]
+    if check_every is not None:
+        command += ["--check-every", str(check_every)]
     output, gen, tgt = measure(command, cpus=cpus, target=target, duration=duration + 3,
                                settle=4.0 if workers else 3.0)
     result = json.loads(output.strip().splitlines()[-1])
@@ -187,6 +191,10 @@ def main() -> int:
                                          "{:.1%}", "anchors: about 9%"),
         "daist / wrk, per core": ([r[0][2].per_core / r[0][0].per_core for r in rounds],
                                   "{:.1%}", ""),
+        "daist (answers sampled) / no answer check": ([r[0][2].per_core / r[0][5].per_core
+                                                       for r in rounds], "{:.1%}", "per core"),
+        "daist every answer parsed / no check": ([r[0][6].per_core / r[0][5].per_core
+                                                  for r in rounds], "{:.1%}", "per core"),
         "daist workers = 2 / plain --processes 2": ([r[0][3].rps / r[0][4].rps for r in rounds],
                                                     "{:.1%}", "same layout, same cores"),
         "plain --processes 2 / plain in-process": ([r[0][4].rps / r[0][1].rps for r in rounds],
@@ -236,7 +244,11 @@ def throughput_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
                 driver_row(nginx.url, mode="daist", name="daist (in-process)", **common),
                 driver_row(nginx.url, mode="daist", workers=2, cpus=f"0,{last_cpu}",
                            name="daist, workers = 2", **common),
-                processes_row(nginx.url, cpus=f"0,{last_cpu}", **common)]
+                processes_row(nginx.url, cpus=f"0,{last_cpu}", **common),
+                driver_row(nginx.url, mode="daist", check_every=0, name="daist, no answer check",
+                           **common),
+                driver_row(nginx.url, mode="daist", check_every=1,
+                           name="daist, every answer parsed", **common)]
 
 
 def latency_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:

@@ -5,6 +5,7 @@ spawning and a warm-up): requests in the window and the CPU its processes used m
   --mode daist   daist's ``LoadRun``: its user class, HDR recorder, progress and generator
                  watch (and workers when asked), on the catalogue endpoint
                  ``get master configuration``
+                 (``--check-every``: how often an answer is parsed in full; 0 no check)
   --mode plain   plain Locust: the anchors' FastHttpUser (benchmarks/locust_plain.py) in a
                  bare Environment, no listener of daist's
 
@@ -29,6 +30,7 @@ import daist.rest_api.locust_import  # noqa: E402,F401  (gevent first)
 
 import gevent  # noqa: E402
 
+from daist.rest_api.answers import FULL_CHECK_EVERY  # noqa: E402
 from daist.rest_api.loadrun import LoadRun  # noqa: E402
 from daist.rest_api.plan import LoadPlan  # noqa: E402
 from daist.rest_api.user import UserSpec  # noqa: E402
@@ -36,7 +38,8 @@ from daist.rest_api.user import UserSpec  # noqa: E402
 
 def run_daist(args: argparse.Namespace) -> dict:
     spec = UserSpec(host=args.host, task_names=["get master configuration"], values={},
-                    user_name="admin", password="bench", request_timeout=10.0)
+                    user_name="admin", password="bench", request_timeout=10.0,
+                    check_every=args.check_every)
     plan = LoadPlan(users=args.users, spawn_rate=1000.0, run_time=args.run_time,
                     warmup=args.warmup, stop_timeout=1.0, workers=args.workers)
     load = LoadRun(spec=spec, plan=plan, label="bench")
@@ -78,6 +81,8 @@ def main() -> int:
     parser.add_argument("--run-time", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--check-every", type=int, default=FULL_CHECK_EVERY,
+                        help="daist: parse every N-th answer in full (0: no answer check)")
     args = parser.parse_args()
     result = run_daist(args) if args.mode == "daist" else run_plain(args)
     result["rps"] = result["requests"] / result["window_s"]

@@ -6,12 +6,14 @@ plain data also loads; a pickle never does). Shape (``schema_version`` 2)::
     {"classname": "LocustStatsList", "schema_version": 2,
      "run": {shape, users, rate, spawn_rate, steps, target, user_class, workers,
              window_start, window_end, window_s, warmup_s, run_time_s, interrupted,
-             generator: [{role, pid, cpu_percent, cpu_max_percent, rss_mb}], saturated},
+             generator: [{role, host, pid, cpu_percent, cpu_max_percent, rss_mb}],
+             workers_reported, block_s, saturated},
      "entries": [{test_name, method, path, endpoint_class, num_requests, num_failures, rps,
                   failures: {message: count},
                   hdr: {count, min_ms, max_ms, mean_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms},
                   hdr_encoded: "<base64 HdrHistogram, microseconds>",
-                  locust: {<Locust StatsEntry.serialize() keys>}}],
+                  locust: {<Locust StatsEntry.serialize() keys>},
+                  blocks: [{index, count, failures, p50_ms, p95_ms, p99_ms}]}],
      "steps": [{users, rps, p95_ms, fail_ratio, num_requests, knee}]}
 
 - ``entries`` are keyed by (``test_name``, ``method``); ``test_name`` is the historical join key
@@ -34,6 +36,7 @@ paths), ``LocustCsv`` and ``LocustReport`` (Locust's own CSV and HTML), ``Locust
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -45,6 +48,22 @@ HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 3_600_000_000  # one hour: anything longer is a hung request, clamped
 HDR_DIGITS = 3
 PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p95_ms": 95.0, "p99_ms": 99.0, "p999_ms": 99.9}
+BLOCKS_WANTED = 10
+BLOCK_MIN_S, BLOCK_MAX_S = 0.5, 10.0
+BLOCK_PERCENTILES = {"p50_ms": 50.0, "p95_ms": 95.0, "p99_ms": 99.0}
+
+
+def nearest_rank(ordered: Any, percentile: float) -> float:
+    """HDR's percentile rule on increasing values: the smallest value with at least
+    ``percentile`` % of them at or below it (nan for none)."""
+    count = len(ordered)
+    return float(ordered[max(1, int(percentile / 100.0 * count + 0.5)) - 1]) if count else math.nan
+
+
+def block_length(measured_s: float) -> float:
+    """Block length for a window of ``measured_s``: about ``BLOCKS_WANTED`` blocks, each 0.5-10 s
+    (enough blocks for a spread with some degrees of freedom, long enough for a percentile)."""
+    return round(min(BLOCK_MAX_S, max(BLOCK_MIN_S, measured_s / BLOCKS_WANTED)), 3)
 
 
 def new_histogram() -> Any:
@@ -168,6 +187,32 @@ class LocustEntry:
 
 
 @dataclass
+class BlockFigures:
+    """One endpoint in one block of the window: block ``index`` starts ``index * block_s``
+    after ``window_start`` (``RunInfo.block_s``). ``compare`` judges a single run by the spread
+    of these (batch means). Percentiles are exact (nearest rank)."""
+
+    index: int = 0
+    count: int = 0
+    failures: int = 0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+
+    @classmethod
+    def of(cls, index: int, latencies_ms: Any, failures: int) -> BlockFigures:
+        import numpy as np
+        ordered = np.sort(np.asarray(latencies_ms, dtype=float))
+        count = len(ordered)
+        values = {key: round(nearest_rank(ordered, p), 3)
+                  for key, p in BLOCK_PERCENTILES.items()} if count else {}
+        return cls(index=index, count=count, failures=failures, **values)
+
+    def percentile(self, name: str) -> float:
+        return getattr(self, name + "_ms")
+
+
+@dataclass
 class EndpointStats:
     test_name: str = ""
     method: str = ""
@@ -183,6 +228,9 @@ class EndpointStats:
     hdr: HdrSummary = field(default_factory=HdrSummary)
     hdr_encoded: str = ""
     locust: LocustEntry = field(default_factory=LocustEntry)
+    blocks: list[BlockFigures] = field(default_factory=list)
+    """Per block of the window (only blocks with requests; none in a sweep or a file that
+    predates them)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -214,6 +262,7 @@ class EndpointStats:
         self.rps = per_second(self.num_requests, window_s)
         self.path = self.path or other.path
         self.endpoint_class = self.endpoint_class or other.endpoint_class
+        self.blocks = []  # block percentiles do not add up: a merged entry has none
 
 
 @dataclass
@@ -222,6 +271,8 @@ class GeneratorUsage:
 
     role: str = "local"
     """local, master or worker."""
+    host: str = ""
+    """The machine, for a worker that reported its own usage (local or remote)."""
     pid: int = 0
     cpu_percent: float = 0.0
     cpu_max_percent: float = 0.0
@@ -260,6 +311,10 @@ class RunInfo:
     late_sends: int = 0
     """Open shape: requests sent more than 10 ms after their intended time (generator behind)."""
     generator: list[GeneratorUsage] = field(default_factory=list)
+    workers_reported: list[str] = field(default_factory=list)
+    """The workers (``host pid``) whose final report arrived; ``workers`` is how many were asked for."""
+    block_s: float = 0.0
+    """Length of the blocks ``EndpointStats.blocks`` cover (0: no blocks recorded)."""
     saturated: bool = False
     """A generator process averaged >= 80 % of a core: the figures are the generator's limit."""
 
@@ -268,6 +323,11 @@ class RunInfo:
         if self.window_start is None or self.window_end is None:
             return 0.0
         return max(0.0, self.window_end.unix - self.window_start.unix)
+
+    @property
+    def full_blocks(self) -> int:
+        """Blocks that lie wholly inside the window (the last, partial one is left out)."""
+        return int(self.window_s / self.block_s + 1e-6) if self.block_s > 0 else 0
 
 
 @dataclass

@@ -14,9 +14,10 @@ from daist.report.loader import RunData
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 4
 EPILOG = """\
-Exit status: 0 done (compare: no regression), 1 compare found a regression, 2 bad usage, an
-unreadable results directory or runs that are not comparable (compare --force compares them
-anyway), 4 the report could not be written. Unreadable artifacts are skipped and named.
+Exit status: 0 done (compare: no regression), 1 compare found a regression or data of the
+baseline that a run lacks or cannot be read (named), 2 bad usage, an unreadable results
+directory or runs that are not comparable (compare --force compares them anyway), 4 the report
+could not be written. The summary skips unreadable artifacts and names them.
 """
 
 
@@ -56,12 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also write the HTML report to FILE (the results directory is "
                               "never changed)")
     summary.add_argument("--no-html", action="store_true", help=argparse.SUPPRESS)  # the default now
-    compare = commands.add_parser("compare", help="compare a candidate run with a baseline",
+    compare = commands.add_parser("compare", help="compare candidate runs with baseline runs",
                                   description="Per endpoint and metric-latency level: the change "
-                                  "of p50/p95/p99, requests/s and the failure ratio. Exit 1 when "
-                                  "a regression is found.")
-    compare.add_argument("baseline", metavar="BASELINE_DIR", type=Path)
-    compare.add_argument("candidate", metavar="CANDIDATE_DIR", type=Path)
+                                  "of p50/p95/p99, requests/s and the failure ratio, judged "
+                                  "against the spread between runs (several runs per side) or "
+                                  "between blocks of one run. Exit 1 when a regression is found "
+                                  "or baseline data is missing in a run.")
+    compare.add_argument("baseline", metavar="BASELINE_DIR", type=Path, nargs="?",
+                         help="a baseline run directory (or a results root: every run in it)")
+    compare.add_argument("candidate", metavar="CANDIDATE_DIR", type=Path, nargs="?",
+                         help="a candidate run directory (or a results root)")
+    compare.add_argument("--baseline", dest="baselines", metavar="DIR", type=Path,
+                         action="append", default=[], help="another baseline run directory or "
+                         "results root (repeatable: several runs per side)")
+    compare.add_argument("--candidate", dest="candidates", metavar="DIR", type=Path,
+                         action="append", default=[], help="another candidate run directory or "
+                         "results root (repeatable)")
     compare.add_argument("--html", metavar="PATH", type=Path, help="also write the comparison "
                          "as an HTML page to PATH")
     compare.add_argument("--min-change", type=percentage, default=0.10, metavar="PCT",
@@ -131,18 +142,25 @@ def _compare(args: argparse.Namespace) -> int:
                                 fail_floor=args.fail_floor, alpha=args.alpha)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    runs = []
-    for label, path in (("baseline", args.baseline), ("candidate", args.candidate)):
-        run = load_run(path, figures=False)
-        _warn_skipped(run, label=label)
-        runs.append(run)
-    comparison = compare_runs(runs[0], runs[1], thresholds=thresholds)
+    sides = []
+    for label, first, more in (("baseline", args.baseline, args.baselines),
+                               ("candidate", args.candidate, args.candidates)):
+        paths = [path for path in (first, *more) if path is not None]
+        if not paths:
+            raise UsageError(f"compare needs a {label}: {label.upper()}_DIR or --{label} DIR")
+        sides.append(paths)
+    sides = [[load_run(directory, figures=False) for path in paths
+              for directory in run_directories(path)] for paths in sides]
+    comparison = compare_runs(sides[0], sides[1], thresholds=thresholds)
     refusals = comparison.comparability.refusals
     if refusals and not args.force:
         _error("the runs are not comparable: " + "; ".join(refusals) + " (--force compares "
                "them anyway)")
         return EXIT_USAGE
     print(render_text(comparison, show_all=args.show_all), end="", flush=True)
+    if comparison.missing:
+        _error(f"the comparison fails: {len(comparison.missing)} missing or unreadable: "
+               + "; ".join(comparison.missing[:5]) + ("; ..." if len(comparison.missing) > 5 else ""))
     if args.html is not None:
         try:
             args.html.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +169,19 @@ def _compare(args: argparse.Namespace) -> int:
             _error(f"cannot write {args.html}: {exc.strerror or exc}")
             return EXIT_WRITE
         print(f"Comparison: {args.html}")
-    return EXIT_REGRESSION if comparison.regressions else EXIT_OK
+    return EXIT_REGRESSION if comparison.failed else EXIT_OK
+
+
+def run_directories(path: Path) -> list[Path]:
+    """``path`` itself when it is one run (or its manifest); else every run below it (a results
+    root of ``./run.py --repeat N``: <root>/<host>/<stamp>), in order."""
+    from daist.report.loader import MANIFEST_GLOB, find_manifest
+
+    if path.is_dir() and not any(path.glob(MANIFEST_GLOB)):
+        found = sorted({m.parent for pattern in ("*/", "*/*/") for m in path.glob(pattern + MANIFEST_GLOB)})
+        if found:
+            return found
+    return [find_manifest(path).parent]
 
 
 def _warn_skipped(run: RunData, *, label: str = "") -> None:

@@ -36,6 +36,24 @@ class Comparability:
         return not self.refusals
 
 
+def check_sides(bases: list[RunData], cands: list[RunData]) -> Comparability:
+    """The first baseline run against the first candidate run, and every further run of a side
+    against that side's first (runs of one side must be alike too: their spread is the noise)."""
+    found = check_comparable(bases[0], cands[0])
+    for label, runs in (("baseline", bases), ("candidate", cands)):
+        for run in runs[1:]:
+            other = check_comparable(runs[0], run)
+            where = f"{label} runs {runs[0].directory.name} and {run.directory.name}"
+            found.refusals += [f"{where}: {item}" for item in other.refusals]
+            found.warnings += [f"{where}: {item}" for item in other.warnings
+                               if not item.startswith(("the load came", "the baseline run",
+                                                       "the candidate run"))]
+            if run.result.interrupted or run.result.error:
+                found.warnings.append(f"the {label} run {run.directory} was interrupted or "
+                                      "ended with an error: its last test may be short")
+    return found
+
+
 def check_comparable(base: RunData, cand: RunData) -> Comparability:
     found = Comparability()
     _targets(base, cand, found)
@@ -48,8 +66,8 @@ def check_comparable(base: RunData, cand: RunData) -> Comparability:
             found.warnings.append(f"the {label} run ended with an error: {run.result.error}")
     _load_tests(base, cand, found)
     _metric_tests(base, cand, found)
-    if not (set(base.locust) & set(cand.locust)) and not (set(base.metrics) & set(cand.metrics)):
-        found.refusals.append("the runs have no load test or metric-latency test in common")
+    if not (base.locust or base.metrics):
+        found.refusals.append("the baseline has no readable load test or metric-latency test")
     return found
 
 

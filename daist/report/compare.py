@@ -1,41 +1,57 @@
-"""The comparison of two runs (pyperf's ``compare_to``, with statistics that fit load tests).
+"""The comparison of a baseline with a candidate, each one run or several (pyperf's
+``compare_to``, with a noise model that fits load tests).
 
-Per load-test endpoint: p50, p95 and p99 latency, requests/s and the failure ratio; per test,
-requests/s and failures of all endpoints together; per step of a user sweep: p95, requests/s
-and failures; per metric-latency operation and level: p50, p95 and p99.
+Figures: per load-test endpoint p50, p95 and p99 latency, requests/s and the failure ratio; per
+test requests/s and failures of all endpoints together; per step of a user sweep p95,
+requests/s and failures; per metric-latency operation and level p50, p95 and p99.
 
-Requests/s in a closed loop (N users, the closed shape and each sweep step) is N / (latency +
-think time): an endpoint's share of it follows from the random mix and every other endpoint's
-latency, so per-endpoint requests/s is shown there but not judged (``not judged``); the total
-is judged, and the time per request it implies (N / requests/s) must also change by more than
-``noise_floor_ms``, as a latency must. In the open shape (a fixed arrival rate) every
-requests/s figure is judged: fewer requests than asked for is the server not keeping up.
+**How a figure is judged** (``daist.report.stats``): with several runs per side, one value per
+run and a test across runs (``runs``); with one run per side, the run's figure against the
+spread of its blocks (``blocks``). A figure without any spread data (a sweep step of single
+runs, a file from before blocks) is judged by the thresholds alone (``thresholds only``).
 
 A figure is a **regression** when the candidate is worse by more than ``min_change`` of the
 baseline, latencies also by more than ``noise_floor_ms`` and failure ratios by more than
-``fail_floor`` (absolute), and, where both runs kept raw data, the change is significant: its
-p-value (``daist.report.stats``), Holm-corrected over every test of the comparison, is at most
-``alpha``. A change beyond the thresholds whose test cannot run (too few samples) is "not
-testable", never a regression. Figures without raw data (the steps of a sweep) are judged by
-the thresholds alone. Improvements are judged the same way."""
+``fail_floor`` (absolute), and the change lies beyond the noise: its test's p-value, Holm-
+corrected over every figure of the comparison beyond its thresholds, is at most ``alpha``.
+Tails need more evidence: ``EVIDENCE`` raises the thresholds and lowers ``alpha`` for p95 and
+p99, most for a single run. A change beyond the thresholds whose test cannot run (too few
+blocks) is "not testable", never a regression. Improvements are judged the same way.
+
+Requests/s in a closed loop (N users, the closed shape and each sweep step) is N / (latency +
+think time): an endpoint's share follows from the random mix and every other endpoint's
+latency, so per-endpoint requests/s is shown there but not judged; the total is judged, and the
+time per request it implies (N / requests/s) must also change by more than ``noise_floor_ms``.
+In the open shape every requests/s figure is judged.
+
+**Fail closed**: a test, endpoint (with requests), sweep step or metric level present in a
+baseline run but missing in any run (unreadable file, no requests, deleted artifact) is
+``missing``: the comparison fails, naming it."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Sequence
 
-from daist.models.locust import EndpointStats, LocustStatsList
-from daist.models.metric_latency import MetricLatencyOpHist
 from daist.report import fmt
-from daist.report.comparability import Comparability, check_comparable
+from daist.report.comparability import Comparability, check_sides
 from daist.report.loader import RunData
-from daist.report.stats import (NO_RAW_DATA, Distribution, TestOutcome, holm, latency_test,
-                                proportion_test, rate_test)
+from daist.report.stats import BLOCKS, NO_SPREAD, RUNS, THRESHOLDS_ONLY, TestOutcome, holm
 
 LATENCIES = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
 REGRESSION, IMPROVEMENT = "regression", "improvement"
-NOT_SIGNIFICANT, NOT_TESTABLE, WITHIN = "not significant", "not testable", "within thresholds"
+NOT_SIGNIFICANT, NOT_TESTABLE, WITHIN = "within the noise", "not testable", "within thresholds"
 NOT_JUDGED = "not judged"
+EVIDENCE = {RUNS: {"p99": (2.0, 0.1)},
+            BLOCKS: {"p95": (2.0, 0.1), "p99": (4.0, 0.01)},
+            THRESHOLDS_ONLY: {"p95": (2.0, 1.0), "p99": (4.0, 1.0)}}
+"""Per mode and latency (1, 1 when not listed): the factor on ``min_change`` and
+``noise_floor_ms``, and on ``alpha``. Tails need more: a single run's blocks cannot see
+between-run noise, and a run's tail is its noisiest figure (calibrated with
+``benchmarks/compare_calibration.py``: a noisy run's p99 moves 3-5x in every block)."""
+COMMON_EVIDENCE = 2.0
+"""Factor on the thresholds of a test's common level (all endpoints together): the figure a
+busier machine moves most, also between groups of runs made at different times."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +72,17 @@ class Thresholds:
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be between 0 and 1, not {self.alpha!r}")
 
+    def for_figure(self, metric: str, mode: str, *, common: bool = False) -> tuple[float, float, float]:
+        """(relative change, absolute ms) a ``metric`` judged in ``mode`` must exceed, and the
+        largest corrected p-value it may have; ``common``: a test's common level."""
+        factor, alpha_factor = EVIDENCE.get(mode, {}).get(metric, (1.0, 1.0))
+        factor *= COMMON_EVIDENCE if common else 1.0
+        return self.min_change * factor, self.noise_floor_ms * factor, self.alpha * alpha_factor
+
 
 @dataclass
 class CompareResult:
-    """One figure, baseline against candidate."""
+    """One figure, baseline against candidate (the centre of each side's runs)."""
 
     metric: str
     """p50, p95, p99 (ms), rps (requests/s) or fail (failure ratio)."""
@@ -74,10 +97,28 @@ class CompareResult:
     floor_pair: tuple[float, float] | None = None
     """(baseline, candidate) ms the noise floor applies to, for a figure that is not itself a
     latency (the time per request a closed loop's requests/s implies)."""
+    log_scale: bool = True
+    """The test compared logarithms (a ratio): latencies and requests/s."""
+    shift: float | None = None
+    """Judged relative to the test's common level, which moved by this factor (candidate /
+    baseline): the thresholds apply to ``cand / shift``."""
+    note: str = ""
+    """Why a figure is not judged, when that is not obvious."""
+    common_level: bool = False
+    """A test's common level (``COMMON_EVIDENCE``)."""
+
+    @property
+    def judged_cand(self) -> float:
+        """The candidate's value the thresholds see (relative to the common level's move)."""
+        return self.cand / self.shift if self.shift else self.cand
 
     @property
     def is_latency(self) -> bool:
         return self.metric not in ("rps", "fail")
+
+    @property
+    def mode(self) -> str:
+        return self.outcome.mode
 
     @property
     def ratio(self) -> float:
@@ -88,28 +129,50 @@ class CompareResult:
 
     @property
     def worse(self) -> bool:
-        return self.cand < self.base if self.metric == "rps" else self.cand > self.base
+        cand = self.judged_cand
+        return cand < self.base if self.metric == "rps" else cand > self.base
+
+    @property
+    def size(self) -> float:
+        """How much worse (or better) as judged: the factor, >= 1 (inf for failures from none)."""
+        if self.metric == "fail":
+            return math.inf if min(self.base, self.cand) == 0 else max(self.ratio, 1 / self.ratio)
+        ratio = self.ratio / self.shift if self.shift else self.ratio
+        return max(ratio, 1 / ratio) if 0 < ratio < math.inf else math.inf
 
     @property
     def exceeds(self) -> bool:
-        """Beyond the relative threshold and the metric's absolute floor."""
-        delta = abs(self.cand - self.base)
-        if delta <= self.thresholds.min_change * abs(self.base):
+        """Beyond the relative threshold and the metric's absolute floor; judged against a
+        common level, both the change itself and the change against that level must be (the
+        same way): a busier machine moves endpoints by a factor, a fixed delay does not."""
+        if not self._beyond(self.judged_cand):
+            return False
+        if self.shift is None:
+            return True
+        return (self.cand - self.base) * (self.judged_cand - self.base) > 0 and self._beyond(self.cand)
+
+    def _beyond(self, cand: float) -> bool:
+        delta = abs(cand - self.base)
+        relative, floor_ms, _ = self.thresholds.for_figure(self.metric, self.mode,
+                                                           common=self.common_level)
+        if delta <= relative * abs(self.base):
             return False
         if self.is_latency:
-            return delta > self.thresholds.noise_floor_ms
+            return delta > floor_ms
         if self.metric == "fail":
             return delta > self.thresholds.fail_floor
         if self.floor_pair is not None:
-            return abs(self.floor_pair[1] - self.floor_pair[0]) > self.thresholds.noise_floor_ms
+            return abs(self.floor_pair[1] - self.floor_pair[0]) > floor_ms
         return True
 
     @property
     def significant(self) -> bool:
-        """Significant after the correction, and the test saw the data move this way."""
-        if self.p_adjusted is None or self.p_adjusted > self.thresholds.alpha:
+        """Beyond the noise after the correction, and the test saw the data move this way."""
+        alpha = self.thresholds.for_figure(self.metric, self.mode, common=self.common_level)[2]
+        if self.p_adjusted is None or self.p_adjusted > alpha:
             return False
-        moved = (self.cand > self.base) - (self.cand < self.base)
+        cand = self.judged_cand
+        moved = (cand > self.base) - (cand < self.base)
         return self.outcome.direction in (0, moved)
 
     @property
@@ -119,7 +182,7 @@ class CompareResult:
         if not self.exceeds:
             return WITHIN
         direction = REGRESSION if self.worse else IMPROVEMENT
-        if self.outcome.reason == NO_RAW_DATA:
+        if self.outcome.reason == NO_SPREAD:
             return direction
         if not self.outcome.testable:
             return NOT_TESTABLE
@@ -141,7 +204,33 @@ class CompareResult:
         ratio = self.ratio
         if self.metric == "rps":
             ratio = 1 / ratio if ratio not in (0.0, math.inf) else math.inf
-        return fmt.times(ratio, worse="slower", better="faster")
+        text = fmt.times(ratio, worse="slower", better="faster")
+        if self.shift and abs(self.shift - 1) >= 0.005 and 0 < ratio < math.inf:
+            text += f" ({fmt.times(ratio / self.shift, worse='slower', better='faster')} " \
+                    "against the common level)"
+        return text
+
+    @property
+    def judged_by(self) -> str:
+        """"runs 3 vs 3", "blocks 10 vs 10" or "thresholds only"."""
+        if not self.judged:
+            return NOT_JUDGED
+        relative = ", relative" if self.shift else ""
+        if self.mode == THRESHOLDS_ONLY:
+            return THRESHOLDS_ONLY + relative
+        return f"{self.mode} {self.outcome.sizes[0]} vs {self.outcome.sizes[1]}{relative}"
+
+    @property
+    def noise_text(self) -> str:
+        """The 95 % interval of the change: "±6.1%" (a ratio), "±0.4 pts" (failures)."""
+        noise = self.outcome.noise
+        if noise is None or not math.isfinite(noise):
+            return "-"
+        if self.metric == "fail":
+            return f"±{noise * 100:.1f} pts"
+        if self.log_scale:
+            return f"±{(math.exp(noise) - 1) * 100:.1f}%"
+        return f"±{noise / abs(self.base) * 100:.1f}%" if self.base else "-"
 
     def value(self, which: str) -> str:
         number = self.base if which == "base" else self.cand
@@ -161,7 +250,6 @@ class RowComparison:
     """endpoint, total, step or metric."""
     name: str
     results: list[CompareResult] = field(default_factory=list)
-    note: str = ""
 
     @property
     def label(self) -> str:
@@ -172,29 +260,48 @@ class RowComparison:
         return any(r.regression for r in self.results)
 
     @property
+    def improvement(self) -> bool:
+        return not self.regression and any(r.changed for r in self.results)
+
+    @property
     def changed(self) -> bool:
         return any(r.changed for r in self.results)
 
     @property
-    def untestable(self) -> bool:
-        return any(r.verdict == NOT_TESTABLE for r in self.results)
+    def size(self) -> tuple[float, float]:
+        """The largest change among its changed figures (sorts the headline), then the
+        largest difference (failures up from none are all infinitely larger)."""
+        changed = [r for r in self.results if r.changed]
+        return (max((r.size for r in changed), default=1.0),
+                max((abs(r.judged_cand - r.base) for r in changed), default=0.0))
 
 
 @dataclass
 class RunComparison:
-    baseline: RunData
-    candidate: RunData
+    baseline: list[RunData]
+    candidate: list[RunData]
     thresholds: Thresholds
     comparability: Comparability
     rows: list[RowComparison] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
-    """What only one run measured (endpoints, levels, steps, tests)."""
-    notes: list[str] = field(default_factory=list)
-    """Data that was present but unusable (an unreadable histogram)."""
+    """What only the candidate measured (tests, endpoints, levels, steps): information."""
+    missing: list[str] = field(default_factory=list)
+    """What the baseline measured and a run lacks, or could not be read: fails the comparison."""
 
     @property
     def regressions(self) -> list[RowComparison]:
-        return [row for row in self.rows if row.regression]
+        """Largest first."""
+        return sorted((row for row in self.rows if row.regression), key=lambda r: r.size,
+                      reverse=True)
+
+    @property
+    def improvements(self) -> list[RowComparison]:
+        return sorted((row for row in self.rows if row.improvement), key=lambda r: r.size,
+                      reverse=True)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.regressions or self.missing)
 
     def results(self) -> Iterator[CompareResult]:
         for row in self.rows:
@@ -202,171 +309,62 @@ class RunComparison:
 
     @property
     def tests_run(self) -> int:
-        """The family Holm's correction counts: every judged figure whose test could run."""
-        return sum(r.outcome.testable and r.judged for r in self.results())
+        """The family Holm's correction counts: every judged figure beyond its thresholds whose
+        test could run (a figure within them is never a verdict, whatever its test says)."""
+        return sum(r.outcome.testable and r.judged and r.exceeds for r in self.results())
 
-    def geometric_means(self) -> dict[str, tuple[float, int]]:
-        """metric -> (geometric mean of candidate/baseline, rows) over endpoint and metric
-        rows; only metrics with at least two rows (a mean of one says nothing more)."""
-        ratios: dict[str, list[float]] = {}
+    def geometric_means(self) -> dict[str, tuple[float, int, int, int]]:
+        """metric -> (geometric mean of candidate/baseline, rows, regressions, improvements)
+        over endpoint and metric-latency rows, for metrics with at least two rows. The counts
+        are the rows' own verdicts, so the mean is read next to them, never instead."""
+        found: dict[str, list] = {}
         for row in self.rows:
             if row.kind not in ("endpoint", "metric"):
                 continue
             for result in row.results:
-                if result.metric != "fail" and result.base > 0 and result.cand > 0:
-                    ratios.setdefault(result.metric, []).append(result.ratio)
-        return {metric: (math.exp(sum(map(math.log, values)) / len(values)), len(values))
-                for metric, values in ratios.items() if len(values) >= 2}
+                if result.metric != "fail" and result.judged and result.base > 0 and result.cand > 0:
+                    found.setdefault(result.metric, []).append(result)
+        means = {}
+        for metric, results in found.items():
+            if len(results) >= 2:
+                mean = math.exp(sum(math.log(r.ratio) for r in results) / len(results))
+                means[metric] = (mean, len(results), sum(r.regression for r in results),
+                                 sum(r.verdict == IMPROVEMENT for r in results))
+        return means
 
 
-def compare_runs(baseline: RunData, candidate: RunData, *,
+def compare_runs(baseline: RunData | Sequence[RunData], candidate: RunData | Sequence[RunData], *,
                  thresholds: Thresholds = Thresholds()) -> RunComparison:
-    comparison = RunComparison(baseline, candidate, thresholds,
-                               check_comparable(baseline, candidate))
-    for key in sorted(set(baseline.locust) | set(candidate.locust)):
-        if key in baseline.locust and key in candidate.locust:
-            _compare_load(comparison, key, baseline.locust[key].stats, candidate.locust[key].stats,
-                          files=(baseline.locust[key].file, candidate.locust[key].file))
-        else:
-            comparison.unmatched.append(f"{key}: load test only in the "
-                                        f"{'baseline' if key in baseline.locust else 'candidate'}")
-    for key in sorted(set(baseline.metrics) | set(candidate.metrics)):
-        if key in baseline.metrics and key in candidate.metrics:
-            _compare_metrics(comparison, key, baseline.metrics[key].op_hist,
-                             candidate.metrics[key].op_hist)
-        else:
-            comparison.unmatched.append(f"{key}: metric-latency test only in the "
-                                        f"{'baseline' if key in baseline.metrics else 'candidate'}")
-    tested = [r for r in comparison.results() if r.outcome.testable and r.judged]
+    from daist.report.compare_figures import compare_load, compare_metric_levels
+
+    bases, cands = _listed(baseline), _listed(candidate)
+    comparison = RunComparison(bases, cands, thresholds, check_sides(bases, cands))
+    for label, runs in (("baseline", bases), ("candidate", cands)):
+        for run in runs:
+            comparison.missing += [f"{label} {run.directory}: unreadable {item}"
+                                   for item in run.skipped]
+    for kind, attribute, compare in (("load test", "locust", compare_load),
+                                     ("metric-latency test", "metrics", compare_metric_levels)):
+        base_keys = {key for run in bases for key in getattr(run, attribute)}
+        for key in sorted(base_keys | {k for run in cands for k in getattr(run, attribute)}):
+            if key not in base_keys:
+                comparison.unmatched.append(f"{key}: {kind} only in the candidate")
+                continue
+            lacking = [f"{label} {run.directory}" for label, runs in (("baseline", bases),
+                                                                     ("candidate", cands))
+                       for run in runs if key not in getattr(run, attribute)]
+            if lacking:
+                comparison.missing += [f"{key}: {kind} missing in the {where}" for where in lacking]
+                continue
+            compare(comparison, key)
+    tested = [r for r in comparison.results() if r.outcome.testable and r.judged and r.exceeds]
     for result, adjusted in zip(tested, holm([r.outcome.p_value for r in tested])):
         result.p_adjusted = adjusted
     return comparison
 
 
-def _compare_load(comparison: RunComparison, key: str, base: LocustStatsList,
-                  cand: LocustStatsList, *, files: tuple[str, str]) -> None:
-    thresholds = comparison.thresholds
-    windows = base.run.window_s, cand.run.window_s
-    closed = base.run.shape != "open"
-    by_key = {e.key: e for e in cand.entries}
-    base_keys = {e.key for e in base.entries}
-    for entry in sorted(base.entries, key=lambda e: e.key):
-        other = by_key.get(entry.key)
-        name = f"{entry.method} {entry.test_name}".strip()
-        if other is None or not other.num_requests:
-            if entry.num_requests:
-                comparison.unmatched.append(f"{key}: {name} has no requests in the candidate")
-            continue
-        if not entry.num_requests:
-            comparison.unmatched.append(f"{key}: {name} has no requests in the baseline")
-            continue
-        row = RowComparison(key, "endpoint", name)
-        row.results += _latencies(comparison, entry, other, files=files)
-        row.results += _rps(entry.num_requests, other.num_requests, windows, thresholds,
-                            judged=not closed)
-        row.results += _failures(entry.num_requests, entry.num_failures, other.num_requests,
-                                 other.num_failures, thresholds)
-        comparison.rows.append(row)
-    for entry in cand.entries:
-        if entry.key not in base_keys and entry.num_requests:
-            comparison.unmatched.append(f"{key}: {entry.method} {entry.test_name} has no "
-                                        "requests in the baseline")
-    if base.num_requests and cand.num_requests:
-        total = RowComparison(key, "total", "all endpoints")
-        users = base.run.users if base.run.shape == "closed" else 0
-        total.results = _rps(base.num_requests, cand.num_requests, windows, thresholds,
-                             judged=base.run.shape != "steps", users=users)
-        total.results += _failures(base.num_requests, base.num_failures, cand.num_requests,
-                                   cand.num_failures, thresholds)
-        comparison.rows.append(total)
-    _compare_steps(comparison, key, base, cand)
-
-
-def _latencies(comparison: RunComparison, base: EndpointStats, cand: EndpointStats, *,
-               files: tuple[str, str]) -> list[CompareResult]:
-    if not (base.hdr.count and cand.hdr.count):
-        return []
-    distributions = []
-    for entry, file in zip((base, cand), files):
-        if not entry.hdr_encoded:
-            distributions.append(None)
-            continue
-        try:
-            distributions.append(Distribution.of_hdr(entry.histogram()))
-        except Exception as exc:  # a damaged histogram costs its row the test, not the report
-            comparison.notes.append(f"{file}: the HDR histogram of {entry.test_name!r} is "
-                                    f"unreadable ({type(exc).__name__}); its latencies are not tested")
-            distributions.append(Distribution.of_samples([]))
-    results = []
-    for metric, percentile in LATENCIES:
-        if None in distributions:
-            outcome = TestOutcome()
-        else:
-            outcome = latency_test(distributions[0], distributions[1], percentile)
-        results.append(CompareResult(metric, base.hdr.percentile(metric), cand.hdr.percentile(metric),
-                                     outcome, comparison.thresholds))
-    return results
-
-
-def _rps(base_n: int, cand_n: int, windows: tuple[float, float], thresholds: Thresholds, *,
-         judged: bool, users: int = 0) -> list[CompareResult]:
-    """Requests/s over the windows; with ``users`` (a closed loop) the noise floor applies to
-    the time per request it implies."""
-    if not (windows[0] > 0 and windows[1] > 0):
-        return []
-    rates = base_n / windows[0], cand_n / windows[1]
-    return [CompareResult("rps", rates[0], rates[1], rate_test(base_n, windows[0], cand_n, windows[1]),
-                          thresholds, judged=judged, floor_pair=_cycle_ms(users, *rates))]
-
-
-def _cycle_ms(users: int, base_rps: float, cand_rps: float) -> tuple[float, float] | None:
-    if users <= 0 or base_rps <= 0 or cand_rps <= 0:
-        return None
-    return users * 1000.0 / base_rps, users * 1000.0 / cand_rps
-
-
-def _failures(base_n: int, base_failed: int, cand_n: int, cand_failed: int,
-              thresholds: Thresholds) -> list[CompareResult]:
-    return [CompareResult("fail", base_failed / base_n, cand_failed / cand_n,
-                          proportion_test(base_failed, base_n, cand_failed, cand_n), thresholds)]
-
-
-def _compare_steps(comparison: RunComparison, key: str, base: LocustStatsList,
-                   cand: LocustStatsList) -> None:
-    cand_steps = {s.users: s for s in cand.steps}
-    for step in base.steps:
-        other = cand_steps.pop(step.users, None)
-        if other is None:
-            comparison.unmatched.append(f"{key}: step of {step.users} users only in the baseline")
-            continue
-        row = RowComparison(key, "step", f"{step.users} users")
-        thresholds = comparison.thresholds
-        row.results = [CompareResult("p95", step.p95_ms, other.p95_ms, TestOutcome(), thresholds),
-                       CompareResult("rps", step.rps, other.rps, TestOutcome(), thresholds,
-                                     floor_pair=_cycle_ms(step.users, step.rps, other.rps)),
-                       CompareResult("fail", step.fail_ratio, other.fail_ratio, TestOutcome(),
-                                     thresholds)]
-        comparison.rows.append(row)
-    comparison.unmatched += [f"{key}: step of {users} users only in the candidate"
-                             for users in sorted(cand_steps)]
-
-
-def _compare_metrics(comparison: RunComparison, key: str, base: MetricLatencyOpHist,
-                     cand: MetricLatencyOpHist) -> None:
-    for operation in sorted(set(base.operations) | set(cand.operations)):
-        base_levels, cand_levels = base.operations.get(operation, {}), cand.operations.get(operation, {})
-        for level in sorted(set(base_levels) | set(cand_levels)):
-            name = f"{operation} @ {base.axis} {level}"
-            if level not in base_levels or level not in cand_levels:
-                side = "baseline" if level in base_levels else "candidate"
-                comparison.unmatched.append(f"{key}: {name} only in the {side}")
-                continue
-            b, c = base_levels[level], cand_levels[level]
-            if not (b.count and c.count):
-                continue
-            row = RowComparison(key, "metric", name)
-            b_dist, c_dist = Distribution.of_samples(b.samples), Distribution.of_samples(c.samples)
-            row.results = [CompareResult(metric, b.percentile(q), c.percentile(q),
-                                         latency_test(b_dist, c_dist, q), comparison.thresholds)
-                           for metric, q in LATENCIES]
-            comparison.rows.append(row)
+def _listed(runs: RunData | Sequence[RunData]) -> list[RunData]:
+    listed = [runs] if isinstance(runs, RunData) else list(runs)
+    if not listed:
+        raise ValueError("a side of a comparison needs at least one run")
+    return listed

@@ -1,108 +1,88 @@
-"""The significance tests of ``compare``, run on the raw data a results directory keeps: the
-exact HDR histograms of the load tests, the raw samples of the metric-latency tests and the
-request and failure counts. scipy does the arithmetic; this module picks the test.
+"""The significance test of ``compare``: a change counts only against the noise it must beat.
 
-- A latency percentile (p50/p95/p99): the quantile test. Pool both distributions, take the
-  pooled percentile, and test with Fisher's exact test whether the two runs put different
-  shares of their samples above it (Mood's median test, generalised to any percentile, so a
-  change of the tail alone is caught and a shift of the bulk does not vouch for a tail figure).
-  It needs ``MIN_TAIL`` samples expected beyond the percentile on each side: 10 samples for
-  p50, 100 for p95, 500 for p99. Fewer: a median falls back to the Mann-Whitney U test (a
-  test of location, which the median is) from ``MIN_SAMPLES`` samples on; a tail percentile
-  is not testable (a short run cannot say whether its p99 moved).
-- Requests per second: the counts in the two windows, as Poisson rates (an exact binomial test
-  of the candidate's share of all requests against its share of the time).
-- Failure ratio: Fisher's exact test on failed/succeeded counts.
+Requests inside one run are not independent (queueing, garbage collection and a noisy neighbour
+move stretches of them together), so no test here treats requests as samples. Each side of a
+figure becomes an ``Estimate``: a value with the spread it was seen to have, from
 
-Every test is two-sided and says which way the data moved (``direction``): a figure counts as
-changed only when its test moved the same way. ``holm`` corrects the p-values of one
-comparison for their number, so a CI gate over hundreds of figures keeps its false-alarm rate
-at ``alpha``."""
+- **runs** (several runs per side): one value per run; the spread is that of the runs
+  (between-run noise: the noise a gate must beat). A side of one run borrows the other side's
+  spread (equal variances).
+- **blocks** (one run per side): the same figure per block of the run's window, its mean and
+  spread (batch means: ``LocustStatsList`` keeps per-block percentiles, a metric-latency
+  level is cut into consecutive blocks of its samples). It cannot see
+  between-run noise, which is why ``compare`` asks more of a single run's tails.
+
+Runs are compared with Welch's t-test (three runs a side leave a rank test no p-value below
+0.1); blocks with the Mann-Whitney U test over the block values (a stall inside one block is
+one rank, not a shift of the mean). Latencies and requests/s are compared on a log scale (a
+change is a ratio), failure ratios as they are. ``holm`` corrects the p-values of one
+comparison for their number. ``noise`` is the half-width of the 95 % interval of the
+difference (Welch's), on the same scale."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Sequence
 
-MIN_SAMPLES = 5
-"""Fewer samples on a side: not testable at all."""
-MIN_TAIL = 5
-"""Samples each side must have expected beyond (and below) a percentile for the quantile test."""
-MAX_EXPANDED = 200_000
-"""Larger histograms are thinned (counts scaled down) before a rank test expands them."""
-NO_RAW_DATA = "no raw data"
+RUNS, BLOCKS, THRESHOLDS_ONLY = "runs", "blocks", "thresholds only"
+MIN_BLOCKS = 4
+"""Blocks a single run needs on each side for an interval (3 degrees of freedom)."""
+NO_SPREAD = "no spread data"
 
 
-@dataclass(eq=False)
-class Distribution:
-    """Latencies (ms) as sorted distinct values with their counts, from raw samples or from an
-    HDR histogram alike."""
+@dataclass(frozen=True)
+class Estimate:
+    """One side of a figure on the test scale."""
 
-    values: Any
-    """numpy float array, increasing."""
-    counts: Any
-    """numpy int array, > 0."""
-
-    @classmethod
-    def of_samples(cls, samples: Iterable[float]) -> Distribution:
-        import numpy as np
-        values, counts = np.unique(np.asarray(list(samples), dtype=float), return_counts=True)
-        return cls(values, counts.astype(np.int64))
-
-    @classmethod
-    def of_hdr(cls, histogram: Any) -> Distribution:
-        """An HdrHistogram of microseconds (``daist.models.locust``), as ms. Each bucket counts
-        at its highest equivalent value, as HDR's own percentiles do. (Read from the counts
-        array: hdrh's Python iterators visit every empty bucket too, 100x slower.)"""
-        import numpy as np
-        counts = np.ctypeslib.as_array(histogram.counts)[:histogram.counts_len]
-        indexes = np.flatnonzero(counts)
-        values = [histogram.get_highest_equivalent_value(histogram.get_value_from_index(int(i)))
-                  for i in indexes]
-        return cls(np.asarray(values, dtype=float) / 1000.0, counts[indexes].astype(np.int64))
+    value: float
+    sd: float
+    """Spread of one run's (or one block's) value; nan with a single value."""
+    n: int
+    """Runs, or blocks."""
+    mode: str
 
     @property
-    def n(self) -> int:
-        return int(self.counts.sum())
+    def df(self) -> int:
+        return self.n - 1
 
-    def quantile(self, percentile: float) -> float:
-        """The nearest-rank percentile (HDR's rule): the smallest value with at least
-        ``percentile`` % of the samples at or below it."""
-        import numpy as np
-        if not self.n:
-            return math.nan
-        rank = max(1, int(percentile / 100.0 * self.n + 0.5))
-        return float(self.values[int(np.searchsorted(np.cumsum(self.counts), rank))])
+    @property
+    def se(self) -> float:
+        return self.sd / math.sqrt(self.n) if self.n > 1 else math.nan
 
-    def above(self, threshold: float) -> int:
-        return int(self.counts[self.values > threshold].sum())
 
-    def pooled(self, other: Distribution) -> Distribution:
-        import numpy as np
-        values, inverse = np.unique(np.concatenate([self.values, other.values]), return_inverse=True)
-        counts = np.bincount(inverse, weights=np.concatenate([self.counts, other.counts]))
-        return Distribution(values, counts.astype(np.int64))
+def of_runs(values: Sequence[float]) -> Estimate:
+    """One value per run (already on the test scale)."""
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
+    return Estimate(mean, sd, n, RUNS)
 
-    def expanded(self, limit: int = MAX_EXPANDED) -> Any:
-        """Every sample as an array (thinned proportionally beyond ``limit``)."""
-        import numpy as np
-        counts = self.counts
-        if self.n > limit:
-            counts = np.maximum(np.round(counts * (limit / self.n)), 0).astype(np.int64)
-        return np.repeat(self.values, counts)
+
+def of_blocks(blocks: Sequence[float]) -> Estimate | None:
+    """Batch means: the mean of the blocks' values and their spread (a stall in one block moves
+    the mean by a tenth of itself, not the run's tail figure to the stall); None with fewer
+    than MIN_BLOCKS."""
+    if len(blocks) < MIN_BLOCKS:
+        return None
+    found = of_runs(blocks)
+    return Estimate(found.value, found.sd, found.n, BLOCKS)
 
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """What one significance test found; ``p_value`` None means none could run (``reason``)."""
+    """What the test found; ``p_value`` None means none could run (``reason``)."""
 
     test: str = ""
     statistic: float | None = None
     p_value: float | None = None
-    reason: str = NO_RAW_DATA
+    reason: str = NO_SPREAD
     direction: int = 0
-    """+1: the candidate's values lie higher (slower, more requests, more failures), -1 lower,
-    0 no difference or no test."""
+    """+1: the candidate's value is higher, -1 lower, 0 equal or no test."""
+    mode: str = THRESHOLDS_ONLY
+    sizes: tuple[int, int] = (0, 0)
+    """Runs (or blocks) per side."""
+    noise: float | None = None
+    """Half-width of the 95 % interval of the difference (test scale)."""
 
     @property
     def testable(self) -> bool:
@@ -113,63 +93,52 @@ def _sign(value: float) -> int:
     return (value > 0) - (value < 0)
 
 
-def _finite(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
+def welch(base: Estimate, cand: Estimate) -> TestOutcome:
+    """Welch's t-test of two estimates (a side of one run takes the other side's spread)."""
+    sizes, mode = (base.n, cand.n), base.mode
+    if base.n < 2 and cand.n < 2:
+        return TestOutcome(reason="one run per side and no blocks", mode=THRESHOLDS_ONLY,
+                           sizes=sizes)
+    base_sd = base.sd if base.n > 1 else cand.sd
+    cand_sd = cand.sd if cand.n > 1 else base.sd
+    base_var, cand_var = base_sd ** 2 / base.n, cand_sd ** 2 / cand.n
+    diff = cand.value - base.value
+    variance = base_var + cand_var
+    if variance == 0:  # identical values within each side: any difference is certain
+        return TestOutcome(test="Welch t-test", p_value=1.0 if diff == 0 else 0.0, reason="",
+                           direction=_sign(diff), mode=mode, sizes=sizes, noise=0.0)
+    df = _welch_df(base, cand, base_var, cand_var)
+    from scipy.stats import t as student_t
+    statistic = diff / math.sqrt(variance)
+    p_value = float(2 * student_t.sf(abs(statistic), df))
+    noise = float(student_t.ppf(0.975, df) * math.sqrt(variance))
+    return TestOutcome(test="Welch t-test", statistic=statistic, p_value=p_value, reason="",
+                       direction=_sign(diff), mode=mode, sizes=sizes, noise=noise)
 
 
-def latency_test(base: Distribution, cand: Distribution, percentile: float) -> TestOutcome:
-    """Do the two distributions differ at ``percentile``? (module docstring)"""
-    smaller = min(base.n, cand.n)
-    if smaller < MIN_SAMPLES:
-        return TestOutcome(reason=f"too few samples ({base.n} vs {cand.n})")
-    share = min(percentile, 100.0 - percentile) / 100.0
-    if smaller * share >= MIN_TAIL:
-        from scipy.stats import fisher_exact
-        threshold = base.pooled(cand).quantile(percentile)
-        above_base, above_cand = base.above(threshold), cand.above(threshold)
-        table = [[above_base, base.n - above_base], [above_cand, cand.n - above_cand]]
-        odds, p_value = fisher_exact(table)
-        return TestOutcome(test=f"quantile test at p{percentile:g}", statistic=_finite(odds),
-                           p_value=float(p_value), reason="",
-                           direction=_sign(above_cand / cand.n - above_base / base.n))
-    if percentile != 50.0:
-        needed = math.ceil(MIN_TAIL / share)
-        return TestOutcome(reason=f"too few samples for p{percentile:g} ({base.n} vs {cand.n}; "
-                                  f"a test needs {needed})")
+def block_test(base: Sequence[float], cand: Sequence[float]) -> TestOutcome:
+    """Mann-Whitney U over the blocks of two single runs (None-free, at least MIN_BLOCKS each),
+    with Welch's interval as the noise seen."""
     from scipy.stats import mannwhitneyu
-    base_values, cand_values = base.expanded(), cand.expanded()
-    found = mannwhitneyu(base_values, cand_values, alternative="two-sided")
-    # U counts the (baseline, candidate) pairs where the baseline is higher
-    middle = len(base_values) * len(cand_values) / 2
-    return TestOutcome(test="Mann-Whitney U", statistic=_finite(found.statistic),
+    interval = welch(of_blocks(base), of_blocks(cand))
+    if len(set(base) | set(cand)) == 1:
+        return interval  # all blocks equal: nothing to rank, nothing changed
+    found = mannwhitneyu(cand, base, alternative="two-sided")
+    middle = len(base) * len(cand) / 2  # U counts (candidate, baseline) pairs the candidate wins
+    return TestOutcome(test="Mann-Whitney U over blocks", statistic=float(found.statistic),
                        p_value=float(found.pvalue), reason="",
-                       direction=_sign(middle - float(found.statistic)))
+                       direction=_sign(float(found.statistic) - middle), mode=BLOCKS,
+                       sizes=(len(base), len(cand)), noise=interval.noise)
 
 
-def rate_test(base_count: int, base_s: float, cand_count: int, cand_s: float) -> TestOutcome:
-    """Same request rate in both windows? Exact conditional test of two Poisson counts."""
-    if base_s <= 0 or cand_s <= 0:
-        return TestOutcome(reason="no measurement window")
-    if min(base_count, cand_count) < MIN_SAMPLES:
-        return TestOutcome(reason=f"too few requests ({base_count} vs {cand_count})")
-    from scipy.stats import binomtest
-    found = binomtest(cand_count, base_count + cand_count, cand_s / (base_s + cand_s))
-    ratio = (cand_count / cand_s) / (base_count / base_s)
-    return TestOutcome(test="Poisson rate test", statistic=ratio, p_value=float(found.pvalue),
-                       reason="", direction=_sign(ratio - 1.0))
-
-
-def proportion_test(base_failed: int, base_total: int, cand_failed: int,
-                    cand_total: int) -> TestOutcome:
-    """Same failure ratio? Fisher's exact test on failed/succeeded counts."""
-    if min(base_total, cand_total) < MIN_SAMPLES:
-        return TestOutcome(reason=f"too few requests ({base_total} vs {cand_total})")
-    from scipy.stats import fisher_exact
-    table = [[base_failed, base_total - base_failed], [cand_failed, cand_total - cand_failed]]
-    odds, p_value = fisher_exact(table)
-    return TestOutcome(test="Fisher exact test", statistic=_finite(odds), p_value=float(p_value),
-                       reason="", direction=_sign(cand_failed / cand_total - base_failed / base_total))
+def _welch_df(base: Estimate, cand: Estimate, base_var: float, cand_var: float) -> float:
+    """Welch-Satterthwaite; a borrowed spread brings only its own side's degrees of freedom."""
+    if base.n < 2:
+        return cand.df
+    if cand.n < 2:
+        return base.df
+    denominator = base_var ** 2 / base.df + cand_var ** 2 / cand.df
+    return (base_var + cand_var) ** 2 / denominator if denominator > 0 else base.df + cand.df
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -182,3 +151,4 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (count - rank) * p_values[index]))
         adjusted[index] = running
     return adjusted
+

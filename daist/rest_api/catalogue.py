@@ -215,3 +215,51 @@ def by_name(test_name: str) -> E:
         if task.test_name == test_name:
             return task
     raise KeyError(f"no catalogue endpoint named {test_name!r}")
+
+STREAM, BYTES = "<stream>", "<bytes>"
+ANSWERS: dict[str, str] = {
+    "login": "token", "logout": "",
+    "get master configuration": "version", "get master config file": "config",
+    "get agents": "agents", "get workspaces": "workspaces", "get user settings": "settings",
+    "get resource pools": "", "get users": "", "get models": "models", "get telemetry": "enabled",
+    "get tensorboards": "tensorboards", "get shells": "shells", "get notebooks": "notebooks",
+    "get commands": "commands", "get job queues": "jobs", "get job queue stats": "results",
+    "get user activity": "", "get webhooks": "webhooks", "get model labels": "labels",
+    "get tasks": "", "get task count": "commands", "get experiments": "experiments",
+    "get master logs": STREAM, "get authenticated user": "user", "get me": "user",
+    "get experiment labels": "", "get templates": "templates",
+    "get resource allocations": "resourceEntries", "search flat runs w/ hparam": "runs",
+    "get user by ID": "user", "get user by username": "user", "get workspace bindings": "",
+    "get v2 job queue": "jobs", "get project": "project", "get project metric ranges": "",
+    "search experiments": "experiments", "get project columns": "columns",
+    "search flat runs": "runs", "get workspace tensorboards": "tensorboards",
+    "get workspace shells": "shells", "get workspace notebooks": "notebooks", "shells": "shells",
+    "get workspace projects": "projects", "get available workspace resource pools": "",
+    "get workspace model labels": "labels", "get workspace": "workspace", "get model": "model",
+    "get model versions": "modelVersions", "get model version": "modelVersion",
+    "get model metrics": "metrics", "get trial": "trial", "get trial workloads": "workloads",
+    "get trial log fields": STREAM, "get trials time series": "trials",
+    "get trial checkpoints": "checkpoints", "get trial metrics": STREAM,
+    "get logs by trial": STREAM, "get profiler available series": STREAM,
+    "get training metrics": STREAM, "get validation metrics": STREAM,
+    "get trial metrics 2": STREAM, "get experiment": "experiment",
+    "get experiment metric names": STREAM, "get experiment trials": "trials",
+    "get experiment file tree": "", "get experiment model definition": "b64Tgz",
+    "get experiment best searcher validation metric": "",
+    "get experiment validation history": "", "get experiment file": BYTES,
+    "put experiment file": "", "get experiment checkpoints": "checkpoints",
+    "get checkpoint download": BYTES, "get checkpoint": "checkpoint",
+    "get checkpoint metrics": "metrics", "get task": "task", "get task log fields": STREAM,
+    "get task logs": STREAM, "get task accelerator data": "acceleratorData",
+    "get task config": "config", "get task context directory": "b64Tgz",
+    "get template": "template", "get permissions summary": "roles", "search groups": "",
+    "get roles by assignability": "", "search roles": "roles", "search by user ID": "roles",
+    "get workspace roles": "assignments", "get group": "group",
+    "search roles by group": "roles", "create project": "project", "patch project": "project",
+    "add project note": "notes", "put project notes": "notes", "delete project": "completed",
+    "create model": "model", "patch model": "model", "create model version": "modelVersion",
+    "delete model": "",
+}
+"""What a 2xx answer of each endpoint must be: the top-level key Determined 0.38.1's bindings
+require (``from_json`` reads ``obj[key]``); "" a JSON object whose fields are all optional;
+STREAM newline-delimited ``{"result": ...}`` objects (possibly none); BYTES a file, not JSON."""

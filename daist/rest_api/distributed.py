@@ -3,10 +3,18 @@ worker processes.
 
 Protocol (besides Locust's own spawn/stop/quit/stats):
   master -> workers  ``daist_spec``     the ``UserSpec`` (no password) to build the user class
-  master -> workers  ``daist_window``   {start, reset}: start recording; reset Locust's stats
+  master -> workers  ``daist_window``   {start, reset, block_s}: start recording (in blocks of
+                                        block_s); reset Locust's stats
   master -> workers  ``daist_collect``  {end, stop}: stop recording (and the users), send a
                                         final stats report, then answer ``daist_collected``
+                                        {client_id, host, pid, usage}: its own CPU and RSS
+                                        over the window (remote workers' too)
+  workers -> master  ``daist_hello``    {client_id, host, pid} once connected: names a worker
+                                        in messages, also one that is lost later
 Every worker stats report carries ``data["daist"]``, the worker's drained HDR tallies.
+
+A worker that goes missing (Locust's heartbeat) or does not answer ``daist_collect`` fails the
+load with a ``WorkerError`` naming it; the stats record the workers that did report.
 
 Why not Locust's own stop/quit: after ``stop()`` the master forgets its workers until they are
 ready again (``stop_timeout`` later), and ``quit()`` waits only 0.5 s for final reports, so the
@@ -14,7 +22,9 @@ last seconds of every worker would be lost.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -23,10 +33,14 @@ from typing import Any, Callable
 from daist.framework.errors import DaistError
 from daist.framework.log import get_logger
 from daist.models import environment
+from daist.models.locust import GeneratorUsage
+from daist.models.serde import from_data, to_data
+from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.recorder import Recorder
 
 log = get_logger("rest_api")
 SPEC, WINDOW, COLLECT, COLLECTED = "daist_spec", "daist_window", "daist_collect", "daist_collected"
+HELLO = "daist_hello"
 REPORT_KEY = "daist"
 WORKER_LOGS = "locust-worker-*.log"
 
@@ -48,15 +62,22 @@ def add_report_hooks(env: Any, recorder: Recorder, *, side: str) -> None:
 
 
 def register_worker_handlers(runner: Any, recorder: Recorder, *,
-                             build: Callable[[dict[str, Any]], type]) -> None:
+                             build: Callable[[dict[str, Any]], type | None],
+                             monitor: GeneratorMonitor) -> None:
+    """The worker's side; ``monitor`` watches this process (its usage goes to the master)."""
     env = runner.environment
+    me = {"client_id": runner.client_id, "host": socket.gethostname(), "pid": os.getpid()}
 
     def on_spec(environment: Any, msg: Any) -> None:
-        env.user_classes = [build(msg.data)]
+        built = build(msg.data)
+        if built is not None:  # None: refused (the worker is quitting)
+            env.user_classes = [built]
 
     def on_window(environment: Any, msg: Any) -> None:
         if msg.data.get("reset"):
             runner.stats.reset_all()
+            monitor.start()
+        recorder.block_s = float(msg.data.get("block_s") or 0.0)
         recorder.open_window(float(msg.data["start"]))
 
     def on_collect(environment: Any, msg: Any) -> None:
@@ -64,11 +85,13 @@ def register_worker_handlers(runner: Any, recorder: Recorder, *,
         if msg.data.get("stop"):
             runner.stop()
         runner._send_stats()  # Locust's own report call: our tallies ride along (add_report_hooks)
-        runner.send_message(COLLECTED, {"client_id": runner.client_id})
+        usage = [dataclasses.replace(u, host=me["host"]) for u in monitor.usage()]
+        runner.send_message(COLLECTED, {**me, "usage": to_data(usage)})
 
     runner.register_message(SPEC, on_spec)
     runner.register_message(WINDOW, on_window)
     runner.register_message(COLLECT, on_collect, concurrent=True)
+    runner.send_message(HELLO, me)
 
 
 class WorkerPool:
@@ -81,18 +104,55 @@ class WorkerPool:
         self.expected = local + remote
         self.wait_s = wait_s
         self.processes: list[subprocess.Popen] = []
-        self.collected: set[str] = set()
+        self.names: dict[str, str] = {}
+        """Locust client id -> "host pid" (from ``daist_hello``)."""
+        self.known: list[str] = []
+        """The client ids connected when the load started."""
+        self.collected: dict[str, list[GeneratorUsage]] = {}
+        """Client id -> its usage, from the last ``daist_collected``."""
         runner.register_message(COLLECTED, self._on_collected)
+        runner.register_message(HELLO, self._on_hello)
+
+    def _on_hello(self, environment: Any, msg: Any) -> None:
+        self.names[msg.data.get("client_id") or msg.node_id] = \
+            f"{msg.data.get('host', '?')} pid {msg.data.get('pid', '?')}"
 
     def _on_collected(self, environment: Any, msg: Any) -> None:
-        self.collected.add(msg.data.get("client_id") or msg.node_id)
+        client_id = msg.data.get("client_id") or msg.node_id
+        try:
+            usage = from_data(list[GeneratorUsage], msg.data.get("usage") or [])
+        except ValueError:
+            usage = []
+        self.collected[client_id] = usage
 
-    def launch(self, *, port: int, password: str, log_dir: str | None = None) -> None:
+    def name(self, client_id: str) -> str:
+        return f"{self.names.get(client_id, 'unnamed')} ({client_id})"
+
+    def lost(self) -> list[str]:
+        """Workers connected at the start that Locust now counts as missing, or forgot."""
+        clients = self.runner.clients
+        return [c for c in self.known if c not in clients or clients[c].state == "missing"]
+
+    def check_alive(self) -> None:
+        lost = self.lost()
+        if lost:
+            raise WorkerError(f"{len(lost)} of {len(self.known)} Locust workers stopped reporting "
+                              f"during the load: {', '.join(map(self.name, lost))}")
+
+    def usage(self) -> list[GeneratorUsage]:
+        return [u for client_id in self.known for u in self.collected.get(client_id, [])]
+
+    @property
+    def reported(self) -> list[str]:
+        """The workers whose final report arrived, as "host pid"."""
+        return [self.names.get(c, c) for c in self.known if c in self.collected]
+
+    def launch(self, *, port: int, password: str, target: str, log_dir: str | None = None) -> None:
         env = {**environment.child_environ(), "DET_PASSWORD": password}  # the only secret it needs
         env.pop("LOCUST_SKIP_MONKEY_PATCH", None)  # a worker needs gevent's patching
         for index in range(self.local):
             command = [sys.executable, "-m", "daist.rest_api.worker", "--master",
-                       f"127.0.0.1:{port}", "--parent-pid", str(os.getpid())]
+                       f"127.0.0.1:{port}", "--target", target, "--parent-pid", str(os.getpid())]
             output = open(os.path.join(log_dir, WORKER_LOGS.replace("*", str(index))), "ab") \
                 if log_dir else subprocess.DEVNULL
             self.processes.append(subprocess.Popen(command, env=env, stdout=output,
@@ -113,22 +173,31 @@ class WorkerPool:
                                   f"Locust workers connected within {self.wait_s:g} s "
                                   f"([locust] worker_wait)")
             sleep(0.1)
-        log.info("%d Locust worker(s) connected", len(self.runner.clients.ready))
+        self.known = [node.id for node in self.runner.clients.ready]
+        log.info("%d Locust worker(s) connected: %s", len(self.known),
+                 ", ".join(map(self.name, self.known)))
 
     def broadcast(self, msg_type: str, data: dict[str, Any]) -> None:
         self.runner.send_message(msg_type, data)
 
     def collect(self, *, end: float, stop: bool, timeout: float,
                 sleep: Callable[[float], None]) -> None:
-        """Ask every worker for its final report of the window; wait for all (bounded)."""
+        """Ask every worker for its final report of the window and wait for all (bounded): a
+        worker lost or silent fails the load, named."""
         self.collected.clear()
         self.broadcast(COLLECT, {"end": end, "stop": stop})
         deadline = time.monotonic() + timeout
-        while len(self.collected) < self.expected and time.monotonic() < deadline:
+        while True:  # the reports of every worker still there, then the verdict on the rest
+            lost = self.lost()
+            waiting = [c for c in self.known if c not in self.collected and c not in lost]
+            if not waiting:
+                break
+            if time.monotonic() > deadline:
+                raise WorkerError(f"{len(waiting)} of {len(self.known)} Locust workers sent no "
+                                  f"final report within {timeout:.0f} s: "
+                                  f"{', '.join(map(self.name, waiting))}")
             sleep(0.05)
-        if len(self.collected) < self.expected:
-            log.warning("%d of %d workers sent their final report within %.0f s; the results "
-                        "miss the others' last seconds", len(self.collected), self.expected, timeout)
+        self.check_alive()
 
     def shutdown(self, *, grace_s: float = 5.0) -> None:
         """Local workers exit on the master's quit; any that do not are terminated, then killed."""

@@ -27,7 +27,7 @@ from locust.env import Environment
 from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
-from daist.models.locust import GeneratorUsage, StepPoint
+from daist.models.locust import GeneratorUsage, StepPoint, block_length
 from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
 from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.plan import LoadPlan
@@ -50,7 +50,9 @@ class LoadRun:
         self.spec = spec
         self.plan = plan
         self.log_dir = log_dir
-        self.recorder = Recorder(samples_path=plan.samples_path, steps=plan.shape == "steps")
+        sweep = plan.shape == "steps"  # a sweep's steps are judged whole: no blocks
+        self.recorder = Recorder(samples_path=plan.samples_path, steps=sweep,
+                                 block_s=0.0 if sweep else block_length(plan.run_time - plan.warmup))
         self.monitor = GeneratorMonitor()
         self.progress = Progress(label, total_s=plan.expected_s)
         self.env: Any = None
@@ -117,17 +119,16 @@ class LoadRun:
         self.pool = pool = WorkerPool(self.runner, local=plan.workers,
                                       remote=plan.remote_workers, wait_s=plan.worker_wait)
         bound = self.runner.server.port
-        pool.launch(port=bound, password=spec.password,
+        pool.launch(port=bound, password=spec.password, target=spec.host,
                     log_dir=str(self.log_dir) if self.log_dir else None)
         if plan.remote_workers:
             log.info("waiting for %d remote worker(s): on each machine run "
                      "DET_USER=%s DET_PASSWORD=... python -m daist.rest_api.worker --master "
-                     "<this host>:%d", plan.remote_workers, spec.user_name, bound)
+                     "<this host>:%d --target %s", plan.remote_workers, spec.user_name, bound,
+                     spec.host)
         pool.wait_ready(self._sleep)
         pool.broadcast(SPEC, spec.to_message())
-        self.monitor.watch(os.getpid(), role="master")
-        for pid in pool.pids:
-            self.monitor.watch(pid, role="worker")
+        self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
 
     def _teardown(self) -> None:
         try:
@@ -166,7 +167,8 @@ class LoadRun:
             self.monitor.start()
         self.recorder.take_step()
         if self.pool is not None:
-            self.pool.broadcast(WINDOW, {"start": now, "reset": first})
+            self.pool.broadcast(WINDOW, {"start": now, "reset": first,
+                                         "block_s": self.recorder.block_s})
         self.recorder.open_window(now)
 
     def _close_window(self, *, stop: bool) -> None:
@@ -177,6 +179,7 @@ class LoadRun:
         if self.pool is not None:
             self.pool.collect(end=end, stop=stop, timeout=self.plan.stop_timeout + 10,
                               sleep=gevent.sleep)
+            self.usage += self.pool.usage()
         elif stop:
             self.runner.stop()  # users get stop_timeout to finish; their requests still count
 
@@ -185,6 +188,8 @@ class LoadRun:
         deadline = time.monotonic() + seconds
         while True:
             self._raise_pending_signal()
+            if self.pool is not None and self.pool.known:
+                self.pool.check_alive()  # a lost worker fails the load at once
             left = deadline - time.monotonic()
             if left <= 0:
                 return

@@ -18,12 +18,12 @@ from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
 from daist.models.report import LimitViolations
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import sweep_own_objects
-from daist.rest_api.distributed import WORKER_LOGS
+from daist.rest_api.distributed import WORKER_LOGS, WorkerError
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
                                    write_locust_html)
 from daist.rest_api.plan import LoadPlan
-from daist.rest_api.resources import build_mix, resolve
+from daist.rest_api.resources import build_mix, resolve, unusable_verdict
 from daist.rest_api.user import UserSpec
 from daist.rest_api.verdict import parse_slo, violations
 
@@ -47,6 +47,9 @@ class LoadTestCase(DaistTestCase):
         profile = resolve(settings, target.url)
         self.save(profile)
         mix = build_mix(self.mix, profile)
+        unusable = unusable_verdict(mix)
+        if unusable:
+            self.fail(unusable)
         if not mix.tasks:
             self.skipTest(f"no endpoint of the {self.mix} mix has its resources on this target")
         samples_path = (self.new_artifact_path("LocustSamples", fmt=Format.CSV)
@@ -61,11 +64,16 @@ class LoadTestCase(DaistTestCase):
                         rate=plan.rate / plan.processes if plan.shape == "open" else 0.0,
                         own_prefix=f"daist-{self.mix}-{secrets.token_hex(3)}")
         load = LoadRun(spec=spec, plan=plan, label=self.tag, log_dir=self.session.results_dir)
+        lost: WorkerError | None = None
         try:
             load.run()
+        except WorkerError as exc:  # a verdict on the load, not an error of daist
+            lost = exc
         finally:  # also on failure, Ctrl-C and SIGTERM: keep what was measured
             stats = self._save_results(load, samples_path)
             self._sweep(spec, profile)
+        if lost is not None:
+            self.fail(str(lost))
         problems = violations(stats, slo)
         verdict = LimitViolations(violations=problems)
         self.save(verdict)  # the full list; the test's message is one line

@@ -27,6 +27,8 @@ def stats_list(load: LoadRun) -> LocustStatsList:
                   window_start=_stamp(load.window_start), window_end=_stamp(load.window_end),
                   warmup_s=plan.warmup, run_time_s=plan.run_time, interrupted=load.interrupted,
                   late_sends=load.recorder.late_sends, generator=load.usage,
+                  block_s=load.recorder.block_s,
+                  workers_reported=load.pool.reported if load.pool is not None else [],
                   saturated=GeneratorMonitor.saturated(load.usage))
     catalogue = {(t.test_name, t.method): t for t in CATALOGUE}
     locust_entries = {}

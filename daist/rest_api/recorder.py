@@ -6,19 +6,25 @@ time in ``context["intended"]``; its latency then runs from that time (coordinat
 A worker ``drain``s its recorder into every stats report; the master ``merge``s them.
 Optionally every recorded request is also appended to a CSV file (``[locust] samples``).
 Every request, in the window or not, also goes into ``intervals`` (the over-time record).
+
+With ``block_s`` set, each request's latency is also kept (as a float in an ``array``) in the
+block of the window it started in, so that the saved stats carry per-block percentiles for
+``compare``'s single-run judgement (``BlockFigures``); workers send their block latencies along.
 """
 from __future__ import annotations
 
 import csv
 import re
 import time
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from daist.models.locust import (EndpointStats, LocustEntry, add_counts, decode_histogram,
-                                 encode_histogram, new_histogram, per_second, record_ms)
+from daist.models.locust import (BlockFigures, EndpointStats, LocustEntry, add_counts,
+                                 decode_histogram, encode_histogram, new_histogram, per_second,
+                                 record_ms)
 from daist.rest_api.intervals import IntervalRecorder
 
 LATE_SEND_S = 0.010
@@ -30,9 +36,12 @@ _URL = re.compile(r" for url: \S+|URL \S+: ")
 def failure_message(exception: Any) -> str:
     """A stable one-line message: the exception's type and text, without memory addresses or
     the URL (the endpoint is known), e.g. ``RetriesExceeded: timed out``,
-    ``HTTPError: 500 Server Error: Internal Server Error``."""
+    ``HTTPError: 500 Server Error: Internal Server Error``; a failure the user marked itself
+    (``invalid response: ...``) as it was worded."""
     if isinstance(exception, str):
         text = exception
+    elif type(exception).__name__ == "CatchResponseError":  # our own verdict: its words alone
+        text = str(exception)
     else:
         cause = getattr(exception, "original", None)  # geventhttpclient wraps timeouts
         text = f"{type(exception).__name__}: {cause if cause is not None else exception}"
@@ -46,10 +55,23 @@ class Tally:
     requests: int = 0
     failures: int = 0
     messages: dict[str, int] = field(default_factory=dict)
+    block_latencies: dict[int, array] = field(default_factory=dict)
+    """Block index -> latencies (ms) of the requests that started in it."""
+    block_failures: dict[int, int] = field(default_factory=dict)
+
+    def add_block(self, index: int, latencies: Any, failures: int) -> None:
+        self.block_latencies.setdefault(index, array("d")).extend(latencies)
+        if failures:
+            self.block_failures[index] = self.block_failures.get(index, 0) + failures
+
+    def blocks(self) -> list[BlockFigures]:
+        return [BlockFigures.of(index, values, self.block_failures.get(index, 0))
+                for index, values in sorted(self.block_latencies.items()) if values]
 
 
 class Recorder:
-    def __init__(self, *, samples_path: Path | None = None, steps: bool = False) -> None:
+    def __init__(self, *, samples_path: Path | None = None, steps: bool = False,
+                 block_s: float = 0.0) -> None:
         self.window_start: float | None = None
         self.window_end: float | None = None
         self.tallies: defaultdict[tuple[str, str], Tally] = defaultdict(Tally)
@@ -57,6 +79,8 @@ class Recorder:
         """Every endpoint together since the last ``take_step`` (one step of a sweep)."""
         self.steps = steps
         """Whether ``step`` is kept (a user sweep); else it costs nothing per request."""
+        self.block_s = block_s
+        """Block length (s) for the per-block latencies; 0: none kept."""
         self.late_sends = 0
         self.intervals = IntervalRecorder()
         self._samples: TextIO | None = None
@@ -115,10 +139,18 @@ class Recorder:
         tally = self.tallies[(name, request_type)]
         record_ms(tally.histogram, latency)
         tally.requests += 1
+        if self.block_s:
+            index = int((began - start) / self.block_s)
+            block = tally.block_latencies.get(index)
+            if block is None:
+                block = tally.block_latencies[index] = array("d")
+            block.append(latency)
         if exception is not None:
             tally.failures += 1
             message = failure_message(exception)
             tally.messages[message] = tally.messages.get(message, 0) + 1
+            if self.block_s:
+                tally.block_failures[index] = tally.block_failures.get(index, 0) + 1
         if self.steps:
             record_ms(self.step.histogram, latency)
             self.step.requests += 1
@@ -137,7 +169,9 @@ class Recorder:
         """This process's tallies as plain data, then start afresh (like Locust's worker stats)."""
         data = {"late_sends": self.late_sends, "intervals": self.intervals.drain(), "tallies": [
             {"name": name, "method": method, "hdr": encode_histogram(t.histogram),
-             "requests": t.requests, "failures": t.failures, "messages": t.messages}
+             "requests": t.requests, "failures": t.failures, "messages": t.messages,
+             "blocks": [[index, values.tolist(), t.block_failures.get(index, 0)]
+                        for index, values in t.block_latencies.items()]}
             for (name, method), t in self.tallies.items()]}
         self.clear()
         return data
@@ -155,6 +189,8 @@ class Recorder:
                 target.requests += item["requests"]
                 target.failures += item["failures"]
             add_counts(tally.messages, item["messages"])
+            for index, values, failures in item.get("blocks", ()):
+                tally.add_block(int(index), values, int(failures))
 
     # -- results ------------------------------------------------------------------------------
     def entry(self, name: str, method: str, *, window_s: float) -> EndpointStats:
@@ -163,7 +199,8 @@ class Recorder:
                               num_failures=tally.failures,
                               rps=per_second(tally.requests, window_s),
                               failures=dict(tally.messages),
-                              locust=LocustEntry(name=name, method=method))
+                              locust=LocustEntry(name=name, method=method),
+                              blocks=tally.blocks())
         entry.set_histogram(tally.histogram)
         return entry
 

@@ -25,6 +25,8 @@ MIX_MEMBERS = {"ro": {"ro"}, "rw": {"ro", "rw"}, "checkpoints": {"checkpoints"}}
 ORIGINAL_KEYS = {"model_version_number": "model_version", "checkpoint_id": "checkpoint_uuid",
                  "rbac_enabled": "rbac"}
 """Key spellings of the original daist's profiles, still accepted."""
+RBAC_ONLY = frozenset({"rbac", "group_id"})
+"""Resources that exist only on a target with RBAC on."""
 
 
 def resolve(settings: Any, url: str) -> ResourceProfile:
@@ -249,6 +251,23 @@ def _group(api: MasterClient, profile: ResourceProfile) -> None:
     if not groups:
         raise ValueError("no user group")
     profile.group_id = _int((groups[0].get("group") or {}).get("groupId"))
+
+
+def unusable(mix: Mix) -> list[str]:
+    """The endpoints the target's data left out of ``mix`` (those waiting only for RBAC, which
+    the target has off, are not missing data); the caller fails when they are most of it."""
+    return sorted(name for name, missing in mix.skipped.items() if set(missing) - RBAC_ONLY)
+
+
+def unusable_verdict(mix: Mix) -> str | None:
+    """The failure message when most of the mix's endpoints are unusable, naming them."""
+    names = unusable(mix)
+    if len(names) <= len(mix.tasks):
+        return None
+    shown = "; ".join(f"{n} (no {', '.join(mix.skipped[n])})" for n in names[:10])
+    more = f"; and {len(names) - 10} more" if len(names) > 10 else ""
+    return (f"resource discovery left {len(names)} of {len(names) + len(mix.tasks)} endpoints "
+            f"of the {mix.name} mix unusable: {shown}{more}")
 
 
 def build_mix(name: str, profile: ResourceProfile, *,

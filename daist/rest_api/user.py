@@ -3,6 +3,8 @@ fires them named by ``test_name``. Built from a ``UserSpec`` (plain data, so rem
 receive it from the master) by ``build_user_class``.
 
 - A 401 (expired token) counts as a failure; the user then logs in again, at most once.
+- A 2xx answer that is not the JSON Determined sends for that endpoint counts as a failure
+  ``invalid response: ...`` (``answers``).
 - Read/write mix: a task that needs an object the user has not created yet (``own_*``) runs
   the matching create call instead; every user deletes what it still owns when it stops.
 - Open shape: ``Pacer`` hands out send slots at the target rate; the latency recorded in the
@@ -18,7 +20,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
+from daist.rest_api.answers import FULL_CHECK_EVERY, AnswerCheck
 from daist.rest_api.catalogue import CREATES, DELETES, by_name
 from daist.rest_api.endpoints import EndpointTask
 
@@ -41,6 +45,9 @@ class UserSpec:
     rate: float = 0.0
     """Open shape: requests/s for this process (0: closed loop)."""
     own_prefix: str = "daist"
+    check_every: int = FULL_CHECK_EVERY
+    """Parse every N-th answer of an endpoint in full (the others: first byte); 0: no check
+    at all (a benchmark's reference)."""
     password: str = field(default="", repr=False)
 
     def to_message(self) -> dict[str, Any]:
@@ -64,6 +71,24 @@ class Pacer:
         if self.start is None:
             self.start = self.clock()
         return self.start + next(self.counter) * self.interval
+
+
+class RefusedTarget(Exception):
+    """A user was pointed at another master than the one its process may log in to."""
+
+
+def same_master(first: str, second: str) -> bool:
+    """Do two master URLs name the same server (scheme, host, port and path; case and a
+    trailing slash aside)?"""
+    def key(url: str) -> tuple:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+        return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+    try:
+        return key(first) == key(second)
+    except ValueError:  # an unparsable port
+        return False
 
 
 def parse_wait_time(text: str) -> tuple[float, float]:
@@ -100,11 +125,22 @@ def build_user_class(spec: UserSpec) -> type:
         connection_timeout = spec.request_timeout
 
         def on_start(self) -> None:
+            # Locust's spawn message may rewrite a user class's host; the password goes only
+            # to the master this process was built for.
+            if not same_master(self.client.base_url, spec.host):
+                from locust.exception import StopUser
+                self.environment.events.request.fire(
+                    request_type="POST", name="login", response_time=0, response_length=0,
+                    context={}, exception=RefusedTarget(
+                        f"refused to log in to {self.client.base_url}: this process logs in "
+                        f"only to {spec.host}"))
+                raise StopUser()
             self.values = {**static, "own_prefix": f"{spec.own_prefix}-{random.getrandbits(32):08x}"}
             self.owned: dict[str, list[Any]] = {}
             self.seq = itertools.count(1)
             self.headers: dict[str, str] = {}
             self.relogged = False
+            self.check = AnswerCheck(every=spec.check_every) if spec.check_every else None
             self.login()
 
         def login(self) -> bool:
@@ -147,10 +183,15 @@ def build_user_class(spec: UserSpec) -> type:
                 if delay > 0:
                     time.sleep(delay)  # gevent-patched: yields to the other users
             creates = CREATES.get(chosen.test_name)
-            response = self.client.request(  # a fresh headers dict: the clients add to it
-                chosen.method, url, name=chosen.test_name, headers=dict(self.headers),
-                json=body, context=context, **timeout_kwargs)
-            status = response.status_code
+            with self.client.request(  # a fresh headers dict: the clients add to it
+                    chosen.method, url, name=chosen.test_name, headers=dict(self.headers),
+                    json=body, context=context, catch_response=True, **timeout_kwargs) as response:
+                status = response.status_code
+                if 200 <= status < 300 and self.check is not None:
+                    invalid = self.check(chosen.test_name, response.content or b"")
+                    if invalid:
+                        response.failure(invalid)
+                        return
             if status == 401 and not self.relogged:
                 self.relogged = True
                 self.login()

@@ -10,8 +10,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from daist.models.config import ConfigFile
-from daist.models.locust import (EndpointStats, GeneratorUsage, HdrSummary, LocustStatsList,
-                                 RunInfo, StepPoint, encode_histogram, new_histogram, record_ms)
+from daist.models.locust import (BlockFigures, EndpointStats, GeneratorUsage, HdrSummary,
+                                 LocustStatsList, RunInfo, StepPoint, encode_histogram,
+                                 new_histogram, record_ms)
 from daist.models.metric_latency import Hist, MetricLatencyOpHist
 from daist.models.result import Result, TestRecord
 from daist.models.timestamp import Timestamp
@@ -20,6 +21,8 @@ LOAD_TEST = "daist.rest_api.test_locust.TestRO.test"
 METRIC_TEST = "daist.metrics.test_latency.Test.test"
 START = Timestamp(1722278982.0)
 WINDOW_S = 20.0
+BLOCKS = 10
+"""Blocks per window of the saved stats (``RunInfo.block_s`` = WINDOW_S / BLOCKS)."""
 
 
 def latencies(median_ms: float, n: int, *, seed: int, sigma: float = 0.2) -> np.ndarray:
@@ -38,26 +41,34 @@ def histogram_of(samples: Iterable[float]) -> Any:
 def make_entry(test_name: str, samples: Iterable[float], *, failures: int = 0,
                method: str = "GET", path: str = "/api/v1/x", endpoint_class: str = "list",
                message: str = "HTTPError('500 Server Error')", window_s: float = WINDOW_S,
-               keep_histogram: bool = True) -> EndpointStats:
+               keep_histogram: bool = True, blocks: int = BLOCKS) -> EndpointStats:
+    """The samples in time order: block i holds the i-th of ``blocks`` equal slices of them
+    (and of the failures)."""
     values = list(samples)
     histogram = histogram_of(values)
+    cuts = [round(i * len(values) / blocks) for i in range(blocks + 1)] if blocks else []
+    failed = [round(i * failures / blocks) for i in range(blocks + 1)] if blocks else []
     return EndpointStats(test_name=test_name, method=method, path=path,
                          endpoint_class=endpoint_class, num_requests=len(values),
                          num_failures=failures, rps=round(len(values) / window_s, 3),
                          failures={message: failures} if failures else {},
                          hdr=HdrSummary.of(histogram),
-                         hdr_encoded=encode_histogram(histogram) if keep_histogram else "")
+                         hdr_encoded=encode_histogram(histogram) if keep_histogram else "",
+                         blocks=[BlockFigures.of(i, values[cuts[i]:cuts[i + 1]],
+                                                 failed[i + 1] - failed[i])
+                                 for i in range(blocks) if cuts[i + 1] > cuts[i]])
 
 
 def make_stats(*entries: EndpointStats, users: int = 4, shape: str = "closed",
                window_s: float = WINDOW_S, saturated: bool = False,
-               steps: list[StepPoint] | None = None) -> LocustStatsList:
+               steps: list[StepPoint] | None = None, blocks: int = BLOCKS) -> LocustStatsList:
     run = RunInfo(shape=shape, users=users, target="http://127.0.0.1:8080",
                   user_class="FastHttpUser", window_start=START,
                   window_end=Timestamp(START.unix + window_s), run_time_s=window_s,
                   generator=[GeneratorUsage(role="local", pid=1, cpu_percent=95.0 if saturated else 30.0,
                                             cpu_max_percent=99.0, rss_mb=80.0)],
-                  saturated=saturated, steps=[s.users for s in steps or []])
+                  saturated=saturated, steps=[s.users for s in steps or []],
+                  block_s=window_s / blocks if blocks and not steps else 0.0)
     return LocustStatsList(run=run, entries=list(entries), steps=list(steps or []))
 
 
@@ -116,22 +127,37 @@ def make_run_dir(root: Path | None = None, *, locust: dict[str, LocustStatsList]
     return directory
 
 
-def run_pair(endpoints: list[str], *, slow: dict[str, float] | None = None, seed: int = 0,
-             n: int = 600, failures: dict[str, int] | None = None, base_ms: float = 40.0,
-             candidate_users: int | None = None) -> tuple[Path, Path]:
-    """A baseline and a candidate results directory of one load test: every endpoint about
-    ``base_ms``, drawn afresh (seeded) in each run; in the candidate, ``slow`` endpoints are
-    multiplied by their factor and ``failures`` endpoints fail that many requests."""
-    directories = []
+def run_sides(endpoints: list[str], *, runs: tuple[int, int] = (1, 1),
+              slow: dict[str, float] | None = None, added_ms: dict[str, float] | None = None,
+              seed: int = 0, n: int = 600, failures: dict[str, int] | None = None,
+              base_ms: float = 40.0, candidate_users: int | None = None,
+              roots: tuple[Path, Path] | None = None) -> tuple[list[Path], list[Path]]:
+    """Baseline and candidate results directories of one load test (``runs`` per side): every
+    endpoint about ``base_ms``, drawn afresh (seeded) in each run; in the candidate, ``slow``
+    endpoints are multiplied by their factor, ``added_ms`` ones get that much more, and
+    ``failures`` endpoints fail that many requests. With ``roots``, each side's runs go below
+    its root (a results root, runs a minute apart)."""
+    sides: tuple[list[Path], list[Path]] = ([], [])
     for side in (0, 1):
-        entries = []
-        for index, name in enumerate(endpoints):
-            factor = (slow or {}).get(name, 1.0) if side else 1.0
-            samples = latencies(base_ms, n, seed=seed * 1000 + side * 100 + index) * factor
-            entries.append(make_entry(name, samples, failures=(failures or {}).get(name, 0) if side else 0))
-        users = candidate_users if side and candidate_users else 4
-        directories.append(make_run_dir(locust={LOAD_TEST: make_stats(*entries, users=users)}))
-    return directories[0], directories[1]
+        for run in range(runs[side]):
+            entries = []
+            for index, name in enumerate(endpoints):
+                factor = (slow or {}).get(name, 1.0) if side else 1.0
+                extra = (added_ms or {}).get(name, 0.0) if side else 0.0
+                drawn = latencies(base_ms, n, seed=seed * 1000 + side * 100 + run * 10 + index)
+                entries.append(make_entry(name, drawn * factor + extra,
+                                          failures=(failures or {}).get(name, 0) if side else 0))
+            users = candidate_users if side and candidate_users else 4
+            start = Timestamp(START.unix + 60 * (side * runs[0] + run))
+            sides[side].append(make_run_dir(roots[side] if roots else None, start=start,
+                                            locust={LOAD_TEST: make_stats(*entries, users=users)}))
+    return sides
+
+
+def run_pair(endpoints: list[str], **kwargs: Any) -> tuple[Path, Path]:
+    """One baseline and one candidate run (``run_sides``)."""
+    (base,), (cand,) = run_sides(endpoints, **kwargs)
+    return base, cand
 
 
 def artifact_path(directory: Path, classname: str) -> Path:

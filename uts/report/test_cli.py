@@ -10,7 +10,7 @@ from daist.models.base import open_artifact
 from daist.models.report import Report
 from daist.models.result import Result
 from daist.report.cli import build_parser, percentage
-from uts.report.factories import artifact_path, run_pair
+from uts.report.factories import artifact_path, run_pair, run_sides
 
 ENDPOINTS = ["get agents", "get experiments", "get templates", "get webhooks"]
 
@@ -28,7 +28,8 @@ class TestUsage(unittest.TestCase):
 
     def test_errors_are_one_line(self):
         self.assert_usage_error(report_cli(), "the following arguments are required: COMMAND")
-        self.assert_usage_error(report_cli("compare", "a"), "the following arguments are required: CANDIDATE_DIR")
+        self.assert_usage_error(report_cli("compare", "a"),
+                                "compare needs a candidate: CANDIDATE_DIR or --candidate DIR")
         self.assert_usage_error(report_cli("compare", "a", "b", "--min-change", "1x"),
                                 r"argument --min-change: '1x' is not a percentage \(e\.g\. 10%\)")
         self.assert_usage_error(report_cli("compare", "a", "b", "--alpha", "2"),
@@ -80,14 +81,31 @@ class TestCommands(unittest.TestCase):
         page = self.out / "compare.html"
         done = report_cli("compare", self.base, self.slow, "--html", page)
         self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
-        self.assertIn("1 regression: TestRO.test: GET get templates (p50, p95, p99)", done.stdout)
-        self.assertRegex(done.stdout, r"GET get templates +p50 +[\d.]+ ms +[\d.]+ ms +1\.[23]\dx slower")
-        self.assertRegex(done.stdout, r"Unchanged \(4 rows of endpoints, all endpoints together\): "
-                                      r"GET get agents, GET get experiments, GET get webhooks, all endpoints")
+        self.assertIn("FAILED: 1 regression: TestRO.test: GET get templates (p50, p95)", done.stdout)
+        self.assertRegex(done.stdout, r"\n  TestRO.test: GET get templates p50 [\d.]+ ms -> [\d.]+ ms, "
+                                      r"1\.[23]\dx slower \[blocks 10 vs 10, noise ±[\d.]+%, p ")
+        self.assertIn("\nUnchanged: 3 endpoints, 1 test totals (judged by blocks 10 vs 10)\n",
+                      done.stdout)
         self.assertEqual(done.stdout.splitlines()[-1], f"Comparison: {page}")
         html = page.read_text()
         self.assertIn("get templates", html)
         self.assertIn('class="status regression"', html)
+
+    def test_several_runs_per_side_and_results_roots(self):
+        roots = self.out / "roots-base", self.out / "roots-cand"
+        base, cand = run_sides(ENDPOINTS, runs=(3, 2), added_ms={"get agents": 40.0}, n=300,
+                               roots=roots)
+        done = report_cli("compare", "--baseline", base[0], "--baseline", base[1], "--baseline",
+                          base[2], "--candidate", cand[0], "--candidate", cand[1])
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertIn("FAILED: 1 regression: TestRO.test: GET get agents (p50", done.stdout)
+        self.assertIn("[runs 3 vs 2, noise", done.stdout)
+        self.assertIn(f"Baseline:  3 runs: {base[0]} (standin", done.stdout)
+        rooted = report_cli("compare", roots[0], roots[1])     # every run below each root
+        self.assertEqual(rooted.returncode, 1, rooted.stdout + rooted.stderr)
+        self.assertIn("[runs 3 vs 2, noise", rooted.stdout)
+        same = report_cli("compare", roots[0], "--candidate", base[0])
+        self.assertEqual(same.returncode, 0, same.stdout + same.stderr)
 
     def test_compare_without_a_change_exits_0(self):
         done = report_cli("compare", self.base, self.clean)
@@ -128,11 +146,13 @@ class TestCommands(unittest.TestCase):
         self.assertRegex(summary.stderr, rf"daist: warning: .*: skipped {stats.name}: malformed LocustStatsList")
         self.assertIn(f"Skipped files (unreadable):\n  {stats.name}: malformed", summary.stdout)
         compare = report_cli("compare", self.base, candidate)
-        self.assertEqual(compare.returncode, 2)       # nothing left in common: refused, and said why
-        self.assertRegex(compare.stderr, rf"daist: warning: candidate .*: skipped {stats.name}")
-        self.assertIn("no load test or metric-latency test in common", compare.stderr)
+        self.assertEqual(compare.returncode, 1, compare.stdout)  # fails closed, naming the file
+        self.assertRegex(compare.stderr, rf"^daist: error: the comparison fails: 2 missing or "
+                                         rf"unreadable: candidate .*: unreadable {stats.name}: "
+                                         rf"malformed LocustStatsList.*; TestRO.test: load test "
+                                         rf"missing in the candidate .*\n$")
         rebuilt = report_cli("compare", extra, self.slow)   # the manifest rebuilt from file names
         self.assertEqual(rebuilt.returncode, 1, rebuilt.stdout + rebuilt.stderr)
-        self.assertRegex(rebuilt.stderr, rf"daist: warning: baseline .*: skipped {manifest.name}: "
-                                         r"malformed Result")
-        self.assertIn("1 regression: TestRO.test: GET get templates", rebuilt.stdout)
+        self.assertRegex(rebuilt.stdout, rf"FAILED: 1 regression: TestRO.test: GET get templates "
+                                         rf".* \| 1 missing or unreadable: baseline .*: unreadable "
+                                         rf"{manifest.name}: malformed Result")

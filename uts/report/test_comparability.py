@@ -1,6 +1,6 @@
 import unittest
 
-from daist.report.comparability import check_comparable
+from daist.report.comparability import check_comparable, check_sides
 from daist.report.loader import load_run
 from uts.report.factories import (LOAD_TEST, METRIC_TEST, latencies, make_entry, make_op_hist,
                                   make_run_dir, make_stats, settings)
@@ -54,9 +54,18 @@ class TestComparability(unittest.TestCase):
                                  run(False, metrics=make_op_hist(OP_HIST, parameters={"num_batches": 16})))
         self.assertEqual(found.refusals, ["Test.test: parameters differ: num_batches=8 vs num_batches=16"])
 
-    def test_nothing_in_common_is_refused(self):
-        found = check_comparable(run(), run(False, metrics=make_op_hist(OP_HIST)))
-        self.assertEqual(found.refusals, ["the runs have no load test or metric-latency test in common"])
+    def test_a_baseline_without_tests_is_refused(self):
+        # (a candidate lacking the baseline's tests is compare's "missing", not a refusal)
+        self.assertEqual(check_comparable(run(), run(False, metrics=make_op_hist(OP_HIST))).refusals, [])
+        found = check_comparable(run(False, metrics=None), run())
+        self.assertEqual(found.refusals, ["the baseline has no readable load test or metric-latency test"])
+
+    def test_runs_of_one_side_must_be_alike(self):
+        base, other = run(), run(make_stats(ENTRY, users=8))
+        found = check_sides([base, other], [run()])
+        self.assertEqual(len(found.refusals), 1)
+        self.assertRegex(found.refusals[0], r"^baseline runs \S+ and \S+: TestRO.test: load users "
+                                            r"differs: 4 vs 8$")
 
     def test_warnings(self):
         found = check_comparable(run(make_stats(ENTRY, saturated=True)),

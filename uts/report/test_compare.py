@@ -1,231 +1,305 @@
-import json
+"""compare on saved runs built by the factories (real artifacts through the real models and
+loader). Every sample is drawn from a fixed seed, so each case has one outcome, and each A/A
+case draws both sides from the same distribution."""
 import math
 import unittest
 
 from daist.models.locust import StepPoint
-from daist.report.compare import (IMPROVEMENT, NOT_JUDGED, NOT_SIGNIFICANT, NOT_TESTABLE,
-                                  REGRESSION, WITHIN, CompareResult, Thresholds, compare_runs)
-from daist.report.compare_render import render_text
+from daist.report.compare import (EVIDENCE, IMPROVEMENT, NOT_JUDGED, NOT_SIGNIFICANT,
+                                  NOT_TESTABLE, REGRESSION, WITHIN, CompareResult, Thresholds,
+                                  compare_runs)
+from daist.report.compare_render import render_text, verdict_text
 from daist.report.loader import load_run
-from daist.report.stats import TestOutcome
-from uts.report.factories import (LOAD_TEST, METRIC_TEST, latencies, make_entry, make_op_hist,
-                                  make_run_dir, make_stats, run_pair)
+from daist.report.stats import BLOCKS, RUNS, THRESHOLDS_ONLY, TestOutcome
+from uts.report.factories import (LOAD_TEST, METRIC_TEST, artifact_path, latencies, make_entry,
+                                  make_op_hist, make_run_dir, make_stats, run_sides)
 
-ENDPOINTS = [f"get thing {i:02d}" for i in range(8)]  # (HdrSummary.of costs ~80 ms each)
+ENDPOINTS = [f"get thing {i:02d}" for i in range(4)]  # (HdrSummary.of costs ~80 ms each)
 
 
-def load_runs(**kwargs) -> list:
-    return [load_run(directory, figures=False) for directory in run_pair(ENDPOINTS, **kwargs)]
+def load_sides(**kwargs) -> tuple[list, list]:
+    base, cand = run_sides(ENDPOINTS, **kwargs)
+    return [load_run(d, figures=False) for d in base], [load_run(d, figures=False) for d in cand]
 
 
 def flagged(comparison) -> list[str]:
     return [row.name for row in comparison.regressions]
 
 
-class TestEndpointRegressions(unittest.TestCase):
-    def test_one_endpoint_30_percent_slower_is_the_only_regression(self):
-        comparison = compare_runs(*load_runs(slow={"get thing 03": 1.3}))
-        self.assertEqual(flagged(comparison), ["GET get thing 03"])
-        row = comparison.regressions[0]
-        # 600 samples a side: p99 is testable (6 beyond it expected) but the test is weak there
-        self.assertEqual([r.metric for r in row.results if r.regression], ["p50", "p95"])
-        self.assertEqual(row.results[2].verdict, NOT_SIGNIFICANT)
-        p50 = row.results[0]
-        self.assertAlmostEqual(p50.ratio, 1.3, delta=0.05)
-        self.assertRegex(p50.wording, r"^1\.[23]\dx slower$")
-        self.assertLess(p50.p_adjusted, 1e-6)
-        self.assertTrue(comparison.comparability.comparable)
+def figure(comparison, name, metric) -> CompareResult:
+    row = next(r for r in comparison.rows if r.name == name)
+    return next(r for r in row.results if r.metric == metric)
 
-    def test_runs_without_a_change_have_no_regression(self):
-        for seed in range(1, 4):  # three independent pairs: no false alarm in any
-            comparison = compare_runs(*load_runs(seed=seed))
-            self.assertEqual(flagged(comparison), [], render_text(comparison))
-            self.assertFalse(any(row.changed for row in comparison.rows))
 
-    def test_faster_is_an_improvement_not_a_regression(self):
-        comparison = compare_runs(*load_runs(slow={"get thing 05": 0.6}))
+class TestSeveralRunsPerSide(unittest.TestCase):
+    def test_identical_runs_pass_judged_by_the_spread_between_runs(self):
+        comparison = compare_runs(*load_sides(runs=(3, 3), seed=1))
+        self.assertEqual(flagged(comparison), [], render_text(comparison))
+        self.assertFalse(comparison.failed)
+        p50 = figure(comparison, "GET get thing 00", "p50")
+        self.assertEqual((p50.mode, p50.judged_by), (RUNS, "runs 3 vs 3"))
+        self.assertEqual(verdict_text(comparison), "No regression.")
+
+    def test_40_ms_more_on_one_endpoint_is_caught_and_named(self):
+        comparison = compare_runs(*load_sides(runs=(3, 3), added_ms={"get thing 02": 40.0}))
+        self.assertEqual(flagged(comparison), ["GET get thing 02"], render_text(comparison))
+        p50 = figure(comparison, "GET get thing 02", "p50")
+        self.assertEqual(p50.verdict, REGRESSION)
+        self.assertAlmostEqual(p50.cand - p50.base, 40.0, delta=2.0)
+        self.assertLess(p50.p_adjusted, 0.05)
+        self.assertRegex(render_text(comparison),
+                         r"GET get thing 02 p50 [\d.]+ ms -> [\d.]+ ms, 2\.\d\dx slower "
+                         r"\[runs 3 vs 3, noise ±[\d.]+%, p [\d.e-]+\]")
+
+    def test_a_side_of_one_run_borrows_the_other_sides_spread(self):
+        comparison = compare_runs(*load_sides(runs=(3, 1), added_ms={"get thing 01": 40.0}))
+        p50 = figure(comparison, "GET get thing 01", "p50")
+        self.assertEqual((p50.judged_by, p50.verdict), ("runs 3 vs 1", REGRESSION))
+
+    def test_runs_that_differ_a_lot_hide_a_change_of_their_size(self):
+        """A change no larger than the spread between runs is within the noise."""
+        sides = []
+        for side, medians in ((0, (30, 40, 55)), (1, (35, 48, 62))):
+            sides.append([load_run(make_run_dir(locust={LOAD_TEST: make_stats(
+                make_entry("get x", latencies(m, 300, seed=side * 10 + i)))}), figures=False)
+                for i, m in enumerate(medians)])
+        p50 = figure(compare_runs(*sides), "GET get x", "p50")
+        self.assertTrue(p50.exceeds)
+        self.assertEqual(p50.verdict, NOT_SIGNIFICANT)
+
+
+class TestOneRunPerSide(unittest.TestCase):
+    def test_identical_runs_pass_judged_by_blocks(self):
+        for seed in (1, 2):
+            comparison = compare_runs(*load_sides(seed=seed))
+            self.assertFalse(comparison.failed, render_text(comparison))
+            self.assertEqual(figure(comparison, "GET get thing 03", "p95").judged_by,
+                             "blocks 10 vs 10")
+
+    def test_40_ms_more_on_one_endpoint_is_caught_and_named(self):
+        comparison = compare_runs(*load_sides(added_ms={"get thing 00": 40.0}))
+        self.assertEqual(flagged(comparison), ["GET get thing 00"])
+        self.assertEqual(figure(comparison, "GET get thing 00", "p50").verdict, REGRESSION)
+        self.assertEqual(verdict_text(comparison),
+                         "FAILED: 1 regression: TestRO.test: GET get thing 00 (p50, p95)")
+
+    def test_a_stall_in_one_block_is_not_a_regression(self):
+        base = make_entry("get x", latencies(10, 400, seed=1))
+        stalled = latencies(10, 400, seed=2)
+        stalled[40:80] *= 8            # block 1 of 10: every request 8x slower
+        runs = [load_run(make_run_dir(locust={LOAD_TEST: make_stats(entry)}), figures=False)
+                for entry in (base, make_entry("get x", stalled))]
+        p99 = figure(compare_runs(*runs), "GET get x", "p99")
+        self.assertGreater(p99.ratio, 4)               # the run's own p99 moved 4x and more
+        self.assertTrue(p99.exceeds)
+        self.assertEqual(p99.verdict, NOT_SIGNIFICANT)  # one block of ten: a stall, not a shift
+
+    def test_tails_need_more_evidence_than_the_median(self):
+        comparison = compare_runs(*load_sides(slow={"get thing 01": 1.3}))
+        p50, p95, p99 = (figure(comparison, "GET get thing 01", m) for m in ("p50", "p95", "p99"))
+        self.assertEqual(p50.verdict, REGRESSION)
+        self.assertEqual(p99.verdict, WITHIN)          # +30% of a tail: under the x4 threshold
+        self.assertEqual(Thresholds().for_figure("p99", BLOCKS), (0.4, 20.0, 0.0005))
+        self.assertEqual(Thresholds().for_figure("p50", BLOCKS), (0.1, 5.0, 0.05))
+        self.assertEqual(EVIDENCE[RUNS]["p99"], (2.0, 0.1))
+        self.assertEqual(Thresholds().for_figure("p50", RUNS, common=True), (0.2, 10.0, 0.05))
+        self.assertIn(p95.verdict, (REGRESSION, WITHIN))
+
+    def test_too_few_blocks_is_not_testable_never_a_regression(self):
+        runs = [load_run(make_run_dir(locust={LOAD_TEST: make_stats(
+            make_entry("get x", latencies(40 * f, 300, seed=i), blocks=3), blocks=3)}), figures=False)
+            for i, f in ((1, 1.0), (2, 2.0))]
+        comparison = compare_runs(*runs)
+        p50 = figure(comparison, "GET get x", "p50")
+        self.assertEqual(p50.verdict, NOT_TESTABLE)
         self.assertEqual(flagged(comparison), [])
-        row = next(r for r in comparison.rows if r.name == "GET get thing 05")
-        self.assertEqual(row.results[0].verdict, IMPROVEMENT)
-        self.assertRegex(row.results[0].wording, r"x faster$")
+        self.assertIn("too few blocks with requests (3 vs 3; a test needs 4)", render_text(comparison))
 
-    def test_a_change_below_the_noise_floor_is_not_a_regression(self):
-        # +30% of 2 ms is 0.6 ms: significant with 300 samples, but under the 5 ms floor
-        comparison = compare_runs(*load_runs(slow={"get thing 01": 1.3}, base_ms=2.0))
-        self.assertEqual(flagged(comparison), [])
-        row = next(r for r in comparison.rows if r.name == "GET get thing 01")
-        self.assertLess(row.results[0].p_adjusted, 0.05)
-        self.assertEqual(row.results[0].verdict, WITHIN)
-        # with the floor lowered, it counts
-        lowered = compare_runs(*load_runs(slow={"get thing 01": 1.3}, base_ms=2.0),
-                               thresholds=Thresholds(noise_floor_ms=0.1))
-        self.assertEqual(flagged(lowered), ["GET get thing 01"])
-
-    def test_a_change_below_min_change_is_not_a_regression(self):
-        comparison = compare_runs(*load_runs(slow={"get thing 02": 1.3}),
-                                  thresholds=Thresholds(min_change=0.5))
-        self.assertEqual(flagged(comparison), [])
-
-    def test_too_few_samples_is_not_testable_never_a_regression(self):
-        comparison = compare_runs(*load_runs(slow={"get thing 04": 2.0}, n=4))
-        self.assertEqual(flagged(comparison), [])
-        row = next(r for r in comparison.rows if r.name == "GET get thing 04")
-        self.assertEqual(row.results[0].verdict, NOT_TESTABLE)
-        self.assertIn("Not testable", render_text(comparison))
-
-    def test_a_short_run_tests_its_median_not_its_tail(self):
-        comparison = compare_runs(*load_runs(slow={"get thing 04": 1.5}, n=60))
-        self.assertEqual(flagged(comparison), ["GET get thing 04"])
-        p50, p95, p99 = comparison.regressions[0].results[:3]
-        self.assertEqual((p50.verdict, p95.verdict, p99.verdict),
-                         (REGRESSION, NOT_TESTABLE, NOT_TESTABLE))
-        self.assertIn("GET get thing 04 p99: too few samples for p99 (60 vs 60; a test needs 500)",
-                      render_text(comparison))
+    def test_files_without_blocks_are_judged_by_the_thresholds_alone(self):
+        runs = [load_run(make_run_dir(locust={LOAD_TEST: make_stats(
+            make_entry("get x", latencies(40 * f, 300, seed=i), blocks=0), blocks=0)}), figures=False)
+            for i, f in ((1, 1.0), (2, 1.3))]
+        p50 = figure(compare_runs(*runs), "GET get x", "p50")
+        self.assertEqual((p50.mode, p50.verdict, p50.p_adjusted), (THRESHOLDS_ONLY, REGRESSION, None))
 
     def test_failure_ratio_regression(self):
-        comparison = compare_runs(*load_runs(failures={"get thing 06": 60}))
-        # 60 of 600 on one endpoint, and 60 of 4,800 (1.25%, over the 1 point floor) in all
-        self.assertEqual(flagged(comparison), ["GET get thing 06", "all endpoints"])
-        fail = next(r for r in comparison.regressions[0].results if r.metric == "fail")
-        self.assertEqual((fail.base, fail.cand), (0.0, 0.1))
-        self.assertEqual(fail.wording, "+10.0 pts failed")
-        total = next(r for r in comparison.regressions[1].results if r.metric == "fail")
-        self.assertEqual(total.cand, 60 / (600 * len(ENDPOINTS)))
-        self.assertEqual([r.metric for r in comparison.regressions[1].results if r.regression], ["fail"])
+        comparison = compare_runs(*load_sides(failures={"get thing 03": 60}))
+        self.assertEqual(flagged(comparison), ["GET get thing 03", "all endpoints"])
+        fail = figure(comparison, "GET get thing 03", "fail")
+        self.assertEqual((fail.base, fail.cand, fail.wording), (0.0, 0.1, "+10.0 pts failed"))
+        self.assertEqual(fail.noise_text[-3:], "pts")
 
-    def test_holm_correction_counts_every_test(self):
-        comparison = compare_runs(*load_runs())
-        tested = [r for r in comparison.results() if r.p_adjusted is not None]
-        self.assertEqual(comparison.tests_run, len(tested))
-        # 3 latencies and the failure ratio per endpoint (its req/s is not judged in a closed
-        # loop), req/s and failures of the total
-        self.assertEqual(len(tested), len(ENDPOINTS) * 4 + 2)
-        for result in tested:
-            self.assertGreaterEqual(result.p_adjusted, result.outcome.p_value)
 
-    def test_geometric_mean_needs_two_rows(self):
-        comparison = compare_runs(*load_runs(slow={name: 1.2 for name in ENDPOINTS}))
-        ratio, rows = comparison.geometric_means()["p50"]
-        self.assertEqual(rows, len(ENDPOINTS))
-        self.assertAlmostEqual(ratio, 1.2, delta=0.03)
-        entry = make_entry("only", latencies(10, 50, seed=1))
-        single = [load_run(make_run_dir(locust={LOAD_TEST: make_stats(entry)}), figures=False)
-                  for _ in range(2)]
-        self.assertEqual(compare_runs(*single).geometric_means(), {})
+class TestFailClosed(unittest.TestCase):
+    def sides(self):
+        return run_sides(ENDPOINTS, runs=(1, 2), seed=3)
 
-    def test_endpoints_in_one_run_only_are_listed(self):
-        base, cand = (load_run(make_run_dir(locust={LOAD_TEST: make_stats(*entries)}), figures=False)
-                      for entries in ([make_entry("a", latencies(5, 50, seed=1)),
-                                       make_entry("b", latencies(5, 50, seed=2))],
-                                      [make_entry("a", latencies(5, 50, seed=3)),
-                                       make_entry("c", latencies(5, 50, seed=4))]))
+    def test_a_deleted_candidate_file_fails_naming_it(self):
+        base, cand = self.sides()
+        stats = artifact_path(cand[1], "LocustStatsList")
+        stats.unlink()
+        comparison = compare_runs([load_run(base[0], figures=False)],
+                                  [load_run(d, figures=False) for d in cand])
+        self.assertTrue(comparison.failed)
+        self.assertEqual(comparison.missing, [f"candidate {cand[1]}: unreadable {stats.name}: missing",
+                                              f"TestRO.test: load test missing in the candidate {cand[1]}"])
+        self.assertTrue(verdict_text(comparison).startswith("FAILED: 2 missing or unreadable: "))
+
+    def test_a_truncated_candidate_file_fails_naming_it(self):
+        base, cand = self.sides()
+        stats = artifact_path(cand[0], "LocustStatsList")
+        stats.write_bytes(stats.read_bytes()[:500])
+        comparison = compare_runs([load_run(base[0], figures=False)],
+                                  [load_run(d, figures=False) for d in cand])
+        self.assertTrue(comparison.failed)
+        self.assertRegex(comparison.missing[0], rf"^candidate {cand[0]}: unreadable {stats.name}: malformed")
+
+    def test_an_endpoint_without_requests_in_a_candidate_run_fails(self):
+        entries = [make_entry(name, latencies(5, 50, seed=i)) for i, name in enumerate("ab")]
+        base = load_run(make_run_dir(locust={LOAD_TEST: make_stats(*entries)}), figures=False)
+        cand = load_run(make_run_dir(locust={LOAD_TEST: make_stats(entries[0], make_entry(
+            "c", latencies(5, 50, seed=3)))}), figures=False)
         comparison = compare_runs(base, cand)
-        self.assertEqual([r.name for r in comparison.rows], ["GET a", "all endpoints"])
-        self.assertEqual(comparison.unmatched, ["TestRO.test: GET b has no requests in the candidate",
-                                                "TestRO.test: GET c has no requests in the baseline"])
+        self.assertEqual(comparison.missing,
+                         [f"TestRO.test: GET b has no requests in the candidate {cand.directory}"])
+        self.assertEqual(comparison.unmatched, ["TestRO.test: GET c has requests in the candidate only"])
+        self.assertTrue(comparison.failed)
+        self.assertFalse(comparison.regressions)
+
+    def test_a_metric_level_missing_in_the_candidate_fails(self):
+        runs = [load_run(make_run_dir(metrics={METRIC_TEST: make_op_hist(
+            {level: {"write": latencies(30, 64, seed=level)} for level in levels})}), figures=False)
+            for levels in ((1, 2), (1,))]
+        comparison = compare_runs(*runs)
+        self.assertEqual(comparison.missing, ["Test.test: write @ concurrency 2 is missing in a run"])
 
 
-class TestRawData(unittest.TestCase):
-    def pair(self, *, keep_histogram: bool) -> list:
-        directories = [make_run_dir(locust={LOAD_TEST: make_stats(make_entry(
-            "get x", latencies(40 * factor, 300, seed=seed), keep_histogram=keep_histogram))})
-            for seed, factor in ((1, 1.0), (2, 1.3))]
-        return directories
+class TestHeadline(unittest.TestCase):
+    def test_regressions_largest_first_then_improvements_then_one_line(self):
+        comparison = compare_runs(*load_sides(added_ms={"get thing 01": 20.0, "get thing 03": 60.0},
+                                              slow={"get thing 02": 0.5}))
+        self.assertEqual(flagged(comparison), ["GET get thing 03", "GET get thing 01"])
+        self.assertEqual([row.name for row in comparison.improvements], ["GET get thing 02"])
+        text = render_text(comparison)
+        order = [text.index(s) for s in ("Regressions (largest first):", "thing 03 p50",
+                                         "thing 01 p50", "Improvements:", "thing 02 p50",
+                                         "Unchanged: 1 endpoints, 1 test totals")]
+        self.assertEqual(order, sorted(order), text)
+        self.assertTrue(text.endswith("FAILED: 2 regressions: TestRO.test: GET get thing 03 (p50, "
+                                      "p95); TestRO.test: GET get thing 01 (p50, p95)\n"), text)
 
-    def test_without_histograms_the_thresholds_decide(self):
-        comparison = compare_runs(*(load_run(d, figures=False) for d in self.pair(keep_histogram=False)))
-        self.assertEqual(flagged(comparison), ["GET get x"])
-        p50 = comparison.rows[0].results[0]
-        self.assertEqual((p50.outcome.reason, p50.p_adjusted, p50.verdict), ("no raw data", None, REGRESSION))
+    def test_the_one_line_verdict_names_five_and_counts_the_rest(self):
+        names = [f"e{i}" for i in range(7)]
+        base, cand = run_sides(names, failures={name: 10 * (i + 1) for i, name in enumerate(names)},
+                               n=200)
+        comparison = compare_runs(load_run(base[0], figures=False), load_run(cand[0], figures=False))
+        line = verdict_text(comparison)
+        self.assertTrue(line.startswith("FAILED: 8 regressions: TestRO.test: GET e6 (failed); "
+                                        "TestRO.test: GET e5 (failed); TestRO.test: GET e4 "), line)
+        self.assertTrue(line.endswith("; and 3 more"), line)
 
-    def test_a_damaged_histogram_is_named_and_its_row_not_tested(self):
-        base, cand = self.pair(keep_histogram=True)
-        (path,) = cand.glob("LocustStatsList-*.json")
-        data = json.loads(path.read_text())
-        data["entries"][0]["hdr_encoded"] = "HISTFAAAAB" + "x" * 40
-        path.write_text(json.dumps(data))
-        comparison = compare_runs(load_run(base, figures=False), load_run(cand, figures=False))
-        self.assertEqual(len(comparison.notes), 1)
-        self.assertTrue(comparison.notes[0].startswith(f"{path.name}: the HDR histogram of 'get x' is unreadable"))
-        self.assertEqual(flagged(comparison), [])
-        self.assertEqual(comparison.rows[0].results[0].verdict, NOT_TESTABLE)
-        self.assertIn(comparison.notes[0], render_text(comparison))
+    def test_endpoints_are_judged_against_the_common_level(self):
+        """A busier machine slows every endpoint: with one run per side that is shown, not
+        judged; one endpoint slower than the rest still is."""
+        names = [f"e{i}" for i in range(6)]
+        base, cand = run_sides(names, slow={name: 2.0 for name in names}, added_ms={"e3": 100.0},
+                               n=200)
+        comparison = compare_runs(load_run(base[0], figures=False), load_run(cand[0], figures=False))
+        self.assertEqual(flagged(comparison), ["GET e3"], render_text(comparison))
+        p50 = figure(comparison, "GET e3", "p50")
+        self.assertRegex(p50.wording, r"^\d\.\d\dx slower \(2\.\d\dx slower against the common level\)$")
+        self.assertEqual(p50.judged_by, "blocks 10 vs 10, relative")
+        common = figure(comparison, "all endpoints", "p50")
+        self.assertAlmostEqual(common.ratio, 2.0, delta=0.1)
+        self.assertEqual((common.verdict, common.judged_by), (NOT_JUDGED, NOT_JUDGED))
+        self.assertIn("one run per side cannot tell a slower master from a busier machine",
+                      render_text(comparison))
+        # over runs, the common level is judged like any figure
+        base, cand = run_sides(names, runs=(2, 2), slow={name: 2.0 for name in names}, n=200)
+        repeated = compare_runs([load_run(d, figures=False) for d in base],
+                                [load_run(d, figures=False) for d in cand])
+        self.assertEqual(flagged(repeated), ["all endpoints"])
+        self.assertEqual(figure(repeated, "all endpoints", "p50").verdict, REGRESSION)
+
+    def test_geometric_means_agree_with_the_rows(self):
+        comparison = compare_runs(*load_sides(slow={name: 1.03 for name in ENDPOINTS}))
+        ratio, rows, worse, better = comparison.geometric_means()["p50"]
+        self.assertEqual((rows, worse, better), (len(ENDPOINTS), 0, 0))
+        self.assertIn("p50 1.0", render_text(comparison))
+        self.assertIn("(no row changed beyond the noise and thresholds)", render_text(comparison))
 
 
 class TestThroughput(unittest.TestCase):
-    def compare(self, counts, *, users=4, shape="closed", window_s=20.0):
-        """Two runs of endpoints a and b with (baseline, candidate) request counts."""
-        runs = []
+    def compare(self, counts, *, users=4, shape="closed", runs=2):
+        """Runs of endpoints a and b with (baseline, candidate) request counts."""
+        sides = ([], [])
         for side in (0, 1):
-            entries = [make_entry(name, latencies(5, pair[side], seed=side * 10 + i), window_s=window_s)
-                       for i, (name, pair) in enumerate(counts.items())]
-            stats = make_stats(*entries, users=users, shape=shape, window_s=window_s)
-            runs.append(load_run(make_run_dir(locust={LOAD_TEST: stats}), figures=False))
-        return compare_runs(*runs)
-
-    def rps(self, comparison, name):
-        row = next(r for r in comparison.rows if r.name == name)
-        return next(r for r in row.results if r.metric == "rps")
+            for run in range(runs):
+                entries = [make_entry(name, latencies(5, pair[side], seed=side * 10 + run * 3 + i))
+                           for i, (name, pair) in enumerate(counts.items())]
+                sides[side].append(load_run(make_run_dir(locust={LOAD_TEST: make_stats(
+                    *entries, users=users, shape=shape)}), figures=False))
+        return compare_runs(*sides)
 
     def test_closed_loop_endpoint_rps_is_shown_not_judged(self):
         comparison = self.compare({"a": (2000, 1000), "b": (2000, 2000)}, users=40)
-        self.assertEqual(self.rps(comparison, "GET a").verdict, NOT_JUDGED)
-        self.assertIsNone(self.rps(comparison, "GET a").p_adjusted)
-        self.assertLess(self.rps(comparison, "GET a").outcome.p_value, 1e-6)
-        # the total: 4,000 -> 3,000 requests in 20 s with 40 users: 200 -> 267 ms per request
-        total = self.rps(comparison, "all endpoints")
-        self.assertEqual(total.floor_pair, (200.0, 800 / 3))
+        self.assertEqual(figure(comparison, "GET a", "rps").verdict, NOT_JUDGED)
+        total = figure(comparison, "all endpoints", "rps")
+        # 4,000 -> 3,000 requests in 20 s with 40 users: 200 -> 267 ms per request
+        self.assertAlmostEqual(total.floor_pair[0], 200.0)
+        self.assertAlmostEqual(total.floor_pair[1], 800 / 3)
         self.assertEqual(total.verdict, REGRESSION)
         self.assertEqual(flagged(comparison), ["all endpoints"])
+        single = self.compare({"a": (2000, 1000), "b": (2000, 2000)}, users=40, runs=1)
+        self.assertEqual(figure(single, "all endpoints", "rps").verdict, NOT_JUDGED)
 
     def test_closed_loop_total_within_the_noise_floor(self):
         # 2 users at 200 requests/s: 10 ms per request; 25% fewer requests is +3.3 ms
         comparison = self.compare({"a": (4000, 3000)}, users=2)
-        total = self.rps(comparison, "all endpoints")
-        self.assertLess(total.p_adjusted, 1e-6)
-        self.assertEqual(total.verdict, WITHIN)
+        self.assertEqual(figure(comparison, "all endpoints", "rps").verdict, WITHIN)
         self.assertEqual(flagged(comparison), [])
 
     def test_open_shape_judges_every_rps(self):
         comparison = self.compare({"a": (2000, 1000), "b": (2000, 2000)}, shape="open")
-        self.assertEqual(self.rps(comparison, "GET a").verdict, REGRESSION)
-        self.assertEqual(self.rps(comparison, "GET b").verdict, WITHIN)
-        self.assertIsNone(self.rps(comparison, "all endpoints").floor_pair)
+        self.assertEqual(figure(comparison, "GET a", "rps").verdict, REGRESSION)
+        self.assertEqual(figure(comparison, "GET b", "rps").verdict, WITHIN)
         self.assertEqual(flagged(comparison), ["GET a", "all endpoints"])
 
 
 class TestOtherRows(unittest.TestCase):
-    def test_metric_latency_level_regression(self):
+    def test_metric_latency_level_regression_by_blocks_of_samples(self):
         runs = []
         for side in (0, 1):
             levels = {level: {"write": latencies(30, 128, seed=side * 10 + level) *
-                              (1.3 if side and level == 4 else 1.0),
+                              (2.0 if side and level == 4 else 1.0),
                               "visible": latencies(80, 128, seed=side * 10 + level + 5)}
                       for level in (1, 2, 4)}
             runs.append(load_run(make_run_dir(metrics={METRIC_TEST: make_op_hist(levels)}),
                                  figures=False))
         comparison = compare_runs(*runs)
-        self.assertEqual(flagged(comparison), ["write @ concurrency 4"])
-        self.assertEqual({r.kind for r in comparison.rows}, {"metric"})
+        self.assertEqual(flagged(comparison), ["write @ concurrency 4"], render_text(comparison))
+        self.assertEqual(figure(comparison, "write @ concurrency 4", "p50").judged_by, "blocks 10 vs 10")
         self.assertEqual(len(comparison.rows), 6)
 
-    def test_sweep_steps_are_judged_by_thresholds_alone(self):
-        entry = make_entry("a", latencies(5, 50, seed=1))
-        runs = [load_run(make_run_dir(locust={LOAD_TEST: make_stats(entry, shape="steps", steps=[
-            StepPoint(users=1, rps=100, p95_ms=10, num_requests=1000),
-            StepPoint(users=8, rps=400, p95_ms=p95, num_requests=4000)])}), figures=False)
-            for p95 in (40, 60)]
-        comparison = compare_runs(*runs)
-        steps = [r for r in comparison.rows if r.kind == "step"]
+    def test_sweep_steps_of_single_runs_are_judged_by_thresholds_over_runs_by_a_test(self):
+        def run(p95):
+            entry = make_entry("a", latencies(5, 50, seed=int(p95)))
+            return load_run(make_run_dir(locust={LOAD_TEST: make_stats(entry, shape="steps", steps=[
+                StepPoint(users=1, rps=100, p95_ms=10, num_requests=1000),
+                StepPoint(users=8, rps=400, p95_ms=p95, num_requests=4000)])}), figures=False)
+        single = compare_runs(run(40), run(60))
+        steps = [r for r in single.rows if r.kind == "step"]
         self.assertEqual([r.name for r in steps], ["1 users", "8 users"])
-        self.assertEqual(flagged(comparison), ["8 users"])
-        p95 = steps[1].results[0]
-        self.assertEqual((p95.metric, p95.outcome.reason, p95.p_adjusted), ("p95", "no raw data", None))
+        self.assertEqual(flagged(single), ["8 users"])
+        self.assertEqual(steps[1].results[0].mode, THRESHOLDS_ONLY)
+        repeated = compare_runs([run(40), run(41), run(39.5)], [run(60), run(61), run(59)])
+        p95 = next(r for r in repeated.rows if r.name == "8 users").results[0]
+        self.assertEqual((p95.judged_by, p95.verdict), ("runs 3 vs 3", REGRESSION))
 
 
 class TestCompareResult(unittest.TestCase):
-    def result(self, metric, base, cand, p=1e-9, **thresholds):
-        outcome = TestOutcome(test="t", p_value=p, reason="")
+    def result(self, metric, base, cand, p=1e-9, mode=RUNS, **thresholds):
+        outcome = TestOutcome(test="t", p_value=p, reason="", mode=mode, sizes=(3, 3))
         found = CompareResult(metric, base, cand, outcome, Thresholds(**thresholds))
         found.p_adjusted = p
         return found
@@ -235,28 +309,31 @@ class TestCompareResult(unittest.TestCase):
         self.assertEqual(self.result("p95", 100, 109).verdict, WITHIN)
         self.assertEqual(self.result("p95", 100, 111, p=0.2).verdict, NOT_SIGNIFICANT)
         self.assertEqual(self.result("p95", 40, 44.5).verdict, WITHIN)      # 4.5 ms < 5 ms floor
+        self.assertEqual(self.result("p99", 100, 115).verdict, WITHIN)      # over runs: x2
+        self.assertEqual(self.result("p95", 100, 115, mode=BLOCKS).verdict, WITHIN)
+        self.assertEqual(self.result("p95", 100, 125, p=0.01, mode=BLOCKS).verdict, NOT_SIGNIFICANT)
         self.assertEqual(self.result("rps", 100, 80).verdict, REGRESSION)   # fewer requests/s
         self.assertEqual(self.result("rps", 100, 120).verdict, IMPROVEMENT)
         self.assertEqual(self.result("fail", 0.0, 0.005).verdict, WITHIN)   # under 1 point
         self.assertEqual(self.result("fail", 0.0, 0.02).verdict, REGRESSION)
 
     def test_a_figure_moving_against_its_test_is_not_a_change(self):
-        # the test found the candidate higher, yet this figure fell: no improvement to claim
         found = CompareResult("p50", 80.0, 50.0, TestOutcome(test="t", p_value=1e-9, reason="",
-                                                             direction=1), Thresholds())
+                                                             direction=1, mode=RUNS), Thresholds())
         found.p_adjusted = 1e-9
-        self.assertFalse(found.significant)
         self.assertEqual(found.verdict, NOT_SIGNIFICANT)
-        found.outcome = TestOutcome(test="t", p_value=1e-9, reason="", direction=-1)
+        found.outcome = TestOutcome(test="t", p_value=1e-9, reason="", direction=-1, mode=RUNS)
         self.assertEqual(found.verdict, IMPROVEMENT)
 
-    def test_wording(self):
+    def test_wording_and_noise(self):
         self.assertEqual(self.result("p50", 10, 12.3).wording, "1.23x slower")
         self.assertEqual(self.result("p50", 12.3, 10).wording, "1.23x faster")
         self.assertEqual(self.result("rps", 100, 80).wording, "1.25x slower")
         self.assertEqual(self.result("p99", 10, 10).wording, "same")
-        self.assertEqual(self.result("fail", 0.0, 0.0).ratio, 1.0)
         self.assertTrue(math.isinf(self.result("fail", 0.0, 0.1).ratio))
+        found = CompareResult("p50", 10, 12, TestOutcome(p_value=0.1, reason="", mode=RUNS,
+                                                         noise=math.log(1.25)), Thresholds())
+        self.assertEqual(found.noise_text, "±25.0%")
 
     def test_thresholds_are_checked(self):
         for bad in ({"alpha": 0}, {"alpha": 1.5}, {"min_change": -0.1}, {"noise_floor_ms": math.nan}):

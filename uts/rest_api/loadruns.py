@@ -3,6 +3,7 @@ subprocess against a stand-in, and read back what it saved."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from typing import Callable
 
@@ -52,6 +53,21 @@ def interrupt_load_test(url: str, name: str, signum: int, *, users: int = 4,
             process.kill()
             process.communicate()
     return DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+
+
+def finish_with_worker(process: subprocess.Popen, worker: subprocess.Popen, *,
+                       timeout: float = 120) -> tuple[DaistRun, str]:
+    """Wait for a daist run and a worker started for it (it exits when the master quits);
+    kill whichever is left. Returns the run and the worker's stderr."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+        _, worker_log = worker.communicate(timeout=30)
+    finally:
+        for child in (process, worker):
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    return DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout)), worker_log
 
 
 def case_id(name: str) -> str:

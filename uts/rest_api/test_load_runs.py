@@ -3,6 +3,7 @@ artifacts, exact percentiles, load shapes and worker processes."""
 from __future__ import annotations
 
 import csv
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,8 +24,8 @@ from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_re
                          results_dir_of, run_daist, start_daist)
 from daist.rest_api.sweep import knee_index
 from uts.rest_api.factories import nearest_rank
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, free_port, load_env,
-                                   run_load_test, set_faults, stats_of)
+from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, finish_with_worker,
+                                   free_port, load_env, run_load_test, set_faults, stats_of)
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
@@ -158,6 +159,8 @@ class TestShapesAndWorkers(StandinTestCase):
         workers = [g for g in stats.run.generator if g.role == "worker"]
         self.assertTrue(all(g.cpu_percent > 0 for g in workers), workers)
         self.assertEqual(stats.run.workers, 2)
+        self.assertEqual(sorted(stats.run.workers_reported),
+                         sorted(f"{g.host} pid {g.pid}" for g in workers))
         self.assertGreater(stats.num_requests, 100)
         for entry in stats.entries:
             self.assertEqual(entry.hdr.count, entry.num_requests, entry.test_name)
@@ -174,24 +177,20 @@ class TestShapesAndWorkers(StandinTestCase):
                                               master_bind=f"127.0.0.1:{port}"))
         worker = subprocess.Popen(
             [sys.executable, "-m", "daist.rest_api.worker", "--master", f"127.0.0.1:{port}"],
-            env=clean_environment({"DET_USER": "admin", "DET_PASSWORD": PASSWORD}),
+            env=clean_environment({"DET_USER": "admin", "DET_PASSWORD": PASSWORD,
+                                   "DET_MASTER": self.url}),
             cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            stdout, stderr = process.communicate(timeout=120)
-            _, worker_log = worker.communicate(timeout=30)   # it exits when the master quits
-        finally:
-            for child in (process, worker):
-                if child.poll() is None:
-                    child.kill()
-                    child.communicate()
-        run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+        run, worker_log = finish_with_worker(process, worker)
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 0, run.output + worker_log)
         self.assertEqual(worker.returncode, 0, worker_log)
         stats = stats_of(run, "TestRO")
         self.assertEqual(stats.run.workers, 1)
         self.assertGreater(stats.num_requests, 100)
-        self.assertEqual([g.role for g in stats.run.generator], ["master"])  # remote: not watched
+        # the remote worker reports its own usage
+        self.assertEqual([g.role for g in stats.run.generator], ["master", "worker"])
+        self.assertEqual(stats.run.workers_reported, [f"{socket.gethostname()} pid {worker.pid}"])
+        self.assertGreater(stats.run.generator[1].cpu_percent, 0)
 
     def test_scaling_sweep(self):
         run = run_load_test("TestScaling", url=self.url, steps="1,3", step_time=1.5)

@@ -103,6 +103,10 @@ class TestRecorder(unittest.TestCase):
     def test_messages_have_no_addresses(self):
         self.assertEqual(failure_message(RuntimeError("<object at 0x7f00ab>")), "RuntimeError: <object>")
         self.assertEqual(failure_message("timeout"), "timeout")
+        class CatchResponseError(Exception):  # Locust's name (importing locust patches gevent)
+            pass
+        self.assertEqual(failure_message(CatchResponseError("invalid response: no 'x' key")),
+                         "invalid response: no 'x' key")
 
 
 if __name__ == "__main__":

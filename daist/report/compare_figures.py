@@ -1,0 +1,316 @@
+"""The figures ``compare`` judges, read from each run of both sides: one value per run, and for
+a single run per side the same figure per block of its window. ``judge`` turns them into a
+``CompareResult`` (``daist.report.compare`` says how a figure is judged).
+
+**Relative judgement.** A busier machine slows every endpoint of a run together (measured here:
+identical 20 s runs 2.5x apart while other jobs ran). With at least ``RELATIVE_MIN_ENDPOINTS``
+endpoints, each endpoint's latency is also seen against the test's common level (the median of
+the same figure over all endpoints, per run and per block): it must move beyond the thresholds
+against that level too, and the better of the test against it and the test of its own values
+counts (``_best_of``). The common
+level itself is the "all endpoints" row: judged across runs (with ``COMMON_EVIDENCE``), and not
+judged with one run per side (a slower master and a busier machine look the same there)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from daist.models.locust import BlockFigures, EndpointStats, LocustStatsList
+from daist.models.metric_latency import Hist
+from daist.report.compare import LATENCIES, CompareResult, RowComparison, RunComparison
+from daist.report.stats import (BLOCKS, MIN_BLOCKS, NO_SPREAD, TestOutcome, block_test, of_runs,
+                                welch)
+
+METRIC_BLOCKS = 10
+"""Blocks of consecutive samples a metric-latency level of a single run is cut into."""
+RELATIVE_MIN_ENDPOINTS = 5
+"""Endpoints a test needs for its common level to mean something (their median)."""
+COMMON_NOT_JUDGED = "one run per side cannot tell a slower master from a busier machine"
+
+
+@dataclass
+class Side:
+    """One figure on one side: a value per run; with a single run, its blocks (index ->
+    value; None: the run kept no blocks at all)."""
+
+    values: list[float]
+    blocks: dict[int, float] | None = None
+
+    @property
+    def centre(self) -> float:
+        return self.values[0] if len(self.values) == 1 else sum(self.values) / len(self.values)
+
+    def divided(self, common: Side) -> Side:
+        blocks = None if self.blocks is None or common.blocks is None else \
+            {i: v / common.blocks[i] for i, v in self.blocks.items() if common.blocks.get(i)}
+        return Side([v / c for v, c in zip(self.values, common.values)], blocks)
+
+
+def common_level(sides: list[Side]) -> Side:
+    """The median over endpoints of each run's value and of each block's."""
+    runs = [statistics.median(side.values[r] for side in sides) for r in range(len(sides[0].values))]
+    if any(side.blocks is None for side in sides):
+        return Side(runs)
+    indexes = sorted({i for side in sides for i in side.blocks})
+    return Side(runs, {i: statistics.median(side.blocks[i] for side in sides if i in side.blocks)
+                       for i in indexes})
+
+
+@dataclass
+class Figure:
+    metric: str
+    base: Side
+    cand: Side
+    log_scale: bool = True
+    judged: bool = True
+    users: int = 0
+    """Closed loop: the noise floor applies to the time per request (users / requests/s)."""
+    common: tuple[Side, Side] | None = None
+    """Judge relative to these common levels (baseline, candidate)."""
+    common_level: bool = False
+    """This figure is a test's common level."""
+    note: str = ""
+
+
+def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
+    base, cand = figure.base, figure.cand
+    shift = None
+    if figure.common is not None:
+        shift = _centre(figure.common[1], True) / _centre(figure.common[0], True)
+        base, cand = base.divided(figure.common[0]), cand.divided(figure.common[1])
+    log_scale = figure.log_scale and all(v > 0 for side in (base, cand)
+                                         for v in side.values + list((side.blocks or {}).values()))
+    scale = math.log if log_scale else float
+    if len(base.values) + len(cand.values) >= 3:
+        outcome = _between_runs(figure, base, cand, scale)
+    elif base.blocks is None or cand.blocks is None:
+        outcome = TestOutcome(reason=NO_SPREAD)
+    elif min(len(base.blocks), len(cand.blocks)) < MIN_BLOCKS:
+        outcome = TestOutcome(reason=f"too few blocks with requests ({len(base.blocks)} vs "
+                                     f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
+                              mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
+    else:
+        outcome = _best_of(figure, block_test([scale(v) for v in base.blocks.values()],
+                                              [scale(v) for v in cand.blocks.values()]),
+                           lambda side: [scale(v) for v in side.blocks.values()], block_test)
+    centres = (_centre(figure.base, log_scale), _centre(figure.cand, log_scale))
+    floor_pair = None
+    if figure.users and centres[0] > 0 and centres[1] > 0:
+        floor_pair = figure.users * 1000.0 / centres[0], figure.users * 1000.0 / centres[1]
+    return CompareResult(figure.metric, centres[0], centres[1], outcome, comparison.thresholds,
+                         judged=figure.judged, floor_pair=floor_pair, log_scale=log_scale,
+                         shift=shift, note=figure.note, common_level=figure.common_level)
+
+
+def _between_runs(figure: Figure, base: Side, cand: Side, scale) -> TestOutcome:
+    """Welch's test over the runs' values against the common level, or over their own."""
+    def values(side: Side) -> Any:
+        return of_runs([scale(v) for v in side.values])
+    return _best_of(figure, welch(values(base), values(cand)), values, welch)
+
+
+def _best_of(figure: Figure, against: TestOutcome, values: Callable[[Side], Any],
+             test: Callable[[Any, Any], TestOutcome]) -> TestOutcome:
+    """With a common level, the test against it (a busier run or block as a whole adds no noise)
+    and the one over the figure's own values (a fixed delay does not scale with the machine):
+    the better counts, its p-value doubled (Bonferroni: either may be the one that sees it)."""
+    if figure.common is None or not against.testable:
+        return against
+    direct = test(values(figure.base), values(figure.cand))
+    if not direct.testable:
+        return against
+    best = min((against, direct), key=lambda outcome: outcome.p_value)
+    return dataclasses.replace(best, p_value=min(1.0, 2 * best.p_value),
+                               test=best.test + (" against the common level" if best is against else ""))
+
+
+def _centre(side: Side, log_scale: bool) -> float:
+    """The value the test centres on: the geometric mean of runs on a log scale."""
+    if len(side.values) == 1 or not log_scale or min(side.values) <= 0:
+        return side.centre
+    return math.exp(sum(math.log(v) for v in side.values) / len(side.values))
+
+
+# -- load tests ------------------------------------------------------------------------------
+def compare_load(comparison: RunComparison, key: str) -> None:
+    bases = [run.locust[key].stats for run in comparison.baseline]
+    cands = [run.locust[key].stats for run in comparison.candidate]
+    single = len(bases) == 1 and len(cands) == 1
+    open_shape = bases[0].run.shape == "open"
+    base_keys = sorted({e.key for s in bases for e in s.entries if e.num_requests})
+    present = []
+    for entry_key in base_keys:
+        name = f"{entry_key[1]} {entry_key[0]}".strip()
+        entries = [[_requested(s, entry_key) for s in side] for side in (bases, cands)]
+        lacking = [f"{label} {run.directory}" for label, side_entries, runs in
+                   (("baseline", entries[0], comparison.baseline),
+                    ("candidate", entries[1], comparison.candidate))
+                   for entry, run in zip(side_entries, runs) if entry is None]
+        if lacking:
+            comparison.missing += [f"{key}: {name} has no requests in the {where}"
+                                   for where in lacking]
+        else:
+            present.append((name, entries))
+    relative = len(present) >= RELATIVE_MIN_ENDPOINTS
+    latencies = {metric: [[_latency_side(side, stats, metric, single)
+                           for side, stats in zip(entries, (bases, cands))]
+                          for _, entries in present] for metric, _ in LATENCIES}
+    commons = {metric: (common_level([pair[0] for pair in pairs]),
+                        common_level([pair[1] for pair in pairs]))
+               for metric, pairs in latencies.items()} if relative else {}
+    for index, (name, entries) in enumerate(present):
+        row = RowComparison(key, "endpoint", name)
+        for metric, _ in LATENCIES:
+            row.results.append(judge(comparison, Figure(
+                metric, *latencies[metric][index], common=commons.get(metric))))
+        row.results.append(judge(comparison, Figure(
+            "rps", *(_rate_side(side, stats, single) for side, stats in zip(entries, (bases, cands))),
+            judged=open_shape)))
+        row.results.append(judge(comparison, Figure(
+            "fail", *(_fail_side(side, stats, single) for side, stats in zip(entries, (bases, cands))),
+            log_scale=False)))
+        comparison.rows.append(row)
+    for entry_key in sorted({e.key for s in cands for e in s.entries if e.num_requests}
+                            - set(base_keys)):
+        comparison.unmatched.append(f"{key}: {entry_key[1]} {entry_key[0]} has requests in the "
+                                    "candidate only")
+    if all(s.num_requests for s in bases + cands):
+        _compare_total(comparison, key, bases, cands, commons, single=single)
+    _compare_steps(comparison, key, bases, cands)
+
+
+def _compare_total(comparison: RunComparison, key: str, bases: list[LocustStatsList],
+                   cands: list[LocustStatsList], commons: dict[str, tuple[Side, Side]], *,
+                   single: bool) -> None:
+    """The whole test: its common latency level, requests/s and failures. With one run per
+    side, what moves every endpoint together is shown, not judged."""
+    row = RowComparison(key, "total", "all endpoints")
+    common_note = COMMON_NOT_JUDGED if single else ""
+    for metric, _ in LATENCIES:
+        if metric in commons:
+            row.results.append(judge(comparison, Figure(metric, *commons[metric], common_level=True,
+                                                        judged=not single, note=common_note)))
+    totals = [[_total_counts(s) for s in side] for side in (bases, cands)]
+    users = bases[0].run.users if bases[0].run.shape == "closed" else 0
+    closed_single = single and bases[0].run.shape != "open"
+    row.results.append(judge(comparison, Figure(
+        "rps", *(_rate_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
+        judged=bases[0].run.shape != "steps" and not closed_single, users=users,
+        note=common_note if closed_single else "")))
+    row.results.append(judge(comparison, Figure(
+        "fail", *(_fail_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
+        log_scale=False)))
+    comparison.rows.append(row)
+
+
+def _requested(stats: LocustStatsList, key: tuple[str, str]) -> EndpointStats | None:
+    for entry in stats.entries:
+        if entry.key == key and entry.num_requests:
+            return entry
+    return None
+
+
+def _total_counts(stats: LocustStatsList) -> EndpointStats:
+    """Requests and failures of all endpoints together, also per block (no latencies)."""
+    blocks: dict[int, BlockFigures] = {}
+    for entry in stats.entries:
+        for block in entry.blocks:
+            total = blocks.setdefault(block.index, BlockFigures(index=block.index))
+            total.count += block.count
+            total.failures += block.failures
+    return EndpointStats(test_name="all endpoints", num_requests=stats.num_requests,
+                         num_failures=stats.num_failures,
+                         blocks=[blocks[i] for i in sorted(blocks)])
+
+
+def _full_blocks(entry: EndpointStats, stats: LocustStatsList) -> list | None:
+    if stats.run.block_s <= 0:
+        return None
+    return [b for b in entry.blocks if b.index < stats.run.full_blocks and b.count]
+
+
+def _latency_side(entries: list[EndpointStats], stats: list[LocustStatsList], metric: str,
+                  single: bool) -> Side:
+    side = Side([e.hdr.percentile(metric) for e in entries])
+    if single:
+        blocks = _full_blocks(entries[0], stats[0])
+        side.blocks = None if blocks is None else {b.index: b.percentile(metric) for b in blocks}
+    return side
+
+
+def _rate_side(entries: list[EndpointStats], stats: list[LocustStatsList], single: bool) -> Side:
+    side = Side([e.num_requests / s.run.window_s if s.run.window_s > 0 else 0.0
+                 for e, s in zip(entries, stats)])
+    if single and _full_blocks(entries[0], stats[0]) is not None:
+        counts = {b.index: b.count for b in entries[0].blocks}
+        run = stats[0].run
+        side.blocks = {i: counts.get(i, 0) / run.block_s for i in range(run.full_blocks)}
+    return side
+
+
+def _fail_side(entries: list[EndpointStats], stats: list[LocustStatsList], single: bool) -> Side:
+    side = Side([e.fail_ratio for e in entries])
+    if single:
+        blocks = _full_blocks(entries[0], stats[0])
+        side.blocks = None if blocks is None else {b.index: b.failures / b.count for b in blocks}
+    return side
+
+
+def _compare_steps(comparison: RunComparison, key: str, bases: list[LocustStatsList],
+                   cands: list[LocustStatsList]) -> None:
+    base_users = sorted({step.users for s in bases for step in s.steps})
+    for users in base_users:
+        sides = [[next((p for p in s.steps if p.users == users), None) for s in side]
+                 for side in (bases, cands)]
+        if any(p is None for side in sides for p in side):
+            comparison.missing.append(f"{key}: the step of {users} users is missing in a run")
+            continue
+        row = RowComparison(key, "step", f"{users} users")
+        row.results = [
+            judge(comparison, Figure("p95", Side([p.p95_ms for p in sides[0]]),
+                                     Side([p.p95_ms for p in sides[1]]))),
+            judge(comparison, Figure("rps", Side([p.rps for p in sides[0]]),
+                                     Side([p.rps for p in sides[1]]), users=users)),
+            judge(comparison, Figure("fail", Side([p.fail_ratio for p in sides[0]]),
+                                     Side([p.fail_ratio for p in sides[1]]), log_scale=False))]
+        comparison.rows.append(row)
+    extra = sorted({step.users for s in cands for step in s.steps} - set(base_users))
+    comparison.unmatched += [f"{key}: step of {users} users only in the candidate" for users in extra]
+
+
+# -- metric-latency tests --------------------------------------------------------------------
+def compare_metric_levels(comparison: RunComparison, key: str) -> None:
+    bases = [run.metrics[key].op_hist for run in comparison.baseline]
+    cands = [run.metrics[key].op_hist for run in comparison.candidate]
+    single = len(bases) == 1 and len(cands) == 1
+    axis = bases[0].axis
+    levels = sorted({(op, level) for h in bases for op, by_level in h.operations.items()
+                     for level, hist in by_level.items() if hist.count})
+    for operation, level in levels:
+        name = f"{operation} @ {axis} {level}"
+        sides = [[h.operations.get(operation, {}).get(level) for h in side] for side in (bases, cands)]
+        if any(hist is None or not hist.count for side in sides for hist in side):
+            comparison.missing.append(f"{key}: {name} is missing in a run")
+            continue
+        row = RowComparison(key, "metric", name)
+        for metric, q in LATENCIES:
+            row.results.append(judge(comparison, Figure(
+                metric, *(_samples_side(side, q, single) for side in sides))))
+        comparison.rows.append(row)
+    extra = sorted({(op, level) for h in cands for op, by_level in h.operations.items()
+                    for level in by_level} - set(levels))
+    comparison.unmatched += [f"{key}: {op} @ {axis} {level} only in the candidate"
+                             for op, level in extra]
+
+
+def _samples_side(hists: list[Hist], percentile: float, single: bool) -> Side:
+    side = Side([h.percentile(percentile) for h in hists])
+    if single:
+        samples = hists[0].samples
+        count = min(METRIC_BLOCKS, len(samples) // 5)
+        side.blocks = {i: Hist(samples[i * len(samples) // count:(i + 1) * len(samples) // count])
+                       .percentile(percentile) for i in range(count)} if count else {}
+    return side

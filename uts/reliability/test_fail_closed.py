@@ -1,0 +1,120 @@
+"""Load tests fail closed: a master whose answers are not Determined's JSON, discovery that
+finds nothing to load, and a Locust worker lost mid-run each fail the test with one clear line,
+and every such run still leaves a valid manifest that lists only files that exist."""
+from __future__ import annotations
+
+import signal
+import tempfile
+import unittest
+from pathlib import Path
+
+import psutil
+
+from daist.framework import paths
+from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, run_daist, start_daist
+from uts.rest_api.fake_master import Answer, FakeMaster
+from uts.rest_api.loadruns import (MODULE, PASSWORD, case_id, expire_tokens, load_env, stats_of,
+                                   users_logged_in, wait_for)
+
+PROFILE = """
+[profile.fake]
+user_id = 1
+user_name = admin
+workspace_id = 1
+project_id = 1
+model_name = m
+model_version = 1
+experiment_id = 1
+trial_id = 1
+checkpoint_uuid = c
+experiment_file = f.py
+task_id = t
+template_name = tpl
+resource_pool = default
+"""
+
+
+def assert_valid_results(test: unittest.TestCase, run: DaistRun) -> None:
+    """The manifest opens and every file it lists exists."""
+    result = run.result
+    for rel in result.files:
+        test.assertTrue((run.results_dir / rel).is_file(), rel)
+
+
+class TestFakeMasters(unittest.TestCase):
+    def run_against(self, answer: Answer, *, profile: bool) -> DaistRun:
+        fake = FakeMaster(other=answer)
+        url = fake.start()
+        self.addCleanup(fake.stop)
+        env = load_env(url)
+        if profile:
+            config = Path(tempfile.mkdtemp(prefix="daist-fake-profile-")) / "config.conf"
+            config.write_text(paths.DEFAULT_CONFIG.read_text() + PROFILE)
+            env.update({"DAIST_CONFIG": str(config), "DAIST_DETERMINED_RESOURCE_PROFILE": "fake"})
+        run = run_daist(f"{MODULE}.TestRO", env=env, timeout=120)
+        self.addCleanup(remove_results, run)
+        return run
+
+    def test_an_html_200_master_fails_discovery_naming_the_endpoints(self):
+        run = self.run_against(Answer(), profile=False)
+        self.assertEqual(run.returncode, 1, run.output)
+        record = run.result.tests[case_id("TestRO")]
+        self.assertEqual(record.status, "failed")
+        self.assertRegex(record.message, r"^resource discovery left \d+ of \d+ endpoints of the ro "
+                                         r"mix unusable: get available workspace resource pools "
+                                         r"\(no workspace_id\); get checkpoint \(no checkpoint_uuid\)")
+        self.assertNotIn("\n", record.message)
+        assert_valid_results(self, run)
+        self.assertEqual(len(run.result.files_of("ResourceProfile")), 1)
+
+    def test_answers_that_are_not_a_json_object_fail_every_request(self):
+        run = self.run_against(Answer(200, "application/json", b"[]"), profile=True)
+        self.assertEqual(run.returncode, 1, run.output)
+        message = run.result.tests[case_id("TestRO")].message
+        # every request fails but those of the two file downloads (not JSON by nature)
+        self.assertRegex(message, r"^failures 9\d\.\d% \(\d+ of \d+\) > max_fail_ratio 5\.0%: ")
+        self.assertIn("x invalid response: not a JSON object (starts '[]')", message)
+        stats = stats_of(run, "TestRO")
+        agents = stats.entry("get agents")
+        self.assertEqual(agents.failures, {"invalid response: not a JSON object (starts '[]')":
+                                           agents.num_requests})
+        for name in ("get experiment file", "get checkpoint download"):
+            self.assertEqual(stats.entry(name).num_failures, 0, name)
+        assert_valid_results(self, run)
+
+
+class TestLostWorker(StandinTestCase):
+    standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
+
+    def test_a_worker_killed_mid_run_fails_the_test_naming_it(self):
+        expire_tokens(self.url)
+        process, _ = start_daist(f"{MODULE}.TestRO", env=load_env(
+            self.url, workers=2, users=4, run_time=60, stop_timeout=2))
+        try:
+            wait_for(users_logged_in(self.url, 4), timeout=90, what="the users' logins")
+            workers = [c for c in psutil.Process(process.pid).children(recursive=True)
+                       if "daist.rest_api.worker" in " ".join(c.cmdline())]
+            self.assertEqual(len(workers), 2)
+            victim, survivor = workers
+            victim.send_signal(signal.SIGKILL)
+            stdout, stderr = process.communicate(timeout=90)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        run = DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout))
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 1, run.output)
+        record = run.result.tests[case_id("TestRO")]
+        self.assertEqual(record.status, "failed")
+        self.assertRegex(record.message, r"^1 of 2 Locust workers stopped reporting during the "
+                                         rf"load: \S+ pid {victim.pid} \(\S+\)$")
+        stats = stats_of(run, "TestRO")       # what was measured is kept, and who reported
+        self.assertEqual([w.split(" pid ")[1] for w in stats.run.workers_reported],
+                         [str(survivor.pid)])
+        self.assertGreater(stats.num_requests, 0)
+        assert_valid_results(self, run)
+
+
+if __name__ == "__main__":
+    unittest.main()
