@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from daist.standin.errors import BadRequest, NotFound, StandinAPIError
+from daist.standin.errors import BadRequest, FailedPrecondition, NotFound, StandinAPIError
 from daist.standin.exp_entities import TERMINAL_STATES
 
 if TYPE_CHECKING:
     from daist.standin.backend import Backend
-
-
-class FailedPrecondition(StandinAPIError):
-    status = 400
-    grpc_code = 9  # FAILED_PRECONDITION
 
 
 _GRPC_NAMES = {3: "InvalidArgument", 5: "NotFound", 9: "FailedPrecondition"}
@@ -134,6 +129,6 @@ async def apply(backend: "Backend", name: str, experiment_ids: list[int]) -> lis
         try:
             await ACTIONS[name](backend, experiment_id)
             results.append({"error": "", "id": experiment_id})
-        except (FailedPrecondition, NotFound, BadRequest) as exc:
+        except (NotFound, BadRequest) as exc:  # FailedPrecondition is a BadRequest
             results.append({"error": rpc_text(exc), "id": experiment_id})
     return results

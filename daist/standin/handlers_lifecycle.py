@@ -13,7 +13,7 @@ from aiohttp import web
 
 from daist.standin import exp_lifecycle as lifecycle
 from daist.standin.backend import Backend
-from daist.standin.errors import BadRequest
+from daist.standin.errors import BadRequest, FailedPrecondition
 from daist.standin.expconf import merge, parse_config
 from daist.standin.exp_entities import TERMINAL_STATES
 from daist.standin.handlers_experiments import expanded
@@ -106,12 +106,12 @@ async def continue_experiment(backend: Backend, request: web.Request) -> Json:
         raise BadRequest("override config must have single searcher type got"
                          f" '{config['searcher'].get('name')}' instead")
     if exp.state not in TERMINAL_STATES:
-        raise lifecycle.FailedPrecondition(
+        raise FailedPrecondition(
             f"experiment in non terminal state '{lifecycle.model_state(exp.state)}', try again later")
     states = store.trial_states(experiment_id)
     if exp.state == "STATE_COMPLETED" and not single and all(
             s == "STATE_COMPLETED" for s in states):
-        raise lifecycle.FailedPrecondition(
+        raise FailedPrecondition(
             "experiment has been completed, cannot continue this experiment")
     with store.transaction():
         store.set_experiment_config(experiment_id, config)

@@ -20,8 +20,8 @@ from daist.models.report import LimitViolations
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
                                  ResourceProfile)
 from daist.framework import paths
-from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_results,
-                         results_dir_of, run_daist, start_daist)
+from uts.harness import (StandinTestCase, clean_environment, remove_results,
+                         run_daist, start_daist)
 from daist.rest_api.sweep import knee_index
 from uts.rest_api.factories import nearest_rank
 from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, finish_with_worker,
