@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from daist.report.cli import main as report_main  # noqa: E402
+from daist.report.cli import main as report_main, run_directories  # noqa: E402
 
 FAULT = "--latency 40@^/api/v1/agents$"
 CHANGED = "get agents"
@@ -52,7 +52,7 @@ def make_run(root: Path, *, run_time: float, faults: str) -> None:
 
 
 def run_dirs(root: Path) -> list[Path]:
-    return sorted(p.parent for p in root.glob("*/*/Result-*.json"))
+    return run_directories(root)
 
 
 def judge(base: list[Path], cand: list[Path]) -> tuple[int, str]:

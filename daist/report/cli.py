@@ -178,10 +178,18 @@ def run_directories(path: Path) -> list[Path]:
     from daist.report.loader import MANIFEST_GLOB, find_manifest
 
     if path.is_dir() and not any(path.glob(MANIFEST_GLOB)):
-        found = sorted({m.parent for pattern in ("*/", "*/*/") for m in path.glob(pattern + MANIFEST_GLOB)})
+        found = sorted({m.parent for pattern in ("*/", "*/*/") for m in path.glob(pattern + MANIFEST_GLOB)
+                        if not _through_link(m.parent, path)})
         if found:
             return found
     return [find_manifest(path).parent]
+
+
+def _through_link(run: Path, root: Path) -> bool:
+    """Is ``run`` reached through a symlink below ``root`` (a host folder's ``latest``)? Such a
+    run is also found under its own name and must count once."""
+    return any(folder.is_symlink() for folder in (run, *run.parents) if folder != root
+               and root in folder.parents)
 
 
 def _warn_skipped(run: RunData, *, label: str = "") -> None:

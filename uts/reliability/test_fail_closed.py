@@ -72,7 +72,8 @@ class TestFakeMasters(unittest.TestCase):
         self.assertEqual(run.returncode, 1, run.output)
         message = run.result.tests[case_id("TestRO")].message
         # every request fails but those of the two file downloads (not JSON by nature)
-        self.assertRegex(message, r"^failures 9\d\.\d% \(\d+ of \d+\) > max_fail_ratio 5\.0%: ")
+        self.assertRegex(message, r"^1 limit broken: failures 9\d\.\d% \(\d+ of \d+\) > "
+                                  r"max_fail_ratio 5\.0%: ")
         self.assertIn("x invalid response: not a JSON object (starts '[]')", message)
         stats = stats_of(run, "TestRO")
         agents = stats.entry("get agents")

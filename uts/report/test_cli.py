@@ -10,6 +10,7 @@ from daist.models.base import open_artifact
 from daist.models.report import Report
 from daist.models.result import Result
 from daist.report.cli import build_parser, percentage
+from daist.report.hook import point_latest
 from uts.report.factories import artifact_path, run_pair, run_sides
 
 ENDPOINTS = ["get agents", "get experiments", "get templates", "get webhooks"]
@@ -101,6 +102,8 @@ class TestCommands(unittest.TestCase):
         self.assertIn("FAILED: 1 regression: TestRO.test: GET get agents (p50", done.stdout)
         self.assertIn("[runs 3 vs 2, noise", done.stdout)
         self.assertIn(f"Baseline:  3 runs: {base[0]} (standin", done.stdout)
+        for side in (base, cand):   # the end-of-run hook's `latest` link: each run counts once
+            point_latest(side[-1])
         rooted = report_cli("compare", roots[0], roots[1])     # every run below each root
         self.assertEqual(rooted.returncode, 1, rooted.stdout + rooted.stderr)
         self.assertIn("[runs 3 vs 2, noise", rooted.stdout)

@@ -72,7 +72,8 @@ LAUNCH_A_WORKER = textwrap.dedent("""
 
     runner = Environment(user_classes=[]).create_master_runner("127.0.0.1", 0)
     pool = WorkerPool(runner, local=1, remote=0, wait_s=30)
-    pool.launch(port=runner.server.port, password=os.environ["DET_PASSWORD"])
+    pool.launch(port=runner.server.port, password=os.environ["DET_PASSWORD"],
+                target="http://127.0.0.1:9")
     try:
         with open(f"/proc/{pool.pids[0]}/environ", "rb") as handle:
             entries = [e.decode() for e in handle.read().split(b"\\0") if e]
