@@ -171,6 +171,8 @@ class Chunk:
     enqueue_ms: list[float] = field(default_factory=list)
     write_ms: list[float] = field(default_factory=list)
     visible_ms: list[float] = field(default_factory=list)
+    sent_unix: list[float] = field(default_factory=list)
+    """When each report was sent (Unix seconds): the report charts' time axis."""
     start_unix: float = 0.0
     end_unix: float = 0.0
     opened: float = field(default_factory=time.perf_counter)
@@ -181,6 +183,7 @@ class Chunk:
         self.enqueue_ms.append(round(enqueue * 1000, 4))
         self.write_ms.append(round(write * 1000, 4))
         self.visible_ms.append(round(visible * 1000, 4))
+        self.sent_unix.append(start_unix)
         self.end_unix = time.time()
 
     def due(self) -> bool:
@@ -190,7 +193,7 @@ class Chunk:
     def metrics(self) -> dict[str, Any]:
         return {"first_index": self.first_index, "enqueue_ms": self.enqueue_ms,
                 "write_ms": self.write_ms, "visible_ms": self.visible_ms,
-                "span": [self.start_unix, self.end_unix],
+                "sent_unix": self.sent_unix, "span": [self.start_unix, self.end_unix],
                 "visible_median_ms": statistics.median(self.visible_ms)}
 
 
