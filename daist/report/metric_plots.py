@@ -166,8 +166,9 @@ def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None
     return Figure.from_matplotlib(figure)
 
 
-TIME_BUCKETS = 20
-"""Write latency percentiles over time are drawn per this many equal slices of a level."""
+MAX_SLICES = 20
+"""Write latency percentiles over time are drawn per equal time slice of a level: at most this
+many, and fewer for a short level so a slice holds about twice the reports a p95 needs."""
 
 
 def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
@@ -217,13 +218,14 @@ def _draw_over_time(done_ax: Any, write_ax: Any, level: LatencySeries) -> None:
     done_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     write_ax.scatter(seconds, writes, s=4, alpha=0.3, color="tab:gray", label="one report")
     end = float(seconds.max()) if seconds.size else 0.0
-    edges = np.linspace(0.0, end if end > 0 else 1.0, TIME_BUCKETS + 1)
-    slot = np.clip(np.searchsorted(edges, seconds, side="right") - 1, 0, TIME_BUCKETS - 1)
+    slices = max(1, min(MAX_SLICES, seconds.size // (2 * min_samples(95))))
+    edges = np.linspace(0.0, end if end > 0 else 1.0, slices + 1)
+    slot = np.clip(np.searchsorted(edges, seconds, side="right") - 1, 0, slices - 1)
     middles = (edges[:-1] + edges[1:]) / 2
     for name, colour in _LINES[:2]:
         need = min_samples(float(name[1:]))
         xs, ys = [], []
-        for i in range(TIME_BUCKETS):
+        for i in range(slices):
             values = writes[slot == i]
             if values.size >= need:
                 xs.append(float(middles[i]))
