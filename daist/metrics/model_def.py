@@ -16,7 +16,8 @@ Visibility is polled on ``/api/v1/trials/time-series`` narrowed to this report's
 metric, with the trial's own task token: its answer does not grow with the number of reports, as
 the full ``trial_metrics`` stream would (that read is timed by the test itself, per level).
 
-Latencies are reported back as validation metrics in chunks (lists of milliseconds), at least
+Latencies are reported back as validation metrics in chunks (lists of milliseconds, and each
+report's send time in Unix seconds for the report's time axis), at least
 every ``CHUNK_SECONDS`` so an interrupted level keeps most of its data, and small enough per
 chunk for the master's message limits. Only the standard library, requests and determined are
 imported: a cluster's image has no daist.

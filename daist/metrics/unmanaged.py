@@ -13,6 +13,8 @@ Each trial sends its reports one at a time and times, per report, as the managed
 does: ``enqueue`` (building and serializing the report), ``write`` (the POST round trip) and
 ``visible`` (from the start until ``/api/v1/trials/time-series`` returns it). The latencies go
 back as validation-metric chunks of the same shape, so the managed mode's collection reads both.
+The processes count the reports the master acknowledged in one shared counter, which the test's
+process shows as the level's progress.
 
 Every generator process records its CPU over the measured window; at >= 80 % of one core the
 figures show the generator's limit, and the level is marked invalid.
