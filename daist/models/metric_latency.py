@@ -3,9 +3,9 @@ Benchmark / Suite), each checking its invariants when it is built.
 
 - ``Observation``: one training-metric report of one trial, an immutable value with its send
   time (``sent_unix``, Unix seconds on the trial's clock; None in files written before it was
-  kept) and three latencies: ``enqueue`` (the SDK call; the Core API only queues), ``write`` (the HTTP round
-  trip of the POST that carried the report to the master) and ``visible`` (from the SDK call
-  until the report was readable through the trial-metrics API). ``0 <= write <= visible`` and
+  kept) and three latencies: ``enqueue`` (the SDK call; the Core API only queues), ``write``
+  (the HTTP round trip of the POST that carried the report to the master) and ``visible``
+  (from the SDK call until the report was readable through the trial-metrics API). ``0 <= write <= visible`` and
   ``0 <= enqueue <= visible`` hold by construction of the probe and are checked here.
 - ``LatencySeries``: every observation of one setting (one experiment), plus the test's own
   read-back timings (``reads``: read path -> samples) at that setting.
