@@ -179,7 +179,7 @@ def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
     series = [s for s in sweep.series if s.observations]
     if not series:
         return None
-    figure = _new_figure(min(3.4 * len(series) + 1, 14), 5.6)
+    figure = _new_figure(min(max(3.4 * len(series) + 1, 7.5), 14), 5.6)  # the title fits
     grid = figure.subplots(2, len(series), sharey="row", squeeze=False)
     for col, level in enumerate(series):
         done_ax, write_ax = grid[0][col], grid[1][col]
