@@ -89,7 +89,9 @@ class Progress:
         self._write(self.line(figures), final=False)
         return True
 
-    def done(self, figures: Mapping[str, object] = {}) -> None:
+    def done(self, figures: Mapping[str, object] = {}, *, done: int | None = None) -> None:
+        if done is not None:
+            self.done_units = done
         self._write(self.line(figures) + " | done", final=True)
 
     def _write(self, text: str, *, final: bool) -> None:

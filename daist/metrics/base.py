@@ -5,7 +5,8 @@ kill the running experiment, keep what its trials reported, and save the summary
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+import time
+from typing import Callable, ClassVar
 
 from daist.framework.api import MasterClient
 from daist.framework.log import get_logger
@@ -22,6 +23,7 @@ from daist.models.metric_latency import (Hist, LatencySeries, MetricLatencyOpHis
                                          MetricLatencySweep)
 
 CLEANUP_CALL_S = 10.0
+COUNT_EVERY_S = 1.0  # the master is asked for the reports done at most this often
 log = get_logger("metrics")
 CONCURRENCY_DEFAULT = MetricsSettings().concurrency
 
@@ -128,11 +130,13 @@ class MetricsTestCase(DaistTestCase):
         with model_dir() as folder:
             experiment_id = cluster.submit(config, folder)
         log.info("%s: experiment %d, %s", name, experiment_id, level.describe())
-        progress = Progress(f"metrics {name}", timeout_s=settings.timeout)
+        progress = _level_progress(name, level, timeout_s=settings.timeout)
+        count = _reports_counter(cluster, experiment_id)
         late: ExperimentTimeout | None = None
         try:
             state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:
-                                 progress.update({"experiment": experiment_id, "state": s}))
+                                 progress.update({"experiment": experiment_id, "state": s},
+                                                 done=count()))
         except ExperimentTimeout as exc:
             late, state = exc, f"{exc.state}, timed out"
         except BaseException:  # an interrupt, or a master that stopped answering
@@ -140,7 +144,7 @@ class MetricsTestCase(DaistTestCase):
             self._stop(cluster, experiment_id)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
-        progress.done({"experiment": experiment_id, "state": state})
+        progress.done({"experiment": experiment_id, "state": state}, done=count(final=True))
         return experiment_id, state, late
 
     def _drive_unmanaged(self, cluster: Cluster, level: Level, *, name: str,
@@ -155,13 +159,14 @@ class MetricsTestCase(DaistTestCase):
         plan = unmanaged.Plan(num_batches=level.num_batches, metric_count=level.metric_count,
                               visible_timeout=settings.visible_timeout)
         processes = settings.generator_processes or os.cpu_count() or 1
-        progress = Progress(f"metrics {name}", timeout_s=settings.timeout)
+        progress = _level_progress(name, level, timeout_s=settings.timeout)
         progress.update({"experiment": experiment_id, "trials": len(runs)})
         late: ExperimentTimeout | None = None
         trial_ids = [r.trial_id for r in runs]
         try:
             usage = unmanaged.drive(cluster.url, token, runs, plan, processes=processes,
-                                    timeout=settings.timeout)
+                                    timeout=settings.timeout, on_progress=lambda sent:
+                                    progress.update({"experiment": experiment_id}, done=sent))
         except unmanaged.GeneratorError as exc:
             usage = []
             late = ExperimentTimeout(experiment_id, settings.timeout, str(exc))
@@ -238,3 +243,30 @@ class MetricsTestCase(DaistTestCase):
             artifacts.save_data()
             log.info("kept %d latencies of the unfinished experiment %d",
                      len(series.observations), experiment_id)
+
+
+def _level_progress(name: str, level: Level, *, timeout_s: float) -> Progress:
+    """Reports done of the level's trials x reports each; what is left comes from their rate."""
+    return Progress(f"metrics {name}", total=level.concurrency * level.num_batches,
+                    unit="reports", timeout_s=timeout_s)
+
+
+def _reports_counter(cluster: Cluster, experiment_id: int, *,
+                     clock: Callable[[], float] = time.monotonic) -> Callable[..., int | None]:
+    """``count()``: the reports the master holds for the experiment, read at most once per
+    ``COUNT_EVERY_S`` (else the last count; ``final=True`` reads now). A failed read leaves
+    the count as it was (progress only: the wait itself reports an unanswering master)."""
+    last: dict[str, float | int | None] = {"at": None, "done": None}
+
+    def count(*, final: bool = False) -> int | None:
+        now = clock()
+        at = last["at"]
+        if final or at is None or now - at >= COUNT_EVERY_S:
+            last["at"] = now
+            try:
+                last["done"] = cluster.reports_done(experiment_id)
+            except Exception as exc:
+                log.debug("could not count the reports of experiment %d: %s", experiment_id, exc)
+        done = last["done"]
+        return None if done is None else int(done)
+    return count

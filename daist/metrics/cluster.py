@@ -47,6 +47,8 @@ class Chunk:
     write_ms: list[float]
     visible_ms: list[float]
     span: tuple[float, float]
+    sent_unix: list[float | None]
+    """Each report's send time; None for trials of a daist that did not report it."""
 
 
 class Cluster:
@@ -172,6 +174,20 @@ class Cluster:
         return sorted(self.call(f"list the trials of experiment {experiment_id}", read),
                       key=lambda t: t.id)
 
+    def reports_done(self, experiment_id: int) -> int:
+        """Reports the experiment's trials have sent, by the master's count: each trial's
+        ``totalBatchesProcessed`` (the highest ``stepsCompleted`` it reported; report k has
+        k steps), summed."""
+        from determined.common import api
+        from determined.common.api import bindings
+
+        def read() -> int:
+            session = self.client._session
+            pages = api.read_paginated(lambda offset: bindings.get_GetExperimentTrials(
+                session, experimentId=experiment_id, offset=offset))
+            return sum(int(t.totalBatchesProcessed) for page in pages for t in page.trials)
+        return self.call(f"count the reports of experiment {experiment_id}", read)
+
     def chunks(self, trial_id: int, *, timeout: float | None = None) -> list[Chunk]:
         """The latency chunks a trial reported (validation metrics), by first index."""
         def read() -> list[Chunk]:
@@ -195,10 +211,13 @@ def _chunk(metrics: dict[str, Any]) -> Chunk | None:
                       enqueue_ms=[float(v) for v in metrics["enqueue_ms"]],
                       write_ms=[float(v) for v in metrics["write_ms"]],
                       visible_ms=[float(v) for v in metrics["visible_ms"]],
-                      span=(float(metrics["span"][0]), float(metrics["span"][1])))
+                      span=(float(metrics["span"][0]), float(metrics["span"][1])),
+                      sent_unix=[float(v) for v in metrics["sent_unix"]] if "sent_unix" in metrics
+                      else [None] * len(metrics["visible_ms"]))
     except (KeyError, TypeError, ValueError, IndexError):
         return None  # not one of ours
-    if not len(chunk.enqueue_ms) == len(chunk.write_ms) == len(chunk.visible_ms):
+    if not len(chunk.enqueue_ms) == len(chunk.write_ms) == len(chunk.visible_ms) \
+            == len(chunk.sent_unix):
         raise ValueError(f"a latency chunk from index {chunk.first_index} has columns of "
                          "different lengths")
     return chunk

@@ -25,9 +25,9 @@ def collect_series(cluster: Cluster, *, experiment_id: int, level: Level, axis: 
     for trial in trials:
         chunks = cluster.chunks(trial.id, timeout=timeout)
         for chunk in chunks:
-            observations += [Observation(trial.id, chunk.first_index + i, e, w, v)
-                             for i, (e, w, v) in enumerate(zip(chunk.enqueue_ms, chunk.write_ms,
-                                                               chunk.visible_ms))]
+            columns = zip(chunk.enqueue_ms, chunk.write_ms, chunk.visible_ms, chunk.sent_unix)
+            observations += [Observation(trial.id, chunk.first_index + i, e, w, v, sent)
+                             for i, (e, w, v, sent) in enumerate(columns)]
         if chunks:
             spans[trial.id] = [min(c.span[0] for c in chunks), max(c.span[1] for c in chunks)]
     return LatencySeries(level=getattr(level, axis), concurrency=level.concurrency,

@@ -16,7 +16,8 @@ Visibility is polled on ``/api/v1/trials/time-series`` narrowed to this report's
 metric, with the trial's own task token: its answer does not grow with the number of reports, as
 the full ``trial_metrics`` stream would (that read is timed by the test itself, per level).
 
-Latencies are reported back as validation metrics in chunks (lists of milliseconds), at least
+Latencies are reported back as validation metrics in chunks (lists of milliseconds, and each
+report's send time in Unix seconds for the report's time axis), at least
 every ``CHUNK_SECONDS`` so an interrupted level keeps most of its data, and small enough per
 chunk for the master's message limits. Only the standard library, requests and determined are
 imported: a cluster's image has no daist.
@@ -171,6 +172,8 @@ class Chunk:
     enqueue_ms: list[float] = field(default_factory=list)
     write_ms: list[float] = field(default_factory=list)
     visible_ms: list[float] = field(default_factory=list)
+    sent_unix: list[float] = field(default_factory=list)
+    """When each report was sent (Unix seconds): the report charts' time axis."""
     start_unix: float = 0.0
     end_unix: float = 0.0
     opened: float = field(default_factory=time.perf_counter)
@@ -181,6 +184,7 @@ class Chunk:
         self.enqueue_ms.append(round(enqueue * 1000, 4))
         self.write_ms.append(round(write * 1000, 4))
         self.visible_ms.append(round(visible * 1000, 4))
+        self.sent_unix.append(start_unix)
         self.end_unix = time.time()
 
     def due(self) -> bool:
@@ -190,7 +194,7 @@ class Chunk:
     def metrics(self) -> dict[str, Any]:
         return {"first_index": self.first_index, "enqueue_ms": self.enqueue_ms,
                 "write_ms": self.write_ms, "visible_ms": self.visible_ms,
-                "span": [self.start_unix, self.end_unix],
+                "sent_unix": self.sent_unix, "span": [self.start_unix, self.end_unix],
                 "visible_median_ms": statistics.median(self.visible_ms)}
 
 

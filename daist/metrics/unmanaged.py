@@ -13,6 +13,8 @@ Each trial sends its reports one at a time and times, per report, as the managed
 does: ``enqueue`` (building and serializing the report), ``write`` (the POST round trip) and
 ``visible`` (from the start until ``/api/v1/trials/time-series`` returns it). The latencies go
 back as validation-metric chunks of the same shape, so the managed mode's collection reads both.
+The processes count the reports the master acknowledged in one shared counter, which the test's
+process shows as the level's progress.
 
 Every generator process records its CPU over the measured window; at >= 80 % of one core the
 figures show the generator's limit, and the level is marked invalid.
@@ -28,7 +30,7 @@ import queue
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -180,15 +182,19 @@ def split(runs: list[TrialRun], processes: int) -> list[list[TrialRun]]:
 
 
 def drive(url: str, token: str, runs: list[TrialRun], plan: Plan, *, processes: int,
-          timeout: float) -> list[GeneratorUsage]:
-    """Drive every trial to its end in ``processes`` generator processes, started together.
-    Raises ``GeneratorError`` when a process does not report within ``timeout`` seconds."""
+          timeout: float, on_progress: Callable[[int], None] = lambda sent: None,
+          ) -> list[GeneratorUsage]:
+    """Drive every trial to its end in ``processes`` generator processes, started together;
+    ``on_progress`` gets the reports the master acknowledged so far, about once a second and
+    once at the end. Raises ``GeneratorError`` when a process does not report within
+    ``timeout`` seconds."""
     context = multiprocessing.get_context("spawn")  # no inherited threads or sockets
     groups = split(runs, processes)
     barrier = context.Barrier(len(groups))
     results = context.Queue()
+    sent = context.Value("q", 0)  # reports written, counted by every generator process
     workers = [context.Process(target=_worker, name="daist-metric-generator", daemon=True,
-                               args=(url, token, group, plan, barrier, results))
+                               args=(url, token, group, plan, barrier, results, sent))
                for group in groups]
     with _without_secrets():  # a spawned child copies os.environ: it needs the token only
         for worker in workers:
@@ -201,6 +207,7 @@ def drive(url: str, token: str, runs: list[TrialRun], plan: Plan, *, processes: 
             if remaining <= 0:
                 raise GeneratorError(f"the generator processes did not finish within "
                                      f"{timeout:g} s")
+            on_progress(sent.value)
             try:
                 usage.append(GeneratorUsage(**results.get(timeout=min(remaining, 1.0))))
             except queue.Empty:  # none finished this second: are they all still alive?
@@ -215,6 +222,7 @@ def drive(url: str, token: str, runs: list[TrialRun], plan: Plan, *, processes: 
                 worker.kill()
                 worker.join(timeout=5)
         results.close()
+    on_progress(sent.value)
     return usage
 
 
@@ -231,32 +239,33 @@ def _without_secrets() -> Iterator[None]:
 
 
 def _worker(url: str, token: str, runs: list[TrialRun], plan: Plan, barrier: Any,
-            results: Any) -> None:
+            results: Any, sent: Any) -> None:
     barrier.wait(timeout=START_TIMEOUT_S)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    errors = asyncio.run(_drive_all(url, token, runs, plan))
+    errors = asyncio.run(_drive_all(url, token, runs, plan, sent))
     results.put({"pid": os.getpid(), "trials": len(runs), "errors": errors,
                  "cpu_s": time.process_time() - cpu0, "wall_s": time.perf_counter() - wall0})
 
 
-async def _drive_all(url: str, token: str, runs: list[TrialRun], plan: Plan) -> list[str]:
+async def _drive_all(url: str, token: str, runs: list[TrialRun], plan: Plan,
+                     sent: Any) -> list[str]:
     # One connection per trial, as each detached trial has its own session: a smaller pool
     # would queue reports inside the generator and count the wait as server time.
     async with _session(token, len(runs)) as http:
-        outcomes = await asyncio.gather(*(_trial(http, url, run, plan) for run in runs),
+        outcomes = await asyncio.gather(*(_trial(http, url, run, plan, sent) for run in runs),
                                         return_exceptions=True)
     return [f"trial {run.trial_id}: {outcome}" for run, outcome in zip(runs, outcomes)
             if isinstance(outcome, BaseException)]
 
 
-async def _trial(http: Any, url: str, run: TrialRun, plan: Plan) -> None:
+async def _trial(http: Any, url: str, run: TrialRun, plan: Plan, sent: Any) -> None:
     from determined.common.api import bindings
 
     from daist.metrics.model_def import Chunk
 
     state = bindings.trialv1State.ERROR
     try:
-        await _report_all(http, url, run, plan, Chunk)
+        await _report_all(http, url, run, plan, Chunk, sent)
         state = bindings.trialv1State.COMPLETED
     finally:
         body = bindings.v1PatchTrialRequest(trialId=run.trial_id, state=state)
@@ -282,7 +291,8 @@ async def _post_metrics(http: Any, url: str, run: TrialRun, body: str, what: str
             raise GeneratorError(f"POST of {what} answered HTTP {answer.status}: {text[:300]}")
 
 
-async def _report_all(http: Any, url: str, run: TrialRun, plan: Plan, chunk_type: Any) -> None:
+async def _report_all(http: Any, url: str, run: TrialRun, plan: Plan, chunk_type: Any,
+                      sent: Any) -> None:
     rng = random.Random(run.trial_id)
     names = [str(k) for k in range(plan.metric_count)]
     chunk = chunk_type(first_index=0)
@@ -296,6 +306,8 @@ async def _report_all(http: Any, url: str, run: TrialRun, plan: Plan, chunk_type
         queued = time.perf_counter()
         await _post_metrics(http, url, run, body, f"training report {steps}")
         written = time.perf_counter()
+        with sent.get_lock():
+            sent.value += 1
         seen = await _wait_visible(http, url, run, steps, name=names[0],
                                    deadline=started + plan.visible_timeout)
         chunk.add(enqueue=queued - started, write=written - queued, visible=seen - started,

@@ -1,10 +1,11 @@
 """What ``daist.metrics`` measures: how long metric reports take, in layers (pyperf's Run /
 Benchmark / Suite), each checking its invariants when it is built.
 
-- ``Observation``: one training-metric report of one trial, an immutable value with three
-  latencies: ``enqueue`` (the SDK call; the Core API only queues), ``write`` (the HTTP round
-  trip of the POST that carried the report to the master) and ``visible`` (from the SDK call
-  until the report was readable through the trial-metrics API). ``0 <= write <= visible`` and
+- ``Observation``: one training-metric report of one trial, an immutable value with its send
+  time (``sent_unix``, Unix seconds on the trial's clock; None in files written before it was
+  kept) and three latencies: ``enqueue`` (the SDK call; the Core API only queues), ``write``
+  (the HTTP round trip of the POST that carried the report to the master) and ``visible``
+  (from the SDK call until the report was readable through the trial-metrics API). ``0 <= write <= visible`` and
   ``0 <= enqueue <= visible`` hold by construction of the probe and are checked here.
 - ``LatencySeries``: every observation of one setting (one experiment), plus the test's own
   read-back timings (``reads``: read path -> samples) at that setting.
@@ -27,7 +28,7 @@ JSON shapes (stable):
     {"classname", "axis", "unit": "ms", "series": [{"level", "concurrency", "metric_count",
      "num_batches", "experiment_id", "complete", "trial_ids", "spans": {"<trial>": [start, end]},
      "observations": {"trial_id": [...], "index": [...], "enqueue_ms": [...], "write_ms": [...],
-                      "visible_ms": [...]},
+                      "visible_ms": [...], "sent_unix": [...]},
      "reads": {"<read path>": [...]}}]}
 """
 from __future__ import annotations
@@ -118,11 +119,19 @@ class Observation:
     enqueue_ms: float
     write_ms: float
     visible_ms: float
+    sent_unix: float | None = None
+    """When the report was sent (Unix seconds, the trial's clock); None in older files."""
 
     def __post_init__(self) -> None:
         where = f"trial {self.trial_id} report {self.index}"
         if self.index < 0:
             raise ValueError(f"{where}: index must be >= 0")
+        if self.sent_unix is not None:
+            sent = self.sent_unix
+            if isinstance(sent, bool) or not isinstance(sent, (int, float)) \
+                    or not math.isfinite(sent) or sent <= 0:
+                raise ValueError(f"{where}: sent_unix must be Unix seconds > 0, not {sent!r}")
+            object.__setattr__(self, "sent_unix", float(sent))
         for name in ("enqueue_ms", "write_ms", "visible_ms"):
             object.__setattr__(self, name, _check_latency(getattr(self, name), f"{where} {name}"))
         if self.write_ms > self.visible_ms:
@@ -137,7 +146,9 @@ class Observation:
 
 
 # -- one setting -----------------------------------------------------------------------------
-_COLUMNS = ("trial_id", "index", "enqueue_ms", "write_ms", "visible_ms")
+_COLUMNS = ("trial_id", "index", "enqueue_ms", "write_ms", "visible_ms", "sent_unix")
+_OPTIONAL_COLUMNS = ("sent_unix",)
+"""Columns files written before them lack (read as None)."""
 
 
 @dataclass
@@ -208,6 +219,18 @@ class LatencySeries:
         return {t: self.num_batches - n for t, n in counts.items() if n < self.num_batches}
 
     @property
+    def timed(self) -> bool:
+        """Whether every observation has its send time (files before it was kept have none)."""
+        return bool(self.observations) and all(o.sent_unix is not None for o in self.observations)
+
+    @property
+    def started_unix(self) -> float | None:
+        """When the level started: its first report's send (or its first trial span)."""
+        starts = [s for s, _ in self.spans.values()]
+        starts += [o.sent_unix for o in self.observations if o.sent_unix is not None]
+        return min(starts) if starts else None
+
+    @property
     def peak_concurrency(self) -> int:
         """Most trials that were reporting at the same moment (by their report spans)."""
         events = sorted([(s, 1) for s, _ in self.spans.values()] +
@@ -251,11 +274,15 @@ class LatencySeries:
         if not isinstance(data, dict):
             raise ValueError("a LatencySeries must be an object")
         columns = data.get("observations") or {name: [] for name in _COLUMNS}
+        if not isinstance(columns, dict):
+            raise ValueError("a LatencySeries's observations must be an object of columns")
+        rows = len(columns.get("trial_id") or [])
+        columns = {**{name: [None] * rows for name in _OPTIONAL_COLUMNS}, **columns}
         lengths = {len(columns.get(name) or []) for name in _COLUMNS}
         if len(lengths) != 1:
             raise ValueError("observation columns differ in length")
         rows = zip(*(columns.get(name) or [] for name in _COLUMNS))
-        observations = [Observation(int(t), int(i), e, w, v) for t, i, e, w, v in rows]
+        observations = [Observation(int(t), int(i), e, w, v, s) for t, i, e, w, v, s in rows]
         rest = serde.build_dataclass(cls, {k: v for k, v in data.items() if k != "observations"})
         rest.observations = observations
         rest.__post_init__()

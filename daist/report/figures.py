@@ -76,7 +76,7 @@ def progress_plots(run: RunData, key: str, sweep: MetricLatencySweep) -> list[Pl
     if figure is None:
         return []
     source = run.artifacts[MetricLatencySweep.__name__][key].file
-    return [Plot("Latency as the trials report, per level", data_uri(figure),
+    return [Plot("Reports done and write latency over time, per level", data_uri(figure),
                  f"drawn from {source}")]
 
 

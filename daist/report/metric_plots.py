@@ -1,5 +1,6 @@
 """Renderings of the metric-latency models: a latency histogram per operation and level, p50/p95/
-p99 against the swept level per operation, and a text table.
+p99 against the swept level per operation, reports done and write latency over time per level,
+and a text table.
 
 Figures are made with matplotlib's object API on the Agg canvas: no pyplot, no GUI backend, no
 global figure registry, so nothing stays open and nothing can block. matplotlib is imported only
@@ -12,7 +13,8 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from daist.models.base import Figure
-from daist.models.metric_latency import STATISTICS, Hist, MetricLatencyOpHist, MetricLatencySweep
+from daist.models.metric_latency import (STATISTICS, Hist, LatencySeries, MetricLatencyOpHist,
+                                         MetricLatencySweep)
 
 AXIS_LABELS = {"concurrency": "concurrently reporting trials", "metric_count": "metrics per report"}
 LOG_SPREAD = 20.0
@@ -164,39 +166,92 @@ def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None
     return Figure.from_matplotlib(figure)
 
 
-def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
-    """Per level, write and visible latency against the report number (each trial's 1st, 2nd
-    ... report): whether reports slow down as the trials go on. The artifacts keep no time per
-    report (a trial's span only), so report number is the time axis."""
-    import numpy as np
+MAX_SLICES = 20
+"""Write latency percentiles over time are drawn per equal time slice of a level: at most this
+many, and fewer for a short level so a slice holds about twice the reports a p95 needs."""
 
+
+def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
+    """Per level (columns): reports done by all trials (top) and write latency, every report
+    and its p50/p95 per time slice (bottom), against seconds since the level started. A level
+    from a file that keeps no send times is drawn against each trial's report number, and
+    says so."""
     series = [s for s in sweep.series if s.observations]
     if not series:
         return None
-    figure = _new_figure(min(3.2 * len(series) + 1, 14), 3.6)
-    axes = figure.subplots(1, len(series), sharey=True, squeeze=False)[0]
-    for ax, level in zip(axes, series):
-        for operation, colour in (("write", "tab:blue"), ("visible", "tab:orange")):
-            by_index: dict[int, list[float]] = {}
-            for obs in level.observations:
-                by_index.setdefault(obs.index, []).append(obs.latency(operation))
-            indices = sorted(by_index)
-            ax.scatter([obs.index + 1 for obs in level.observations],
-                       [obs.latency(operation) for obs in level.observations], s=4, alpha=0.3,
-                       color=colour)
-            ax.plot([i + 1 for i in indices], [float(np.median(by_index[i])) for i in indices],
-                    color=colour, label=f"{operation} (median of trials)")
-        done = len(level.observations)
-        ax.set_title(f"{sweep.axis} {level.level}: {done} reports of "
-                     f"{len(level.trial_ids) or level.concurrency} trial(s)"
-                     f"{'' if level.complete else ', cut short'}", fontsize=8)
-        ax.set_xlabel("report number in its trial", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("latency (ms)", fontsize=8)
-    axes[0].legend(fontsize=7)
-    figure.suptitle(f"{title}: latency as the trials report", fontsize=9)
+    figure = _new_figure(min(max(3.4 * len(series) + 1, 7.5), 14), 5.6)  # the title fits
+    grid = figure.subplots(2, len(series), sharey="row", squeeze=False)
+    for col, level in enumerate(series):
+        done_ax, write_ax = grid[0][col], grid[1][col]
+        if level.timed:
+            _draw_over_time(done_ax, write_ax, level)
+        else:
+            _draw_by_report_number(done_ax, write_ax, level)
+        done_ax.set_title(f"{sweep.axis} {level.level}: {len(level.observations)} reports of "
+                          f"{len(level.trial_ids) or level.concurrency} trial(s)"
+                          f"{'' if level.complete else ', cut short'}", fontsize=8)
+        for ax in (done_ax, write_ax):
+            ax.tick_params(labelsize=7)
+            ax.grid(True, alpha=0.3)
+    grid[0][0].set_ylabel("reports done (all trials)", fontsize=8)
+    grid[1][0].set_ylabel("write latency (ms)", fontsize=8)
+    handles, labels = max((ax.get_legend_handles_labels() for ax in grid[1]),
+                          key=lambda found: len(found[0]))
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=7)
+    figure.suptitle(f"{title}: reports done and write latency over time; p95 per slice from "
+                    f"{min_samples(95)} reports", fontsize=9)
     return Figure.from_matplotlib(figure)
+
+
+def _draw_over_time(done_ax: Any, write_ax: Any, level: LatencySeries) -> None:
+    import numpy as np
+
+    from matplotlib.ticker import MaxNLocator
+
+    start = level.started_unix
+    assert start is not None  # a timed level has send times
+    ordered = sorted(level.observations, key=lambda o: o.sent_unix or 0.0)
+    seconds = np.asarray([(o.sent_unix or 0.0) - start for o in ordered], dtype=float)
+    writes = np.asarray([o.write_ms for o in ordered], dtype=float)
+    done_ax.step(seconds, np.arange(1, seconds.size + 1), where="post", color="tab:green")
+    done_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    write_ax.scatter(seconds, writes, s=4, alpha=0.3, color="tab:gray", label="one report")
+    end = float(seconds.max()) if seconds.size else 0.0
+    slices = max(1, min(MAX_SLICES, seconds.size // (2 * min_samples(95))))
+    edges = np.linspace(0.0, end if end > 0 else 1.0, slices + 1)
+    slot = np.clip(np.searchsorted(edges, seconds, side="right") - 1, 0, slices - 1)
+    middles = (edges[:-1] + edges[1:]) / 2
+    for name, colour in _LINES[:2]:
+        need = min_samples(float(name[1:]))
+        xs, ys = [], []
+        for i in range(slices):
+            values = writes[slot == i]
+            if values.size >= need:
+                xs.append(float(middles[i]))
+                ys.append(float(np.percentile(values, float(name[1:]))))
+        if xs:
+            write_ax.plot(xs, ys, marker=".", color=colour, label=f"{name} per slice")
+    write_ax.set_xlabel("seconds since the level started", fontsize=8)
+
+
+def _draw_by_report_number(done_ax: Any, write_ax: Any, level: LatencySeries) -> None:
+    import numpy as np
+
+    note = "report number in its trial\n(this file keeps no send times)"
+    by_index: dict[int, list[float]] = {}
+    for obs in level.observations:
+        by_index.setdefault(obs.index, []).append(obs.write_ms)
+    indices = sorted(by_index)
+    numbers = [i + 1 for i in indices]
+    done_ax.step(numbers, np.cumsum([len(by_index[i]) for i in indices]), where="post",
+                 color="tab:green")
+    write_ax.scatter([o.index + 1 for o in level.observations],
+                     [o.write_ms for o in level.observations], s=4, alpha=0.3,
+                     color="tab:gray", label="one report")
+    write_ax.plot(numbers, [float(np.median(by_index[i])) for i in indices], color="tab:blue",
+                  label="p50 per report number")
+    write_ax.set_xlabel(note, fontsize=8)
 
 
 def table_text(op_hist: MetricLatencyOpHist, *, title: str = "") -> str:

@@ -58,6 +58,23 @@ class TestSweep(StandinCase):
             self.assertEqual(self.experiment_state(experiment_id), "STATE_COMPLETED")
         self.assertEqual(len(experiment_ids(self.daist.stdout)), 4)
 
+    def test_send_times_lie_in_the_level_and_grow_per_trial(self):
+        for series in sweep_of(self.result).series:
+            self.assertTrue(series.timed)
+            start = min(span[0] for span in series.spans.values())
+            end = max(span[1] for span in series.spans.values())
+            for trial_id in series.trial_ids:
+                sent = [o.sent_unix for o in sorted(series.observations, key=lambda o: o.index)
+                        if o.trial_id == trial_id]
+                self.assertEqual(len(sent), 6)
+                self.assertTrue(all(start <= t <= end for t in sent), (start, sent, end))
+                self.assertEqual(sent, sorted(sent))
+
+    def test_progress_shows_reports_done_reaching_the_total(self):
+        for level in (1, 2):
+            self.assertRegex(self.daist.stderr, rf"\[metrics concurrency {level}\] [^\n]* \| "
+                             rf"reports {6 * level}/{6 * level} \|[^\n]*\| done\n")
+
     def test_histograms_json_and_table(self):
         op_hist = artifact(self.result, "MetricLatencyOpHist")
         self.assertIsInstance(op_hist, MetricLatencyOpHist)

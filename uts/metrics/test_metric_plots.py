@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from daist.models.base import Figure, open_artifact
-from daist.models.metric_latency import Hist, MetricLatencyOpHist, MetricPayloadOpHist
+from daist.models.metric_latency import (Hist, LatencySeries, MetricLatencyOpHist,
+                                         MetricLatencySweep, MetricPayloadOpHist, Observation)
 from daist.report import metric_plots
 
 
@@ -110,6 +111,68 @@ class TestFacetedFigure(unittest.TestCase):
         figure = metric_plots.faceted_figure(op_hist, title="Test.test")
         self.assertEqual(figure.size, (int((2.6 * 3 + 1) * 100), int((1.9 * 2 + 1) * 100)))
         self.assertIsNone(metric_plots.faceted_figure(MetricLatencyOpHist(), title="x"))
+
+
+def timed_sweep(*, timed=True):
+    """Two levels; level 2's trials send a report every 0.5 s from t0 = 1000 s, writes slowing
+    down after 10 s."""
+    sweep = MetricLatencySweep(axis="concurrency")
+    for level in (1, 2):
+        observations = [Observation(t, i, enqueue_ms=0.1, write_ms=1.0 + (5.0 if i >= 20 else 0),
+                                    visible_ms=9.0,
+                                    sent_unix=(1000.0 + level * 100 + i * 0.5 + t * 0.1)
+                                    if timed else None)
+                        for t in range(level) for i in range(40)]
+        sweep.add(LatencySeries(level=level, concurrency=level, metric_count=4, num_batches=40,
+                                trial_ids=list(range(level)), observations=observations))
+    return sweep
+
+
+class TestProgressFigure(unittest.TestCase):
+    def draw(self, sweep):
+        captured = []
+        original = metric_plots._new_figure
+
+        def spy(*args):
+            captured.append(original(*args))
+            return captured[-1]
+        metric_plots._new_figure = spy
+        try:
+            figure = metric_plots.progress_figure(sweep, title="Test.test")
+        finally:
+            metric_plots._new_figure = original
+        return figure, captured[0].axes
+
+    def test_reports_done_and_write_latency_over_seconds_per_level(self):
+        figure, axes = self.draw(timed_sweep())
+        self.assertGreater(float(pixels(figure).std()), 0.01)
+        done_1, done_2, write_1, write_2 = axes  # row by row: reports done, then write latency
+        self.assertEqual(write_2.get_xlabel(), "seconds since the level started")
+        steps = done_2.get_lines()[0]
+        self.assertEqual(list(steps.get_ydata()), list(range(1, 81)))  # every report, once
+        seconds = steps.get_xdata()
+        self.assertEqual((seconds[0], round(seconds[-1], 6)), (0.0, 19.6))
+        self.assertTrue(all(a <= b for a, b in zip(seconds, seconds[1:])))
+        lines = {line.get_label(): line for line in write_2.get_lines()}
+        self.assertEqual(set(lines), {"p50 per slice", "p95 per slice"})
+        p50 = lines["p50 per slice"]
+        early = [y for x, y in zip(p50.get_xdata(), p50.get_ydata()) if x < 9.5]
+        late = [y for x, y in zip(p50.get_xdata(), p50.get_ydata()) if x > 10.5]
+        self.assertEqual((set(early), set(late)), ({1.0}, {6.0}))  # the slowdown, in time
+        self.assertEqual(len(p50.get_xdata()), 2)  # 80 reports: two slices of 40
+        # level 1: 40 reports make one slice, whose p95 is that of all its writes
+        p95 = {line.get_label(): line for line in write_1.get_lines()}["p95 per slice"]
+        self.assertEqual(list(p95.get_ydata()), [float(np.percentile([1.0] * 20 + [6.0] * 20, 95))])
+        self.assertIn("concurrency 2: 80 reports of 2 trial(s)", done_2.get_title())
+
+    def test_a_file_without_send_times_falls_back_to_report_number_and_says_so(self):
+        _, axes = self.draw(timed_sweep(timed=False))
+        self.assertEqual(axes[3].get_xlabel(),
+                         "report number in its trial\n(this file keeps no send times)")
+        self.assertEqual(list(axes[1].get_lines()[0].get_ydata())[-1], 80)
+
+    def test_nothing_to_draw(self):
+        self.assertIsNone(metric_plots.progress_figure(MetricLatencySweep(), title="x"))
 
 
 class TestTitles(unittest.TestCase):

@@ -39,6 +39,25 @@ class TestUnmanagedSweep(StandinCase):
                 self.assertGreaterEqual(obs.visible_ms, obs.write_ms)
                 self.assertGreaterEqual(obs.visible_ms, obs.enqueue_ms)
 
+    def test_send_times_lie_in_the_level_and_grow_per_trial(self):
+        for series in sweep_of(self.result).series:
+            start = min(span[0] for span in series.spans.values())
+            end = max(span[1] for span in series.spans.values())
+            by_trial = {}
+            for obs in sorted(series.observations, key=lambda o: o.index):
+                by_trial.setdefault(obs.trial_id, []).append(obs.sent_unix)
+            self.assertEqual(set(by_trial), set(series.trial_ids))
+            for sent in by_trial.values():
+                self.assertNotIn(None, sent)
+                self.assertTrue(start <= min(sent) and max(sent) <= end, (start, sent, end))
+                self.assertEqual(sent, sorted(sent))
+
+    def test_progress_shows_reports_done_reaching_the_total(self):
+        for level in LEVELS:
+            total = level * REPORTS
+            self.assertRegex(self.daist.stderr, rf"\[metrics concurrency {level}\] [^\n]* \| "
+                             rf"reports {total}/{total} \|[^\n]*\| done\n")
+
     def test_experiments_are_unmanaged_and_completed(self):
         sweep = sweep_of(self.result)
         with MasterClient(self.url) as api:

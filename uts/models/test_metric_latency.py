@@ -20,7 +20,7 @@ KNOWN = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 8.0, 16.0, 120.0]
 
 def make_series(level=2, *, trials=(1, 2), num_batches=3, metric_count=256, reads=None):
     observations = [Observation(t, i, enqueue_ms=0.1 * (i + 1), write_ms=1.0 + i + t,
-                                visible_ms=2.0 + 2 * i + t)
+                                visible_ms=2.0 + 2 * i + t, sent_unix=100.0 + t + i)
                     for t in trials for i in range(num_batches)]
     return LatencySeries(level=level, concurrency=len(trials), metric_count=metric_count,
                          num_batches=num_batches, experiment_id=7, trial_ids=list(trials),
@@ -98,6 +98,14 @@ class TestObservation(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "index"):
             Observation(1, -1, enqueue_ms=0.1, write_ms=1.0, visible_ms=2.0)
 
+    def test_send_time_is_optional_unix_seconds(self):
+        self.assertIsNone(Observation(1, 0, 0.1, 1.0, 2.0).sent_unix)
+        self.assertEqual(Observation(1, 0, 0.1, 1.0, 2.0, sent_unix=1700000000).sent_unix,
+                         1700000000.0)
+        for bad in (0.0, -5.0, math.nan, math.inf, True, "1700000000"):
+            with self.assertRaisesRegex(ValueError, "trial 1 report 0: sent_unix must be Unix"):
+                Observation(1, 0, 0.1, 1.0, 2.0, sent_unix=bad)
+
     def test_immutable(self):
         with self.assertRaises(AttributeError):
             Observation(1, 0, 0.1, 1.0, 2.0).write_ms = 3.0
@@ -133,6 +141,18 @@ class TestLatencySeries(unittest.TestCase):
         apart = LatencySeries(level=2, concurrency=2, metric_count=1, num_batches=1,
                               spans={1: [0.0, 1.0], 2: [2.0, 3.0]})
         self.assertEqual(apart.peak_concurrency, 1)
+
+    def test_timed_and_started(self):
+        series = make_series()
+        self.assertTrue(series.timed)
+        self.assertEqual(series.started_unix, 101.0)  # trial 1's span and first report
+        untimed = LatencySeries(level=1, concurrency=1, metric_count=1, num_batches=2,
+                                observations=[Observation(1, 0, 0, 1, 2, 50.0),
+                                              Observation(1, 1, 0, 1, 2)])
+        self.assertFalse(untimed.timed)  # one report without a time: the level is not timed
+        self.assertEqual(untimed.started_unix, 50.0)
+        self.assertIsNone(LatencySeries(level=1, concurrency=1, metric_count=1,
+                                        num_batches=1).started_unix)
 
     def test_extend(self):
         series = make_series(trials=(1, 2))
@@ -219,7 +239,23 @@ class TestFiles(unittest.TestCase):
         sweep = json.loads(make_sweep().save(self.dir / "MetricLatencySweep-x.json").read_text())
         columns = sweep["series"][0]["observations"]
         self.assertEqual(sorted(columns), sorted(["trial_id", "index", "enqueue_ms", "write_ms",
-                                                  "visible_ms"]))
+                                                  "visible_ms", "sent_unix"]))
+        self.assertEqual(columns["sent_unix"], [105.0, 106.0, 107.0])  # level 1: trial 5
+
+    def test_a_file_without_send_times_still_reads(self):
+        path = make_sweep().save(self.dir / "MetricLatencySweep-x.json")
+        data = json.loads(path.read_text())
+        for series in data["series"]:
+            del series["observations"]["sent_unix"]  # as daist wrote it before keeping them
+        path.write_text(json.dumps(data))
+        back = open_artifact(path)
+        self.assertEqual({o.sent_unix for s in back.series for o in s.observations}, {None})
+        self.assertFalse(back.series[0].timed)
+        self.assertEqual(back.series[0].observations[0].write_ms, 6.0)
+        data["series"][0]["observations"]["sent_unix"] = [1.0]  # present, but short
+        path.write_text(json.dumps(data))
+        with self.assertRaisesRegex(FormatError, "differ in length"):
+            open_artifact(path)
 
     def test_refuses_to_overwrite_and_rejects_bad_files(self):
         path = make_sweep().save(self.dir / "MetricLatencySweep-x.json")

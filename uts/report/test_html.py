@@ -287,6 +287,7 @@ class TestMetricProgress(unittest.TestCase):
         run = load_run(directory)
         self.assertIs(type(run.artifact_of(MetricLatencySweep, "Test.test")), MetricLatencySweep)
         page = PageText(render_report(run))
-        self.assertIn("Latency as the trials report, per level (drawn from MetricLatencySweep-Test.test-",
+        self.assertIn("Reports done and write latency over time, per level (drawn from "
+                      "MetricLatencySweep-Test.test-",
                       page.visible)
         self.assertEqual(len(page.references), 2)               # the faceted figure and this one
