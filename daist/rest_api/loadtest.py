@@ -58,9 +58,8 @@ class LoadTestCase(DaistTestCase):
         spec = UserSpec(host=target.url, task_names=[t.test_name for t in mix.tasks],
                         values=profile.values(), user_name=settings.determined.DET_USER,
                         password=settings.determined.DET_PASSWORD.reveal(),
-                        user_class=settings.locust.user_class,
-                        wait_time=settings.locust.wait_time,
-                        request_timeout=settings.locust.request_timeout,
+                        user_class=plan.user_class, wait_time=plan.wait_time,
+                        request_timeout=plan.request_timeout,
                         rate=plan.rate / plan.processes if plan.shape == "open" else 0.0,
                         own_prefix=f"daist-{self.mix}-{secrets.token_hex(3)}")
         load = LoadRun(spec=spec, plan=plan, label=self.tag, log_dir=self.session.results_dir)

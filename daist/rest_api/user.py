@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from daist.models.config import LocustSettings
 from daist.rest_api.answers import FULL_CHECK_EVERY, AnswerCheck
 from daist.rest_api.catalogue import CREATES, DELETES, by_name
 from daist.rest_api.endpoints import EndpointTask
@@ -30,6 +31,7 @@ LOGIN_PATH = "/api/v1/auth/login"
 LOGOUT_PATH = "/api/v1/auth/logout"
 MAX_OWNED = 3
 """Objects of one kind a user keeps at once; past it a create turns into a delete."""
+_LOCUST = LocustSettings()  # the [locust] defaults, declared there once
 
 
 @dataclass
@@ -39,9 +41,9 @@ class UserSpec:
     values: dict[str, Any]
     """Resource values for the path templates (the resolved profile)."""
     user_name: str
-    user_class: str = "FastHttpUser"
-    wait_time: str = "0"
-    request_timeout: float = 60.0
+    user_class: str = _LOCUST.user_class
+    wait_time: str = _LOCUST.wait_time
+    request_timeout: float = _LOCUST.request_timeout
     rate: float = 0.0
     """Open shape: requests/s for this process (0: closed loop)."""
     own_prefix: str = "daist"
