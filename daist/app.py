@@ -63,7 +63,7 @@ def check_settings(settings: Settings) -> None:
     from daist.rest_api.catalogue import CATALOGUE
     from daist.rest_api.plan import LoadPlan
     from daist.rest_api.resources import fixed_profile
-    from daist.rest_api.verdict import parse_slo as parse_locust_slo
+    from daist.rest_api.verdict import parse_endpoint_slo
 
     locust = settings.locust
     plan = LoadPlan.from_settings(locust)
@@ -75,9 +75,9 @@ def check_settings(settings: Settings) -> None:
     profile = settings.determined.RESOURCE_PROFILE
     if profile in settings.profiles:
         fixed_profile(profile, settings.profiles[profile])
-    parse_locust_slo(locust.slo, p95_ms=locust.p95_ms, p99_ms=locust.p99_ms,
-                     max_fail_ratio=locust.max_fail_ratio,
-                     test_names={entry.test_name for entry in CATALOGUE})
+    parse_endpoint_slo(locust.slo, p95_ms=locust.p95_ms, p99_ms=locust.p99_ms,
+                       max_fail_ratio=locust.max_fail_ratio,
+                       test_names={entry.test_name for entry in CATALOGUE})
     parse_metrics_slo(settings.metrics.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS))
 
 

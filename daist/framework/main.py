@@ -8,7 +8,6 @@ import argparse
 import contextlib
 import logging
 import shlex
-import signal
 import sys
 import unittest
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import daist
+from daist.framework import signals
 from daist.framework.errors import ConfigError, DaistError, Interrupted, ResultsError
 from daist.framework.limits import raise_open_files_limit
 from daist.framework.log import RedactingStream, get_logger
@@ -259,18 +259,9 @@ def _signals_interrupt(session: Session) -> Iterator[None]:
     main thread, so cleanup runs alike; the session notes the signal, so a test that ends
     without a verdict is known to be interrupted rather than passed. Once the session shields
     its last saves, a signal is only noted."""
-    def handler(signum, frame):
+    def on_signal(signum: int) -> None:
         session.interrupted_by = signum
-        if session.shield_signals:
-            return
-        raise Interrupted(signum) if signum == signal.SIGTERM else KeyboardInterrupt()
-    try:
-        previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
+        if not session.shield_signals:
+            raise signals.as_exception(signum)
+    with signals.handling(on_signal):
         yield
-        return
-    try:
-        yield
-    finally:
-        for signum, before in previous.items():
-            signal.signal(signum, before)

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from daist.framework.session import Session
 from daist.models.base import Artifact, Format
+from daist.models.result import test_key
 
 
 class DaistTestCase(unittest.TestCase):
@@ -26,7 +27,7 @@ class DaistTestCase(unittest.TestCase):
     @property
     def tag(self) -> str:
         """``<TestClass>.<method>``: the tag that names this test's artifacts."""
-        return ".".join(self.id().split(".")[-2:])
+        return test_key(self.id())
 
     def save(self, artifact: Artifact, *, tags: tuple | list = (), fmt: Format | None = None,
              subdir: str = "", classname: str | None = None) -> Path:

@@ -46,21 +46,37 @@ class Secret:
         return "***"
 
 
+REFUSE, WARN, IGNORE = "refuse", "warn", "ignore"
+"""What ``compare`` does with two runs whose value of a setting differs: refuse to compare
+them (unless forced), warn, or ignore the difference."""
+
+
 @dataclass(frozen=True)
 class Knob:
     """How one setting is read: its parser (raises ValueError saying what was expected), help
-    text, environment variable, and whether it is a secret or environment-only."""
+    text, environment variable, whether it is a secret or environment-only, and how
+    ``compare`` treats a difference in it."""
 
     help: str
     parse: Callable[[str], Any]
     env: str | None = None
     secret: bool = False
     env_only: bool = False
+    compare: str = IGNORE
+    recorded: bool = False
+    """Each load test's ``LocustStatsList.run`` (``RunInfo``) holds the value it ran with under
+    the same name; ``compare`` judges that (a test may override the setting)."""
+
+    def __post_init__(self) -> None:
+        if self.compare not in (REFUSE, WARN, IGNORE):
+            raise ValueError(f"compare must be {REFUSE}, {WARN} or {IGNORE}, not {self.compare!r}")
 
 
 def knob(default: Any, help: str, parse: Callable[[str], Any], *, env: str | None = None,
-         secret: bool = False, env_only: bool = False) -> Any:
-    meta = Knob(help=help, parse=parse, env=env, secret=secret, env_only=env_only)
+         secret: bool = False, env_only: bool = False, compare: str = IGNORE,
+         recorded: bool = False) -> Any:
+    meta = Knob(help=help, parse=parse, env=env, secret=secret, env_only=env_only,
+                compare=compare, recorded=recorded)
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"knob": meta})
     return dataclasses.field(default=default, metadata={"knob": meta})
@@ -79,7 +95,7 @@ class DeterminedSettings:
                                 secret=True)
     RESOURCE_PROFILE: str = knob("autodiscover", "Where load tests get experiment/trial/model "
                                  "ids: 'autodiscover' asks the master; or the name of a "
-                                 "[profile.NAME] section with fixed ids.", p.nonempty)
+                                 "[profile.NAME] section with fixed ids.", p.nonempty, compare=WARN)
     system: str = knob("", "Label of the system under test in results; default: 'standin' for "
                        "the stand-in, else the master's host name.", p.label_or_empty)
 
@@ -105,46 +121,54 @@ class StandinSettings:
     section: ClassVar[str] = "standin"
     scale: int = knob(20, "Experiments seeded in the embedded stand-in (10 to 100000, or 0: an "
                       "empty cluster like a fresh master).", p.zero_or_int_range(10, 100_000))
-    seed: int = knob(0, "Random seed of the stand-in's generated data.", p.int_range(0, 2**31))
+    seed: int = knob(0, "Random seed of the stand-in's generated data.", p.int_range(0, 2**31),
+                     compare=REFUSE)
     rbac: bool = knob(False, "Stand-in reports RBAC enabled (exercises the RBAC endpoints).",
-                      p.boolean)
+                      p.boolean, compare=REFUSE)
     faults: str = knob("", "Fault options passed to the stand-in, e.g. '--latency 20@/api/v1/"
-                       "agents --error-rate 0.01' (see python -m daist.standin --help).", p.text)
+                       "agents --error-rate 0.01' (see python -m daist.standin --help).", p.text,
+                       compare=WARN)
 
 
 @dataclass(frozen=True)
 class LocustSettings:
     section: ClassVar[str] = "locust"
-    users: int = knob(10, "Concurrent simulated users (closed loop).", p.int_range(1, 100_000))
+    users: int = knob(10, "Concurrent simulated users (closed loop).", p.int_range(1, 100_000),
+                      compare=REFUSE, recorded=True)
     spawn_rate: float = knob(10.0, "Users started per second.", p.float_range(0.01, 10_000))
     run_time: float = knob(300.0, "Load per test after spawning completes: 300, 300s, 5m or "
                            "1h30m (every time setting takes these spellings).",
-                           p.duration(0.1, 7 * 86400))
+                           p.duration(0.1, 7 * 86400), compare=WARN)
     warmup: float = knob(0.0, "Seconds after spawning completes that are excluded from the "
-                         "exact (HDR) percentiles.", p.duration(0, 86400))
+                         "exact (HDR) percentiles.", p.duration(0, 86400), compare=WARN)
     wait_time: str = knob("0", "Think time between a user's requests: seconds ('0', '0.5') or "
-                          "a uniform range ('1..3').", p.wait_time)
+                          "a uniform range ('1..3').", p.wait_time, compare=REFUSE)
     stop_timeout: float = knob(10.0, "Seconds users get to finish their request at the end.",
-                               p.duration(0, 3600))
+                               p.duration(0, 3600), compare=WARN)
     request_timeout: float = knob(60.0, "Seconds before a request counts as failed (timeout).",
-                                  p.duration(0.1, 3600))
+                                  p.duration(0.1, 3600), compare=WARN)
     workers: int = knob(0, "Load-generator worker processes: 0 runs in-process; N starts a "
-                        "Locust master with N local workers.", p.int_range(0, 256))
+                        "Locust master with N local workers.", p.int_range(0, 256),
+                        compare=REFUSE, recorded=True)
     remote_workers: int = knob(0, "Workers on other machines the master waits for (python -m "
-                               "daist.rest_api.worker --master HOST:PORT).", p.int_range(0, 1024))
+                               "daist.rest_api.worker --master HOST:PORT).", p.int_range(0, 1024),
+                               compare=REFUSE)
     master_bind: str = knob("127.0.0.1:0", "HOST:PORT the Locust master listens on for workers "
                             "(port 0: any free port; use 0.0.0.0:5557 for remote workers).",
                             p.host_port)
     worker_wait: float = knob(60.0, "Seconds the master waits for its workers to connect.",
                               p.duration(1, 3600))
     user_class: str = knob("FastHttpUser", "FastHttpUser (fast, default) or HttpUser.",
-                           p.choice("FastHttpUser", "HttpUser"))
+                           p.choice("FastHttpUser", "HttpUser"), compare=REFUSE, recorded=True)
     shape: str = knob("closed", "closed (N users), open (constant arrival rate) or steps "
-                      "(a user sweep).", p.choice("closed", "open", "steps"))
-    rate: float = knob(0.0, "Target requests/s of the open shape.", p.float_range(0, 1_000_000))
-    steps: list = knob([1, 2, 4, 8, 16], "User counts of the steps shape.", p.int_list(1, 100_000))
+                      "(a user sweep).", p.choice("closed", "open", "steps"),
+                      compare=REFUSE, recorded=True)
+    rate: float = knob(0.0, "Target requests/s of the open shape.", p.float_range(0, 1_000_000),
+                      compare=REFUSE, recorded=True)
+    steps: list = knob([1, 2, 4, 8, 16], "User counts of the steps shape.", p.int_list(1, 100_000),
+                 compare=REFUSE, recorded=True)
     step_time: float = knob(30.0, "Seconds per step of the steps shape.",
-                            p.duration(0.5, 86400))
+                            p.duration(0.5, 86400), compare=REFUSE)
     max_fail_ratio: float = knob(0.05, "A test fails when more than this share of requests "
                                  "fail (k6 predecessor: 5%).", p.float_range(0, 1))
     p95_ms: float = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
@@ -186,9 +210,9 @@ class MetricsSettings:
                                  "hang).", p.int_range(1, 16_777_216))
     visible_timeout: float = knob(60.0, "Seconds a trial waits for one report to be "
                                   "acknowledged and readable before it fails.",
-                                  p.duration(0.1, 86400))
+                                  p.duration(0.1, 86400), compare=WARN)
     reads: int = knob(5, "Times the test reads each trial's metrics back per level "
-                      "(read-back timing); 0 skips it.", p.int_range(0, 1000))
+                      "(read-back timing); 0 skips it.", p.int_range(0, 1000), compare=WARN)
     image: str = knob("", "Container image of the trials on a cluster; empty: the cluster's "
                       "default image (the stand-in runs trials locally and ignores it).", p.text)
     resource_pool: str = knob("", "Resource pool of the trials; empty: the cluster's default.",

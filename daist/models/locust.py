@@ -294,6 +294,10 @@ class StepPoint:
 
 @dataclass
 class RunInfo:
+    """How one load test ran. ``shape`` to ``workers`` are the values it ran with of the
+    ``[locust]`` settings of those names (``recorded`` in ``daist.models.config``; 0 or empty:
+    not recorded); ``workers`` counts remote ones too."""
+
     shape: str = "closed"
     """closed (N users), open (constant arrival rate) or steps (a user sweep)."""
     users: int = 0

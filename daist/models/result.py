@@ -27,6 +27,12 @@ class ManifestVersionError(ValueError):
     pass
 
 
+def test_key(test_id: str | None) -> str:
+    """``Class.method`` of a unittest id: the tag that names a test's artifacts and how the
+    report matches tests across runs."""
+    return ".".join((test_id or "").split(".")[-2:]) or "(no test)"
+
+
 @dataclass(frozen=True)
 class FileMeta:
     """What the manifest knows about one file: which class reads it, which test wrote it, when."""

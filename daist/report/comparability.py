@@ -1,6 +1,7 @@
 """Can two runs be compared? A difference in what was measured (load shape, users, arrival
 rate, generator layout, think time, metric-test parameters, the size of a stand-in target) makes
-the numbers incomparable: ``compare`` refuses unless forced. Differences that only may matter
+the numbers incomparable: ``compare`` refuses unless forced. Each setting declares which of
+these a difference in it is (``Knob.compare`` in ``daist.models.config``). Differences that only may matter
 (another machine generated the load, another run time, another daist, an interrupted run, a
 saturated generator) are warnings. What is being compared (the Determined versions, commits)
 is stated as a fact.
@@ -12,15 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from daist.models.config import REFUSE, SECTIONS, WARN, LocustSettings, knobs
 from daist.report.loader import RunData
 
-REFUSED_SETTINGS = (("locust", "wait_time"), ("locust", "step_time"),
-                    ("locust", "remote_workers"), ("standin", "seed"), ("standin", "rbac"))
-"""Load-shaping settings a ``LocustStatsList`` or ``MetricLatencyOpHist`` does not record."""
-WARNED_SETTINGS = (("locust", "run_time"), ("locust", "warmup"), ("locust", "request_timeout"),
-                   ("locust", "stop_timeout"), ("determined", "RESOURCE_PROFILE"),
-                   ("standin", "faults"), ("metrics", "visible_timeout"), ("metrics", "reads"))
-RUN_INFO_FIELDS = ("shape", "users", "rate", "steps", "user_class", "workers")
+
+def compared_settings(verdict: str) -> tuple[tuple[str, str], ...]:
+    """(section, key) of the settings whose difference is a ``verdict``, judged from each
+    run's saved ``ConfigFile`` (those a load test records are judged per test)."""
+    return tuple((cls.section, f.name) for cls in SECTIONS for f, meta in knobs(cls)
+                 if meta.compare == verdict and not meta.recorded)
+
+
+REFUSED_SETTINGS = compared_settings(REFUSE)
+WARNED_SETTINGS = compared_settings(WARN)
+RUN_INFO_FIELDS = tuple(f.name for f, meta in knobs(LocustSettings)
+                        if meta.recorded and meta.compare == REFUSE)
 WINDOW_SPREAD = 1.5
 """Measurement windows more than this many times apart are worth a warning."""
 

@@ -52,14 +52,14 @@ class LimitCheck:
 
 def run_slo(settings: dict[str, dict[str, str]]):
     """The run's limits from its saved settings; None when the run did not save them."""
-    from daist.rest_api.verdict import parse_slo
+    from daist.rest_api.verdict import parse_endpoint_slo
 
     locust = settings.get("locust")
     if not locust or "p95_ms" not in locust:
         return None
-    return parse_slo(locust.get("slo", ""), p95_ms=float(locust.get("p95_ms") or 0),
-                     p99_ms=float(locust.get("p99_ms") or 0),
-                     max_fail_ratio=float(locust.get("max_fail_ratio") or 0))
+    return parse_endpoint_slo(locust.get("slo", ""), p95_ms=float(locust.get("p95_ms") or 0),
+                              p99_ms=float(locust.get("p99_ms") or 0),
+                              max_fail_ratio=float(locust.get("max_fail_ratio") or 0))
 
 
 def _measured(entry: EndpointStats, figure: str) -> float | None:

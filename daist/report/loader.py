@@ -21,7 +21,7 @@ from daist.models.base import (DATA_FORMATS, Artifact, ArtifactName, Figure, For
 from daist.models.config import ConfigFile
 from daist.models.locust import LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
-from daist.models.result import FileMeta, Result
+from daist.models.result import FileMeta, Result, test_key
 
 MANIFEST_GLOB = "Result-*.json"
 
@@ -30,11 +30,6 @@ class RunLoadError(DaistError):
     """The path is not a readable daist results directory."""
 
     exit_status = 2
-
-
-def test_key(test_id: str | None) -> str:
-    """``Class.method``: how tests are matched across runs (and how their files are tagged)."""
-    return ".".join((test_id or "").split(".")[-2:]) or "(no test)"
 
 
 @dataclass

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
+from daist.models.result import test_key
 from daist.report import fmt
 from daist.report.limits import LimitCheck, limit_checks, run_slo
-from daist.report.loader import RunData, test_key
+from daist.report.loader import RunData
 
 SLOWEST = 8
 FAILURES = 5

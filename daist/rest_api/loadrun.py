@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import signal
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -24,6 +23,7 @@ import gevent
 from gevent.event import Event
 from locust.env import Environment
 
+from daist.framework import signals
 from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
@@ -206,26 +206,15 @@ class LoadRun:
     def _signals(self) -> Iterator[None]:
         """Handlers only note the signal; the main greenlet raises it at its next tick (a
         handler raising inside gevent's hub would be swallowed there)."""
-        def note(signum, frame):
+        def note(signum: int) -> None:
             self._signal = signum
-        previous = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                previous[signum] = signal.signal(signum, note)
-            except ValueError:  # not the main thread
-                pass
-        try:
+        with signals.handling(note):
             yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
     def _raise_pending_signal(self) -> None:
         signum, self._signal = self._signal, None
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
         if signum is not None:
-            raise Interrupted(signum)
+            raise signals.as_exception(signum)
 
     def _tick(self) -> None:
         while True:

@@ -25,7 +25,7 @@ from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.resources import build_mix, resolve, unusable_verdict
 from daist.rest_api.user import UserSpec
-from daist.rest_api.verdict import parse_slo, violations
+from daist.rest_api.verdict import endpoint_violations, parse_endpoint_slo
 
 log = get_logger("rest_api")
 
@@ -40,10 +40,10 @@ class LoadTestCase(DaistTestCase):
         settings = self.session.settings
         target = self.session.target
         plan = LoadPlan.from_settings(settings.locust, **self.plan_overrides)
-        slo = parse_slo(settings.locust.slo, p95_ms=settings.locust.p95_ms,
-                        p99_ms=settings.locust.p99_ms,
-                        max_fail_ratio=settings.locust.max_fail_ratio,
-                        test_names={t.test_name for t in CATALOGUE})
+        slo = parse_endpoint_slo(settings.locust.slo, p95_ms=settings.locust.p95_ms,
+                                 p99_ms=settings.locust.p99_ms,
+                                 max_fail_ratio=settings.locust.max_fail_ratio,
+                                 test_names={t.test_name for t in CATALOGUE})
         profile = resolve(settings, target.url)
         self.save(profile)
         mix = build_mix(self.mix, profile)
@@ -58,9 +58,8 @@ class LoadTestCase(DaistTestCase):
         spec = UserSpec(host=target.url, task_names=[t.test_name for t in mix.tasks],
                         values=profile.values(), user_name=settings.determined.DET_USER,
                         password=settings.determined.DET_PASSWORD.reveal(),
-                        user_class=settings.locust.user_class,
-                        wait_time=settings.locust.wait_time,
-                        request_timeout=settings.locust.request_timeout,
+                        user_class=plan.user_class, wait_time=plan.wait_time,
+                        request_timeout=plan.request_timeout,
                         rate=plan.rate / plan.processes if plan.shape == "open" else 0.0,
                         own_prefix=f"daist-{self.mix}-{secrets.token_hex(3)}")
         load = LoadRun(spec=spec, plan=plan, label=self.tag, log_dir=self.session.results_dir)
@@ -74,7 +73,7 @@ class LoadTestCase(DaistTestCase):
             self._sweep(spec, profile)
         if lost is not None:
             self.fail(str(lost))
-        problems = violations(stats, slo)
+        problems = endpoint_violations(stats, slo)
         verdict = LimitViolations(violations=problems)
         self.save(verdict)  # the full list; the test's message is one line
         if problems:

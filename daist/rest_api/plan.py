@@ -1,5 +1,6 @@
-"""``LoadPlan``: the load shape and generator layout of one test, from ``[locust]``, with the
-checks of key combinations the per-key parsers cannot make (one-line ``ConfigError``s)."""
+"""``LoadPlan``: the ``[locust]`` settings of one test (``LocustSettings``: every field and
+default is declared there, once), plus where its samples go and the checks of key combinations
+the per-key parsers cannot make (one-line ``ConfigError``s)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,34 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from daist.framework.errors import ConfigError
+from daist.models.config import LocustSettings
 
 
 @dataclass(frozen=True)
-class LoadPlan:
-    shape: str = "closed"
-    users: int = 10
-    spawn_rate: float = 10.0
-    run_time: float = 300.0
-    warmup: float = 0.0
-    stop_timeout: float = 10.0
-    request_timeout: float = 60.0
-    rate: float = 0.0
-    steps: tuple[int, ...] = (1, 2, 4, 8, 16)
-    step_time: float = 30.0
-    workers: int = 0
-    remote_workers: int = 0
-    master_bind: str = "127.0.0.1:0"
-    worker_wait: float = 60.0
+class LoadPlan(LocustSettings):
     samples_path: Path | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(self.steps))  # frozen all the way down
+
     @classmethod
-    def from_settings(cls, locust: Any, **overrides: Any) -> LoadPlan:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {name: getattr(locust, name) for name in names if hasattr(locust, name)}
-        values["steps"] = tuple(values.get("steps", ()))
-        values.update(overrides)
-        plan = cls(**values)
-        plan.check(samples=bool(getattr(locust, "samples", False)))
+    def from_settings(cls, locust: LocustSettings, **overrides: Any) -> LoadPlan:
+        values = {f.name: getattr(locust, f.name) for f in dataclasses.fields(LocustSettings)}
+        plan = cls(**{**values, **overrides})
+        plan.check(samples=plan.samples)
         return plan
 
     @property

@@ -1,6 +1,6 @@
 """The Locust user: logs in once, sends the bearer token, picks catalogue tasks by weight and
-fires them named by ``test_name``. Built from a ``UserSpec`` (plain data, so remote workers can
-receive it from the master) by ``build_user_class``.
+fires them named by ``test_name``. ``DaistUser`` does it; ``build_user_class`` configures it from
+a ``UserSpec`` (plain data, so remote workers can receive it from the master).
 
 - A 401 (expired token) counts as a failure; the user then logs in again, at most once.
 - A 2xx answer that is not the JSON Determined sends for that endpoint counts as a failure
@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from daist.models.config import LocustSettings
 from daist.rest_api.answers import FULL_CHECK_EVERY, AnswerCheck
 from daist.rest_api.catalogue import CREATES, DELETES, by_name
 from daist.rest_api.endpoints import EndpointTask
@@ -30,6 +31,7 @@ LOGIN_PATH = "/api/v1/auth/login"
 LOGOUT_PATH = "/api/v1/auth/logout"
 MAX_OWNED = 3
 """Objects of one kind a user keeps at once; past it a create turns into a delete."""
+_LOCUST = LocustSettings()  # the [locust] defaults, declared there once
 
 
 @dataclass
@@ -39,9 +41,9 @@ class UserSpec:
     values: dict[str, Any]
     """Resource values for the path templates (the resolved profile)."""
     user_name: str
-    user_class: str = "FastHttpUser"
-    wait_time: str = "0"
-    request_timeout: float = 60.0
+    user_class: str = _LOCUST.user_class
+    wait_time: str = _LOCUST.wait_time
+    request_timeout: float = _LOCUST.request_timeout
     rate: float = 0.0
     """Open shape: requests/s for this process (0: closed loop)."""
     own_prefix: str = "daist"
@@ -96,125 +98,158 @@ def parse_wait_time(text: str) -> tuple[float, float]:
     return float(low), float(high or low)
 
 
+@dataclass
+class TaskMix:
+    """What every user of one spec shares, worked out once per process: the tasks and their
+    cumulative weights, the create/delete calls of own objects, and the calls whose values are
+    fixed for the run, rendered once (the hot path stays lean)."""
+
+    tasks: list[EndpointTask]
+    cumulative: list[float]
+    creators: dict[str, EndpointTask]
+    deleters: dict[str, EndpointTask]
+    static: dict[str, Any]
+    rendered: dict[str, tuple[str, Any]]
+    owning: set[str]
+    """Tasks that need (or make) an object of the user's own: they may be substituted."""
+    pacer: Pacer | None
+
+    @classmethod
+    def of(cls, spec: UserSpec) -> TaskMix:
+        tasks = [by_name(name) for name in spec.task_names]
+        creators = {resource: by_name(name) for name, (resource, _) in CREATES.items()}
+        deleters = {resource: by_name(name) for name, resource in DELETES.items()}
+        static = {**spec.values, "today": date.today().isoformat()}
+        # The others need per-user or per-call values (own objects, a sequence number).
+        rendered = {t.test_name: (t.url(static), t.json_body(static)) for t in tasks
+                    if not set(t.resources) - set(static)}
+        owning = {t.test_name for t in [*tasks, *creators.values(), *deleters.values()]
+                  if set(t.resources) & set(creators) or t in creators.values()}
+        return cls(tasks=tasks, cumulative=list(itertools.accumulate(t.weight for t in tasks)),
+                   creators=creators, deleters=deleters, static=static, rendered=rendered,
+                   owning=owning, pacer=Pacer(spec.rate) if spec.rate > 0 else None)
+
+
+class DaistUser:
+    """What a load-test user does; ``build_user_class`` joins it with a Locust transport
+    (FastHttpUser or HttpUser) and configures it from a spec (class attributes ``spec``,
+    ``mix`` and ``request_kwargs``)."""
+
+    spec: UserSpec
+    mix: TaskMix
+    request_kwargs: dict[str, Any]
+    """Per-request keywords of the transport (HttpUser takes the timeout per request)."""
+
+    def on_start(self) -> None:
+        spec = self.spec
+        # Locust's spawn message may rewrite a user class's host; the password goes only
+        # to the master this process was built for.
+        if not same_master(self.client.base_url, spec.host):
+            from locust.exception import StopUser
+            self.environment.events.request.fire(
+                request_type="POST", name="login", response_time=0, response_length=0,
+                context={}, exception=RefusedTarget(
+                    f"refused to log in to {self.client.base_url}: this process logs in "
+                    f"only to {spec.host}"))
+            raise StopUser()
+        self.values = {**self.mix.static,
+                       "own_prefix": f"{spec.own_prefix}-{random.getrandbits(32):08x}"}
+        self.owned: dict[str, list[Any]] = {}
+        self.seq = itertools.count(1)
+        self.headers: dict[str, str] = {}
+        self.relogged = False
+        self.check = AnswerCheck(every=spec.check_every) if spec.check_every else None
+        self.login()
+
+    def login(self) -> bool:
+        body = {"username": self.spec.user_name, "password": self.spec.password}
+        with self.client.request("POST", LOGIN_PATH, name="login", json=body,
+                                 catch_response=True, **self.request_kwargs) as response:
+            token = _json(response).get("token") if response.status_code == 200 else None
+            if not token:
+                response.failure(f"login answered HTTP {response.status_code} without a token")
+                return False
+        self.headers = {"Authorization": f"Bearer {token}"}
+        return True
+
+    def pick(self) -> None:
+        mix = self.mix
+        drawn = random.random() * mix.cumulative[-1]
+        chosen = mix.tasks[bisect.bisect_right(mix.cumulative, drawn)]
+        self.fire(self.substitute(chosen) if chosen.test_name in mix.owning else chosen)
+
+    def substitute(self, chosen: EndpointTask) -> EndpointTask:
+        for resource, creator in self.mix.creators.items():
+            held = len(self.owned.get(resource, ()))
+            if resource in chosen.resources and not held:
+                return creator
+            if chosen is creator and held >= MAX_OWNED:
+                return self.mix.deleters[resource]
+        return chosen
+
+    def fire(self, chosen: EndpointTask) -> None:
+        deletes = DELETES.get(chosen.test_name)
+        ready = self.mix.rendered.get(chosen.test_name)
+        if ready is not None:
+            url, body = ready
+        else:
+            values = {**self.values, "seq": next(self.seq),
+                      **{r: held[-1] for r, held in self.owned.items() if held}}
+            url, body = chosen.url(values), chosen.json_body(values)
+        pacer = self.mix.pacer
+        context = {"intended": pacer.next_slot()} if pacer else {}
+        if context:
+            delay = context["intended"] - time.time()
+            if delay > 0:
+                time.sleep(delay)  # gevent-patched: yields to the other users
+        creates = CREATES.get(chosen.test_name)
+        with self.client.request(  # a fresh headers dict: the clients add to it
+                chosen.method, url, name=chosen.test_name, headers=dict(self.headers),
+                json=body, context=context, catch_response=True,
+                **self.request_kwargs) as response:
+            status = response.status_code
+            if 200 <= status < 300 and self.check is not None:
+                invalid = self.check(chosen.test_name, response.content or b"")
+                if invalid:
+                    response.failure(invalid)
+                    return
+        if status == 401 and not self.relogged:
+            self.relogged = True
+            self.login()
+        elif creates and 200 <= status < 300:
+            resource, (outer, key) = creates
+            created = (_json(response).get(outer) or {}).get(key)
+            if created is not None:
+                self.owned.setdefault(resource, []).append(created)
+        elif deletes and (200 <= status < 300 or status == 404):
+            self.owned[deletes].pop()
+
+    def on_stop(self) -> None:
+        for resource, held in self.owned.items():
+            for _ in range(len(held)):  # one try each; the test's final sweep does the rest
+                self.fire(self.mix.deleters[resource])
+            held.clear()
+        if self.headers:
+            self.client.request("POST", LOGOUT_PATH, name="logout",
+                                headers=dict(self.headers), **self.request_kwargs)
+        _close_connections(self.client)
+
+
 def build_user_class(spec: UserSpec) -> type:
-    """A Locust user class for ``spec`` (imports locust: call it in the load process only)."""
-    from locust import FastHttpUser, HttpUser, between, constant, task
+    """The Locust user class ``DaistUser`` for ``spec`` (imports locust: call it in the load
+    process only). Locust matches user classes by name between master and workers."""
+    from locust import FastHttpUser, HttpUser, between, constant
 
     base = FastHttpUser if spec.user_class == "FastHttpUser" else HttpUser
-    tasks = [by_name(name) for name in spec.task_names]
-    cumulative = list(itertools.accumulate(t.weight for t in tasks))
+    mix = TaskMix.of(spec)
     low, high = parse_wait_time(spec.wait_time)
-    pacer = Pacer(spec.rate) if spec.rate > 0 else None
-    timeout_kwargs = {} if base is FastHttpUser else {"timeout": spec.request_timeout}
-    creators = {resource: by_name(name) for name, (resource, _) in CREATES.items()}
-    deleters = {resource: by_name(name) for name, resource in DELETES.items()}
-    today = date.today().isoformat()
-    static = {**spec.values, "today": today}
-    # Calls whose values are fixed for the run are rendered once (the hot path stays lean);
-    # the others need per-user or per-call values (own objects, a sequence number).
-    rendered = {t.test_name: (t.url(static), t.json_body(static)) for t in tasks
-                if not set(t.resources) - set(static)}
-    owning = {t.test_name for t in [*tasks, *creators.values(), *deleters.values()]
-              if set(t.resources) & set(creators) or t in creators.values()}
-
-    class DaistUser(base):
-        host = spec.host
-        wait_time = constant(0) if pacer or high == 0 else (
-            constant(low) if low == high else between(low, high))
-        network_timeout = spec.request_timeout
-        connection_timeout = spec.request_timeout
-
-        def on_start(self) -> None:
-            # Locust's spawn message may rewrite a user class's host; the password goes only
-            # to the master this process was built for.
-            if not same_master(self.client.base_url, spec.host):
-                from locust.exception import StopUser
-                self.environment.events.request.fire(
-                    request_type="POST", name="login", response_time=0, response_length=0,
-                    context={}, exception=RefusedTarget(
-                        f"refused to log in to {self.client.base_url}: this process logs in "
-                        f"only to {spec.host}"))
-                raise StopUser()
-            self.values = {**static, "own_prefix": f"{spec.own_prefix}-{random.getrandbits(32):08x}"}
-            self.owned: dict[str, list[Any]] = {}
-            self.seq = itertools.count(1)
-            self.headers: dict[str, str] = {}
-            self.relogged = False
-            self.check = AnswerCheck(every=spec.check_every) if spec.check_every else None
-            self.login()
-
-        def login(self) -> bool:
-            body = {"username": spec.user_name, "password": spec.password}
-            with self.client.request("POST", LOGIN_PATH, name="login", json=body,
-                                     catch_response=True, **timeout_kwargs) as response:
-                token = _json(response).get("token") if response.status_code == 200 else None
-                if not token:
-                    response.failure(f"login answered HTTP {response.status_code} without a token")
-                    return False
-            self.headers = {"Authorization": f"Bearer {token}"}
-            return True
-
-        @task
-        def pick(self) -> None:
-            chosen = tasks[bisect.bisect_right(cumulative, random.random() * cumulative[-1])]
-            self.fire(self.substitute(chosen) if chosen.test_name in owning else chosen)
-
-        def substitute(self, chosen: EndpointTask) -> EndpointTask:
-            for resource, creator in creators.items():
-                held = len(self.owned.get(resource, ()))
-                if resource in chosen.resources and not held:
-                    return creator
-                if chosen is creator and held >= MAX_OWNED:
-                    return deleters[resource]
-            return chosen
-
-        def fire(self, chosen: EndpointTask) -> None:
-            deletes = DELETES.get(chosen.test_name)
-            ready = rendered.get(chosen.test_name)
-            if ready is not None:
-                url, body = ready
-            else:
-                values = {**self.values, "seq": next(self.seq),
-                          **{r: held[-1] for r, held in self.owned.items() if held}}
-                url, body = chosen.url(values), chosen.json_body(values)
-            context = {"intended": pacer.next_slot()} if pacer else {}
-            if context:
-                delay = context["intended"] - time.time()
-                if delay > 0:
-                    time.sleep(delay)  # gevent-patched: yields to the other users
-            creates = CREATES.get(chosen.test_name)
-            with self.client.request(  # a fresh headers dict: the clients add to it
-                    chosen.method, url, name=chosen.test_name, headers=dict(self.headers),
-                    json=body, context=context, catch_response=True, **timeout_kwargs) as response:
-                status = response.status_code
-                if 200 <= status < 300 and self.check is not None:
-                    invalid = self.check(chosen.test_name, response.content or b"")
-                    if invalid:
-                        response.failure(invalid)
-                        return
-            if status == 401 and not self.relogged:
-                self.relogged = True
-                self.login()
-            elif creates and 200 <= status < 300:
-                resource, (outer, key) = creates
-                created = (_json(response).get(outer) or {}).get(key)
-                if created is not None:
-                    self.owned.setdefault(resource, []).append(created)
-            elif deletes and (200 <= status < 300 or status == 404):
-                self.owned[deletes].pop()
-
-        def on_stop(self) -> None:
-            for resource, held in self.owned.items():
-                for _ in range(len(held)):  # one try each; the test's final sweep does the rest
-                    self.fire(deleters[resource])
-                held.clear()
-            if self.headers:
-                self.client.request("POST", LOGOUT_PATH, name="logout",
-                                    headers=dict(self.headers), **timeout_kwargs)
-            _close_connections(self.client)
-
-    DaistUser.__name__ = DaistUser.__qualname__ = "DaistUser"
-    return DaistUser
+    wait_time = constant(0) if mix.pacer or high == 0 else (
+        constant(low) if low == high else between(low, high))
+    return type("DaistUser", (DaistUser, base), {
+        "__module__": __name__, "spec": spec, "mix": mix, "host": spec.host,
+        "wait_time": wait_time, "tasks": [DaistUser.pick],
+        "request_kwargs": {} if base is FastHttpUser else {"timeout": spec.request_timeout},
+        "network_timeout": spec.request_timeout, "connection_timeout": spec.request_timeout})
 
 
 def _close_connections(client: Any) -> None:

@@ -1,4 +1,5 @@
-"""Pass/fail of a load test: the failure ratio and latency limits (SLOs), evaluated on the
+"""Pass/fail of a load test (``EndpointSlo``; the metric tests' grammar is
+``daist.metrics.slo``): the failure ratio and latency limits (SLOs), evaluated on the
 steady-state window's exact (HDR) figures.
 
 ``[locust] slo`` syntax: rules separated by ``;``, each ``SELECTOR:LIMIT[,LIMIT...]``.
@@ -27,15 +28,15 @@ _LIMIT = re.compile(rf"^({'|'.join(map(re.escape, PERCENTILE_KEYS))}|fail)"
 
 
 @dataclass(frozen=True)
-class Rule:
+class EndpointRule:
     selector: str
     limits: dict[str, float]
 
 
 @dataclass
-class Slo:
+class EndpointSlo:
     defaults: dict[str, float] = field(default_factory=dict)
-    rules: list[Rule] = field(default_factory=list)
+    rules: list[EndpointRule] = field(default_factory=list)
     max_fail_ratio: float = 0.05
 
     def limits_for(self, test_name: str, endpoint_class: str) -> dict[str, float]:
@@ -48,11 +49,11 @@ class Slo:
         return {key: value for key, value in merged.items() if value > 0}
 
 
-def parse_slo(text: str, *, p95_ms: float, p99_ms: float, max_fail_ratio: float,
-              test_names: set[str] | None = None) -> Slo:
+def parse_endpoint_slo(text: str, *, p95_ms: float, p99_ms: float, max_fail_ratio: float,
+                       test_names: set[str] | None = None) -> EndpointSlo:
     """Parse ``[locust] slo``; every mistake is a one-line ``ConfigError`` naming the key.
     With ``test_names`` given, a selector that is neither a class nor a known name is refused."""
-    slo = Slo(defaults={"p95": p95_ms, "p99": p99_ms}, max_fail_ratio=max_fail_ratio)
+    slo = EndpointSlo(defaults={"p95": p95_ms, "p99": p99_ms}, max_fail_ratio=max_fail_ratio)
     for raw in text.split(";"):
         if not raw.strip():
             continue
@@ -76,11 +77,11 @@ def parse_slo(text: str, *, p95_ms: float, p99_ms: float, max_fail_ratio: float,
                 raise ConfigError(f"[locust] slo: fail={match[2]} in rule {selector!r} must be "
                                   f"a ratio from 0 to 1")
             limits[match[1]] = value
-        slo.rules.append(Rule(selector=selector, limits=limits))
+        slo.rules.append(EndpointRule(selector=selector, limits=limits))
     return slo
 
 
-def violations(stats: LocustStatsList, slo: Slo) -> list[str]:
+def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
     """One line per broken limit, naming the endpoint and the numbers; empty = pass."""
     found: list[str] = []
     total = stats.num_requests

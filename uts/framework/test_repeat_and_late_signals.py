@@ -24,6 +24,12 @@ from uts.harness import StandinTestCase, run_daist
 TEST = "daist.test_target"
 
 
+def run_manifests(output: Path) -> list[Path]:
+    """The manifest of each run directory under ``output`` (not again through the per-host
+    ``latest`` link)."""
+    return sorted(m for m in output.glob("*/*/Result-*.json") if not m.parent.is_symlink())
+
+
 class TestRepeat(StandinTestCase):
     def test_repeat_makes_one_results_directory_per_run(self):
         output = Path(tempfile.mkdtemp())

@@ -1,12 +1,14 @@
+import configparser
 import tempfile
 import textwrap
 import unittest
 from pathlib import Path
 
+from daist.framework import paths
 from daist.framework.errors import ConfigError
 from daist.framework.settings import load_settings, replace, settings_table
 from daist.models import environment
-from daist.models.config import REDACTED, ConfigFile, Secret
+from daist.models.config import REDACTED, SECTIONS, ConfigFile, Secret, knobs
 from daist.models.base import Format
 
 
@@ -206,6 +208,22 @@ class TestRedactedCopy(unittest.TestCase):
     def test_profiles_are_kept(self):
         settings = load_settings(environ={}, config_path=write_config("[profile.ci]\nexperiment_id = 100\n"))
         self.assertEqual(settings.profiles["ci"]["experiment_id"], "100")
+
+
+class TestShippedDefaults(unittest.TestCase):
+    def test_packaged_config_file_states_every_declared_default(self):
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.optionxform = str
+        parser.read(paths.DEFAULT_CONFIG, encoding="utf-8")
+        self.assertEqual(set(parser.sections()), {cls.section for cls in SECTIONS})
+        for cls in SECTIONS:
+            declared = {f.name: (f, meta) for f, meta in knobs(cls) if not meta.env_only}
+            self.assertEqual(set(parser[cls.section]), set(declared), cls.section)
+            defaults = cls()
+            for name, (field, meta) in declared.items():
+                with self.subTest(key=f"[{cls.section}] {name}"):
+                    self.assertEqual(meta.parse(parser[cls.section][name]),
+                                     getattr(defaults, name))
 
 
 class TestEnumeration(unittest.TestCase):

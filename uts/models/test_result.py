@@ -6,11 +6,18 @@ import unittest
 from pathlib import Path
 
 from daist.models.base import Artifact, Format, FormatError
-from daist.models.result import SCHEMA_VERSION, FileMeta, Result, TestRecord
+from daist.models.result import SCHEMA_VERSION, FileMeta, Result, TestRecord, test_key
 from daist.models.timestamp import Timestamp
 from uts.models.factories import Sample, make_result
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+class TestTestKey(unittest.TestCase):
+    def test_class_and_method_of_a_unittest_id(self):
+        self.assertEqual(test_key("daist.rest_api.test_locust.TestRO.test"), "TestRO.test")
+        self.assertEqual(test_key("Lonely"), "Lonely")
+        self.assertEqual(test_key(None), "(no test)")
 
 
 class TestResult(unittest.TestCase):

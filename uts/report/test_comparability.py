@@ -1,6 +1,10 @@
+import dataclasses
 import unittest
 
-from daist.report.comparability import check_comparable, check_sides
+from daist.models.config import Knob, LocustSettings, knobs
+from daist.models.locust import RunInfo
+from daist.report.comparability import (REFUSED_SETTINGS, RUN_INFO_FIELDS, WARNED_SETTINGS,
+                                        check_comparable, check_sides)
 from daist.report.loader import load_run
 from uts.report.factories import (LOAD_TEST, METRIC_TEST, latencies, make_entry, make_op_hist,
                                   make_run_dir, make_stats, settings)
@@ -13,6 +17,27 @@ def run(stats=None, *, metrics=None, **kwargs):
     locust = {LOAD_TEST: stats or make_stats(ENTRY)} if stats is not False else {}
     metric = {METRIC_TEST: metrics} if metrics is not None else {}
     return load_run(make_run_dir(locust=locust, metrics=metric, **kwargs), figures=False)
+
+
+class TestDeclaredVerdicts(unittest.TestCase):
+    def test_each_setting_declares_how_compare_treats_a_difference(self):
+        self.assertEqual(set(REFUSED_SETTINGS), {
+            ("locust", "wait_time"), ("locust", "step_time"), ("locust", "remote_workers"),
+            ("standin", "seed"), ("standin", "rbac")})
+        self.assertEqual(set(WARNED_SETTINGS), {
+            ("locust", "run_time"), ("locust", "warmup"), ("locust", "request_timeout"),
+            ("locust", "stop_timeout"), ("determined", "RESOURCE_PROFILE"),
+            ("standin", "faults"), ("metrics", "visible_timeout"), ("metrics", "reads")})
+        self.assertEqual(set(RUN_INFO_FIELDS),
+                         {"shape", "users", "rate", "steps", "user_class", "workers"})
+
+    def test_a_recorded_setting_is_a_field_of_the_run_info(self):
+        recorded = {f.name for f, meta in knobs(LocustSettings) if meta.recorded}
+        self.assertLessEqual(recorded, {f.name for f in dataclasses.fields(RunInfo)})
+
+    def test_an_unknown_verdict_is_refused_where_it_is_declared(self):
+        with self.assertRaisesRegex(ValueError, "compare must be refuse, warn or ignore"):
+            Knob(help="", parse=str, compare="maybe")
 
 
 class TestComparability(unittest.TestCase):

@@ -1,14 +1,14 @@
 import unittest
 
 from daist.framework.errors import ConfigError
-from daist.rest_api.verdict import parse_slo, violations
+from daist.rest_api.verdict import endpoint_violations, parse_endpoint_slo
 from uts.rest_api.factories import make_entry, make_stats
 
 NAMES = {"get experiments", "get trial", "get me"}
 
 
 def slo(text="", *, p95=1000.0, p99=0.0, fail=0.05):
-    return parse_slo(text, p95_ms=p95, p99_ms=p99, max_fail_ratio=fail, test_names=NAMES)
+    return parse_endpoint_slo(text, p95_ms=p95, p99_ms=p99, max_fail_ratio=fail, test_names=NAMES)
 
 
 class TestParse(unittest.TestCase):
@@ -33,37 +33,37 @@ class TestParse(unittest.TestCase):
                 slo(text)
 
     def test_test_names_may_contain_colons_free_text(self):
-        rules = parse_slo("a: b:p95=5", p95_ms=1, p99_ms=0, max_fail_ratio=1)
+        rules = parse_endpoint_slo("a: b:p95=5", p95_ms=1, p99_ms=0, max_fail_ratio=1)
         self.assertEqual(rules.limits_for("a: b", "get")["p95"], 5.0)
 
 
 class TestViolations(unittest.TestCase):
     def test_passes_within_limits(self):
         stats = make_stats(make_entry("get trial", latencies=[10.0] * 100, failures=4))
-        self.assertEqual(violations(stats, slo()), [])
+        self.assertEqual(endpoint_violations(stats, slo()), [])
 
     def test_failure_ratio_above_the_limit_names_endpoints_and_messages(self):
         stats = make_stats(make_entry("get trial", latencies=[10.0] * 100, failures=30,
                                       message="HTTPError: 500 Server Error"),
                            make_entry("get me", latencies=[10.0] * 100))
-        found = violations(stats, slo())
+        found = endpoint_violations(stats, slo())
         self.assertEqual(len(found), 1)
         self.assertIn("failures 15.0% (30 of 200) > max_fail_ratio 5.0%", found[0])
         self.assertIn("get trial 30/100 (30x HTTPError: 500 Server Error)", found[0])
-        self.assertEqual(violations(stats, slo(fail=0.2)), [])
+        self.assertEqual(endpoint_violations(stats, slo(fail=0.2)), [])
 
     def test_latency_limits_per_class_and_name(self):
         stats = make_stats(make_entry("get experiments", latencies=[1500.0] * 100),
                            make_entry("get me", latencies=[5.0] * 100, endpoint_class="get"))
-        found = violations(stats, slo("get me:p99=4"))
+        found = endpoint_violations(stats, slo("get me:p99=4"))
         self.assertEqual(len(found), 2)
         self.assertRegex(found[0], r"^get experiments: p95 150\d\.\d ms > 1000 ms \(n=100\)$")
         self.assertRegex(found[1], r"^get me: p99 5\.0 ms > 4 ms")
-        self.assertEqual(violations(stats, slo("list:p95=2000; get me:p99=0")), [])
+        self.assertEqual(endpoint_violations(stats, slo("list:p95=2000; get me:p99=0")), [])
 
     def test_nothing_measured_fails(self):
         stats = make_stats(make_entry("get me", latencies=[]))
-        self.assertEqual(violations(stats, slo()), ["no request completed in the measured window"])
+        self.assertEqual(endpoint_violations(stats, slo()), ["no request completed in the measured window"])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Every load-test catalogue row (original-daist-behaviour 5.3, with the 0.38.1 corrections)
-answers 200 with JSON that the real SDK's bindings class for that route parses."""
+"""Every read-only load-test catalogue row (original-daist-behaviour 5.3, with the 0.38.1
+corrections) answers 200 with JSON that the real SDK's bindings class for that route parses."""
 from __future__ import annotations
 
 import datetime
@@ -9,6 +9,7 @@ from urllib.parse import quote_plus
 
 import requests
 
+from daist.rest_api.catalogue import CATALOGUE
 from daist.standin.routes import ROUTES
 from uts.standin.support import MasterTestCase, binding_for, parse_with_binding, seed_ids
 
@@ -19,63 +20,13 @@ RUNS_FILTER = json.dumps({"filterGroup": {"children": [{
 
 
 def catalogue(ids: dict) -> list[tuple[str, str, object]]:
-    """(method, path with query, json body or None) for every TestRO row."""
-    today = datetime.date.today().isoformat()
-    eid, tid, wid, pid = ids["experiment_id"], ids["trial_id"], ids["workspace_id"], ids["project_id"]
-    model, version, task = ids["model_name"], ids["model_version"], ids["task_id"]
-    rows = [("GET", p, None) for p in (
-        "/api/v1/master", "/api/v1/master/config", "/api/v1/agents", "/api/v1/workspaces",
-        "/api/v1/users/setting", "/api/v1/resource-pools", "/api/v1/users", "/api/v1/models",
-        "/api/v1/master/telemetry", "/api/v1/tensorboards", "/api/v1/shells",
-        "/api/v1/notebooks", "/api/v1/commands", "/api/v1/job-queues", "/api/v1/job-queues/stats",
-        "/api/v1/user/projects/activity", "/api/v1/webhooks", "/api/v1/model/labels",
-        "/api/v1/tasks", "/api/v1/tasks/count", "/api/v1/experiments?showTrialData=True",
-        "/api/v1/master/logs?offset=-1&limit=0", "/api/v1/auth/user", "/api/v1/me",
-        "/api/v1/experiment/labels", "/api/v1/templates",
-        f"/api/v1/resources/allocation/aggregated?start_date=2000-01-01&end_date={today}"
-        "&period=RESOURCE_ALLOCATION_AGGREGATION_PERIOD_DAILY",
-        f"/api/v1/users/{ids['user_id']}", f"/api/v1/users/{ids['user_name']}/by-username",
-        f"/api/v1/resource-pools/{ids['resource_pool']}/workspace-bindings",
-        f"/api/v1/job-queues-v2?resourcePool={ids['resource_pool']}",
-        f"/api/v1/projects/{pid}", f"/api/v1/projects/{pid}/experiments/metric-ranges",
-        f"/api/v1/projects/{pid}/columns",
-        f"/api/v1/tensorboards?sortBy=SORT_BY_UNSPECIFIED&orderBy=ORDER_BY_UNSPECIFIED&workspaceId={wid}",
-        f"/api/v1/shells?sortBy=SORT_BY_UNSPECIFIED&orderBy=ORDER_BY_UNSPECIFIED&workspaceId={wid}",
-        f"/api/v1/notebooks?limit=1000&workspaceId={wid}", f"/api/v1/shells?limit=1000&workspaceId={wid}",
-        f"/api/v1/workspaces/{wid}/projects", f"/api/v1/workspaces/{wid}/available-resource-pools",
-        f"/api/v1/model/labels?workspaceId={wid}", f"/api/v1/workspaces/{wid}",
-        f"/api/v1/models/{model}", f"/api/v1/models/{model}/versions",
-        f"/api/v1/models/{model}/versions/{version}", f"/api/v1/models/{model}/versions/{version}/metrics",
-        f"/api/v1/trials/{tid}", f"/api/v1/trials/{tid}/workloads", f"/api/v1/trials/{tid}/logs/fields",
-        f"/api/v1/trials/time-series?trialIds={tid}&startBatches=0&metricType=METRIC_TYPE_UNSPECIFIED",
-        f"/api/v1/trials/{tid}/checkpoints", f"/api/v1/trials/{tid}/profiler/metrics",
-        f"/api/v1/trials/{tid}/logs", f"/api/v1/trials/{tid}/profiler/available_series",
-        f"/api/v1/trials/metrics/training_metrics?trialIds={tid}",
-        f"/api/v1/trials/metrics/validation_metrics?trialIds={tid}",
-        f"/api/v1/trials/metrics/trial_metrics?trialIds={tid}&group=training",
-        f"/api/v1/experiments/{eid}", f"/api/v1/experiments/metrics-stream/metric-names?ids={eid}",
-        f"/api/v1/experiments/{eid}/trials", f"/api/v1/experiments/{eid}/file_tree",
-        f"/api/v1/experiments/{eid}/model_def",
-        f"/api/v1/experiments/{eid}/searcher/best_searcher_validation_metric",
-        f"/api/v1/experiments/{eid}/validation-history", f"/api/v1/experiments/{eid}/checkpoints",
-        f"/api/v1/checkpoints/{ids['checkpoint_id']}", f"/api/v1/checkpoints/{ids['checkpoint_id']}/metrics",
-        f"/api/v1/tasks/{task}", f"/api/v1/tasks/{task}/logs/fields", f"/api/v1/tasks/{task}/logs",
-        f"/api/v1/tasks/{task}/acceleratorData", f"/api/v1/tasks/{task}/config",
-        f"/api/v1/tasks/{task}/context_directory", f"/api/v1/tasks/{ids['trial_task_id']}",
-        f"/api/v1/tasks/{ids['trial_task_id']}/logs", f"/api/v1/templates/{ids['template_name']}",
-        "/api/v1/permissions/summary", f"/api/v1/roles/search/by-user/{ids['user_id']}",
-        f"/api/v1/roles/workspace/{wid}", f"/api/v1/groups/{ids['group_id']}",
-        f"/api/v1/roles/search/by-group/{ids['group_id']}")]
-    rows += [
-        ("POST", f"/api/v1/runs?filter={quote_plus(RUNS_FILTER)}", None),
-        ("POST", "/api/v1/experiments-search", {"projectId": pid}),
-        ("POST", "/api/v1/runs", {"projectId": pid}),
-        ("POST", f"/api/v1/experiments/{eid}/file", {"experimentId": eid, "path": ids["experiment_file"]}),
-        ("POST", "/api/v1/groups/search", None),
-        ("POST", "/api/v1/roles/search/by-assignability", None),
-        ("POST", "/api/v1/roles/search", None),
-    ]
-    return rows
+    """(method, path with query, json body or None) of every read-only catalogue row under
+    /api/v1, rendered as the load test renders it (the rows are declared in
+    ``daist.rest_api.catalogue``; the two downloads have no binding and a test of their own)."""
+    values = {**ids, "checkpoint_uuid": ids["checkpoint_id"], "rbac": True,
+              "today": datetime.date.today().isoformat()}
+    return [(task.method, task.url(values), task.json_body(values))
+            for task in CATALOGUE if "ro" in task.mixes and task.path.startswith("/api/v1/")]
 
 
 class TestCatalogue(MasterTestCase):
