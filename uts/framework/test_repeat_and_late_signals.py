@@ -98,9 +98,3 @@ class TestLateSignals(StandinTestCase):
 
 if __name__ == "__main__":
     unittest.main()
-
-
-def run_manifests(output: Path) -> list[Path]:
-    """The manifests of the runs in a results root, each once (not again through the host
-    folder's ``latest`` link)."""
-    return sorted(m for m in output.glob("*/*/Result-*.json") if not m.parent.is_symlink())
