@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daist.framework.api import MasterClient  # noqa: E402
+from daist.framework.master_client import MasterClient  # noqa: E402
 from daist.seed.master import SeedMaster  # noqa: E402
 from daist.seed.plan import SeedPlan  # noqa: E402
 from daist.seed.run import seed  # noqa: E402

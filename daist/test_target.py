@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.framework.testcase import DaistTestCase
 from daist.models.master import MasterInfo
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.framework.errors import ConfigError, TargetError
 from daist.framework.log import get_logger
 from daist.framework.settings import Settings

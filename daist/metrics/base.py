@@ -8,7 +8,7 @@ import os
 import time
 from typing import Callable, ClassVar
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
 from daist.framework.testcase import DaistTestCase

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.framework.errors import TargetError
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Iterator, Mapping
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.framework.errors import ConfigError, TargetError
 from daist.framework.log import get_logger
 from daist.models.locust import ResourceProfile

@@ -74,7 +74,7 @@ class TestVolume(LoadTestCase):
     mix = "ro"
 
     def test(self) -> None:
-        from daist.framework.api import MasterClient
+        from daist.framework.master_client import MasterClient
         from daist.models.base import Format, TextDocument
         from daist.rest_api.volume import VolumePoint, table_text, volume_figure
         from daist.seed.master import SeedMaster

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, plan: SeedPlan) -> int:
-    from daist.framework.api import MasterClient
+    from daist.framework.master_client import MasterClient
     from daist.framework.settings import load_settings
     from daist.framework.target import open_target
     from daist.seed.master import SeedMaster

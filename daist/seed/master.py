@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.framework.errors import TargetError
 from daist.seed.plan import SeedPlan
 

@@ -10,7 +10,7 @@ import time
 import unittest
 from pathlib import Path
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.models.base import Artifact
 from daist.models.metric_latency import MetricLatencySweep
 from daist.models.result import Result

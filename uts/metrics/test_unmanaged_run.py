@@ -4,7 +4,7 @@ on the master."""
 import re
 import unittest
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.metrics.unmanaged import GeneratorUsage, TrialRun, split
 from uts.harness import run_daist
 from uts.metrics.support import METRICS_POST, MODULE, TEST_ID, StandinCase, sweep_of

@@ -9,7 +9,7 @@ import unittest
 
 import psutil
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
 from uts.metrics.support import METRICS_POST, MODULE as METRICS_MODULE, TEST_ID, StandinCase
 from uts.metrics.support import WatchedRun, sweep_of

@@ -3,7 +3,7 @@ import unittest
 
 import requests
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.rest_api.catalogue import CATALOGUE, CREATES, DELETES, by_name
 from daist.rest_api.endpoints import ENDPOINT_CLASSES, EndpointTask
 from daist.rest_api.resources import autodiscover, build_mix

@@ -1,4 +1,4 @@
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.rest_api.cleanup import sweep_own_objects
 from uts.harness import StandinTestCase
 from uts.rest_api.loadruns import counts

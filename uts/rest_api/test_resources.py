@@ -2,7 +2,7 @@ import unittest
 
 import requests
 
-from daist.framework.api import MasterClient
+from daist.framework.master_client import MasterClient
 from daist.framework.errors import ConfigError, TargetError
 from daist.models.locust import ResourceProfile
 from daist.rest_api.resources import MAX_PAGES, autodiscover, build_mix, fixed_profile, pages
