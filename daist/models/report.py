@@ -30,8 +30,9 @@ class LimitViolations(Artifact):
 
     @property
     def message(self) -> str:
-        """One line: how many limits broke and the first five (the whole test's failure ratio
-        leads); the rest are in this artifact, the summary and the report."""
+        """One line: how many limits broke and the five worst (``violations`` comes worst first,
+        the whole test's failure ratio leading); the rest are in this artifact, the summary and
+        the report."""
         count = len(self.violations)
         more = count - self.SHOWN
         return (f"{count} limit{'s' if count > 1 else ''} broken: "

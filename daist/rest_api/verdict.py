@@ -82,7 +82,9 @@ def parse_endpoint_slo(text: str, *, p95_ms: float, p99_ms: float, max_fail_rati
 
 
 def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
-    """One line per broken limit, naming the endpoint and the numbers; empty = pass."""
+    """One line per broken limit, naming the endpoint and the numbers, worst first: the whole
+    test's failure ratio, then the endpoints by how far they are over (value / limit); empty =
+    pass."""
     found: list[str] = []
     total = stats.num_requests
     if total == 0:
@@ -94,21 +96,28 @@ def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
                            f" ({_top_message(e.failures)})" for e in worst[:5])
         found.append(f"failures {ratio:.1%} ({stats.num_failures} of {total}) > "
                      f"max_fail_ratio {slo.max_fail_ratio:.1%}: {detail}")
-    for entry in sorted(stats.entries, key=lambda e: e.test_name):
+    over: list[tuple[float, str]] = []  # (how many times the limit, line)
+    for entry in stats.entries:
         if not entry.num_requests:
             continue
         limits = slo.limits_for(entry.test_name, entry.endpoint_class)
         for key, limit in limits.items():
             if key == "fail":
                 if entry.fail_ratio > limit:
-                    found.append(f"{entry.test_name}: failures {entry.fail_ratio:.1%} "
-                                 f"({entry.num_failures} of {entry.num_requests}) > {limit:.1%}")
+                    over.append((_times(entry.fail_ratio, limit),
+                                 f"{entry.test_name}: failures {entry.fail_ratio:.1%} "
+                                 f"({entry.num_failures} of {entry.num_requests}) > {limit:.1%}"))
                 continue
             value = entry.hdr.percentile(key)
             if entry.hdr.count and value > limit:
-                found.append(f"{entry.test_name}: {key} {value:.1f} ms > {limit:g} ms "
-                             f"(n={entry.hdr.count})")
+                over.append((_times(value, limit), f"{entry.test_name}: {key} {value:.1f} ms > "
+                             f"{limit:g} ms (n={entry.hdr.count})"))
+    found.extend(line for _, line in sorted(over, key=lambda item: (-item[0], item[1])))
     return found
+
+
+def _times(value: float, limit: float) -> float:
+    return value / limit if limit > 0 else float("inf")
 
 
 def _top_message(failures: dict[str, int]) -> str:

@@ -1,6 +1,7 @@
 import unittest
 
 from daist.framework.errors import ConfigError
+from daist.models.report import LimitViolations
 from daist.rest_api.verdict import endpoint_violations, parse_endpoint_slo
 from uts.rest_api.factories import make_entry, make_stats
 
@@ -60,6 +61,19 @@ class TestViolations(unittest.TestCase):
         self.assertRegex(found[0], r"^get experiments: p95 150\d\.\d ms > 1000 ms \(n=100\)$")
         self.assertRegex(found[1], r"^get me: p99 5\.0 ms > 4 ms")
         self.assertEqual(endpoint_violations(stats, slo("list:p95=2000; get me:p99=0")), [])
+
+    def test_worst_first_and_the_message_shows_the_five_worst(self):
+        over = {"get a": 1100.0, "get b": 5000.0, "get c": 1200.0, "get d": 3000.0,
+                "get e": 1050.0, "get f": 2000.0, "get g": 4000.0}   # 1.1x ... 5x the limit
+        stats = make_stats(*(make_entry(name, latencies=[ms] * 50) for name, ms in over.items()))
+        found = endpoint_violations(stats, slo())
+        order = [line.split(":")[0] for line in found]
+        self.assertEqual(order, sorted(over, key=lambda name: -over[name]))
+        message = LimitViolations(violations=found).message
+        self.assertTrue(message.startswith("7 limits broken: get b: p95 50"), message)
+        self.assertIn("get c: p95 120", message)   # the fifth worst
+        self.assertNotIn("get a:", message)        # the sixth is in the artifact, not the line
+        self.assertTrue(message.endswith("and 2 more (every limit is listed in the report)"))
 
     def test_nothing_measured_fails(self):
         stats = make_stats(make_entry("get me", latencies=[]))
