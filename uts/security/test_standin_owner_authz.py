@@ -191,7 +191,8 @@ class TestOwnerRules(MasterTestCase):
                     "triggers": [{"triggerType": "TRIGGER_TYPE_TASK_LOG",
                                   "condition": {"regex": regex}}]}
 
-        for regex in ("(a+)+$", "^(x|xx)*y", r"(\w+)\1", ".*.*.*=", "e" * 300):
+        for regex in ("(a+)+$", "^(x|xx)*y", r"(\w+)\1", ".*.*.*=", "e" * 300,
+                      "a?" * 40 + "a" * 40):
             with self.subTest(regex=regex):
                 response = self.call(self.admin, "POST", "/webhooks", task_log(regex))
                 self.assertEqual((response.status_code, response.json()["code"]), (400, 3),
