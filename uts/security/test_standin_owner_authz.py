@@ -10,9 +10,10 @@ import requests
 from determined.common.api import errors
 from determined.experimental import client
 
-from uts.standin.support import MasterTestCase, quiet
+from uts.security.accounts import ADMIN_PW, UsersTestCase
+from uts.standin.support import quiet
 
-ADMIN_PW, ALICE_PW, BOB_PW = "Adm1n-pw", "Al1ce-pw", "B0b-pw-12"
+ALICE_PW, BOB_PW = "Al1ce-pw", "B0b-pw-12"
 STATE_TRIGGER = [{"triggerType": "TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE",
                   "condition": {"state": "COMPLETED"}}]
 _names = itertools.count(1)
@@ -22,16 +23,8 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_names)}"
 
 
-class TestOwnerRules(MasterTestCase):
-    master_options = {"scale": 10, "passwords": (("admin", ADMIN_PW),)}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        with quiet():
-            admin = client.Determined(cls.url, "admin", ADMIN_PW)
-        admin.create_user("alice", admin=False, password=ALICE_PW)
-        admin.create_user("bob", admin=False, password=BOB_PW)
+class TestOwnerRules(UsersTestCase):
+    users = {"alice": ALICE_PW, "bob": BOB_PW}
 
     def setUp(self) -> None:
         self.admin = self.login("admin", ADMIN_PW)
