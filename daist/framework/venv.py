@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import venv
+from collections.abc import Mapping
 from pathlib import Path
 
 from daist.framework import paths
@@ -18,9 +19,18 @@ DIGEST_FILE = ".daist-requirements"
 
 INSTALL_LOG = "install.log"
 
+INSTALL_HIDDEN_VARIABLES = ("DET_PASSWORD", "PERF_RESULT_DB_PASS", "PGPASSWORD")
+"""daist's secret variables (models.environment.secret_names(), which this stdlib-only module
+cannot import): pip, uv and the build backends they run never need them."""
+
 
 class VenvError(RuntimeError):
     """The virtual environment could not be created or updated."""
+
+
+def install_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """``environ`` without daist's secrets, for the installer processes."""
+    return {k: v for k, v in environ.items() if k not in INSTALL_HIDDEN_VARIABLES}
 
 
 def python_of(venv_dir: Path) -> Path:
@@ -143,7 +153,8 @@ class Installer:
         with open(self.log_path, "a") as log:
             log.write("$ " + " ".join(command) + "\n")
             log.flush()
-            return subprocess.call(command, cwd=self.root, stdout=log, stderr=subprocess.STDOUT)
+            return subprocess.call(command, cwd=self.root, stdout=log, stderr=subprocess.STDOUT,
+                                   env=install_environment())
 
 
 def ensure(*, venv_dir: Path = paths.VENV_DIR, root: Path = paths.ROOT, clear: bool = False,

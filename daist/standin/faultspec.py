@@ -28,9 +28,9 @@ that can backtrack catastrophically is refused here (see ``check_pattern``).
 from __future__ import annotations
 
 import json
-import re
-import re._parser as sre  # the stdlib's own regex parser: the structure it sees is the truth
 from typing import Any
+
+from daist.standin.safe_regex import UnsafeRegex, check_regex
 
 SELECTORS = ("every", "first", "sequence")
 RULE_DEFAULTS: dict[str, Any] = {
@@ -40,69 +40,23 @@ RULE_DEFAULTS: dict[str, Any] = {
 }
 READ_ONLY = ("matched",)
 """Keys ``GET /standin/faults`` adds to a rule; ignored when a rule read back is sent again."""
-MAX_PATTERN_CHARS = 256
 MAX_SEQUENCE_CHARS = 1024
-MAX_REPEATS = 2
-"""Open-ended quantifiers (``*``, ``+``, ``{n,}``) one pattern may hold. Without nesting,
-backtracking grows with the path length to the power of (repeats + 1), so with at most
-``MAX_MATCHED_PATH`` characters the worst rule costs tens of milliseconds, not minutes."""
 MAX_MATCHED_PATH = 512
-"""Longer request paths are never faulted (Determined's paths are far shorter)."""
+"""Longer request paths are never faulted (Determined's paths are far shorter); with the
+pattern rules of ``safe_regex`` the worst rule costs tens of milliseconds, not minutes."""
 
 
 class FaultSpecError(ValueError):
     """A fault option or rule that cannot be used; the message is one sentence."""
 
 
-_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
-
-
-def _walk(items: Any, inside_repeat: bool, found: list[str]) -> int:
-    """Count the repeats in a parsed pattern; note in ``found`` what makes it unsafe."""
-    repeats = 0
-    for op, arg in items:
-        if op in _REPEATS:
-            low, high, body = arg
-            if inside_repeat and high != 1:
-                found.append("a quantifier inside a quantified group")
-            repeats += (high == sre.MAXREPEAT) + _walk(body, inside_repeat or high != 1, found)
-        elif op is sre.BRANCH:
-            if inside_repeat:
-                found.append("an alternation inside a quantified group")
-            for branch in arg[1]:
-                repeats += _walk(branch, inside_repeat, found)
-        elif op is sre.SUBPATTERN:
-            repeats += _walk(arg[-1], inside_repeat, found)
-        elif op in (sre.ASSERT, sre.ASSERT_NOT):
-            repeats += _walk(arg[1], inside_repeat, found)
-        elif op is sre.GROUPREF or op is sre.GROUPREF_EXISTS:
-            found.append("a back-reference")
-    return repeats
-
-
 def check_pattern(pattern: str) -> str:
-    """``pattern`` if it is a regex that matches in polynomial time, else ``FaultSpecError``.
-
-    Refused: more than ``MAX_PATTERN_CHARS`` characters, a quantifier or an alternation inside
-    a quantified group (``(a+)+``, ``(a|aa)*``: exponential backtracking), back-references, and
-    more than ``MAX_REPEATS`` open-ended quantifiers. Python's ``re`` has no match timeout, so refusing
-    the catastrophic shapes up front is what keeps one rule from stalling the event loop.
-    """
-    if len(pattern) > MAX_PATTERN_CHARS:
-        raise FaultSpecError(f"fault path has {len(pattern)} characters; at most "
-                             f"{MAX_PATTERN_CHARS} are allowed")
+    """``pattern`` if it is safe to match on the event loop (``safe_regex``), else
+    ``FaultSpecError``."""
     try:
-        parsed = sre.parse(pattern)
-    except re.error as exc:
-        raise FaultSpecError(f"fault path {pattern!r} is not a valid regex: {exc}") from None
-    found: list[str] = []
-    repeats = _walk(parsed, False, found)
-    if repeats > MAX_REPEATS:
-        found.append(f"{repeats} open-ended quantifiers (at most {MAX_REPEATS})")
-    if found:
-        raise FaultSpecError(f"fault path {pattern!r} is refused: it has {found[0]}, which can "
-                             "make matching backtrack for minutes")
-    return pattern
+        return check_regex(pattern, "fault path")
+    except UnsafeRegex as exc:
+        raise FaultSpecError(str(exc)) from None
 
 
 def _rate(text: str, option: str) -> float:

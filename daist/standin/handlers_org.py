@@ -8,8 +8,9 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
-from daist.standin.auth import USER
+from daist.standin.auth import USER, require_admin, require_admin_or_owner
 from daist.standin.backend import Backend
+from daist.standin.entities import Project, User, Webhook, Workspace
 from daist.standin.errors import BadRequest, Conflict, FailedPrecondition, Internal
 from daist.standin.reqs import (as_int, body, body_object, descending, paged, q_bool, q_int,
                                 q_ints, q_strs)
@@ -36,19 +37,58 @@ async def workspaces(backend: Backend, request: web.Request) -> Json:
     return paged(request, "workspaces", items)
 
 
+# -- owner rules of Determined 0.38.1's basic authz (RBAC off; workspace/, project/ and
+# webhooks/ authz_basic_impl.go): reading and pinning are open to everyone; changing a
+# workspace needs its owner or an admin, a project its owner, its workspace's owner or an admin.
+def _owned_workspace(backend: Backend, request: web.Request, workspace_id: int,
+                     message: str) -> Workspace:
+    workspace = backend.store.get_workspace(workspace_id)
+    require_admin_or_owner(request[USER], workspace.user_id, message)
+    return workspace
+
+
+def _require_project_owner(backend: Backend, user: User, project: Project, action: str, *,
+                           project_owner_counts: bool = True) -> None:
+    owners = (backend.store.get_workspace(project.workspace_id).user_id,)
+    if project_owner_counts:
+        owners += (project.user_id,)
+    require_admin_or_owner(user, owners,
+                           f"can't {action}: non admin users need to own the project or workspace")
+
+
+def _owned_project(backend: Backend, request: web.Request, project_id: int,
+                   action: str) -> Project:
+    project = backend.store.get_project(project_id)
+    _require_project_owner(backend, request[USER], project, action)
+    return project
+
+
 async def get_workspace(backend: Backend, request: web.Request, id: str) -> Json:
     workspace = backend.store.get_workspace(as_int(id, "id"), viewer=request[USER].id)
     return {"workspace": workspace.to_dict()}
 
 
 async def patch_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    """Renaming (to another name) and checkpoint storage need the owner or an admin, the
+    agent user group an admin; default pools anyone."""
     patch = await body_object(request)
-    workspace = backend.store.patch_workspace(as_int(id, "id"), patch, viewer=request[USER].id)
+    user, workspace = request[USER], backend.store.mutable_workspace(as_int(id, "id"))
+    if patch.get("name") is not None and patch["name"] != workspace.name:
+        require_admin_or_owner(user, workspace.user_id,
+                               "only admins may set other user's workspaces names")
+    if patch.get("agentUserGroup") is not None:
+        require_admin(user, _AGENT_GROUP_ADMIN_ONLY)
+    if patch.get("checkpointStorageConfig") is not None:
+        require_admin_or_owner(user, workspace.user_id, "only admins may set checkpoint storage"
+                               " config on other user's workspaces")
+    workspace = backend.store.patch_workspace(workspace.id, patch, viewer=user.id)
     return {"workspace": workspace.to_dict()}
 
 
 async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
-    return {"completed": backend.store.delete_workspace(as_int(id, "id"))}
+    workspace = _owned_workspace(backend, request, as_int(id, "id"),
+                                 "only admins may delete other user's workspaces")
+    return {"completed": backend.store.delete_workspace(workspace.id)}
 
 
 def _flag(apply: Callable[[Backend, web.Request, int], None]) -> Callable[..., Any]:
@@ -59,12 +99,30 @@ def _flag(apply: Callable[[Backend, web.Request, int], None]) -> Callable[..., A
     return handler
 
 
-archive_workspace = _flag(lambda b, r, i: b.store.set_workspace_archived(i, True))
-unarchive_workspace = _flag(lambda b, r, i: b.store.set_workspace_archived(i, False))
+def _archive_workspace(archived: bool) -> Callable[..., Any]:
+    verb = "archive" if archived else "unarchive"
+
+    def apply(backend: Backend, request: web.Request, workspace_id: int) -> None:
+        _owned_workspace(backend, request, workspace_id,
+                         f"only admins may {verb} other user's workspaces")
+        backend.store.set_workspace_archived(workspace_id, archived)
+    return _flag(apply)
+
+
+def _archive_project(archived: bool) -> Callable[..., Any]:
+    action = "archive project" if archived else "unarchive project"
+
+    def apply(backend: Backend, request: web.Request, project_id: int) -> None:
+        _owned_project(backend, request, project_id, action)
+        backend.store.set_project_archived(project_id, archived)
+    return _flag(apply)
+
+
+archive_workspace, unarchive_workspace = _archive_workspace(True), _archive_workspace(False)
 pin_workspace = _flag(lambda b, r, i: b.store.set_workspace_pinned(i, r[USER].id, True))
 unpin_workspace = _flag(lambda b, r, i: b.store.set_workspace_pinned(i, r[USER].id, False))
-archive_project = _flag(lambda b, r, i: b.store.set_project_archived(i, True))
-unarchive_project = _flag(lambda b, r, i: b.store.set_project_archived(i, False))
+archive_project, unarchive_project = _archive_project(True), _archive_project(False)
+_AGENT_GROUP_ADMIN_ONLY = "only admin privileged users can set workspace agent user groups"
 
 
 async def post_workspace(backend: Backend, request: web.Request) -> Json:
@@ -78,6 +136,8 @@ async def post_workspace(backend: Backend, request: web.Request) -> Json:
         raise BadRequest(f"name '{name}' must be at most 80 character long")
     if not name.strip():
         raise BadRequest("name must contain at least non-whitespace letter")
+    if data.get("agentUserGroup") is not None:
+        require_admin(request[USER], _AGENT_GROUP_ADMIN_ONLY)
     if any(w.name.lower() == name.lower() for w in backend.store.list_workspaces()):
         raise Conflict("avoid names equal to other workspaces (case-insensitive)")
     viewer = request[USER].id
@@ -106,22 +166,44 @@ async def get_project(backend: Backend, request: web.Request, id: str) -> Json:
 
 
 async def patch_project(backend: Backend, request: web.Request, id: str) -> Json:
+    """Changing the name, description or key needs the workspace's owner or an admin: the
+    master reads the project here without its owner (project/postgres_project.go
+    UpdateProject), so owning only the project does not count, and a new description is
+    refused with the name's message."""
     patch = await body_object(request)
-    return {"project": backend.store.patch_project(as_int(id, "id"), patch).to_dict()}
+    project = backend.store.get_project(as_int(id, "id"))
+    for field, action in (("name", "set project name"), ("description", "set project name"),
+                          ("key", "set project key")):
+        value = patch.get(field)
+        if field == "key" and isinstance(value, str):
+            value = value.upper()
+        if value is not None and value != getattr(project, field):
+            _require_project_owner(backend, request[USER], project, action,
+                                   project_owner_counts=False)
+    return {"project": backend.store.patch_project(project.id, patch).to_dict()}
 
 
 async def delete_project(backend: Backend, request: web.Request, id: str) -> Json:
-    return {"completed": backend.store.delete_project(as_int(id, "id"))}
+    project = _owned_project(backend, request, as_int(id, "id"), "delete project")
+    return {"completed": backend.store.delete_project(project.id)}
 
 
 async def move_project(backend: Backend, request: web.Request, projectId: str) -> Json:
+    """Only the project's owner or an admin (the workspace's owner does not count)."""
     data = await body_object(request)
-    backend.store.move_project(as_int(projectId, "projectId"),
-                               as_int(data.get("destinationWorkspaceId"), "destinationWorkspaceId"))
+    project = backend.store.get_project(as_int(projectId, "projectId"))
+    destination = as_int(data.get("destinationWorkspaceId"), "destinationWorkspaceId")
+    backend.store.get_workspace(project.workspace_id)
+    backend.store.mutable_workspace(destination)
+    require_admin_or_owner(request[USER], project.user_id,
+                           "non admin users can't move projects that someone else owns")
+    backend.store.move_project(project.id, destination)
     return {}
 
 
 async def move_experiment(backend: Backend, request: web.Request, experimentId: str) -> Json:
+    """Anyone may move any experiment, as on the master with RBAC off (its owner rule,
+    CanMoveProjectExperiments, is never called in 0.38.1)."""
     data = await body_object(request)
     experiment_id = as_int(experimentId, "experimentId")
     experiment = backend.store.get_experiment(experiment_id)
@@ -316,28 +398,50 @@ async def delete_template(backend: Backend, request: web.Request, templateName: 
 
 
 # -- webhooks ------------------------------------------------------------------------------
+# Global webhooks are the admins'; a workspace's webhooks its owner's too. The master returns
+# this denial as a plain error, which its gateway answers with 500 / INTERNAL (not 403).
+def _require_webhook_editor(backend: Backend, user: User, workspace_id: Any) -> None:
+    if workspace_id and backend.store.get_workspace(int(workspace_id)).user_id == user.id:
+        return
+    if not user.admin:
+        raise Internal("non admin users can't edit global webhooks")
+
+
+def _edited_webhook(backend: Backend, request: web.Request, id: str) -> Webhook:
+    hook = backend.store.get_webhook(as_int(id, "id"))
+    _require_webhook_editor(backend, request[USER], hook.workspace_id)
+    return hook
+
+
 async def webhooks(backend: Backend, request: web.Request) -> Json:
-    return {"webhooks": [w.to_dict() for w in backend.store.list_webhooks()]}
+    """Global webhooks and those of the workspaces the caller owns (all, for an admin)."""
+    user = request[USER]
+    owned = {w.id for w in backend.store.list_workspaces() if w.user_id == user.id}
+    return {"webhooks": [w.to_dict() for w in backend.store.list_webhooks()
+                         if user.admin or w.workspace_id is None or w.workspace_id in owned]}
 
 
 async def post_webhook(backend: Backend, request: web.Request) -> Json:
-    return {"webhook": backend.store.add_webhook(await body_object(request)).to_dict()}
+    data = await body_object(request)
+    _require_webhook_editor(backend, request[USER], data.get("workspaceId"))
+    return {"webhook": backend.store.add_webhook(data).to_dict()}
 
 
 async def patch_webhook(backend: Backend, request: web.Request, id: str) -> Json:
     data = await body_object(request)
-    backend.store.patch_webhook(as_int(id, "id"), data.get("webhook") or data)
+    hook = _edited_webhook(backend, request, id)
+    backend.store.patch_webhook(hook.id, data.get("webhook") or data)
     return {}
 
 
 async def delete_webhook(backend: Backend, request: web.Request, id: str) -> Json:
-    backend.store.delete_webhook(as_int(id, "id"))
+    backend.store.delete_webhook(_edited_webhook(backend, request, id).id)
     return {}
 
 
 async def test_webhook(backend: Backend, request: web.Request, id: str) -> Json:
     """Sends the master's test event now; a failure or an error status is a 400."""
-    hook = backend.store.get_webhook(as_int(id, "id"))
+    hook = _edited_webhook(backend, request, id)
     try:
         status = await backend.webhooks.send_now(hook.url, probe_payload(hook.webhook_type))
     except (ValueError, OSError, aiohttp.ClientError, asyncio.TimeoutError) as exc:

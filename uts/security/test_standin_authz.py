@@ -12,24 +12,19 @@ import requests
 from determined.common.api import errors
 from determined.experimental import client
 
-from uts.standin.support import MasterTestCase, quiet
+from uts.security.accounts import ADMIN_PW, UsersTestCase
+from uts.standin.support import quiet
 
-ADMIN_PW, MALLORY_PW = "Adm1n-pw", "Mall0ry-pw"
+MALLORY_PW = "Mall0ry-pw"
 DET = str(Path(sys.executable).parent / "det")
 
 
-class TestNonAdminEscalation(MasterTestCase):
-    master_options = {"scale": 10, "passwords": (("admin", ADMIN_PW),)}
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        with quiet():
-            admin = client.Determined(cls.url, "admin", ADMIN_PW)
-        cls.mallory_id = admin.create_user("mallory", admin=False, password=MALLORY_PW).user_id
+class TestNonAdminEscalation(UsersTestCase):
+    users = {"mallory": MALLORY_PW}
 
     def setUp(self) -> None:
         self.mallory = self.login("mallory", MALLORY_PW)
+        self.mallory_id = self.user_ids["mallory"]
 
     def assert_denied(self, response: requests.Response) -> None:
         self.assertEqual(response.status_code, 403, response.text)
