@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from daist.metrics.base import MetricsTestCase
+from daist.metrics.latency_case import MetricsTestCase
 from daist.metrics.expconf import Level
 from daist.metrics.readback import READ_OPERATIONS
 from daist.metrics.slo import parse_slo, violations

@@ -4,7 +4,7 @@ import io
 import unittest
 
 from daist.framework.errors import TargetError
-from daist.metrics import base
+from daist.metrics import latency_case
 from daist.metrics.expconf import Level
 
 
@@ -31,7 +31,7 @@ class CountingCluster:
 
 class TestLevelProgress(unittest.TestCase):
     def test_reports_done_of_the_total_and_an_estimate_from_the_rate(self):
-        progress = base._level_progress("concurrency 4", Level(concurrency=4, metric_count=8,
+        progress = latency_case._level_progress("concurrency 4", Level(concurrency=4, metric_count=8,
                                                                num_batches=32), timeout_s=1800)
         clock = FakeClock()
         progress.clock, progress.started, progress.stream = clock, clock.now, io.StringIO()
@@ -47,7 +47,7 @@ class TestLevelProgress(unittest.TestCase):
 
     def test_the_master_is_asked_at_most_once_a_second(self):
         cluster, clock = CountingCluster([3, 7, 9]), FakeClock()
-        count = base._reports_counter(cluster, 5, clock=clock)
+        count = latency_case._reports_counter(cluster, 5, clock=clock)
         self.assertEqual(count(), 3)
         clock.now += 0.5
         self.assertEqual((count(), cluster.asked), (3, 1))  # the last count, not asked again
@@ -57,11 +57,11 @@ class TestLevelProgress(unittest.TestCase):
 
     def test_a_failed_count_keeps_the_last_one(self):
         cluster, clock = CountingCluster([4, TargetError("no answer")]), FakeClock()
-        count = base._reports_counter(cluster, 5, clock=clock)
+        count = latency_case._reports_counter(cluster, 5, clock=clock)
         self.assertEqual(count(), 4)
         clock.now += 1
         self.assertEqual((count(), cluster.asked), (4, 2))
-        self.assertIsNone(base._reports_counter(CountingCluster([TargetError("x")]), 5,
+        self.assertIsNone(latency_case._reports_counter(CountingCluster([TargetError("x")]), 5,
                                                 clock=clock)())
 
 
