@@ -35,8 +35,9 @@ from typing import Any, Callable, Iterator
 import yaml
 
 from daist.metrics.expconf import Level
+from daist.models.locust import LocustStatsList
 
-SATURATED_CPU_PERCENT = 80.0
+SATURATED_CPU_PERCENT = LocustStatsList.SATURATION_PERCENT  # the load tests' generator limit
 JSON_HEADERS = {"Content-Type": "application/json"}
 SETUP_CONCURRENCY = 32  # creations and starts in flight while a level is set up
 START_TIMEOUT_S = 30.0  # generator processes must all be ready within this
