@@ -10,42 +10,42 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
 from daist.framework import venv
 
 ROOT = Path(__file__).resolve().parent
-SLOWEST_SHOWN = 10
+JOBS_ENV = "UTS_JOBS"
 
 
-class TimedTextTestResult(unittest.TextTestResult):
-    """Notes each test's wall time, counting the gap since the previous test (class and module
-    fixtures run there) towards it, so the slowest list shows where the suite's time goes."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.durations: list[tuple[float, str]] = []
-        self._mark = time.monotonic()
-
-    def stopTest(self, test):
-        now = time.monotonic()
-        self.durations.append((now - self._mark, test.id()))
-        self._mark = now
-        super().stopTest(test)
-
-    def printErrors(self):
-        super().printErrors()
-        slowest = sorted(self.durations, reverse=True)[:SLOWEST_SHOWN]
-        if slowest:
-            self.stream.writeln(f"\nThe {len(slowest)} slowest tests (with their fixtures):")
-            for seconds, test_id in slowest:
-                self.stream.writeln(f"{seconds:8.1f} s  {test_id}")
+def default_jobs() -> int:
+    """Two workers per core: most of a unit's time is spent waiting on fixed-length load phases
+    and child processes, not computing."""
+    return 2 * (os.cpu_count() or 1)
 
 
-class TimedTextTestRunner(unittest.TextTestRunner):
-    resultclass = TimedTextTestResult
+def jobs_of(args: list) -> tuple[int, list]:
+    """``-j N`` / ``--jobs N`` (or ``UTS_JOBS``), taken out of the arguments unittest gets."""
+    jobs, rest, value = os.environ.get(JOBS_ENV) or default_jobs(), [], None
+    for arg in args:
+        if value is not None:
+            jobs, value = arg, None
+        elif arg in ("-j", "--jobs"):
+            value = arg
+        elif arg.startswith("--jobs="):
+            jobs = arg.split("=", 1)[1]
+        elif arg.startswith("-j"):
+            jobs = arg[2:]
+        else:
+            rest.append(arg)
+    try:
+        jobs = int(jobs)
+        if jobs < 1:
+            raise ValueError
+    except ValueError:
+        sys.exit(f"uts: the number of worker processes must be a whole number >= 1, not {jobs!r}")
+    return jobs, rest
 
 
 class UtsProgram(unittest.TestProgram):
@@ -65,9 +65,19 @@ class UtsProgram(unittest.TestProgram):
                 suites.append(self.testLoader.loadTestsFromName(name))
         self.test = self.testLoader.suiteClass(suites)
 
+    def runTests(self):
+        # the runner is built before unittest has read -v, -f and -b
+        self.testRunner.verbosity = self.verbosity
+        self.testRunner.failfast = bool(self.failfast)
+        self.testRunner.buffer = bool(self.buffer)
+        super().runTests()
+
 
 def main(args: list) -> int:
-    names = [a for a in args if not a.startswith("-")]
+    from uts.runner import ParallelRunner
+    jobs, args = jobs_of(args)
+    names = [a for i, a in enumerate(args)
+             if not a.startswith("-") and (i == 0 or args[i - 1] != "-k")]  # -k takes a pattern
     argv = [sys.argv[0], *args] if names else [sys.argv[0], "discover", "-s", str(ROOT / "uts"),
                                                "-t", str(ROOT), *args]
     os.chdir(ROOT)
@@ -77,7 +87,8 @@ def main(args: list) -> int:
     scratch = tempfile.mkdtemp(prefix="uts-")
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
     try:
-        program = UtsProgram(module=None, argv=argv, exit=False, testRunner=TimedTextTestRunner)
+        runner = ParallelRunner(jobs=jobs, scratch=scratch)
+        program = UtsProgram(module=None, argv=argv, exit=False, testRunner=runner)
         passed = program.result.wasSuccessful()
     except BaseException:
         passed = False

@@ -1,0 +1,292 @@
+"""How ``./uts.py`` runs the tests: timed, and spread over worker processes.
+
+A *unit* is what one worker runs start to end: a test class, or a whole module when the module
+has module fixtures (``setUpModule``), so every fixture still runs once around its tests. Units
+go to ``jobs`` worker processes, the longest expected first (the durations of the last full run,
+else the committed ``uts/durations.json``), so the slowest units never start last. Each worker
+has its own temporary directory and writes its output there (``worker-<pid>.log``); the console
+shows one line per finished unit, then the failures, the totals and the slowest tests.
+
+Most of the suite's time is spent waiting on fixed-length load phases and child processes, which
+is why more workers than cores still shortens it. The tests hold under that: none asserts on a
+throughput or a wall-clock time (see README, Development)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+import unittest
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOWEST_SHOWN = 10
+LAST_DURATIONS = ROOT / ".uts-durations.json"
+"""Seconds per unit of the last full run here (not committed)."""
+SEED_DURATIONS = ROOT / "uts" / "durations.json"
+"""The same, committed: the order of a first run on a clean clone."""
+
+
+class Timing:
+    """Notes each test's wall time, counting the gap since the previous test (class and module
+    fixtures run there) towards it, so the slowest list shows where the suite's time goes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.durations: list[tuple[float, str]] = []
+        self._mark = time.monotonic()
+
+    def stopTest(self, test):
+        now = time.monotonic()
+        self.durations.append((now - self._mark, test.id()))
+        self._mark = now
+        super().stopTest(test)
+
+
+def print_slowest(stream, durations: list[tuple[float, str]]) -> None:
+    slowest = sorted(durations, reverse=True)[:SLOWEST_SHOWN]
+    if slowest:
+        stream.write(f"\nThe {len(slowest)} slowest tests (with their fixtures):\n")
+        for seconds, test_id in slowest:
+            stream.write(f"{seconds:8.1f} s  {test_id}\n")
+
+
+class TimedTextTestResult(Timing, unittest.TextTestResult):
+    def printErrors(self):
+        super().printErrors()
+        print_slowest(self.stream, self.durations)
+
+
+class TimedTextTestRunner(unittest.TextTestRunner):
+    resultclass = TimedTextTestResult
+
+
+# -- units -------------------------------------------------------------------------------------
+
+def flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
+    tests = []
+    for item in suite:
+        tests.extend(flatten(item) if isinstance(item, unittest.TestSuite) else [item])
+    return tests
+
+
+def unit_of(test: unittest.TestCase) -> str:
+    module_name = type(test).__module__
+    module = sys.modules.get(module_name)
+    if module is not None and (hasattr(module, "setUpModule") or hasattr(module, "tearDownModule")):
+        return module_name
+    return f"{module_name}.{type(test).__qualname__}"
+
+
+def units_of(tests: list[unittest.TestCase]) -> dict[str, list[str]]:
+    """Unit name -> test ids, in the order they were found."""
+    units: dict[str, list[str]] = {}
+    for test in tests:
+        units.setdefault(unit_of(test), []).append(test.id())
+    return units
+
+
+def expected_durations() -> dict[str, float]:
+    for path in (LAST_DURATIONS, SEED_DURATIONS):
+        try:
+            found = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(found, dict):
+            return {str(k): float(v) for k, v in found.items() if isinstance(v, (int, float))}
+    return {}
+
+
+def longest_first(units: dict[str, list[str]], expected: dict[str, float]) -> list[str]:
+    """Units never timed count as the longest: they may well be."""
+    longest = max(expected.values(), default=0.0)
+    return sorted(units, key=lambda name: -expected.get(name, longest))
+
+
+# -- the worker side ---------------------------------------------------------------------------
+
+class UnitResult(Timing, unittest.TestResult):
+    """What one unit's run found, as plain data for the parent process."""
+
+    def outcome(self, unit: str, seconds: float) -> dict:
+        def texts(pairs):
+            return [(test.id() if hasattr(test, "id") else str(test), text) for test, text in pairs]
+        return {"unit": unit, "seconds": seconds, "run": self.testsRun,
+                "failures": texts(self.failures), "errors": texts(self.errors),
+                "skipped": texts(self.skipped),
+                "expected_failures": texts(self.expectedFailures),
+                "unexpected_successes": [t.id() for t in self.unexpectedSuccesses],
+                "durations": self.durations}
+
+
+def start_worker(scratch: str, buffer: bool) -> None:
+    """Each worker: its own temporary directory, its output in a log file there."""
+    own = tempfile.mkdtemp(prefix="worker-", dir=scratch)
+    os.environ["TMPDIR"] = tempfile.tempdir = own
+    log = os.open(Path(scratch) / f"worker-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.chdir(ROOT)
+    global BUFFER
+    BUFFER = buffer
+
+
+BUFFER = False
+
+
+def run_unit(unit: str, test_ids: list[str]) -> dict:
+    started = time.monotonic()
+    print(f"== {unit}", flush=True)
+    result = UnitResult()
+    result.buffer = BUFFER
+    suite = unittest.defaultTestLoader.loadTestsFromNames(test_ids)
+    suite.run(result)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return result.outcome(unit, time.monotonic() - started)
+
+
+# -- the parent side ---------------------------------------------------------------------------
+
+@dataclass
+class ParallelResult:
+    """The totals of every unit, answering ``wasSuccessful`` as a TestResult does."""
+
+    outcomes: list[dict] = field(default_factory=list)
+    interrupted: bool = False
+
+    def count(self, key: str) -> int:
+        return sum(len(o[key]) for o in self.outcomes)
+
+    @property
+    def tests_run(self) -> int:
+        return sum(o["run"] for o in self.outcomes)
+
+    def wasSuccessful(self) -> bool:
+        return (not self.interrupted and self.count("failures") == 0 and self.count("errors") == 0
+                and self.count("unexpected_successes") == 0)
+
+
+def crashed(unit: str, test_ids: list[str], why: str) -> dict:
+    return {"unit": unit, "seconds": 0.0, "run": len(test_ids), "failures": [],
+            "errors": [(unit, why)], "skipped": [], "expected_failures": [],
+            "unexpected_successes": [], "durations": []}
+
+
+class ParallelRunner:
+    """A unittest runner (``TestProgram`` hands it the suite) that spreads units over workers."""
+
+    def __init__(self, *, jobs: int, scratch: str, verbosity: int = 1, failfast: bool = False,
+                 buffer: bool = False, stream=None, **_ignored):
+        self.jobs, self.scratch = jobs, scratch
+        self.verbosity, self.failfast, self.buffer = verbosity, failfast, buffer
+        self.stream = stream or sys.stderr
+
+    def run(self, suite: unittest.TestSuite):
+        tests = flatten(suite)
+        # Tests that could not even be loaded (an import error) report here, in this process.
+        loadable = [t for t in tests if not type(t).__module__.startswith("unittest.")]
+        units = units_of(loadable)
+        if self.jobs <= 1 or len(units) <= 1:
+            return TimedTextTestRunner(stream=self.stream, verbosity=self.verbosity,
+                                       failfast=self.failfast, buffer=self.buffer).run(suite)
+        started = time.monotonic()
+        result = ParallelResult()
+        unloadable = [t for t in tests if type(t).__module__.startswith("unittest.")]
+        if unloadable:
+            broken = UnitResult()
+            unittest.TestSuite(unloadable).run(broken)
+            result.outcomes.append(broken.outcome("(tests that could not be loaded)", 0.0))
+        expected = expected_durations()
+        queue = longest_first(units, expected)
+        self.stream.write(f"uts: {len(loadable)} tests in {len(units)} units on {self.jobs} "
+                          f"worker processes; their output: {self.scratch}/worker-*.log\n")
+        try:
+            self._run_queue(queue, units, result)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            self.stream.write("\nuts: interrupted\n")
+        self._report(result, time.monotonic() - started, total_units=len(units))
+        if not result.interrupted and len(result.outcomes) >= len(units) and result.wasSuccessful():
+            self._save_durations(result, units)
+        return result
+
+    def _executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
+                                   initializer=start_worker, initargs=(self.scratch, self.buffer))
+
+    def _run_queue(self, queue: list[str], units: dict[str, list[str]],
+                   result: ParallelResult) -> None:
+        executor = self._executor()
+        running: dict[Future, str] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < self.jobs:
+                    unit = queue.pop(0)
+                    running[executor.submit(run_unit, unit, units[unit])] = unit
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    unit = running.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        # A worker died (a test killed it): every unit it held fails, named;
+                        # the others start again in new workers.
+                        outcome = crashed(unit, units[unit], "the worker process running this "
+                                          "unit died; see its worker-*.log")
+                        for other in running.values():
+                            queue.insert(0, other)
+                        running.clear()
+                        executor.shutdown(wait=True, cancel_futures=True)
+                        executor = self._executor()
+                    except Exception:  # noqa: BLE001 - the unit's own error, reported as one
+                        outcome = crashed(unit, units[unit], traceback.format_exc())
+                    result.outcomes.append(outcome)
+                    self._progress(outcome, len(result.outcomes), len(units))
+                    if self.failfast and not ParallelResult([outcome]).wasSuccessful():
+                        queue.clear()
+        finally:
+            executor.shutdown(wait=not running, cancel_futures=True)
+
+    def _progress(self, outcome: dict, done: int, total: int) -> None:
+        bad = len(outcome["failures"]) + len(outcome["errors"]) + len(outcome["unexpected_successes"])
+        status = "FAIL" if bad else "ok"
+        skipped = f", {len(outcome['skipped'])} skipped" if outcome["skipped"] else ""
+        width = len(str(total))
+        self.stream.write(f"[{done:{width}}/{total}] {outcome['seconds']:6.1f} s  {status:4}  "
+                          f"{outcome['unit']} ({outcome['run']} tests{skipped})\n")
+        if self.verbosity > 1:
+            for seconds, test_id in outcome["durations"]:
+                self.stream.write(f"{'':{2 * width + 14}}{seconds:6.1f} s  {test_id}\n")
+        self.stream.flush()
+
+    def _report(self, result: ParallelResult, seconds: float, *, total_units: int) -> None:
+        line = "=" * 70
+        for kind, key in (("ERROR", "errors"), ("FAIL", "failures")):
+            for outcome in result.outcomes:
+                for test_id, text in outcome[key]:
+                    self.stream.write(f"{line}\n{kind}: {test_id}\n{'-' * 70}\n{text}\n")
+        print_slowest(self.stream, [d for o in result.outcomes for d in o["durations"]])
+        self.stream.write(f"{'-' * 70}\nRan {result.tests_run} tests in {seconds:.3f}s "
+                          f"({len(result.outcomes)} of {total_units} units, {self.jobs} workers)\n\n")
+        counts = [f"{name}={result.count(key)}" for name, key in
+                  (("failures", "failures"), ("errors", "errors"), ("skipped", "skipped"),
+                   ("expected failures", "expected_failures"),
+                   ("unexpected successes", "unexpected_successes")) if result.count(key)]
+        verdict = "OK" if result.wasSuccessful() else "FAILED"
+        self.stream.write(verdict + (f" ({', '.join(counts)})" if counts else "") + "\n")
+
+    @staticmethod
+    def _save_durations(result: ParallelResult, units: dict[str, list[str]]) -> None:
+        found = {o["unit"]: round(o["seconds"], 1) for o in result.outcomes if o["unit"] in units}
+        try:
+            LAST_DURATIONS.write_text(json.dumps(dict(sorted(found.items())), indent=1) + "\n")
+        except OSError:
+            pass  # only an ordering hint
