@@ -39,13 +39,9 @@ def jobs_of(args: list) -> tuple[int, list]:
             jobs = arg[2:]
         else:
             rest.append(arg)
-    try:
-        jobs = int(jobs)
-        if jobs < 1:
-            raise ValueError
-    except ValueError:
+    if not str(jobs).isdigit() or int(jobs) < 1:
         sys.exit(f"uts: the number of worker processes must be a whole number >= 1, not {jobs!r}")
-    return jobs, rest
+    return int(jobs), rest
 
 
 class UtsProgram(unittest.TestProgram):

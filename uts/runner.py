@@ -92,8 +92,9 @@ def units_of(tests: list[unittest.TestCase]) -> dict[str, list[str]]:
     return units
 
 
-def expected_durations() -> dict[str, float]:
-    for path in (LAST_DURATIONS, SEED_DURATIONS):
+def expected_durations(*paths: Path) -> dict[str, float]:
+    """Seconds per unit from the first readable file of ``paths``."""
+    for path in paths:
         try:
             found = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -184,8 +185,11 @@ class ParallelRunner:
     """A unittest runner (``TestProgram`` hands it the suite) that spreads units over workers."""
 
     def __init__(self, *, jobs: int, scratch: str, verbosity: int = 1, failfast: bool = False,
-                 buffer: bool = False, stream=None, **_ignored):
+                 buffer: bool = False, stream=None, duration_files: tuple[Path, Path] =
+                 (LAST_DURATIONS, SEED_DURATIONS)):
         self.jobs, self.scratch = jobs, scratch
+        self.duration_files = duration_files
+        """Where the last run's durations are saved, and the committed ones."""
         self.verbosity, self.failfast, self.buffer = verbosity, failfast, buffer
         self.stream = stream or sys.stderr
 
@@ -204,7 +208,7 @@ class ParallelRunner:
             broken = UnitResult()
             unittest.TestSuite(unloadable).run(broken)
             result.outcomes.append(broken.outcome("(tests that could not be loaded)", 0.0))
-        expected = expected_durations()
+        expected = expected_durations(*self.duration_files)
         queue = longest_first(units, expected)
         self.stream.write(f"uts: {len(loadable)} tests in {len(units)} units on {self.jobs} "
                           f"worker processes; their output: {self.scratch}/worker-*.log\n")
@@ -215,45 +219,65 @@ class ParallelRunner:
             self.stream.write("\nuts: interrupted\n")
         self._report(result, time.monotonic() - started, total_units=len(units))
         if not result.interrupted and len(result.outcomes) >= len(units) and result.wasSuccessful():
-            self._save_durations(result, units)
+            self._save_durations(result, units, self.duration_files[0])
         return result
-
-    def _executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
-                                   initializer=start_worker, initargs=(self.scratch, self.buffer))
 
     def _run_queue(self, queue: list[str], units: dict[str, list[str]],
                    result: ParallelResult) -> None:
-        executor = self._executor()
+        """A worker that dies breaks its whole pool, and every unit in flight with it, so no
+        one of those can be blamed yet: they run again at the end, each alone in a fresh
+        worker, and only the one that kills that worker too is reported as crashed."""
+        suspects: list[str] = []
+        self._run_pool(queue, units, result, jobs=self.jobs, suspects=suspects)
+        for unit in suspects:
+            if self.failfast and not result.wasSuccessful():
+                break
+            self._run_pool([unit], units, result, jobs=1, suspects=None)
+
+    def _run_pool(self, queue: list[str], units: dict[str, list[str]], result: ParallelResult,
+                  *, jobs: int, suspects: list[str] | None) -> None:
+        executor = self._executor(jobs)
         running: dict[Future, str] = {}
         try:
             while queue or running:
-                while queue and len(running) < self.jobs:
+                while queue and len(running) < jobs:
                     unit = queue.pop(0)
                     running[executor.submit(run_unit, unit, units[unit])] = unit
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken = False
                 for future in done:
                     unit = running.pop(future)
                     try:
                         outcome = future.result()
                     except BrokenProcessPool:
-                        # A worker died (a test killed it): every unit it held fails, named;
-                        # the others start again in new workers.
+                        broken = True
+                        if suspects is not None:
+                            suspects.append(unit)
+                            continue
                         outcome = crashed(unit, units[unit], "the worker process running this "
                                           "unit died; see its worker-*.log")
-                        for other in running.values():
-                            queue.insert(0, other)
-                        running.clear()
-                        executor.shutdown(wait=True, cancel_futures=True)
-                        executor = self._executor()
                     except Exception:  # noqa: BLE001 - the unit's own error, reported as one
                         outcome = crashed(unit, units[unit], traceback.format_exc())
-                    result.outcomes.append(outcome)
-                    self._progress(outcome, len(result.outcomes), len(units))
-                    if self.failfast and not ParallelResult([outcome]).wasSuccessful():
-                        queue.clear()
+                    self._record(outcome, result, total=len(units), queue=queue)
+                if broken:
+                    if suspects is not None:
+                        suspects.extend(running.values())
+                    running.clear()
+                    executor.shutdown(wait=True, cancel_futures=True)
+                    executor = self._executor(jobs)
         finally:
             executor.shutdown(wait=not running, cancel_futures=True)
+
+    def _executor(self, jobs: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                                   initializer=start_worker, initargs=(self.scratch, self.buffer))
+
+    def _record(self, outcome: dict, result: ParallelResult, *, total: int,
+                queue: list[str]) -> None:
+        result.outcomes.append(outcome)
+        self._progress(outcome, len(result.outcomes), total)
+        if self.failfast and not ParallelResult([outcome]).wasSuccessful():
+            queue.clear()
 
     def _progress(self, outcome: dict, done: int, total: int) -> None:
         bad = len(outcome["failures"]) + len(outcome["errors"]) + len(outcome["unexpected_successes"])
@@ -284,9 +308,11 @@ class ParallelRunner:
         self.stream.write(verdict + (f" ({', '.join(counts)})" if counts else "") + "\n")
 
     @staticmethod
-    def _save_durations(result: ParallelResult, units: dict[str, list[str]]) -> None:
-        found = {o["unit"]: round(o["seconds"], 1) for o in result.outcomes if o["unit"] in units}
+    def _save_durations(result: ParallelResult, units: dict[str, list[str]], path: Path) -> None:
+        """Merged into what the file holds: a run of a few units keeps the others' times."""
+        found = expected_durations(path)
+        found.update({o["unit"]: round(o["seconds"], 1) for o in result.outcomes if o["unit"] in units})
         try:
-            LAST_DURATIONS.write_text(json.dumps(dict(sorted(found.items())), indent=1) + "\n")
+            path.write_text(json.dumps(dict(sorted(found.items())), indent=1) + "\n")
         except OSError:
             pass  # only an ordering hint
