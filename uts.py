@@ -40,7 +40,9 @@ def jobs_of(args: list) -> tuple[int, list]:
         else:
             rest.append(arg)
     if not str(jobs).isdigit() or int(jobs) < 1:
-        sys.exit(f"uts: the number of worker processes must be a whole number >= 1, not {jobs!r}")
+        print(f"uts: the number of worker processes must be a whole number >= 1, not {jobs!r}",
+              file=sys.stderr)
+        sys.exit(2)  # a usage error, as unittest's own
     return int(jobs), rest
 
 

@@ -119,7 +119,7 @@ class TestCommandLine(unittest.TestCase):
     def test_a_bad_number_of_workers_is_one_line(self):
         done = subprocess.run([sys.executable, str(ROOT / "uts.py"), "-j", "0", "uts.test_runner"],
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
-        self.assertEqual(done.returncode, 1)
+        self.assertEqual(done.returncode, 2)
         self.assertEqual(done.stderr, "uts: the number of worker processes must be a whole "
                                       "number >= 1, not '0'\n")
 

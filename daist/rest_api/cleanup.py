@@ -7,8 +7,8 @@ from daist.framework.master_client import MasterClient
 from daist.rest_api.resources import pages
 
 
-def sweep_own_objects(url: str, *, user: str, password: str, prefix: str,
-                      workspace_id: int | None) -> int:
+def remove_own_objects(url: str, *, user: str, password: str, prefix: str,
+                       workspace_id: int | None) -> int:
     """Delete projects (in ``workspace_id``) and models named ``<prefix>...``; returns how many."""
     removed = 0
     with MasterClient(url) as api:

@@ -17,7 +17,7 @@ from daist.models.db import PerfTestRun
 from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
 from daist.models.report import LimitViolations
 from daist.rest_api.catalogue import CATALOGUE
-from daist.rest_api.cleanup import sweep_own_objects
+from daist.rest_api.cleanup import remove_own_objects
 from daist.rest_api.distributed import WORKER_LOGS, WorkerError
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
@@ -70,7 +70,7 @@ class LoadTestCase(DaistTestCase):
             lost = exc
         finally:  # also on failure, Ctrl-C and SIGTERM: keep what was measured
             stats = self._save_results(load, samples_path)
-            self._sweep(spec, profile)
+            self._remove_leftovers(spec, profile)
         if lost is not None:
             self.fail(str(lost))
         problems = endpoint_violations(stats, slo)
@@ -128,15 +128,15 @@ class LoadTestCase(DaistTestCase):
     def _save_extra(self, load: LoadRun, stats: LocustStatsList) -> None:
         """Per-test extras (the scaling curve)."""
 
-    def _sweep(self, spec: UserSpec, profile: ResourceProfile) -> None:
+    def _remove_leftovers(self, spec: UserSpec, profile: ResourceProfile) -> None:
         if self.mix != "rw":
             return
         settings = self.session.settings.determined
         try:
-            removed = sweep_own_objects(self.session.target.url, user=settings.DET_USER,
-                                        password=settings.DET_PASSWORD.reveal(),
-                                        prefix=spec.own_prefix,
-                                        workspace_id=profile.workspace_id)
+            removed = remove_own_objects(self.session.target.url, user=settings.DET_USER,
+                                         password=settings.DET_PASSWORD.reveal(),
+                                         prefix=spec.own_prefix,
+                                         workspace_id=profile.workspace_id)
         except TargetError as exc:
             log.error("could not remove the objects this test created (name prefix %s): %s",
                       spec.own_prefix, exc)

@@ -226,7 +226,7 @@ class DaistUser:
 
     def on_stop(self) -> None:
         for resource, held in self.owned.items():
-            for _ in range(len(held)):  # one try each; the test's final sweep does the rest
+            for _ in range(len(held)):  # one try each; the test's final clean-up does the rest
                 self.fire(self.mix.deleters[resource])
             held.clear()
         if self.headers:

@@ -2,7 +2,7 @@
 
 ``StandinProcess`` runs ``python -m daist.standin`` in its own session, learns its URL from a
 ready file, and stops it with SIGTERM (then SIGKILL). The child exits by itself when this
-process dies (``--exit-with-parent`` plus PR_SET_PDEATHSIG), and after a stop a sweep of
+process dies (``--exit-with-parent`` plus PR_SET_PDEATHSIG), and after a stop a pass over
 /proc kills any process that still carries this stand-in's ``DAIST_STANDIN_PID``, so no trial
 survives.
 """
@@ -103,12 +103,12 @@ def _marked_pids(marker: bytes) -> list[int]:
     return found
 
 
-def sweep_trials(standin_pid: int, *, timeout: float = 5.0) -> int:
+def reap_trials(standin_pid: int, *, timeout: float = 5.0) -> int:
     """SIGKILL every process whose environment names ``standin_pid`` and wait (at most
     ``timeout`` seconds) until none is left; returns how many were killed.
 
     A SIGKILLed process still shows its environment until the kernel has torn it down, and
-    a trial may fork while the sweep runs, so the sweep repeats until a pass finds nothing.
+    a trial may fork meanwhile, so the passes repeat until one finds nothing.
     """
     marker = f"DAIST_STANDIN_PID={standin_pid}".encode()
     killed: set[int] = set()
@@ -235,7 +235,7 @@ class StandinProcess:
                     pass
                 proc.wait(timeout)
         if proc is not None:
-            sweep_trials(proc.pid)
+            reap_trials(proc.pid)
         if self._tmp is not None:  # the ready file, and the log unless the caller chose a path
             self._tmp.cleanup()
             self._tmp = None

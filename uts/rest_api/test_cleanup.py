@@ -1,5 +1,5 @@
 from daist.framework.master_client import MasterClient
-from daist.rest_api.cleanup import sweep_own_objects
+from daist.rest_api.cleanup import remove_own_objects
 from uts.harness import StandinTestCase
 from uts.rest_api.loadruns import counts
 
@@ -19,8 +19,8 @@ class TestSweep(StandinTestCase):
                 api.post(f"/api/v1/projects/{project['id']}/notes", {"name": "n", "contents": "c"})
                 api.post("/api/v1/models", {"name": f"{PREFIX}-1234-m{index}", "workspaceId": 1})
             api.post("/api/v1/models", {"name": "someone-else", "workspaceId": 1})
-        removed = sweep_own_objects(self.url, user="admin", password="pw", prefix=PREFIX,
-                                    workspace_id=2)
+        removed = remove_own_objects(self.url, user="admin", password="pw", prefix=PREFIX,
+                                     workspace_id=2)
         self.assertEqual(removed, 6)
         after = counts(self.url)
         self.assertEqual((after["projects"], after["notes"]), (before["projects"], before["notes"]))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from daist.standin.launcher import STANDIN_CLUSTER_NAME, StandinError, StandinProcess, sweep_trials
+from daist.standin.launcher import STANDIN_CLUSTER_NAME, StandinError, StandinProcess, reap_trials
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -132,7 +132,7 @@ class TestStandinProcess(unittest.TestCase):
         os.kill(process.pid, signal.SIGKILL)
         process.stop()
         self.assertEqual(_marked(process.pid), [])
-        self.assertEqual(sweep_trials(process.pid), 0)
+        self.assertEqual(reap_trials(process.pid), 0)
 
     def test_standin_exits_when_its_parent_dies(self) -> None:
         code = ("import json, os; from daist.standin.launcher import StandinProcess; "
