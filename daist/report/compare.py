@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 from daist.report import fmt
 from daist.report.comparability import Comparability, check_sides
@@ -313,10 +313,10 @@ class RunComparison:
         test could run (a figure within them is never a verdict, whatever its test says)."""
         return sum(r.outcome.testable and r.judged and r.exceeds for r in self.results())
 
-    def geometric_means(self) -> dict[str, tuple[float, int, int, int]]:
-        """metric -> (geometric mean of candidate/baseline, rows, regressions, improvements)
-        over endpoint and metric-latency rows, for metrics with at least two rows. The counts
-        are the rows' own verdicts, so the mean is read next to them, never instead."""
+    def geometric_means(self) -> dict[str, GeometricMean]:
+        """metric -> its geometric mean over endpoint and metric-latency rows, for metrics with
+        at least two rows. The counts are the rows' own verdicts, so the mean is read next to
+        them, never instead."""
         found: dict[str, list] = {}
         for row in self.rows:
             if row.kind not in ("endpoint", "metric"):
@@ -328,9 +328,19 @@ class RunComparison:
         for metric, results in found.items():
             if len(results) >= 2:
                 mean = math.exp(sum(math.log(r.ratio) for r in results) / len(results))
-                means[metric] = (mean, len(results), sum(r.regression for r in results),
-                                 sum(r.verdict == IMPROVEMENT for r in results))
+                means[metric] = GeometricMean(
+                    mean, rows=len(results), regressions=sum(r.regression for r in results),
+                    improvements=sum(r.verdict == IMPROVEMENT for r in results))
         return means
+
+
+class GeometricMean(NamedTuple):
+    """One metric's candidate/baseline ratio over many rows, with the rows' own verdicts."""
+
+    ratio: float
+    rows: int
+    regressions: int
+    improvements: int
 
 
 def compare_runs(baseline: RunData | Sequence[RunData], candidate: RunData | Sequence[RunData], *,

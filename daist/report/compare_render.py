@@ -84,12 +84,13 @@ def geometric_mean_text(comparison: RunComparison) -> str | None:
     if not means:
         return None
     parts = []
-    for metric, (ratio, rows, worse, better) in means.items():
-        shown = 1 / ratio if metric == "rps" else ratio  # fewer requests/s reads as slower
+    for metric, mean in means.items():
+        shown = 1 / mean.ratio if metric == "rps" else mean.ratio  # fewer requests/s reads as slower
         moved = fmt.times(shown, worse="slower", better="faster")
-        counted = (f"{worse} regressed, {better} improved" if worse or better
+        counted = (f"{mean.regressions} regressed, {mean.improvements} improved"
+                   if mean.regressions or mean.improvements
                    else "no row changed beyond the noise and thresholds")
-        parts.append(f"{METRIC_NAMES[metric]} {moved} over {rows} rows ({counted})")
+        parts.append(f"{METRIC_NAMES[metric]} {moved} over {mean.rows} rows ({counted})")
     return "Geometric means: " + "; ".join(parts)
 
 

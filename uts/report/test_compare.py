@@ -223,8 +223,9 @@ class TestHeadline(unittest.TestCase):
 
     def test_geometric_means_agree_with_the_rows(self):
         comparison = compare_runs(*load_sides(slow={name: 1.03 for name in ENDPOINTS}))
-        ratio, rows, worse, better = comparison.geometric_means()["p50"]
-        self.assertEqual((rows, worse, better), (len(ENDPOINTS), 0, 0))
+        mean = comparison.geometric_means()["p50"]
+        self.assertEqual((mean.rows, mean.regressions, mean.improvements), (len(ENDPOINTS), 0, 0))
+        self.assertAlmostEqual(mean.ratio, 1.03, delta=0.01)
         self.assertIn("p50 1.0", render_text(comparison))
         self.assertIn("(no row changed beyond the noise and thresholds)", render_text(comparison))
 
