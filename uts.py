@@ -19,10 +19,26 @@ ROOT = Path(__file__).resolve().parent
 JOBS_ENV = "UTS_JOBS"
 
 
+MAX_DEFAULT_JOBS = 8
+
+
+def usable_cores() -> int:
+    """Cores this process may use: its CPU affinity, and a cgroup v2 quota when one is set (a
+    container limited to 2 CPUs on a 64-core host sees 64 in os.cpu_count())."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores or 1)
+
+
 def default_jobs() -> int:
-    """Two workers per core: most of a unit's time is spent waiting on fixed-length load phases
-    and child processes, not computing."""
-    return 2 * (os.cpu_count() or 1)
+    """Two workers per core (at most 8): most of a unit's time is spent waiting on fixed-length
+    load phases and child processes, not computing."""
+    return min(MAX_DEFAULT_JOBS, 2 * usable_cores())
 
 
 def jobs_of(args: list) -> tuple[int, list]:
@@ -97,6 +113,8 @@ def main(args: list) -> int:
         else:
             print(f"uts: temporary files (results directories, logs) kept in {scratch}",
                   file=sys.stderr)
+    if getattr(program.result, "interrupted", False):
+        return 130
     return 0 if passed else 1
 
 

@@ -304,6 +304,8 @@ class ParallelRunner:
                   (("failures", "failures"), ("errors", "errors"), ("skipped", "skipped"),
                    ("expected failures", "expected_failures"),
                    ("unexpected successes", "unexpected_successes")) if result.count(key)]
+        if result.interrupted:
+            counts.append("interrupted")
         verdict = "OK" if result.wasSuccessful() else "FAILED"
         self.stream.write(verdict + (f" ({', '.join(counts)})" if counts else "") + "\n")
 
