@@ -31,6 +31,10 @@ LAST_DURATIONS = ROOT / ".uts-durations.json"
 """Seconds per unit of the last full run here (not committed)."""
 SEED_DURATIONS = ROOT / "uts" / "durations.json"
 """The same, committed: the order of a first run on a clean clone."""
+UNIT_MARK = "=== uts unit: "
+"""Starts each unit's part of its worker's log."""
+OUTPUT_SHOWN = 30
+"""Lines of a failed unit's output repeated on the console."""
 
 
 class Timing:
@@ -144,7 +148,7 @@ BUFFER = False
 
 def run_unit(unit: str, test_ids: list[str]) -> dict:
     started = time.monotonic()
-    print(f"== {unit}", flush=True)
+    print(f"{UNIT_MARK}{unit}", flush=True)
     result = UnitResult()
     result.buffer = BUFFER
     suite = unittest.defaultTestLoader.loadTestsFromNames(test_ids)
@@ -152,6 +156,24 @@ def run_unit(unit: str, test_ids: list[str]) -> dict:
     sys.stdout.flush()
     sys.stderr.flush()
     return result.outcome(unit, time.monotonic() - started)
+
+
+
+
+def unit_output(scratch: Path, unit: str) -> list[str]:
+    """The last lines a unit wrote in its worker's log (up to the next unit's mark), for the
+    console when it fails: CI keeps the console, not the scratch directory."""
+    marker = f"{UNIT_MARK}{unit}"
+    for log in sorted(scratch.glob("worker-*.log")):
+        try:
+            lines = log.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        if marker in lines:
+            section = lines[lines.index(marker) + 1:]
+            ends = [i for i, text in enumerate(section) if text.startswith(UNIT_MARK)]
+            return section[:ends[0] if ends else len(section)][-OUTPUT_SHOWN:]
+    return []
 
 
 # -- the parent side ---------------------------------------------------------------------------
@@ -297,6 +319,13 @@ class ParallelRunner:
             for outcome in result.outcomes:
                 for test_id, text in outcome[key]:
                     self.stream.write(f"{line}\n{kind}: {test_id}\n{'-' * 70}\n{text}\n")
+        for outcome in result.outcomes:
+            if not ParallelResult([outcome]).wasSuccessful():
+                shown = unit_output(Path(self.scratch), outcome["unit"])
+                if shown:
+                    self.stream.write(f"{line}\nOutput of {outcome['unit']} (last "
+                                      f"{len(shown)} lines of its worker's log):\n"
+                                      + "\n".join(shown) + "\n")
         print_slowest(self.stream, [d for o in result.outcomes for d in o["durations"]])
         self.stream.write(f"{'-' * 70}\nRan {result.tests_run} tests in {seconds:.3f}s "
                           f"({len(result.outcomes)} of {total_units} units, {self.jobs} workers)\n\n")

@@ -81,6 +81,9 @@ class TestParallelRun(RunnerCase):
         self.assertEqual(result.count("skipped"), 1)
         self.assertIn("AssertionError: 1 != 2 : the failing fixture", output)
         self.assertIn("RuntimeError: the erring fixture", output)
+        self.assertRegex(output, r"Output of uts\.runner_fixtures\.cases_outcomes\.Outcomes \(last "
+                                 r"\d+ lines of its worker's log\):\n(.*\n)*printed by the failing fixture\n")
+        self.assertNotIn("Output of uts.runner_fixtures.cases_passing", output)
         self.assertRegex(output, r"\nFAILED \(failures=1, errors=1, skipped=1\)\n$")
         self.assertRegex(output, r"\] +\d+\.\d s  FAIL  uts\.runner_fixtures\.cases_outcomes\.Outcomes "
                                  r"\(4 tests, 1 skipped\)")
@@ -108,6 +111,15 @@ class TestParallelRun(RunnerCase):
         passed = [o["unit"] for o in result.outcomes if o["run"] and not o["errors"]]
         self.assertEqual(sorted(passed), [f"{FIXTURES}.cases_passing.PassingOne",
                                           f"{FIXTURES}.cases_passing.PassingTwo"])
+
+    def test_a_module_that_cannot_be_imported_is_an_error_by_name(self):
+        result, output = self.run_fixtures("cases_passing", "cases_not_there")
+        self.assertFalse(result.wasSuccessful())
+        errors = result_items(result, "errors")
+        self.assertEqual(len(errors), 1, output)
+        self.assertIn("cases_not_there", errors[0][0])
+        self.assertIn("ModuleNotFoundError", errors[0][1])
+        self.assertEqual(result.tests_run, 4)   # the importable units still ran
 
     def test_failfast_starts_no_unit_after_a_failure(self):
         result, output = self.run_fixtures("cases_outcomes", "cases_passing", jobs=2, failfast=True)

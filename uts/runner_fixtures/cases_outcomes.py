@@ -10,6 +10,7 @@ class Outcomes(unittest.TestCase):
         self.assertTrue(True)
 
     def test_fails(self):
+        print("printed by the failing fixture")
         self.assertEqual(1, 2, "the failing fixture")
 
     def test_errs(self):
