@@ -17,24 +17,27 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def one_run(jobs: int, uts_args: list[str]) -> dict:
+def one_run(jobs: int, uts_args: list[str], log: Path) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run([str(ROOT / "uts.py"), "-j", str(jobs), *uts_args], cwd=ROOT,
                           capture_output=True, text=True)
     wall = time.monotonic() - started
+    log.write_text(done.stdout + done.stderr)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     ran = re.findall(r"^Ran (\d+) tests?", done.stderr, flags=re.MULTILINE)
     verdict = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "(no output)"
     return {"jobs": jobs, "wall": wall, "cpu": cpu, "tests": int(ran[-1]) if ran else 0,
-            "status": done.returncode, "verdict": verdict}
+            "status": done.returncode, "verdict": verdict, "log": log,
+            "failed": re.findall(r"^(?:FAIL|ERROR): (.+)$", done.stderr, flags=re.MULTILINE)}
 
 
 def main() -> int:
@@ -47,13 +50,17 @@ def main() -> int:
     counts = [int(j) for j in args.jobs.split(",")]
     hog = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) if args.hog else None
     rows = []
+    logs = Path(tempfile.mkdtemp(prefix="suite-time-"))
+    print(f"each run's full output: {logs}", flush=True)
     try:
-        for _ in range(args.repeat):
+        for attempt in range(args.repeat):
             for jobs in counts:
-                row = one_run(jobs, args.uts_args)
+                row = one_run(jobs, args.uts_args, logs / f"j{jobs}-run{attempt + 1}.log")
                 rows.append(row)
                 print(f"-j {jobs}: {row['wall']:6.1f} s wall, {row['cpu']:6.1f} s CPU, "
                       f"{row['tests']} tests, exit {row['status']}: {row['verdict']}", flush=True)
+                for test_id in row["failed"]:
+                    print(f"    failed: {test_id} (see {row['log']})", flush=True)
     finally:
         if hog is not None:
             hog.kill()
