@@ -33,7 +33,8 @@ class TestAuth(StandinTestCase):
         expire_tokens(self.url)
         process, output = start_daist(f"{MODULE}.TestRO",
                                       env=load_env(self.url, users=users, run_time=5))
-        wait_for(users_logged_in(self.url, users), timeout=60, what="the users' logins")
+        wait_for(users_logged_in(self.url, users), timeout=60, what="the users' logins",
+                 process=process)
         time.sleep(1.0)
         expire_tokens(self.url)
         time.sleep(1.5)

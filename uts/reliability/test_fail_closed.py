@@ -3,6 +3,7 @@ finds nothing to load, and a Locust worker lost mid-run each fail the test with 
 and every such run still leaves a valid manifest that lists only files that exist."""
 from __future__ import annotations
 
+import re
 import signal
 import tempfile
 import unittest
@@ -32,6 +33,11 @@ task_id = t
 template_name = tpl
 resource_pool = default
 """
+
+
+ANSWERED_PROPERLY = frozenset({"login", "logout", "get master configuration", "get experiment file",
+                               "get checkpoint download"})
+"""Entries of the read-only mix that the fake master answers with what they expect."""
 
 
 def assert_valid_results(test: unittest.TestCase, run: DaistRun) -> None:
@@ -71,16 +77,21 @@ class TestFakeMasters(unittest.TestCase):
         run = self.run_against(Answer(200, "application/json", b"[]"), profile=True)
         self.assertEqual(run.returncode, 1, run.output)
         message = run.result.tests[case_id("TestRO")].message
-        # every request fails but those of the two file downloads (not JSON by nature)
-        self.assertRegex(message, r"^1 limit broken: failures 9\d\.\d% \(\d+ of \d+\) > "
-                                  r"max_fail_ratio 5\.0%: ")
-        self.assertIn("x invalid response: not a JSON object (starts '[]')", message)
+        invalid = "invalid response: not a JSON object (starts '[]')"
+        self.assertIn(f"x {invalid}", message)
         stats = stats_of(run, "TestRO")
-        agents = stats.entry("get agents")
-        self.assertEqual(agents.failures, {"invalid response: not a JSON object (starts '[]')":
-                                           agents.num_requests})
-        for name in ("get experiment file", "get checkpoint download"):
-            self.assertEqual(stats.entry(name).num_failures, 0, name)
+        # Which endpoints the short random mix reached varies; what each one that was reached
+        # got does not: every request fails but those the fake answers properly and the file
+        # downloads (not JSON by nature; their check is in uts/rest_api/test_answers.py).
+        failing = [e for e in stats.entries if e.test_name not in ANSWERED_PROPERLY]
+        self.assertTrue(failing and all(e.num_requests > 0 for e in failing), stats.entries)
+        for entry in stats.entries:
+            expected = {} if entry.test_name in ANSWERED_PROPERLY else {invalid: entry.num_requests}
+            self.assertEqual(entry.failures, expected, entry.test_name)
+        found = re.match(r"^1 limit broken: failures \d+\.\d% \((\d+) of (\d+)\) > "
+                         r"max_fail_ratio 5\.0%: ", message)
+        self.assertIsNotNone(found, message)
+        self.assertEqual((int(found[1]), int(found[2])), (stats.num_failures, stats.num_requests))
         assert_valid_results(self, run)
 
 
@@ -92,7 +103,8 @@ class TestLostWorker(StandinTestCase):
         process, _ = start_daist(f"{MODULE}.TestRO", env=load_env(
             self.url, workers=2, users=4, run_time=60, stop_timeout=2))
         try:
-            wait_for(users_logged_in(self.url, 4), timeout=90, what="the users' logins")
+            wait_for(users_logged_in(self.url, 4), timeout=90, what="the users' logins",
+                     process=process)
             workers = [c for c in psutil.Process(process.pid).children(recursive=True)
                        if "daist.rest_api.worker" in " ".join(c.cmdline())]
             self.assertEqual(len(workers), 2)

@@ -21,7 +21,8 @@ class TestTargetRestart(unittest.TestCase):
         try:
             process, _ = start_daist(f"{MODULE}.TestRO",
                                      env=load_env(url, run_time=6, samples="true"))
-            wait_for(users_logged_in(url, 4), timeout=60, what="the users' logins")
+            wait_for(users_logged_in(url, 4), timeout=60, what="the users' logins",
+                     process=process)
             time.sleep(1.0)
             first.stop()
             down = time.time()

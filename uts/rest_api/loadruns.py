@@ -44,7 +44,8 @@ def interrupt_load_test(url: str, name: str, signum: int, *, users: int = 4,
     process, _ = start_daist(f"{MODULE}.{name}",
                              env=load_env(url, users=users, run_time=60, **settings))
     try:
-        wait_for(users_logged_in(url, users), timeout=60, what="the users' logins")
+        wait_for(users_logged_in(url, users), timeout=60, what="the users' logins",
+                 process=process)
         time.sleep(1.5)  # inside the measured window
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=60)
@@ -100,12 +101,31 @@ def set_faults(url: str, rules: list[dict], *, password: str = PASSWORD) -> None
     response.raise_for_status()
 
 
-def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
+def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str,
+             process: subprocess.Popen | None = None) -> None:
+    """Poll ``predicate`` until ``timeout``; with the daist ``process`` that should bring it
+    about, its exit ends the wait at once, and either failure shows what the run printed."""
     deadline = time.monotonic() + timeout
     while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        ended = process is not None and process.poll() is not None
+        if ended or time.monotonic() > deadline:
+            why = (f"daist exited with status {process.returncode}" if ended
+                   else f"timed out after {timeout:g} s")
+            raise AssertionError(f"{why} waiting for {what}{output_of(process)}")
         time.sleep(0.1)
+
+
+def output_of(process: subprocess.Popen | None) -> str:
+    """What a started daist run printed so far (it is killed first if still running)."""
+    if process is None:
+        return ""
+    if process.poll() is None:
+        process.kill()
+    try:
+        stdout, stderr = process.communicate(timeout=30)
+    except (ValueError, subprocess.TimeoutExpired):  # already read, or a child holds the pipe
+        return ""
+    return f"\n--- its stdout:\n{stdout[-3000:]}\n--- its stderr:\n{stderr[-3000:]}"
 
 
 def expire_tokens(url: str, *, password: str = PASSWORD) -> None:
