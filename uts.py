@@ -17,8 +17,6 @@ from daist.framework import venv
 
 ROOT = Path(__file__).resolve().parent
 JOBS_ENV = "UTS_JOBS"
-
-
 MAX_DEFAULT_JOBS = 8
 
 
