@@ -51,10 +51,6 @@ def make_run(root: Path, *, run_time: float, faults: str) -> None:
           flush=True)
 
 
-def run_dirs(root: Path) -> list[Path]:
-    return run_directories(root)
-
-
 def judge(base: list[Path], cand: list[Path]) -> tuple[int, str]:
     """(exit status, printed comparison) of ``compare --baseline ... --candidate ...``."""
     argv = ["compare", *itertools.chain.from_iterable(("--baseline", str(p)) for p in base),
@@ -107,7 +103,7 @@ def main() -> int:
         for _ in range(args.runs):
             make_run(a_root, run_time=args.run_time, faults="")
             make_run(b_root, run_time=args.run_time, faults=FAULT)
-    a_runs, b_runs = run_dirs(a_root), run_dirs(b_root)
+    a_runs, b_runs = run_directories(a_root), run_directories(b_root)
     print(f"{len(a_runs)} A runs, {len(b_runs)} B runs (B: [standin] faults = {FAULT})")
     started = time.monotonic()
     single_aa = [judge([x], [y]) for x, y in itertools.permutations(a_runs, 2)]

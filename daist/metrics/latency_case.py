@@ -131,7 +131,8 @@ class MetricsTestCase(DaistTestCase):
             experiment_id = cluster.submit(config, folder)
         log.info("%s: experiment %d, %s", name, experiment_id, level.describe())
         progress = _level_progress(name, level, timeout_s=settings.timeout)
-        count = _reports_counter(cluster, experiment_id)
+        # read no more often than the progress shows it: each read is a request to the master
+        count = _reports_counter(cluster, experiment_id, every=progress.interval)
         late: ExperimentTimeout | None = None
         try:
             state = cluster.wait(experiment_id, timeout=settings.timeout, on_poll=lambda s:
@@ -251,17 +252,17 @@ def _level_progress(name: str, level: Level, *, timeout_s: float) -> Progress:
                     unit="reports", timeout_s=timeout_s)
 
 
-def _reports_counter(cluster: Cluster, experiment_id: int, *,
+def _reports_counter(cluster: Cluster, experiment_id: int, *, every: float = COUNT_EVERY_S,
                      clock: Callable[[], float] = time.monotonic) -> Callable[..., int | None]:
     """``count()``: the reports the master holds for the experiment, read at most once per
-    ``COUNT_EVERY_S`` (else the last count; ``final=True`` reads now). A failed read leaves
+    ``every`` seconds (else the last count; ``final=True`` reads now). A failed read leaves
     the count as it was (progress only: the wait itself reports an unanswering master)."""
     last: dict[str, float | int | None] = {"at": None, "done": None}
 
     def count(*, final: bool = False) -> int | None:
         now = clock()
         at = last["at"]
-        if final or at is None or now - at >= COUNT_EVERY_S:
+        if final or at is None or now - at >= every:
             last["at"] = now
             try:
                 last["done"] = cluster.reports_done(experiment_id)

@@ -174,13 +174,10 @@ class Chunk:
     visible_ms: list[float] = field(default_factory=list)
     sent_unix: list[float] = field(default_factory=list)
     """When each report was sent (Unix seconds): the report charts' time axis."""
-    start_unix: float = 0.0
     end_unix: float = 0.0
     opened: float = field(default_factory=time.perf_counter)
 
     def add(self, *, enqueue: float, write: float, visible: float, start_unix: float) -> None:
-        if not self.visible_ms:
-            self.start_unix = start_unix
         self.enqueue_ms.append(round(enqueue * 1000, 4))
         self.write_ms.append(round(write * 1000, 4))
         self.visible_ms.append(round(visible * 1000, 4))
@@ -194,7 +191,7 @@ class Chunk:
     def metrics(self) -> dict[str, Any]:
         return {"first_index": self.first_index, "enqueue_ms": self.enqueue_ms,
                 "write_ms": self.write_ms, "visible_ms": self.visible_ms,
-                "sent_unix": self.sent_unix, "span": [self.start_unix, self.end_unix],
+                "sent_unix": self.sent_unix, "span": [self.sent_unix[0], self.end_unix],
                 "visible_median_ms": statistics.median(self.visible_ms)}
 
 

@@ -209,10 +209,9 @@ def _draw_over_time(done_ax: Any, write_ax: Any, level: LatencySeries) -> None:
 
     from matplotlib.ticker import MaxNLocator
 
-    start = level.started_unix
-    assert start is not None  # a timed level has send times
-    ordered = sorted(level.observations, key=lambda o: o.sent_unix or 0.0)
-    seconds = np.asarray([(o.sent_unix or 0.0) - start for o in ordered], dtype=float)
+    start = level.started_unix  # drawn only for a timed level: every report has its send time
+    ordered = sorted(level.observations, key=lambda o: o.sent_unix)
+    seconds = np.asarray([o.sent_unix - start for o in ordered], dtype=float)
     writes = np.asarray([o.write_ms for o in ordered], dtype=float)
     done_ax.step(seconds, np.arange(1, seconds.size + 1), where="post", color="tab:green")
     done_ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -40,9 +40,8 @@ class LoadTestCase(DaistTestCase):
         settings = self.session.settings
         target = self.session.target
         plan = LoadPlan.from_settings(settings.locust, **self.plan_overrides)
-        slo = parse_endpoint_slo(settings.locust.slo, p95_ms=settings.locust.p95_ms,
-                                 p99_ms=settings.locust.p99_ms,
-                                 max_fail_ratio=settings.locust.max_fail_ratio,
+        slo = parse_endpoint_slo(plan.slo, p95_ms=plan.p95_ms, p99_ms=plan.p99_ms,
+                                 max_fail_ratio=plan.max_fail_ratio,
                                  test_names={t.test_name for t in CATALOGUE})
         profile = resolve(settings, target.url)
         self.save(profile)

@@ -23,7 +23,7 @@ class LoadPlan(LocustSettings):
     def from_settings(cls, locust: LocustSettings, **overrides: Any) -> LoadPlan:
         values = {f.name: getattr(locust, f.name) for f in dataclasses.fields(LocustSettings)}
         plan = cls(**{**values, **overrides})
-        plan.check(samples=plan.samples)
+        plan.check()
         return plan
 
     @property
@@ -47,7 +47,7 @@ class LoadPlan(LocustSettings):
             return len(self.steps) * self.step_time
         return self.run_time
 
-    def check(self, *, samples: bool = False) -> None:
+    def check(self) -> None:
         if self.shape == "open" and self.rate <= 0:
             raise ConfigError("[locust] shape = open needs rate > 0 (requests/s)")
         if self.shape != "open" and self.rate > 0:
@@ -61,7 +61,7 @@ class LoadPlan(LocustSettings):
                               "measures step_time - warmup seconds)")
         if self.shape != "steps" and self.run_time <= self.warmup:
             raise ConfigError("[locust] run_time must be longer than warmup")
-        if samples and self.distributed:
+        if self.samples and self.distributed:
             raise ConfigError("[locust] samples = true works in-process only: set workers = 0 "
                               "and remote_workers = 0")
         if self.users < self.processes:

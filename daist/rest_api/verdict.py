@@ -100,24 +100,20 @@ def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
     for entry in stats.entries:
         if not entry.num_requests:
             continue
-        limits = slo.limits_for(entry.test_name, entry.endpoint_class)
+        limits = slo.limits_for(entry.test_name, entry.endpoint_class)  # every limit > 0
         for key, limit in limits.items():
             if key == "fail":
                 if entry.fail_ratio > limit:
-                    over.append((_times(entry.fail_ratio, limit),
+                    over.append((entry.fail_ratio / limit,
                                  f"{entry.test_name}: failures {entry.fail_ratio:.1%} "
                                  f"({entry.num_failures} of {entry.num_requests}) > {limit:.1%}"))
                 continue
             value = entry.hdr.percentile(key)
             if entry.hdr.count and value > limit:
-                over.append((_times(value, limit), f"{entry.test_name}: {key} {value:.1f} ms > "
+                over.append((value / limit, f"{entry.test_name}: {key} {value:.1f} ms > "
                              f"{limit:g} ms (n={entry.hdr.count})"))
     found.extend(line for _, line in sorted(over, key=lambda item: (-item[0], item[1])))
     return found
-
-
-def _times(value: float, limit: float) -> float:
-    return value / limit if limit > 0 else float("inf")
 
 
 def _top_message(failures: dict[str, int]) -> str:

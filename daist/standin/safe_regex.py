@@ -12,6 +12,9 @@ import re._parser as sre  # the stdlib's own regex parser: the structure it sees
 from typing import Any
 
 MAX_PATTERN_CHARS = 256
+MAX_MATCHED_CHARS = 512
+"""Text a checked pattern may be matched against; callers cut longer text (or skip it) to this.
+The cost bounds below hold only on text this short."""
 MAX_REPEATS = 2
 """Open-ended quantifiers (``*``, ``+``, ``{n,}``) one pattern may hold. Without nesting,
 backtracking grows with the text's length to the power of (repeats + 1), so on a capped text

@@ -12,7 +12,7 @@ from daist.standin import webhooks
 from daist.standin.cluster_entities import AGENT_ID
 from daist.standin.entities import Note, Project, Template, Webhook, Workspace
 from daist.standin.errors import BadRequest, Conflict, FailedPrecondition, Internal, NotFound
-from daist.standin.safe_regex import UnsafeRegex, check_regex
+from daist.standin.safe_regex import MAX_MATCHED_CHARS, UnsafeRegex, check_regex
 
 _WORKSPACE_SQL = """
 SELECT w.*, u.username, pin.pinned_at,
@@ -41,7 +41,7 @@ _PROJECT_SORTS = {"SORT_BY_UNSPECIFIED": "p.id", "SORT_BY_ID": "p.id", "SORT_BY_
 # the field each checkpoint storage type cannot do without (schemas.IsComplete)
 _STORAGE_REQUIRED = {"shared_fs": "host_path", "s3": "bucket", "gcs": "bucket",
                      "azure": "container", "directory": "container_path"}
-MAX_MATCHED_LOG_LINE = 512
+MAX_MATCHED_LOG_LINE = MAX_MATCHED_CHARS
 """TASK_LOG regexes see this much of each log line (with ``safe_regex``'s pattern rules the
 worst accepted pattern then costs tens of milliseconds per line, not minutes)."""
 DELETING, DELETE_FAILED = "WORKSPACE_STATE_DELETING", "WORKSPACE_STATE_DELETE_FAILED"
@@ -588,11 +588,14 @@ class OrgStore:
             command = self.db.execute("SELECT workspace_id FROM commands WHERE id = ?",
                                       (task_id,)).fetchone()
             workspace_id, config = (command[0] if command else 1), None
+        # whether a hook applies does not depend on the line: decided once, not per line
+        matching = [(hook, trigger) for hook, trigger in matching
+                    if self._webhook_applies(hook, workspace_id, config)]
         for line in lines:
+            text = line[:MAX_MATCHED_LOG_LINE]
             for hook, trigger in matching:
                 regex = trigger["condition"]["regex"]
-                if not re.search(regex, line[:MAX_MATCHED_LOG_LINE]) or not self._webhook_applies(hook, workspace_id,
-                                                                           config):
+                if not re.search(regex, text):
                     continue
                 fired = self.db.execute(
                     "INSERT OR IGNORE INTO webhook_log_triggers VALUES (?, ?, ?)",
