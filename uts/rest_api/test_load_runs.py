@@ -107,18 +107,19 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
             for row in csv.DictReader(handle):
                 latencies[row["test_name"]].append(float(row["latency_ms"]))
         self.assertEqual(sum(map(len, latencies.values())), stats.num_requests)
-        compared = 0
+        # every endpoint the random mix reached, however few its samples: HDR and the exact
+        # percentile share one rank rule, so they agree within HDR's 3 significant digits
+        reached = [e for e in stats.entries if e.num_requests]
+        self.assertTrue(reached)
         for entry in stats.entries:
             values = latencies.get(entry.test_name, [])
             self.assertEqual(len(values), entry.hdr.count, entry.test_name)
-            if len(values) < 20:
-                continue
+        for entry in reached:
+            values = latencies[entry.test_name]
             for key, p in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
                 exact = nearest_rank(values, p)
                 self.assertLessEqual(abs(entry.hdr.percentile(key) - exact), exact * 0.01,
-                                     f"{entry.test_name} {key}")
-            compared += 1
-        self.assertGreater(compared, 10)
+                                     f"{entry.test_name} {key} of {len(values)}")
 
 
 class TestShapesAndWorkers(StandinTestCase):
