@@ -14,7 +14,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from uts.runner import ParallelRunner, expected_durations, flatten, longest_first, units_of
+from uts.runner import (ParallelRunner, expected_durations, failed, flatten, longest_first,
+                        units_of)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = "uts.runner_fixtures"
@@ -122,9 +123,20 @@ class TestParallelRun(RunnerCase):
         self.assertEqual(result.tests_run, 4)   # the importable units still ran
 
     def test_failfast_starts_no_unit_after_a_failure(self):
-        result, output = self.run_fixtures("cases_outcomes", "cases_passing", jobs=2, failfast=True)
+        self.seed.write_text(json.dumps({f"{FIXTURES}.cases_outcomes.Outcomes": 9.0,
+                                         f"{FIXTURES}.cases_outcomes.OwnTemporaryDirectory": 1.0,
+                                         f"{FIXTURES}.cases_passing.PassingOne": 1.0,
+                                         f"{FIXTURES}.cases_passing.PassingTwo": 1.0,
+                                         f"{FIXTURES}.cases_module_fixture": 1.0}))
+        result, output = self.run_fixtures("cases_outcomes", "cases_passing",
+                                           "cases_module_fixture", jobs=2, failfast=True)
         self.assertFalse(result.wasSuccessful())
-        self.assertLess(len(result.outcomes), 4, output)
+        # The failing unit goes first; once its failure is in, only the unit already running
+        # beside it may still finish (how far that one got is up to the scheduler, not to us).
+        first_failure = next(i for i, o in enumerate(result.outcomes) if failed(o))
+        self.assertEqual(result.outcomes[first_failure]["unit"],
+                         f"{FIXTURES}.cases_outcomes.Outcomes")
+        self.assertLessEqual(len(result.outcomes), first_failure + 2, output)
 
 
 class TestCommandLine(unittest.TestCase):
