@@ -20,9 +20,11 @@ class TestTargetRestart(unittest.TestCase):
         second = None
         try:
             process, _ = start_daist(f"{MODULE}.TestRO",
-                                     env=load_env(url, run_time=6, samples="true"))
+                                     env=load_env(url, run_time=12, samples="true"))
             wait_for(users_logged_in(url, 4), timeout=60, what="the users' logins",
                      process=process)
+            # the 12-s window leaves the new stand-in ~9 s to start and the users to log in
+            # again: a start under a busy machine takes 1-3 s
             time.sleep(1.0)
             first.stop()
             down = time.time()
