@@ -48,7 +48,9 @@ def server() -> tuple[DbTarget | None, str]:
         return None, f"{', '.join(missing)} not set (eval \"$(.ci/pg_start)\" starts a server)"
     target = DbTarget(host=os.environ["UTS_PG_HOST"], port=int(os.environ["UTS_PG_PORT"]),
                       dbname=os.environ["UTS_PG_DB"], user=os.environ["UTS_PG_USER"],
-                      timeout_s=5, password=Secret(os.environ["UTS_PG_PASSWORD"]),
+                      # the statement timeout also covers waiting for the migration lock,
+                      # which the parallel test workers take in turn on one server
+                      timeout_s=60, password=Secret(os.environ["UTS_PG_PASSWORD"]),
                       password_source="UTS_PG_PASSWORD")
     import psycopg
     try:
