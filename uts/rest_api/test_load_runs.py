@@ -137,7 +137,9 @@ class TestShapesAndWorkers(StandinTestCase):
         self.assertEqual(run.returncode, 0, run.output)
         stats = stats_of(run, "TestRO")
         self.assertEqual((stats.run.shape, stats.run.rate), ("open", 80.0))
-        self.assertLess(abs(stats.rps - 80) / 80, 0.05, f"{stats.rps:.1f} req/s")
+        # 15%: a stall of the machine near the window's end leaves its backlog outside the
+        # window; a pacer that does not hold the rate is off by far more (closed loop: 10x)
+        self.assertLess(abs(stats.rps - 80) / 80, 0.15, f"{stats.rps:.1f} req/s")
 
     def test_open_loop_counts_queueing_of_a_slow_server(self):
         """2 users, 100 ms per request: 20 req/s capacity against 40 req/s intended. Latency
