@@ -20,7 +20,9 @@ MODULE = "daist.rest_api.test_locust"
 PASSWORD = "uts-pw"
 SHORT = {"DAIST_LOCUST_RUN_TIME": "3", "DAIST_LOCUST_USERS": "4", "DAIST_LOCUST_SPAWN_RATE": "20",
          "DAIST_LOCUST_STOP_TIMEOUT": "2", "DAIST_LOCUST_REQUEST_TIMEOUT": "5",
-         "DET_PASSWORD": PASSWORD}
+         # no p95 limit unless a test sets one: endpoints with a handful of samples have a p95
+         # near their slowest, and one stall of a busy machine would add a broken limit
+         "DAIST_LOCUST_P95_MS": "0", "DET_PASSWORD": PASSWORD}
 
 
 def load_env(url: str | None = None, **settings: object) -> dict[str, str]:
