@@ -39,15 +39,20 @@ def run_load_test(name: str, *, url: str | None = None, timeout: float = 180,
 
 
 def interrupt_load_test(url: str, name: str, signum: int, *, users: int = 4,
+                        happened: tuple[str, Callable[[], bool]] | None = None,
                         **settings: object) -> DaistRun:
-    """Start a long load test, wait until every user logged in and the window is open, then
-    send ``signum``; returns the finished run (the caller removes its results)."""
+    """Start a long load test, wait until every user logged in and the window is open (and
+    ``happened``: what, and a check of it), then send ``signum``; returns the finished run
+    (the caller removes its results)."""
     expire_tokens(url)
     process, _ = start_daist(f"{MODULE}.{name}",
                              env=load_env(url, users=users, run_time=60, **settings))
     try:
         wait_for(users_logged_in(url, users), timeout=60, what="the users' logins",
                  process=process)
+        if happened is not None:
+            what, check = happened
+            wait_for(check, timeout=60, what=what, process=process)
         time.sleep(1.5)  # inside the measured window
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=60)
