@@ -61,7 +61,7 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
         stats = stats_of(self.load, "TestRO")
         self.assertFalse(stats.run.interrupted)
         self.assertEqual((stats.run.shape, stats.run.users), ("closed", 4))
-        self.assertAlmostEqual(stats.run.window_s, 3.0, delta=0.5)
+        self.assertAlmostEqual(stats.run.window_s, 3.0, delta=1.0)  # a stall may delay the stop
         self.assertGreater(len(stats.entries), 40)
         entry = stats.entry("get experiments")
         self.assertEqual((entry.path, entry.endpoint_class), ("/api/v1/experiments", "list"))
