@@ -17,6 +17,7 @@ from determined.experimental import client
 
 from daist.seed.plan import SeedPlan
 from daist.standin.launcher import StandinProcess
+from uts.rest_api.loadruns import set_faults
 from uts.standin.support import SdkConfig, quiet
 
 TRIALS = 2
@@ -120,11 +121,17 @@ class TestSeedIdempotentGrowRemove(SeedCase):
 
 
 class TestSeedInterrupted(SeedCase):
-    N = 60  # SIGINT comes after 3 are done: dozens more take far longer than its delivery
+    N = 60
     ARGS = ("--label", "int", "--experiments", str(N), "--concurrency", "1",
             "--checkpoints-per-trial", "0")
+    SLOW_CREATE = [{"path": "^/api/v1/experiments$", "method": "POST", "latency_ms": 500}]
+    """SIGINT comes after 3 are done: the stand-in takes 0.5 s per create, so the other 57
+    would take 28 s or more, however fast the machine (unslowed: 3 s, and a busy machine's
+    test process once saw the progress line only after the seed had ended)."""
 
     def test_sigint_then_resume_ends_with_exactly_n(self) -> None:
+        set_faults(self.url, self.SLOW_CREATE, password="")
+        self.addCleanup(set_faults, self.url, [], password="")
         process = subprocess.Popen(seed_command(*self.ARGS),
                                    env=self.env(), stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
@@ -147,6 +154,7 @@ class TestSeedInterrupted(SeedCase):
         partial = len([e for e in self.seeded("int")])
         self.assertGreaterEqual(partial, 3)
         self.assertLess(partial, self.N)
+        set_faults(self.url, [], password="")
         resumed = self.seed(*self.ARGS)
         self.assertIn(f"{partial} experiments exist, {self.N - partial} to create", resumed.stdout)
         experiments = self.seeded("int")
