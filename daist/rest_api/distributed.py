@@ -9,12 +9,14 @@ Protocol (besides Locust's own spawn/stop/quit/stats):
                                         final stats report, then answer ``daist_collected``
                                         {client_id, host, pid, usage}: its own CPU and RSS
                                         over the window (remote workers' too)
-  workers -> master  ``daist_hello``    {client_id, host, pid} once connected: names a worker
-                                        in messages, also one that is lost later
+  workers -> master  ``daist_hello``    {client_id, host, pid} once its handlers are in place:
+                                        names a worker in messages, also one lost later; the
+                                        load starts only when every worker said it
 Every worker stats report carries ``data["daist"]``, the worker's drained HDR tallies.
 
-A worker that goes missing (Locust's heartbeat) or does not answer ``daist_collect`` fails the
-load with a ``WorkerError`` naming it; the stats record the workers that did report.
+A worker that goes missing (Locust's heartbeat), runs fewer users than it was sent, or does not
+answer ``daist_collect`` fails the load with a ``WorkerError`` naming it; the stats record the
+workers that did report.
 
 Why not Locust's own stop/quit: after ``stop()`` the master forgets its workers until they are
 ready again (``stop_timeout`` later), and ``quit()`` waits only 0.5 s for final reports, so the
@@ -139,6 +141,23 @@ class WorkerPool:
             raise WorkerError(f"{len(lost)} of {len(self.known)} Locust workers stopped reporting "
                               f"during the load: {', '.join(map(self.name, lost))}")
 
+    def wait_users(self, users: int, *, timeout: float, sleep: Callable[[float], None]) -> None:
+        """Locust ends spawning after 1 s of waiting for the workers' counts even when one has
+        not started its users; wait for the counts (bounded): a shortfall fails the load,
+        naming each worker's count, rather than measuring less load than the results say."""
+        deadline = time.monotonic() + timeout
+        while self.runner.user_count != users:
+            if time.monotonic() > deadline:
+                counts = ", ".join(f"{name}: {n}" for name, n in self.user_counts().items())
+                raise WorkerError(f"the workers run {self.runner.user_count} of {users} users "
+                                  f"{timeout:g} s after spawning ended ({counts})")
+            sleep(0.1)
+
+    def user_counts(self) -> dict[str, int]:
+        """The users each worker reports running, by worker name."""
+        clients = self.runner.clients
+        return {self.name(c): clients[c].user_count for c in self.known if c in clients}
+
     def usage(self) -> list[GeneratorUsage]:
         return [u for client_id in self.known for u in self.collected.get(client_id, [])]
 
@@ -161,19 +180,29 @@ class WorkerPool:
             if log_dir:
                 output.close()
 
+    def ready(self) -> list[str]:
+        """Workers connected to Locust that have also said hello. A worker says hello once its
+        handlers are in place: Locust drops a message that arrives before its handler (it
+        connects first), and a worker that missed ``daist_spec`` would run no user at all."""
+        return [node.id for node in self.runner.clients.ready if node.id in self.names]
+
     def wait_ready(self, sleep: Callable[[float], None]) -> None:
         deadline = time.monotonic() + self.wait_s
-        while len(self.runner.clients.ready) < self.expected:
+        while len(self.ready()) < self.expected:
             dead = [p.pid for p in self.processes if p.poll() is not None]
             if dead:
                 raise WorkerError(f"local Locust worker process(es) {dead} exited at start; "
                                   f"see locust-worker-*.log in the results directory")
             if time.monotonic() > deadline:
-                raise WorkerError(f"only {len(self.runner.clients.ready)} of {self.expected} "
-                                  f"Locust workers connected within {self.wait_s:g} s "
-                                  f"([locust] worker_wait)")
+                connected = self.runner.clients.ready
+                silent = [node.id for node in connected if node.id not in self.names]
+                said = f" ({len(silent)} of them never said hello: not daist workers?)" \
+                    if silent else ""
+                raise WorkerError(f"only {len(self.ready())} of {self.expected} Locust workers "
+                                  f"connected within {self.wait_s:g} s ([locust] worker_wait); "
+                                  f"{len(connected)} connected{said}")
             sleep(0.1)
-        self.known = [node.id for node in self.runner.clients.ready]
+        self.known = self.ready()
         log.info("%d Locust worker(s) connected: %s", len(self.known),
                  ", ".join(map(self.name, self.known)))
 

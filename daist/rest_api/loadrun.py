@@ -38,6 +38,8 @@ from daist.rest_api.user import UserSpec, build_user_class
 log = get_logger("rest_api")
 TICK_S = 0.2
 SPAWN_GRACE_S = 30.0
+USER_COUNTS_S = 10.0
+"""How long the workers' user counts may lag the end of spawning (they report every 3 s)."""
 
 
 class LoadError(DaistError):
@@ -149,6 +151,8 @@ class LoadRun:
         ramp_s = users / spawn_rate + SPAWN_GRACE_S
         self._wait(self._spawned.is_set, timeout=ramp_s,
                    failure=f"spawning {users} users did not complete within {ramp_s:.0f} s")
+        if self.pool is not None:
+            self.pool.wait_users(users, timeout=USER_COUNTS_S, sleep=self._sleep)
         self.warmup_start = time.time()
         self._sleep(plan.warmup)
         self._open_window()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -12,9 +14,11 @@ from pathlib import Path
 import psutil
 
 from daist.framework import paths
-from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, run_daist, start_daist
+from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_results,
+                         results_dir_of, run_daist, start_daist)
 from uts.rest_api.fake_master import Answer, FakeMaster
-from uts.rest_api.loadruns import (MODULE, PASSWORD, case_id, expire_tokens, load_env, stats_of,
+from uts.rest_api.loadruns import (MODULE, PASSWORD, case_id, command_line, expire_tokens,
+                                   finish_with_worker, free_port, load_env, stats_of,
                                    users_logged_in, wait_for)
 
 PROFILE = """
@@ -108,7 +112,7 @@ class TestLostWorker(StandinTestCase):
             wait_for(users_logged_in(self.url, 4), timeout=90, what="the users' logins",
                      process=process)
             workers = [c for c in psutil.Process(process.pid).children(recursive=True)
-                       if "daist.rest_api.worker" in " ".join(c.cmdline())]
+                       if "daist.rest_api.worker" in command_line(c)]
             self.assertEqual(len(workers), 2)
             victim, survivor = workers
             victim.send_signal(signal.SIGKILL)
@@ -129,6 +133,38 @@ class TestLostWorker(StandinTestCase):
                          [str(survivor.pid)])
         self.assertGreater(stats.num_requests, 0)
         assert_valid_results(self, run)
+
+
+class TestOddWorkers(StandinTestCase):
+    """Remote workers that connect to Locust but cannot run daist's users fail the load test,
+    named, before its window: none of its load would be what the results say."""
+    standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
+
+    def run_with(self, mode: str, **settings: object) -> tuple[DaistRun, subprocess.Popen]:
+        port = free_port()
+        process, _ = start_daist(f"{MODULE}.TestRO", env=load_env(
+            self.url, remote_workers=1, master_bind=f"127.0.0.1:{port}", **settings))
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "uts.reliability.odd_worker", mode, "--master",
+             f"127.0.0.1:{port}"], env=clean_environment(), cwd=paths.ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        run, worker_log = finish_with_worker(process, worker)
+        self.addCleanup(remove_results, run)
+        self.assertEqual(run.returncode, 1, run.output + worker_log)
+        assert_valid_results(self, run)
+        return run, worker
+
+    def test_a_worker_that_is_not_daists_is_never_ready(self):
+        run, _ = self.run_with("plain", worker_wait=5)
+        self.assertEqual(run.result.tests[case_id("TestRO")].message,
+                         "only 0 of 1 Locust workers connected within 5 s ([locust] worker_wait);"
+                         " 1 connected (1 of them never said hello: not daist workers?)")
+
+    def test_a_worker_that_starts_no_user_fails_the_test_naming_it(self):
+        run, worker = self.run_with("idle")
+        self.assertRegex(run.result.tests[case_id("TestRO")].message,
+                         rf"^the workers run 0 of 4 users 10 s after spawning ended "
+                         rf"\(\S+ pid {worker.pid} \(\S+\): 0\)$")
 
 
 if __name__ == "__main__":

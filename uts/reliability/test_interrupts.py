@@ -13,8 +13,8 @@ from daist.framework.master_client import MasterClient
 from uts.harness import DaistRun, StandinTestCase, remove_results, results_dir_of, start_daist
 from uts.metrics.support import METRICS_POST, MODULE as METRICS_MODULE, TEST_ID, StandinCase
 from uts.metrics.support import WatchedRun, sweep_of
-from uts.rest_api.loadruns import (PASSWORD, alive, case_id, interrupt_load_test, perf_run_of,
-                                   stats_of)
+from uts.rest_api.loadruns import (PASSWORD, alive, case_id, command_line, interrupt_load_test,
+                                   perf_run_of, stats_of)
 
 # Slow reports (25 ms each way) so a level lasts long enough to be interrupted mid-way.
 SLOW = [{"path": METRICS_POST, "method": "POST", "latency_ms": 25.0}]
@@ -141,8 +141,8 @@ class TestEmbeddedStandinInterrupt(unittest.TestCase):
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 130, run.output)
         self.assertTrue(run.result.interrupted)
-        survivors = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        self.assertEqual(survivors, [], [p.cmdline() for p in survivors])
+        survivors = [p for p in family if p.pid in alive([p.pid])]
+        self.assertEqual(survivors, [], [command_line(p) for p in survivors])
 
 
 def wait_for_trials(pid: int, *, count: int, timeout: float = 60) -> list[psutil.Process]:
@@ -158,10 +158,7 @@ def wait_for_trials(pid: int, *, count: int, timeout: float = 60) -> list[psutil
 
 
 def _is_trial(process: psutil.Process) -> bool:
-    try:
-        return "model_def.py" in " ".join(process.cmdline())
-    except psutil.Error:
-        return False
+    return "model_def.py" in command_line(process)
 
 
 if __name__ == "__main__":

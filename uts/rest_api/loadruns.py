@@ -157,6 +157,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def command_line(process: psutil.Process) -> str:
+    """A process's command line; "" once it is gone (a run's short-lived children come and go
+    while a test looks at its process tree)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def alive(pids: list[int]) -> list[int]:
     found = []
     for pid in pids:
