@@ -8,6 +8,7 @@ such as ``-v``, ``-f`` or ``-k PATTERN``.
 """
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import unittest
@@ -93,6 +94,10 @@ def main(args: list) -> int:
     argv = [sys.argv[0], *args] if names else [sys.argv[0], "discover", "-s", str(ROOT / "uts"),
                                                "-t", str(ROOT), *args]
     os.chdir(ROOT)
+    # Tests interrupt the processes they start with SIGINT. A ./uts.py started in the background
+    # by a script inherits SIGINT ignored, and so would every worker and child, which could then
+    # not be interrupted; with Python's handler here, they start with the default again.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # Every temporary file of the tests and of the daist runs, stand-ins and trials they start
     # goes under one scratch directory (TMPDIR is inherited), removed after a passing run and
     # kept, with its path printed, after a failing one.

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -146,6 +147,16 @@ class TestCommandLine(unittest.TestCase):
         self.assertEqual(done.returncode, 2)
         self.assertEqual(done.stderr, "uts: the number of worker processes must be a whole "
                                       "number >= 1, not '0'\n")
+
+    def test_processes_the_tests_start_can_be_interrupted_when_uts_was_started_ignoring_it(self):
+        # as a script's background job starts it: SIGINT ignored, inherited by every child
+        def ignore_sigint():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for jobs in ("1", "2"):
+            done = subprocess.run([sys.executable, str(ROOT / "uts.py"), "-j", jobs,
+                                   f"{FIXTURES}.cases_interruptible"], capture_output=True,
+                                  text=True, timeout=120, cwd=ROOT, preexec_fn=ignore_sigint)
+            self.assertEqual(done.returncode, 0, done.stderr)
 
 
 def result_items(result, key: str) -> list[tuple[str, str]]:
