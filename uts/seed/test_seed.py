@@ -126,8 +126,8 @@ class TestSeedInterrupted(SeedCase):
             "--checkpoints-per-trial", "0")
     SLOW_CREATE = [{"path": "^/api/v1/experiments$", "method": "POST", "latency_ms": 500}]
     """SIGINT comes after 3 are done: the stand-in takes 0.5 s per create, so the other 57
-    would take 28 s or more, however fast the machine (unslowed: 3 s, and a busy machine's
-    test process once saw the progress line only after the seed had ended)."""
+    would take 28 s or more, however late a busy machine lets this test send it (unslowed,
+    the whole seed takes 3 s)."""
 
     def test_sigint_then_resume_ends_with_exactly_n(self) -> None:
         set_faults(self.url, self.SLOW_CREATE, password="")
