@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from daist.standin.safe_regex import MAX_MATCHED_CHARS, UnsafeRegex, check_regex
+from daist.standin.safe_regex import UnsafeRegex, check_regex
 
 SELECTORS = ("every", "first", "sequence")
 RULE_DEFAULTS: dict[str, Any] = {
@@ -41,9 +41,6 @@ RULE_DEFAULTS: dict[str, Any] = {
 READ_ONLY = ("matched",)
 """Keys ``GET /standin/faults`` adds to a rule; ignored when a rule read back is sent again."""
 MAX_SEQUENCE_CHARS = 1024
-MAX_MATCHED_PATH = MAX_MATCHED_CHARS
-"""Longer request paths are never faulted (Determined's paths are far shorter); with the
-pattern rules of ``safe_regex`` the worst rule costs tens of milliseconds, not minutes."""
 
 
 class FaultSpecError(ValueError):

@@ -41,9 +41,6 @@ _PROJECT_SORTS = {"SORT_BY_UNSPECIFIED": "p.id", "SORT_BY_ID": "p.id", "SORT_BY_
 # the field each checkpoint storage type cannot do without (schemas.IsComplete)
 _STORAGE_REQUIRED = {"shared_fs": "host_path", "s3": "bucket", "gcs": "bucket",
                      "azure": "container", "directory": "container_path"}
-MAX_MATCHED_LOG_LINE = MAX_MATCHED_CHARS
-"""TASK_LOG regexes see this much of each log line (with ``safe_regex``'s pattern rules the
-worst accepted pattern then costs tens of milliseconds per line, not minutes)."""
 DELETING, DELETE_FAILED = "WORKSPACE_STATE_DELETING", "WORKSPACE_STATE_DELETE_FAILED"
 _TERMINAL_SQL = "('STATE_COMPLETED', 'STATE_CANCELED', 'STATE_ERROR', 'STATE_DELETED')"
 
@@ -592,7 +589,7 @@ class OrgStore:
         matching = [(hook, trigger) for hook, trigger in matching
                     if self._webhook_applies(hook, workspace_id, config)]
         for line in lines:
-            text = line[:MAX_MATCHED_LOG_LINE]
+            text = line[:MAX_MATCHED_CHARS]  # what a checked regex may see of a line
             for hook, trigger in matching:
                 regex = trigger["condition"]["regex"]
                 if not re.search(regex, text):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -14,11 +13,11 @@ from pathlib import Path
 import psutil
 
 from daist.framework import paths
-from uts.harness import (DaistRun, StandinTestCase, clean_environment, remove_results,
-                         results_dir_of, run_daist, start_daist)
+from uts.harness import (DaistRun, StandinTestCase, remove_results, results_dir_of, run_daist,
+                         start_daist)
 from uts.rest_api.fake_master import Answer, FakeMaster
 from uts.rest_api.loadruns import (MODULE, PASSWORD, case_id, command_line, expire_tokens,
-                                   finish_with_worker, free_port, load_env, stats_of,
+                                   load_env, run_with_remote_worker, start_worker, stats_of,
                                    users_logged_in, wait_for)
 
 PROFILE = """
@@ -141,14 +140,8 @@ class TestOddWorkers(StandinTestCase):
     standin_options = {"scale": 10, "passwords": {"admin": PASSWORD}}
 
     def run_with(self, mode: str, **settings: object) -> tuple[DaistRun, subprocess.Popen]:
-        port = free_port()
-        process, _ = start_daist(f"{MODULE}.TestRO", env=load_env(
-            self.url, remote_workers=1, master_bind=f"127.0.0.1:{port}", **settings))
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "uts.reliability.odd_worker", mode, "--master",
-             f"127.0.0.1:{port}"], env=clean_environment(), cwd=paths.ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        run, worker_log = finish_with_worker(process, worker)
+        run, worker, worker_log = run_with_remote_worker(self.url, lambda port: start_worker(
+            port, mode, module="uts.reliability.odd_worker"), **settings)
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 1, run.output + worker_log)
         assert_valid_results(self, run)

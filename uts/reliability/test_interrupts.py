@@ -141,7 +141,7 @@ class TestEmbeddedStandinInterrupt(unittest.TestCase):
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 130, run.output)
         self.assertTrue(run.result.interrupted)
-        survivors = [p for p in family if p.pid in alive([p.pid])]
+        survivors = [p for p in family if alive([p.pid])]
         self.assertEqual(survivors, [], [command_line(p) for p in survivors])
 
 

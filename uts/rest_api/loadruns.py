@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from typing import Callable
 
 import psutil
 import requests
 
+from daist.framework import paths
 from daist.models.base import open_artifact
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustStatsList
 from daist.standin.launcher import control_headers
-from uts.harness import DaistRun, results_dir_of, run_daist, start_daist
+from uts.harness import DaistRun, clean_environment, results_dir_of, run_daist, start_daist
 
 MODULE = "daist.rest_api.test_locust"
 PASSWORD = "uts-pw"
@@ -76,6 +78,27 @@ def finish_with_worker(process: subprocess.Popen, worker: subprocess.Popen, *,
                 child.kill()
                 child.communicate()
     return DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout)), worker_log
+
+
+def start_worker(port: int, *args: str, module: str = "daist.rest_api.worker",
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A Locust worker process (``python -m module --master 127.0.0.1:port args``) with a clean
+    environment plus ``env``; its stderr is kept for the test."""
+    return subprocess.Popen([sys.executable, "-m", module, "--master", f"127.0.0.1:{port}", *args],
+                            env=clean_environment(env), cwd=paths.ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def run_with_remote_worker(url: str, start: Callable[[int], subprocess.Popen],
+                           **settings: object) -> tuple[DaistRun, subprocess.Popen, str]:
+    """TestRO against ``url`` with one remote worker, which ``start(port)`` starts for the
+    master's free port; returns the finished run, the worker and its stderr."""
+    port = free_port()
+    process, _ = start_daist(f"{MODULE}.TestRO", env=load_env(
+        url, remote_workers=1, master_bind=f"127.0.0.1:{port}", **settings))
+    worker = start(port)
+    run, worker_log = finish_with_worker(process, worker)
+    return run, worker, worker_log
 
 
 def case_id(name: str) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import socket
-import subprocess
-import sys
 import tempfile
 import unittest
 from collections import defaultdict
@@ -20,12 +18,11 @@ from daist.models.report import LimitViolations
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
                                  ResourceProfile)
 from daist.framework import paths
-from uts.harness import (StandinTestCase, clean_environment, remove_results,
-                         run_daist, start_daist)
+from uts.harness import StandinTestCase, remove_results, run_daist
 from daist.rest_api.sweep import knee_index
 from uts.rest_api.factories import nearest_rank
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, finish_with_worker,
-                                   free_port, load_env, run_load_test, set_faults, stats_of)
+from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, load_env, run_load_test,
+                                   run_with_remote_worker, set_faults, start_worker, stats_of)
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
@@ -176,16 +173,8 @@ class TestShapesAndWorkers(StandinTestCase):
         self.assertEqual(alive([g.pid for g in workers]), [])        # no orphans
 
     def test_a_remote_worker_joins_with_the_documented_command(self):
-        port = free_port()
-        process, _ = start_daist(f"{MODULE}.TestRO",
-                                 env=load_env(self.url, remote_workers=1,
-                                              master_bind=f"127.0.0.1:{port}"))
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "daist.rest_api.worker", "--master", f"127.0.0.1:{port}"],
-            env=clean_environment({"DET_USER": "admin", "DET_PASSWORD": PASSWORD,
-                                   "DET_MASTER": self.url}),
-            cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        run, worker_log = finish_with_worker(process, worker)
+        run, worker, worker_log = run_with_remote_worker(self.url, lambda port: start_worker(
+            port, env={"DET_USER": "admin", "DET_PASSWORD": PASSWORD, "DET_MASTER": self.url}))
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 0, run.output + worker_log)
         self.assertEqual(worker.returncode, 0, worker_log)

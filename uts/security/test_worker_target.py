@@ -1,25 +1,16 @@
 """A daist Locust worker logs in only to the Determined master it was started for (``--target``
 or its own DET_MASTER): a Locust master that asks for load against another URL is refused with
 one clear line, and the worker's password reaches no server at all."""
-import subprocess
-import sys
 import unittest
 
-from daist.framework import paths
 from daist.rest_api.user import same_master
 from daist.standin.launcher import StandinProcess
-from uts.harness import clean_environment, remove_results, start_daist
+from uts.harness import remove_results
 from uts.rest_api.fake_master import FakeMaster
-from uts.rest_api.loadruns import MODULE, PASSWORD, finish_with_worker, free_port, load_env
+from uts.rest_api.loadruns import (MODULE, PASSWORD, free_port, run_with_remote_worker,
+                                   start_worker)
 
 WORKER_SECRET = "worker-only-secret-7f3a"
-
-
-def start_worker(port: int, *args: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "daist.rest_api.worker", "--master",
-                             f"127.0.0.1:{port}", *args], env=clean_environment(env),
-                            cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
 
 
 class TestSameMaster(unittest.TestCase):
@@ -47,12 +38,9 @@ class TestWorkerTarget(unittest.TestCase):
         own = FakeMaster()                  # the worker's own target: it must not be used either
         own_url = own.start()
         self.addCleanup(own.stop)
-        port = free_port()
-        process, _ = start_daist(f"{MODULE}.TestRO", env=load_env(
-            url, remote_workers=1, master_bind=f"127.0.0.1:{port}", worker_wait=60))
-        worker = start_worker(port, "--target", own_url,
-                              env={"DET_USER": "admin", "DET_PASSWORD": WORKER_SECRET})
-        run, worker_err = finish_with_worker(process, worker)
+        run, worker, worker_err = run_with_remote_worker(url, lambda port: start_worker(
+            port, "--target", own_url, env={"DET_USER": "admin", "DET_PASSWORD": WORKER_SECRET}),
+            worker_wait=60)
         self.addCleanup(remove_results, run)
         self.assertEqual(worker.returncode, 2, worker_err)
         self.assertIn(f"daist worker: error: the Locust master asks for load against {url}, but "
