@@ -28,8 +28,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from daist.standin.launcher import StandinProcess  # noqa: E402
-from daist.standin.seed import SeedSpec, seed_store  # noqa: E402
-from daist.standin.store import StandinStore  # noqa: E402
+from daist.standin.seed.seeder import SeedSpec, seed_store  # noqa: E402
+from daist.standin.state.store import StandinStore  # noqa: E402
 
 ENDPOINTS = ("/api/v1/master", "/api/v1/experiments")
 NGINX_CONF = """

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from daist.framework.errors import ConfigError
 from daist.models.locust import EndpointStats, LocustStatsList
+from daist.models.slo import parse_endpoint_slo
 from daist.report import fmt
 
 FAIL = "fail"
@@ -52,14 +54,13 @@ class LimitCheck:
 
 def run_slo(settings: dict[str, dict[str, str]]):
     """The run's limits from its saved settings; None when the run did not save them."""
-    from daist.rest_api.verdict import parse_endpoint_slo
-
     locust = settings.get("locust")
     if not locust or "p95_ms" not in locust:
         return None
     return parse_endpoint_slo(locust.get("slo", ""), p95_ms=float(locust.get("p95_ms") or 0),
                               p99_ms=float(locust.get("p99_ms") or 0),
-                              max_fail_ratio=float(locust.get("max_fail_ratio") or 0))
+                              max_fail_ratio=float(locust.get("max_fail_ratio") or 0),
+                              error=ConfigError)
 
 
 def _measured(entry: EndpointStats, figure: str) -> float | None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-ENDPOINT_CLASSES = ("get", "list", "search", "write")
+from daist.models.slo import ENDPOINT_CLASSES
+
 _WHOLE_FIELD = re.compile(r"^\{([a-z_]+)\}$")
 
 

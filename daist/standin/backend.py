@@ -13,14 +13,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daist.standin.faults import FaultInjector
+from daist.standin.faults.injector import FaultInjector
 from daist.standin.launcher import STANDIN_CLUSTER_NAME  # the one definition (stdlib-only module)
 from daist.standin.options import StandinOptions
-from daist.standin.preemption import PreemptionHub
-from daist.standin.runner import TrialRunner
-from daist.standin.seed import SeedSpec, seed_store
-from daist.standin.store import StandinStore
-from daist.standin.webhooks import WebhookShipper
+from daist.standin.trials.preemption import PreemptionHub
+from daist.standin.trials.runner import TrialRunner
+from daist.standin.seed.seeder import SeedSpec, seed_store
+from daist.standin.state.store import StandinStore
+from daist.standin.state.webhooks import WebhookShipper
 
 VERSION = "0.38.1"  # the Determined release whose API the stand-in speaks
 

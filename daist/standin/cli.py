@@ -11,9 +11,9 @@ import logging
 import sys
 from typing import Any, Sequence
 
-from daist.standin.faultspec import FaultSpecError, parse_option
+from daist.standin.faults.spec import FaultSpecError, parse_option
 from daist.standin.options import StandinOptions, bind_problem
-from daist.standin.seed import MAX_SCALE, MIN_SCALE, scale_error, seed_usernames
+from daist.standin.seed.seeder import MAX_SCALE, MIN_SCALE, scale_error, seed_usernames
 
 FAULT_OPTIONS = ("latency", "error-rate", "hang", "drop-rate", "fault")
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from daist.standin.app import build_app
+from daist.standin.http.app import build_app
 from daist.standin.backend import Backend
 from daist.standin.options import REMOTE_WARNING, StandinOptions, bind_problem, is_loopback
 

@@ -2,7 +2,7 @@ import unittest
 
 from daist.metrics.expconf import Level, experiment_config, model_dir
 from daist.models.config import MetricsSettings
-from daist.standin.searcher import trial_hparams
+from daist.standin.trials.searcher import trial_hparams
 
 
 class TestExperimentConfig(unittest.TestCase):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unittest
 
-from daist.standin.safe_regex import UnsafeRegex, check_regex
+from daist.standin.common.safe_regex import UnsafeRegex, check_regex
 
 ORDINARY = (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", ".*(experiments|trials|checkpoints).*",
             "ERROR .*failed", r"^/api/v1/trials/\d+/metrics$", "^/api/v1/(?!auth/|master$)",

@@ -6,7 +6,7 @@ import unittest
 import requests
 
 from daist.standin.launcher import StandinProcess
-from daist.standin.seed import seed_usernames
+from daist.standin.seed.seeder import seed_usernames
 from uts.standin.support import MasterTestCase
 
 

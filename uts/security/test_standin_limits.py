@@ -5,10 +5,10 @@ import unittest
 
 import requests
 
-from daist.standin.app import MAX_JSON_BODY
-from daist.standin.faults import FaultInjector
-from daist.standin.faultspec import FaultSpecError, check_pattern
-from daist.standin.safe_regex import MAX_MATCHED_CHARS
+from daist.standin.http.app import MAX_JSON_BODY
+from daist.standin.faults.injector import FaultInjector
+from daist.standin.faults.spec import FaultSpecError, check_pattern
+from daist.standin.common.safe_regex import MAX_MATCHED_CHARS
 from uts.standin.support import MasterTestCase
 
 BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] + [

@@ -5,8 +5,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from daist.standin.confine import inside
-from daist.standin.errors import BadRequest
+from daist.standin.common.confine import inside
+from daist.standin.common.errors import BadRequest
 from uts.standin.support import MasterTestCase
 
 TRAVERSALS = ("%2Fetc", "..%2F..%2F..%2Fetc", "%2E%2E", "etc", "%2Fetc%2Fshadow")

@@ -6,7 +6,7 @@ import unittest
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from daist.standin.app import build_app
+from daist.standin.http.app import build_app
 from daist.standin.backend import Backend
 from daist.standin.options import StandinOptions
 

@@ -10,8 +10,8 @@ import warnings
 from determined.common.api import bindings
 from daist.framework.errors import ConfigError
 from daist.framework.settings import load_settings
-from daist.standin.seed import SeedSpec, scale_error, seed_store, seed_usernames
-from daist.standin.store import StandinStore
+from daist.standin.seed.seeder import SeedSpec, scale_error, seed_store, seed_usernames
+from daist.standin.state.store import StandinStore
 from uts.standin.det_cli import ClientTestCase
 
 

@@ -7,8 +7,8 @@ import unittest
 
 import requests
 
-from daist.standin.faults import FaultInjector
-from daist.standin.faultspec import FaultSpecError, parse_option
+from daist.standin.faults.injector import FaultInjector
+from daist.standin.faults.spec import FaultSpecError, parse_option
 from uts.standin.support import MasterTestCase
 
 

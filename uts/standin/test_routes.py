@@ -10,7 +10,7 @@ from urllib.parse import quote_plus
 import requests
 
 from daist.rest_api.catalogue import CATALOGUE
-from daist.standin.routes import ROUTES
+from daist.standin.http.routes import ROUTES
 from uts.standin.support import MasterTestCase, binding_for, parse_with_binding, seed_ids
 
 RUNS_FILTER = json.dumps({"filterGroup": {"children": [{

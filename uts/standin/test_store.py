@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import unittest
 
-from daist.standin.errors import BadRequest, Conflict, NotFound, Unauthenticated
-from daist.standin.exp_entities import TERMINAL_STATES
-from daist.standin.seed import SeedSpec, seed_store
-from daist.standin.store import ExperimentQuery, StandinStore
+from daist.standin.common.errors import BadRequest, Conflict, NotFound, Unauthenticated
+from daist.standin.state.exp_entities import TERMINAL_STATES
+from daist.standin.seed.seeder import SeedSpec, seed_store
+from daist.standin.state.store import ExperimentQuery, StandinStore
 
 
 class TestSeed(unittest.TestCase):

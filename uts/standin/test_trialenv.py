@@ -8,8 +8,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from daist.standin.errors import BadRequest
-from daist.standin.trialenv import (TrialLaunch, check_model_files, trial_environment,
+from daist.standin.common.errors import BadRequest
+from daist.standin.trials.trialenv import (TrialLaunch, check_model_files, trial_environment,
                                     unpack_model, write_info)
 
 PROBE = ("import determined as det; i = det.get_cluster_info(); "

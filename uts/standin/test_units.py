@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import unittest
 
-from daist.standin.errors import BadRequest
-from daist.standin.expconf import environment_pairs, expand, merge, parse_config
-from daist.standin.faultspec import FaultSpecError, normalize_rule, parse_option
-from daist.standin.searcher import trial_hparams
-from daist.standin.summary import fold, is_better
-from daist.standin.wire import Page, iso, parse_iso
+from daist.standin.common.errors import BadRequest
+from daist.standin.state.expconf import environment_pairs, expand, merge, parse_config
+from daist.standin.faults.spec import FaultSpecError, normalize_rule, parse_option
+from daist.standin.trials.searcher import trial_hparams
+from daist.standin.state.summary import fold, is_better
+from daist.standin.common.wire import Page, iso, parse_iso
 
 
 class TestWire(unittest.TestCase):

@@ -21,8 +21,8 @@ from typing import Any
 from determined.common.api import bindings as b
 from determined.common.api import errors
 
-from daist.standin.seed import SeedSpec, seed_store
-from daist.standin.store import StandinStore
+from daist.standin.seed.seeder import SeedSpec, seed_store
+from daist.standin.state.store import StandinStore
 from uts.standin.det_cli import ClientTestCase
 
 DEADLINE_S = 60.0
@@ -248,7 +248,7 @@ class TestWebhookDelivery(ClientTestCase):
                        hook(self.receiver.url + "/fail", on_state("COMPLETED")))
         config = {"name": "hooked", "entrypoint": "python3 train.py",
                   "searcher": {"name": "single", "metric": "x", "max_length": 1}}
-        with self.assertLogs("daist.standin.webhooks", "WARNING") as logged:
+        with self.assertLogs("daist.standin.state.webhooks", "WARNING") as logged:
             experiment = self.create(config)
             state = self.receiver.next(lambda e: e["path"] == "/state")
             logged_line = self.receiver.next(lambda e: e["path"] == "/logs")
@@ -298,7 +298,7 @@ class TestWebhookDelivery(ClientTestCase):
                        hook("http://10.255.255.1/outside", on_state("ERROR")))
         config = {"name": "hooked-failing", "entrypoint": "python3 -c 'raise SystemExit(3)'",
                   "searcher": {"name": "single", "metric": "x", "max_length": 1}}
-        with self.assertLogs("daist.standin.webhooks", "WARNING") as logged:
+        with self.assertLogs("daist.standin.state.webhooks", "WARNING") as logged:
             experiment = self.create(config)
             # the master keeps answering while the deliveries fail in the background
             b.get_GetExperiment(session, experimentId=experiment.id)

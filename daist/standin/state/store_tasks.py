@@ -1,0 +1,189 @@
+"""Tasks, allocations, commands/notebooks/shells/tensorboards, pools and agents."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Callable
+
+from daist.standin.state.cluster_entities import Agent, Allocation, Command, ResourcePool, Task
+from daist.standin.common.errors import BadRequest, NotFound
+from daist.standin.common.wire import iso
+
+COMMAND_KINDS = ("command", "notebook", "shell", "tensorboard")
+CLUSTER_MESSAGE_MAX = 250  # characters, as the master caps it
+_TASK_TYPES = {"command": "TASK_TYPE_COMMAND", "notebook": "TASK_TYPE_NOTEBOOK",
+               "shell": "TASK_TYPE_SHELL", "tensorboard": "TASK_TYPE_TENSORBOARD"}
+
+
+def _allocation(row: sqlite3.Row) -> Allocation:
+    return Allocation(allocation_id=row["allocation_id"], task_id=row["task_id"],
+                      task_type=row["task_type"], name=row["name"], state=row["state"],
+                      start_time=row["start_time"], end_time=row["end_time"],
+                      resource_pool=row["resource_pool"], slots=row["slots"])
+
+
+class TaskStore:
+    db: sqlite3.Connection
+    now: Callable[[], float]
+    _message_cache: tuple[int, dict[str, Any] | None] | None = None
+
+    # -- allocations -------------------------------------------------------------------------
+    def add_allocation(self, *, allocation_id: str, task_id: str, task_type: str, name: str,
+                       resource_pool: str, slots: int = 1, state: str = "STATE_RUNNING") -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO allocations (allocation_id, task_id, task_type, name, state,"
+            " start_time, resource_pool, slots) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (allocation_id, task_id, task_type, name, state, self.now(), resource_pool, slots))
+
+    def end_allocation(self, allocation_id: str) -> None:
+        self.db.execute("UPDATE allocations SET state = 'STATE_TERMINATED', end_time = ?"
+                        " WHERE allocation_id = ?", (self.now(), allocation_id))
+
+    def allocation_exists(self, allocation_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM allocations WHERE allocation_id = ?",
+                               (allocation_id,)).fetchone() is not None
+
+    def active_allocations(self) -> list[Allocation]:
+        rows = self.db.execute("SELECT * FROM allocations WHERE state != 'STATE_TERMINATED'"
+                               " ORDER BY start_time, allocation_id").fetchall()
+        return [_allocation(r) for r in rows]
+
+    def get_task(self, task_id: str) -> Task:
+        """A trial's task (allocations of its runs, or one synthesized for seeded trials) or a
+        command's task."""
+        rows = self.db.execute("SELECT * FROM allocations WHERE task_id = ? ORDER BY start_time",
+                               (task_id,)).fetchall()
+        allocations = [_allocation(r) for r in rows]
+        trial = self.db.execute(
+            "SELECT t.id, t.run_id, t.start_time, t.end_time, t.hparams, e.resource_pool, c.config"
+            " FROM trials t JOIN experiments e ON e.id = t.experiment_id"
+            " JOIN exp_configs c ON c.id = e.config_id WHERE t.task_id = ?",
+            (task_id,)).fetchone()
+        if trial is not None:
+            if not allocations:
+                allocations = [Allocation(
+                    allocation_id=f"{task_id}.{trial['run_id']}", task_id=task_id,
+                    task_type="TASK_TYPE_TRIAL", name=f"Trial {trial['id']}",
+                    state="STATE_TERMINATED", start_time=trial["start_time"],
+                    end_time=trial["end_time"], resource_pool=trial["resource_pool"], slots=1)]
+            return Task(task_id=task_id, task_type="TASK_TYPE_TRIAL",
+                        start_time=trial["start_time"], end_time=trial["end_time"],
+                        allocations=allocations, config=trial["config"])
+        command = self.get_command(task_id)
+        return Task(task_id=task_id, task_type=_TASK_TYPES[command.kind],
+                    start_time=command.start_time, end_time=None, allocations=allocations,
+                    config=json.dumps({"description": command.description}))
+
+    def task_counts(self) -> dict[str, int]:
+        counts = {f"{kind}s": 0 for kind in COMMAND_KINDS}
+        for kind, count in self.db.execute(
+                "SELECT kind, COUNT(*) FROM commands WHERE state != 'STATE_TERMINATED'"
+                " GROUP BY kind"):
+            counts[f"{kind}s"] = count
+        return counts
+
+    # -- commands and friends ----------------------------------------------------------------
+    def add_command(self, *, command_id: str, kind: str, description: str, workspace_id: int,
+                    user_id: int, resource_pool: str, start_time: float) -> None:
+        self.db.execute("INSERT INTO commands VALUES (?, ?, ?, ?, ?, 'STATE_RUNNING', ?, ?)",
+                        (command_id, kind, description, workspace_id, user_id, start_time,
+                         resource_pool))
+        self.add_allocation(allocation_id=f"{command_id}.1", task_id=command_id,
+                            task_type=_TASK_TYPES[kind], name=description,
+                            resource_pool=resource_pool)
+
+    def _command(self, row: sqlite3.Row) -> Command:
+        return Command(id=row["id"], kind=row["kind"], description=row["description"],
+                       workspace_id=row["workspace_id"], user_id=row["user_id"],
+                       username=row["username"], state=row["state"], start_time=row["start_time"],
+                       resource_pool=row["resource_pool"])
+
+    def get_command(self, command_id: str, *, kind: str | None = None) -> Command:
+        row = self.db.execute("SELECT c.*, u.username FROM commands c JOIN users u"
+                              " ON u.id = c.user_id WHERE c.id = ?", (command_id,)).fetchone()
+        if row is None or (kind is not None and row["kind"] != kind):
+            raise NotFound(f"task {command_id} not found")
+        return self._command(row)
+
+    def list_commands(self, kind: str, *, workspace_id: int | None = None,
+                      user_ids: list[int] | None = None) -> list[Command]:
+        """By start time; sortBy/orderBy/users (by name) are not implemented."""
+        sql = "SELECT c.*, u.username FROM commands c JOIN users u ON u.id = c.user_id WHERE kind = ?"
+        args: list[Any] = [kind]
+        if workspace_id:
+            sql, args = sql + " AND c.workspace_id = ?", [*args, workspace_id]
+        if user_ids:
+            sql += f" AND c.user_id IN ({','.join('?' * len(user_ids))})"
+            args.extend(user_ids)
+        rows = self.db.execute(sql + " ORDER BY c.start_time, c.id", args).fetchall()
+        return [self._command(r) for r in rows]
+
+    # -- pools and agents --------------------------------------------------------------------
+    def add_resource_pool(self, *, name: str, description: str, num_agents: int,
+                          slots_per_agent: int, default_compute: bool, default_aux: bool) -> None:
+        self.db.execute("INSERT INTO resource_pools VALUES (?, ?, ?, ?, ?, ?)",
+                        (name, description, num_agents, slots_per_agent, int(default_compute),
+                         int(default_aux)))
+
+    def list_resource_pools(self) -> list[ResourcePool]:
+        used = dict(self.db.execute(
+            "SELECT resource_pool, SUM(slots) FROM allocations WHERE state != 'STATE_TERMINATED'"
+            " GROUP BY resource_pool").fetchall())
+        rows = self.db.execute("SELECT * FROM resource_pools ORDER BY rowid").fetchall()
+        return [ResourcePool(name=r["name"], description=r["description"],
+                             num_agents=r["num_agents"], slots_per_agent=r["slots_per_agent"],
+                             slots_used=int(used.get(r["name"]) or 0),
+                             default_compute=bool(r["default_compute"]),
+                             default_aux=bool(r["default_aux"])) for r in rows]
+
+    def get_resource_pool(self, name: str) -> ResourcePool:
+        for pool in self.list_resource_pools():
+            if pool.name == name:
+                return pool
+        raise NotFound(f"resource pool {name!r} not found")
+
+    def add_agent(self, *, agent_id: int, resource_pool: str, slots: int,
+                  registered_time: float) -> None:
+        self.db.execute("INSERT INTO agents VALUES (?, ?, ?, ?)",
+                        (agent_id, resource_pool, slots, registered_time))
+
+    def list_agents(self) -> list[Agent]:
+        return [Agent(id=r["id"], resource_pool=r["resource_pool"], slots=r["slots"],
+                      registered_time=r["registered_time"])
+                for r in self.db.execute("SELECT * FROM agents ORDER BY id").fetchall()]
+
+    # -- the cluster-wide message ------------------------------------------------------------
+    def set_cluster_message(self, *, message: str, start: float, end: float | None) -> None:
+        """One message at a time: setting replaces (expires) the previous one."""
+        if len(message) > CLUSTER_MESSAGE_MAX:
+            raise BadRequest(f"invalid input: message must be at most {CLUSTER_MESSAGE_MAX}"
+                             f" characters; got {len(message)}")
+        if end is not None and end < start:
+            raise BadRequest("invalid input, end time must be after start time")
+        if end is not None and end < self.now():
+            raise BadRequest("invalid input, end time must be after current time")
+        self.db.execute("INSERT OR REPLACE INTO cluster_message VALUES (1, ?, ?, ?, ?)",
+                        (message, start, end, self.now()))
+
+    def clear_cluster_message(self) -> None:
+        now = self.now()
+        self.db.execute("UPDATE cluster_message SET end_time = ? WHERE end_time IS NULL"
+                        " OR end_time >= ?", (now, now))
+
+    def cluster_message(self, *, active_only: bool) -> dict[str, Any] | None:
+        """The unexpired message (``active_only``: and already started), wire-shaped."""
+        # GET /api/v1/master shows it on every call: re-read only after some write happened
+        changes = self.db.total_changes
+        if self._message_cache is None or self._message_cache[0] != changes:
+            found = self.db.execute("SELECT * FROM cluster_message").fetchone()
+            self._message_cache = (changes, None if found is None else dict(found))
+        row = self._message_cache[1]
+        if row is None:
+            return None
+        now = self.now()
+        if row["end_time"] is not None and row["end_time"] <= now:
+            return None
+        if active_only and row["start_time"] >= now:
+            return None
+        return {"message": row["message"], "startTime": iso(row["start_time"]),
+                "endTime": iso(row["end_time"]), "createdTime": iso(row["created_time"])}

@@ -1,0 +1,7 @@
+"""Trials that really run: the searcher that makes them, the runner that starts each as a local
+process through ``determined.exec.launch``, its environment and the sitecustomize bootstrap
+(``bootstrap/``), preemption signals, log policies, experiment actions and checkpoint storage.
+
+May import: ``common``, ``state`` and the root's stdlib-only ``launcher``. The ``Backend`` is
+named only for type checking (it composes the runner, so it cannot be imported here).
+"""
