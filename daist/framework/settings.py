@@ -18,11 +18,10 @@ from typing import Any, Mapping
 
 from daist.framework import paths
 from daist.framework.errors import ConfigError
-from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSettings,
-                                 DeterminedSettings, ExecSettings, LocustSettings, LogSettings,
-                                 MetricsSettings, Secret, StandinSettings, VolumeSettings,
-                                 env_name, knobs,
-                                 render_value)
+from daist.models.config import (PROFILE_PREFIX, SECTIONS, CapacitySettings, ConfigFile,
+                                 DbSettings, DeterminedSettings, ExecSettings, LocustSettings,
+                                 LogSettings, MetricsSettings, Secret, StandinSettings,
+                                 VolumeSettings, env_name, knobs, render_value)
 from daist.models.redaction import REDACTED, redact_urls
 
 CONFIG_ENV = "DAIST_CONFIG"
@@ -42,6 +41,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     db: DbSettings = field(default_factory=DbSettings)
     volume: VolumeSettings = field(default_factory=VolumeSettings)
+    capacity: CapacitySettings = field(default_factory=CapacitySettings)
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Fixed resource profiles: ``[profile.NAME]`` sections of the config file."""
     config_path: Path | None = None

@@ -265,8 +265,27 @@ class VolumeSettings:
     seed_concurrency: int = knob(8, "Experiments seeded at the same time.", p.int_range(1, 256))
 
 
+@dataclass(frozen=True)
+class CapacitySettings:
+    section: ClassVar[str] = "capacity"
+    mix: str = knob("ro", "Workload whose capacity TestCapacity finds: ro (the read-only mix), rw "
+                    "or checkpoints.", p.choice("ro", "rw", "checkpoints"))
+    start_users: int = knob(1, "Users of the search's first step.", p.int_range(1, 100_000))
+    growth: float = knob(2.0, "Factor between the users of two steps while every limit holds.",
+                         p.float_range(1.1, 100))
+    resolution: float = knob(0.1, "Bisect until the gap between the last count that kept every "
+                             "limit and the first that broke one is at most this share.",
+                             p.float_range(0.01, 0.5))
+    step_time: float = knob(30.0, "Seconds each step is measured after its users have spawned "
+                            "(plus [locust] warmup); a step with too few samples to judge a "
+                            "limit is measured once more as long.", p.duration(1, 86_400))
+    max_users: int = knob(1000, "Most users the search tries; reaching them gives 'at least'.",
+                          p.int_range(1, 100_000))
+
+
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,
-                              LocustSettings, MetricsSettings, DbSettings, VolumeSettings)
+                              LocustSettings, MetricsSettings, DbSettings, VolumeSettings,
+                              CapacitySettings)
 PROFILE_PREFIX = "profile."
 """``[profile.NAME]`` sections hold fixed resource profiles (free-form keys)."""
 

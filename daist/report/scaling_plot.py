@@ -1,7 +1,9 @@
-"""The scaling curve of a user sweep: throughput and p95 against users, the knee marked."""
+"""The scaling curve of a user sweep: throughput and p95 against users, the knee marked; and
+the capacity curve of a capacity search, the capacity marked."""
 from __future__ import annotations
 
 from daist.models.base import Figure
+from daist.models.capacity import Capacity
 from daist.models.locust import StepPoint
 
 
@@ -35,6 +37,52 @@ def scaling_figure(steps: list[StepPoint], *, title: str) -> Figure:
                                   ha="right" if right_half else "left", fontsize=8)
         rps_axis.set_title(title)
         rps_axis.grid(True, alpha=0.3)
+        figure.tight_layout()
+        return Figure.from_matplotlib(figure)
+    finally:
+        plt.close(figure)
+
+
+def capacity_figure(capacity: Capacity, *, title: str) -> Figure:
+    """A PNG: throughput (left) and p95 (right) of every judged step against its level, the
+    capacity marked, the USL fit drawn over the measured range only."""
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    steps = sorted(capacity.steps, key=lambda s: s.level)
+    colors = {"kept": "tab:green", "broke": "tab:red"}
+    figure, rate_axis = plt.subplots(figsize=(8, 4.5), dpi=100)
+    try:
+        levels = [s.level for s in steps]
+        rate_axis.plot(levels, [s.throughput for s in steps], "-", color="tab:blue", alpha=0.4)
+        for step in steps:
+            rate_axis.plot(step.level, step.throughput, "o", color=colors.get(step.outcome, "gray"))
+        if capacity.usl and len(levels) > 1:
+            low, high = min(levels), max(levels)
+            grid = [low + (high - low) * i / 100 for i in range(101)]
+            usl = capacity.usl
+            rate_axis.plot(grid, [usl["lam"] * n / (1 + usl["sigma"] * (n - 1)
+                                                    + usl["kappa"] * n * (n - 1)) for n in grid],
+                           ":", color="tab:blue", label=f"USL fit (R\u00b2 {usl['r_squared']:.2f})")
+            rate_axis.legend(loc="upper left", fontsize=8)
+        rate_axis.set_xlabel(capacity.unit)
+        rate_axis.set_ylabel("requests/s (green kept, red broke)", color="tab:blue")
+        latency_axis = rate_axis.twinx()
+        told = [s for s in steps if s.p95_ms is not None]
+        latency_axis.plot([s.level for s in told], [s.p95_ms for s in told], "s--",
+                          color="tab:red")
+        latency_axis.set_ylabel("p95 latency (ms)", color="tab:red")
+        rate_axis.set_ylim(bottom=0)
+        latency_axis.set_ylim(bottom=0)
+        if capacity.capacity:
+            rate_axis.axvline(capacity.capacity, color="gray", linestyle=":")
+            bound = "at least " if capacity.at_least else ""
+            rate_axis.annotate(f"capacity: {bound}{capacity.capacity} {capacity.unit}",
+                               (capacity.capacity, 0), textcoords="offset points",
+                               xytext=(4, 8), fontsize=8)
+        rate_axis.set_title(title, usetex=False)
+        rate_axis.grid(True, alpha=0.3)
         figure.tight_layout()
         return Figure.from_matplotlib(figure)
     finally:

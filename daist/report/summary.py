@@ -7,12 +7,14 @@ import math
 import textwrap
 from dataclasses import dataclass
 
+from daist.framework.usl import UslFit
+from daist.models.capacity import Capacity
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.result import test_key
 from daist.report import fmt
 from daist.report.limits import LimitCheck, limit_checks, run_slo
-from daist.report.loader import RunData
+from daist.report.loader import RunData, register
 
 SLOWEST = 8
 FAILURES = 5
@@ -28,6 +30,9 @@ class TestLine:
     test_id: str
     duration_s: float
     message: str
+
+
+register(Capacity)  # the capacity search's answer and steps, in the summary
 
 
 def headline(run: RunData) -> str:
@@ -155,6 +160,13 @@ def summary_text(run: RunData) -> str:
             lines.append(f"  WARNING: {warning}")
         lines += limit_lines(checks_of(run, test.stats))
         lines += _endpoint_lines(test.stats)
+    for key, loaded in run.artifacts.get(Capacity.__name__, {}).items():
+        lines += ["", f"Capacity {key}: {loaded.artifact.headline}"]
+        lines += [f"  {step.level:>6} {step.outcome:9} {step.throughput:9,.1f}/s  "
+                  f"{fmt.shorten(step.decided_by, WIDTH - 34)}"
+                  for step in sorted(loaded.artifact.steps, key=lambda s: s.level)]
+        if loaded.artifact.usl:
+            lines.append(f"  {UslFit(**loaded.artifact.usl).text}")
     for key, test in run.metrics.items():
         op_hist = test.op_hist
         params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())

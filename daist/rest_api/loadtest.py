@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ from daist.models.base import Format
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
 from daist.models.report import LimitViolations
+from daist.models.slo import EndpointSlo
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import remove_own_objects
 from daist.rest_api.distributed import WORKER_LOGS, WorkerError
+from daist.rest_api.endpoints import EndpointTask
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,
                                    write_locust_html)
@@ -30,6 +33,18 @@ from daist.rest_api.verdict import endpoint_violations, parse_endpoint_slo
 log = get_logger("rest_api")
 
 
+@dataclass(frozen=True)
+class LoadSetup:
+    """What one load test runs: the plan, its limits, the target's resources, the endpoints and
+    the users' spec."""
+
+    plan: LoadPlan
+    slo: EndpointSlo
+    profile: ResourceProfile
+    tasks: list[EndpointTask]
+    spec: UserSpec
+
+
 class LoadTestCase(DaistTestCase):
     mix = "ro"
     """Catalogue workload: ro, rw or checkpoints."""
@@ -37,20 +52,45 @@ class LoadTestCase(DaistTestCase):
     """LoadPlan fields this test fixes whatever the settings say (e.g. shape = steps)."""
 
     def run_load(self) -> LocustStatsList:
+        setup = self.prepare_load()
+        load = LoadRun(spec=setup.spec, plan=setup.plan, label=self.tag,
+                       log_dir=self.session.results_dir)
+        lost: WorkerError | None = None
+        try:
+            load.run()
+        except WorkerError as exc:  # a verdict on the load, not an error of daist
+            lost = exc
+        finally:  # also on failure, Ctrl-C and SIGTERM: keep what was measured
+            stats = self._save_results(load, setup.plan.samples_path)
+            self.remove_leftovers(setup.spec, setup.profile)
+        if lost is not None:
+            self.fail(str(lost))
+        problems = endpoint_violations(stats, setup.slo)
+        verdict = LimitViolations(violations=problems)
+        self.save(verdict)  # the full list; the test's message is one line
+        if problems:
+            self.fail(verdict.message)
+        return stats
+
+    def prepare_load(self, **overrides: Any) -> LoadSetup:
+        """The plan (the settings, then ``plan_overrides``, then ``overrides``), its limits, the
+        resources found on the target, the endpoint mix and the user spec; fails or skips the
+        test when the mix cannot run here."""
         settings = self.session.settings
         target = self.session.target
-        plan = LoadPlan.from_settings(settings.locust, **self.plan_overrides)
+        plan = LoadPlan.from_settings(settings.locust, **{**self.plan_overrides, **overrides})
         slo = parse_endpoint_slo(plan.slo, p95_ms=plan.p95_ms, p99_ms=plan.p99_ms,
                                  max_fail_ratio=plan.max_fail_ratio,
                                  test_names={t.test_name for t in CATALOGUE})
         profile = resolve(settings, target.url)
         self.save(profile)
-        mix = build_mix(self.mix, profile)
+        mix = build_mix(self.workload, profile)
         unusable = unusable_verdict(mix)
         if unusable:
             self.fail(unusable)
         if not mix.tasks:
-            self.skipTest(f"no endpoint of the {self.mix} mix has its resources on this target")
+            self.skipTest(f"no endpoint of the {self.workload} mix has its resources on this "
+                          f"target")
         samples_path = (self.new_artifact_path("LocustSamples", fmt=Format.CSV)
                         if settings.locust.samples else None)
         plan = dataclasses.replace(plan, samples_path=samples_path)
@@ -60,24 +100,13 @@ class LoadTestCase(DaistTestCase):
                         user_class=plan.user_class, wait_time=plan.wait_time,
                         request_timeout=plan.request_timeout,
                         rate=plan.rate / plan.processes if plan.shape == "open" else 0.0,
-                        own_prefix=f"daist-{self.mix}-{secrets.token_hex(3)}")
-        load = LoadRun(spec=spec, plan=plan, label=self.tag, log_dir=self.session.results_dir)
-        lost: WorkerError | None = None
-        try:
-            load.run()
-        except WorkerError as exc:  # a verdict on the load, not an error of daist
-            lost = exc
-        finally:  # also on failure, Ctrl-C and SIGTERM: keep what was measured
-            stats = self._save_results(load, samples_path)
-            self._remove_leftovers(spec, profile)
-        if lost is not None:
-            self.fail(str(lost))
-        problems = endpoint_violations(stats, slo)
-        verdict = LimitViolations(violations=problems)
-        self.save(verdict)  # the full list; the test's message is one line
-        if problems:
-            self.fail(verdict.message)
-        return stats
+                        own_prefix=f"daist-{self.workload}-{secrets.token_hex(3)}")
+        return LoadSetup(plan=plan, slo=slo, profile=profile, tasks=list(mix.tasks), spec=spec)
+
+    @property
+    def workload(self) -> str:
+        """The catalogue workload this test runs (``mix``, unless a test reads a setting)."""
+        return self.mix
 
     # -- artifacts ---------------------------------------------------------------------------
     def _save_results(self, load: LoadRun, samples_path: Path | None) -> LocustStatsList:
@@ -127,8 +156,8 @@ class LoadTestCase(DaistTestCase):
     def _save_extra(self, load: LoadRun, stats: LocustStatsList) -> None:
         """Per-test extras (the scaling curve)."""
 
-    def _remove_leftovers(self, spec: UserSpec, profile: ResourceProfile) -> None:
-        if self.mix != "rw":
+    def remove_leftovers(self, spec: UserSpec, profile: ResourceProfile) -> None:
+        if self.workload != "rw":
             return
         settings = self.session.settings.determined
         try:

@@ -114,3 +114,18 @@ class TestVolume(LoadTestCase):
                     log.info("removed the seeded data of label %s (%d experiments)",
                              volume.label, gone.experiments)
                 master.close()
+
+
+class TestCapacity(LoadTestCase):
+    """The most users the master serves within [locust]'s limits (p95_ms, p99_ms, slo, failure
+    ratios): users grow by [capacity] growth until a step breaks a limit, then the search bisects
+    to [capacity] resolution; Capacity-*.json has the answer, every step and a USL fit."""
+
+    @property
+    def workload(self) -> str:
+        return self.session.settings.capacity.mix
+
+    def test(self) -> None:
+        from daist.rest_api.capacity import CapacitySearch
+
+        CapacitySearch(self).run()

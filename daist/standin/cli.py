@@ -15,7 +15,7 @@ from daist.standin.faults.spec import FaultSpecError, parse_option
 from daist.standin.options import StandinOptions, bind_problem
 from daist.standin.seed.seeder import MAX_SCALE, MIN_SCALE, scale_error, seed_usernames
 
-FAULT_OPTIONS = ("latency", "error-rate", "hang", "drop-rate", "fault")
+FAULT_OPTIONS = ("latency", "error-rate", "hang", "drop-rate", "capacity", "fault")
 
 
 def _int_in(name: str, low: int, high: int | None = None) -> Any:
@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--error-rate", action=_FaultAction, metavar="R[:STATUS][@REGEX]")
     faults.add_argument("--hang", action=_FaultAction, metavar="REGEX")
     faults.add_argument("--drop-rate", action=_FaultAction, metavar="R[@REGEX]")
+    faults.add_argument("--capacity", action=_FaultAction, metavar="C[@REGEX]",
+                        help="serve at most C matching requests at once, the others wait in "
+                             "turn; a --latency on them is their service time")
     faults.add_argument("--fault", action=_FaultAction, metavar="JSON", help="a full rule")
     parser.set_defaults(faults=[])
     return parser

@@ -145,3 +145,78 @@ class TestFaultInjector(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestCapacityFault(unittest.TestCase):
+    """``capacity: C``: at most C matching requests inside at once, the rest wait in turn, and
+    a latency of the same requests is spent holding the slot."""
+
+    def test_at_most_c_at_once_served_first_come_first_served(self) -> None:
+        import asyncio
+        from types import SimpleNamespace
+
+        from daist.standin.faults.injector import fault_middleware
+
+        async def scenario() -> tuple[int, list[int], list[int]]:
+            injector = FaultInjector(({"path": "^/api/v1/x$", "capacity": 2},))
+            middleware = fault_middleware(injector, asyncio.Event())
+            inside, most, entered, release = 0, 0, [], asyncio.Event()
+
+            def handler_for(number: int):
+                async def handler(request):
+                    nonlocal inside, most
+                    inside += 1
+                    most = max(most, inside)
+                    entered.append(number)
+                    await release.wait()
+                    inside -= 1
+                    return number
+                return handler
+
+            request = SimpleNamespace(path="/api/v1/x", method="GET", transport=None)
+            tasks = []
+            for number in range(5):  # each starts, and queues, before the next
+                tasks.append(asyncio.create_task(middleware(request, handler_for(number))))
+                await asyncio.sleep(0)
+            for _ in range(10):
+                await asyncio.sleep(0)
+            first_in = list(entered)
+            release.set()
+            done = await asyncio.gather(*tasks)
+            other = SimpleNamespace(path="/api/v1/y", method="GET", transport=None)
+            unlimited = await middleware(other, handler_for(9))  # no rule: no slot
+            return most, first_in, [*done, unlimited]
+
+        most, first_in, done = asyncio.run(scenario())
+        self.assertEqual(most, 2)
+        self.assertEqual(first_in, [0, 1])  # the others waited
+        self.assertEqual(done, [0, 1, 2, 3, 4, 9])
+
+    def test_the_latency_is_spent_inside_the_slot(self) -> None:
+        import asyncio
+        from types import SimpleNamespace
+
+        from daist.standin.faults.injector import fault_middleware
+
+        async def scenario() -> float:
+            injector = FaultInjector(({"path": "^/api/v1/s$", "latency_ms": 100},
+                                      {"path": "^/api/v1/s$", "capacity": 1}))
+            middleware = fault_middleware(injector, asyncio.Event())
+            request = SimpleNamespace(path="/api/v1/s", method="GET", transport=None)
+
+            async def handler(request):
+                return "ok"
+
+            started = time.monotonic()
+            await asyncio.gather(*(middleware(request, handler) for _ in range(3)))
+            return time.monotonic() - started
+
+        # one slot: three services of 100 ms one after the other (concurrent sleeps: 0.1 s)
+        self.assertGreaterEqual(asyncio.run(scenario()), 0.3)
+
+    def test_cli_form_and_bad_values(self) -> None:
+        self.assertEqual(parse_option("capacity", "4@^/api/v1/")["capacity"], 4)
+        self.assertEqual(parse_option("capacity", "3")["path"], "")
+        for bad in ("0", "-1", "x", "1.5@/a"):
+            with self.subTest(bad=bad), self.assertRaises(FaultSpecError):
+                parse_option("capacity", bad)

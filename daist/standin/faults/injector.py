@@ -2,8 +2,9 @@
 
 Rules (see ``faultspec``) are checked in order; every matching rule counts the match, and
 those whose selector picks it (all, for a rule without ``every``/``first``/``sequence``) add
-their latency; then the first picked rule that draws a drop closes the connection without a
-response, a hang never answers (until the client goes away or the server stops; other
+their latency; a picked rule with a ``capacity`` makes the request wait for one of its slots
+first and hold it to the end (the latency is then the service time inside the slot); then the
+first picked rule that draws a drop closes the connection without a response, a hang never answers (until the client goes away or the server stops; other
 requests are unaffected), and an error answers ``status`` with Determined's error JSON.
 /standin/* is never faulted.
 """
@@ -12,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -31,6 +33,8 @@ class _Rule:
     pattern: re.Pattern[str]
     remaining: int | None
     matched: int = 0
+    slots: asyncio.Semaphore | None = None
+    """``capacity`` slots; asyncio's semaphore wakes its waiters first come, first served."""
 
     def matches(self, method: str, path: str) -> bool:
         if self.remaining is not None and self.remaining <= 0:
@@ -66,13 +70,20 @@ class FaultInjector:
     @staticmethod
     def _compile(raw: Any) -> _Rule:
         spec = normalize_rule(raw)
-        return _Rule(spec=spec, pattern=re.compile(spec["path"]), remaining=spec["count"])
+        slots = asyncio.Semaphore(spec["capacity"]) if spec["capacity"] else None
+        return _Rule(spec=spec, pattern=re.compile(spec["path"]), remaining=spec["count"],
+                     slots=slots)
 
     def plan(self, method: str, path: str) -> tuple[float, str | None, int]:
         """(delay seconds, action None|"drop"|"hang"|"error", status) for one request."""
-        delay, action, status = 0.0, None, 500
+        plan = self.plan_request(method, path)
+        return plan.delay, plan.action, plan.status
+
+    def plan_request(self, method: str, path: str) -> FaultPlan:
+        """What the faults do to one request, the capacity slots it must hold included."""
+        plan = FaultPlan()
         if len(path) > MAX_MATCHED_CHARS:  # never faulted: Determined's paths are far shorter
-            return delay, action, status
+            return plan
         for rule in self._rules:
             if not rule.matches(method, path):
                 continue
@@ -82,16 +93,30 @@ class FaultInjector:
             spec = rule.spec
             if not selected(spec, rule.matched):
                 continue
-            delay += (spec["latency_ms"] + self._rng.uniform(0, spec["jitter_ms"])) / 1000.0
-            if action is not None:
+            plan.delay += (spec["latency_ms"] + self._rng.uniform(0, spec["jitter_ms"])) / 1000.0
+            if rule.slots is not None:
+                plan.slots.append(rule.slots)
+            if plan.action is not None:
                 continue
             if spec["drop_rate"] and self._rng.random() < spec["drop_rate"]:
-                action = "drop"
+                plan.action = "drop"
             elif spec["hang"]:
-                action = "hang"
+                plan.action = "hang"
             elif spec["error_rate"] and self._rng.random() < spec["error_rate"]:
-                action, status = "error", spec["status"]
-        return delay, action, status
+                plan.action, plan.status = "error", spec["status"]
+        return plan
+
+
+@dataclass
+class FaultPlan:
+    """What the faults do to one request: the slots it waits for (in rule order, so two
+    requests never wait for each other's), the delay spent holding them, then the action."""
+
+    delay: float = 0.0
+    action: str | None = None
+    """None (serve it), "drop", "hang" or "error"."""
+    status: int = 500
+    slots: list[asyncio.Semaphore] = field(default_factory=list)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -102,19 +127,23 @@ def fault_middleware(injector: FaultInjector, stopping: asyncio.Event) -> Any:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(FAULTED_PREFIXES):
             return await handler(request)
-        delay, action, status = injector.plan(request.method, request.path)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if action == "drop":
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError()
-        if action == "hang":
-            await _hang(request, stopping)
-            raise asyncio.CancelledError()
-        if action == "error":
-            raise Internal(f"injected fault on {request.method} {request.path}", status=status)
-        return await handler(request)
+        plan = injector.plan_request(request.method, request.path)
+        async with AsyncExitStack() as held:
+            for slots in plan.slots:  # released however the request ends
+                await held.enter_async_context(slots)
+            if plan.delay > 0:
+                await asyncio.sleep(plan.delay)
+            if plan.action == "drop":
+                if request.transport is not None:
+                    request.transport.abort()
+                raise asyncio.CancelledError()
+            if plan.action == "hang":
+                await _hang(request, stopping)
+                raise asyncio.CancelledError()
+            if plan.action == "error":
+                raise Internal(f"injected fault on {request.method} {request.path}",
+                               status=plan.status)
+            return await handler(request)
 
     return middleware
 

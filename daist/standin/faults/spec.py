@@ -5,8 +5,12 @@ A rule is a dict::
     {"path": "<regex searched in the request path>", "method": "GET" | null,
      "latency_ms": float, "jitter_ms": float, "error_rate": 0..1, "status": 500,
      "hang": bool, "drop_rate": 0..1, "count": null | int,
-     "every": null | int, "first": null | int, "sequence": null | "x..x"}
+     "every": null | int, "first": null | int, "sequence": null | "x..x",
+     "capacity": null | int}
 
+``capacity: C`` serves at most C matching requests at once; the others wait their turn, first
+come first served, and a latency of the same requests is spent inside the slot (it is the
+service time): a server of known capacity, whose queueing starts where the theory says.
 ``count`` limits the rule to the next N matching requests. At most one *selector* makes a rule
 deterministic: it picks which matching requests the rule acts on (its latency, drop, hang or
 error), counting the rule's matches from 1:
@@ -20,6 +24,7 @@ every second match. CLI forms (a selector stands in for the rate and means rate 
 
     --latency MS[:JITTER][@REGEX]   --error-rate R[:STATUS][@REGEX]
     --hang REGEX                    --drop-rate R[@REGEX]        --fault JSON
+    --capacity C[@REGEX]
     R = 0..1 | every=N | first=N | seq=x..x
 
 Paths are regexes, matched against request paths on the server's event loop, so a pattern
@@ -36,7 +41,7 @@ SELECTORS = ("every", "first", "sequence")
 RULE_DEFAULTS: dict[str, Any] = {
     "path": "", "method": None, "latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0,
     "status": 500, "hang": False, "drop_rate": 0.0, "count": None,
-    "every": None, "first": None, "sequence": None,
+    "every": None, "first": None, "sequence": None, "capacity": None,
 }
 READ_ONLY = ("matched",)
 """Keys ``GET /standin/faults`` adds to a rule; ignored when a rule read back is sent again."""
@@ -124,6 +129,7 @@ def normalize_rule(raw: Any) -> dict[str, Any]:
         raise FaultSpecError(f"status must be an HTTP status code, not {rule['status']}")
     _positive(rule, "every")
     _positive(rule, "first")
+    _positive(rule, "capacity")
     rule["sequence"] = _sequence(rule["sequence"])
     chosen = [key for key in SELECTORS if rule[key] is not None]
     if len(chosen) > 1:
@@ -161,7 +167,8 @@ def _rate_or_selector(text: str, option: str) -> dict[str, Any]:
 
 
 def parse_option(option: str, value: str) -> dict[str, Any]:
-    """One CLI fault option (``latency``, ``error-rate``, ``hang``, ``drop-rate``, ``fault``)."""
+    """One CLI fault option (``latency``, ``error-rate``, ``hang``, ``drop-rate``, ``capacity``,
+    ``fault``)."""
     option = option.lstrip("-")
     if option == "fault":
         try:
@@ -171,6 +178,8 @@ def parse_option(option: str, value: str) -> dict[str, Any]:
     if option == "hang":
         return normalize_rule({"path": value, "hang": True})
     head, regex = _split_regex(value)
+    if option == "capacity":
+        return normalize_rule({"path": regex, "capacity": head.strip()})
     if option == "latency":
         ms, _, jitter = head.partition(":")
         try:
