@@ -101,7 +101,8 @@ def noise_scale(series: np.ndarray) -> float:
 
 def machine_offsets(series: np.ndarray, machines: list[str | None]) -> np.ndarray:
     """Each run's machine-type offset from the most frequent type (0 where unknown or not
-    measurable)."""
+    measurable): the median gap between a type's runs and the runs of the most frequent type
+    around them, counted only where runs of the most frequent type lie on both sides."""
     if len(machines) != len(series):
         raise ValueError(f"{len(machines)} machine types for {len(series)} runs")
     counts = Counter(m for m in machines if m is not None)
@@ -113,30 +114,33 @@ def machine_offsets(series: np.ndarray, machines: list[str | None]) -> np.ndarra
     for machine, count in counts.items():
         if machine == reference or count < MIN_MACHINE_RUNS:
             continue
-        gaps = []
+        sides = []  # per run: its gap to the reference runs before it, and to those after
         for i, m in enumerate(machines):
             if m != machine:
                 continue
-            near = _nearest(at_reference, i)
-            if len(near) >= 2:
-                gaps.append(series[i] - float(np.median(series[near])))
-        if len(gaps) >= MIN_MACHINE_RUNS:
-            offset = float(np.median(gaps))
+            before, after = _nearest(at_reference, i)
+            if before and after:  # the types alternate here
+                sides.append([series[i] - float(np.median(series[side]))
+                              for side in (before, after)])
+        if len(sides) >= MIN_MACHINE_RUNS:
+            first = float(np.median(sides))
+            # beside a level shift one side's gap holds the shift too: take the other
+            offset = float(np.median([min(gaps, key=lambda g: abs(g - first)) for gaps in sides]))
             offsets[[i for i, m in enumerate(machines) if m == machine]] = offset
     return offsets
 
 
-def _nearest(indices: list[int], i: int) -> list[int]:
-    """Up to NEIGHBOURS of ``indices`` on each side of run ``i``, within 2 x NEIGHBOURS runs."""
+def _nearest(indices: list[int], i: int) -> tuple[list[int], list[int]]:
+    """Up to NEIGHBOURS of ``indices`` before and after run ``i``, within 2 x NEIGHBOURS runs."""
     before = [j for j in indices if i - 2 * NEIGHBOURS <= j < i][-NEIGHBOURS:]
     after = [j for j in indices if i < j <= i + 2 * NEIGHBOURS][:NEIGHBOURS]
-    return before + after
+    return before, after
 
 
 def despiked(series: np.ndarray, scale: float) -> np.ndarray:
     """The series with each run that stands far from the runs on both its sides (in the same
-    direction) replaced by their median. A run at a step sits with the runs on one side, so a
-    step is kept."""
+    direction) replaced by the median of the nearer side. A run at a step sits with the runs on
+    one side, so a step is kept."""
     out = series.copy()
     for i in range(len(series)):
         left = series[max(0, i - NEIGHBOURS):i]
@@ -144,9 +148,10 @@ def despiked(series: np.ndarray, scale: float) -> np.ndarray:
         sides = [side for side in (left, right) if len(side) >= 2]
         if not sides:
             continue
-        gaps = [series[i] - float(np.median(side)) for side in sides]
+        levels = [float(np.median(side)) for side in sides]
+        gaps = [series[i] - level for level in levels]
         if all(abs(g) > SPIKE_Z * scale for g in gaps) and len({g > 0 for g in gaps}) == 1:
-            out[i] = float(np.median(np.concatenate([left, right])))
+            out[i] = min(levels, key=lambda level: abs(series[i] - level))
     return out
 
 
@@ -202,22 +207,32 @@ def spread(part: np.ndarray) -> float:
 
 
 def judged(series: np.ndarray, bounds: list[int], *, min_shift: float, min_z: float,
-           ratios: bool) -> list[int]:
+           ratios: bool, min_z_short: float | None = None) -> list[int]:
     """The candidates whose shift stands out of their own segments' noise, merging away the
     weakest failing one at a time."""
     noise = noise_scale(series)
+    min_z_short = MIN_Z_SHORT if min_z_short is None else min_z_short
     bounds = list(bounds)
     while bounds:
         edges = [0, *bounds, len(series)]
         scores = [shift_z(series[max(edges[i], at - WINDOW):at],
                           series[at:min(edges[i + 2], at + WINDOW)], noise=noise,
                           min_shift=min_shift, ratios=ratios)
+                  / (min_z_short / min_z if excursion(edges, i) else 1.0)
                   for i, at in enumerate(bounds)]
         weakest = int(np.argmin(scores))
         if scores[weakest] >= min_z:
             break
         del bounds[weakest]
     return bounds
+
+
+def excursion(edges: list[int], i: int) -> bool:
+    """Whether the change at ``edges[i + 1]`` begins or ends a short segment other than the
+    newest: a few nights away and back (or a few odd first nights), which heavy tails make by
+    chance. A short newest segment is the news a nightly check is for: judged as any other."""
+    short = [k for k in (i, i + 1) if k < len(edges) - 2]
+    return any(edges[k + 1] - edges[k] < SHORT_SEGMENT for k in short)
 
 
 def shift_z(left: np.ndarray, right: np.ndarray, *, noise: float, min_shift: float,
@@ -235,3 +250,5 @@ def shift_z(left: np.ndarray, right: np.ndarray, *, noise: float, min_shift: flo
     error = TRIMMED_EFFICIENCY * math.sqrt(own[0] ** 2 / len(left) + own[1] ** 2 / len(right))
     return abs(b - a) / error
 
+MIN_Z_SHORT = 5.0
+SHORT_SEGMENT = 5

@@ -14,7 +14,6 @@ from unittest import mock
 
 import numpy as np
 
-from daist.db.changes import MIN_SEGMENT, detect
 from daist.db.cli import main
 from daist.db.connection import connect
 from daist.db.schema import migrate
@@ -34,21 +33,6 @@ def levels(seed: int, n: int, *, step_at: int | None = None, factor: float = 1.4
     noise = np.random.default_rng(seed).lognormal(0.0, 0.08, n)
     return [round(40.0 * float(x) * (factor if step_at is not None and i >= step_at else 1.0), 1)
             for i, x in enumerate(noise)]
-
-
-class TestDetect(unittest.TestCase):
-    def test_one_step_is_found_where_it_is(self):
-        (change,) = detect(levels(1, 24, step_at=STEP_AT))
-        self.assertEqual(change.index, STEP_AT)
-        self.assertAlmostEqual(change.ratio, 0.4, delta=0.1)
-
-    def test_flat_noise_has_no_change(self):
-        for seed in range(20):
-            with self.subTest(seed=seed):
-                self.assertEqual(detect(levels(seed, 40)), [])
-
-    def test_too_short_is_not_judged(self):
-        self.assertEqual(detect([10.0] * (MIN_SEGMENT * 2 - 1) + [99.0]), [])
 
 
 class TestChangesCommand(DbTestCase):
