@@ -9,7 +9,6 @@ metadata: nights on two kinds of machine are two levels, not changes), and print
 what was found."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
