@@ -37,6 +37,9 @@ MIN_SEGMENT = 3
 MIN_SHIFT = 0.02
 """Smallest relative move reported, whatever the noise."""
 MIN_Z = 3.5
+MIN_Z_SHORT = 5.0
+"""What a shift beside a short segment (other than the newest) must reach instead of MIN_Z."""
+SHORT_SEGMENT = 5
 WINDOW = 30
 """Runs on each side of a shift that judge it."""
 SPIKE_Z = 4.0
@@ -50,6 +53,7 @@ TRIM = 0.2
 TRIMMED_EFFICIENCY = 1.06
 """Standard error of a normal sample's 20 % trimmed mean over that of its mean."""
 SHRINK = 8
+"""Weight, in runs, of the whole series' noise in each side's spread."""
 SCALE_SEGMENT = 5
 """Segments this long or longer measure the noise for the search's second pass."""
 
@@ -207,21 +211,20 @@ def spread(part: np.ndarray) -> float:
 
 
 def judged(series: np.ndarray, bounds: list[int], *, min_shift: float, min_z: float,
-           ratios: bool, min_z_short: float | None = None) -> list[int]:
+           ratios: bool) -> list[int]:
     """The candidates whose shift stands out of their own segments' noise, merging away the
     weakest failing one at a time."""
     noise = noise_scale(series)
-    min_z_short = MIN_Z_SHORT if min_z_short is None else min_z_short
     bounds = list(bounds)
     while bounds:
         edges = [0, *bounds, len(series)]
-        scores = [shift_z(series[max(edges[i], at - WINDOW):at],
-                          series[at:min(edges[i + 2], at + WINDOW)], noise=noise,
-                          min_shift=min_shift, ratios=ratios)
-                  / (min_z_short / min_z if excursion(edges, i) else 1.0)
-                  for i, at in enumerate(bounds)]
-        weakest = int(np.argmin(scores))
-        if scores[weakest] >= min_z:
+        margins = [shift_z(series[max(edges[i], at - WINDOW):at],
+                           series[at:min(edges[i + 2], at + WINDOW)], noise=noise,
+                           min_shift=min_shift, ratios=ratios)
+                   / (MIN_Z_SHORT if excursion(edges, i) else min_z)
+                   for i, at in enumerate(bounds)]
+        weakest = int(np.argmin(margins))
+        if margins[weakest] >= 1:
             break
         del bounds[weakest]
     return bounds
@@ -245,10 +248,7 @@ def shift_z(left: np.ndarray, right: np.ndarray, *, noise: float, min_shift: flo
         return 0.0
     # each side's own spread, drawn towards the series' noise by SHRINK runs' weight: the
     # spread of three runs alone can be near zero
-    own = [math.sqrt((SHRINK * noise ** 2 + len(part) * spread(part) ** 2) / (SHRINK + len(part)))
-           for part in (left, right)]
+    own = [math.sqrt((SHRINK * noise ** 2 + len(part) * spread(part) ** 2)
+                     / (SHRINK + len(part))) for part in (left, right)]
     error = TRIMMED_EFFICIENCY * math.sqrt(own[0] ** 2 / len(left) + own[1] ** 2 / len(right))
     return abs(b - a) / error
-
-MIN_Z_SHORT = 5.0
-SHORT_SEGMENT = 5

@@ -134,7 +134,8 @@ class TestChangesAcrossMachineTypes(ChangesTestCase):
                                    r"\(2024-07-29 to 2024-08-21\), 1 change\(s\):$")
         self.assertRegex(lines[1], rf"^  2024-08-10T\d\d:\d\d:\d\dZ: p95 [\d.]+ -> [\d.]+ ms "
                                    rf"\(\+[34]\d\.\d%\); commits c{STEP_AT - 1:02d}000000000")
-        self.assertEqual(lines[2:], ["No change in p95: 1 endpoint(s) (get trial (GET) on standin)"])
+        self.assertEqual(lines[2:],
+                         ["No change in p95: 1 endpoint(s) (get trial (GET) on standin)"])
 
 
 if __name__ == "__main__":
