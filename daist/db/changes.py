@@ -169,6 +169,13 @@ def history_figure(series: Series, changes: list[Change]):
     ax = figure.add_subplot()
     runs = list(range(len(series.points)))
     ax.plot(runs, series.values, "o-", color="tab:blue", markersize=3, label=series.figure)
+    if series.machine_types > 1:  # each type's nights marked: the levels are the most frequent's
+        for machine, color in zip(sorted({m for m in series.machines if m is not None}),
+                                  ("tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray")):
+            at = [i for i, m in enumerate(series.machines) if m == machine]
+            ax.plot(at, [series.values[i] for i in at], "o", color=color, markersize=4,
+                    label=machine[:48])
+        ax.legend(fontsize=7, loc="best")
     bounds = [0, *(c.index for c in changes), len(runs)]
     levels = [changes[0].before, *(c.after for c in changes)]
     for (start, end), level in zip(zip(bounds, bounds[1:]), levels):

@@ -126,9 +126,11 @@ class TestChangesAcrossMachineTypes(ChangesTestCase):
                         cpu_count=16 if kind == "L" else 4)
 
     def test_the_step_is_found_and_the_alternation_is_no_change(self):
-        status, out, err = self.changes()
+        page = self.work / "changes.html"
+        status, out, err = self.changes("--html", str(page))
         self.assertEqual(status, 0, err)
-        lines = out.splitlines()
+        self.assertEqual(page.read_text().count("data:image/png;base64,"), 1)
+        lines = out.splitlines()[:-1]  # the last names the page
         self.assertRegex(lines[0], r"^get experiments \(GET\) on standin: p95 over 24 runs on 2 "
                                    r"machine types \(levels on the most frequent\) "
                                    r"\(2024-07-29 to 2024-08-21\), 1 change\(s\):$")
