@@ -17,7 +17,8 @@ detector reports the first run at the new level); the rest are false alarms. Rep
 and per class, and false alarms per 100 runs of the flat histories.
 
 daist sees each night's machine type, as ``python -m daist.db changes`` reads it from the run's
-row; the peers see the values alone, as their defaults take them. Each peer runs in a venv of its
+row; the peers see the values alone, as their defaults take them (``daist-blind``: daist on the
+values alone too). Each peer runs in a venv of its
 own under ``--peers-dir`` (made on first use with pip: their pins conflict with daist's and each
 other's), driven by ``benchmarks/changepoint_peer.py`` over the series in a JSON file.
 
@@ -133,8 +134,9 @@ class Score:
         return 100 * self.flat_alarms / (self.flat_runs or 1)
 
 
-def daist_changes(histories: list[History]) -> list[list[int]]:
-    return [[c.index for c in detect(h.values, machines=h.machines)] for h in histories]
+def daist_changes(histories: list[History], *, machine_types: bool) -> list[list[int]]:
+    return [[c.index for c in detect(h.values, machines=h.machines if machine_types else None)]
+            for h in histories]
 
 
 def peer_changes(name: str, histories: list[History], peers_dir: Path,
@@ -196,7 +198,11 @@ def main() -> int:
           f"a detection counts within +-{TOLERANCE} runs")
     rows = []
     started = time.monotonic()
-    rows.append(report("daist", histories, daist_changes(histories), time.monotonic() - started))
+    rows.append(report("daist", histories, daist_changes(histories, machine_types=True),
+                       time.monotonic() - started))
+    started = time.monotonic()  # as the peers see the series: the values alone
+    rows.append(report("daist-blind", histories, daist_changes(histories, machine_types=False),
+                       time.monotonic() - started))
     if not args.no_peers:
         with tempfile.TemporaryDirectory(prefix="changepoints-") as work:
             for name in PEERS:
