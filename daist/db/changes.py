@@ -3,18 +3,12 @@ moved to a new level and stayed there, with the size of the shift and the commit
 
 Nightly perf history is noisy, so a row-to-row change says little; what matters is a level that
 shifts and holds (the question MongoDB and Apache Otava answer with change-point detection).
-Detection is ``ruptures``' PELT search with a least-squares cost on the series scaled to unit
-noise (the noise from the median absolute difference of successive runs, robust to the shifts
-themselves), a penalty of ``PENALTY`` x ln(n) and segments of at least ``MIN_SEGMENT`` runs. A
-found point is reported when the medians on its two sides differ by ``min_shift`` or more.
-
-The penalty was chosen on synthetic series (Gaussian noise of 10 %, 10 to 100 runs, 300 seeds
-each): with 4 x ln(n), 4.9 % of flat series show a change point (3 x: 8.8 %, 6 x: 2.8 %) and a
-30 % step in the middle is missed in 12 % (mostly the 10-run series; 6 x misses 18 %). The
-minimum shift then drops the small level moves that noise makes."""
+``changepoints`` finds them; this module reads the series, each run with its machine type (the
+tested master's host label, and the load generator's CPU count and platform from the run's
+metadata: nights on two kinds of machine are two levels, not changes), and prints or draws
+what was found."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,20 +19,26 @@ from daist.db.history import require_current_schema
 if TYPE_CHECKING:
     import psycopg
 
-PENALTY = 4.0
-MIN_SEGMENT = 3
-"""Runs on each side of a change: one odd night is noise, three in a row are a level."""
-MIN_SHIFT = 0.05
+    from daist.db.changepoints import Change
+
 FIGURES = {"p95": "ms", "p99": "ms", "rps": "requests/s"}
 
-QUERY = ("SELECT test_name, method, system, time, commit, {figure} FROM ("
-         "  SELECT *, row_number() OVER (PARTITION BY test_name, system "
-         "                               ORDER BY time DESC, perf_test_id DESC) AS age "
-         "  FROM daist_endpoint_history "
-         "  WHERE {figure} IS NOT NULL "
-         "    AND (%(names)s::text[] IS NULL OR test_name = ANY(%(names)s)) "
-         "    AND (%(system)s::text IS NULL OR system = %(system)s)) recent "
+QUERY = ("SELECT test_name, method, system, time, commit, {figure}, machine FROM ("
+         "  SELECT h.*, CASE WHEN d.id IS NOT NULL THEN concat_ws(' / ', d.host_label, "
+         "    d.metadata->>'cpu_count', d.metadata->>'platform') END AS machine, "
+         "    row_number() OVER (PARTITION BY h.test_name, h.system "
+         "                       ORDER BY h.time DESC, h.perf_test_id DESC) AS age "
+         "  FROM daist_endpoint_history h "
+         "  LEFT JOIN daist_endpoints e ON e.perf_test_id = h.perf_test_id "
+         "  LEFT JOIN daist_loads l ON l.id = e.load_id "
+         "  LEFT JOIN daist_tests t ON t.id = l.test_ref "
+         "  LEFT JOIN daist_runs d ON d.id = t.run_id "
+         "  WHERE h.{figure} IS NOT NULL "
+         "    AND (%(names)s::text[] IS NULL OR h.test_name = ANY(%(names)s)) "
+         "    AND (%(system)s::text IS NULL OR h.system = %(system)s)) recent "
          "WHERE age <= %(last)s ORDER BY system NULLS FIRST, test_name, time, perf_test_id")
+"""Each run's machine type: the master's host label, the generator's CPU count and platform
+(None for rows daist did not write)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Point:
     time: datetime
     commit: str
     value: float
+    machine: str | None = None
 
 
 @dataclass
@@ -68,18 +69,13 @@ class Series:
     def values(self) -> list[float]:
         return [p.value for p in self.points]
 
-
-@dataclass(frozen=True)
-class Change:
-    index: int
-    """The first run at the new level."""
-    before: float
-    """Median of the segment before."""
-    after: float
+    @property
+    def machines(self) -> list[str | None]:
+        return [p.machine for p in self.points]
 
     @property
-    def ratio(self) -> float:
-        return (self.after - self.before) / self.before if self.before else math.inf
+    def machine_types(self) -> int:
+        return len({m for m in self.machines if m is not None})
 
 
 def fetch_series(conn: psycopg.Connection, target: DbTarget, *, figure: str, last: int,
@@ -91,42 +87,29 @@ def fetch_series(conn: psycopg.Connection, target: DbTarget, *, figure: str, las
         rows = conn.execute(QUERY.format(figure=figure),
                             {"names": names or None, "system": system, "last": last}).fetchall()
     found: dict[tuple[str, str | None], Series] = {}
-    for test_name, method, row_system, time, commit, value in rows:
+    for test_name, method, row_system, time, commit, value, machine in rows:
         series = found.setdefault((test_name, row_system),
                                   Series(test_name, method, row_system, figure))
         series.method = series.method or method
-        series.points.append(Point(time, commit or "", float(value)))
+        series.points.append(Point(time, commit or "", float(value), machine))
     return list(found.values())
 
 
 def too_short(series: Series) -> bool:
-    return len(series.points) < 2 * MIN_SEGMENT
+    return len(series.points) < shortest_history()
 
 
-def detect(values: list[float], *, penalty: float = PENALTY, min_segment: int = MIN_SEGMENT,
-           min_shift: float = MIN_SHIFT) -> list[Change]:
-    """The level shifts of one series (empty when it is flat or too short)."""
-    import numpy as np
-    import ruptures
+def shortest_history() -> int:
+    from daist.db.changepoints import MIN_SEGMENT
 
-    if len(values) < 2 * min_segment:
-        return []
-    series = np.asarray(values, dtype=float)
-    steps = np.diff(series)
-    noise = float(np.median(np.abs(steps - np.median(steps)))) / 0.6745 / math.sqrt(2)
-    if noise <= 0:  # identical runs: any movement at all is a level of its own
-        noise = float(np.std(series)) or 1.0
-    scaled = ((series - np.median(series)) / noise).reshape(-1, 1)
-    ends = ruptures.Pelt(model="l2", min_size=min_segment, jump=1).fit(scaled).predict(
-        pen=penalty * math.log(len(values)))
-    bounds = [0, *ends]
-    changes = []
-    for i in range(1, len(bounds) - 1):
-        before = float(np.median(series[bounds[i - 1]:bounds[i]]))
-        after = float(np.median(series[bounds[i]:bounds[i + 1]]))
-        if before and abs(after - before) / abs(before) >= min_shift:
-            changes.append(Change(bounds[i], before, after))
-    return changes
+    return 2 * MIN_SEGMENT
+
+
+def find_changes(series: Series) -> list[Change]:
+    """The level shifts of one endpoint, each night judged with its machine type."""
+    from daist.db.changepoints import detect  # numpy and ruptures: only when judging
+
+    return detect(series.values, machines=series.machines)
 
 
 def render_changes(found: list[tuple[Series, list[Change]]], *, figure: str) -> list[str]:
@@ -143,7 +126,9 @@ def render_changes(found: list[tuple[Series, list[Change]]], *, figure: str) -> 
             steady.append(series.label)
             continue
         first, last = series.points[0].time, series.points[-1].time
-        lines.append(f"{series.label}: {figure} over {len(series.points)} runs "
+        machines = (f" on {series.machine_types} machine types (levels on the most frequent)"
+                    if series.machine_types > 1 else "")
+        lines.append(f"{series.label}: {figure} over {len(series.points)} runs{machines} "
                      f"({_day(first)} to {_day(last)}), {len(changes)} change(s):")
         for change in changes:
             before, after = series.points[change.index - 1], series.points[change.index]
@@ -155,7 +140,7 @@ def render_changes(found: list[tuple[Series, list[Change]]], *, figure: str) -> 
         lines.append(f"No change in {figure}: {len(steady)} endpoint(s) "
                      f"({_names(steady)})")
     if short:
-        lines.append(f"History too short to judge (fewer than {2 * MIN_SEGMENT} runs): "
+        lines.append(f"History too short to judge (fewer than {shortest_history()} runs): "
                      f"{_names(short)}")
     return lines
 
@@ -184,6 +169,13 @@ def history_figure(series: Series, changes: list[Change]):
     ax = figure.add_subplot()
     runs = list(range(len(series.points)))
     ax.plot(runs, series.values, "o-", color="tab:blue", markersize=3, label=series.figure)
+    if series.machine_types > 1:  # each type's nights marked: the levels are the most frequent's
+        for machine, color in zip(sorted({m for m in series.machines if m is not None}),
+                                  ("tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray")):
+            at = [i for i, m in enumerate(series.machines) if m == machine]
+            ax.plot(at, [series.values[i] for i in at], "o", color=color, markersize=4,
+                    label=machine[:48])
+        ax.legend(fontsize=7, loc="best")
     bounds = [0, *(c.index for c in changes), len(runs)]
     levels = [changes[0].before, *(c.after for c in changes)]
     for (start, end), level in zip(zip(bounds, bounds[1:]), levels):

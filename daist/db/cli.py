@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from daist.db.connection import DbTarget, connect
-from daist.db.changes import FIGURES, changes_html, detect, fetch_series, render_changes
+from daist.db.changes import FIGURES, changes_html, fetch_series, find_changes, render_changes
 from daist.db.history import explain_empty, fetch_history, render_history
 from daist.db.schema import latest_version, migrate
 from daist.db.upload import upload_result
@@ -116,7 +116,7 @@ def run_changes(target: DbTarget, args: argparse.Namespace) -> int:
         scope = f" for {', '.join(map(repr, args.tests))}" if args.tests else ""
         _error(f"no {args.figure} history{scope}{f' on system {args.system!r}' if args.system else ''}")
         return 1
-    found = [(s, detect(s.values)) for s in series]
+    found = [(s, find_changes(s)) for s in series]
     for line in render_changes(found, figure=args.figure):
         print(line)
     if args.html is not None:

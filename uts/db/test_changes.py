@@ -14,7 +14,6 @@ from unittest import mock
 
 import numpy as np
 
-from daist.db.changes import MIN_SEGMENT, detect
 from daist.db.cli import main
 from daist.db.connection import connect
 from daist.db.schema import migrate
@@ -36,22 +35,7 @@ def levels(seed: int, n: int, *, step_at: int | None = None, factor: float = 1.4
             for i, x in enumerate(noise)]
 
 
-class TestDetect(unittest.TestCase):
-    def test_one_step_is_found_where_it_is(self):
-        (change,) = detect(levels(1, 24, step_at=STEP_AT))
-        self.assertEqual(change.index, STEP_AT)
-        self.assertAlmostEqual(change.ratio, 0.4, delta=0.1)
-
-    def test_flat_noise_has_no_change(self):
-        for seed in range(20):
-            with self.subTest(seed=seed):
-                self.assertEqual(detect(levels(seed, 40)), [])
-
-    def test_too_short_is_not_judged(self):
-        self.assertEqual(detect([10.0] * (MIN_SEGMENT * 2 - 1) + [99.0]), [])
-
-
-class TestChangesCommand(DbTestCase):
+class ChangesTestCase(DbTestCase):
     """Runs uploaded through ``python -m daist.db``'s own upload path, read back by the CLI."""
 
     def setUp(self):
@@ -60,19 +44,19 @@ class TestChangesCommand(DbTestCase):
             migrate(conn, self.target)
         self.work = Path(tempfile.mkdtemp(prefix="uts-db-changes-"))
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
-        stepped, flat = levels(1, 24, step_at=STEP_AT), levels(2, 24)
-        for i, (slow, steady) in enumerate(zip(stepped, flat)):
-            self.upload(i, {"get experiments": slow, "get trial": steady})
-        self.upload(24, {"get models": 12.0}, days=0.5)  # one run only
 
-    def upload(self, index: int, p95_ms: dict[str, float], *, days: float = 0.0) -> None:
+    def upload(self, index: int, p95_ms: dict[str, float], *, days: float = 0.0,
+               cpu_count: int | None = None) -> None:
+        """One run; ``cpu_count`` is the load generator's, part of the run's machine type."""
         directory = self.work / f"run{index:02d}"
         directory.mkdir()
         start = Timestamp(START + (index + days) * DAY)
+        metadata = {"git_commit": f"c{index:02d}" + "0" * 9, "git_branch": "main"}
+        if cpu_count is not None:
+            metadata.update(cpu_count=cpu_count, platform="Linux-6.8.0-x86_64-with-glibc2.39")
         result = Result(directory=directory, host_label="standin", system="standin",
                         command="uts", host=Host("http://127.0.0.1:1"), start_time=start,
-                        end_time=Timestamp(start.unix + 30),
-                        metadata={"git_commit": f"c{index:02d}" + "0" * 9, "git_branch": "main"})
+                        end_time=Timestamp(start.unix + 30), metadata=metadata)
         entries = [make_entry(name, latencies=[value] * 20) for name, value in p95_ms.items()]
         path = result.add(make_stats(*entries), test_id=RO_TEST, tags=("TestRO.test",))
         relative = result.relative(path)  # recorded that day (the rows' time)
@@ -81,6 +65,22 @@ class TestChangesCommand(DbTestCase):
         result.save_manifest()
         report = upload_result(self.target, result)
         self.assertFalse(report.skipped)
+
+    def changes(self, *args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with mock.patch.dict(os.environ, self.env()), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            status = main(["changes", *args])
+        return status, out.getvalue(), err.getvalue()
+
+
+class TestChangesCommand(ChangesTestCase):
+    def setUp(self):
+        super().setUp()
+        stepped, flat = levels(1, 24, step_at=STEP_AT), levels(2, 24)
+        for i, (slow, steady) in enumerate(zip(stepped, flat)):
+            self.upload(i, {"get experiments": slow, "get trial": steady})
+        self.upload(24, {"get models": 12.0}, days=0.5)  # one run only
 
     def test_the_step_with_commits_on_both_sides_drawn_filters_and_last(self):
         page = self.work / "changes.html"
@@ -109,12 +109,35 @@ class TestChangesCommand(DbTestCase):
         status, out, err = self.changes("--test", "get nothing")
         self.assertEqual((status, err), (1, "daist: error: no p95 history for 'get nothing'\n"))
 
-    def changes(self, *args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        with mock.patch.dict(os.environ, self.env()), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(err):
-            status = main(["changes", *args])
-        return status, out.getvalue(), err.getvalue()
+
+class TestChangesAcrossMachineTypes(ChangesTestCase):
+    """Nights on two machine types (the generator's CPU count), the larger 1.5x slower, in a
+    fixed irregular order: one endpoint flat, one with a step; each night's type comes from its
+    run's row."""
+
+    LARGE = "LSLLSSLSLLLSSLSSLLSLSSLL"
+
+    def setUp(self):
+        super().setUp()
+        stepped, flat = levels(3, 24, step_at=STEP_AT), levels(4, 24)
+        for i, (slow, steady, kind) in enumerate(zip(stepped, flat, self.LARGE)):
+            factor = 1.5 if kind == "L" else 1.0
+            self.upload(i, {"get experiments": slow * factor, "get trial": steady * factor},
+                        cpu_count=16 if kind == "L" else 4)
+
+    def test_the_step_is_found_and_the_alternation_is_no_change(self):
+        page = self.work / "changes.html"
+        status, out, err = self.changes("--html", str(page))
+        self.assertEqual(status, 0, err)
+        self.assertEqual(page.read_text().count("data:image/png;base64,"), 1)
+        lines = out.splitlines()[:-1]  # the last names the page
+        self.assertRegex(lines[0], r"^get experiments \(GET\) on standin: p95 over 24 runs on 2 "
+                                   r"machine types \(levels on the most frequent\) "
+                                   r"\(2024-07-29 to 2024-08-21\), 1 change\(s\):$")
+        self.assertRegex(lines[1], rf"^  2024-08-10T\d\d:\d\d:\d\dZ: p95 [\d.]+ -> [\d.]+ ms "
+                                   rf"\(\+[34]\d\.\d%\); commits c{STEP_AT - 1:02d}000000000")
+        self.assertEqual(lines[2:],
+                         ["No change in p95: 1 endpoint(s) (get trial (GET) on standin)"])
 
 
 if __name__ == "__main__":
