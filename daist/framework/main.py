@@ -19,9 +19,11 @@ from daist.framework import signals
 from daist.framework.errors import ConfigError, DaistError, Interrupted, ResultsError
 from daist.framework.limits import raise_open_files_limit
 from daist.framework.log import RedactingStream, get_logger
+from daist.framework.options import add_setting_flags, setting_options
+from daist.framework.plan_notice import plan_notice
 from daist.framework.runner import DaistTestRunner, write_junit_xml
-from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, load_suite,
-                                       normalize_test_names)
+from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, expand_short_names,
+                                       load_suite, normalize_test_names)
 from daist.framework.session import Session
 from daist.framework.settings import Settings, load_settings, settings_table
 
@@ -30,9 +32,11 @@ MAX_REPEAT = 1000
 log = get_logger("main")
 
 EPILOG = """\
-Any other arguments go to unittest: test names (e.g. daist.rest_api.test_locust.TestRO),
--v, -q, -f, -b, -k PATTERN. With no test names, every daist cluster test is discovered.
+Any other arguments go to unittest: test names (e.g. daist.rest_api.test_locust.TestRO, or
+TestRO when only one test has that name), -v, -q, -f, -b, -k PATTERN. With no test names,
+every daist cluster test is discovered (it says which, and roughly for how long, first).
 The seed spellings uts.rest_api.test_locust.TestRO and uts.metrics.test_latency.Test. work too.
+Example: %(prog)s -u 50 -r 10 -t 5m -H http://master:8080 TestRO
 Exit status: 0 all passed, 1 a test failed, 2 bad settings or usage, 3 target unreachable or
 refusing the login, 4 results directory unusable, 5 no test ran, 130 interrupted (Ctrl-C),
 143 terminated.
@@ -60,8 +64,9 @@ def build_parser(prog: str = "python -m daist") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=f"daist {daist.__version__}: Determined AI scalability tests. Runs the named "
-                    "unittest cases against the configured master (or an embedded stand-in) and "
+                    "unittest cases against the configured\nmaster (or an embedded stand-in) and "
                     "writes a results directory.")
+    add_setting_flags(parser)
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $DAIST_CONFIG, else the packaged config.conf)")
     parser.add_argument("--junit-xml", metavar="PATH", type=Path,
@@ -94,18 +99,22 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
     args, unittest_args = build_parser(prog).parse_known_args(argv)
     raise_open_files_limit()  # as Locust's own CLI does: every simulated user holds a socket
     try:
-        settings = load_settings(config_path=args.config)
+        settings = load_settings(config_path=args.config, options=setting_options(args))
         if args.list_settings or args.settings:
             return _show_settings(settings, table=args.list_settings)
         wiring.check_settings(settings)
         if args.junit_xml is not None:
             check_writable_file(args.junit_xml, "--junit-xml")
         names = normalize_test_names(unittest_args)
+        if names[:1] != ["discover"]:
+            names = expand_short_names(names, say=print)
         suite = load_suite(names)
         if args.list:
             for line in describe(suite):
                 print(line)
             return 0
+        if names[:1] == ["discover"]:
+            print(plan_notice(suite, settings), flush=True)
     except DaistError as exc:
         print(f"daist: error: {exc}", file=sys.stderr)
         return exc.exit_status
@@ -160,6 +169,7 @@ def run_repeated(settings: Settings, names: list[str], suite: unittest.TestSuite
     for number in range(1, repeat + 1):
         if number > 1:
             suite = load_suite(names)  # unittest empties a suite as it runs it
+        if repeat > 1:
             print(f"daist: run {number} of {repeat}", flush=True)
         session = wiring.build_session(settings, command)
         statuses.append(run(session, suite, junit_xml=junit_xml, show_traceback=show_traceback))

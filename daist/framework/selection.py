@@ -12,7 +12,7 @@ import sys
 import unittest
 import unittest.loader
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from daist.framework import paths
 from daist.framework.errors import ConfigError
@@ -23,6 +23,9 @@ EXIT_NO_TESTS = 5
 
 
 SUMMARY_WIDTH = 90
+
+OPTIONS_WITH_VALUE = frozenset({"-k"})
+"""unittest's options that take a value (the value is no test name)."""
 
 
 class NoTestsError(ConfigError):
@@ -86,6 +89,35 @@ def _load_failure(test: unittest.TestCase, names: list[str]) -> str:
     return f"no test named {requested!r}{hint}"
 
 
+def expand_short_names(args: list[str], *, say: Callable[[str], None]) -> list[str]:
+    """A name outside the ``daist`` package (``TestRO``, ``test_locust.TestRO``) stands for the
+    one daist test whose full name ends with it, said through ``say``; a name that several tests end with
+    is a ``ConfigError`` listing them. Names that match nothing stay, for unittest to refuse
+    with a suggestion."""
+    expanded, known = [], None
+    for arg, is_name in _args_with_roles(args):
+        if not is_name or arg.split(".")[0] == "daist":
+            expanded.append(arg)
+            continue
+        known = known if known is not None else known_test_names()
+        matches = [name for name in known if name.endswith("." + arg)]
+        if len(matches) > 1:
+            raise ConfigError(f"test name {arg!r} is ambiguous: it names {', '.join(matches)}; "
+                              "give one of them")
+        if matches:
+            say(f"daist: {arg} is {matches[0]}")
+        expanded.append(matches[0] if matches else arg)
+    return expanded
+
+
+def _args_with_roles(args: list[str]) -> Iterator[tuple[str, bool]]:
+    """Each argument and whether it is a test name (not an option or an option's value)."""
+    expect_value = False
+    for arg in args:
+        yield arg, not expect_value and not arg.startswith("-")
+        expect_value = not expect_value and arg in OPTIONS_WITH_VALUE
+
+
 def known_test_names() -> list[str]:
     """Every module, class and test id of the daist package's cluster tests."""
     suite = unittest.TestLoader().discover(str(paths.PACKAGE_DIR), pattern="test*.py",
@@ -142,16 +174,12 @@ def normalize_test_names(args: list[str]) -> list[str]:
     """Accept the original README's spellings: a trailing '.' is dropped, and ``uts.X`` names a
     cluster test ``daist.X`` when no such unit-test module exists. With no names at all, discover
     every test in the daist package."""
-    names, options, expect_value = [], [], False
-    for arg in args:
-        if expect_value:
-            options.append(arg)
-            expect_value = False
-        elif arg.startswith("-"):
-            options.append(arg)
-            expect_value = arg in ("-k",)
-        else:
+    names, options = [], []
+    for arg, is_name in _args_with_roles(args):
+        if is_name:
             names.append(_alias(arg.rstrip(".")))
+        else:
+            options.append(arg)
     if not names:
         return ["discover", "-s", str(paths.PACKAGE_DIR), "-t", str(paths.PACKAGE_DIR.parent),
                 "-p", "test*.py", *options]
