@@ -13,6 +13,7 @@ from daist.framework import main as cli
 from daist.framework.errors import ConfigError, TargetError
 from daist.framework.limits import open_files_limit, open_files_warning
 from daist.framework.log import get_logger
+from daist.framework.pipes import quiet_on_closed_pipe
 from daist.framework.session import Session
 from daist.framework.settings import Settings
 from daist.framework.target import StandinLauncher, fault_options
@@ -98,5 +99,6 @@ def check_bindable(host: str, port: int) -> None:
 WIRING = cli.Wiring(build_session=build_session, check_settings=check_settings)
 
 
+@quiet_on_closed_pipe
 def main(argv: list[str] | None = None, *, prog: str = "python -m daist") -> int:
     return cli.main(argv, wiring=WIRING, prog=prog)

@@ -22,8 +22,6 @@ EXIT_NO_TESTS = 5
 """Exit status of a run in which no test ran (pytest's convention)."""
 
 
-SUMMARY_WIDTH = 90
-
 OPTIONS_WITH_VALUE = frozenset({"-k"})
 """unittest's options that take a value (the value is no test name)."""
 
@@ -164,10 +162,30 @@ def _summary(test: unittest.TestCase) -> str:
     module = sys.modules.get(type(test).__module__)
     for doc in (getattr(method, "__doc__", None), type(test).__doc__, getattr(module, "__doc__", None)):
         if doc and doc.strip():
-            text = " ".join(doc.split())
-            sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
-            return sentence if len(sentence) <= SUMMARY_WIDTH else sentence[:SUMMARY_WIDTH - 3] + "..."
+            return first_sentence(plain_text(doc))
     return ""
+
+
+def plain_text(doc: str) -> str:
+    """A docstring as one line of plain text: reStructuredText's roles and literal marks go."""
+    text = " ".join(doc.split())
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return re.sub(r"``([^`]+)``|`([^`]+)`", lambda m: m[1] or m[2], text)
+
+
+ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first full stop that ends a sentence: not inside brackets, not an
+    abbreviation's, and followed by a space (``0.38.1`` and ``e.g. 1`` stay whole)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if char == "." and depth <= 0 and text[index + 1:index + 2] in (" ", "") \
+                and not text[:index + 1].endswith(ABBREVIATIONS):
+            return text[:index + 1]
+    return text
 
 
 def normalize_test_names(args: list[str]) -> list[str]:

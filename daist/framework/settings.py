@@ -65,6 +65,12 @@ class Settings:
         return ConfigFile(sections=sections, comments=dict(self.sources))
 
     @property
+    def results_root(self) -> Path:
+        """Where runs go: ``<root>/<host>/<UTC stamp>/``."""
+        output = self.exec.output
+        return Path(output).expanduser() if output else paths.default_results_root()
+
+    @property
     def digest(self) -> str:
         """A hash of every non-secret value: equal digests mean identically configured runs."""
         values = {f"{section_cls.section}.{f.name}": render_value(getattr(getattr(self, section_cls.section), f.name))

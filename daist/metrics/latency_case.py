@@ -147,8 +147,9 @@ class MetricsTestCase(DaistTestCase):
                                                  done=count()))
         except ExperimentTimeout as exc:
             late, state = exc, f"{exc.state}, timed out"
-        except BaseException:  # an interrupt, or a master that stopped answering
-            progress.done({"experiment": experiment_id, "state": "not followed any more"})
+        except BaseException as exc:  # an interrupt, or a master that stopped answering
+            progress.done({"experiment": experiment_id, "state": "not followed any more"},
+                          ending=_ending(exc))
             self._stop(cluster, experiment_id)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
@@ -178,8 +179,9 @@ class MetricsTestCase(DaistTestCase):
         except unmanaged.GeneratorError as exc:
             usage = []
             late = ExperimentTimeout(experiment_id, settings.timeout, str(exc))
-        except BaseException:  # an interrupt: end the trials, keep what they reported
-            progress.done({"experiment": experiment_id, "state": "not driven any more"})
+        except BaseException as exc:  # an interrupt: end the trials, keep what they reported
+            progress.done({"experiment": experiment_id, "state": "not driven any more"},
+                          ending=_ending(exc))
             self._end_trials(cluster, token, trial_ids, name=name)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
@@ -251,6 +253,11 @@ class MetricsTestCase(DaistTestCase):
             artifacts.save_data()
             log.info("kept %d latencies of the unfinished experiment %d",
                      len(series.observations), experiment_id)
+
+
+def _ending(exc: BaseException) -> str:
+    """The progress line's last word for a level that ended by ``exc``."""
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
 
 
 def _level_progress(name: str, level: Level, *, timeout_s: float) -> Progress:
