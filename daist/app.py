@@ -96,7 +96,13 @@ def check_bindable(host: str, port: int) -> None:
                           f"{exc.strerror or exc}") from None
 
 
-WIRING = cli.Wiring(build_session=build_session, check_settings=check_settings)
+def write_summary_md(session: Session, path: Path) -> None:
+    from daist.report.hook import write_run_markdown
+    write_run_markdown(session, path)
+
+
+WIRING = cli.Wiring(build_session=build_session, check_settings=check_settings,
+                    write_summary_md=write_summary_md)
 
 
 @quiet_on_closed_pipe

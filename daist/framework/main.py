@@ -58,6 +58,8 @@ class Wiring:
 
     build_session: Callable[[Settings, str], Session] = _plain_session
     check_settings: Callable[[Settings], None] = _no_checks
+    write_summary_md: Callable[[Session, Path], None] | None = None
+    """Appends a run's Markdown summary to a file (``--summary-md``); it lives in report."""
 
 
 def build_parser(prog: str = "python -m daist") -> argparse.ArgumentParser:
@@ -71,6 +73,9 @@ def build_parser(prog: str = "python -m daist") -> argparse.ArgumentParser:
                         help="config file (default: $DAIST_CONFIG, else the packaged config.conf)")
     parser.add_argument("--junit-xml", metavar="PATH", type=Path,
                         help="also write a JUnit XML report of the tests to PATH")
+    parser.add_argument("--summary-md", metavar="PATH", type=Path,
+                        help="also append a Markdown summary of the run (limits with ✓/✗, the "
+                             "report's path) to PATH, e.g. $GITHUB_STEP_SUMMARY")
     parser.add_argument("--list", action="store_true",
                         help="list the selected tests (names, -k) with a line each, then exit; "
                              "[slots] marks tests that run trials on the cluster")
@@ -105,6 +110,10 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
         wiring.check_settings(settings)
         if args.junit_xml is not None:
             check_writable_file(args.junit_xml, "--junit-xml")
+        if args.summary_md is not None:
+            if wiring.write_summary_md is None:
+                raise ConfigError("--summary-md: this program cannot write Markdown summaries")
+            check_writable_file(args.summary_md, "--summary-md")
         names = normalize_test_names(unittest_args)
         if names[:1] != ["discover"]:
             names = expand_short_names(names, say=print)
@@ -122,8 +131,8 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
         return EXIT_INTERRUPTED
     try:
         return run_repeated(settings, names, suite, wiring=wiring, repeat=args.repeat,
-                            junit_xml=args.junit_xml, command=shlex.join(argv),
-                            show_traceback=args.traceback)
+                            junit_xml=args.junit_xml, summary_md=args.summary_md,
+                            command=shlex.join(argv), show_traceback=args.traceback)
     except KeyboardInterrupt:  # a signal between two runs, or after a run's cleanup
         return EXIT_INTERRUPTED
 
@@ -162,7 +171,7 @@ def check_writable_file(path: Path, option: str) -> None:
 
 def run_repeated(settings: Settings, names: list[str], suite: unittest.TestSuite, *,
                  wiring: Wiring, repeat: int, junit_xml: Path | None, command: str,
-                 show_traceback: bool = False) -> int:
+                 summary_md: Path | None = None, show_traceback: bool = False) -> int:
     """Run the suite ``repeat`` times, each run its own session and results directory. The
     first non-zero status is the exit status; an interrupt ends the series."""
     statuses: list[int] = []
@@ -173,6 +182,13 @@ def run_repeated(settings: Settings, names: list[str], suite: unittest.TestSuite
             print(f"daist: run {number} of {repeat}", flush=True)
         session = wiring.build_session(settings, command)
         statuses.append(run(session, suite, junit_xml=junit_xml, show_traceback=show_traceback))
+        if summary_md is not None and wiring.write_summary_md is not None:
+            try:  # on every ending, as the JUnit XML: CI shows what happened
+                wiring.write_summary_md(session, summary_md)
+            except OSError as exc:
+                print(f"daist: error: cannot write --summary-md {summary_md}: "
+                      f"{exc.strerror or exc}", file=sys.stderr, flush=True)
+                statuses[-1] = statuses[-1] or 2
         if session.interrupted_by or statuses[-1] >= 128:
             break
     if repeat > 1:

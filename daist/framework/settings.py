@@ -66,9 +66,10 @@ class Settings:
 
     @property
     def results_root(self) -> Path:
-        """Where runs go: ``<root>/<host>/<UTC stamp>/``."""
+        """Where runs go: ``<root>/<host>/<UTC stamp>/``; a relative ``output`` is taken from
+        the working directory once, here (the run's paths must not depend on it later)."""
         output = self.exec.output
-        return Path(output).expanduser() if output else paths.default_results_root()
+        return Path(output).expanduser().absolute() if output else paths.default_results_root()
 
     @property
     def digest(self) -> str:

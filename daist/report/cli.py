@@ -61,6 +61,9 @@ def build_parser(prog: str = "python -m daist.report") -> argparse.ArgumentParse
                          help="also write the HTML report to FILE (the results directory is "
                               "never changed)")
     summary.add_argument("--no-html", action="store_true", help=argparse.SUPPRESS)  # the default now
+    summary.add_argument("--summary-md", metavar="FILE", type=Path,
+                         help="also append the summary as Markdown to FILE (e.g. "
+                              "$GITHUB_STEP_SUMMARY)")
     compare = commands.add_parser("compare", help="compare candidate runs with baseline runs",
                                   description="Per endpoint and metric-latency level: the change "
                                   "of p50/p95/p99, requests/s and the failure ratio, judged "
@@ -94,6 +97,9 @@ def build_parser(prog: str = "python -m daist.report") -> argparse.ArgumentParse
                          help="compare runs that are not comparable (different load or target)")
     compare.add_argument("--all", action="store_true", dest="show_all",
                          help="show every row and figure, not only the changed ones")
+    compare.add_argument("--summary-md", metavar="FILE", type=Path,
+                         help="also append the verdict and the regressions as Markdown to FILE "
+                              "(e.g. $GITHUB_STEP_SUMMARY)")
     return parser
 
 
@@ -128,6 +134,14 @@ def _summary(args: argparse.Namespace) -> int:
     run = load_run(resolve_latest(args.results_dir), figures=args.html is not None)
     _warn_skipped(run)
     print(summary_text(run), end="", flush=True)
+    if args.summary_md is not None:
+        from daist.report.html import report_name
+        from daist.report.markdown import run_markdown
+
+        report = args.html or run.directory / report_name(run)
+        if not _append_md(args.summary_md, run_markdown(
+                run, report=report if args.html or report.is_file() else None)):
+            return EXIT_WRITE
     if args.html is None:
         return EXIT_OK
     try:
@@ -165,6 +179,9 @@ def _compare(args: argparse.Namespace) -> int:
     if refusals and not args.force:
         _error("the runs are not comparable: " + "; ".join(refusals) + " (--force compares "
                "them anyway)")
+        if args.summary_md is not None:
+            _append_md(args.summary_md, "### daist compare: ✗ not comparable\n\n"
+                       + "".join(f"- {refusal}\n" for refusal in refusals) + "\n")
         return EXIT_USAGE
     print(render_text(comparison, show_all=args.show_all), end="", flush=True)
     if comparison.missing:
@@ -178,7 +195,23 @@ def _compare(args: argparse.Namespace) -> int:
             _error(f"cannot write {args.html}: {exc.strerror or exc}")
             return EXIT_WRITE
         print(f"Comparison: {args.html}")
+    if args.summary_md is not None:
+        from daist.report.markdown import comparison_markdown
+
+        if not _append_md(args.summary_md, comparison_markdown(comparison, html=args.html)):
+            return EXIT_WRITE
     return EXIT_REGRESSION if comparison.failed else EXIT_OK
+
+
+def _append_md(path: Path, text: str) -> bool:
+    from daist.report.markdown import append
+
+    try:
+        append(path, text)
+    except OSError as exc:
+        _error(f"cannot write --summary-md {path}: {exc.strerror or exc}")
+        return False
+    return True
 
 
 def resolve_latest(path: Path) -> Path:

@@ -44,6 +44,10 @@ class TestPrecedence(unittest.TestCase):
         with self.assertRaisesRegex(ConfigError, r"^option -u/--users: bad value 'many'"):
             load_settings(environ={}, options={"locust.users": ("many", "-u/--users")})
 
+    def test_a_relative_results_root_is_taken_from_the_working_directory(self):
+        settings = load_settings(environ={"DAIST_EXEC_OUTPUT": "daist-results"})
+        self.assertEqual(settings.results_root, Path.cwd() / "daist-results")
+
     def test_daist_config_selects_the_file(self):
         path = write_config("[log]\nfile_level = debug\n")
         self.assertEqual(load_settings(environ={"DAIST_CONFIG": str(path)}).log.file_level, "DEBUG")
