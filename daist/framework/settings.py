@@ -20,7 +20,8 @@ from daist.framework import paths
 from daist.framework.errors import ConfigError
 from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSettings,
                                  DeterminedSettings, ExecSettings, LocustSettings, LogSettings,
-                                 MetricsSettings, Secret, StandinSettings, VolumeSettings,
+                                 MetricsSettings, ReportSettings, Secret, StandinSettings,
+                                 VolumeSettings,
                                  env_name, knobs,
                                  render_value)
 from daist.models.redaction import REDACTED, redact_urls
@@ -42,6 +43,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     db: DbSettings = field(default_factory=DbSettings)
     volume: VolumeSettings = field(default_factory=VolumeSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Fixed resource profiles: ``[profile.NAME]`` sections of the config file."""
     config_path: Path | None = None

@@ -122,7 +122,8 @@ class MetricsTestCase(DaistTestCase):
                                         trial_ids=series.trial_ids, repeats=settings.reads,
                                         timeout=settings.timeout))
             artifacts.save_data()
-        artifacts.save_level_plots(series)
+        if self.session.settings.report.level_plots:  # opt-in: the report draws them anyway
+            artifacts.save_level_plots(series)
         write, visible = (Hist(series.samples(op)).stats() for op in ("write", "visible"))
         log.info("%s: %d reports, write p50 %.2f p95 %.2f ms, visible p50 %.2f p95 %.2f ms",
                  name, len(series.observations), write["p50"], write["p95"], visible["p50"],

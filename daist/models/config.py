@@ -265,8 +265,17 @@ class VolumeSettings:
     seed_concurrency: int = knob(8, "Experiments seeded at the same time.", p.int_range(1, 256))
 
 
+@dataclass(frozen=True)
+class ReportSettings:
+    section: ClassVar[str] = "report"
+    level_plots: bool = knob(False, "Also save a latency histogram PNG per operation and level "
+                             "of the metric tests; the HTML report draws them from the data "
+                             "either way.", p.boolean)
+
+
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,
-                              LocustSettings, MetricsSettings, DbSettings, VolumeSettings)
+                              LocustSettings, MetricsSettings, DbSettings, VolumeSettings,
+                              ReportSettings)
 PROFILE_PREFIX = "profile."
 """``[profile.NAME]`` sections hold fixed resource profiles (free-form keys)."""
 

@@ -22,7 +22,7 @@ LOG_SPREAD = 20.0
 _LINES = (("p50", "tab:blue"), ("p95", "tab:orange"), ("p99", "tab:red"))
 
 
-def _new_figure(width: float, height: float) -> Any:
+def new_figure(width: float, height: float) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
@@ -51,7 +51,7 @@ def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
     """The distribution of one operation at one level, with p50/p95/p99 marked."""
     import numpy as np
 
-    figure = _new_figure(8, 5)
+    figure = new_figure(8, 5)
     ax = figure.add_subplot()
     samples = np.asarray(hist.samples, dtype=float)
     stats = hist.stats()
@@ -82,7 +82,7 @@ def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
 def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
                       context: Mapping[str, object] = {}) -> Figure:
     """p50, p95 and p99 of one operation against the swept level."""
-    figure = _new_figure(8, 5)
+    figure = new_figure(8, 5)
     ax = figure.add_subplot()
     levels = op_hist.levels(operation)
     hists = op_hist.operations.get(operation, {})
@@ -134,7 +134,7 @@ def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None
     bins = (np.geomspace(positive.min(), positive.max(), 31) if log
             else np.linspace(values.min(), values.max() if values.max() > values.min()
                              else values.min() + 1, 31))
-    figure = _new_figure(min(2.6 * len(levels) + 1, 14), 1.9 * len(operations) + 1)
+    figure = new_figure(min(2.6 * len(levels) + 1, 14), 1.9 * len(operations) + 1)
     grid = figure.subplots(len(operations), len(levels), sharex=True, sharey="row", squeeze=False)
     for row, operation in enumerate(operations):
         for col, level in enumerate(levels):
@@ -179,7 +179,7 @@ def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
     series = [s for s in sweep.series if s.observations]
     if not series:
         return None
-    figure = _new_figure(min(max(3.4 * len(series) + 1, 7.5), 14), 5.6)  # the title fits
+    figure = new_figure(min(max(3.4 * len(series) + 1, 7.5), 14), 5.6)  # the title fits
     grid = figure.subplots(2, len(series), sharey="row", squeeze=False)
     for col, level in enumerate(series):
         done_ax, write_ax = grid[0][col], grid[1][col]

@@ -104,7 +104,7 @@ class TestMetricSweepInterrupts(StandinCase):
         self.assertEqual((second.level, second.complete, second.experiment_id),
                          (2, False, experiment_id))
         self.assertTrue(0 < len(second.observations) < 2 * BATCHES, len(second.observations))
-        self.assertTrue(daist.result.files_of("Hist", test_id=TEST_ID))  # level 1's plots
+        self.assertFalse(daist.result.files_of("Hist", test_id=TEST_ID))  # PNGs are opt-in
         self.assertTrue([p for p in daist.result.files_of("MetricLatencyOpHist", test_id=TEST_ID)
                          if p.suffix == ".txt"])
 
