@@ -9,7 +9,9 @@ from typing import Any
 
 from daist.models.base import Figure
 from daist.models.metric_latency import TRIAL_OPERATIONS, MetricLatencyOpHist
-from daist.report.metric_plots import AXIS_LABELS, LOG_SPREAD, new_figure, min_samples
+from daist.models.metric_slo import STATS as SLO_STATS
+from daist.models.metric_slo import parse_slo
+from daist.report.metric_plots import AXIS_LABELS, level_axes, min_samples, new_figure
 
 SHOWN = (("write", "tab:blue"), ("visible", "tab:orange"))
 STATS = (("p50", "-"), ("p95", "--"))
@@ -29,21 +31,16 @@ def run_rules(settings: dict[str, dict[str, str]], op_hist: MetricLatencyOpHist
               ) -> tuple[list[Any], str]:
     """The run's ``[metrics] slo`` rules for this sweep, and a note when there are none or they
     cannot be read (the grammar is the metric test's own, so report and verdict agree)."""
-    from daist.framework.errors import ConfigError
-    from daist.metrics.slo import parse_slo
-
     text = (settings.get("metrics") or {}).get("slo", "")
     if op_hist.axis != SLO_AXIS or not text.strip():
         return [], "no latency limits set ([metrics] slo)"
     try:
         return parse_slo(text, operations=(*TRIAL_OPERATIONS, *op_hist.operations)), ""
-    except ConfigError as exc:
+    except ValueError as exc:
         return [], f"the saved limits cannot be read: {exc}"
 
 
 def _statistic(op_hist: MetricLatencyOpHist, operation: str, level: int, stat: str) -> float:
-    from daist.metrics.slo import STATS as SLO_STATS
-
     hist = op_hist.operations.get(operation, {}).get(level)
     return hist.stats()[SLO_STATS[stat]] if hist is not None and hist.count else math.nan
 
@@ -114,14 +111,6 @@ def _figure(op_hist: MetricLatencyOpHist, rules: list[Any], broken_at: int | Non
             values.append(rule.limit_ms)
     if broken_at is not None:
         ax.axvline(broken_at, color="tab:red", alpha=0.6, label=f"breaks at {broken_at}")
-    if levels and max(levels) / min(levels) >= 4:
-        ax.set_xscale("log", base=2)
-    if values and max(values) / min(values) > LOG_SPREAD:
-        ax.set_yscale("log")
-    ax.set_xticks(levels, [str(level) for level in levels])
-    ax.set_xlabel(AXIS_LABELS.get(op_hist.axis, op_hist.axis))
-    ax.set_ylabel("latency (ms)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
+    level_axes(ax, levels, values, axis=op_hist.axis, ylabel="latency (ms)", title=title)
     ax.legend(fontsize=8)
     return Figure.from_matplotlib(figure)

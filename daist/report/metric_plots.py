@@ -92,19 +92,27 @@ def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
         ys = [s[name] for s in stats]
         values.extend(y for y in ys if math.isfinite(y) and y > 0)
         ax.plot(levels, ys, marker="o", color=colour, label=name)
+    level_axes(ax, levels, values, axis=op_hist.axis, ylabel=f"{operation} latency (ms)",
+               title=f"{operation} latency percentiles by {op_hist.axis}")
+    ax.legend()
+    if context:
+        figure.suptitle(_context_text(context), fontsize=8)
+    return Figure.from_matplotlib(figure)
+
+
+def level_axes(ax: Any, levels: list[int], values: list[float], *, axis: str, ylabel: str,
+               title: str) -> None:
+    """Axes of latencies against the swept level: log scales where the range is wide, a tick
+    at every level measured."""
     if levels and max(levels) / min(levels) >= 4:
         ax.set_xscale("log", base=2)
     if values and max(values) / min(values) > LOG_SPREAD:
         ax.set_yscale("log")
     ax.set_xticks(levels, [str(level) for level in levels])
-    ax.set_xlabel(AXIS_LABELS.get(op_hist.axis, op_hist.axis))
-    ax.set_ylabel(f"{operation} latency (ms)")
-    ax.set_title(f"{operation} latency percentiles by {op_hist.axis}", fontsize=10)
+    ax.set_xlabel(AXIS_LABELS.get(axis, axis))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    if context:
-        figure.suptitle(_context_text(context), fontsize=8)
-    return Figure.from_matplotlib(figure)
 
 
 def min_samples(percentile: float) -> int:
