@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import Callable, TypeVar
+from typing import Callable, TextIO, TypeVar
 
 Main = TypeVar("Main", bound=Callable[..., int])
 
@@ -20,7 +20,12 @@ def quiet_on_closed_pipe(main: Main) -> Main:
             finally:  # flush now, so a closed pipe shows here (also after --help's SystemExit)
                 sys.stdout.flush()
         except BrokenPipeError:
-            # later writes, and Python's own flush at exit, go nowhere
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            silence(sys.stdout)
             return 0
     return wrapper  # type: ignore[return-value]
+
+
+def silence(stream: TextIO) -> None:
+    """Point ``stream``'s file at /dev/null: later writes, and Python's own flush at exit, go
+    nowhere instead of raising again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

@@ -2,11 +2,15 @@
 read end is closed before the command starts, so its first write meets a closed pipe every
 time (no race with a reader)."""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
+from pathlib import Path
 
 from daist.framework import paths
+from daist.models.result import Result
 from uts.framework.test_main import run_daist
 
 COMMANDS = (
@@ -24,14 +28,15 @@ COMMANDS = (
 )
 
 
-def into_closed_pipe(*args: str) -> subprocess.CompletedProcess:
+def into_closed_pipe(*args: str, env: dict[str, str] | None = None
+                     ) -> subprocess.CompletedProcess:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
         return subprocess.run([sys.executable, *args], stdout=write_end, stderr=subprocess.PIPE,
                               text=True, cwd=paths.ROOT, timeout=120,
-                              env={k: v for k, v in os.environ.items()
-                                   if not k.startswith(("DAIST_", "DET_"))})
+                              env={**{k: v for k, v in os.environ.items()
+                                      if not k.startswith(("DAIST_", "DET_"))}, **(env or {})})
     finally:
         os.close(write_end)
 
@@ -42,6 +47,18 @@ class TestClosedPipe(unittest.TestCase):
             with self.subTest(command=" ".join(args[1:])):
                 done = into_closed_pipe(*args)
                 self.assertEqual((done.returncode, done.stderr), (0, ""))
+
+    def test_a_run_goes_on_unseen_and_keeps_its_results(self):
+        output = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, output, ignore_errors=True)
+        done = into_closed_pipe("-m", "daist", "daist.test_target",
+                                env={"DAIST_EXEC_OUTPUT": output})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+        self.assertNotIn("Logging error", done.stderr)
+        manifests = [m for m in Path(output).glob("*/*/Result-*.json") if not m.parent.is_symlink()]
+        self.assertEqual(len(manifests), 1)
+        self.assertEqual(Result.open(manifests[0]).outcome.status, "passed")
 
     def test_an_open_pipe_still_gets_everything(self):
         done = run_daist("--list", "daist.test_target")
