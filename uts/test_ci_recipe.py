@@ -1,6 +1,7 @@
 """docs/ci.md's shell recipe, as written, against a stand-in master and a PostgreSQL database:
-the first run passes, uploads and becomes the baseline; the second, with one endpoint made
-500 ms slower (a deterministic stand-in fault), fails the job on the regression, and the
+the first run passes, uploads and becomes the baseline; the second, with one of the most
+requested endpoints (GET /api/v1/experiments, weight 3) made 500 ms slower by a stand-in fault,
+fails the job on the regression, and the
 Markdown job summary says so. Only the run time is shortened and the checkout's scripts are
 called by their full path (the job's files land in a scratch folder)."""
 from __future__ import annotations
@@ -22,7 +23,11 @@ DOC = paths.ROOT / "docs" / "ci.md"
 MARK = "<!-- ci-test"
 PASSWORD = "ci-Recipe-9"
 SLOWER_MS = 500
-RUN_TIME = "10s"  # about ten blocks of a second each: enough for compare's block test
+RUN_TIME = "15s"
+"""compare's one-run mode judges about ten blocks of the window: 15 s gives each block several
+requests of the slowed endpoint even on a busy machine (at 100 requests/s in all), and every
+block of the candidate is then far beyond every block of the baseline."""
+SLOWED = {"path": "^/api/v1/experiments$", "method": "GET"}
 
 
 def shell_recipe(text: str) -> str:
@@ -83,18 +88,17 @@ class TestCiRecipe(DbTestCase):
         self.assertIn("No baseline yet: this run becomes the baseline.", text)
         self.assertRegex(text, r"Report: `.*/daist-results/.*/Report-.*\.html`")
 
-        set_faults(url, [{"path": "^/api/v1/agents$", "latency_ms": SLOWER_MS}],
-                   password=PASSWORD)
+        set_faults(url, [{**SLOWED, "latency_ms": SLOWER_MS}], password=PASSWORD)
         second = job()
         said = second.stdout[-3000:] + second.stderr[-3000:]
         self.assertEqual(second.returncode, 1, said)
-        self.assertIn("get agents", second.stdout)
+        self.assertIn("GET get experiments", second.stdout)
         self.assertEqual(sorted(p.name for p in (scratch / "baseline").iterdir()), baseline)
         self.assertEqual(self.counts()["daist_runs"], 2)
         text = summary.read_text()
         compared = text.split("### daist compare:", 1)[1]
         self.assertTrue(compared.startswith(" ✗ regression"), compared[:200])
-        self.assertRegex(compared, r"\| TestRO\.test: GET get agents \| p\d\d \| ")
+        self.assertRegex(compared, r"\| TestRO\.test: GET get experiments \| p\d\d \| ")
         self.assertIn(f"Comparison: `compare.html`", compared)
         self.assertTrue((scratch / "compare.html").is_file())
         self.assertTrue((scratch / "junit.xml").is_file())
