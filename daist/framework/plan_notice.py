@@ -21,17 +21,21 @@ def plan_notice(suite: unittest.TestSuite, settings: Settings) -> str:
     """One paragraph: the tests, the time the known ones take by the settings, and the tests
     whose time only the cluster decides (a test class answers ``planned_seconds``)."""
     tests = list(iter_tests(suite))
-    known, unknown = 0.0, []
+    known, unknown, skipping = 0.0, [], []
     for test in tests:
         planned = getattr(type(test), "planned_seconds", lambda _settings: None)(settings)
         if planned is None:
             unknown.append(test_key(test.id()))
+        elif planned == 0:  # the test will skip itself, as its settings stand
+            skipping.append(test_key(test.id()))
         else:
             known += planned
     names = ", ".join(test_key(t.id()) for t in tests)
     timing = f"about {duration_text(known)} by the settings"
     if unknown:
         timing += f", plus {', '.join(unknown)}, whose time depends on the cluster"
+    if skipping:
+        timing += f" ({', '.join(skipping)} will skip, as the settings stand)"
     return (f"daist: no test names given, so these {len(tests)} cluster tests run: {names}; "
             f"{timing}. Name tests to run fewer (--list shows them; -t/--run-time shortens "
             "each load).")

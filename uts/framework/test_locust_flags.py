@@ -87,6 +87,11 @@ class TestNoNames(unittest.TestCase):
                                 "TestRO.test; about 67 s by the settings. Name tests to run "
                                 "fewer (--list shows them; -t/--run-time shortens each load).")
 
+    def test_tests_that_will_skip_are_named(self):
+        done = run_daist("-k", "TestVolume", "-H", closed_port_url(), env=self.env)
+        self.assertIn("about 0 s by the settings (TestVolume.test will skip, as the settings "
+                      "stand).", done.stdout.splitlines()[0])
+
     def test_tests_whose_time_the_cluster_decides_are_named(self):
         done = run_daist("-k", "test_latency", "-H", closed_port_url(),
                          env={**self.env, "DAIST_METRICS_TRIALS": "unmanaged"})
