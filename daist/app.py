@@ -13,6 +13,7 @@ from daist.framework import main as cli
 from daist.framework.errors import ConfigError, TargetError
 from daist.framework.limits import open_files_limit, open_files_warning
 from daist.framework.log import get_logger
+from daist.framework.pipes import quiet_on_closed_pipe
 from daist.framework.session import Session
 from daist.framework.settings import Settings
 from daist.framework.target import StandinLauncher, fault_options
@@ -58,8 +59,8 @@ def check_settings(settings: Settings) -> None:
     """Settings whose grammar a test package owns, checked before anything starts (a bad
     ``[metrics] slo`` must not surface hours into a run). Raises ``ConfigError``."""
     from daist.metrics.readback import READ_OPERATIONS
-    from daist.metrics.slo import parse_slo as parse_metrics_slo
     from daist.models.metric_latency import TRIAL_OPERATIONS
+    from daist.models.metric_slo import parse_slo as parse_metric_slo
     from daist.rest_api.catalogue import CATALOGUE
     from daist.rest_api.plan import LoadPlan
     from daist.rest_api.resources import fixed_profile
@@ -78,7 +79,8 @@ def check_settings(settings: Settings) -> None:
     parse_endpoint_slo(locust.slo, p95_ms=locust.p95_ms, p99_ms=locust.p99_ms,
                        max_fail_ratio=locust.max_fail_ratio,
                        test_names={entry.test_name for entry in CATALOGUE})
-    parse_metrics_slo(settings.metrics.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS))
+    parse_metric_slo(settings.metrics.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS),
+                     error=ConfigError)
 
 
 def check_bindable(host: str, port: int) -> None:
@@ -95,8 +97,15 @@ def check_bindable(host: str, port: int) -> None:
                           f"{exc.strerror or exc}") from None
 
 
-WIRING = cli.Wiring(build_session=build_session, check_settings=check_settings)
+def write_summary_md(session: Session, path: Path) -> None:
+    from daist.report.hook import write_run_markdown
+    write_run_markdown(session, path)
 
 
+WIRING = cli.Wiring(build_session=build_session, check_settings=check_settings,
+                    write_summary_md=write_summary_md)
+
+
+@quiet_on_closed_pipe
 def main(argv: list[str] | None = None, *, prog: str = "python -m daist") -> int:
     return cli.main(argv, wiring=WIRING, prog=prog)

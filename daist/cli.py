@@ -11,6 +11,7 @@ import sys
 from typing import Callable
 
 import daist
+from daist.framework.pipes import quiet_on_closed_pipe
 
 COMMANDS = {
     "run": ("daist.app", "run the cluster tests (REST API load, metric latency)"),
@@ -51,6 +52,7 @@ def command_main(name: str) -> Callable[[list[str]], int]:
     return entry
 
 
+@quiet_on_closed_pipe
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -64,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except LookupError as exc:
         print(f"daist: error: {exc.args[0]}", file=sys.stderr)
         return 2
-    if argv[0] == "run":
-        return entry(argv[1:], prog="daist run")
-    return entry(argv[1:])
+    return entry(argv[1:], prog=f"daist {argv[0]}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ from daist.models.master import MasterInfo
 
 
 class TestTarget(DaistTestCase):
+    @classmethod
+    def planned_seconds(cls, settings) -> float | None:
+        return 2.0  # one request and a login
+
     def test_master_answers(self) -> None:
         target = self.session.target
         settings = self.session.settings.determined

@@ -23,7 +23,7 @@ from daist.standin.launcher import StandinProcess
 PYTHON = sys.executable
 RUN_LOG_ENV = "UTS_RUN_LOG"
 """When set, every finished run appends a line to this file: exit status, and whether its
-manifest is valid and lists only files that exist (the reliability figures in the README)."""
+manifest is valid and lists only files that exist (the reliability figures in docs/reliability.md)."""
 INHERITED_PREFIXES = ("DAIST_", "DET_", "PERF_RESULT_DB_", "PGPASSWORD")
 
 

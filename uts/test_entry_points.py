@@ -2,6 +2,7 @@
 wheel working outside the repository."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -62,10 +63,8 @@ class TestConsoleScript(unittest.TestCase):
         listed = self.daist("run", "--list", "daist.test_target")
         self.assertEqual(listed.returncode, 0, listed.stderr)
         self.assertRegex(listed.stdout, r"^daist.test_target.TestTarget.test_master_answers +The smallest")
-        for command, usage in (("report", "usage: python -m daist.report"),
-                               ("db", "usage: python -m daist.db"),
-                               ("standin", "usage: python -m daist.standin"),
-                               ("run", "usage: daist run")):
+        for command in ("report", "db", "standin", "seed", "run"):
+            usage = f"usage: daist {command}"
             with self.subTest(command=command):
                 helped = self.daist(command, "--help")
                 self.assertEqual(helped.returncode, 0, helped.stderr)
@@ -202,8 +201,14 @@ class TestWheel(unittest.TestCase):
             self.assert_only_package_files([(i.filename, i.file_size) for i in wheel.infolist()])
             entry_points = wheel.read(f"daist-{daist.__version__}.dist-info/entry_points.txt").decode()
         self.assertIn("daist = daist.cli:main", entry_points)
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=paths.ROOT).stdout.strip()
+        with zipfile.ZipFile(wheels[-1]) as wheel:  # the commit it was built from
+            self.assertEqual(json.loads(wheel.read("daist/build_info.json"))["commit"], commit)
         with tarfile.open(sdists[0]) as sdist:
             self.assert_only_package_files([(m.name, m.size) for m in sdist.getmembers()])
+            recorded = sdist.extractfile(f"daist-{daist.__version__}/daist/build_info.json")
+            self.assertEqual(json.loads(recorded.read())["commit"], commit)
         # A fresh venv outside the repository with only the wheel installed; the dependencies
         # come from our venv's site-packages through a .pth (no network, no daist checkout).
         tmp = Path(tempfile.mkdtemp())
@@ -235,6 +240,10 @@ class TestWheel(unittest.TestCase):
         manifests = [m for m in (tmp / "daist-results" / "standin").glob("*/Result-standin-*.json")
                      if not m.parent.is_symlink()]   # not again through the `latest` link
         self.assertEqual(len(manifests), 1, ran.stdout)
+        metadata = json.loads(manifests[0].read_text())["metadata"]
+        self.assertEqual((metadata["git_commit"], metadata["daist_install"]), (commit, "wheel"))
+        self.assertIn(f"Source: commit {commit[:10]} (", ran.stdout)
+        self.assertIn(") of the installed wheel;", ran.stdout)
 
 
 if __name__ == "__main__":

@@ -8,17 +8,47 @@ from daist.framework.settings import settings_table
 from daist.models import environment
 
 README = (paths.ROOT / "README.md").read_text()
+SETTINGS_DOC = (paths.ROOT / "docs" / "settings.md").read_text()
+FIRST_SCREEN = 40
+MAX_LINE = 100
+
+
+def table_rows(text: str) -> dict[str, tuple[str, str, str]]:
+    """``[section] key`` -> (variable, default, meaning) of a settings table's rows."""
+    return {m[1]: (m[2], (m[3] or "").strip("`"), (m[4] or "").strip()) for m in re.finditer(
+        r"^\| `(\[[^`]+)` \| `([A-Z0-9_]+)` \| (`[^`]*`)? ?\|(?: (.*) \|)?$", text,
+        flags=re.MULTILINE)}
 
 
 class TestReadme(unittest.TestCase):
     def test_every_setting_is_in_the_table_with_its_variable_and_default(self):
-        rows = {m[1]: (m[2], m[3]) for m in re.finditer(
-            r"^\| `(\[[^`]+)` \| `([A-Z0-9_]+)` \| (`[^`]*`)? ?\|", README, flags=re.MULTILINE)}
         declared = settings_table()
-        self.assertEqual(sorted(rows), sorted(key for key, *_ in declared))
-        for key, env, default, _ in declared:
-            self.assertEqual(rows[key][0], env, key)
-            self.assertEqual((rows[key][1] or "").strip("`"), default, key)
+        for name, text in (("README.md", README), ("docs/settings.md", SETTINGS_DOC)):
+            rows = table_rows(text)
+            self.assertEqual(sorted(rows), sorted(key for key, *_ in declared), name)
+            for key, env, default, meaning in declared:
+                self.assertEqual(rows[key][:2], (env, default), f"{name}: {key}")
+                if name != "README.md":
+                    self.assertEqual(rows[key][2], meaning, f"{name}: {key}")
+
+    def test_lines_are_wrapped_and_about_no_particular_machine(self):
+        long = [n for n, line in enumerate(README.splitlines(), 1) if len(line) > MAX_LINE]
+        self.assertEqual(long, [], f"README.md lines longer than {MAX_LINE} characters")
+        self.assertIsNone(re.search(r"(?i)this (\(?shared\)? )?(2-core )?machine", README))
+
+    def test_the_first_screen_has_the_commands_and_the_three_recipes(self):
+        screen = "\n".join(README.splitlines()[:FIRST_SCREEN])
+        self.assertEqual(screen.count("<!-- readme-test"), 2)
+        self.assertEqual(screen.count("```"), 4)  # both marked blocks end on the first screen
+        for recipe in ("-u 50 -r 10 -t 5m", "-H http://", "report compare"):
+            self.assertIn(recipe, screen)
+
+    def test_relative_links_lead_to_files(self):
+        documents = [paths.ROOT / "README.md", *sorted((paths.ROOT / "docs").glob("*.md"))]
+        for document in documents:
+            for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", document.read_text()):
+                with self.subTest(document=document.name, target=target):
+                    self.assertTrue((document.parent / target).exists())
 
     def test_every_environment_variable_is_mentioned(self):
         for variable in environment.variables():

@@ -13,6 +13,7 @@ from daist.db.history import explain_empty, fetch_history, render_history
 from daist.db.schema import latest_version, migrate
 from daist.db.upload import upload_result
 from daist.framework.errors import ConfigError, DaistError
+from daist.framework.pipes import quiet_on_closed_pipe
 from daist.framework.settings import load_settings
 from daist.models.base import FormatError
 from daist.models.result import Result
@@ -24,9 +25,9 @@ PGPASSWORD. Exit status: 0 done, 1 database error or unreadable files, 2 usage o
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m daist.db") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m daist.db", epilog=EPILOG,
+        prog=prog, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="daist's perf-results database: create its tables, upload saved results "
                     "directories, show an endpoint's trend.")
@@ -60,10 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+@quiet_on_closed_pipe
+def main(argv: list[str] | None = None, *, prog: str = "python -m daist.db") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
     except SystemExit as exc:  # argparse has printed usage or help
         return exc.code if isinstance(exc.code, int) else 2
     try:

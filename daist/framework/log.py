@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterable, TextIO
 
+from daist.framework.pipes import silence
 from daist.framework.progress import console_write
 from daist.models.redaction import Redactor
 
@@ -53,11 +54,17 @@ class RedactingStream(io.TextIOBase):
         self.redact = Redactor(secrets)
 
     def write(self, text: str) -> int:
-        self.stream.write(self.redact(text))
+        try:
+            self.stream.write(self.redact(text))
+        except BrokenPipeError:  # the reader stopped early (| head): the run goes on unseen
+            silence(self.stream)
         return len(text)
 
     def flush(self) -> None:
-        self.stream.flush()
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            silence(self.stream)
 
     def isatty(self) -> bool:
         return self.stream.isatty()

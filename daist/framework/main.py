@@ -19,9 +19,11 @@ from daist.framework import signals
 from daist.framework.errors import ConfigError, DaistError, Interrupted, ResultsError
 from daist.framework.limits import raise_open_files_limit
 from daist.framework.log import RedactingStream, get_logger
+from daist.framework.options import add_setting_flags, setting_options
+from daist.framework.plan_notice import plan_notice
 from daist.framework.runner import DaistTestRunner, write_junit_xml
-from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, load_suite,
-                                       normalize_test_names)
+from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, expand_short_names,
+                                       load_suite, normalize_test_names)
 from daist.framework.session import Session
 from daist.framework.settings import Settings, load_settings, settings_table
 
@@ -30,9 +32,11 @@ MAX_REPEAT = 1000
 log = get_logger("main")
 
 EPILOG = """\
-Any other arguments go to unittest: test names (e.g. daist.rest_api.test_locust.TestRO),
--v, -q, -f, -b, -k PATTERN. With no test names, every daist cluster test is discovered.
+Any other arguments go to unittest: test names (e.g. daist.rest_api.test_locust.TestRO, or
+TestRO when only one test has that name), -v, -q, -f, -b, -k PATTERN. With no test names,
+every daist cluster test is discovered (it says which, and roughly for how long, first).
 The seed spellings uts.rest_api.test_locust.TestRO and uts.metrics.test_latency.Test. work too.
+Example: %(prog)s -u 50 -r 10 -t 5m -H http://master:8080 TestRO
 Exit status: 0 all passed, 1 a test failed, 2 bad settings or usage, 3 target unreachable or
 refusing the login, 4 results directory unusable, 5 no test ran, 130 interrupted (Ctrl-C),
 143 terminated.
@@ -54,18 +58,24 @@ class Wiring:
 
     build_session: Callable[[Settings, str], Session] = _plain_session
     check_settings: Callable[[Settings], None] = _no_checks
+    write_summary_md: Callable[[Session, Path], None] | None = None
+    """Appends a run's Markdown summary to a file (``--summary-md``); it lives in report."""
 
 
 def build_parser(prog: str = "python -m daist") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=f"daist {daist.__version__}: Determined AI scalability tests. Runs the named "
-                    "unittest cases against the configured master (or an embedded stand-in) and "
+                    "unittest cases against the configured\nmaster (or an embedded stand-in) and "
                     "writes a results directory.")
+    add_setting_flags(parser)
     parser.add_argument("--config", metavar="PATH",
                         help="config file (default: $DAIST_CONFIG, else the packaged config.conf)")
     parser.add_argument("--junit-xml", metavar="PATH", type=Path,
                         help="also write a JUnit XML report of the tests to PATH")
+    parser.add_argument("--summary-md", metavar="PATH", type=Path,
+                        help="also append a Markdown summary of the run (limits with ✓/✗, the "
+                             "report's path) to PATH, e.g. $GITHUB_STEP_SUMMARY")
     parser.add_argument("--list", action="store_true",
                         help="list the selected tests (names, -k) with a line each, then exit; "
                              "[slots] marks tests that run trials on the cluster")
@@ -94,18 +104,26 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
     args, unittest_args = build_parser(prog).parse_known_args(argv)
     raise_open_files_limit()  # as Locust's own CLI does: every simulated user holds a socket
     try:
-        settings = load_settings(config_path=args.config)
+        settings = load_settings(config_path=args.config, options=setting_options(args))
         if args.list_settings or args.settings:
             return _show_settings(settings, table=args.list_settings)
         wiring.check_settings(settings)
         if args.junit_xml is not None:
             check_writable_file(args.junit_xml, "--junit-xml")
+        if args.summary_md is not None:
+            if wiring.write_summary_md is None:
+                raise ConfigError("--summary-md: this program cannot write Markdown summaries")
+            check_writable_file(args.summary_md, "--summary-md")
         names = normalize_test_names(unittest_args)
+        if names[:1] != ["discover"]:
+            names = expand_short_names(names, say=print)
         suite = load_suite(names)
         if args.list:
             for line in describe(suite):
                 print(line)
             return 0
+        if names[:1] == ["discover"]:
+            print(plan_notice(suite, settings), flush=True)
     except DaistError as exc:
         print(f"daist: error: {exc}", file=sys.stderr)
         return exc.exit_status
@@ -113,8 +131,8 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
         return EXIT_INTERRUPTED
     try:
         return run_repeated(settings, names, suite, wiring=wiring, repeat=args.repeat,
-                            junit_xml=args.junit_xml, command=shlex.join(argv),
-                            show_traceback=args.traceback)
+                            junit_xml=args.junit_xml, summary_md=args.summary_md,
+                            command=shlex.join(argv), show_traceback=args.traceback)
     except KeyboardInterrupt:  # a signal between two runs, or after a run's cleanup
         return EXIT_INTERRUPTED
 
@@ -153,16 +171,24 @@ def check_writable_file(path: Path, option: str) -> None:
 
 def run_repeated(settings: Settings, names: list[str], suite: unittest.TestSuite, *,
                  wiring: Wiring, repeat: int, junit_xml: Path | None, command: str,
-                 show_traceback: bool = False) -> int:
+                 summary_md: Path | None = None, show_traceback: bool = False) -> int:
     """Run the suite ``repeat`` times, each run its own session and results directory. The
     first non-zero status is the exit status; an interrupt ends the series."""
     statuses: list[int] = []
     for number in range(1, repeat + 1):
         if number > 1:
             suite = load_suite(names)  # unittest empties a suite as it runs it
+        if repeat > 1:
             print(f"daist: run {number} of {repeat}", flush=True)
         session = wiring.build_session(settings, command)
         statuses.append(run(session, suite, junit_xml=junit_xml, show_traceback=show_traceback))
+        if summary_md is not None and wiring.write_summary_md is not None:
+            try:  # on every ending, as the JUnit XML: CI shows what happened
+                wiring.write_summary_md(session, summary_md)
+            except OSError as exc:
+                print(f"daist: error: cannot write --summary-md {summary_md}: "
+                      f"{exc.strerror or exc}", file=sys.stderr, flush=True)
+                statuses[-1] = statuses[-1] or 2
         if session.interrupted_by or statuses[-1] >= 128:
             break
     if repeat > 1:

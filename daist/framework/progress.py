@@ -89,10 +89,12 @@ class Progress:
         self._write(self.line(figures), final=False)
         return True
 
-    def done(self, figures: Mapping[str, object] = {}, *, done: int | None = None) -> None:
+    def done(self, figures: Mapping[str, object] = {}, *, done: int | None = None,
+             ending: str = "done") -> None:
+        """The last line; ``ending`` says how the work ended ("interrupted", "stopped")."""
         if done is not None:
             self.done_units = done
-        self._write(self.line(figures) + " | done", final=True)
+        self._write(f"{self.line(figures)} | {ending}", final=True)
 
     def _write(self, text: str, *, final: bool) -> None:
         if not self.tty:

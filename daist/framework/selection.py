@@ -12,7 +12,7 @@ import sys
 import unittest
 import unittest.loader
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from daist.framework import paths
 from daist.framework.errors import ConfigError
@@ -22,7 +22,8 @@ EXIT_NO_TESTS = 5
 """Exit status of a run in which no test ran (pytest's convention)."""
 
 
-SUMMARY_WIDTH = 90
+OPTIONS_WITH_VALUE = frozenset({"-k"})
+"""unittest's options that take a value (the value is no test name)."""
 
 
 class NoTestsError(ConfigError):
@@ -86,6 +87,35 @@ def _load_failure(test: unittest.TestCase, names: list[str]) -> str:
     return f"no test named {requested!r}{hint}"
 
 
+def expand_short_names(args: list[str], *, say: Callable[[str], None]) -> list[str]:
+    """A name outside the ``daist`` package (``TestRO``, ``test_locust.TestRO``) stands for the
+    one daist test whose full name ends with it, said through ``say``; a name that several tests end with
+    is a ``ConfigError`` listing them. Names that match nothing stay, for unittest to refuse
+    with a suggestion."""
+    expanded, known = [], None
+    for arg, is_name in _args_with_roles(args):
+        if not is_name or arg.split(".")[0] == "daist":
+            expanded.append(arg)
+            continue
+        known = known if known is not None else known_test_names()
+        matches = [name for name in known if name.endswith("." + arg)]
+        if len(matches) > 1:
+            raise ConfigError(f"test name {arg!r} is ambiguous: it names {', '.join(matches)}; "
+                              "give one of them")
+        if matches:
+            say(f"daist: {arg} is {matches[0]}")
+        expanded.append(matches[0] if matches else arg)
+    return expanded
+
+
+def _args_with_roles(args: list[str]) -> Iterator[tuple[str, bool]]:
+    """Each argument and whether it is a test name (not an option or an option's value)."""
+    expect_value = False
+    for arg in args:
+        yield arg, not expect_value and not arg.startswith("-")
+        expect_value = not expect_value and arg in OPTIONS_WITH_VALUE
+
+
 def known_test_names() -> list[str]:
     """Every module, class and test id of the daist package's cluster tests."""
     suite = unittest.TestLoader().discover(str(paths.PACKAGE_DIR), pattern="test*.py",
@@ -132,26 +162,42 @@ def _summary(test: unittest.TestCase) -> str:
     module = sys.modules.get(type(test).__module__)
     for doc in (getattr(method, "__doc__", None), type(test).__doc__, getattr(module, "__doc__", None)):
         if doc and doc.strip():
-            text = " ".join(doc.split())
-            sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
-            return sentence if len(sentence) <= SUMMARY_WIDTH else sentence[:SUMMARY_WIDTH - 3] + "..."
+            return first_sentence(plain_text(doc))
     return ""
+
+
+def plain_text(doc: str) -> str:
+    """A docstring as one line of plain text: reStructuredText's roles and literal marks go."""
+    text = " ".join(doc.split())
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return re.sub(r"``([^`]+)``|`([^`]+)`", lambda m: m[1] or m[2], text)
+
+
+ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first full stop that ends a sentence: not inside brackets, not an
+    abbreviation's, and followed by a space (``0.38.1`` and ``e.g. 1`` stay whole)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if char == "." and depth <= 0 and text[index + 1:index + 2] in (" ", "") \
+                and not text[:index + 1].endswith(ABBREVIATIONS):
+            return text[:index + 1]
+    return text
 
 
 def normalize_test_names(args: list[str]) -> list[str]:
     """Accept the original README's spellings: a trailing '.' is dropped, and ``uts.X`` names a
     cluster test ``daist.X`` when no such unit-test module exists. With no names at all, discover
     every test in the daist package."""
-    names, options, expect_value = [], [], False
-    for arg in args:
-        if expect_value:
-            options.append(arg)
-            expect_value = False
-        elif arg.startswith("-"):
-            options.append(arg)
-            expect_value = arg in ("-k",)
-        else:
+    names, options = [], []
+    for arg, is_name in _args_with_roles(args):
+        if is_name:
             names.append(_alias(arg.rstrip(".")))
+        else:
+            options.append(arg)
     if not names:
         return ["discover", "-s", str(paths.PACKAGE_DIR), "-t", str(paths.PACKAGE_DIR.parent),
                 "-p", "test*.py", *options]

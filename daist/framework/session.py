@@ -12,12 +12,11 @@ import os
 import platform
 import shutil
 import socket
-import subprocess
 from pathlib import Path
 from typing import Callable, Mapping
 
 import daist
-from daist.framework import paths
+from daist.framework.build_info import source_facts
 from daist.framework.errors import DaistError, ResultsError
 from daist.framework.log import LogSetup, get_logger, redact
 from daist.framework.settings import Settings
@@ -208,8 +207,7 @@ class Session:
 
     @property
     def results_root(self) -> Path:
-        output = self.settings.exec.output
-        return Path(output).expanduser() if output else paths.default_results_root()
+        return self.settings.results_root
 
     @functools.cached_property
     def secrets(self) -> list[str]:
@@ -236,11 +234,12 @@ class Session:
                         locust=_dist_version("locust"), python=platform.python_version())
 
     def _metadata(self) -> dict:
+        source = source_facts()
         return {"hostname": socket.gethostname(), "cpu_count": os.cpu_count(),
                 "platform": platform.platform(), "settings_digest": self.settings.digest,
-                "git_commit": self.environ.get("GIT_COMMIT") or _git("rev-parse", "HEAD"),
-                "git_branch": self.environ.get("GIT_BRANCH")
-                or _git("rev-parse", "--abbrev-ref", "HEAD")}
+                **source,
+                "git_commit": self.environ.get("GIT_COMMIT") or source["git_commit"],
+                "git_branch": self.environ.get("GIT_BRANCH") or source["git_branch"]}
 
 
 def make_results_dir(root: Path, label: str, start: Timestamp) -> Path:
@@ -293,14 +292,3 @@ def _dist_version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return ""
-
-
-def _git(*args: str) -> str:
-    if not paths.is_checkout():
-        return ""
-    try:
-        done = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
-                              timeout=5, env=environment.child_environ())
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""

@@ -20,8 +20,8 @@ from daist.framework import paths
 from daist.framework.errors import ConfigError
 from daist.models.config import (PROFILE_PREFIX, SECTIONS, CapacitySettings, ConfigFile,
                                  DbSettings, DeterminedSettings, ExecSettings, LocustSettings,
-                                 LogSettings, MetricsSettings, Secret, StandinSettings,
-                                 VolumeSettings, env_name, knobs, render_value)
+                                 LogSettings, MetricsSettings, ReportSettings, Secret,
+                                 StandinSettings, VolumeSettings, env_name, knobs, render_value)
 from daist.models.redaction import REDACTED, redact_urls
 
 CONFIG_ENV = "DAIST_CONFIG"
@@ -42,6 +42,7 @@ class Settings:
     db: DbSettings = field(default_factory=DbSettings)
     volume: VolumeSettings = field(default_factory=VolumeSettings)
     capacity: CapacitySettings = field(default_factory=CapacitySettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Fixed resource profiles: ``[profile.NAME]`` sections of the config file."""
     config_path: Path | None = None
@@ -65,6 +66,13 @@ class Settings:
         return ConfigFile(sections=sections, comments=dict(self.sources))
 
     @property
+    def results_root(self) -> Path:
+        """Where runs go: ``<root>/<host>/<UTC stamp>/``; a relative ``output`` is taken from
+        the working directory once, here (the run's paths must not depend on it later)."""
+        output = self.exec.output
+        return Path(output).expanduser().absolute() if output else paths.default_results_root()
+
+    @property
     def digest(self) -> str:
         """A hash of every non-secret value: equal digests mean identically configured runs."""
         values = {f"{section_cls.section}.{f.name}": render_value(getattr(getattr(self, section_cls.section), f.name))
@@ -74,8 +82,12 @@ class Settings:
 
 
 def load_settings(*, environ: Mapping[str, str] | None = None,
-                  config_path: str | os.PathLike | None = None) -> Settings:
+                  config_path: str | os.PathLike | None = None,
+                  options: Mapping[str, tuple[str, str]] | None = None) -> Settings:
+    """``options`` are command-line values, ``'section.key' -> (raw value, option name)``:
+    they win over the environment, as Locust's own flags do."""
     environ = os.environ if environ is None else environ
+    options = options or {}
     path, path_source = _config_path(environ, config_path)
     parser = _read_ini(path, path_source)
     _check_sections(parser, path)
@@ -84,7 +96,8 @@ def load_settings(*, environ: Mapping[str, str] | None = None,
     sections = {}
     for section_cls in SECTIONS:
         file_values = dict(parser[section_cls.section]) if parser.has_section(section_cls.section) else {}
-        sections[section_cls.section] = _load_section(section_cls, file_values, environ, path, sources)
+        sections[section_cls.section] = _load_section(section_cls, file_values, environ, path, sources,
+                                                     options)
     profiles = {name[len(PROFILE_PREFIX):]: dict(parser[name])
                 for name in parser.sections() if name.startswith(PROFILE_PREFIX)}
     settings = Settings(**sections, profiles=profiles, config_path=path, sources=sources)
@@ -158,7 +171,8 @@ def _check_env_names(environ: Mapping[str, str]) -> None:
 
 
 def _load_section(section_cls: type, file_values: dict[str, str], environ: Mapping[str, str],
-                  path: Path, sources: dict[str, str]) -> Any:
+                  path: Path, sources: dict[str, str],
+                  options: Mapping[str, tuple[str, str]]) -> Any:
     names = [f.name for f, _ in knobs(section_cls)]
     for key in file_values:
         if key not in names:
@@ -175,6 +189,9 @@ def _load_section(section_cls: type, file_values: dict[str, str], environ: Mappi
             raw, source = file_values[f.name], f"{path.name} [{section_cls.section}] {f.name}"
         if environ.get(variable, "") != "":
             raw, source = environ[variable], f"environment variable {variable}"
+        if f"{section_cls.section}.{f.name}" in options:
+            raw, option = options[f"{section_cls.section}.{f.name}"]
+            source = f"option {option}"
         if raw is None:
             continue
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from daist.framework.session import Session
+from daist.framework.settings import Settings
 from daist.models.base import Artifact, Format
 from daist.models.result import test_key
 
@@ -16,6 +17,11 @@ class DaistTestCase(unittest.TestCase):
     session: ClassVar[Session | None] = None
     needs_slots: ClassVar[bool] = False
     """True for tests that run trials: on a real cluster they need free slots (``--list``)."""
+
+    @classmethod
+    def planned_seconds(cls, settings: Settings) -> float | None:
+        """Roughly how long the test runs by the settings; None when only the cluster knows."""
+        return None
 
     @classmethod
     def setUpClass(cls) -> None:

@@ -11,6 +11,7 @@ from typing import Callable, ClassVar
 from daist.framework.master_client import MasterClient
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
+from daist.framework.settings import Settings
 from daist.framework.testcase import DaistTestCase
 from daist.metrics.artifacts import SweepArtifacts
 from daist.metrics.cluster import Cluster, ExperimentTimeout
@@ -31,6 +32,12 @@ CONCURRENCY_DEFAULT = MetricsSettings().concurrency
 class MetricsTestCase(DaistTestCase):
     axis: ClassVar[str] = "concurrency"
     needs_slots: ClassVar[bool] = True  # its trials need free slots on a real cluster
+
+    @classmethod
+    def planned_seconds(cls, settings: Settings) -> float | None:
+        if settings.determined.DET_MASTER and not settings.metrics.trials:
+            return 0.0  # skipped on a real master unless asked (setUp)
+        return None
 
     # -- the sweep ---------------------------------------------------------------------------
     @property
@@ -115,7 +122,8 @@ class MetricsTestCase(DaistTestCase):
                                         trial_ids=series.trial_ids, repeats=settings.reads,
                                         timeout=settings.timeout))
             artifacts.save_data()
-        artifacts.save_level_plots(series)
+        if self.session.settings.report.level_plots:  # opt-in: the report draws them anyway
+            artifacts.save_level_plots(series)
         write, visible = (Hist(series.samples(op)).stats() for op in ("write", "visible"))
         log.info("%s: %d reports, write p50 %.2f p95 %.2f ms, visible p50 %.2f p95 %.2f ms",
                  name, len(series.observations), write["p50"], write["p95"], visible["p50"],
@@ -140,8 +148,9 @@ class MetricsTestCase(DaistTestCase):
                                                  done=count()))
         except ExperimentTimeout as exc:
             late, state = exc, f"{exc.state}, timed out"
-        except BaseException:  # an interrupt, or a master that stopped answering
-            progress.done({"experiment": experiment_id, "state": "not followed any more"})
+        except BaseException as exc:  # an interrupt, or a master that stopped answering
+            progress.done({"experiment": experiment_id, "state": "not followed any more"},
+                          ending=_ending(exc))
             self._stop(cluster, experiment_id)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
@@ -171,8 +180,9 @@ class MetricsTestCase(DaistTestCase):
         except unmanaged.GeneratorError as exc:
             usage = []
             late = ExperimentTimeout(experiment_id, settings.timeout, str(exc))
-        except BaseException:  # an interrupt: end the trials, keep what they reported
-            progress.done({"experiment": experiment_id, "state": "not driven any more"})
+        except BaseException as exc:  # an interrupt: end the trials, keep what they reported
+            progress.done({"experiment": experiment_id, "state": "not driven any more"},
+                          ending=_ending(exc))
             self._end_trials(cluster, token, trial_ids, name=name)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
@@ -244,6 +254,11 @@ class MetricsTestCase(DaistTestCase):
             artifacts.save_data()
             log.info("kept %d latencies of the unfinished experiment %d",
                      len(series.observations), experiment_id)
+
+
+def _ending(exc: BaseException) -> str:
+    """The progress line's last word for a level that ended by ``exc``."""
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
 
 
 def _level_progress(name: str, level: Level, *, timeout_s: float) -> Progress:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from daist.metrics.latency_case import MetricsTestCase
 from daist.metrics.expconf import Level
 from daist.metrics.readback import READ_OPERATIONS
-from daist.metrics.slo import parse_slo, violations
+from daist.framework.errors import ConfigError
+from daist.models.metric_slo import parse_slo, violations
 from daist.models.metric_latency import TRIAL_OPERATIONS
 
 GUARD = ("{count} metrics per report exceeds [metrics] max_metric_count {limit} "
@@ -24,7 +25,8 @@ class Test(MetricsTestCase):
 
     def test(self) -> None:
         settings = self.session.settings.metrics
-        rules = parse_slo(settings.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS))
+        rules = parse_slo(settings.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS),
+                          error=ConfigError)
         if settings.metric_count > settings.max_metric_count:
             self.skipTest(GUARD.format(count=settings.metric_count,
                                        limit=settings.max_metric_count))

@@ -283,9 +283,17 @@ class CapacitySettings:
                           p.int_range(1, 100_000))
 
 
+@dataclass(frozen=True)
+class ReportSettings:
+    section: ClassVar[str] = "report"
+    level_plots: bool = knob(False, "Also save a latency histogram PNG per operation and level "
+                             "of the metric tests; the HTML report draws them from the data "
+                             "either way.", p.boolean)
+
+
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,
                               LocustSettings, MetricsSettings, DbSettings, VolumeSettings,
-                              CapacitySettings)
+                              CapacitySettings, ReportSettings)
 PROFILE_PREFIX = "profile."
 """``[profile.NAME]`` sections hold fixed resource profiles (free-form keys)."""
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from daist.framework.errors import DaistError
+from daist.framework.pipes import quiet_on_closed_pipe
+from daist.report.hook import LATEST
 from daist.report.loader import RunData
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 4
@@ -41,8 +43,8 @@ def percentage(text: str) -> float:
     return value / 100.0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m daist.report", epilog=EPILOG,
+def build_parser(prog: str = "python -m daist.report") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, epilog=EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="Summaries and HTML reports of daist runs, and comparisons of "
                                  "two runs (a CI gate for regressions between releases).")
@@ -52,11 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Print the one-screen summary of a results "
                                   "directory. Nothing is written (the run's own report is "
                                   "Report-<host>-<stamp>.html in it) unless --html is given.")
-    summary.add_argument("results_dir", metavar="RESULT_DIR", type=Path)
+    summary.add_argument("results_dir", metavar="RESULT_DIR", type=Path, nargs="?",
+                         default=Path(LATEST), help="a run directory (default: latest, the "
+                         "newest run under the results root)")
     summary.add_argument("--html", metavar="FILE", type=Path,
                          help="also write the HTML report to FILE (the results directory is "
                               "never changed)")
     summary.add_argument("--no-html", action="store_true", help=argparse.SUPPRESS)  # the default now
+    summary.add_argument("--summary-md", metavar="FILE", type=Path,
+                         help="also append the summary as Markdown to FILE (e.g. "
+                              "$GITHUB_STEP_SUMMARY)")
     compare = commands.add_parser("compare", help="compare candidate runs with baseline runs",
                                   description="Per endpoint and metric-latency level: the change "
                                   "of p50/p95/p99, requests/s and the failure ratio, judged "
@@ -64,9 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                                   "between blocks of one run. Exit 1 when a regression is found "
                                   "or baseline data is missing in a run.")
     compare.add_argument("baseline", metavar="BASELINE_DIR", type=Path, nargs="?",
-                         help="a baseline run directory (or a results root: every run in it)")
+                         help="a baseline run directory (or a results root: every run in it; "
+                              "latest: the newest run)")
     compare.add_argument("candidate", metavar="CANDIDATE_DIR", type=Path, nargs="?",
-                         help="a candidate run directory (or a results root)")
+                         help="a candidate run directory (or a results root; latest: the "
+                              "newest run)")
     compare.add_argument("--baseline", dest="baselines", metavar="DIR", type=Path,
                          action="append", default=[], help="another baseline run directory or "
                          "results root (repeatable: several runs per side)")
@@ -88,14 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="compare runs that are not comparable (different load or target)")
     compare.add_argument("--all", action="store_true", dest="show_all",
                          help="show every row and figure, not only the changed ones")
+    compare.add_argument("--summary-md", metavar="FILE", type=Path,
+                         help="also append the verdict and the regressions as Markdown to FILE "
+                              "(e.g. $GITHUB_STEP_SUMMARY)")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+@quiet_on_closed_pipe
+def main(argv: list[str] | None = None, *, prog: str = "python -m daist.report") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     show_traceback = "--traceback" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
         if args.command == "summary":
             return _summary(args)
         return _compare(args)
@@ -104,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     except DaistError as exc:
         _error(str(exc))
         return exc.exit_status
+    except BrokenPipeError:  # the reader stopped early: quiet_on_closed_pipe ends it
+        raise
     except Exception as exc:
         _error(f"internal error: {type(exc).__name__}: {exc}")
         if show_traceback:
@@ -116,9 +131,17 @@ def _summary(args: argparse.Namespace) -> int:
     from daist.report.loader import load_run
     from daist.report.summary import summary_text
 
-    run = load_run(args.results_dir, figures=args.html is not None)
+    run = load_run(resolve_latest(args.results_dir), figures=args.html is not None)
     _warn_skipped(run)
     print(summary_text(run), end="", flush=True)
+    if args.summary_md is not None:
+        from daist.report.html import report_name
+        from daist.report.markdown import run_markdown
+
+        report = args.html or run.directory / report_name(run)
+        if not _append_md(args.summary_md, run_markdown(
+                run, report=report if args.html or report.is_file() else None)):
+            return EXIT_WRITE
     if args.html is None:
         return EXIT_OK
     try:
@@ -150,12 +173,15 @@ def _compare(args: argparse.Namespace) -> int:
             raise UsageError(f"compare needs a {label}: {label.upper()}_DIR or --{label} DIR")
         sides.append(paths)
     sides = [[load_run(directory, figures=False) for path in paths
-              for directory in run_directories(path)] for paths in sides]
+              for directory in run_directories(resolve_latest(path))] for paths in sides]
     comparison = compare_runs(sides[0], sides[1], thresholds=thresholds)
     refusals = comparison.comparability.refusals
     if refusals and not args.force:
         _error("the runs are not comparable: " + "; ".join(refusals) + " (--force compares "
                "them anyway)")
+        if args.summary_md is not None:
+            _append_md(args.summary_md, "### daist compare: ✗ not comparable\n\n"
+                       + "".join(f"- {refusal}\n" for refusal in refusals) + "\n")
         return EXIT_USAGE
     print(render_text(comparison, show_all=args.show_all), end="", flush=True)
     if comparison.missing:
@@ -169,7 +195,40 @@ def _compare(args: argparse.Namespace) -> int:
             _error(f"cannot write {args.html}: {exc.strerror or exc}")
             return EXIT_WRITE
         print(f"Comparison: {args.html}")
+    if args.summary_md is not None:
+        from daist.report.markdown import comparison_markdown
+
+        if not _append_md(args.summary_md, comparison_markdown(comparison, html=args.html)):
+            return EXIT_WRITE
     return EXIT_REGRESSION if comparison.failed else EXIT_OK
+
+
+def _append_md(path: Path, text: str) -> bool:
+    from daist.report.markdown import append
+
+    try:
+        append(path, text)
+    except OSError as exc:
+        _error(f"cannot write --summary-md {path}: {exc.strerror or exc}")
+        return False
+    return True
+
+
+def resolve_latest(path: Path) -> Path:
+    """``latest`` (when no such file is here) is the newest run under the results root of the
+    settings ([exec] output), said on stderr."""
+    from daist.framework.settings import load_settings
+    from daist.report.loader import MANIFEST_GLOB
+
+    if str(path) != LATEST or path.exists():
+        return path
+    root = load_settings().results_root
+    runs = sorted((m.parent for m in root.glob("*/*/" + MANIFEST_GLOB)
+                   if not m.parent.is_symlink()), key=lambda run: run.name)
+    if not runs:
+        raise UsageError(f"latest: no run under {root} yet (name a results directory)")
+    print(f"daist: latest is {runs[-1]}", file=sys.stderr, flush=True)
+    return runs[-1]
 
 
 def run_directories(path: Path) -> list[Path]:

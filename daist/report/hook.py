@@ -33,6 +33,23 @@ def point_latest(run_dir: Path) -> Path:
     return link
 
 
+def write_run_markdown(session: Session, path: Path) -> None:
+    """Append the run's Markdown summary to ``path``; a run that never got a results directory
+    still says why. ``OSError`` when the file cannot be written."""
+    from daist.report.markdown import append, run_markdown
+
+    if session.result is None:
+        append(path, "### ✗ daist run error: it ended before its results directory was made "
+                     "(the job's log says why)\n\n")
+        return
+    from daist.report.html import report_name
+    from daist.report.loader import load_run
+
+    run = load_run(session.results_dir, result=session.result, figures=False)
+    report = run.directory / report_name(run)
+    append(path, run_markdown(run, report=report if report.is_file() else None))
+
+
 def write_run_report(session: Session) -> str:
     try:
         from daist.report.loader import load_run

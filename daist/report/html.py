@@ -13,9 +13,10 @@ from daist.models.base import ArtifactName, Format
 from daist.models.report import Report
 from daist.models.timestamp import Timestamp
 from daist.report import fmt
-from daist.report.figures import load_test_plots, metric_test_plots, other_plots
+from daist.report.figures import Plot, data_uri, load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
 from daist.models.locust import LocustStatsList
+from daist.report.metric_answer import answer
 from daist.report.metric_plots import min_samples
 from daist.report.limits import endpoint_breaks, limit_checks, run_slo
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
@@ -76,16 +77,28 @@ def render_report(run: RunData) -> str:
     if run.skipped:
         warnings.append(f"{len(run.skipped)} file(s) could not be read and are left out "
                         "(listed at the end)")
-    metric_tests = [{"key": key, "file": test.file, "axis": test.op_hist.axis,
-                     "parameters": ", ".join(f"{k} = {v}" for k, v in test.op_hist.parameters.items()),
-                     "rows": [_told(row, test.op_hist.axis) for row in test.op_hist.rows()],
-                     "needs": {name: min_samples(float(name[1:])) for name in TOLD},
-                     "plots": metric_test_plots(run, key)}
-                    for key, test in run.metrics.items()]
+    metric_tests = [_metric_section(run, key) for key in run.metrics]
     return render("report.html", result=run.result, directory=str(run.directory),
                   headline=headline(run), target=target_line(run), source=source_line(run),
                   warnings=warnings, tests=test_lines(run), load_tests=load_tests,
                   metric_tests=metric_tests, other_plots=other_plots(run), skipped=run.skipped)
+
+
+def _metric_section(run: RunData, key: str) -> dict[str, Any]:
+    """The answer first (one chart, the sentence), then the table; the per-level figures are
+    folded below it."""
+    op_hist = run.metrics[key].op_hist
+    found = answer(op_hist, run.settings, title=f"{key}: write and visible latency")
+    chart = None
+    if found.figure is not None:
+        chart = Plot("Write and visible p50/p95 by " + op_hist.axis, data_uri(found.figure),
+                     f"drawn from {run.metrics[key].file}")
+    return {"key": key, "file": run.metrics[key].file, "axis": op_hist.axis,
+            "parameters": ", ".join(f"{k} = {v}" for k, v in op_hist.parameters.items()),
+            "rows": [_told(row, op_hist.axis) for row in op_hist.rows()],
+            "needs": {name: min_samples(float(name[1:])) for name in TOLD},
+            "answer": found.sentence, "breaks": found.breaking_level is not None,
+            "chart": chart, "plots": metric_test_plots(run, key)}
 
 
 def report_name(run: RunData) -> str:

@@ -22,7 +22,7 @@ LOG_SPREAD = 20.0
 _LINES = (("p50", "tab:blue"), ("p95", "tab:orange"), ("p99", "tab:red"))
 
 
-def _new_figure(width: float, height: float) -> Any:
+def new_figure(width: float, height: float) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure
 
@@ -51,7 +51,7 @@ def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
     """The distribution of one operation at one level, with p50/p95/p99 marked."""
     import numpy as np
 
-    figure = _new_figure(8, 5)
+    figure = new_figure(8, 5)
     ax = figure.add_subplot()
     samples = np.asarray(hist.samples, dtype=float)
     stats = hist.stats()
@@ -82,7 +82,7 @@ def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
 def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
                       context: Mapping[str, object] = {}) -> Figure:
     """p50, p95 and p99 of one operation against the swept level."""
-    figure = _new_figure(8, 5)
+    figure = new_figure(8, 5)
     ax = figure.add_subplot()
     levels = op_hist.levels(operation)
     hists = op_hist.operations.get(operation, {})
@@ -92,19 +92,27 @@ def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
         ys = [s[name] for s in stats]
         values.extend(y for y in ys if math.isfinite(y) and y > 0)
         ax.plot(levels, ys, marker="o", color=colour, label=name)
+    level_axes(ax, levels, values, axis=op_hist.axis, ylabel=f"{operation} latency (ms)",
+               title=f"{operation} latency percentiles by {op_hist.axis}")
+    ax.legend()
+    if context:
+        figure.suptitle(_context_text(context), fontsize=8)
+    return Figure.from_matplotlib(figure)
+
+
+def level_axes(ax: Any, levels: list[int], values: list[float], *, axis: str, ylabel: str,
+               title: str) -> None:
+    """Axes of latencies against the swept level: log scales where the range is wide, a tick
+    at every level measured."""
     if levels and max(levels) / min(levels) >= 4:
         ax.set_xscale("log", base=2)
     if values and max(values) / min(values) > LOG_SPREAD:
         ax.set_yscale("log")
     ax.set_xticks(levels, [str(level) for level in levels])
-    ax.set_xlabel(AXIS_LABELS.get(op_hist.axis, op_hist.axis))
-    ax.set_ylabel(f"{operation} latency (ms)")
-    ax.set_title(f"{operation} latency percentiles by {op_hist.axis}", fontsize=10)
+    ax.set_xlabel(AXIS_LABELS.get(axis, axis))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    if context:
-        figure.suptitle(_context_text(context), fontsize=8)
-    return Figure.from_matplotlib(figure)
 
 
 def min_samples(percentile: float) -> int:
@@ -134,7 +142,7 @@ def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None
     bins = (np.geomspace(positive.min(), positive.max(), 31) if log
             else np.linspace(values.min(), values.max() if values.max() > values.min()
                              else values.min() + 1, 31))
-    figure = _new_figure(min(2.6 * len(levels) + 1, 14), 1.9 * len(operations) + 1)
+    figure = new_figure(min(2.6 * len(levels) + 1, 14), 1.9 * len(operations) + 1)
     grid = figure.subplots(len(operations), len(levels), sharex=True, sharey="row", squeeze=False)
     for row, operation in enumerate(operations):
         for col, level in enumerate(levels):
@@ -179,7 +187,7 @@ def progress_figure(sweep: MetricLatencySweep, *, title: str) -> Figure | None:
     series = [s for s in sweep.series if s.observations]
     if not series:
         return None
-    figure = _new_figure(min(max(3.4 * len(series) + 1, 7.5), 14), 5.6)  # the title fits
+    figure = new_figure(min(max(3.4 * len(series) + 1, 7.5), 14), 5.6)  # the title fits
     grid = figure.subplots(2, len(series), sharey="row", squeeze=False)
     for col, level in enumerate(series):
         done_ax, write_ax = grid[0][col], grid[1][col]

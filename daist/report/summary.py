@@ -58,7 +58,8 @@ def target_line(run: RunData) -> str:
 def source_line(run: RunData) -> str:
     meta = run.result.metadata
     commit = str(meta.get("git_commit") or "")[:10] or "?"
-    return (f"commit {commit} ({meta.get('git_branch') or '?'}); ran on "
+    wheel = " of the installed wheel" if meta.get("daist_install") == "wheel" else ""
+    return (f"commit {commit} ({meta.get('git_branch') or '?'}){wheel}; ran on "
             f"{meta.get('hostname') or '?'} ({meta.get('cpu_count') or '?'} CPUs); settings "
             f"digest {meta.get('settings_digest') or '?'}")
 

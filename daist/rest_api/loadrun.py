@@ -140,7 +140,9 @@ class LoadRun:
             if self.pool is not None:
                 self.pool.shutdown()
             self.recorder.close()
-            self.progress.done(self.final_figures())
+            interrupted = self.interrupted or self._signal is not None
+            self.progress.done(self.final_figures(),
+                               ending="interrupted" if interrupted else "done")
 
     # -- one phase ---------------------------------------------------------------------------
     def _phase(self, users: int, duration: float, *, last: bool) -> None:

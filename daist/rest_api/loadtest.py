@@ -12,6 +12,7 @@ from typing import Any
 
 from daist.framework.errors import TargetError
 from daist.framework.log import get_logger
+from daist.framework.settings import Settings
 from daist.framework.testcase import DaistTestCase
 from daist.models.base import Format
 from daist.models.db import PerfTestRun
@@ -32,6 +33,9 @@ from daist.rest_api.verdict import endpoint_violations, parse_endpoint_slo
 
 log = get_logger("rest_api")
 
+SETUP_S = 5.0
+"""Rough seconds a load test spends besides its load (discovery, start, stop, saving)."""
+
 
 @dataclass(frozen=True)
 class LoadSetup:
@@ -50,6 +54,11 @@ class LoadTestCase(DaistTestCase):
     """Catalogue workload: ro, rw or checkpoints."""
     plan_overrides: dict[str, Any] = {}
     """LoadPlan fields this test fixes whatever the settings say (e.g. shape = steps)."""
+
+    @classmethod
+    def planned_seconds(cls, settings: Settings) -> float | None:
+        plan = LoadPlan.from_settings(settings.locust, **cls.plan_overrides)
+        return plan.users / plan.spawn_rate + plan.expected_s + SETUP_S
 
     def run_load(self) -> LocustStatsList:
         setup = self.prepare_load()

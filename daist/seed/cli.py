@@ -15,29 +15,46 @@ import sys
 from typing import Any, Callable, Sequence
 
 from daist.framework.errors import DaistError
+from daist.framework.pipes import quiet_on_closed_pipe
 from daist.models import parsers
 from daist.seed.plan import SeedPlan, check_label
 
 EXIT_INTERRUPTED = 130
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m daist.seed", description=__doc__.split("\n")[0])
+EPILOG = """\
+The master is DET_MASTER as DET_USER/DET_PASSWORD (the daist settings: environment or config
+file); with no master configured, an embedded stand-in serves for as long as the command runs.
+Examples:
+  %(prog)s --experiments 1000 --label nightly   # again: leaves 1000
+  %(prog)s --remove --label nightly             # deletes exactly what it created
+"""
+
+
+def parser(prog: str = "python -m daist.seed") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Realistic data on any master through its public API, tagged with a label "
+                    "so that seeding\nis idempotent and removable.")
     p.add_argument("--label", required=True, type=_label,
                    help="names the seeded data; seeding again with it is idempotent")
     p.add_argument("--experiments", type=_count, help="experiments the label should have")
-    p.add_argument("--trials-per-experiment", type=_positive, default=2)
+    p.add_argument("--trials-per-experiment", type=_positive, default=2,
+                   help="trials per experiment (default 2)")
     p.add_argument("--reports-per-trial", type=_count, default=10,
-                   help="training-metric reports per trial (plus one validation report)")
-    p.add_argument("--checkpoints-per-trial", type=_count, default=1)
+                   help="training-metric reports per trial, plus one validation report "
+                        "(default 10)")
+    p.add_argument("--checkpoints-per-trial", type=_count, default=1,
+                   help="checkpoints per trial (default 1)")
     p.add_argument("--workspaces", type=_count, default=0,
                    help="0: one per 1,000 experiments")
     p.add_argument("--projects", type=_count, default=0,
                    help="0: one per 100 experiments, spread over the workspaces")
     p.add_argument("--models", type=_count, default=0, help="0: one per 50 experiments")
-    p.add_argument("--versions-per-model", type=_count, default=2)
+    p.add_argument("--versions-per-model", type=_count, default=2,
+                   help="model versions, from seeded checkpoints (default 2)")
     p.add_argument("--concurrency", type=_positive, default=8,
-                   help="experiments created at the same time")
+                   help="experiments created at the same time (default 8)")
     p.add_argument("--remove", action="store_true",
                    help="delete everything the label created, and nothing else")
     p.add_argument("--progress-every", type=float, default=None, metavar="SECONDS",
@@ -66,10 +83,11 @@ def _label(raw: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+@quiet_on_closed_pipe
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m daist.seed") -> int:
+    args = parser(prog).parse_args(argv)
     if not args.remove and args.experiments is None:
-        parser().error("--experiments is required (or --remove)")
+        parser(prog).error("--experiments is required (or --remove)")
     plan = SeedPlan(label=args.label, experiments=args.experiments or 0,
                     trials_per_experiment=args.trials_per_experiment,
                     reports_per_trial=args.reports_per_trial,

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from typing import Any, Sequence
 
@@ -72,11 +73,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+FAULTS_EPILOG = """\
+Fault values: R is a rate 0..1, or a selector that acts on chosen matching requests: every=N
+(the Nth, 2Nth ...), first=N (the first N) or seq=x..x (x acts, . passes, repeated). REGEX is
+searched in the request path (default: every path). Example:
+  %(prog)s --port 0 --latency 50:20@^/api/v1/ --error-rate 0.02:503
+"""
+
+
+def build_parser(prog: str = "python -m daist.standin") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m daist.standin",
+        prog=prog, epilog=FAULTS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A stand-in Determined master (0.38.1 API) for daist's load and "
-                    "integration tests. Admin endpoints live under /standin/.")
+                    "integration tests.\nAdmin endpoints live under /standin/.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; "
                         "anything but loopback needs --allow-remote)")
     parser.add_argument("--allow-remote", action="store_true",
@@ -105,17 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help='write {"url", "pid"} here once serving')
     parser.add_argument("--log-level", default="WARNING",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="lowest level logged to stderr (default WARNING)")
     faults = parser.add_argument_group("fault injection (repeatable; change at run time via "
                                        "/standin/faults)")
-    faults.add_argument("--latency", action=_FaultAction, metavar="MS[:JITTER][@REGEX]")
-    faults.add_argument("--error-rate", action=_FaultAction, metavar="R[:STATUS][@REGEX]")
-    faults.add_argument("--hang", action=_FaultAction, metavar="REGEX")
-    faults.add_argument("--drop-rate", action=_FaultAction, metavar="R[@REGEX]")
+    faults.add_argument("--latency", action=_FaultAction, metavar="MS[:JITTER][@REGEX]",
+                        help="delay matching requests by MS milliseconds, plus up to JITTER")
+    faults.add_argument("--error-rate", action=_FaultAction, metavar="R[:STATUS][@REGEX]",
+                        help="answer a share R of matching requests with STATUS (default 500)")
+    faults.add_argument("--hang", action=_FaultAction, metavar="REGEX",
+                        help="never answer matching requests")
+    faults.add_argument("--drop-rate", action=_FaultAction, metavar="R[@REGEX]",
+                        help="close the connection of a share R of matching requests, unanswered")
     faults.add_argument("--capacity", action=_FaultAction, metavar="C[@REGEX]",
                         help="serve at most C matching requests at once, the others wait in "
                              "turn; a --latency on them is their service time")
-    faults.add_argument("--fault", action=_FaultAction, metavar="JSON", help="a full rule")
+    faults.add_argument("--fault", action=_FaultAction, metavar="JSON",
+                        help='a full rule as JSON, e.g. {"path": "^/api/v1/trials", '
+                             '"latency_ms": 100, "count": 10} (daist/standin/README.md)')
     parser.set_defaults(faults=[])
     return parser
 
@@ -139,8 +155,19 @@ def options_from(args: argparse.Namespace, stdin_passwords: Sequence[tuple[str, 
         max_upload_mb=args.max_upload_mb)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m daist.standin") -> int:
+    try:
+        try:
+            return _main(argv, prog)
+        finally:  # what is still buffered meets a closed pipe here, not at interpreter exit
+            sys.stdout.flush()
+    except BrokenPipeError:  # a reader that stopped early (| head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     options = options_from(args, _stdin_passwords(parser) if args.passwords_stdin else ())
     known = set(seed_usernames(options.scale))

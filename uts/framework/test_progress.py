@@ -40,6 +40,11 @@ class TestProgress(unittest.TestCase):
         self.assertEqual(stream.getvalue().count("\n"), 3)
         self.assertTrue(stream.getvalue().rstrip().endswith("n 4 | done"))
 
+    def test_the_last_line_says_how_the_work_ended(self):
+        stream = io.StringIO()
+        Progress("x", stream=stream, clock=FakeClock()).done({"n": 4}, ending="interrupted")
+        self.assertEqual(stream.getvalue(), "[x] 00:00 elapsed | n 4 | interrupted\n")
+
     def test_terminal_rewrites_one_line(self):
         stream = Tty()
         progress = Progress("x", stream=stream, interval=0, clock=FakeClock())

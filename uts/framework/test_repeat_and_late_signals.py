@@ -43,6 +43,9 @@ class TestRepeat(StandinTestCase):
             result = Result.open(manifest)
             self.assertEqual((result.outcome.status, result.outcome.tests_run), ("passed", 1))
         self.assertIn("daist: 3 of 3 runs made; exit statuses 0, 0, 0", run.stdout)
+        numbered = [line for line in run.stdout.splitlines() if line.startswith("daist: run ")
+                    and " of 3" in line]
+        self.assertEqual(numbered, [f"daist: run {n} of 3" for n in (1, 2, 3)], run.stdout)
 
     def test_repeat_count_is_checked(self):
         run = run_daist("--repeat", "0", TEST, env={"DET_MASTER": self.url})

@@ -34,6 +34,20 @@ class TestPrecedence(unittest.TestCase):
         self.assertEqual(overridden.locust.run_time, 12.5)
         self.assertEqual(overridden.sources["locust.users"], "environment variable DAIST_LOCUST_USERS")
 
+    def test_a_command_line_option_beats_environment_file_and_default(self):
+        path = write_config("[locust]\nusers = 4\nrun_time = 12.5\n")
+        settings = load_settings(environ={"DAIST_LOCUST_USERS": "7"}, config_path=path,
+                                 options={"locust.users": ("50", "-u/--users")})
+        self.assertEqual(settings.locust.users, 50)
+        self.assertEqual(settings.locust.run_time, 12.5)       # no option: the file's
+        self.assertEqual(settings.sources["locust.users"], "option -u/--users")
+        with self.assertRaisesRegex(ConfigError, r"^option -u/--users: bad value 'many'"):
+            load_settings(environ={}, options={"locust.users": ("many", "-u/--users")})
+
+    def test_a_relative_results_root_is_taken_from_the_working_directory(self):
+        settings = load_settings(environ={"DAIST_EXEC_OUTPUT": "daist-results"})
+        self.assertEqual(settings.results_root, Path.cwd() / "daist-results")
+
     def test_daist_config_selects_the_file(self):
         path = write_config("[log]\nfile_level = debug\n")
         self.assertEqual(load_settings(environ={"DAIST_CONFIG": str(path)}).log.file_level, "DEBUG")

@@ -28,6 +28,7 @@ class TestSweep(StandinCase):
         started = time.monotonic()
         cls.daist = run_daist(MODULE, timeout=240, env={
             "DET_MASTER": cls.url, "DAIST_METRICS_CONCURRENCY": "1,2",
+            "DAIST_REPORT_LEVEL_PLOTS": "true",  # the opt-in per-level PNGs
             "DAIST_METRICS_NUM_BATCHES": "6", "DAIST_METRICS_METRIC_COUNT": "8",
             "DAIST_METRICS_READS": "2", "DAIST_METRICS_METRIC_COUNTS": "1,16,100000",
             "DAIST_METRICS_MAX_METRIC_COUNT": "64", "DAIST_METRICS_PAYLOAD_NUM_BATCHES": "3"})

@@ -29,17 +29,17 @@ def pixels(figure: Figure) -> np.ndarray:
 class TestFigures(unittest.TestCase):
     def capture_axes(self, make):
         captured = []
-        original = metric_plots._new_figure
+        original = metric_plots.new_figure
 
         def spy(*args):
             figure = original(*args)
             captured.append(figure)
             return figure
-        metric_plots._new_figure = spy
+        metric_plots.new_figure = spy
         try:
             result = make()
         finally:
-            metric_plots._new_figure = original
+            metric_plots.new_figure = original
         return result, captured[0].axes[0]
 
     def test_hist_figure_is_a_png_that_opens(self):
@@ -131,16 +131,16 @@ def timed_sweep(*, timed=True):
 class TestProgressFigure(unittest.TestCase):
     def draw(self, sweep):
         captured = []
-        original = metric_plots._new_figure
+        original = metric_plots.new_figure
 
         def spy(*args):
             captured.append(original(*args))
             return captured[-1]
-        metric_plots._new_figure = spy
+        metric_plots.new_figure = spy
         try:
             figure = metric_plots.progress_figure(sweep, title="Test.test")
         finally:
-            metric_plots._new_figure = original
+            metric_plots.new_figure = original
         return figure, captured[0].axes
 
     def test_reports_done_and_write_latency_over_seconds_per_level(self):

@@ -69,8 +69,8 @@ class TestBadSettings(unittest.TestCase):
         self.assertRejected({"DAIST_CONFIG": "/dev/zero"}, r"config file /dev/zero is larger than 256 KiB")
 
     def test_test_names_resolve_with_a_suggestion(self):
-        self.assertRejected({}, r"no test named 'TestRO' \(did you mean daist.rest_api.test_locust.TestRO\?\)$",
-                            args=("TestRO",))
+        self.assertRejected({}, r"no test named 'TestRo' \(did you mean daist.rest_api.test_locust.TestRO\?\)$",
+                            args=("TestRo",))
         self.assertRejected({}, r"no test named 'daist.rest_api.test_locust.TestRo' \(did you mean "
                                 r"daist.rest_api.test_locust.TestRO\?\)$",
                             args=("daist.rest_api.test_locust.TestRo",))

@@ -57,6 +57,8 @@ class TestLoadTestInterrupts(StandinTestCase):
     def test_ctrl_c_saves_what_was_measured(self):
         run = self.interrupt("TestRO", signal.SIGINT)
         self.assert_partial_results(run, "TestRO", 130)
+        self.assertRegex(run.stderr, r"\[TestRO.test\][^\n]* \| interrupted\n")
+        self.assertNotRegex(run.stderr, r"\[TestRO.test\][^\n]* \| done\n")
 
     def test_sigterm_with_workers_leaves_no_process_behind(self):
         run = self.interrupt("TestRO", signal.SIGTERM, workers=2)
@@ -95,12 +97,14 @@ class TestMetricSweepInterrupts(StandinCase):
         daist, experiment_id = self.interrupt_mid_level(signal.SIGINT, concurrency="1,2", level=2)
         sweep = self.assert_cut_short(daist, experiment_id, status=130)
         self.assertEqual(daist.result.error, "interrupted (SIGINT)")
+        self.assertRegex(daist.stderr, r"concurrency 1\][^\n]* \| done\n")
+        self.assertRegex(daist.stderr, r"concurrency 2\][^\n]* \| interrupted\n")
         first, second = sweep.series
         self.assertEqual((first.level, first.complete, len(first.observations)), (1, True, BATCHES))
         self.assertEqual((second.level, second.complete, second.experiment_id),
                          (2, False, experiment_id))
         self.assertTrue(0 < len(second.observations) < 2 * BATCHES, len(second.observations))
-        self.assertTrue(daist.result.files_of("Hist", test_id=TEST_ID))  # level 1's plots
+        self.assertFalse(daist.result.files_of("Hist", test_id=TEST_ID))  # PNGs are opt-in
         self.assertTrue([p for p in daist.result.files_of("MetricLatencyOpHist", test_id=TEST_ID)
                          if p.suffix == ".txt"])
 

@@ -93,8 +93,8 @@ class TestReportPage(unittest.TestCase):
             self.assertTrue(reference.startswith("data:image/png;base64,"), reference[:60])
             self.assertTrue(base64.b64decode(reference.split(",", 1)[1]).startswith(PNG_SIGNATURE))
         # latency per endpoint and the sweep curve are drawn from the data, the metric
-        # percentiles too (this run saved no PNGs)
-        self.assertEqual(len(page.references), 3)
+        # answer chart and percentiles too (this run saved no PNGs)
+        self.assertEqual(len(page.references), 4)
         self.assertIn("Latency per endpoint", page.visible)
         self.assertIn("Scaling curve", page.visible)
         self.assertIn("Latency by operation and level", page.visible)  # one faceted figure
@@ -290,4 +290,4 @@ class TestMetricProgress(unittest.TestCase):
         self.assertIn("Reports done and write latency over time, per level (drawn from "
                       "MetricLatencySweep-Test.test-",
                       page.visible)
-        self.assertEqual(len(page.references), 2)               # the faceted figure and this one
+        self.assertEqual(len(page.references), 3)  # the answer chart, the faceted figure, this one

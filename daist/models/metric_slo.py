@@ -1,4 +1,5 @@
-"""Latency limits of the concurrency sweep (``[metrics] slo``), off when empty.
+"""Latency limits of the concurrency sweep (``[metrics] slo``), off when empty: read by the
+metric test that judges a run and by the report that draws them (so both agree).
 
 Syntax: rules ``OPERATION:STAT[@LEVEL]=MS`` joined by ``;``, e.g.
 ``write:p95@32=250; visible:p99=1000``. OPERATION is a measured operation (enqueue, write,
@@ -13,7 +14,6 @@ import math
 import re
 from dataclasses import dataclass
 
-from daist.framework.errors import ConfigError
 from daist.models.metric_latency import MetricLatencyOpHist
 
 KEY = "[metrics] slo"
@@ -36,35 +36,39 @@ class Slo:
         return f"{self.operation}:{self.stat}{at}={self.limit_ms:g}"
 
 
-def parse_slo(text: str, *, operations: tuple[str, ...] | list[str]) -> list[Slo]:
+def parse_slo(text: str, *, operations: tuple[str, ...] | list[str],
+              error: type[Exception] = ValueError) -> list[Slo]:
+    """The rules of ``text``; a bad rule raises ``error`` (the settings check passes
+    ``ConfigError``)."""
     rules = []
     for raw in text.split(";"):
         rule = raw.strip()
         if rule:
-            rules.append(_parse_rule(rule, operations))
+            rules.append(_parse_rule(rule, operations, error))
     return rules
 
 
-def _parse_rule(rule: str, operations: tuple[str, ...] | list[str]) -> Slo:
+def _parse_rule(rule: str, operations: tuple[str, ...] | list[str],
+                error: type[Exception]) -> Slo:
     match = _RULE.match(rule)
     if not match:
-        raise ConfigError(f"{KEY}: rule {rule!r} is not OPERATION:STAT[@LEVEL]=MS "
+        raise error(f"{KEY}: rule {rule!r} is not OPERATION:STAT[@LEVEL]=MS "
                           "(e.g. write:p95@32=250)")
     op, stat, level, limit = match["op"], match["stat"].lower(), match["level"], match["limit"]
     if op not in operations:
-        raise ConfigError(f"{KEY}: rule {rule!r} names operation {op!r}; known: "
+        raise error(f"{KEY}: rule {rule!r} names operation {op!r}; known: "
                           f"{', '.join(operations)}")
     if stat not in STATS:
-        raise ConfigError(f"{KEY}: rule {rule!r} names statistic {stat!r}; known: "
+        raise error(f"{KEY}: rule {rule!r} names statistic {stat!r}; known: "
                           f"{', '.join(STATS)}")
     if level is not None and not (level.isdigit() and int(level) >= 1):
-        raise ConfigError(f"{KEY}: rule {rule!r}: level {level!r} is not a concurrency >= 1")
+        raise error(f"{KEY}: rule {rule!r}: level {level!r} is not a concurrency >= 1")
     try:
         limit_ms = float(limit)
     except ValueError:
         limit_ms = math.nan
     if not math.isfinite(limit_ms) or limit_ms <= 0:
-        raise ConfigError(f"{KEY}: rule {rule!r}: limit {limit!r} is not a number of ms > 0")
+        raise error(f"{KEY}: rule {rule!r}: limit {limit!r} is not a number of ms > 0")
     return Slo(op, stat, int(level) if level is not None else None, limit_ms)
 
 

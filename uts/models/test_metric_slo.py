@@ -1,7 +1,7 @@
 import unittest
 
 from daist.framework.errors import ConfigError
-from daist.metrics.slo import Slo, parse_slo, violations
+from daist.models.metric_slo import Slo, parse_slo, violations
 from daist.models.metric_latency import Hist, MetricLatencyOpHist
 
 OPS = ("enqueue", "write", "visible", "read_training")
@@ -34,7 +34,7 @@ class TestParse(unittest.TestCase):
                  "write:p95=nan": "limit 'nan'"}
         for text, expected in cases.items():
             with self.assertRaises(ConfigError, msg=text) as caught:
-                parse_slo(f"visible:p50=1; {text}", operations=OPS)
+                parse_slo(f"visible:p50=1; {text}", operations=OPS, error=ConfigError)
             message = str(caught.exception)
             self.assertTrue(message.startswith("[metrics] slo: rule "), message)
             self.assertIn(expected, message)
