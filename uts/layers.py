@@ -24,7 +24,7 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
 
 STANDIN_LAYERS: tuple[tuple[str, ...], ...] = (
     ("common", "launcher", "options"),
-    ("faults", "state"),
+    ("faults", "state", "observe"),
     ("trials",),
     ("seed",),
     ("backend",),
