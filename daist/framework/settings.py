@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from daist.framework import paths
 from daist.framework.errors import ConfigError
-from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSettings,
+from daist.models.config import (PROFILE_PREFIX, SECTIONS, ConfigFile, DbSettings, EvidenceSettings,
                                  DeterminedSettings, ExecSettings, LocustSettings, LogSettings,
                                  MetricsSettings, Secret, StandinSettings, VolumeSettings,
                                  env_name, knobs,
@@ -42,6 +42,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     db: DbSettings = field(default_factory=DbSettings)
     volume: VolumeSettings = field(default_factory=VolumeSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Fixed resource profiles: ``[profile.NAME]`` sections of the config file."""
     config_path: Path | None = None
@@ -50,7 +51,8 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value in play (non-empty), for redaction filters."""
-        values = [self.determined.DET_PASSWORD.reveal(), self.db.PERF_RESULT_DB_PASS.reveal()]
+        values = [self.determined.DET_PASSWORD.reveal(), self.db.PERF_RESULT_DB_PASS.reveal(),
+                  self.evidence.DET_DB_PASSWORD.reveal()]
         return [v for v in values if v]
 
     def to_config_file(self) -> ConfigFile:

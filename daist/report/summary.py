@@ -11,6 +11,7 @@ from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.result import test_key
 from daist.report import fmt
+from daist.report.evidence import evidence_lines
 from daist.report.limits import LimitCheck, limit_checks, run_slo
 from daist.report.loader import RunData
 
@@ -155,6 +156,7 @@ def summary_text(run: RunData) -> str:
             lines.append(f"  WARNING: {warning}")
         lines += limit_lines(checks_of(run, test.stats))
         lines += _endpoint_lines(test.stats)
+        lines += evidence_lines(run, key)
     for key, test in run.metrics.items():
         op_hist = test.op_hist
         params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())
