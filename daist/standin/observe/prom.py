@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 import prometheus_client
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 
-from daist.standin.common.grpc_methods import GRPC_SERVICE, GrpcTable
+from daist.standin.common.grpc_methods import GRPC_SERVICE, GrpcMethod, GrpcTable
 
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """client_golang's ``prometheus.DefBuckets``: what both instrumentations of the master use."""
@@ -41,6 +42,7 @@ GRPC_CODE_NAMES = ("OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExce
 """``grpc_code`` label values by code number (Go's ``codes.Code.String()``)."""
 _UNAUTHENTICATED = 16
 CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
+_MAX_CACHED = 4096
 
 
 class ServerMetrics:
@@ -51,6 +53,10 @@ class ServerMetrics:
         # to (a process-wide switch; nothing else in the stand-in's process exposes metrics)
         prometheus_client.disable_created_metrics()
         self.grpc = grpc
+        self._routes: dict[tuple, _RouteFacts] = {}
+        self._echo: dict[tuple[str, ...], tuple] = {}
+        self._grpc: dict[str, tuple] = {}
+        self._handled_by: dict[tuple[str, int], Counter] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)  # process_*: the Go client registers these too
         reg, echo = self.registry, {"subsystem": "echo"}
@@ -80,31 +86,73 @@ class ServerMetrics:
         return prometheus_client.generate_latest(self.registry)
 
     def observe(self, request: web.Request, response: web.StreamResponse, seconds: float) -> None:
-        status, path = response.status, request.path
-        url = _echo_url(request, status)
-        code, method = str(status), request.method
-        self._requests.labels(code, method, request.host, url).inc()
-        self._duration.labels(code, method, url).observe(seconds)
-        self._request_size.labels(code, method, url).observe(request.content_length or 0)
-        self._response_size.labels(code, method, url).observe(_response_bytes(response))
-        rpc = self.grpc.lookup(method, path) if self.grpc and path.startswith("/api/v1/") else None
+        status = response.status
+        route = self._route(request)
+        url = API_ROUTE if route.api else (OTHER_ERRORS if status >= 400 else route.echo_url)
+        requests, duration, request_size, response_size = self._echo_children(
+            str(status), request.method, request.host, url)
+        requests.inc()
+        duration.observe(seconds)
+        request_size.observe(request.content_length or 0)
+        response_size.observe(_response_bytes(response))
         grpc_code = _grpc_code(response)
-        if rpc is None or grpc_code == _UNAUTHENTICATED:
+        if route.rpc is None or grpc_code == _UNAUTHENTICATED:
             return
-        labels = (rpc.grpc_type, GRPC_SERVICE, rpc.name)
-        self._started.labels(*labels).inc()
-        self._received.labels(*labels).inc()
+        started, received, sent, handling = self._grpc_children(route.rpc)
+        started.inc()
+        received.inc()
         if grpc_code == 0:
-            self._sent.labels(*labels).inc()
-        self._handled.labels(*labels, _code_name(grpc_code)).inc()
-        self._handling.labels(*labels).observe(seconds)
+            sent.inc()
+        handled = self._handled_by.get((route.rpc.name, grpc_code))
+        if handled is None:
+            handled = self._handled_by[(route.rpc.name, grpc_code)] = self._handled.labels(
+                route.rpc.grpc_type, GRPC_SERVICE, route.rpc.name, _code_name(grpc_code))
+        handled.inc()
+        handling.observe(seconds)
+
+    # label lookups cost more than the observations: each route and label set is resolved once
+    def _route(self, request: web.Request) -> _RouteFacts:
+        route = request.match_info.route
+        key = (request.method, route)
+        found = self._routes.get(key)
+        if found is None:
+            api = request.path.startswith("/api/v1/")
+            rpc = self.grpc.lookup(request.method, request.path) if self.grpc and api else None
+            found = _RouteFacts(api=api, rpc=rpc, echo_url=API_ROUTE if api else _echo_url(request))
+            if route.resource is not None:  # a matched route (not a 404): finitely many
+                self._routes[key] = found
+        return found
+
+    def _echo_children(self, *labels: str) -> tuple:
+        found = self._echo.get(labels)
+        if found is None:
+            code, method, host, url = labels
+            found = (self._requests.labels(code, method, host, url),
+                     *(h.labels(code, method, url) for h in (self._duration, self._request_size,
+                                                             self._response_size)))
+            if len(self._echo) < _MAX_CACHED:  # hosts come from clients
+                self._echo[labels] = found
+        return found
+
+    def _grpc_children(self, rpc: GrpcMethod) -> tuple:
+        found = self._grpc.get(rpc.name)
+        if found is None:
+            labels = (rpc.grpc_type, GRPC_SERVICE, rpc.name)
+            found = self._grpc[rpc.name] = tuple(
+                m.labels(*labels) for m in (self._started, self._received, self._sent,
+                                            self._handling))
+        return found
 
 
-def _echo_url(request: web.Request, status: int) -> str:
-    if request.path.startswith("/api/v1/"):
-        return API_ROUTE
-    if status >= 400:
-        return OTHER_ERRORS
+@dataclass(frozen=True)
+class _RouteFacts:
+    api: bool
+    rpc: GrpcMethod | None
+    echo_url: str
+
+
+def _echo_url(request: web.Request) -> str:
+    """The echo route pattern of a request outside /api/v1 that succeeded."""
     resource = request.match_info.route.resource
     canonical = resource.canonical if resource is not None else request.path
     # echo writes a path parameter as ``:name``, aiohttp as ``{name}``
