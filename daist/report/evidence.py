@@ -76,24 +76,25 @@ def evidence_lines(run: RunData, key: str, *, limit: int | None = SHOWN) -> list
     return lines
 
 
+def _table(title: str, header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    return [title, *fmt.columns([header, *rows], right=right, indent="    ")]
+
+
 def sql_lines(statements: SqlStatements, *, limit: int | None = SHOWN) -> list[str]:
     if statements.missing:
         return [f"  SQL statements: none read: {statements.missing}"]
-    shown = statements.statements if limit is None else statements.statements[:limit]
-    lines = [f"  SQL statements by total time ({statements.total_statements} ran in the "
-             f"window; pg_stat_statements of {statements.database}):"]
-    table = [["total ms", "calls", "mean ms", "rows", "statement"]]
-    table += [[fmt.ms(s.total_ms), fmt.count(s.calls), fmt.ms(s.mean_ms), fmt.count(s.rows),
-               fmt.shorten(" ".join(s.query.split()), 60)] for s in shown]
-    return lines + fmt.columns(table, right={0, 1, 2, 3}, indent="    ")
+    rows = [[fmt.ms(s.total_ms), fmt.count(s.calls), fmt.ms(s.mean_ms), fmt.count(s.rows),
+             fmt.shorten(" ".join(s.query.split()), 60)] for s in statements.statements[:limit]]
+    return _table(f"  SQL statements by total time ({statements.total_statements} ran in the "
+                  f"window; pg_stat_statements of {statements.database}):",
+                  ["total ms", "calls", "mean ms", "rows", "statement"], rows, {0, 1, 2, 3})
 
 
 def profile_lines(profile: ProfileTop, *, limit: int | None = SHOWN) -> list[str]:
     if profile.problem:
         return [f"  CPU profile: {profile.problem}"]
-    shown = profile.functions if limit is None else profile.functions[:limit]
-    lines = [f"  CPU profile ({profile.seconds} s mid-window, {profile.profile_file}; "
-             f"{profile.sample_type}, {fmt.ms(profile.total_ms)} ms in all), top by flat time:"]
-    table = [["flat ms", "cum ms", "function"]]
-    table += [[fmt.ms(f.flat_ms), fmt.ms(f.cum_ms), fmt.shorten(f.name, 70)] for f in shown]
-    return lines + fmt.columns(table, right={0, 1}, indent="    ")
+    rows = [[fmt.ms(f.flat_ms), fmt.ms(f.cum_ms), fmt.shorten(f.name, 70)]
+            for f in profile.functions[:limit]]
+    return _table(f"  CPU profile ({profile.seconds} s mid-window, {profile.profile_file}; "
+                  f"{profile.sample_type}, {fmt.ms(profile.total_ms)} ms in all), top by flat "
+                  f"time:", ["flat ms", "cum ms", "function"], rows, {0, 1})
