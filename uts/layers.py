@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "standin"),
     ("framework",),
-    ("seed", "report"),
+    ("seed", "report", "evidence"),
     ("db",),
     ("rest_api", "metrics"),
     ("app", "cli", "test_target"),
@@ -24,7 +24,7 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
 
 STANDIN_LAYERS: tuple[tuple[str, ...], ...] = (
     ("common", "launcher", "options"),
-    ("faults", "state"),
+    ("faults", "state", "observe"),
     ("trials",),
     ("seed",),
     ("backend",),

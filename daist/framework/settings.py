@@ -19,9 +19,10 @@ from typing import Any, Mapping
 from daist.framework import paths
 from daist.framework.errors import ConfigError
 from daist.models.config import (PROFILE_PREFIX, SECTIONS, CapacitySettings, ConfigFile,
-                                 DbSettings, DeterminedSettings, ExecSettings, LocustSettings,
-                                 LogSettings, MetricsSettings, ReportSettings, Secret,
-                                 StandinSettings, VolumeSettings, env_name, knobs, render_value)
+                                 DbSettings, DeterminedSettings, EvidenceSettings, ExecSettings,
+                                 LocustSettings, LogSettings, MetricsSettings, ReportSettings,
+                                 Secret, StandinSettings, VolumeSettings, env_name, knobs,
+                                 render_value)
 from daist.models.redaction import REDACTED, redact_urls
 
 CONFIG_ENV = "DAIST_CONFIG"
@@ -43,6 +44,7 @@ class Settings:
     volume: VolumeSettings = field(default_factory=VolumeSettings)
     capacity: CapacitySettings = field(default_factory=CapacitySettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     profiles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Fixed resource profiles: ``[profile.NAME]`` sections of the config file."""
     config_path: Path | None = None
@@ -51,7 +53,8 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value in play (non-empty), for redaction filters."""
-        values = [self.determined.DET_PASSWORD.reveal(), self.db.PERF_RESULT_DB_PASS.reveal()]
+        values = [self.determined.DET_PASSWORD.reveal(), self.db.PERF_RESULT_DB_PASS.reveal(),
+                  self.evidence.DET_DB_PASSWORD.reveal()]
         return [v for v in values if v]
 
     def to_config_file(self) -> ConfigFile:

@@ -19,7 +19,7 @@ DIGEST_FILE = ".daist-requirements"
 
 INSTALL_LOG = "install.log"
 
-INSTALL_HIDDEN_VARIABLES = ("DET_PASSWORD", "PERF_RESULT_DB_PASS", "PGPASSWORD")
+INSTALL_HIDDEN_VARIABLES = ("DET_PASSWORD", "PERF_RESULT_DB_PASS", "PGPASSWORD", "DET_DB_PASSWORD")
 """daist's secret variables (models.environment.secret_names(), which this stdlib-only module
 cannot import): pip, uv and the build backends they run never need them."""
 

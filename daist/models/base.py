@@ -38,6 +38,8 @@ class Format(enum.Enum):
     CONF = "conf"
     CSV = "csv"
     HTML = "html"
+    PPROF = "pprof"
+    """A CPU profile as the master serves it (gzipped protobuf; ``go tool pprof`` opens it)."""
 
     @property
     def suffix(self) -> str:

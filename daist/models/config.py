@@ -291,9 +291,29 @@ class ReportSettings:
                              "either way.", p.boolean)
 
 
+@dataclass(frozen=True)
+class EvidenceSettings:
+    section: ClassVar[str] = "evidence"
+    metrics: bool = knob(True, "Read the master's Prometheus metrics (/debug/prom/metrics) just "
+                         "before and after each load test's window and save its own time per "
+                         "endpoint (ServerTiming) when it serves them.", p.boolean)
+    outside_limit_ms: float = knob(25.0, "Warn when an endpoint's median time outside the master "
+                                   "(client minus server, less the server bucket's width) "
+                                   "exceeds this many ms.", p.float_range(0, 3_600_000))
+    profile_s: int = knob(0, "Seconds of CPU profile (/debug/pprof/profile) to fetch in the "
+                          "middle of each load test's window; 0: off.",
+                          p.zero_or_int_range(1, 600))
+    database: str = knob("", "DSN of the master's PostgreSQL (without a password) to read "
+                         "pg_stat_statements before and after each window; empty: off.",
+                         p.postgres_dsn)
+    DET_DB_PASSWORD: Secret = knob(Secret(""), "Password for [evidence] database (environment "
+                                   "only; never saved or logged).", p.secret,
+                                   env="DET_DB_PASSWORD", secret=True, env_only=True)
+
+
 SECTIONS: tuple[type, ...] = (DeterminedSettings, ExecSettings, LogSettings, StandinSettings,
                               LocustSettings, MetricsSettings, DbSettings, VolumeSettings,
-                              CapacitySettings, ReportSettings)
+                              CapacitySettings, ReportSettings, EvidenceSettings)
 PROFILE_PREFIX = "profile."
 """``[profile.NAME]`` sections hold fixed resource profiles (free-form keys)."""
 

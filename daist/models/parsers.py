@@ -206,3 +206,19 @@ def wait_time(raw: str) -> str:
     if not match or (match[2] is not None and float(match[2]) < float(match[1])):
         raise ValueError("expected seconds ('0', '0.5') or a range 'low..high' ('1..3')")
     return value
+
+
+def postgres_dsn(raw: str) -> str:
+    """Empty (off), or a PostgreSQL DSN (``postgresql://user@host:5432/db`` or ``host=... dbname=...``)
+    without a password: the password comes from a secret environment variable only."""
+    text = raw.strip()
+    if not text:
+        return ""
+    from psycopg.conninfo import conninfo_to_dict  # psycopg checks the DSN grammar
+    try:
+        parts = conninfo_to_dict(text)
+    except Exception:
+        raise ValueError("expected a PostgreSQL DSN, e.g. postgresql://determined@db:5432/determined") from None
+    if parts.get("password"):
+        raise ValueError("a DSN may not carry a password (set DET_DB_PASSWORD instead)")
+    return text

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from daist.report import fmt
+from daist.report.attribution import attribution_lines
 from daist.report.compare import (EVIDENCE, IMPROVEMENT, NOT_JUDGED, NOT_SIGNIFICANT, NOT_TESTABLE,
                                   REGRESSION, WITHIN, CompareResult, RowComparison, RunComparison)
 from daist.report.loader import RunData
@@ -102,6 +103,8 @@ def headline_lines(comparison: RunComparison) -> list[str]:
             lines.append(f"{title}:")
             for row in rows:
                 lines += [f"  {row.label} {_figure_text(r)}" for r in _figures(row, verdict)]
+        if verdict == REGRESSION:
+            lines += attribution_lines(comparison)
     shown = [(row, r) for row in comparison.rows for r in row.results
              if r.note and r.base > 0 and abs(r.ratio - 1) >= 0.005]
     if shown:

@@ -13,6 +13,8 @@ from daist.models.base import ArtifactName, Format
 from daist.models.report import Report
 from daist.models.timestamp import Timestamp
 from daist.report import fmt
+from daist.models.evidence import ProfileTop, ServerTiming, SqlStatements
+from daist.report.evidence import timing_rows
 from daist.report.figures import Plot, data_uri, load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
 from daist.models.locust import LocustStatsList
@@ -68,7 +70,15 @@ def _load_section(run: RunData, key: str) -> dict[str, Any]:
             "breaks": {k: v for k, v in breaks.items() if v},
             "slowest": slowest(stats, limit=SLOWEST_SHOWN), "messages": failure_messages(stats),
             "endpoints": sorted(stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
-            "steps": stats.steps, "plots": load_test_plots(run, key)}
+            "steps": stats.steps, "plots": load_test_plots(run, key), **_evidence(run, key)}
+
+
+def _evidence(run: RunData, key: str) -> dict[str, Any]:
+    timing = run.artifact_of(ServerTiming, key)
+    return {"timing": timing_rows(timing) if timing is not None else None,
+            "timing_source": timing.source if timing is not None else {},
+            "timing_warnings": timing.outside_warnings() if timing is not None else [],
+            "sql": run.artifact_of(SqlStatements, key), "profile": run.artifact_of(ProfileTop, key)}
 
 
 def render_report(run: RunData) -> str:

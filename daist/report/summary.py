@@ -13,6 +13,7 @@ from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.result import test_key
 from daist.report import fmt
+from daist.report.evidence import evidence_lines
 from daist.report.limits import LimitCheck, limit_checks, run_slo
 from daist.report.loader import RunData, register
 
@@ -161,6 +162,7 @@ def summary_text(run: RunData) -> str:
             lines.append(f"  WARNING: {warning}")
         lines += limit_lines(checks_of(run, test.stats))
         lines += _endpoint_lines(test.stats)
+        lines += evidence_lines(run, key)
     for key, loaded in run.artifacts.get(Capacity.__name__, {}).items():
         lines += ["", f"Capacity {key}: {loaded.artifact.headline}"]
         lines += [f"  {step.level:>6} {step.outcome:9} {step.throughput:9,.1f}/s  "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
+from daist.evidence.server_timing import grpc_method_of
 from daist.models.slo import ENDPOINT_CLASSES
 
 _WHOLE_FIELD = re.compile(r"^\{([a-z_]+)\}$")
@@ -54,6 +55,13 @@ class EndpointTask:
         for text in _strings(self.path, self.params, self.body):
             found += [name for _, name, _, _ in string.Formatter().parse(text) if name]
         return tuple(dict.fromkeys(found))
+
+    @functools.cached_property
+    def grpc_method(self) -> str | None:
+        """The master's gRPC method for this call (its protos' HTTP annotation), whose
+        ``grpc_server_handling_seconds`` series is the master's own time; ``None`` for the few
+        routes the master serves outside gRPC (file downloads)."""
+        return grpc_method_of(self.method, self.path)
 
     def missing(self, available: Mapping[str, Any]) -> list[str]:
         """Resources this task needs that ``available`` lacks (None, False or absent)."""

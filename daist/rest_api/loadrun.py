@@ -23,6 +23,7 @@ import gevent
 from gevent.event import Event
 from locust.env import Environment
 
+from daist.evidence.capture import WindowEvidence
 from daist.framework import signals
 from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
@@ -48,8 +49,10 @@ class LoadError(DaistError):
 
 class LoadRun:
     def __init__(self, *, spec: UserSpec, plan: LoadPlan, label: str,
-                 log_dir: Path | None = None) -> None:
+                 log_dir: Path | None = None, evidence: WindowEvidence | None = None) -> None:
         self.spec = spec
+        self.evidence = evidence
+        """What the target says about itself, read just before and after the window."""
         self.plan = plan
         self.log_dir = log_dir
         sweep = plan.shape == "steps"  # a sweep's steps are judged whole: no blocks
@@ -157,12 +160,26 @@ class LoadRun:
             self.pool.wait_users(users, timeout=USER_COUNTS_S, sleep=self._sleep)
         self.warmup_start = time.time()
         self._sleep(plan.warmup)
+        first = self.window_start is None
+        if first and self.evidence is not None:
+            self.evidence.before()
         self._open_window()
+        if first and self.evidence is not None:
+            self.evidence.opened(self._measured_s())
         self._sleep(duration - plan.warmup)
         self._close_window(stop=last)
+        if last and self.evidence is not None:
+            self.evidence.after()
         if plan.shape == "steps":
             self.steps.append(step_point(users, self.recorder.take_step(),
                                          window_s=self.recorder.window_s))
+
+    def _measured_s(self) -> float:
+        """How long the windows of the whole run will measure, in all."""
+        plan = self.plan
+        if plan.shape == "steps":
+            return len(plan.steps) * (plan.step_time - plan.warmup)
+        return plan.run_time - plan.warmup
 
     def _open_window(self) -> None:
         now = time.time()

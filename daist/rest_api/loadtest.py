@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daist.evidence.capture import WindowEvidence
 from daist.framework.errors import TargetError
 from daist.framework.log import get_logger
 from daist.framework.settings import Settings
@@ -32,6 +33,8 @@ from daist.rest_api.user import UserSpec
 from daist.rest_api.verdict import endpoint_violations, parse_endpoint_slo
 
 log = get_logger("rest_api")
+PROFILE_WAIT_S = 30.0
+"""How long after the window a CPU profile still running may take to arrive."""
 
 SETUP_S = 5.0
 """Rough seconds a load test spends besides its load (discovery, start, stop, saving)."""
@@ -62,8 +65,11 @@ class LoadTestCase(DaistTestCase):
 
     def run_load(self) -> LocustStatsList:
         setup = self.prepare_load()
+        evidence = WindowEvidence(self.session.settings.evidence, url=self.session.target.url,
+                                  user=setup.spec.user_name, password=setup.spec.password)
         load = LoadRun(spec=setup.spec, plan=setup.plan, label=self.tag,
-                       log_dir=self.session.results_dir)
+                       log_dir=self.session.results_dir,
+                       evidence=evidence if evidence.enabled else None)
         lost: WorkerError | None = None
         try:
             load.run()
@@ -120,7 +126,8 @@ class LoadTestCase(DaistTestCase):
     # -- artifacts ---------------------------------------------------------------------------
     def _save_results(self, load: LoadRun, samples_path: Path | None) -> LocustStatsList:
         stats = stats_list(load)
-        for step in (self._save_models, self._save_locust_reports, self._save_extra):
+        for step in (self._save_models, self._save_locust_reports, self._save_evidence,
+                     self._save_extra):
             try:
                 step(load, stats)
             except Exception as exc:  # one failing report must not cost the others
@@ -161,6 +168,29 @@ class LoadTestCase(DaistTestCase):
         html = self.new_artifact_path("LocustReport", fmt=Format.HTML)
         write_locust_html(load.env, html)
         self.record_artifact(html, classname="LocustReport")
+
+    def _save_evidence(self, load: LoadRun, stats: LocustStatsList) -> None:
+        """ServerTiming, SqlStatements and the CPU profile, where they were captured."""
+        if load.evidence is None:
+            return
+        load.evidence.close(wait_s=0.0 if load.interrupted else PROFILE_WAIT_S)
+        if load.interrupted:
+            return
+        found = load.evidence.results(stats.entries)
+        if found.server_timing is not None:
+            self.save(found.server_timing)
+            for warning in found.server_timing.outside_warnings():
+                log.warning("%s: %s", self.tag, warning)
+        if found.statements is not None:
+            self.save(found.statements)
+        if found.profile_bytes is not None:
+            path = self.new_artifact_path("CpuProfile", fmt=Format.PPROF)
+            path.write_bytes(found.profile_bytes)
+            self.record_artifact(path, classname=None)
+            if found.profile_top is not None:
+                found.profile_top.profile_file = path.name
+        if found.profile_top is not None:
+            self.save(found.profile_top)
 
     def _save_extra(self, load: LoadRun, stats: LocustStatsList) -> None:
         """Per-test extras (the scaling curve)."""

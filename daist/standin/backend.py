@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from daist.standin.faults.injector import FaultInjector
+from daist.standin.common.grpc_methods import grpc_table
 from daist.standin.launcher import STANDIN_CLUSTER_NAME  # the one definition (stdlib-only module)
+from daist.standin.observe.prom import ServerMetrics
 from daist.standin.options import StandinOptions
 from daist.standin.trials.preemption import PreemptionHub
 from daist.standin.trials.runner import TrialRunner
@@ -41,8 +43,12 @@ class Backend:
     seed_seconds: float = 0.0
     trials: TrialRunner = field(init=False)
     webhooks: WebhookShipper = field(init=False)
+    server_metrics: ServerMetrics = field(init=False)
+    profiling: bool = False
+    """A CPU profile is being taken (Go's pprof allows one at a time)."""
 
     def __post_init__(self) -> None:
+        self.server_metrics = ServerMetrics(grpc_table())  # the SDK's REST -> gRPC table
         self.trials = TrialRunner(self)
         self.webhooks = WebhookShipper(signing_key=self.cluster_id)
         self.store.webhook_sink = self.webhooks.enqueue

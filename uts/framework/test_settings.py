@@ -193,6 +193,21 @@ class TestBadValues(unittest.TestCase):
         self.assertConfigError(r"PERF_RESULT_DB_PASS may only be set through the environment",
                                config="[db]\nPERF_RESULT_DB_PASS = hunter2\n")
 
+    def test_evidence_database_takes_a_dsn_without_a_password(self):
+        self.assertConfigError(r"DET_DB_PASSWORD may only be set through the environment",
+                               config="[evidence]\nDET_DB_PASSWORD = hunter2\n")
+        message = self.assertConfigError(
+            r"DAIST_EVIDENCE_DATABASE: .*may not carry a password \(set DET_DB_PASSWORD",
+            environ={"DAIST_EVIDENCE_DATABASE": "postgresql://det:hunter2@db/determined"})
+        self.assertNotIn("hunter2", message)
+        self.assertConfigError(r"expected a PostgreSQL DSN",
+                               environ={"DAIST_EVIDENCE_DATABASE": "host=db port=notaport x"})
+        settings = load_settings(environ={"DAIST_EVIDENCE_DATABASE": "postgresql://det@db/d",
+                                          "DET_DB_PASSWORD": "ev-pw-123"})
+        self.assertEqual(settings.evidence.database, "postgresql://det@db/d")
+        self.assertIn("ev-pw-123", settings.secrets())
+        self.assertNotIn("DET_DB_PASSWORD", environment.child_environ({"DET_DB_PASSWORD": "x"}))
+
     def test_bad_secret_values_are_not_echoed(self):
         # a parser failure on a secret must not print it (none can fail today; guard the path)
         settings = load_settings(environ={"DET_PASSWORD": "s3cr3t-☃"})

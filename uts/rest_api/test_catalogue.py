@@ -48,6 +48,17 @@ class TestCatalogueData(unittest.TestCase):
             if task.endpoint_class == "write" and task.mixes:
                 self.assertEqual(task.mixes, ("rw",), task.test_name)
 
+    def test_every_api_endpoint_knows_its_grpc_method(self):
+        for task in CATALOGUE:
+            with self.subTest(task.test_name):
+                if task.path.startswith("/api/v1/"):
+                    self.assertRegex(task.grpc_method or "", r"^[A-Z]\w+$")
+                else:  # served by echo outside gRPC: no server series to read
+                    self.assertIsNone(task.grpc_method)
+        self.assertEqual(by_name("get experiments").grpc_method, "GetExperiments")
+        self.assertEqual(by_name("get user settings").grpc_method, "GetUserSetting")
+        self.assertEqual(by_name("search flat runs w/ hparam").grpc_method, "SearchRuns")
+
     def test_paths_fixed_for_0_38_1(self):
         paths = {(t.method, t.path) for t in CATALOGUE}
         self.assertIn(("GET", "/api/v1/permissions/summary"), paths)

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from daist.standin.http.handlers import admin
 from daist.standin.http.handlers import auth
 from daist.standin.http.handlers import cluster
+from daist.standin.http.handlers import debug
 from daist.standin.http.handlers import experiments as exp
 from daist.standin.http.handlers import files
 from daist.standin.http.handlers import lifecycle
@@ -66,6 +67,9 @@ ROUTES: list[Route] = [
     _r("DELETE", "/standin/faults", admin.delete_faults),
     _r("POST", "/standin/tokens/expire", admin.expire_tokens),
     _r("POST", "/standin/allocations/{allocationId}/preempt", admin.preempt),
+    # -- the master's debug endpoints (authenticated; never faulted) ------------------------
+    _r("GET", "/debug/prom/metrics", debug.prom_metrics),
+    _r("GET", "/debug/pprof/profile", debug.pprof_profile),
     # -- cluster -----------------------------------------------------------------------------
     _r("GET", "/info", cluster.info, public=True),
     _r("GET", f"{V1}/master", cluster.master, public=True),
