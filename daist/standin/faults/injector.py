@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
 from daist.standin.common.errors import Internal
+from daist.standin.common.regex import searches
 from daist.standin.faults.spec import normalize_rule, selected
-from daist.standin.common.safe_regex import MAX_MATCHED_CHARS
 
 FAULTED_PREFIXES = ("/api/v1", "/info", "/experiments/", "/checkpoints/")
 _HANG_POLL_S = 0.25
@@ -28,7 +27,6 @@ _HANG_POLL_S = 0.25
 @dataclass
 class _Rule:
     spec: dict[str, Any]
-    pattern: re.Pattern[str]
     remaining: int | None
     matched: int = 0
 
@@ -37,7 +35,8 @@ class _Rule:
             return False
         if self.spec["method"] and self.spec["method"] != method:
             return False
-        return self.pattern.search(path) is not None
+        unless = self.spec["unless"]
+        return searches(self.spec["path"], path) and not (unless and searches(unless, path))
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.spec, "count": self.remaining, "matched": self.matched}
@@ -66,13 +65,11 @@ class FaultInjector:
     @staticmethod
     def _compile(raw: Any) -> _Rule:
         spec = normalize_rule(raw)
-        return _Rule(spec=spec, pattern=re.compile(spec["path"]), remaining=spec["count"])
+        return _Rule(spec=spec, remaining=spec["count"])
 
     def plan(self, method: str, path: str) -> tuple[float, str | None, int]:
         """(delay seconds, action None|"drop"|"hang"|"error", status) for one request."""
         delay, action, status = 0.0, None, 500
-        if len(path) > MAX_MATCHED_CHARS:  # never faulted: Determined's paths are far shorter
-            return delay, action, status
         for rule in self._rules:
             if not rule.matches(method, path):
                 continue

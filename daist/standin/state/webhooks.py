@@ -27,6 +27,9 @@ STATE_CHANGE, TASK_LOG = "TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE", "TRIGGER_TYPE_T
 CUSTOM = "TRIGGER_TYPE_CUSTOM"
 SLACK = "WEBHOOK_TYPE_SLACK"
 ATTEMPTS, BACKOFF_S, TIMEOUT_S, MAX_IN_FLIGHT = 3, 0.25, 5.0, 8
+CONFIG_MARK = '"log_policies":'
+"""A trial prints its experiment config, patterns included; like the master, neither TASK_LOG
+webhooks nor log policies look at a line holding this."""
 
 
 def _event(event_type: str, condition: dict[str, Any], data: dict[str, Any]) -> bytes:
