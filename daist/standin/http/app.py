@@ -2,7 +2,8 @@
 
 Outermost first: error translation (``StandinAPIError`` and router errors become
 Determined's ``{code, message, details}`` JSON with the right status; anything unexpected
-becomes a 500 and is logged), fault injection (``faults``), then authentication (per route)
+becomes a 500 and is logged), the ``Host`` and ``Origin`` checks (``origin``), fault injection
+(``faults``), then authentication (per route)
 in the adapter that also turns a handler's dict into a JSON response.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from daist.standin.http.auth import TOKEN, USER, authenticate
 from daist.standin.backend import Backend
 from daist.standin.common.errors import StandinAPIError
 from daist.standin.faults.injector import fault_middleware
+from daist.standin.http.origin import origin_middleware
 from daist.standin.http.reqs import dumps, ok
 from daist.standin.http.routes import ROUTES, Route
 
@@ -72,6 +74,7 @@ def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse
 
 def build_app(backend: Backend) -> web.Application:
     app = web.Application(middlewares=[error_middleware,
+                                       origin_middleware(backend.options.allowed_hosts),
                                        fault_middleware(backend.faults, backend.stopping)],
                           client_max_size=MAX_JSON_BODY)
     app[BACKEND] = backend
