@@ -11,6 +11,7 @@ import sys
 from typing import Callable
 
 import daist
+from daist.models.terminal import for_terminal
 
 COMMANDS = {
     "run": ("daist.app", "run the cluster tests (REST API load, metric latency)"),
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entry = command_main(argv[0])
     except LookupError as exc:
-        print(f"daist: error: {exc.args[0]}", file=sys.stderr)
+        print(for_terminal(f"daist: error: {exc.args[0]}"), file=sys.stderr)
         return 2
     if argv[0] == "run":
         return entry(argv[1:], prog="daist run")
