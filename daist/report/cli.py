@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from daist.framework.errors import DaistError
+from daist.models.terminal import for_terminal
 from daist.report.loader import RunData
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 4
@@ -118,7 +119,7 @@ def _summary(args: argparse.Namespace) -> int:
 
     run = load_run(args.results_dir, figures=args.html is not None)
     _warn_skipped(run)
-    print(summary_text(run), end="", flush=True)
+    print(for_terminal(summary_text(run)), end="", flush=True)
     if args.html is None:
         return EXIT_OK
     try:
@@ -128,7 +129,7 @@ def _summary(args: argparse.Namespace) -> int:
         _error(f"cannot write the HTML report: {exc.strerror or exc}"
                f"{f' ({exc.filename})' if exc.filename else ''}")
         return EXIT_WRITE
-    print(f"Report: {path}")
+    print(for_terminal(f"Report: {path}"))
     return EXIT_OK
 
 
@@ -157,7 +158,7 @@ def _compare(args: argparse.Namespace) -> int:
         _error("the runs are not comparable: " + "; ".join(refusals) + " (--force compares "
                "them anyway)")
         return EXIT_USAGE
-    print(render_text(comparison, show_all=args.show_all), end="", flush=True)
+    print(for_terminal(render_text(comparison, show_all=args.show_all)), end="", flush=True)
     if comparison.missing:
         _error(f"the comparison fails: {len(comparison.missing)} missing or unreadable: "
                + "; ".join(comparison.missing[:5]) + ("; ..." if len(comparison.missing) > 5 else ""))
@@ -168,7 +169,7 @@ def _compare(args: argparse.Namespace) -> int:
         except OSError as exc:
             _error(f"cannot write {args.html}: {exc.strerror or exc}")
             return EXIT_WRITE
-        print(f"Comparison: {args.html}")
+        print(for_terminal(f"Comparison: {args.html}"))
     return EXIT_REGRESSION if comparison.failed else EXIT_OK
 
 
@@ -194,9 +195,9 @@ def _through_link(run: Path, root: Path) -> bool:
 
 def _warn_skipped(run: RunData, *, label: str = "") -> None:
     for item in run.skipped:
-        print(f"daist: warning: {label + ' ' if label else ''}{run.directory}: skipped {item}",
-              file=sys.stderr)
+        print(for_terminal(f"daist: warning: {label + ' ' if label else ''}{run.directory}: "
+                           f"skipped {item}"), file=sys.stderr)
 
 
 def _error(message: str) -> None:
-    print(f"daist: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    print(for_terminal(f"daist: error: {' '.join(message.split())}"), file=sys.stderr, flush=True)

@@ -56,5 +56,29 @@ class TestFromAMaster(unittest.TestCase):
         assert_escaped(self, run.output, shown=r"Bad\x1b]0;pwned\x07")
 
 
+class TestFromAResultsDirectory(unittest.TestCase):
+    def setUp(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="uts-terminal-"))
+        self.addCleanup(shutil.rmtree, self.root)
+
+    def run_dir(self, minute: int) -> Path:
+        stats = make_stats(make_entry(f"get {HOSTILE}", latencies(40.0, 200, seed=minute),
+                                      failures=5, message=f"HTTPError('500 {HOSTILE}')"))
+        return make_run_dir(self.root, start=Timestamp(START.unix + 60 * minute),
+                            system=f"lab-{minute}", locust={LOAD_TEST: stats},
+                            tests={LOAD_TEST: TestRecord(status="failed", duration_s=20.0,
+                                                         message=f"limit broken {HOSTILE}")},
+                            status="failed")
+
+    def test_report_summary_and_compare_show_it_escaped(self) -> None:
+        base, cand = self.run_dir(0), self.run_dir(1)
+        summary = report_cli("summary", base, "--no-html")
+        self.assertEqual(summary.returncode, 0, summary.stderr)
+        assert_escaped(self, summary.stdout + summary.stderr)
+        compare = report_cli("compare", base, cand, "--all")
+        self.assertIn(compare.returncode, (0, 1), compare.stderr)
+        assert_escaped(self, compare.stdout + compare.stderr, shown=r"\x1b]0;pwned\x07\x1b[2J")
+
+
 if __name__ == "__main__":
     unittest.main()
