@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from daist.framework.errors import DaistError
 from daist.models import parsers
+from daist.models.terminal import for_terminal
 from daist.seed.plan import SeedPlan, check_label
 
 EXIT_INTERRUPTED = 130
@@ -79,11 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, plan)
     except KeyboardInterrupt:
-        print(f"\ndaist.seed: interrupted; run the same command again to resume "
-              f"(label {plan.label})", file=sys.stderr)
+        print(for_terminal(f"\ndaist.seed: interrupted; run the same command again to resume "
+                           f"(label {plan.label})"), file=sys.stderr)
         return EXIT_INTERRUPTED
     except DaistError as exc:
-        print(f"daist.seed: {exc}", file=sys.stderr)
+        print(for_terminal(f"daist.seed: {exc}"), file=sys.stderr)
         return getattr(exc, "exit_status", 1)
 
 
@@ -104,16 +105,18 @@ def _run(args: argparse.Namespace, plan: SeedPlan) -> int:
                 if args.remove:
                     gone = remove(master, plan, concurrency=args.concurrency,
                                   interval=args.progress_every)
-                    print(f"daist.seed: removed label {plan.label} from {target.url}: "
-                          f"{gone.experiments} experiments, {gone.models} models, "
-                          f"{gone.projects} projects, {gone.workspaces} workspaces")
+                    print(for_terminal(
+                        f"daist.seed: removed label {plan.label} from {target.url}: "
+                        f"{gone.experiments} experiments, {gone.models} models, "
+                        f"{gone.projects} projects, {gone.workspaces} workspaces"))
                 else:
                     done = seed(master, plan, concurrency=args.concurrency,
                                 interval=args.progress_every)
-                    print(f"daist.seed: label {plan.label} on {target.url}: "
-                          f"{done.existing + done.created} experiments ({done.created} created "
-                          f"in {done.seconds:.1f} s, {done.rate:.1f}/s), {done.models} models "
-                          f"({done.versions} versions added)")
+                    print(for_terminal(
+                        f"daist.seed: label {plan.label} on {target.url}: "
+                        f"{done.existing + done.created} experiments ({done.created} created "
+                        f"in {done.seconds:.1f} s, {done.rate:.1f}/s), {done.models} models "
+                        f"({done.versions} versions added)"))
             finally:
                 master.close()
     finally:

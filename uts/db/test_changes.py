@@ -16,9 +16,9 @@ import numpy as np
 
 from daist.db.changes import MIN_SEGMENT, detect
 from daist.db.cli import main
-from daist.db.connection import connect
+from daist.db.connection import DbTarget, connect
 from daist.db.schema import migrate
-from daist.db.upload import upload_result
+from daist.db.upload import UploadReport, upload_result
 from daist.models.result import Host, Result, TestRecord
 from daist.models.timestamp import Timestamp
 from uts.db.support import RO_TEST, DbTestCase, daist_db
@@ -34,6 +34,35 @@ def levels(seed: int, n: int, *, step_at: int | None = None, factor: float = 1.4
     noise = np.random.default_rng(seed).lognormal(0.0, 0.08, n)
     return [round(40.0 * float(x) * (factor if step_at is not None and i >= step_at else 1.0), 1)
             for i, x in enumerate(noise)]
+
+
+def upload_day(target: DbTarget, work: Path, index: int, p95_ms: dict[str, float], *,
+               days: float = 0.0) -> UploadReport:
+    """Upload run ``index`` of a daily history (its endpoints at these p95s) through the
+    CLI's own upload path; ``work`` holds its results directory."""
+    directory = work / f"run{index:02d}"
+    directory.mkdir()
+    start = Timestamp(START + (index + days) * DAY)
+    result = Result(directory=directory, host_label="standin", system="standin",
+                    command="uts", host=Host("http://127.0.0.1:1"), start_time=start,
+                    end_time=Timestamp(start.unix + 30),
+                    metadata={"git_commit": f"c{index:02d}" + "0" * 9, "git_branch": "main"})
+    entries = [make_entry(name, latencies=[value] * 20) for name, value in p95_ms.items()]
+    path = result.add(make_stats(*entries), test_id=RO_TEST, tags=("TestRO.test",))
+    relative = result.relative(path)  # recorded that day (the rows' time)
+    result.files[relative] = dataclasses.replace(result.files[relative], time=start)
+    result.tests[RO_TEST] = TestRecord(status="passed", duration_s=20.0)
+    result.save_manifest()
+    return upload_result(target, result)
+
+
+def changes_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """``daist.db changes ARGS`` in this process (a CLI start costs seconds): status, out, err."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        status = main(["changes", *args])
+    return status, out.getvalue(), err.getvalue()
 
 
 class TestDetect(unittest.TestCase):
@@ -66,21 +95,7 @@ class TestChangesCommand(DbTestCase):
         self.upload(24, {"get models": 12.0}, days=0.5)  # one run only
 
     def upload(self, index: int, p95_ms: dict[str, float], *, days: float = 0.0) -> None:
-        directory = self.work / f"run{index:02d}"
-        directory.mkdir()
-        start = Timestamp(START + (index + days) * DAY)
-        result = Result(directory=directory, host_label="standin", system="standin",
-                        command="uts", host=Host("http://127.0.0.1:1"), start_time=start,
-                        end_time=Timestamp(start.unix + 30),
-                        metadata={"git_commit": f"c{index:02d}" + "0" * 9, "git_branch": "main"})
-        entries = [make_entry(name, latencies=[value] * 20) for name, value in p95_ms.items()]
-        path = result.add(make_stats(*entries), test_id=RO_TEST, tags=("TestRO.test",))
-        relative = result.relative(path)  # recorded that day (the rows' time)
-        result.files[relative] = dataclasses.replace(result.files[relative], time=start)
-        result.tests[RO_TEST] = TestRecord(status="passed", duration_s=20.0)
-        result.save_manifest()
-        report = upload_result(self.target, result)
-        self.assertFalse(report.skipped)
+        self.assertFalse(upload_day(self.target, self.work, index, p95_ms, days=days).skipped)
 
     def test_the_step_with_commits_on_both_sides_drawn_filters_and_last(self):
         page = self.work / "changes.html"
@@ -110,12 +125,7 @@ class TestChangesCommand(DbTestCase):
         self.assertEqual((status, err), (1, "daist: error: no p95 history for 'get nothing'\n"))
 
     def changes(self, *args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        with mock.patch.dict(os.environ, self.env()), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(err):
-            status = main(["changes", *args])
-        return status, out.getvalue(), err.getvalue()
-
+        return changes_cli(self.env(), *args)
 
 if __name__ == "__main__":
     unittest.main()

@@ -80,5 +80,34 @@ class TestFromAResultsDirectory(unittest.TestCase):
         assert_escaped(self, compare.stdout + compare.stderr, shown=r"\x1b]0;pwned\x07\x1b[2J")
 
 
+class HistoryCase(DbTestCase):
+    """A daily history in the results database of one endpoint named ``NAME`` whose p95
+    steps up at run ``STEP_AT`` (a change point, so ``db changes --html`` draws it)."""
+
+    NAME = ""
+
+    def setUp(self) -> None:
+        super().setUp()
+        from daist.db.connection import connect
+        from daist.db.schema import migrate
+        with connect(self.target) as conn:
+            migrate(conn, self.target)
+        self.work = Path(tempfile.mkdtemp(prefix="uts-history-"))
+        self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
+        for index, p95 in enumerate(levels(1, 24, step_at=STEP_AT)):
+            self.assertFalse(upload_day(self.target, self.work, index, {self.NAME: p95}).skipped)
+
+    def changes(self, *args: str) -> tuple[int, str, str]:
+        return changes_cli(self.env(), *args)
+
+
+class TestFromTheDatabase(HistoryCase):
+    NAME = f"get {HOSTILE}"
+
+    def test_db_changes_shows_it_escaped(self) -> None:
+        status, out, err = self.changes()
+        self.assertEqual(status, 0, err)
+        assert_escaped(self, out + err, shown=f"get {SHOWN} (GET) on standin")
+
 if __name__ == "__main__":
     unittest.main()
