@@ -28,6 +28,8 @@ UPLOAD_ROUTES = frozenset({("POST", "/api/v1/experiments"), ("PUT", "/api/v1/exp
 """Bodies that carry a model definition: up to ``StandinOptions.max_upload_mb``."""
 log = logging.getLogger("daist.standin")
 
+INTERNAL = "internal stand-in error"
+"""What an unexpected exception answers (500; the exception is logged)."""
 _GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 6, 413: 8, 415: 3}
 _MB = 1024 * 1024
 
@@ -52,7 +54,7 @@ async def error_middleware(request: web.Request,
         return _error(exc.status, exc.reason or "error")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _error(500, "internal stand-in error")
+        return _error(500, INTERNAL)
 
 
 def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
