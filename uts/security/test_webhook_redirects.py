@@ -4,51 +4,29 @@ delivery (logged, not retried), and TestWebhook reports it as the 400 of a faile
 from __future__ import annotations
 
 import asyncio
-import http.server
-import threading
+import queue
 import time
 import unittest
-from typing import Any
 
 from daist.standin.state.webhooks import WebhookShipper
+from uts.standin.test_webhooks import Receiver
 
 DEADLINE_S = 30.0
 
 
-class Redirector:
-    """``/redirect`` answers 307 to ``/landing`` on the same server; every path is counted."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        paths = self.paths
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                paths.append(self.path)
-                self.send_response(307 if self.path == "/redirect" else 200)
-                self.send_header("Location", "/landing")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(10)
-
-
 class TestRedirects(unittest.TestCase):
     def setUp(self) -> None:
-        self.receiver = Redirector()
+        self.receiver = Receiver()
         self.addCleanup(self.receiver.close)
+
+    def paths(self) -> list[str]:
+        """Where the receiver was posted to (every request has been answered by then)."""
+        found = []
+        while True:
+            try:
+                found.append(self.receiver.events.get_nowait()["path"])
+            except queue.Empty:
+                return found
 
     def test_a_queued_delivery_stops_at_the_redirect(self) -> None:
         async def deliver() -> WebhookShipper:
@@ -63,14 +41,14 @@ class TestRedirects(unittest.TestCase):
         with self.assertLogs("daist.standin.state.webhooks", "WARNING") as logged:
             shipper = asyncio.run(deliver())
         self.assertEqual((shipper.delivered, shipper.failed), (0, 1))
-        self.assertEqual(self.receiver.paths, ["/redirect"])  # neither followed nor retried
+        self.assertEqual(self.paths(), ["/redirect"])  # neither followed nor retried
         self.assertIn("HTTP 307: a redirect", "\n".join(logged.output))
 
     def test_test_webhook_reports_the_redirect_as_a_failure(self) -> None:
         with self.assertRaisesRegex(ValueError, "307: a redirect"):
             asyncio.run(WebhookShipper("cluster-id").send_now(self.receiver.url + "/redirect",
                                                               b"{}"))
-        self.assertEqual(self.receiver.paths, ["/redirect"])
+        self.assertEqual(self.paths(), ["/redirect"])
 
 
 if __name__ == "__main__":
