@@ -81,6 +81,19 @@ def check_settings(settings: Settings) -> None:
                        test_names={entry.test_name for entry in CATALOGUE})
     parse_metric_slo(settings.metrics.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS),
                      error=ConfigError)
+    check_faults(settings.standin.faults)
+
+
+def check_faults(text: str) -> None:
+    """``[standin] faults`` by the stand-in's own grammar (its regexes by RE2, as the stand-in
+    will compile them), so a bad rule is a ConfigError before anything starts."""
+    from daist.standin.faults.spec import FaultSpecError, parse_option
+
+    for option, value in fault_options(text):
+        try:
+            parse_option(option, value)
+        except FaultSpecError as exc:
+            raise ConfigError(f"[standin] faults: {exc}") from None
 
 
 def check_bindable(host: str, port: int) -> None:

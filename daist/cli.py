@@ -12,6 +12,7 @@ from typing import Callable
 
 import daist
 from daist.framework.pipes import quiet_on_closed_pipe
+from daist.models.terminal import for_terminal
 
 COMMANDS = {
     "run": ("daist.app", "run the cluster tests (REST API load, metric latency)"),
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entry = command_main(argv[0])
     except LookupError as exc:
-        print(f"daist: error: {exc.args[0]}", file=sys.stderr)
+        print(for_terminal(f"daist: error: {exc.args[0]}"), file=sys.stderr)
         return 2
     return entry(argv[1:], prog=f"daist {argv[0]}")
 

@@ -120,6 +120,7 @@ class TestVenvBootstrap(unittest.TestCase):
             dependencies = [{dependencies}]
             [project.optional-dependencies]
             build = []
+            test = []
             """))
 
     def test_create_keep_and_reinstall(self):

@@ -17,6 +17,7 @@ from daist.framework.pipes import quiet_on_closed_pipe
 from daist.framework.settings import load_settings
 from daist.models.base import FormatError
 from daist.models.result import Result
+from daist.models.terminal import for_terminal
 
 EPILOG = """\
 The database comes from the [db] settings: PERF_RESULT_DB_HOST, _PORT, _NAME, _USER, _SCHEMA
@@ -95,7 +96,7 @@ def run_upload(target: DbTarget, args: argparse.Namespace) -> int:
         for skipped in report.skipped:
             _error(f"skipped {skipped.path}: {skipped.reason}")
             status = 1
-        print(f"{result.directory}: {report.summary} -> {target.label}")
+        print(for_terminal(f"{result.directory}: {report.summary} -> {target.label}"))
     return status
 
 
@@ -106,7 +107,7 @@ def run_history(target: DbTarget, args: argparse.Namespace) -> int:
             _error(explain_empty(conn, target, args.test_name, system=args.system))
             return 1
     for line in render_history(args.test_name, rows):
-        print(line)
+        print(for_terminal(line))
     return 0
 
 
@@ -120,7 +121,7 @@ def run_changes(target: DbTarget, args: argparse.Namespace) -> int:
         return 1
     found = [(s, find_changes(s)) for s in series]
     for line in render_changes(found, figure=args.figure):
-        print(line)
+        print(for_terminal(line))
     if args.html is not None:
         try:
             args.html.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +129,7 @@ def run_changes(target: DbTarget, args: argparse.Namespace) -> int:
         except OSError as exc:
             _error(f"cannot write {args.html}: {exc.strerror or exc}")
             return 1
-        print(f"Changes: {args.html}")
+        print(for_terminal(f"Changes: {args.html}"))
     return 0
 
 
@@ -168,4 +169,4 @@ def _positive(raw: str) -> int:
 
 
 def _error(message: str) -> None:
-    print(f"daist: error: {message}", file=sys.stderr, flush=True)
+    print(for_terminal(f"daist: error: {message}"), file=sys.stderr, flush=True)

@@ -16,6 +16,7 @@ from typing import Iterable, TextIO
 from daist.framework.pipes import silence
 from daist.framework.progress import console_write
 from daist.models.redaction import Redactor
+from daist.models.terminal import for_terminal
 
 LOGGER_NAME = "daist"
 FILE_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
@@ -47,7 +48,8 @@ class RedactFilter(logging.Filter):
 
 class RedactingStream(io.TextIOBase):
     """A console stream wrapper that redacts secrets from everything written through it
-    (unittest's tracebacks, stray prints)."""
+    (unittest's tracebacks, stray prints, the run's closing summary) and shows control
+    characters escaped (``for_terminal``)."""
 
     def __init__(self, stream: TextIO, secrets: Iterable[str]) -> None:
         self.stream = stream
@@ -55,7 +57,7 @@ class RedactingStream(io.TextIOBase):
 
     def write(self, text: str) -> int:
         try:
-            self.stream.write(self.redact(text))
+            self.stream.write(for_terminal(self.redact(text)))
         except BrokenPipeError:  # the reader stopped early (| head): the run goes on unseen
             silence(self.stream)
         return len(text)
@@ -104,7 +106,7 @@ class _ConsoleFormatter(logging.Formatter):
         saved = record.exc_info, record.exc_text
         record.exc_info, record.exc_text = None, None
         try:
-            return super().format(record)
+            return for_terminal(super().format(record))
         finally:
             record.exc_info, record.exc_text = saved
 

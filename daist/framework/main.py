@@ -26,6 +26,7 @@ from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, expan
                                        load_suite, normalize_test_names)
 from daist.framework.session import Session
 from daist.framework.settings import Settings, load_settings, settings_table
+from daist.models.terminal import for_terminal
 
 EXIT_INTERRUPTED = 130
 MAX_REPEAT = 1000
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
         if names[:1] == ["discover"]:
             print(plan_notice(suite, settings), flush=True)
     except DaistError as exc:
-        print(f"daist: error: {exc}", file=sys.stderr)
+        print(for_terminal(f"daist: error: {exc}"), file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:  # Ctrl-C while the tests load: nothing started yet
         return EXIT_INTERRUPTED

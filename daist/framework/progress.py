@@ -18,6 +18,8 @@ from typing import Callable, Iterator, Mapping, TextIO
 
 from tqdm import tqdm
 
+from daist.models.terminal import for_terminal
+
 
 def clock_text(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
@@ -97,6 +99,7 @@ class Progress:
         self._write(f"{self.line(figures)} | {ending}", final=True)
 
     def _write(self, text: str, *, final: bool) -> None:
+        text = for_terminal(text)  # labels and figures may name things from the master
         if not self.tty:
             self.stream.write(text + "\n")
             self.stream.flush()

@@ -19,6 +19,10 @@ DIGEST_FILE = ".daist-requirements"
 
 INSTALL_LOG = "install.log"
 
+EXTRAS = ("build", "test")
+"""pyproject.toml's optional dependencies that the venv installs and the lock pins: building
+the wheel, and what uts/ needs beyond the runtime (Hypothesis)."""
+
 INSTALL_HIDDEN_VARIABLES = ("DET_PASSWORD", "PERF_RESULT_DB_PASS", "PGPASSWORD", "DET_DB_PASSWORD")
 """daist's secret variables (models.environment.secret_names(), which this stdlib-only module
 cannot import): pip, uv and the build backends they run never need them."""
@@ -60,15 +64,15 @@ def requirements_digest(root: Path = paths.ROOT) -> str:
 
 
 def dependencies_digest(root: Path) -> str | None:
-    """A digest of what pyproject.toml asks for (dependencies and the build extra); None where
+    """A digest of what pyproject.toml asks for (dependencies and the ``EXTRAS``); None where
     Python has no tomllib (3.10): the lock is then not used."""
     try:
         import tomllib
     except ImportError:
         return None
     project = tomllib.loads((root / "pyproject.toml").read_text()).get("project", {})
-    wanted = [project.get("dependencies", []),
-              project.get("optional-dependencies", {}).get("build", []),
+    extras = project.get("optional-dependencies", {})
+    wanted = [project.get("dependencies", []), *(extras.get(name, []) for name in EXTRAS),
               project.get("requires-python", "")]
     return hashlib.sha256(json.dumps(wanted).encode()).hexdigest()[:16]
 
@@ -177,13 +181,14 @@ def ensure(*, venv_dir: Path = paths.VENV_DIR, root: Path = paths.ROOT, clear: b
             installer.install(["--no-deps", "-e", str(root)], "daist (editable)")
         else:
             announce(f"daist: {state}: resolving the dependencies instead")
-            installer.install(["-e", f"{root}[build]"], "daist (editable) and its dependencies")
+            installer.install(["-e", f"{root}[{','.join(EXTRAS)}]"],
+                              "daist (editable) and its dependencies")
         (venv_dir / DIGEST_FILE).write_text(requirements_digest(root) + "\n")
     return python_of(venv_dir)
 
 
 def write_lock(*, venv_dir: Path = paths.VENV_DIR, root: Path = paths.ROOT, announce=print) -> Path:
-    """Resolve pyproject.toml's dependencies (and the build extra) for this Python into
+    """Resolve pyproject.toml's dependencies (and the ``EXTRAS``) for this Python into
     ``requirements.lock`` with hashes (``uv pip compile --generate-hashes``)."""
     if dependencies_digest(root) is None:
         raise VenvError(f"writing {LOCK_FILE} needs Python 3.11 or newer (tomllib)")
@@ -194,8 +199,9 @@ def write_lock(*, venv_dir: Path = paths.VENV_DIR, root: Path = paths.ROOT, anno
         raise VenvError(f"writing {LOCK_FILE} needs uv (pip install uv)")
     lock = root / LOCK_FILE
     body = root / f".{LOCK_FILE}.tmp"
-    status = installer.call([str(installer.uv), "pip", "compile", "pyproject.toml", "--extra",
-                              "build", "--generate-hashes", "--no-header", "--python-version",
+    extras = [arg for name in EXTRAS for arg in ("--extra", name)]
+    status = installer.call([str(installer.uv), "pip", "compile", "pyproject.toml", *extras,
+                              "--generate-hashes", "--no-header", "--python-version",
                               python_version(), "--quiet", "-o", str(body)])
     if status != 0:
         body.unlink(missing_ok=True)

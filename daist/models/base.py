@@ -266,6 +266,10 @@ class Figure(Artifact):
 
     @classmethod
     def from_matplotlib(cls, figure: Any, **savefig_kwargs: Any) -> Figure:
+        """The PNG of a matplotlib figure, its labels drawn as plain text (``figure_text``)."""
+        from daist.models.figure_text import plain_labels
+
+        plain_labels(figure)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", **savefig_kwargs)
         return cls(png=buffer.getvalue())

@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
-from daist.models.base import DATA_FORMATS, Artifact, Format
+from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
 from daist.models import parsers as p
 from daist.models.redaction import REDACTED
 
@@ -369,5 +369,8 @@ class ConfigFile(Artifact):
     def from_text(cls, text: str, fmt: Format) -> ConfigFile:
         parser = configparser.ConfigParser(interpolation=None)
         parser.optionxform = str  # keys are case-sensitive (DET_MASTER)
-        parser.read_string(text)
+        try:
+            parser.read_string(text)
+        except configparser.Error as exc:  # its messages span lines: the first says what
+            raise FormatError(f"not an INI file: {str(exc).splitlines()[0]}") from None
         return cls(sections={name: dict(parser[name]) for name in parser.sections()})

@@ -121,9 +121,13 @@ class Result(Artifact):
 
     @classmethod
     def open(cls, path) -> Result:
+        """The manifest at ``path``, confined like its entries: a symbolic link that leads out
+        of the folder it is in is refused (``FormatError``), never read."""
+        folder = Path(path).parent.resolve()
+        if folder not in Path(path).resolve().parents:
+            raise FormatError(f"{Path(path).name}: outside the results directory")
         result = super().open(path)
-        # the folder named, also when the manifest is a symbolic link out of it
-        result.directory = Path(path).parent.resolve()
+        result.directory = folder
         tags = ArtifactName.parse(Path(path).name).tags
         result.host_label = tags[0] if tags else ""
         return result

@@ -12,6 +12,7 @@ from typing import NoReturn
 from daist.framework.errors import DaistError
 from daist.framework.pipes import quiet_on_closed_pipe
 from daist.report.hook import LATEST
+from daist.models.terminal import for_terminal
 from daist.report.loader import RunData
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 4
@@ -133,7 +134,7 @@ def _summary(args: argparse.Namespace) -> int:
 
     run = load_run(resolve_latest(args.results_dir), figures=args.html is not None)
     _warn_skipped(run)
-    print(summary_text(run), end="", flush=True)
+    print(for_terminal(summary_text(run)), end="", flush=True)
     if args.summary_md is not None:
         from daist.report.html import report_name
         from daist.report.markdown import run_markdown
@@ -151,7 +152,7 @@ def _summary(args: argparse.Namespace) -> int:
         _error(f"cannot write the HTML report: {exc.strerror or exc}"
                f"{f' ({exc.filename})' if exc.filename else ''}")
         return EXIT_WRITE
-    print(f"Report: {path}")
+    print(for_terminal(f"Report: {path}"))
     return EXIT_OK
 
 
@@ -183,7 +184,7 @@ def _compare(args: argparse.Namespace) -> int:
             _append_md(args.summary_md, "### daist compare: ✗ not comparable\n\n"
                        + "".join(f"- {refusal}\n" for refusal in refusals) + "\n")
         return EXIT_USAGE
-    print(render_text(comparison, show_all=args.show_all), end="", flush=True)
+    print(for_terminal(render_text(comparison, show_all=args.show_all)), end="", flush=True)
     if comparison.missing:
         _error(f"the comparison fails: {len(comparison.missing)} missing or unreadable: "
                + "; ".join(comparison.missing[:5]) + ("; ..." if len(comparison.missing) > 5 else ""))
@@ -194,7 +195,7 @@ def _compare(args: argparse.Namespace) -> int:
         except OSError as exc:
             _error(f"cannot write {args.html}: {exc.strerror or exc}")
             return EXIT_WRITE
-        print(f"Comparison: {args.html}")
+        print(for_terminal(f"Comparison: {args.html}"))
     if args.summary_md is not None:
         from daist.report.markdown import comparison_markdown
 
@@ -253,9 +254,9 @@ def _through_link(run: Path, root: Path) -> bool:
 
 def _warn_skipped(run: RunData, *, label: str = "") -> None:
     for item in run.skipped:
-        print(f"daist: warning: {label + ' ' if label else ''}{run.directory}: skipped {item}",
-              file=sys.stderr)
+        print(for_terminal(f"daist: warning: {label + ' ' if label else ''}{run.directory}: "
+                           f"skipped {item}"), file=sys.stderr)
 
 
 def _error(message: str) -> None:
-    print(f"daist: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    print(for_terminal(f"daist: error: {' '.join(message.split())}"), file=sys.stderr, flush=True)

@@ -29,6 +29,7 @@ from daist.rest_api.loadrun import freeze_garbage
 from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.recorder import Recorder
 from daist.rest_api.user import RefusedTarget, UserSpec, build_user_class, same_master
+from daist.models.terminal import for_terminal
 
 PARENT_POLL_S = 1.0
 
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             return build_from_message(data, target=target)
         except RefusedTarget as exc:
             refused.append(str(exc))
-            print(f"daist worker: error: {exc}", file=sys.stderr, flush=True)
+            print(for_terminal(f"daist worker: error: {exc}"), file=sys.stderr, flush=True)
             gevent.spawn(runner.quit)  # not from inside the master's message handler
             return None
     recorder = Recorder()

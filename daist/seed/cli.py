@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 from daist.framework.errors import DaistError
 from daist.framework.pipes import quiet_on_closed_pipe
 from daist.models import parsers
+from daist.models.terminal import for_terminal
 from daist.seed.plan import SeedPlan, check_label
 
 EXIT_INTERRUPTED = 130
@@ -97,11 +98,11 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m daist.seed
     try:
         return _run(args, plan)
     except KeyboardInterrupt:
-        print(f"\ndaist.seed: interrupted; run the same command again to resume "
-              f"(label {plan.label})", file=sys.stderr)
+        print(for_terminal(f"\ndaist.seed: interrupted; run the same command again to resume "
+                           f"(label {plan.label})"), file=sys.stderr)
         return EXIT_INTERRUPTED
     except DaistError as exc:
-        print(f"daist.seed: {exc}", file=sys.stderr)
+        print(for_terminal(f"daist.seed: {exc}"), file=sys.stderr)
         return getattr(exc, "exit_status", 1)
 
 
@@ -122,16 +123,18 @@ def _run(args: argparse.Namespace, plan: SeedPlan) -> int:
                 if args.remove:
                     gone = remove(master, plan, concurrency=args.concurrency,
                                   interval=args.progress_every)
-                    print(f"daist.seed: removed label {plan.label} from {target.url}: "
-                          f"{gone.experiments} experiments, {gone.models} models, "
-                          f"{gone.projects} projects, {gone.workspaces} workspaces")
+                    print(for_terminal(
+                        f"daist.seed: removed label {plan.label} from {target.url}: "
+                        f"{gone.experiments} experiments, {gone.models} models, "
+                        f"{gone.projects} projects, {gone.workspaces} workspaces"))
                 else:
                     done = seed(master, plan, concurrency=args.concurrency,
                                 interval=args.progress_every)
-                    print(f"daist.seed: label {plan.label} on {target.url}: "
-                          f"{done.existing + done.created} experiments ({done.created} created "
-                          f"in {done.seconds:.1f} s, {done.rate:.1f}/s), {done.models} models "
-                          f"({done.versions} versions added)")
+                    print(for_terminal(
+                        f"daist.seed: label {plan.label} on {target.url}: "
+                        f"{done.existing + done.created} experiments ({done.created} created "
+                        f"in {done.seconds:.1f} s, {done.rate:.1f}/s), {done.models} models "
+                        f"({done.versions} versions added)"))
             finally:
                 master.close()
     finally:

@@ -16,9 +16,9 @@ Control endpoints, outside /api/v1, are never faulted; GETs need no token, every
   resource_pools, agents)
 * ``POST /standin/reset`` -> stop every trial and reseed to the start state
 * ``GET|PUT|POST|DELETE /standin/faults`` -> read / replace / add / clear fault rules; a rule is
-  ``{"path": regex, "method": "GET"|null, "latency_ms", "jitter_ms", "error_rate", "status",
-  "hang", "drop_rate", "count": null|N, "every"|"first": null|N, "sequence": null|"x..",
-  "capacity": null|C}``
+  ``{"path": regex, "unless": regex|null, "method": "GET"|null, "latency_ms", "jitter_ms",
+  "error_rate", "status", "hang", "drop_rate", "count": null|N, "every"|"first": null|N,
+  "sequence": null|"x..", "capacity": null|C}``
   (see ``faultspec``); faults apply to /api/v1, /info
   and the two download routes
 * ``POST /standin/tokens/expire`` -> invalidate every user token

@@ -90,6 +90,9 @@ def build_parser(prog: str = "python -m daist.standin") -> argparse.ArgumentPars
                         "anything but loopback needs --allow-remote)")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --host (no TLS: a test double only)")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="with --allow-remote: a host name (or address) that requests may "
+                             "give in their Host header besides loopback ones (repeatable)")
     parser.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one")
     parser.add_argument("--db", default=None, help="SQLite file for the state (default: memory)")
     parser.add_argument("--scale", type=_scale, default=10,
@@ -152,7 +155,7 @@ def options_from(args: argparse.Namespace, stdin_passwords: Sequence[tuple[str, 
         rbac=args.rbac, passwords=(*args.password, *stdin_passwords), faults=tuple(args.faults),
         work_dir=args.work_dir, slots=args.slots, exit_with_parent=args.exit_with_parent,
         ready_file=args.ready_file, allow_remote=args.allow_remote,
-        max_upload_mb=args.max_upload_mb)
+        allowed_hosts=tuple(args.allow_host), max_upload_mb=args.max_upload_mb)
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m daist.standin") -> int:

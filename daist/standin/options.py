@@ -7,7 +7,8 @@ from typing import Any
 
 REMOTE_WARNING = ("the stand-in serves {host} beyond this machine: it is a test double with "
                   "no TLS, and anyone who reaches it can log in with the seeded accounts' "
-                  "passwords (empty unless set)")
+                  "passwords (empty unless set); requests are answered for loopback names and "
+                  "the --allow-host names only: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class StandinOptions:
     ready_file: str | None = None
     allow_remote: bool = False
     """Serve on an address other than loopback (the stand-in is a test double: no TLS)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Names besides loopback ones that a request's ``Host`` may give (``--allow-host``, with
+    ``allow_remote`` only): the others are refused, which stops DNS rebinding."""
     max_upload_mb: int = 128
     """Largest experiment-creation body (it carries the model definition), in MiB."""
 
@@ -44,6 +48,8 @@ def is_loopback(host: str) -> bool:
 
 def bind_problem(options: StandinOptions) -> str | None:
     """Why ``options`` may not bind as given (one sentence), or None."""
+    if options.allowed_hosts and not options.allow_remote:
+        return "--allow-host serves names beyond this machine: it needs --allow-remote"
     if is_loopback(options.host) or options.allow_remote:
         return None
     return (f"--host {options.host or '0.0.0.0'} is not a loopback address; pass "

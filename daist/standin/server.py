@@ -21,6 +21,8 @@ from daist.standin.options import REMOTE_WARNING, StandinOptions, bind_problem, 
 log = logging.getLogger("daist.standin")
 SHUTDOWN_TIMEOUT_S = 2.0
 PARENT_POLL_S = 0.5
+EMPTY_SHOWN = 8
+"""Accounts with an empty password named at start; the rest are counted."""
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -51,7 +53,9 @@ class Serving:
         if problem:
             raise ValueError(problem)
         if not is_loopback(self.options.host):
-            log.warning(REMOTE_WARNING.format(host=self.options.host or "0.0.0.0"))
+            log.warning(REMOTE_WARNING.format(host=self.options.host or "0.0.0.0",
+                                              allowed=", ".join(self.options.allowed_hosts)
+                                              or "none given"))
         self.backend = Backend.create(self.options)
         sock = _bind(self.options.host, self.options.port)
         self.backend.url = _url(self.options.host, sock.getsockname()[1])
@@ -197,6 +201,13 @@ async def serve(options: StandinOptions, *, announce: Callable[[str], None] = pr
     assert serving.backend is not None
     log.info("seeded scale %d in %.2fs", options.scale, serving.backend.seed_seconds)
     announce(f"daist.standin serving at {url}")
+    empty = serving.backend.store.empty_password_users()
+    if empty:
+        shown = ", ".join(empty[:EMPTY_SHOWN]) + (f" and {len(empty) - EMPTY_SHOWN} more"
+                                                  if len(empty) > EMPTY_SHOWN else "")
+        accounts = "1 account has" if len(empty) == 1 else f"{len(empty)} accounts have"
+        announce(f"daist.standin: {accounts} an empty password (anyone who reaches {url} "
+                 f"can log in; --password sets them): {shown}")
     if options.ready_file:
         _write_ready(options.ready_file, url)
     watcher = None

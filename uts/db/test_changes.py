@@ -15,9 +15,9 @@ from unittest import mock
 import numpy as np
 
 from daist.db.cli import main
-from daist.db.connection import connect
+from daist.db.connection import DbTarget, connect
 from daist.db.schema import migrate
-from daist.db.upload import upload_result
+from daist.db.upload import UploadReport, upload_result
 from daist.models.result import Host, Result, TestRecord
 from daist.models.timestamp import Timestamp
 from uts.db.support import RO_TEST, DbTestCase, daist_db
@@ -35,6 +35,38 @@ def levels(seed: int, n: int, *, step_at: int | None = None, factor: float = 1.4
             for i, x in enumerate(noise)]
 
 
+def upload_day(target: DbTarget, work: Path, index: int, p95_ms: dict[str, float], *,
+               days: float = 0.0, cpu_count: int | None = None) -> UploadReport:
+    """Upload run ``index`` of a daily history (its endpoints at these p95s) through the CLI's
+    own upload path; ``work`` holds its results directory; ``cpu_count`` is the load
+    generator's, part of the run's machine type."""
+    directory = work / f"run{index:02d}"
+    directory.mkdir()
+    start = Timestamp(START + (index + days) * DAY)
+    metadata = {"git_commit": f"c{index:02d}" + "0" * 9, "git_branch": "main"}
+    if cpu_count is not None:
+        metadata.update(cpu_count=cpu_count, platform="Linux-6.8.0-x86_64-with-glibc2.39")
+    result = Result(directory=directory, host_label="standin", system="standin",
+                    command="uts", host=Host("http://127.0.0.1:1"), start_time=start,
+                    end_time=Timestamp(start.unix + 30), metadata=metadata)
+    entries = [make_entry(name, latencies=[value] * 20) for name, value in p95_ms.items()]
+    path = result.add(make_stats(*entries), test_id=RO_TEST, tags=("TestRO.test",))
+    relative = result.relative(path)  # recorded that day (the rows' time)
+    result.files[relative] = dataclasses.replace(result.files[relative], time=start)
+    result.tests[RO_TEST] = TestRecord(status="passed", duration_s=20.0)
+    result.save_manifest()
+    return upload_result(target, result)
+
+
+def changes_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """``daist.db changes ARGS`` in this process (a CLI start costs seconds): status, out, err."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        status = main(["changes", *args])
+    return status, out.getvalue(), err.getvalue()
+
+
 class ChangesTestCase(DbTestCase):
     """Runs uploaded through ``python -m daist.db``'s own upload path, read back by the CLI."""
 
@@ -48,30 +80,11 @@ class ChangesTestCase(DbTestCase):
     def upload(self, index: int, p95_ms: dict[str, float], *, days: float = 0.0,
                cpu_count: int | None = None) -> None:
         """One run; ``cpu_count`` is the load generator's, part of the run's machine type."""
-        directory = self.work / f"run{index:02d}"
-        directory.mkdir()
-        start = Timestamp(START + (index + days) * DAY)
-        metadata = {"git_commit": f"c{index:02d}" + "0" * 9, "git_branch": "main"}
-        if cpu_count is not None:
-            metadata.update(cpu_count=cpu_count, platform="Linux-6.8.0-x86_64-with-glibc2.39")
-        result = Result(directory=directory, host_label="standin", system="standin",
-                        command="uts", host=Host("http://127.0.0.1:1"), start_time=start,
-                        end_time=Timestamp(start.unix + 30), metadata=metadata)
-        entries = [make_entry(name, latencies=[value] * 20) for name, value in p95_ms.items()]
-        path = result.add(make_stats(*entries), test_id=RO_TEST, tags=("TestRO.test",))
-        relative = result.relative(path)  # recorded that day (the rows' time)
-        result.files[relative] = dataclasses.replace(result.files[relative], time=start)
-        result.tests[RO_TEST] = TestRecord(status="passed", duration_s=20.0)
-        result.save_manifest()
-        report = upload_result(self.target, result)
+        report = upload_day(self.target, self.work, index, p95_ms, days=days, cpu_count=cpu_count)
         self.assertFalse(report.skipped)
 
     def changes(self, *args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        with mock.patch.dict(os.environ, self.env()), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(err):
-            status = main(["changes", *args])
-        return status, out.getvalue(), err.getvalue()
+        return changes_cli(self.env(), *args)
 
 
 class TestChangesCommand(ChangesTestCase):

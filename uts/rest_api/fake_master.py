@@ -22,6 +22,8 @@ class Answer:
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     body: bytes = HTML
+    reason: str | None = None
+    """The status line's reason phrase; None: the standard one."""
 
 
 @dataclass
@@ -55,7 +57,7 @@ class FakeMaster:
                     self.reply(fake.other)
 
             def reply(self, answer: Answer) -> None:
-                self.send_response(answer.status)
+                self.send_response(answer.status, answer.reason)
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()

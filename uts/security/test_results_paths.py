@@ -34,7 +34,8 @@ class TestResultInside(unittest.TestCase):
                 result.inside(rel)
 
 
-    def test_a_manifest_linked_from_elsewhere_reads_the_folder_it_is_in(self):
+    def test_a_manifest_linked_from_elsewhere_is_refused(self):
+        """Issue 24, hole 9: the manifest itself is confined like its entries."""
         root = Path(tempfile.mkdtemp(prefix="uts-inside-"))
         self.addCleanup(shutil.rmtree, root)
         (root / "elsewhere").mkdir()
@@ -42,7 +43,12 @@ class TestResultInside(unittest.TestCase):
         manifest = Result(directory=root / "elsewhere", host_label="h").save_manifest()
         link = root / "run" / manifest.name
         link.symlink_to(manifest)
-        self.assertEqual(Result.open(link).directory, (root / "run").resolve())
+        with self.assertRaisesRegex(FormatError, f"^{manifest.name}: {REFUSED}$"):
+            Result.open(link)
+        inner = root / "run" / "Result-h-2024-07-29T18-49-50Z.json"
+        shutil.copy(manifest, root / "run" / "copy.json")
+        inner.symlink_to("copy.json")  # a link inside the folder is fine
+        self.assertEqual(Result.open(inner).directory, (root / "run").resolve())
 
 
 class TestManifestPathsStayInside(DbTestCase):

@@ -38,6 +38,16 @@ class TestNonAdminEscalation(UsersTestCase):
                                              json="owned", timeout=10))
         self.login("admin", ADMIN_PW)  # the admin's password still works
 
+    def test_reading_the_master_config(self) -> None:
+        """Issue 24, hole 10: GetMasterConfig is admin-only (CanGetMasterConfig), 403 / code 7
+        with the master's message."""
+        denied = self.mallory.get(f"{self.url}/api/v1/master/config", timeout=10)
+        self.assertEqual((denied.status_code, denied.json()["code"]), (403, 7), denied.text)
+        self.assertEqual(denied.json()["message"], "user does not have permission")
+        admin = self.login("admin", ADMIN_PW).get(f"{self.url}/api/v1/master/config", timeout=10)
+        self.assertEqual(admin.status_code, 200, admin.text)
+        self.assertIn("config", admin.json())
+
     def test_making_oneself_admin(self) -> None:
         self.assert_denied(self.mallory.patch(f"{self.url}/api/v1/users/{self.mallory_id}",
                                               json={"admin": True}, timeout=10))

@@ -30,7 +30,7 @@ class TestStandinCli(unittest.TestCase):
     def test_bad_values_give_one_line_and_exit_2(self) -> None:
         for args in (["--scale", "9"], ["--port", "x"], ["--latency", "soon"],
                      ["--error-rate", "2"], ["--hang", "("], ["--password", "nobody=x"],
-                     ["--fault", "{nope"], ["--drop-rate", "every=0"], ["--hang", "(a+)+$"],
+                     ["--fault", "{nope"], ["--drop-rate", "every=0"], ["--hang", "(?>a+)+$"],
                      ["--error-rate", "seq=x-x"], ["--host", "0.0.0.0"]):
             with self.subTest(args=args):
                 result = _standin(*args)

@@ -131,7 +131,7 @@ class TestLifecycle(CoreTrialCase):
                                            "pattern": ".*uncorrectable ECC error encountered.*"}])
         with self.assertRaises(errors.APIException) as raised:
             self.create(config("life-bad-policy", log_policies=[{"name": "x", "pattern": "("}]))
-        self.assertIn("is not a regex", str(raised.exception))
+        self.assertIn("is not a valid regex", str(raised.exception))
 
     def test_warm_start_hands_the_checkpoint_to_the_trial(self) -> None:
         source = self.create(config("life-source", hyperparameters={"steps": 1}))

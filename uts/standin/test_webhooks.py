@@ -34,7 +34,8 @@ ALERT_PY = ("from determined import core\n"
 
 
 class Receiver:
-    """A loopback HTTP server that queues every POST; ``/fail`` answers 500."""
+    """A loopback HTTP server that queues every POST; ``/fail`` answers 500, ``/redirect`` a
+    307 to ``/landing``."""
 
     def __init__(self) -> None:
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -45,7 +46,8 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 events.put({"path": self.path, "headers": dict(self.headers), "raw": raw,
                             "body": json.loads(raw)})
-                self.send_response(500 if self.path == "/fail" else 200)
+                self.send_response({"/fail": 500, "/redirect": 307}.get(self.path, 200))
+                self.send_header("Location", "/landing")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

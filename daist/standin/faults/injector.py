@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -20,8 +19,8 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from daist.standin.common.errors import Internal
+from daist.standin.common.regex import searches
 from daist.standin.faults.spec import normalize_rule, selected
-from daist.standin.common.safe_regex import MAX_MATCHED_CHARS
 
 FAULTED_PREFIXES = ("/api/v1", "/info", "/experiments/", "/checkpoints/")
 _HANG_POLL_S = 0.25
@@ -30,7 +29,6 @@ _HANG_POLL_S = 0.25
 @dataclass
 class _Rule:
     spec: dict[str, Any]
-    pattern: re.Pattern[str]
     remaining: int | None
     matched: int = 0
     slots: asyncio.Semaphore | None = None
@@ -41,7 +39,8 @@ class _Rule:
             return False
         if self.spec["method"] and self.spec["method"] != method:
             return False
-        return self.pattern.search(path) is not None
+        unless = self.spec["unless"]
+        return searches(self.spec["path"], path) and not (unless and searches(unless, path))
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.spec, "count": self.remaining, "matched": self.matched}
@@ -71,8 +70,7 @@ class FaultInjector:
     def _compile(raw: Any) -> _Rule:
         spec = normalize_rule(raw)
         slots = asyncio.Semaphore(spec["capacity"]) if spec["capacity"] else None
-        return _Rule(spec=spec, pattern=re.compile(spec["path"]), remaining=spec["count"],
-                     slots=slots)
+        return _Rule(spec=spec, remaining=spec["count"], slots=slots)
 
     def plan(self, method: str, path: str) -> tuple[float, str | None, int]:
         """(delay seconds, action None|"drop"|"hang"|"error", status) for one request."""
@@ -82,8 +80,6 @@ class FaultInjector:
     def plan_request(self, method: str, path: str) -> FaultPlan:
         """What the faults do to one request, the capacity slots it must hold included."""
         plan = FaultPlan()
-        if len(path) > MAX_MATCHED_CHARS:  # never faulted: Determined's paths are far shorter
-            return plan
         for rule in self._rules:
             if not rule.matches(method, path):
                 continue

@@ -2,7 +2,8 @@
 
 A rule is a dict::
 
-    {"path": "<regex searched in the request path>", "method": "GET" | null,
+    {"path": "<regex searched in the request path>", "unless": "<regex>" | null,
+     "method": "GET" | null,
      "latency_ms": float, "jitter_ms": float, "error_rate": 0..1, "status": 500,
      "hang": bool, "drop_rate": 0..1, "count": null | int,
      "every": null | int, "first": null | int, "sequence": null | "x..x",
@@ -27,19 +28,20 @@ every second match. CLI forms (a selector stands in for the rate and means rate 
     --capacity C[@REGEX]
     R = 0..1 | every=N | first=N | seq=x..x
 
-Paths are regexes, matched against request paths on the server's event loop, so a pattern
-that can backtrack catastrophically is refused here (see ``check_pattern``).
+``path`` and ``unless`` are RE2 regexes (Go's syntax, as the master's; ``common.regex``),
+searched in the request path: a rule acts where ``path`` matches and ``unless`` does not
+(RE2 has no look-ahead, so ``unless`` says what ``^/api/v1/(?!auth/)`` would).
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from daist.standin.common.safe_regex import UnsafeRegex, check_regex
+from daist.standin.common.regex import BadRegex, compile_regex
 
 SELECTORS = ("every", "first", "sequence")
 RULE_DEFAULTS: dict[str, Any] = {
-    "path": "", "method": None, "latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0,
+    "path": "", "unless": None, "method": None, "latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0,
     "status": 500, "hang": False, "drop_rate": 0.0, "count": None,
     "every": None, "first": None, "sequence": None, "capacity": None,
 }
@@ -52,13 +54,13 @@ class FaultSpecError(ValueError):
     """A fault option or rule that cannot be used; the message is one sentence."""
 
 
-def check_pattern(pattern: str) -> str:
-    """``pattern`` if it is safe to match on the event loop (``safe_regex``), else
-    ``FaultSpecError``."""
+def check_pattern(pattern: str, what: str = "fault path") -> str:
+    """``pattern`` if RE2 takes it, else ``FaultSpecError``."""
     try:
-        return check_regex(pattern, "fault path")
-    except UnsafeRegex as exc:
+        compile_regex(pattern, what)
+    except BadRegex as exc:
         raise FaultSpecError(str(exc)) from None
+    return pattern
 
 
 def _rate(text: str, option: str) -> float:
@@ -108,6 +110,10 @@ def normalize_rule(raw: Any) -> dict[str, Any]:
     if not isinstance(rule["path"] or "", str):
         raise FaultSpecError("fault path must be a string")
     rule["path"] = check_pattern(rule["path"] or "")
+    if rule["unless"] is not None:
+        if not isinstance(rule["unless"], str):
+            raise FaultSpecError("fault unless must be a string")
+        rule["unless"] = check_pattern(rule["unless"], "fault unless")
     if rule["method"] is not None:
         rule["method"] = str(rule["method"]).upper()
     try:

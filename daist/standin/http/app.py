@@ -2,8 +2,9 @@
 
 Outermost first: the master's Prometheus metrics (``observe.prom``, timing all that follows),
 error translation (``StandinAPIError`` and router errors become Determined's ``{code, message,
-details}`` JSON with the right status; anything unexpected becomes a 500 and is logged), fault
-injection (``faults``), then authentication (per route)
+details}`` JSON with the right status; anything unexpected becomes a 500 and is logged), the
+``Host`` and ``Origin`` checks (``origin``), fault injection (``faults``), then authentication
+(per route)
 in the adapter that also turns a handler's dict into a JSON response.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from daist.standin.http.auth import TOKEN, USER, authenticate
 from daist.standin.backend import Backend
 from daist.standin.common.errors import StandinAPIError
 from daist.standin.faults.injector import fault_middleware
+from daist.standin.http.origin import origin_middleware
 from daist.standin.observe.prom import metrics_middleware
 from daist.standin.http.reqs import dumps, ok
 from daist.standin.http.routes import ROUTES, Route
@@ -28,6 +30,8 @@ UPLOAD_ROUTES = frozenset({("POST", "/api/v1/experiments"), ("PUT", "/api/v1/exp
 """Bodies that carry a model definition: up to ``StandinOptions.max_upload_mb``."""
 log = logging.getLogger("daist.standin")
 
+INTERNAL = "internal stand-in error"
+"""What an unexpected exception answers (500; the exception is logged)."""
 _GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 6, 413: 8, 415: 3}
 _MB = 1024 * 1024
 
@@ -52,7 +56,7 @@ async def error_middleware(request: web.Request,
         return _error(exc.status, exc.reason or "error")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _error(500, "internal stand-in error")
+        return _error(500, INTERNAL)
 
 
 def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -75,6 +79,7 @@ def _adapt(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse
 def build_app(backend: Backend) -> web.Application:
     app = web.Application(middlewares=[metrics_middleware(backend.server_metrics),
                                        error_middleware,
+                                       origin_middleware(backend.options.allowed_hosts),
                                        fault_middleware(backend.faults, backend.stopping)],
                           client_max_size=MAX_JSON_BODY)
     app[BACKEND] = backend

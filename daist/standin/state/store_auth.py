@@ -54,6 +54,11 @@ class AuthStore:
             raise NotFound(f"user {username!r} not found")
         return _user(row)
 
+    def empty_password_users(self) -> list[str]:
+        """Names of the active accounts anyone can log in to, by id."""
+        return [row[0] for row in self.db.execute(
+            "SELECT username FROM users WHERE password_hash = '' AND active ORDER BY id")]
+
     def list_users(self) -> list[User]:
         rows = self.db.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY id").fetchall()
         return [_user(r) for r in rows]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -12,7 +11,7 @@ from daist.standin.state import webhooks
 from daist.standin.state.cluster_entities import AGENT_ID
 from daist.standin.state.entities import Note, Project, Template, Webhook, Workspace
 from daist.standin.common.errors import BadRequest, Conflict, FailedPrecondition, Internal, NotFound
-from daist.standin.common.safe_regex import MAX_MATCHED_CHARS, UnsafeRegex, check_regex
+from daist.standin.common.regex import BadRegex, compile_regex, searches
 
 _WORKSPACE_SQL = """
 SELECT w.*, u.username, pin.pinned_at,
@@ -455,8 +454,8 @@ class OrgStore:
                     raise BadRequest("webhook task log condition must have one key 'regex' as"
                                      f" string got {condition}")
                 try:
-                    check_regex(condition["regex"], "webhook task log regex")
-                except UnsafeRegex as exc:
+                    compile_regex(condition["regex"], "webhook task log regex")
+                except BadRegex as exc:
                     raise BadRequest(str(exc)) from None
             if kind_of == "TRIGGER_TYPE_CUSTOM" and mode != "WEBHOOK_MODE_SPECIFIC":
                 raise BadRequest(f"custom trigger only works on webhook with mode 'SPECIFIC'."
@@ -589,10 +588,11 @@ class OrgStore:
         matching = [(hook, trigger) for hook, trigger in matching
                     if self._webhook_applies(hook, workspace_id, config)]
         for line in lines:
-            text = line[:MAX_MATCHED_CHARS]  # what a checked regex may see of a line
+            if webhooks.CONFIG_MARK in line:  # the trial prints its config, patterns and all
+                continue
             for hook, trigger in matching:
                 regex = trigger["condition"]["regex"]
-                if not re.search(regex, text):
+                if not searches(regex, line):
                     continue
                 fired = self.db.execute(
                     "INSERT OR IGNORE INTO webhook_log_triggers VALUES (?, ?, ?)",

@@ -3,8 +3,9 @@
 The store decides which webhooks an event triggers and hands ``(url, payload)`` to a
 ``WebhookShipper``, which only queues it: delivery runs in background tasks on the event loop,
 so a slow or dead receiver never delays the request that caused the event. Delivery is
-loopback-only (the stand-in never calls out of the machine); 5xx and connection errors are
-retried a few times with backoff, 4xx are final, and every failure is logged, never raised.
+loopback-only (the stand-in never calls out of the machine) and never follows a redirect (a
+307 could point anywhere: it is a failed delivery); 5xx and connection errors are retried a
+few times with backoff, 3xx and 4xx are final, and every failure is logged, never raised.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ STATE_CHANGE, TASK_LOG = "TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE", "TRIGGER_TYPE_T
 CUSTOM = "TRIGGER_TYPE_CUSTOM"
 SLACK = "WEBHOOK_TYPE_SLACK"
 ATTEMPTS, BACKOFF_S, TIMEOUT_S, MAX_IN_FLIGHT = 3, 0.25, 5.0, 8
+CONFIG_MARK = '"log_policies":'
+"""A trial prints its experiment config, patterns included; like the master, neither TASK_LOG
+webhooks nor log policies look at a line holding this."""
 
 
 def _event(event_type: str, condition: dict[str, Any], data: dict[str, Any]) -> bytes:
@@ -94,6 +98,12 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def _failure(status: int) -> str:
+    if 300 <= status < 400:
+        return f"HTTP {status}: a redirect, which the stand-in never follows"
+    return f"HTTP {status}"
+
+
 class WebhookShipper:
     """Queues events and delivers each in its own task (at most ``MAX_IN_FLIGHT`` at once)."""
 
@@ -135,14 +145,14 @@ class WebhookShipper:
         async with self._slots:
             for attempt in range(ATTEMPTS):
                 try:
-                    async with self._session.post(url, data=payload,
+                    async with self._session.post(url, data=payload, allow_redirects=False,
                                                   headers=self._headers(payload)) as response:
-                        if response.status < 400:
+                        if response.status < 300:
                             self.delivered += 1
                             return
-                        reason = f"HTTP {response.status}"
+                        reason = _failure(response.status)
                         if response.status < 500:
-                            break  # a client error is final, as on the master
+                            break  # a redirect or a client error is final
                 except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                     reason = f"{type(exc).__name__}: {exc}"
                 if attempt + 1 < ATTEMPTS:
@@ -155,7 +165,10 @@ class WebhookShipper:
         if not is_loopback_url(url):
             raise ValueError("the stand-in delivers webhooks to loopback addresses only")
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)) as s:
-            async with s.post(url, data=payload, headers=self._headers(payload)) as response:
+            async with s.post(url, data=payload, allow_redirects=False,
+                              headers=self._headers(payload)) as response:
+                if 300 <= response.status < 400:
+                    raise ValueError(_failure(response.status))
                 return response.status
 
     async def close(self) -> None:

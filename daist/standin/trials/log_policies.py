@@ -3,33 +3,30 @@
 The expanded config carries the master's two default policies (CUDA OOM, ECC Error: they only
 name the match) unless the user's list names them; a policy without a pattern does nothing.
 Like the master, lines holding the config itself (``"log_policies":``) are never matched, and
-matching is a search anywhere in the line. Python's regexes backtrack where the master's (RE2)
-do not, so a leading or trailing ``.*`` (which cannot change whether a search finds a match)
-is dropped before compiling, and only a line's first ``MATCH_LIMIT`` characters are searched:
-a long line cannot stall the event loop.
+matching is a search anywhere in the line, by RE2 (Go's regexp, as the master's: linear time, so
+no line can stall the event loop).
 """
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from daist.standin.common.errors import BadRequest
+from daist.standin.common.regex import BadRegex, compile_regex, searches
+from daist.standin.state.webhooks import CONFIG_MARK
 
 DEFAULT_POLICIES = (
     {"name": "CUDA OOM", "pattern": ".*CUDA out of memory.*"},
     {"name": "ECC Error", "pattern": ".*uncorrectable ECC error encountered.*"},
 )
-MATCH_LIMIT = 8 * 1024
-_CONFIG_MARK = '"log_policies":'
 ACTIONS = ("cancel_retries", "exclude_node")
 
 
 @dataclass(frozen=True)
 class LogPolicy:
     name: str | None
-    pattern: re.Pattern[str]
+    pattern: str
     action: str | None  # one of ACTIONS, or None: only name the match
 
 
@@ -53,33 +50,22 @@ def _action(item: dict[str, Any]) -> str | None:
     return kind
 
 
-def _searchable(pattern: str) -> str:
-    """``pattern`` without a leading ``.*``/``.*?`` or a trailing unescaped ``.*``."""
-    for lead in (".*?", ".*"):
-        if pattern.startswith(lead):
-            pattern = pattern[len(lead):]
-            break
-    if pattern.endswith(".*") and not pattern.endswith("\\.*"):
-        pattern = pattern[:-2]
-    return pattern
-
-
 def compile_policies(config: dict[str, Any]) -> list[LogPolicy]:
     """The config's policies that have a pattern, compiled (bad regexes are a 400)."""
     out = []
     for item in config.get("log_policies") or []:
         if not isinstance(item, dict) or not item.get("pattern"):
             continue
+        pattern = str(item["pattern"])
         try:
-            pattern = re.compile(_searchable(str(item["pattern"])))
-        except re.error as exc:
-            raise BadRequest(f"log policy pattern {item['pattern']!r} is not a regex: {exc}") from None
+            compile_regex(pattern, "log policy pattern")
+        except BadRegex as exc:
+            raise BadRequest(str(exc)) from None
         out.append(LogPolicy(name=item.get("name"), pattern=pattern, action=_action(item)))
     return out
 
 
 def matches(policies: list[LogPolicy], line: str) -> list[LogPolicy]:
-    if _CONFIG_MARK in line:
+    if CONFIG_MARK in line:
         return []
-    head = line[:MATCH_LIMIT]
-    return [p for p in policies if p.pattern.search(head)]
+    return [p for p in policies if searches(p.pattern, line)]

@@ -21,7 +21,8 @@ async def login(backend: Backend, request: web.Request) -> web.Response:
     token, user = backend.store.login(username=username, password=password,
                                       is_hashed=bool(data.get("isHashed")))
     response = ok({"token": token, "user": user.to_dict()})
-    response.set_cookie(AUTH_COOKIE, token, path="/", httponly=True)
+    # Strict: a browser never attaches it to a request another site starts
+    response.set_cookie(AUTH_COOKIE, token, path="/", httponly=True, samesite="Strict")
     return response
 
 

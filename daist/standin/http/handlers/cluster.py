@@ -52,9 +52,10 @@ def _go_duration(text: str) -> float:
     return sum(float(number) * _GO_UNITS[unit] for number, unit in parts)
 
 
-def _require_admin(request: web.Request) -> None:
+def _require_admin(request: web.Request,
+                   message: str = "only admin privileged users can update the master config") -> None:
     if not request[USER].admin:
-        raise Forbidden("only admin privileged users can update the master config")
+        raise Forbidden(message)
 
 
 async def get_cluster_message(backend: Backend, request: web.Request) -> Json:
@@ -87,6 +88,8 @@ async def delete_cluster_message(backend: Backend, request: web.Request) -> Json
 
 
 async def master_config(backend: Backend, request: web.Request) -> Json:
+    """GetMasterConfig: admins only (CanGetMasterConfig, basic authz), as on the master."""
+    _require_admin(request, "user does not have permission")
     options = backend.options
     return {"config": {
         "cluster_name": STANDIN_CLUSTER_NAME, "standin": True, "scale": options.scale,
