@@ -297,10 +297,13 @@ class _Seeder:
     def pools(self) -> None:
         """The simulated hardware: pools ``default`` and ``compute-pool`` and their agents."""
         agents = max(1, self.n // 2000)
-        self.db.execute("INSERT INTO resource_pools VALUES ('default', 'default pool (stand-in)',"
-                        " ?, 8, 1, 1)", (agents,))
-        self.db.execute("INSERT INTO resource_pools VALUES ('compute-pool', 'compute pool"
-                        " (stand-in)', 1, 8, 0, 0)")
+        # each pool's task container defaults name it, as an operator's pool config may
+        self.db.executemany(
+            "INSERT INTO resource_pools VALUES (?, ?, ?, 8, ?, ?, ?)",
+            [(name, f"{label} pool (stand-in)", count, int(default), int(default),
+              json.dumps({"environment_variables": [f"STANDIN_POOL={name}"]}))
+             for name, label, count, default in (("default", "default", agents, True),
+                                                 ("compute-pool", "compute", 1, False))])
         self.db.executemany("INSERT INTO agents VALUES (?, ?, 8, ?)",
                             [(a, "default" if a < agents else "compute-pool", self.t0)
                              for a in range(agents + 1)])

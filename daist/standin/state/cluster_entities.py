@@ -2,7 +2,7 @@
 ``GET /api/v1/tasks`` lists. Each owns its wire shape (EmitDefaults style)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from daist.standin.common.wire import iso
@@ -21,6 +21,7 @@ class ResourcePool:
     slots_used: int
     default_compute: bool
     default_aux: bool
+    task_container_defaults: dict[str, Any] = field(default_factory=dict)
     master_url: str = ""
 
     def to_dict(self) -> dict[str, Any]:

@@ -103,6 +103,20 @@ def expand(config: dict[str, Any], *, checkpoint_dir: str) -> dict[str, Any]:
     return out
 
 
+def with_pool_defaults(config: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The pool's task container defaults under an expanded config, as the master merges
+    them (expconf's EnvironmentVariablesMap.Merge): the pool's variables first, the
+    config's after them, so the config's win. Other defaults are not applied here."""
+    pool_env = _environment_variables(defaults.get("environment_variables"))
+    if not any(pool_env.values()):
+        return config
+    out = copy.deepcopy(config)
+    own = out["environment"]["environment_variables"]
+    out["environment"]["environment_variables"] = {
+        kind: pool_env[kind] + own.get(kind, []) for kind in ("cpu", "cuda", "rocm")}
+    return out
+
+
 def environment_pairs(config: dict[str, Any]) -> dict[str, str]:
     """``environment.environment_variables.cpu`` as a dict (``K=V`` strings split once)."""
     pairs: dict[str, str] = {}

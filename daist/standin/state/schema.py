@@ -10,7 +10,7 @@ TABLES = (
     "exp_configs", "experiments", "trials", "metrics", "checkpoints", "models",
     "model_versions", "templates", "webhooks", "commands", "allocations", "task_logs",
     "resource_pools", "agents", "run_metadata", "workspace_pins", "cluster_message",
-    "webhook_log_triggers",
+    "webhook_log_triggers", "rp_workspace_bindings",
 )
 
 SCHEMA = """
@@ -117,10 +117,17 @@ ALTER TABLE workspaces ADD COLUMN default_compute_pool TEXT NOT NULL DEFAULT '';
 ALTER TABLE workspaces ADD COLUMN default_aux_pool TEXT NOT NULL DEFAULT '';
 ALTER TABLE projects ADD COLUMN state TEXT NOT NULL DEFAULT 'WORKSPACE_STATE_UNSPECIFIED';
 ALTER TABLE projects ADD COLUMN error_message TEXT NOT NULL DEFAULT '';
+-- names are unique ignoring case, as the master's index on LOWER(name)
+CREATE UNIQUE INDEX workspaces_name_ci ON workspaces (lower(name));
 CREATE TABLE workspace_pins (workspace_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
     pinned_at REAL NOT NULL, PRIMARY KEY (workspace_id, user_id));
 CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEXT NOT NULL,
     start_time REAL NOT NULL, end_time REAL, created_time REAL NOT NULL);
+-- a pool's task container defaults (JSON, as in the master's resource_pools config) and the
+-- workspaces a pool is bound to
+ALTER TABLE resource_pools ADD COLUMN task_container_defaults TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE rp_workspace_bindings (workspace_id INTEGER NOT NULL, pool_name TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, pool_name));
 -- a TASK_LOG trigger fires once per task
 CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
     trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));

@@ -44,14 +44,14 @@ class AuthStore:
     def get_user(self, user_id: int) -> User:
         row = self.db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
         if row is None:
-            raise NotFound(f"user {user_id} not found")
+            raise NotFound("user not found")  # the master names no id
         return _user(row)
 
     def get_user_by_name(self, username: str) -> User:
         row = self.db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE username = ?",
                               (username,)).fetchone()
         if row is None:
-            raise NotFound(f"user {username!r} not found")
+            raise NotFound("user not found")
         return _user(row)
 
     def list_users(self) -> list[User]:

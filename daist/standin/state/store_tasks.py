@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any, Callable
 
 from daist.standin.state.cluster_entities import Agent, Allocation, Command, ResourcePool, Task
-from daist.standin.common.errors import BadRequest, NotFound
+from daist.standin.common.errors import BadRequest, Internal, NotFound
 from daist.standin.common.wire import iso
 
 COMMAND_KINDS = ("command", "notebook", "shell", "tensorboard")
@@ -102,7 +102,7 @@ class TaskStore:
         row = self.db.execute("SELECT c.*, u.username FROM commands c JOIN users u"
                               " ON u.id = c.user_id WHERE c.id = ?", (command_id,)).fetchone()
         if row is None or (kind is not None and row["kind"] != kind):
-            raise NotFound(f"task {command_id} not found")
+            raise NotFound(f"{kind or 'task'} '{command_id}' not found")
         return self._command(row)
 
     def list_commands(self, kind: str, *, workspace_id: int | None = None,
@@ -118,12 +118,13 @@ class TaskStore:
         rows = self.db.execute(sql + " ORDER BY c.start_time, c.id", args).fetchall()
         return [self._command(r) for r in rows]
 
-    # -- pools and agents --------------------------------------------------------------------
+    # -- pools and agents ----------------------------------------------------------------------
     def add_resource_pool(self, *, name: str, description: str, num_agents: int,
-                          slots_per_agent: int, default_compute: bool, default_aux: bool) -> None:
-        self.db.execute("INSERT INTO resource_pools VALUES (?, ?, ?, ?, ?, ?)",
+                          slots_per_agent: int, default_compute: bool, default_aux: bool,
+                          task_container_defaults: dict[str, Any] | None = None) -> None:
+        self.db.execute("INSERT INTO resource_pools VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (name, description, num_agents, slots_per_agent, int(default_compute),
-                         int(default_aux)))
+                         int(default_aux), json.dumps(task_container_defaults or {})))
 
     def list_resource_pools(self) -> list[ResourcePool]:
         used = dict(self.db.execute(
@@ -134,13 +135,77 @@ class TaskStore:
                              num_agents=r["num_agents"], slots_per_agent=r["slots_per_agent"],
                              slots_used=int(used.get(r["name"]) or 0),
                              default_compute=bool(r["default_compute"]),
-                             default_aux=bool(r["default_aux"])) for r in rows]
+                             default_aux=bool(r["default_aux"]),
+                             task_container_defaults=json.loads(r["task_container_defaults"]))
+                for r in rows]
 
     def get_resource_pool(self, name: str) -> ResourcePool:
         for pool in self.list_resource_pools():
             if pool.name == name:
                 return pool
         raise NotFound(f"resource pool {name!r} not found")
+
+    def task_container_defaults(self, name: str) -> dict[str, Any]:
+        """A pool's task container defaults; none for a pool that does not exist."""
+        row = self.db.execute("SELECT task_container_defaults FROM resource_pools WHERE name = ?",
+                              (name,)).fetchone()
+        return {} if row is None else json.loads(row[0])
+
+    # -- pool bindings to workspaces (db/postgres_rp_workspace_bindings.go) --------------------
+    def _pool_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM resource_pools ORDER BY name")]
+
+    def _require_pool(self, name: str, message: str) -> None:
+        if name not in self._pool_names():
+            raise Internal(message.format(name))
+
+    def bind_pool(self, name: str, workspace_ids: list[int]) -> None:
+        """AddRPWorkspaceBindings: a binding made twice is the database's unique violation."""
+        if not workspace_ids:
+            return
+        self._require_pool(name, "pool with name {} doesn't exist")
+        try:
+            self.db.executemany("INSERT INTO rp_workspace_bindings VALUES (?, ?)",
+                                [(w, name) for w in workspace_ids])
+        except sqlite3.IntegrityError:
+            raise Internal('ERROR: duplicate key value violates unique constraint'
+                           ' "rp_workspace_bindings_pkey" (SQLSTATE=23505)') from None
+
+    def overwrite_pool_bindings(self, name: str, workspace_ids: list[int]) -> None:
+        self._require_pool(name, "pool with name {} doesn't exist")
+        self.db.execute("DELETE FROM rp_workspace_bindings WHERE pool_name = ?", (name,))
+        self.bind_pool(name, workspace_ids)
+
+    def unbind_pool(self, name: str, workspace_ids: list[int]) -> None:
+        """RemoveRPWorkspaceBindings: each workspace must have some binding."""
+        if not workspace_ids:
+            return
+        bound = {r[0] for r in self.db.execute(
+            "SELECT workspace_id FROM rp_workspace_bindings WHERE workspace_id IN"
+            f" ({','.join('?' * len(workspace_ids))})", workspace_ids)}
+        for workspace_id in workspace_ids:
+            if workspace_id not in bound:
+                raise Internal(f" workspace with id {workspace_id} and pool with name  {name}"
+                               " binding doesn't exist")
+        self.db.execute("DELETE FROM rp_workspace_bindings WHERE pool_name = ? AND workspace_id"
+                        f" IN ({','.join('?' * len(workspace_ids))})", (name, *workspace_ids))
+
+    def workspaces_bound_to(self, name: str) -> list[int]:
+        self._require_pool(name, "pool with name {} doesn't exist or is not available")
+        return [r[0] for r in self.db.execute(
+            "SELECT workspace_id FROM rp_workspace_bindings WHERE pool_name = ? ORDER BY rowid",
+            (name,))]
+
+    def unbound_pools(self) -> list[str]:
+        bound = {r[0] for r in self.db.execute("SELECT pool_name FROM rp_workspace_bindings")}
+        return [name for name in self._pool_names() if name not in bound]
+
+    def pools_available_to(self, workspace_id: int) -> list[str]:
+        """ReadRPsAvailableToWorkspace: the pools bound to it, then every unbound pool."""
+        bound = [r[0] for r in self.db.execute(
+            "SELECT pool_name FROM rp_workspace_bindings WHERE workspace_id = ? ORDER BY rowid",
+            (workspace_id,))]
+        return bound + self.unbound_pools()
 
     def add_agent(self, *, agent_id: int, resource_pool: str, slots: int,
                   registered_time: float) -> None:
