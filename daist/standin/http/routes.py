@@ -12,6 +12,7 @@ from typing import Any, Callable
 from daist.standin.http.handlers import admin
 from daist.standin.http.handlers import auth
 from daist.standin.http.handlers import cluster
+from daist.standin.http.handlers import config_policies as policies
 from daist.standin.http.handlers import experiments as exp
 from daist.standin.http.handlers import files
 from daist.standin.http.handlers import lifecycle
@@ -142,6 +143,16 @@ ROUTES: list[Route] = [
     _r("PATCH", f"{V1}/webhooks/{N % 'id'}", org.patch_webhook),
     _r("DELETE", f"{V1}/webhooks/{N % 'id'}", org.delete_webhook),
     _r("POST", f"{V1}/webhooks/{N % 'id'}/test", org.test_webhook),
+    # -- task config policies ----------------------------------------------------------------
+    _r("PUT", f"{V1}/config-policies/workspaces/{N % 'workspaceId'}/{{workloadType}}",
+       policies.put_workspace_policies),
+    _r("GET", f"{V1}/config-policies/workspaces/{N % 'workspaceId'}/{{workloadType}}",
+       policies.get_workspace_policies),
+    _r("DELETE", f"{V1}/config-policies/workspaces/{N % 'workspaceId'}/{{workloadType}}",
+       policies.delete_workspace_policies),
+    _r("PUT", f"{V1}/config-policies/global/{{workloadType}}", policies.put_global_policies),
+    _r("GET", f"{V1}/config-policies/global/{{workloadType}}", policies.get_global_policies),
+    _r("DELETE", f"{V1}/config-policies/global/{{workloadType}}", policies.delete_global_policies),
     # -- RBAC (404 unless --rbac) ------------------------------------------------------------
     _r("GET", f"{V1}/permissions/summary", rbac.permissions_summary),
     _r("POST", f"{V1}/groups/search", rbac.search_groups),

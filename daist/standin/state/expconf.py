@@ -19,7 +19,7 @@ DEFAULT_MAX_CONCURRENT_TRIALS = 16
 MAX_CONFIG_CHARS = 1024 * 1024  # real configs are a few KB
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+class NoAliasLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses aliases: a few hundred bytes of nested aliases expand
     to gigabytes ("billion laughs"), and no experiment config needs them."""
 
@@ -41,7 +41,7 @@ def parse_config(text: Any) -> dict[str, Any]:
         raise BadRequest(f"config has {len(text)} characters; at most {MAX_CONFIG_CHARS} "
                          "are allowed")
     try:
-        config = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader: plain data only
+        config = yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         raise BadRequest(f"config is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(config, dict):

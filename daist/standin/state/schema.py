@@ -10,7 +10,7 @@ TABLES = (
     "exp_configs", "experiments", "trials", "metrics", "checkpoints", "models",
     "model_versions", "templates", "webhooks", "commands", "allocations", "task_logs",
     "resource_pools", "agents", "run_metadata", "workspace_pins", "cluster_message",
-    "webhook_log_triggers", "rp_workspace_bindings",
+    "webhook_log_triggers", "rp_workspace_bindings", "task_config_policies",
 )
 
 SCHEMA = """
@@ -128,6 +128,10 @@ CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEX
 ALTER TABLE resource_pools ADD COLUMN task_container_defaults TEXT NOT NULL DEFAULT '{}';
 CREATE TABLE rp_workspace_bindings (workspace_id INTEGER NOT NULL, pool_name TEXT NOT NULL,
     PRIMARY KEY (workspace_id, pool_name));
+-- task config policies per workload type, global (scope 0) or of a workspace (scope = its id)
+CREATE TABLE task_config_policies (scope INTEGER NOT NULL, workload_type TEXT NOT NULL,
+    invariant_config TEXT, constraints TEXT, last_updated_by INTEGER NOT NULL,
+    last_updated_time REAL NOT NULL, PRIMARY KEY (scope, workload_type));
 -- a TASK_LOG trigger fires once per task
 CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
     trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));
