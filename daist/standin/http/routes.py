@@ -12,6 +12,7 @@ from typing import Any, Callable
 from daist.standin.http.handlers import admin
 from daist.standin.http.handlers import auth
 from daist.standin.http.handlers import cluster
+from daist.standin.http.handlers import commands
 from daist.standin.http.handlers import config_policies as policies
 from daist.standin.http.handlers import experiments as exp
 from daist.standin.http.handlers import files
@@ -51,8 +52,12 @@ def _command_routes() -> list[Route]:
     for kind, path in plural.items():
         out.append(_r("GET", f"{V1}/{path}", tasks.LIST_HANDLERS[kind]))
         out.append(_r("GET", f"{V1}/{path}/{{{kind}Id}}", tasks.GET_HANDLERS[kind]))
-        out.append(_r("POST", f"{V1}/{path}", tasks.needs_containers))
-        out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", tasks.needs_containers))
+        if kind == "command":
+            out.append(_r("POST", f"{V1}/{path}", commands.launch_command))
+            out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", commands.kill_command))
+        else:
+            out.append(_r("POST", f"{V1}/{path}", commands.needs_containers))
+            out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", commands.needs_containers))
     return out
 
 

@@ -285,8 +285,9 @@ class _Seeder:
         for i, kind in enumerate(kinds):
             task_id = self.uuid()
             start = self.t0 + i * 60.0
-            self.db.execute("INSERT INTO commands VALUES (?, ?, ?, 1, ?, 'STATE_RUNNING', ?,"
-                            " 'default')", (task_id, kind, f"seeded {kind} {i}",
+            self.db.execute("INSERT INTO commands (id, kind, description, workspace_id, user_id,"
+                            " state, start_time, resource_pool) VALUES (?, ?, ?, 1, ?,"
+                            " 'STATE_RUNNING', ?, 'default')", (task_id, kind, f"seeded {kind} {i}",
                                             users[i % len(users)], start))
             self.db.execute(
                 "INSERT INTO allocations (allocation_id, task_id, task_type, name, state,"

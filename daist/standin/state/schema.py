@@ -128,6 +128,10 @@ CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEX
 ALTER TABLE resource_pools ADD COLUMN task_container_defaults TEXT NOT NULL DEFAULT '{}';
 CREATE TABLE rp_workspace_bindings (workspace_id INTEGER NOT NULL, pool_name TEXT NOT NULL,
     PRIMARY KEY (workspace_id, pool_name));
+-- a launched command's expanded config, how it ended and when (seeded ones have neither)
+ALTER TABLE commands ADD COLUMN config TEXT;
+ALTER TABLE commands ADD COLUMN exit_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE commands ADD COLUMN end_time REAL;
 -- task config policies per workload type, global (scope 0) or of a workspace (scope = its id)
 CREATE TABLE task_config_policies (scope INTEGER NOT NULL, workload_type TEXT NOT NULL,
     invariant_config TEXT, constraints TEXT, last_updated_by INTEGER NOT NULL,

@@ -15,6 +15,10 @@ _TASK_TYPES = {"command": "TASK_TYPE_COMMAND", "notebook": "TASK_TYPE_NOTEBOOK",
                "shell": "TASK_TYPE_SHELL", "tensorboard": "TASK_TYPE_TENSORBOARD"}
 
 
+def _json_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
 def _allocation(row: sqlite3.Row) -> Allocation:
     return Allocation(allocation_id=row["allocation_id"], task_id=row["task_id"],
                       task_type=row["task_type"], name=row["name"], state=row["state"],
@@ -71,8 +75,8 @@ class TaskStore:
                         allocations=allocations, config=trial["config"])
         command = self.get_command(task_id)
         return Task(task_id=task_id, task_type=_TASK_TYPES[command.kind],
-                    start_time=command.start_time, end_time=None, allocations=allocations,
-                    config=json.dumps({"description": command.description}))
+                    start_time=command.start_time, end_time=command.end_time,
+                    allocations=allocations, config=json.dumps(command.shown_config()))
 
     def task_counts(self) -> dict[str, int]:
         counts = {f"{kind}s": 0 for kind in COMMAND_KINDS}
@@ -84,19 +88,35 @@ class TaskStore:
 
     # -- commands and friends ----------------------------------------------------------------
     def add_command(self, *, command_id: str, kind: str, description: str, workspace_id: int,
-                    user_id: int, resource_pool: str, start_time: float) -> None:
-        self.db.execute("INSERT INTO commands VALUES (?, ?, ?, ?, ?, 'STATE_RUNNING', ?, ?)",
-                        (command_id, kind, description, workspace_id, user_id, start_time,
-                         resource_pool))
+                    user_id: int, resource_pool: str, start_time: float,
+                    config: dict[str, Any] | None = None, state: str = "STATE_RUNNING") -> None:
+        """A command and its allocation; ``config`` is a launched command's (seeded ones
+        have none)."""
+        self.db.execute("INSERT INTO commands (id, kind, description, workspace_id, user_id, state,"
+                        " start_time, resource_pool, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (command_id, kind, description, workspace_id, user_id, state, start_time,
+                         resource_pool, None if config is None else json.dumps(config)))
         self.add_allocation(allocation_id=f"{command_id}.1", task_id=command_id,
                             task_type=_TASK_TYPES[kind], name=description,
-                            resource_pool=resource_pool)
+                            resource_pool=resource_pool, state=state)
+
+    def set_command_state(self, command_id: str, state: str, *, exit_status: str = "") -> None:
+        """A command's (and its allocation's) new state; TERMINATED ends both."""
+        ended = state == "STATE_TERMINATED"
+        self.db.execute("UPDATE commands SET state = ?, exit_status = ?, end_time = ? WHERE id = ?",
+                        (state, exit_status, self.now() if ended else None, command_id))
+        if ended:
+            self.end_allocation(f"{command_id}.1")
+        else:
+            self.db.execute("UPDATE allocations SET state = ? WHERE allocation_id = ?",
+                            (state, f"{command_id}.1"))
 
     def _command(self, row: sqlite3.Row) -> Command:
         return Command(id=row["id"], kind=row["kind"], description=row["description"],
                        workspace_id=row["workspace_id"], user_id=row["user_id"],
                        username=row["username"], state=row["state"], start_time=row["start_time"],
-                       resource_pool=row["resource_pool"])
+                       resource_pool=row["resource_pool"], exit_status=row["exit_status"],
+                       end_time=row["end_time"], config=_json_or_none(row["config"]))
 
     def get_command(self, command_id: str, *, kind: str | None = None) -> Command:
         row = self.db.execute("SELECT c.*, u.username FROM commands c JOIN users u"
@@ -150,6 +170,22 @@ class TaskStore:
         row = self.db.execute("SELECT task_container_defaults FROM resource_pools WHERE name = ?",
                               (name,)).fetchone()
         return {} if row is None else json.loads(row[0])
+
+    def resolve_pool(self, requested: str, slots: int, workspace_id: int) -> str:
+        """ResolveResourcePool (agentrm): none asked for is the workspace's default aux pool
+        (no slots) or compute pool, else the cluster's ``default``; a named pool must be one
+        the workspace may use (400)."""
+        name = requested
+        if not name:
+            row = self.db.execute("SELECT default_compute_pool, default_aux_pool FROM workspaces"
+                                  " WHERE id = ?", (workspace_id,)).fetchone()
+            name = (row[1] if slots == 0 else row[0]) if row is not None else ""
+            if not name:
+                return "default"
+        if name not in self.pools_available_to(workspace_id):
+            raise BadRequest(f"resource pool {name} does not exist or is not available to"
+                             f" workspace id {workspace_id}")
+        return name
 
     # -- pool bindings to workspaces (db/postgres_rp_workspace_bindings.go) --------------------
     def _pool_names(self) -> list[str]:
