@@ -158,15 +158,21 @@ ROUTES: list[Route] = [
     _r("PUT", f"{V1}/config-policies/global/{{workloadType}}", policies.put_global_policies),
     _r("GET", f"{V1}/config-policies/global/{{workloadType}}", policies.get_global_policies),
     _r("DELETE", f"{V1}/config-policies/global/{{workloadType}}", policies.delete_global_policies),
-    # -- RBAC (404 unless --rbac) ------------------------------------------------------------
-    _r("GET", f"{V1}/permissions/summary", rbac.permissions_summary),
+    # -- user groups, roles and assignments (served with RBAC off too, as 0.38.1 does) ------
+    _r("POST", f"{V1}/groups", rbac.create_group),
     _r("POST", f"{V1}/groups/search", rbac.search_groups),
     _r("GET", f"{V1}/groups/{N % 'groupId'}", rbac.get_group),
+    _r("PUT", f"{V1}/groups/{N % 'groupId'}", rbac.update_group),
+    _r("DELETE", f"{V1}/groups/{N % 'groupId'}", rbac.delete_group),
+    _r("GET", f"{V1}/permissions/summary", rbac.permissions_summary),
     _r("POST", f"{V1}/roles/search", rbac.search_roles),
+    _r("POST", f"{V1}/roles/search/by-ids", rbac.roles_by_ids),
     _r("POST", f"{V1}/roles/search/by-assignability", rbac.roles_by_assignability),
     _r("GET", f"{V1}/roles/search/by-user/{N % 'userId'}", rbac.roles_by_user),
     _r("GET", f"{V1}/roles/search/by-group/{N % 'groupId'}", rbac.roles_by_group),
     _r("GET", f"{V1}/roles/workspace/{N % 'workspaceId'}", rbac.workspace_roles),
+    _r("POST", f"{V1}/roles/add-assignments", rbac.add_assignments),
+    _r("POST", f"{V1}/roles/remove-assignments", rbac.remove_assignments),
     # -- model registry ----------------------------------------------------------------------
     _r("GET", f"{V1}/models", registry.models),
     _r("POST", f"{V1}/models", registry.post_model),

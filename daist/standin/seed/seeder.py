@@ -5,7 +5,9 @@ Scale 0 is an empty cluster, as a fresh master has it: users ``admin`` and ``det
 the Uncategorized workspace and project, the resource pools and agents, nothing else.
 Otherwise:
 
-* users ``admin`` (id 1, admin) and ``determined`` (id 2), plus ``user-NNN`` (max(3, N/1000));
+* users ``admin`` (id 1, admin, ClusterAdmin as on every master) and ``determined`` (id 2),
+  plus ``user-NNN`` (max(3, N/1000)); user groups ``group-0`` (all) and ``group-1`` (every
+  other user, Viewer cluster-wide);
 * workspace 1 "Uncategorized" with project 1 "Uncategorized" (both immutable), plus
   ``workspace-N`` workspaces (max(2, N/500)) with two projects and one note each;
 * N experiments (ids 1..N, experiment 1 is COMPLETED; about 80% COMPLETED, the rest
@@ -127,6 +129,7 @@ class _Seeder:
             self.default_org()
             self.pools()
             return
+        self.groups(users)
         projects = self.org(users)
         checkpoints = self.experiments(users, projects)
         self.registry(users, checkpoints)
@@ -139,7 +142,18 @@ class _Seeder:
             " modified_at) VALUES (?, ?, ?, ?, 1, '', ?)",
             [(i + 1, name, name.title(), int(name == "admin"), self.t0)
              for i, name in enumerate(names)])
+        # the master's migrations make user 1 (admin) ClusterAdmin at cluster scope
+        self.db.execute("INSERT INTO role_assignments (role_id, user_id) VALUES (1, 1)")
         return list(range(1, len(names) + 1))
+
+    def groups(self, users: list[int]) -> None:
+        """User groups ``group-0`` (every user) and ``group-1`` (every other user), the
+        second with Viewer at cluster scope."""
+        self.db.executemany("INSERT INTO user_groups (id, name) VALUES (?, ?)",
+                            [(1, "group-0"), (2, "group-1")])
+        self.db.executemany("INSERT INTO group_members VALUES (?, ?)",
+                            [(1, u) for u in users] + [(2, u) for u in users[::2]])
+        self.db.execute("INSERT INTO role_assignments (role_id, group_id) VALUES (4, 2)")
 
     def default_org(self) -> None:
         """What every master has: the immutable Uncategorized workspace and project."""

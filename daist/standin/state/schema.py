@@ -10,7 +10,8 @@ TABLES = (
     "exp_configs", "experiments", "trials", "metrics", "checkpoints", "models",
     "model_versions", "templates", "webhooks", "commands", "allocations", "task_logs",
     "resource_pools", "agents", "run_metadata", "workspace_pins", "cluster_message",
-    "webhook_log_triggers", "rp_workspace_bindings", "task_config_policies",
+    "webhook_log_triggers", "rp_workspace_bindings", "task_config_policies", "user_groups",
+    "group_members", "role_assignments",
 )
 
 SCHEMA = """
@@ -136,6 +137,14 @@ ALTER TABLE commands ADD COLUMN end_time REAL;
 CREATE TABLE task_config_policies (scope INTEGER NOT NULL, workload_type TEXT NOT NULL,
     invariant_config TEXT, constraints TEXT, last_updated_by INTEGER NOT NULL,
     last_updated_time REAL NOT NULL, PRIMARY KEY (scope, workload_type));
+-- user groups and role assignments (to a group or a user; at a workspace or, NULL, the cluster)
+CREATE TABLE user_groups (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE NOT NULL);
+CREATE TABLE group_members (group_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id));
+CREATE TABLE role_assignments (role_id INTEGER NOT NULL, group_id INTEGER, user_id INTEGER,
+    workspace_id INTEGER);
+CREATE UNIQUE INDEX role_assignments_once ON role_assignments
+    (role_id, COALESCE(group_id, 0), COALESCE(user_id, 0), COALESCE(workspace_id, 0));
 -- a TASK_LOG trigger fires once per task
 CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
     trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));

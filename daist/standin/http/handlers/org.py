@@ -140,6 +140,7 @@ async def post_workspace(backend: Backend, request: web.Request) -> Json:
         default_compute_pool=data.get("defaultComputePool") or "",
         default_aux_pool=data.get("defaultAuxPool") or "")
     backend.store.set_workspace_pinned(workspace.id, viewer, True)
+    backend.store.assign_workspace_creator(workspace.id, viewer)
     return {"workspace": backend.store.get_workspace(workspace.id, viewer=viewer).to_dict(),
             "namespaceBindings": {}}
 
