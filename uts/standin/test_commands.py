@@ -79,3 +79,15 @@ class TestCommands(ClientTestCase):
                             for line in self.logs(command_id)))
         shown = json.loads(self.cli.ok("cmd", "list", "--json"))
         self.assertIn(command_id, {c["id"] for c in shown})
+
+    def test_deleting_a_workspace_kills_its_running_commands(self) -> None:
+        workspace = bindings.post_PostWorkspace(self.session, body=bindings.v1PostWorkspaceRequest(
+            name="doomed-ws")).workspace
+        launched = bindings.post_LaunchCommand(self.session, body=bindings.v1LaunchCommandRequest(
+            workspaceId=workspace.id, config={"entrypoint": "echo up; sleep 600"}))
+        command_id = launched.command.id
+        self.wait_for("first log line", lambda: "up" in self.logs(command_id))
+        self.assertTrue(bindings.delete_DeleteWorkspace(self.session, id=workspace.id).completed)
+        self.assertFalse(self.master.call(lambda backend: backend.commands.is_running(command_id)))
+        with self.assertRaises(errors.NotFoundException):
+            bindings.get_GetWorkspace(self.session, id=workspace.id)

@@ -127,6 +127,10 @@ class TestWorkspaceMutations(WorkspaceCase):
         with self.assertRaises(errors.APIException) as caught:
             bindings.delete_DeleteWorkspace(self.session, id=1)  # models live in workspace 1
         self.assertIn("models", str(caught.exception))
+        with self.assertRaises(errors.APIException) as immutable:
+            bindings.delete_DeleteProject(self.session, id=1)  # Uncategorized
+        self.assertIn("project (1) does not exist or not deletable by this user",
+                      str(immutable.exception))
 
 
 class TestWorkspaceDeleteFailure(WorkspaceCase):

@@ -240,16 +240,21 @@ class OrgStore:
             self.db.execute("DELETE FROM workspace_pins WHERE workspace_id = ? AND user_id = ?",
                             (workspace_id, user_id))
 
-    def delete_workspace(self, workspace_id: int) -> bool:
-        """DELETING, then every project with its experiments, then the workspace; a failure
-        leaves it DELETE_FAILED with the reason. Returns whether it had no projects."""
+    def check_workspace_deletable(self, workspace_id: int) -> None:
+        """DeleteWorkspace's refusals, before anything is touched: models, then immutable."""
         workspace = self.get_workspace(workspace_id)
         if self.db.execute("SELECT 1 FROM models WHERE workspace_id = ?",
                            (workspace_id,)).fetchone():
             raise FailedPrecondition(f"workspace ({workspace_id}) contains models; move or delete"
                                      " models first")
-        if workspace.immutable:
-            raise FailedPrecondition(f"workspace ({workspace_id}) is immutable and cannot be deleted")
+        if workspace.immutable:  # the master's deletable_workspace finds no row to mark DELETING
+            raise Internal(f"workspace ({workspace_id}) does not exist or not deletable by this"
+                           " user: not found")
+
+    def delete_workspace(self, workspace_id: int) -> bool:
+        """DELETING, then every project with its experiments, then the workspace; a failure
+        leaves it DELETE_FAILED with the reason. Returns whether it had no projects."""
+        self.check_workspace_deletable(workspace_id)
         self.db.execute("UPDATE workspaces SET state = ?, error_message = '' WHERE id = ?",
                         (DELETING, workspace_id))
         self.db.execute("DELETE FROM allocations WHERE task_id IN (SELECT id FROM commands"
@@ -354,8 +359,9 @@ class OrgStore:
         """DeleteProject; returns ``completed`` (false when it had experiments to delete, as
         the master answers before its background deletion; here that deletion is done)."""
         project = self.get_project(project_id)
-        if project.immutable:
-            raise FailedPrecondition(f"project ({project_id}) is immutable and cannot be deleted")
+        if project.immutable:  # the master's deletable_project finds no row to mark DELETING
+            raise Internal(f"project ({project_id}) does not exist or not deletable by this user:"
+                           " not found")
         problem = self._remove_project(project_id)
         if problem:
             self.db.execute("UPDATE projects SET state = ?, error_message = ? WHERE id = ?",

@@ -86,8 +86,12 @@ async def patch_workspace(backend: Backend, request: web.Request, id: str) -> Js
 
 
 async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    """The workspace's running commands are killed first (DeleteWorkspaceNTSC)."""
     workspace = _owned_workspace(backend, request, as_int(id, "id"),
                                  "only admins may delete other user's workspaces")
+    backend.store.check_workspace_deletable(workspace.id)
+    for command in backend.store.list_commands("command", workspace_id=workspace.id):
+        await backend.commands.kill(command.id)
     return {"completed": backend.store.delete_workspace(workspace.id)}
 
 
