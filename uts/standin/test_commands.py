@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, Callable
 
 from determined.common.api import bindings, errors
 
 from uts.standin.det_cli import ClientTestCase
+from uts.standin.support import wait_until
 
 DEADLINE_S = 60
 
@@ -17,13 +17,7 @@ class TestCommands(ClientTestCase):
     uses_cli = True
 
     def wait_for(self, what: str, check: Callable[[], Any]) -> Any:
-        deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.1)
-        raise AssertionError(f"no {what} within {DEADLINE_S} s")
+        return wait_until(what, check, DEADLINE_S)
 
     def command(self, command_id: str) -> bindings.v1Command:
         return bindings.get_GetCommand(self.session, commandId=command_id).command

@@ -3,26 +3,23 @@ resource-pool bindings to workspaces, and a pool's task container defaults, thro
 SDK and ``det`` CLI."""
 from __future__ import annotations
 
-import itertools
 import json
 import tempfile
+import uuid
 from pathlib import Path
 
 from determined.common.api import bindings, errors
 from determined.experimental import client
 
 from uts.standin.det_cli import ClientTestCase
-
-_names = itertools.count(1)
-UNSET_SAVE_COUNTS = {"save_experiment_best": None, "save_trial_best": None,
-                     "save_trial_latest": None}
+from uts.standin.support import UNSET_SAVE_COUNTS
 
 
 class SettingsCase(ClientTestCase):
     uses_cli = True
 
     def name(self) -> str:
-        return f"ws-{self.id().rsplit('.', 1)[-1][5:25]}-{next(_names)}"
+        return f"ws-{uuid.uuid4().hex[:12]}"
 
     def create(self, **fields: object) -> bindings.v1Workspace:
         return bindings.post_PostWorkspace(self.session, body=bindings.v1PostWorkspaceRequest(

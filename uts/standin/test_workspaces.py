@@ -9,10 +9,9 @@ import unittest
 from determined.common.api import bindings, errors
 
 from uts.standin.det_cli import ClientTestCase
+from uts.standin.support import UNSET_SAVE_COUNTS
 
 _names = itertools.count(1)
-UNSET_SAVE_COUNTS = {"save_experiment_best": None, "save_trial_best": None,
-                     "save_trial_latest": None}
 
 
 class WorkspaceCase(ClientTestCase):

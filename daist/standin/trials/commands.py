@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 from daist.standin.launcher import pdeathsig_preexec
 from daist.standin.state.cluster_entities import AGENT_ID
 from daist.standin.state.expconf import environment_pairs
+from daist.standin.trials.processes import LINE_LIMIT, output_lines, signal_group
 from daist.standin.trials.trialenv import host_basics, unpack_model
 
 if TYPE_CHECKING:
     from daist.standin.backend import Backend
 
 TERM_GRACE_S = 3.0
-_LINE_LIMIT = 4 * 1024 * 1024
 ZERO_EXIT = "resources exited successfully with a zero exit code"
 EXITED_OK = "allocation exited successfully"
 
@@ -103,9 +103,9 @@ class CommandRunner:
         run.process = await asyncio.create_subprocess_exec(
             *argv, cwd=str(work), env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True, preexec_fn=self._preexec, limit=_LINE_LIMIT)
+            start_new_session=True, preexec_fn=self._preexec, limit=LINE_LIMIT)
         if run.killed:
-            self._signal(run, signal.SIGKILL)
+            signal_group(run.process, signal.SIGKILL)
         await asyncio.gather(self._pump(run, run.process.stdout, "stdout"),
                              self._pump(run, run.process.stderr, "stderr"))
         return await run.process.wait()
@@ -130,14 +130,8 @@ class CommandRunner:
         return env
 
     async def _pump(self, run: _CommandRun, stream: Any, kind: str) -> None:
-        while True:
-            try:
-                line = await stream.readline()
-            except ValueError:  # a line longer than the limit: keep what fits
-                line = (await stream.read(_LINE_LIMIT)) + b"\n"
-            if not line:
-                return
-            self._log(run, line.decode("utf-8", "replace").rstrip("\r\n"), kind)
+        async for text in output_lines(stream):
+            self._log(run, text, kind)
 
     def _log(self, run: _CommandRun, text: str, kind: str = "stdout") -> None:
         self.backend.store.add_logs(task_id=run.command_id, allocation_id=run.allocation_id,
@@ -164,14 +158,6 @@ class CommandRunner:
         self.backend.store.set_command_state(run.command_id, "STATE_TERMINATED",
                                              exit_status=status)
 
-    def _signal(self, run: _CommandRun, sig: signal.Signals) -> None:
-        if run.process is None:
-            return
-        try:
-            os.killpg(run.process.pid, sig)
-        except ProcessLookupError:
-            pass
-
     async def kill(self, command_id: str) -> None:
         """SIGTERM to the process group, SIGKILL after a grace period; waits for the end."""
         run = self._runs.get(command_id)
@@ -179,14 +165,14 @@ class CommandRunner:
             return
         run.killed = True
         self.backend.store.set_command_state(command_id, "STATE_TERMINATING")
-        self._signal(run, signal.SIGTERM)
+        signal_group(run.process, signal.SIGTERM)
         for sig in (signal.SIGKILL, None):
             try:
                 await asyncio.wait_for(run.done.wait(), TERM_GRACE_S)
                 return
             except asyncio.TimeoutError:
                 if sig is not None:
-                    self._signal(run, sig)
+                    signal_group(run.process, sig)
 
     async def stop_all(self) -> None:
         await asyncio.gather(*(self.kill(command_id) for command_id in list(self._runs)))
