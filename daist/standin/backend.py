@@ -18,6 +18,7 @@ from daist.standin.common.grpc_methods import grpc_table
 from daist.standin.launcher import STANDIN_CLUSTER_NAME  # the one definition (stdlib-only module)
 from daist.standin.observe.prom import ServerMetrics
 from daist.standin.options import StandinOptions
+from daist.standin.trials.commands import CommandRunner
 from daist.standin.trials.preemption import PreemptionHub
 from daist.standin.trials.runner import TrialRunner
 from daist.standin.seed.seeder import SeedSpec, seed_store
@@ -42,6 +43,7 @@ class Backend:
     started_at: float = field(default_factory=time.time)
     seed_seconds: float = 0.0
     trials: TrialRunner = field(init=False)
+    commands: CommandRunner = field(init=False)
     webhooks: WebhookShipper = field(init=False)
     server_metrics: ServerMetrics = field(init=False)
     profiling: bool = False
@@ -50,6 +52,7 @@ class Backend:
     def __post_init__(self) -> None:
         self.server_metrics = ServerMetrics(grpc_table())  # the SDK's REST -> gRPC table
         self.trials = TrialRunner(self)
+        self.commands = CommandRunner(self)
         self.webhooks = WebhookShipper(signing_key=self.cluster_id)
         self.store.webhook_sink = self.webhooks.enqueue
 
@@ -75,14 +78,19 @@ class Backend:
                                         passwords=self.options.passwords))
         self.seed_seconds = time.perf_counter() - start
 
-    async def reset(self) -> None:
+    async def stop_tasks(self) -> None:
+        """Every trial and command process ends (server stop or reset)."""
         await self.trials.stop_all()
+        await self.commands.stop_all()
+
+    async def reset(self) -> None:
+        await self.stop_tasks()
         self.reseed()
 
     async def close(self) -> None:
         """Stop trials, release long-polls, close the database, remove the temp work dir."""
         self.stopping.set()
-        await self.trials.stop_all()
+        await self.stop_tasks()
         await self.webhooks.close()
         self.store.close()
         if self.owns_work_dir:

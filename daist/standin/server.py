@@ -69,7 +69,7 @@ class Serving:
         """Trials terminated, long-polls released, connections closed, database closed."""
         if self.backend is not None:
             self.backend.stopping.set()
-            await self.backend.trials.stop_all()
+            await self.backend.stop_tasks()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -12,7 +12,6 @@ import contextlib
 import io
 import tempfile
 import textwrap
-import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +19,7 @@ from typing import Any, Callable
 from determined.common.api import bindings
 from determined.experimental import client
 
-from uts.standin.support import MasterTestCase, quiet
+from uts.standin.support import MasterTestCase, quiet, wait_until
 
 TRIAL_PY = textwrap.dedent('''
     import os, sys, time
@@ -97,13 +96,7 @@ class CoreTrialCase(MasterTestCase):
         return bindings.get_GetExperiment(self.session, experimentId=experiment_id).experiment.state.value
 
     def wait_for(self, what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = check()
-            if value:
-                return value
-            time.sleep(0.05)
-        self.fail(f"timed out after {timeout}s waiting for {what}")
+        return wait_until(what, check, timeout)
 
     def wait_state(self, experiment_id: int, states: set[str], timeout: float = 60) -> str:
         seen: list[str] = []

@@ -8,10 +8,11 @@ import io
 import os
 import re
 import tempfile
+import time
 import unittest
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import requests
 
@@ -165,3 +166,19 @@ def quiet() -> Iterator[None]:
     """Swallow what the SDK prints on login (e.g. its password-complexity warning)."""
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         yield
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
+    """``check()``'s first true value, polled until ``timeout`` s (then AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# a checkpoint storage config as the master shows it has these, null when unset
+UNSET_SAVE_COUNTS = {"save_experiment_best": None, "save_trial_best": None,
+                     "save_trial_latest": None}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unittest
 
-from daist.standin.common.errors import BadRequest, Conflict, NotFound, Unauthenticated
+from daist.standin.common.errors import BadRequest, Conflict, Internal, NotFound, Unauthenticated
 from daist.standin.state.exp_entities import TERMINAL_STATES
 from daist.standin.seed.seeder import SeedSpec, seed_store
 from daist.standin.state.store import ExperimentQuery, StandinStore
@@ -59,7 +59,10 @@ class TestStoreOperations(unittest.TestCase):
         with self.assertRaises(Conflict):
             self.store.add_workspace(name="Uncategorized", user_id=1)
         with self.assertRaises(BadRequest):
+            self.store.add_workspace(name=" ", user_id=1, checkpoint_storage={"type": "s3"})
+        with self.assertRaises(Internal) as immutable:  # the master's plain error: 500
             self.store.delete_project(1)
+        self.assertEqual(immutable.exception.to_dict()["code"], 13)
 
     def test_metrics_fold_into_trial_and_best_validation(self) -> None:
         trial_id = self.store.add_trial(experiment_id=1, hparams={}, task_id="t")

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import requests
+from determined.common.api import errors
 from determined.experimental import client
 
 from uts.standin.support import MasterTestCase, quiet
@@ -116,3 +117,24 @@ class TestUsersThroughSdk(UsersTestCase):
                  for _ in range(2)]
         self.assertEqual([r.status_code for r in twice], [200, 400])
         self.assertIn("user already exists", twice[1].json()["message"])
+
+    def test_an_inactive_user_is_refused_with_the_masters_403s(self) -> None:
+        """Login: a right password of an inactive user is 403 "user is not active" (a wrong
+        one stays 401); a token taken before deactivation is 403 until reactivation."""
+        with quiet():
+            admin = client.Determined(self.url, "admin", ADMIN_PW)
+        frank = admin.create_user("frank", admin=False, password="Frank-pw1")
+        before = self.login("frank", "Frank-pw1")
+        frank.deactivate()
+        with self.assertRaises(errors.ForbiddenException) as refused, quiet():
+            client.Determined(self.url, "frank", "Frank-pw1")
+        self.assertIn("user is not active", str(refused.exception))
+        with self.assertRaises(errors.UnauthenticatedException), quiet():
+            client.Determined(self.url, "frank", "wrong-pw1")
+        stale = before.get(f"{self.url}/api/v1/me", timeout=10)
+        self.assertEqual((stale.status_code, stale.json()["code"],
+                          stale.json()["message"]), (403, 7, "user does not have permission"))
+        frank.activate()
+        self.assertEqual(before.get(f"{self.url}/api/v1/me", timeout=10).status_code, 200)
+        with quiet():
+            client.Determined(self.url, "frank", "Frank-pw1")

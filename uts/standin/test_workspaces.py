@@ -9,6 +9,7 @@ import unittest
 from determined.common.api import bindings, errors
 
 from uts.standin.det_cli import ClientTestCase
+from uts.standin.support import UNSET_SAVE_COUNTS
 
 _names = itertools.count(1)
 
@@ -33,7 +34,9 @@ class TestWorkspaceMutations(WorkspaceCase):
                     "--checkpoint-storage-config", json.dumps(storage),
                     "--default-compute-pool", "compute-pool")
         described = json.loads(self.cli.ok("workspace", "describe", name + "-renamed", "--json"))
-        self.assertEqual(described["checkpointStorageConfig"], storage)
+        # as the master marshals its expconf struct: the type's fields and the save counts
+        self.assertEqual(described["checkpointStorageConfig"], {
+            **storage, "storage_path": None, "propagation": None, **UNSET_SAVE_COUNTS})
         self.assertEqual(described["defaultComputePool"], "compute-pool")
         bad_pool = self.cli.run("workspace", "edit", name + "-renamed",
                                 "--default-aux-pool", "no-such-pool")
@@ -47,7 +50,8 @@ class TestWorkspaceMutations(WorkspaceCase):
         storage = {"type": "s3", "bucket": "b", "access_key": "AKIA-secret", "secret_key": "s"}
         shown = bindings.patch_PatchWorkspace(self.session, id=workspace_id, body=bindings.v1PatchWorkspace(
             checkpointStorageConfig=storage)).workspace.checkpointStorageConfig
-        self.assertEqual(shown, {**storage, "access_key": "********", "secret_key": "********"})
+        self.assertEqual(shown, {**storage, "access_key": "********", "secret_key": "********",
+                                 "endpoint_url": None, "prefix": None, **UNSET_SAVE_COUNTS})
         with self.assertRaises(errors.APIException):
             bindings.patch_PatchWorkspace(self.session, id=workspace_id, body=bindings.v1PatchWorkspace(
                 checkpointStorageConfig={"type": "shared_fs"}))
@@ -122,6 +126,10 @@ class TestWorkspaceMutations(WorkspaceCase):
         with self.assertRaises(errors.APIException) as caught:
             bindings.delete_DeleteWorkspace(self.session, id=1)  # models live in workspace 1
         self.assertIn("models", str(caught.exception))
+        with self.assertRaises(errors.APIException) as immutable:
+            bindings.delete_DeleteProject(self.session, id=1)  # Uncategorized
+        self.assertIn("project (1) does not exist or not deletable by this user",
+                      str(immutable.exception))
 
 
 class TestWorkspaceDeleteFailure(WorkspaceCase):

@@ -32,7 +32,7 @@ def request_token(request: web.Request) -> str | None:
 def authenticate(store: StandinStore, request: web.Request) -> tuple[User, str]:
     token = request_token(request)
     if token is None:
-        raise Unauthenticated("missing authentication token")
+        raise Unauthenticated("token missing")  # grpcutil.ErrTokenMissing
     return store.user_for_token(token), token
 
 

@@ -12,6 +12,8 @@ from typing import Any, Callable
 from daist.standin.http.handlers import admin
 from daist.standin.http.handlers import auth
 from daist.standin.http.handlers import cluster
+from daist.standin.http.handlers import commands
+from daist.standin.http.handlers import config_policies as policies
 from daist.standin.http.handlers import debug
 from daist.standin.http.handlers import experiments as exp
 from daist.standin.http.handlers import files
@@ -51,8 +53,12 @@ def _command_routes() -> list[Route]:
     for kind, path in plural.items():
         out.append(_r("GET", f"{V1}/{path}", tasks.LIST_HANDLERS[kind]))
         out.append(_r("GET", f"{V1}/{path}/{{{kind}Id}}", tasks.GET_HANDLERS[kind]))
-        out.append(_r("POST", f"{V1}/{path}", tasks.needs_containers))
-        out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", tasks.needs_containers))
+        if kind == "command":
+            out.append(_r("POST", f"{V1}/{path}", commands.launch_command))
+            out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", commands.kill_command))
+        else:
+            out.append(_r("POST", f"{V1}/{path}", commands.needs_containers))
+            out.append(_r("POST", f"{V1}/{path}/{{{kind}Id}}/kill", commands.needs_containers))
     return out
 
 
@@ -82,6 +88,11 @@ ROUTES: list[Route] = [
     _r("GET", f"{V1}/agents", cluster.agents),
     _r("GET", f"{V1}/resource-pools", cluster.resource_pools),
     _r("GET", f"{V1}/resource-pools/{{resourcePoolName}}/workspace-bindings", cluster.pool_bindings),
+    _r("POST", f"{V1}/resource-pools/{{resourcePoolName}}/workspace-bindings", cluster.bind_pool),
+    _r("PUT", f"{V1}/resource-pools/{{resourcePoolName}}/workspace-bindings",
+       cluster.overwrite_pool_bindings),
+    _r("DELETE", f"{V1}/resource-pools/{{resourcePoolName}}/workspace-bindings",
+       cluster.unbind_pool),
     _r("GET", f"{V1}/job-queues", cluster.job_queues),
     _r("GET", f"{V1}/job-queues/stats", cluster.job_queue_stats),
     _r("GET", f"{V1}/job-queues-v2", cluster.job_queues_v2),
@@ -141,15 +152,31 @@ ROUTES: list[Route] = [
     _r("PATCH", f"{V1}/webhooks/{N % 'id'}", org.patch_webhook),
     _r("DELETE", f"{V1}/webhooks/{N % 'id'}", org.delete_webhook),
     _r("POST", f"{V1}/webhooks/{N % 'id'}/test", org.test_webhook),
-    # -- RBAC (404 unless --rbac) ------------------------------------------------------------
-    _r("GET", f"{V1}/permissions/summary", rbac.permissions_summary),
+    # -- task config policies ----------------------------------------------------------------
+    _r("PUT", f"{V1}/config-policies/workspaces/{N % 'workspaceId'}/{{workloadType}}",
+       policies.put_workspace_policies),
+    _r("GET", f"{V1}/config-policies/workspaces/{N % 'workspaceId'}/{{workloadType}}",
+       policies.get_workspace_policies),
+    _r("DELETE", f"{V1}/config-policies/workspaces/{N % 'workspaceId'}/{{workloadType}}",
+       policies.delete_workspace_policies),
+    _r("PUT", f"{V1}/config-policies/global/{{workloadType}}", policies.put_global_policies),
+    _r("GET", f"{V1}/config-policies/global/{{workloadType}}", policies.get_global_policies),
+    _r("DELETE", f"{V1}/config-policies/global/{{workloadType}}", policies.delete_global_policies),
+    # -- user groups, roles and assignments (served with RBAC off too, as 0.38.1 does) ------
+    _r("POST", f"{V1}/groups", rbac.create_group),
     _r("POST", f"{V1}/groups/search", rbac.search_groups),
     _r("GET", f"{V1}/groups/{N % 'groupId'}", rbac.get_group),
+    _r("PUT", f"{V1}/groups/{N % 'groupId'}", rbac.update_group),
+    _r("DELETE", f"{V1}/groups/{N % 'groupId'}", rbac.delete_group),
+    _r("GET", f"{V1}/permissions/summary", rbac.permissions_summary),
     _r("POST", f"{V1}/roles/search", rbac.search_roles),
+    _r("POST", f"{V1}/roles/search/by-ids", rbac.roles_by_ids),
     _r("POST", f"{V1}/roles/search/by-assignability", rbac.roles_by_assignability),
     _r("GET", f"{V1}/roles/search/by-user/{N % 'userId'}", rbac.roles_by_user),
     _r("GET", f"{V1}/roles/search/by-group/{N % 'groupId'}", rbac.roles_by_group),
     _r("GET", f"{V1}/roles/workspace/{N % 'workspaceId'}", rbac.workspace_roles),
+    _r("POST", f"{V1}/roles/add-assignments", rbac.add_assignments),
+    _r("POST", f"{V1}/roles/remove-assignments", rbac.remove_assignments),
     # -- model registry ----------------------------------------------------------------------
     _r("GET", f"{V1}/models", registry.models),
     _r("POST", f"{V1}/models", registry.post_model),

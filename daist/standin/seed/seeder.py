@@ -5,7 +5,9 @@ Scale 0 is an empty cluster, as a fresh master has it: users ``admin`` and ``det
 the Uncategorized workspace and project, the resource pools and agents, nothing else.
 Otherwise:
 
-* users ``admin`` (id 1, admin) and ``determined`` (id 2), plus ``user-NNN`` (max(3, N/1000));
+* users ``admin`` (id 1, admin, ClusterAdmin as on every master) and ``determined`` (id 2),
+  plus ``user-NNN`` (max(3, N/1000)); user groups ``group-0`` (all) and ``group-1`` (every
+  other user, Viewer cluster-wide);
 * workspace 1 "Uncategorized" with project 1 "Uncategorized" (both immutable), plus
   ``workspace-N`` workspaces (max(2, N/500)) with two projects and one note each;
 * N experiments (ids 1..N, experiment 1 is COMPLETED; about 80% COMPLETED, the rest
@@ -127,6 +129,7 @@ class _Seeder:
             self.default_org()
             self.pools()
             return
+        self.groups(users)
         projects = self.org(users)
         checkpoints = self.experiments(users, projects)
         self.registry(users, checkpoints)
@@ -139,7 +142,18 @@ class _Seeder:
             " modified_at) VALUES (?, ?, ?, ?, 1, '', ?)",
             [(i + 1, name, name.title(), int(name == "admin"), self.t0)
              for i, name in enumerate(names)])
+        # the master's migrations make user 1 (admin) ClusterAdmin at cluster scope
+        self.db.execute("INSERT INTO role_assignments (role_id, user_id) VALUES (1, 1)")
         return list(range(1, len(names) + 1))
+
+    def groups(self, users: list[int]) -> None:
+        """User groups ``group-0`` (every user) and ``group-1`` (every other user), the
+        second with Viewer at cluster scope."""
+        self.db.executemany("INSERT INTO user_groups (id, name) VALUES (?, ?)",
+                            [(1, "group-0"), (2, "group-1")])
+        self.db.executemany("INSERT INTO group_members VALUES (?, ?)",
+                            [(1, u) for u in users] + [(2, u) for u in users[::2]])
+        self.db.execute("INSERT INTO role_assignments (role_id, group_id) VALUES (4, 2)")
 
     def default_org(self) -> None:
         """What every master has: the immutable Uncategorized workspace and project."""
@@ -285,8 +299,9 @@ class _Seeder:
         for i, kind in enumerate(kinds):
             task_id = self.uuid()
             start = self.t0 + i * 60.0
-            self.db.execute("INSERT INTO commands VALUES (?, ?, ?, 1, ?, 'STATE_RUNNING', ?,"
-                            " 'default')", (task_id, kind, f"seeded {kind} {i}",
+            self.db.execute("INSERT INTO commands (id, kind, description, workspace_id, user_id,"
+                            " state, start_time, resource_pool) VALUES (?, ?, ?, 1, ?,"
+                            " 'STATE_RUNNING', ?, 'default')", (task_id, kind, f"seeded {kind} {i}",
                                             users[i % len(users)], start))
             self.db.execute(
                 "INSERT INTO allocations (allocation_id, task_id, task_type, name, state,"
@@ -297,10 +312,13 @@ class _Seeder:
     def pools(self) -> None:
         """The simulated hardware: pools ``default`` and ``compute-pool`` and their agents."""
         agents = max(1, self.n // 2000)
-        self.db.execute("INSERT INTO resource_pools VALUES ('default', 'default pool (stand-in)',"
-                        " ?, 8, 1, 1)", (agents,))
-        self.db.execute("INSERT INTO resource_pools VALUES ('compute-pool', 'compute pool"
-                        " (stand-in)', 1, 8, 0, 0)")
+        # each pool's task container defaults name it, as an operator's pool config may
+        self.db.executemany(
+            "INSERT INTO resource_pools VALUES (?, ?, ?, 8, ?, ?, ?)",
+            [(name, f"{label} pool (stand-in)", count, int(default), int(default),
+              json.dumps({"environment_variables": [f"STANDIN_POOL={name}"]}))
+             for name, label, count, default in (("default", "default", agents, True),
+                                                 ("compute-pool", "compute", 1, False))])
         self.db.executemany("INSERT INTO agents VALUES (?, ?, 8, ?)",
                             [(a, "default" if a < agents else "compute-pool", self.t0)
                              for a in range(agents + 1)])

@@ -2,7 +2,7 @@
 ``GET /api/v1/tasks`` lists. Each owns its wire shape (EmitDefaults style)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from daist.standin.common.wire import iso
@@ -21,6 +21,7 @@ class ResourcePool:
     slots_used: int
     default_compute: bool
     default_aux: bool
+    task_container_defaults: dict[str, Any] = field(default_factory=dict)
     master_url: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,7 +106,8 @@ class Agent:
 
 @dataclass
 class Command:
-    """A notebook, shell, command or tensorboard: no process runs, it only shows as RUNNING."""
+    """A notebook, shell, command or tensorboard. Seeded ones only show as RUNNING; a
+    launched command runs as a local process (``trials/commands.py``)."""
 
     id: str
     kind: str
@@ -116,10 +118,16 @@ class Command:
     state: str
     start_time: float
     resource_pool: str
+    exit_status: str = ""
+    end_time: float | None = None
+    config: dict[str, Any] | None = None  # a launched command's; seeded ones have none
 
     @property
     def allocation_id(self) -> str:
         return f"{self.id}.1"
+
+    def shown_config(self) -> dict[str, Any]:
+        return self.config if self.config is not None else {"description": self.description}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -132,7 +140,7 @@ class Command:
             "userId": self.user_id,
             "displayName": self.username,
             "resourcePool": self.resource_pool,
-            "exitStatus": "",
+            "exitStatus": self.exit_status,
             "jobId": self.id,
             "workspaceId": self.workspace_id,
         }

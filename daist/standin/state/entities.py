@@ -9,17 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daist.standin.common.wire import iso
+from daist.standin.state.storage_config import printable_storage
 
 WORKSPACE_STATE = "WORKSPACE_STATE_UNSPECIFIED"  # what the real master reports for a live one
-HIDDEN = "********"
-
-
-def printable_storage(storage: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A checkpoint storage config as the master shows it: S3 keys hidden."""
-    if not storage or storage.get("type") != "s3":
-        return storage
-    return {k: HIDDEN if k in ("access_key", "secret_key") and v is not None else v
-            for k, v in storage.items()}
 
 
 @dataclass

@@ -19,7 +19,7 @@ DEFAULT_MAX_CONCURRENT_TRIALS = 16
 MAX_CONFIG_CHARS = 1024 * 1024  # real configs are a few KB
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+class NoAliasLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses aliases: a few hundred bytes of nested aliases expand
     to gigabytes ("billion laughs"), and no experiment config needs them."""
 
@@ -41,7 +41,7 @@ def parse_config(text: Any) -> dict[str, Any]:
         raise BadRequest(f"config has {len(text)} characters; at most {MAX_CONFIG_CHARS} "
                          "are allowed")
     try:
-        config = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader: plain data only
+        config = yaml.load(text, Loader=NoAliasLoader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         raise BadRequest(f"config is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(config, dict):
@@ -100,6 +100,20 @@ def expand(config: dict[str, Any], *, checkpoint_dir: str) -> dict[str, Any]:
         "type": "directory", "container_path": checkpoint_dir,
         "save_experiment_best": 0, "save_trial_best": 1, "save_trial_latest": 1,
     }
+    return out
+
+
+def with_pool_defaults(config: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The pool's task container defaults under an expanded config, as the master merges
+    them (expconf's EnvironmentVariablesMap.Merge): the pool's variables first, the
+    config's after them, so the config's win. Other defaults are not applied here."""
+    pool_env = _environment_variables(defaults.get("environment_variables"))
+    if not any(pool_env.values()):
+        return config
+    out = copy.deepcopy(config)
+    own = out["environment"]["environment_variables"]
+    out["environment"]["environment_variables"] = {
+        kind: pool_env[kind] + own.get(kind, []) for kind in ("cpu", "cuda", "rocm")}
     return out
 
 

@@ -10,7 +10,8 @@ TABLES = (
     "exp_configs", "experiments", "trials", "metrics", "checkpoints", "models",
     "model_versions", "templates", "webhooks", "commands", "allocations", "task_logs",
     "resource_pools", "agents", "run_metadata", "workspace_pins", "cluster_message",
-    "webhook_log_triggers",
+    "webhook_log_triggers", "rp_workspace_bindings", "task_config_policies", "user_groups",
+    "group_members", "role_assignments",
 )
 
 SCHEMA = """
@@ -117,10 +118,33 @@ ALTER TABLE workspaces ADD COLUMN default_compute_pool TEXT NOT NULL DEFAULT '';
 ALTER TABLE workspaces ADD COLUMN default_aux_pool TEXT NOT NULL DEFAULT '';
 ALTER TABLE projects ADD COLUMN state TEXT NOT NULL DEFAULT 'WORKSPACE_STATE_UNSPECIFIED';
 ALTER TABLE projects ADD COLUMN error_message TEXT NOT NULL DEFAULT '';
+-- names are unique ignoring case, as the master's index on LOWER(name)
+CREATE UNIQUE INDEX workspaces_name_ci ON workspaces (lower(name));
 CREATE TABLE workspace_pins (workspace_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
     pinned_at REAL NOT NULL, PRIMARY KEY (workspace_id, user_id));
 CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEXT NOT NULL,
     start_time REAL NOT NULL, end_time REAL, created_time REAL NOT NULL);
+-- a pool's task container defaults (JSON, as in the master's resource_pools config) and the
+-- workspaces a pool is bound to
+ALTER TABLE resource_pools ADD COLUMN task_container_defaults TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE rp_workspace_bindings (workspace_id INTEGER NOT NULL, pool_name TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, pool_name));
+-- a launched command's expanded config, how it ended and when (seeded ones have neither)
+ALTER TABLE commands ADD COLUMN config TEXT;
+ALTER TABLE commands ADD COLUMN exit_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE commands ADD COLUMN end_time REAL;
+-- task config policies per workload type, global (scope 0) or of a workspace (scope = its id)
+CREATE TABLE task_config_policies (scope INTEGER NOT NULL, workload_type TEXT NOT NULL,
+    invariant_config TEXT, constraints TEXT, last_updated_by INTEGER NOT NULL,
+    last_updated_time REAL NOT NULL, PRIMARY KEY (scope, workload_type));
+-- user groups and role assignments (to a group or a user; at a workspace or, NULL, the cluster)
+CREATE TABLE user_groups (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE NOT NULL);
+CREATE TABLE group_members (group_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id));
+CREATE TABLE role_assignments (role_id INTEGER NOT NULL, group_id INTEGER, user_id INTEGER,
+    workspace_id INTEGER);
+CREATE UNIQUE INDEX role_assignments_once ON role_assignments
+    (role_id, COALESCE(group_id, 0), COALESCE(user_id, 0), COALESCE(workspace_id, 0));
 -- a TASK_LOG trigger fires once per task
 CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
     trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));

@@ -1,7 +1,7 @@
 """``StandinStore``: all state of one stand-in master, in SQLite, one method per operation.
 
 Operations live in concept mixins (``store_auth``, ``store_org``, ``store_registry``,
-``store_experiments``, ``store_trials``, ``store_tasks``); this module owns the connection,
+``store_experiments``, ``store_trials``, ``store_tasks``, ``store_policies``, ``store_rbac``); this module owns the connection,
 reset and counts. Methods return dataclasses from ``entities``/``exp_entities`` and raise
 ``NotFound``/``Conflict``/``BadRequest`` from ``errors``. Where a request parameter of the real
 API is not implemented, the method's docstring says so.
@@ -19,6 +19,8 @@ from daist.standin.state.schema import SCHEMA, TABLES
 from daist.standin.state.store_auth import AuthStore
 from daist.standin.state.store_experiments import ExperimentQuery, ExperimentStore
 from daist.standin.state.store_org import OrgStore
+from daist.standin.state.store_policies import PolicyStore
+from daist.standin.state.store_rbac import RbacStore
 from daist.standin.state.store_registry import RegistryStore
 from daist.standin.state.store_tasks import TaskStore
 from daist.standin.state.store_trials import TrialStore
@@ -50,7 +52,8 @@ COUNT_QUERIES = {
 }
 
 
-class StandinStore(AuthStore, OrgStore, RegistryStore, ExperimentStore, TrialStore, TaskStore):
+class StandinStore(AuthStore, OrgStore, RegistryStore, ExperimentStore, TrialStore, TaskStore,
+                   PolicyStore, RbacStore):
     """The backend. ``path`` is a SQLite file or ``":memory:"``; ``clock`` gives "now"."""
 
     def __init__(self, *, path: str = ":memory:", clock: Callable[[], float] = time.time) -> None:

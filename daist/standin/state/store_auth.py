@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any, Callable, Iterable
 
 from daist.standin.state.entities import User
-from daist.standin.common.errors import BadRequest, NotFound, Unauthenticated
+from daist.standin.common.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 from daist.standin.state.passwords import client_hash
 
 USER_COLUMNS = ("id, username, display_name, admin, active, modified_at, last_auth_at,"
@@ -44,14 +44,14 @@ class AuthStore:
     def get_user(self, user_id: int) -> User:
         row = self.db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
         if row is None:
-            raise NotFound(f"user {user_id} not found")
+            raise NotFound("user not found")  # the master names no id
         return _user(row)
 
     def get_user_by_name(self, username: str) -> User:
         row = self.db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE username = ?",
                               (username,)).fetchone()
         if row is None:
-            raise NotFound(f"user {username!r} not found")
+            raise NotFound("user not found")
         return _user(row)
 
     def empty_password_users(self) -> list[str]:
@@ -124,8 +124,10 @@ class AuthStore:
         row = self.db.execute("SELECT id, password_hash, active FROM users WHERE username = ?",
                               (username,)).fetchone()
         sent = password if is_hashed else client_hash(password)
-        if row is None or not row["active"] or not secrets.compare_digest(sent, row["password_hash"]):
+        if row is None or not secrets.compare_digest(sent, row["password_hash"]):
             raise Unauthenticated("invalid credentials")
+        if not row["active"]:  # told only to whoever knows the password, as the master does
+            raise Forbidden("user is not active")
         token = secrets.token_urlsafe(32)
         now = self.now()
         self.db.execute("INSERT INTO tokens VALUES (?, ?, 'user', NULL, ?)", (token, row["id"], now))
@@ -140,8 +142,10 @@ class AuthStore:
 
     def user_for_token(self, token: str) -> User:
         row = self.db.execute(_TOKEN_USER_SQL, (token,)).fetchone()
-        if row is None or not row["active"]:
+        if row is None:
             raise Unauthenticated("invalid credentials")
+        if not row["active"]:  # a deactivated user's tokens stay, refused (grpcutil.GetUser)
+            raise Forbidden("user does not have permission")
         return _user(row)
 
     def logout(self, token: str) -> None:

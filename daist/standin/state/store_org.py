@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from daist.standin.state import webhooks
 from daist.standin.state.cluster_entities import AGENT_ID
 from daist.standin.state.entities import Note, Project, Template, Webhook, Workspace
+from daist.standin.state.storage_config import storage_config
 from daist.standin.common.errors import BadRequest, Conflict, FailedPrecondition, Internal, NotFound
 from daist.standin.common.regex import BadRegex, compile_regex, searches
 
@@ -37,15 +38,49 @@ _WORKSPACE_SORTS = {"SORT_BY_UNSPECIFIED": "w.id", "SORT_BY_ID": "w.id", "SORT_B
 _PROJECT_SORTS = {"SORT_BY_UNSPECIFIED": "p.id", "SORT_BY_ID": "p.id", "SORT_BY_NAME": "p.name",
                   "SORT_BY_CREATION_TIME": "p.id", "SORT_BY_DESCRIPTION": "p.description",
                   "SORT_BY_LAST_EXPERIMENT_START_TIME": "last_started"}
-# the field each checkpoint storage type cannot do without (schemas.IsComplete)
-_STORAGE_REQUIRED = {"shared_fs": "host_path", "s3": "bucket", "gcs": "bucket",
-                     "azure": "container", "directory": "container_path"}
+_AGENT_GROUP_KEYS = (("agentUid", "agent_uid", int), ("agentGid", "agent_gid", int),
+                     ("agentUser", "agent_user", str), ("agentGroup", "agent_group", str))
 DELETING, DELETE_FAILED = "WORKSPACE_STATE_DELETING", "WORKSPACE_STATE_DELETE_FAILED"
 _TERMINAL_SQL = "('STATE_COMPLETED', 'STATE_CANCELED', 'STATE_ERROR', 'STATE_DELETED')"
 
 
 def _json_or_none(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def _json_or_null(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def check_workspace_name(name: Any) -> str:
+    """validateWorkspaceName, with the master's messages (its "at most 53" for 80 included)."""
+    if not isinstance(name, str) or not name:
+        raise BadRequest(f"name '{name or ''}' must be at least 1 character long")
+    if len(name) > 80:
+        raise BadRequest(f"name '{name}' must be at most 53 character long")
+    if not name.strip():
+        raise BadRequest("name must contain at least non-whitespace letter")
+    return name
+
+
+def _agent_user_group(raw: Any) -> dict[str, Any] | None:
+    """A workspace's agent user group as the master keeps it: four nullable columns (uid,
+    user, gid, group), shown as the fields that are set, or no group when none is."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadRequest("agentUserGroup must be an object")
+    group: dict[str, Any] = {}
+    for wire, snake, kind in _AGENT_GROUP_KEYS:
+        value = raw.get(wire, raw.get(snake))
+        if value is None:
+            continue
+        if kind is int and isinstance(value, str) and value.lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise BadRequest(f"agentUserGroup.{wire} must be {'an integer' if kind is int else 'a string'}")
+        group[wire] = value
+    return group or None
 
 
 def _workspace(row: sqlite3.Row) -> Workspace:
@@ -117,13 +152,21 @@ class OrgStore:
     now: Callable[[], float]
 
     # -- workspaces --------------------------------------------------------------------------
-    def add_workspace(self, *, name: str, user_id: int, immutable: bool = False) -> Workspace:
+    def add_workspace(self, *, name: str, user_id: int, immutable: bool = False,
+                      checkpoint_storage: Any = None, agent_user_group: Any = None,
+                      default_compute_pool: str = "", default_aux_pool: str = "") -> Workspace:
+        """As PostWorkspace stores it: the default pools are kept unchecked, as there."""
+        storage = storage_config(checkpoint_storage)
+        group = _agent_user_group(agent_user_group)
         try:
             cur = self.db.execute(
-                "INSERT INTO workspaces (name, user_id, immutable) VALUES (?, ?, ?)",
-                (name, user_id, int(immutable)))
+                "INSERT INTO workspaces (name, user_id, immutable, checkpoint_storage,"
+                " agent_user_group, default_compute_pool, default_aux_pool)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, user_id, int(immutable), _json_or_null(storage), _json_or_null(group),
+                 default_compute_pool or "", default_aux_pool or ""))
         except sqlite3.IntegrityError:
-            raise Conflict(f"workspace {name!r} already exists") from None
+            raise Conflict("avoid names equal to other workspaces (case-insensitive)") from None
         return self.get_workspace(cur.lastrowid)
 
     def get_workspace(self, workspace_id: int, *, viewer: int = 0) -> Workspace:
@@ -131,7 +174,7 @@ class OrgStore:
         row = self.db.execute(_WORKSPACE_SQL + " WHERE w.id = :id",
                               {"id": workspace_id, "viewer": viewer}).fetchone()
         if row is None:
-            raise NotFound(f"workspace {workspace_id} not found")
+            raise NotFound(f"workspace '{workspace_id}' not found")
         return _workspace(row)
 
     def list_workspaces(self, query: OrgQuery = OrgQuery(), *, viewer: int = 0) -> list[Workspace]:
@@ -152,17 +195,16 @@ class OrgStore:
 
     def patch_workspace(self, workspace_id: int, patch: dict[str, Any], *,
                         viewer: int = 0) -> Workspace:
-        """PatchWorkspace: name, checkpointStorageConfig, agentUserGroup, default pools."""
+        """PatchWorkspace: name, checkpointStorageConfig (``{}`` clears it), agentUserGroup
+        (replaced whole: an absent id or name is cleared), default pools (one of the pools
+        the workspace may use, or "")."""
         self.mutable_workspace(workspace_id)
         columns: dict[str, Any] = {}
         if patch.get("name") is not None:
-            name = patch["name"]
-            if not isinstance(name, str) or not name.strip() or len(name) > 80:
-                raise BadRequest("workspace name must be 1 to 80 characters and not blank")
-            columns["name"] = name
+            columns["name"] = check_workspace_name(patch["name"])
         if patch.get("agentUserGroup") is not None:
-            columns["agent_user_group"] = json.dumps(patch["agentUserGroup"])
-        pools = {row[0] for row in self.db.execute("SELECT name FROM resource_pools")} | {""}
+            columns["agent_user_group"] = _json_or_null(_agent_user_group(patch["agentUserGroup"]))
+        pools = set(self.pools_available_to(workspace_id)) | {""}  # type: ignore[attr-defined]
         for key, column in (("defaultComputeResourcePool", "default_compute_pool"),
                             ("defaultAuxResourcePool", "default_aux_pool")):
             if patch.get(key) is not None:
@@ -170,17 +212,9 @@ class OrgStore:
                     raise FailedPrecondition("unable to bind a resource pool that does not exist"
                                              " or is not available to the workspace")
                 columns[column] = patch[key]
-        if "checkpointStorageConfig" in patch and patch["checkpointStorageConfig"] is not None:
-            storage = patch["checkpointStorageConfig"]
-            if not isinstance(storage, dict):
-                raise BadRequest("checkpointStorageConfig must be an object")
-            required = _STORAGE_REQUIRED.get(storage.get("type")) if storage else ""
-            if required is None:
-                raise BadRequest(f"checkpoint storage type must be one of"
-                                 f" {sorted(_STORAGE_REQUIRED)}")
-            if required and not storage.get(required):
-                raise BadRequest(f"{storage['type']} checkpoint storage needs {required}")
-            columns["checkpoint_storage"] = json.dumps(storage) if storage else None
+        if patch.get("checkpointStorageConfig") is not None:
+            columns["checkpoint_storage"] = _json_or_null(
+                storage_config(patch["checkpointStorageConfig"]))
         if columns:
             assignments = ", ".join(f"{c} = ?" for c in columns)
             try:
@@ -205,16 +239,21 @@ class OrgStore:
             self.db.execute("DELETE FROM workspace_pins WHERE workspace_id = ? AND user_id = ?",
                             (workspace_id, user_id))
 
-    def delete_workspace(self, workspace_id: int) -> bool:
-        """DELETING, then every project with its experiments, then the workspace; a failure
-        leaves it DELETE_FAILED with the reason. Returns whether it had no projects."""
+    def check_workspace_deletable(self, workspace_id: int) -> None:
+        """DeleteWorkspace's refusals, before anything is touched: models, then immutable."""
         workspace = self.get_workspace(workspace_id)
         if self.db.execute("SELECT 1 FROM models WHERE workspace_id = ?",
                            (workspace_id,)).fetchone():
             raise FailedPrecondition(f"workspace ({workspace_id}) contains models; move or delete"
                                      " models first")
-        if workspace.immutable:
-            raise FailedPrecondition(f"workspace ({workspace_id}) is immutable and cannot be deleted")
+        if workspace.immutable:  # the master's deletable_workspace finds no row to mark DELETING
+            raise Internal(f"workspace ({workspace_id}) does not exist or not deletable by this"
+                           " user: not found")
+
+    def delete_workspace(self, workspace_id: int) -> bool:
+        """DELETING, then every project with its experiments, then the workspace; a failure
+        leaves it DELETE_FAILED with the reason. Returns whether it had no projects."""
+        self.check_workspace_deletable(workspace_id)
         self.db.execute("UPDATE workspaces SET state = ?, error_message = '' WHERE id = ?",
                         (DELETING, workspace_id))
         self.db.execute("DELETE FROM allocations WHERE task_id IN (SELECT id FROM commands"
@@ -266,7 +305,7 @@ class OrgStore:
     def get_project(self, project_id: int) -> Project:
         row = self.db.execute(_PROJECT_SQL + " WHERE p.id = ?", (project_id,)).fetchone()
         if row is None:
-            raise NotFound(f"project {project_id} not found")
+            raise NotFound(f"project '{project_id}' not found")
         return self._project(row)
 
     def list_projects(self, query: OrgQuery = OrgQuery(), *,
@@ -319,8 +358,9 @@ class OrgStore:
         """DeleteProject; returns ``completed`` (false when it had experiments to delete, as
         the master answers before its background deletion; here that deletion is done)."""
         project = self.get_project(project_id)
-        if project.immutable:
-            raise FailedPrecondition(f"project ({project_id}) is immutable and cannot be deleted")
+        if project.immutable:  # the master's deletable_project finds no row to mark DELETING
+            raise Internal(f"project ({project_id}) does not exist or not deletable by this user:"
+                           " not found")
         problem = self._remove_project(project_id)
         if problem:
             self.db.execute("UPDATE projects SET state = ?, error_message = ? WHERE id = ?",
@@ -407,7 +447,7 @@ class OrgStore:
     def get_template(self, name: str) -> Template:
         row = self.db.execute("SELECT * FROM templates WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFound(f"template {name!r} not found")
+            raise NotFound(f"template '{name}' not found")
         return _template(row)
 
     def list_templates(self, *, name: str | None = None, workspace_ids: list[int] | None = None,
@@ -423,7 +463,7 @@ class OrgStore:
 
     def delete_template(self, name: str) -> None:
         if self.db.execute("DELETE FROM templates WHERE name = ?", (name,)).rowcount == 0:
-            raise NotFound(f"template {name!r} not found")
+            raise NotFound(f"template '{name}' not found")
 
     # -- webhooks ----------------------------------------------------------------------------
     # (url, payload) -> delivery; None (a bare store) skips computing events altogether

@@ -6,13 +6,17 @@ import sqlite3
 from typing import Any, Callable
 
 from daist.standin.state.cluster_entities import Agent, Allocation, Command, ResourcePool, Task
-from daist.standin.common.errors import BadRequest, NotFound
+from daist.standin.common.errors import BadRequest, Internal, NotFound
 from daist.standin.common.wire import iso
 
 COMMAND_KINDS = ("command", "notebook", "shell", "tensorboard")
 CLUSTER_MESSAGE_MAX = 250  # characters, as the master caps it
 _TASK_TYPES = {"command": "TASK_TYPE_COMMAND", "notebook": "TASK_TYPE_NOTEBOOK",
                "shell": "TASK_TYPE_SHELL", "tensorboard": "TASK_TYPE_TENSORBOARD"}
+
+
+def _json_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 def _allocation(row: sqlite3.Row) -> Allocation:
@@ -71,8 +75,8 @@ class TaskStore:
                         allocations=allocations, config=trial["config"])
         command = self.get_command(task_id)
         return Task(task_id=task_id, task_type=_TASK_TYPES[command.kind],
-                    start_time=command.start_time, end_time=None, allocations=allocations,
-                    config=json.dumps({"description": command.description}))
+                    start_time=command.start_time, end_time=command.end_time,
+                    allocations=allocations, config=json.dumps(command.shown_config()))
 
     def task_counts(self) -> dict[str, int]:
         counts = {f"{kind}s": 0 for kind in COMMAND_KINDS}
@@ -84,25 +88,41 @@ class TaskStore:
 
     # -- commands and friends ----------------------------------------------------------------
     def add_command(self, *, command_id: str, kind: str, description: str, workspace_id: int,
-                    user_id: int, resource_pool: str, start_time: float) -> None:
-        self.db.execute("INSERT INTO commands VALUES (?, ?, ?, ?, ?, 'STATE_RUNNING', ?, ?)",
-                        (command_id, kind, description, workspace_id, user_id, start_time,
-                         resource_pool))
+                    user_id: int, resource_pool: str, start_time: float,
+                    config: dict[str, Any] | None = None, state: str = "STATE_RUNNING") -> None:
+        """A command and its allocation; ``config`` is a launched command's (seeded ones
+        have none)."""
+        self.db.execute("INSERT INTO commands (id, kind, description, workspace_id, user_id, state,"
+                        " start_time, resource_pool, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (command_id, kind, description, workspace_id, user_id, state, start_time,
+                         resource_pool, None if config is None else json.dumps(config)))
         self.add_allocation(allocation_id=f"{command_id}.1", task_id=command_id,
                             task_type=_TASK_TYPES[kind], name=description,
-                            resource_pool=resource_pool)
+                            resource_pool=resource_pool, state=state)
+
+    def set_command_state(self, command_id: str, state: str, *, exit_status: str = "") -> None:
+        """A command's (and its allocation's) new state; TERMINATED ends both."""
+        ended = state == "STATE_TERMINATED"
+        self.db.execute("UPDATE commands SET state = ?, exit_status = ?, end_time = ? WHERE id = ?",
+                        (state, exit_status, self.now() if ended else None, command_id))
+        if ended:
+            self.end_allocation(f"{command_id}.1")
+        else:
+            self.db.execute("UPDATE allocations SET state = ? WHERE allocation_id = ?",
+                            (state, f"{command_id}.1"))
 
     def _command(self, row: sqlite3.Row) -> Command:
         return Command(id=row["id"], kind=row["kind"], description=row["description"],
                        workspace_id=row["workspace_id"], user_id=row["user_id"],
                        username=row["username"], state=row["state"], start_time=row["start_time"],
-                       resource_pool=row["resource_pool"])
+                       resource_pool=row["resource_pool"], exit_status=row["exit_status"],
+                       end_time=row["end_time"], config=_json_or_none(row["config"]))
 
     def get_command(self, command_id: str, *, kind: str | None = None) -> Command:
         row = self.db.execute("SELECT c.*, u.username FROM commands c JOIN users u"
                               " ON u.id = c.user_id WHERE c.id = ?", (command_id,)).fetchone()
         if row is None or (kind is not None and row["kind"] != kind):
-            raise NotFound(f"task {command_id} not found")
+            raise NotFound(f"{kind or 'task'} '{command_id}' not found")
         return self._command(row)
 
     def list_commands(self, kind: str, *, workspace_id: int | None = None,
@@ -118,12 +138,13 @@ class TaskStore:
         rows = self.db.execute(sql + " ORDER BY c.start_time, c.id", args).fetchall()
         return [self._command(r) for r in rows]
 
-    # -- pools and agents --------------------------------------------------------------------
+    # -- pools and agents ----------------------------------------------------------------------
     def add_resource_pool(self, *, name: str, description: str, num_agents: int,
-                          slots_per_agent: int, default_compute: bool, default_aux: bool) -> None:
-        self.db.execute("INSERT INTO resource_pools VALUES (?, ?, ?, ?, ?, ?)",
+                          slots_per_agent: int, default_compute: bool, default_aux: bool,
+                          task_container_defaults: dict[str, Any] | None = None) -> None:
+        self.db.execute("INSERT INTO resource_pools VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (name, description, num_agents, slots_per_agent, int(default_compute),
-                         int(default_aux)))
+                         int(default_aux), json.dumps(task_container_defaults or {})))
 
     def list_resource_pools(self) -> list[ResourcePool]:
         used = dict(self.db.execute(
@@ -134,13 +155,93 @@ class TaskStore:
                              num_agents=r["num_agents"], slots_per_agent=r["slots_per_agent"],
                              slots_used=int(used.get(r["name"]) or 0),
                              default_compute=bool(r["default_compute"]),
-                             default_aux=bool(r["default_aux"])) for r in rows]
+                             default_aux=bool(r["default_aux"]),
+                             task_container_defaults=json.loads(r["task_container_defaults"]))
+                for r in rows]
 
     def get_resource_pool(self, name: str) -> ResourcePool:
         for pool in self.list_resource_pools():
             if pool.name == name:
                 return pool
         raise NotFound(f"resource pool {name!r} not found")
+
+    def task_container_defaults(self, name: str) -> dict[str, Any]:
+        """A pool's task container defaults; none for a pool that does not exist."""
+        row = self.db.execute("SELECT task_container_defaults FROM resource_pools WHERE name = ?",
+                              (name,)).fetchone()
+        return {} if row is None else json.loads(row[0])
+
+    def resolve_pool(self, requested: str, slots: int, workspace_id: int) -> str:
+        """ResolveResourcePool (agentrm): none asked for is the workspace's default aux pool
+        (no slots) or compute pool, else the cluster's ``default``; a named pool must be one
+        the workspace may use (400)."""
+        name = requested
+        if not name:
+            row = self.db.execute("SELECT default_compute_pool, default_aux_pool FROM workspaces"
+                                  " WHERE id = ?", (workspace_id,)).fetchone()
+            name = (row[1] if slots == 0 else row[0]) if row is not None else ""
+            if not name:
+                return "default"
+        if name not in self.pools_available_to(workspace_id):
+            raise BadRequest(f"resource pool {name} does not exist or is not available to"
+                             f" workspace id {workspace_id}")
+        return name
+
+    # -- pool bindings to workspaces (db/postgres_rp_workspace_bindings.go) --------------------
+    def _pool_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM resource_pools ORDER BY name")]
+
+    def _require_pool(self, name: str, message: str) -> None:
+        if name not in self._pool_names():
+            raise Internal(message.format(name))
+
+    def bind_pool(self, name: str, workspace_ids: list[int]) -> None:
+        """AddRPWorkspaceBindings: a binding made twice is the database's unique violation."""
+        if not workspace_ids:
+            return
+        self._require_pool(name, "pool with name {} doesn't exist")
+        try:
+            self.db.executemany("INSERT INTO rp_workspace_bindings VALUES (?, ?)",
+                                [(w, name) for w in workspace_ids])
+        except sqlite3.IntegrityError:
+            raise Internal('ERROR: duplicate key value violates unique constraint'
+                           ' "rp_workspace_bindings_pkey" (SQLSTATE=23505)') from None
+
+    def overwrite_pool_bindings(self, name: str, workspace_ids: list[int]) -> None:
+        self._require_pool(name, "pool with name {} doesn't exist")
+        self.db.execute("DELETE FROM rp_workspace_bindings WHERE pool_name = ?", (name,))
+        self.bind_pool(name, workspace_ids)
+
+    def unbind_pool(self, name: str, workspace_ids: list[int]) -> None:
+        """RemoveRPWorkspaceBindings: each workspace must have some binding."""
+        if not workspace_ids:
+            return
+        bound = {r[0] for r in self.db.execute(
+            "SELECT workspace_id FROM rp_workspace_bindings WHERE workspace_id IN"
+            f" ({','.join('?' * len(workspace_ids))})", workspace_ids)}
+        for workspace_id in workspace_ids:
+            if workspace_id not in bound:
+                raise Internal(f" workspace with id {workspace_id} and pool with name  {name}"
+                               " binding doesn't exist")
+        self.db.execute("DELETE FROM rp_workspace_bindings WHERE pool_name = ? AND workspace_id"
+                        f" IN ({','.join('?' * len(workspace_ids))})", (name, *workspace_ids))
+
+    def workspaces_bound_to(self, name: str) -> list[int]:
+        self._require_pool(name, "pool with name {} doesn't exist or is not available")
+        return [r[0] for r in self.db.execute(
+            "SELECT workspace_id FROM rp_workspace_bindings WHERE pool_name = ? ORDER BY rowid",
+            (name,))]
+
+    def unbound_pools(self) -> list[str]:
+        bound = {r[0] for r in self.db.execute("SELECT pool_name FROM rp_workspace_bindings")}
+        return [name for name in self._pool_names() if name not in bound]
+
+    def pools_available_to(self, workspace_id: int) -> list[str]:
+        """ReadRPsAvailableToWorkspace: the pools bound to it, then every unbound pool."""
+        bound = [r[0] for r in self.db.execute(
+            "SELECT pool_name FROM rp_workspace_bindings WHERE workspace_id = ? ORDER BY rowid",
+            (workspace_id,))]
+        return bound + self.unbound_pools()
 
     def add_agent(self, *, agent_id: int, resource_pool: str, slots: int,
                   registered_time: float) -> None:

@@ -23,7 +23,6 @@ and none completed, CANCELED when canceled or killed.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import sys
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from daist.standin.state.expconf import environment_pairs
 from daist.standin.launcher import pdeathsig_preexec
 from daist.standin.trials.log_policies import LogPolicy, compile_policies, matches
+from daist.standin.trials.processes import LINE_LIMIT, output_lines, signal_group
 from daist.standin.trials.trialenv import TrialLaunch, trial_environment, unpack_model, write_info
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from daist.standin.state.exp_entities import Experiment, Trial
 
 TERM_GRACE_S = 3.0
-_LINE_LIMIT = 4 * 1024 * 1024
 _UNFINISHED = ("STATE_QUEUED", "STATE_STARTING", "STATE_RUNNING")
 _STOPPING = ("STATE_STOPPING_CANCELED", "STATE_STOPPING_KILLED")
 
@@ -245,7 +244,7 @@ class TrialRunner:
             sys.executable, "-m", "determined.exec.launch", cwd=str(model_dir), env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=self._preexec,
-            limit=_LINE_LIMIT)
+            limit=LINE_LIMIT)
         if run.killed:  # killed while we were starting it
             self._signal(run, signal.SIGKILL)
         else:
@@ -256,14 +255,7 @@ class TrialRunner:
 
     async def _pump_logs(self, run: _Run, task_id: str, stream: Any, kind: str) -> None:
         store = self.backend.store
-        while True:
-            try:
-                line = await stream.readline()
-            except ValueError:  # a line longer than the limit: keep what fits
-                line = (await stream.read(_LINE_LIMIT)) + b"\n"
-            if not line:
-                return
-            text = line.decode("utf-8", "replace").rstrip("\r\n")
+        async for text in output_lines(stream):
             store.add_logs(task_id=task_id, allocation_id=run.allocation_id,
                            lines=[(time.time(), kind, text)])
             if run.policies:
@@ -310,13 +302,7 @@ class TrialRunner:
             self.pump()
 
     def _signal(self, run: _Run, sig: signal.Signals) -> None:
-        # Signal the group even after the shell exited: its children may live on.
-        if run.process is None:
-            return
-        try:
-            os.killpg(run.process.pid, sig)
-        except ProcessLookupError:
-            pass
+        signal_group(run.process, sig)
 
     async def _terminate(self, run: _Run) -> None:
         run.killed = True

@@ -9,12 +9,13 @@ from aiohttp import web
 
 from daist.standin.http.auth import USER
 from daist.standin.backend import STANDIN_CLUSTER_NAME, VERSION, Backend
-from daist.standin.common.errors import BadRequest, Forbidden
-from daist.standin.http.reqs import as_int, body_object, page_of, paged, stream
+from daist.standin.common.errors import BadRequest, Forbidden, Internal
+from daist.standin.http.reqs import as_int, body_object, page_of, paged, q_bool, stream
 from daist.standin.state.store import ExperimentQuery
 from daist.standin.common.wire import iso, parse_iso
 
 Json = dict[str, Any]
+DEFAULT_POOL = "default"  # the default compute and aux pool
 _LIVE_STATES = ["STATE_ACTIVE", "STATE_PAUSED", "STATE_QUEUED", "STATE_RUNNING"]
 
 
@@ -96,8 +97,11 @@ async def master_config(backend: Backend, request: web.Request) -> Json:
         "seed": options.seed, "slots": options.slots, "rbac": options.rbac,
         "db": options.db or ":memory:", "work_dir": str(backend.work_dir),
         "checkpoint_storage": {"type": "directory", "container_path": str(backend.work_dir)},
-        "resource_manager": {"type": "agent", "default_compute_resource_pool": "default",
-                             "default_aux_resource_pool": "default"},
+        "resource_manager": {"type": "agent", "default_compute_resource_pool": DEFAULT_POOL,
+                             "default_aux_resource_pool": DEFAULT_POOL},
+        "resource_pools": [{"pool_name": p.name, "description": p.description,
+                            "task_container_defaults": p.task_container_defaults}
+                           for p in backend.store.list_resource_pools()],
     }}
 
 
@@ -127,18 +131,67 @@ def _pools(backend: Backend) -> list[Any]:
 
 
 async def resource_pools(backend: Backend, request: web.Request) -> Json:
-    return paged(request, "resourcePools", _pools(backend))
+    """By name, as the master sorts them; ``unbound`` keeps pools bound to no workspace."""
+    pools = sorted(_pools(backend), key=lambda p: p.name)
+    if q_bool(request, "unbound"):
+        unbound = set(backend.store.unbound_pools())
+        pools = [p for p in pools if p.name in unbound]
+    return paged(request, "resourcePools", pools)
+
+
+# -- pool bindings (api_resourcepool.go): the default pools are never bound; changing
+# bindings is for admins; the master answers these failures as plain errors (500 / INTERNAL).
+def _bindable_pool(name: str) -> str:
+    """checkIfPoolIsDefault: the stand-in's default compute and aux pool is ``default``."""
+    if name == DEFAULT_POOL:
+        raise Internal(f"default resource pool {name} cannot be bound to any workspace")
+    return name
+
+
+async def _binding_workspaces(backend: Backend, request: web.Request) -> list[int]:
+    """combineWorkspaceIDsAndNames, then canUserModifyWorkspaces."""
+    data = await body_object(request)
+    ids = [as_int(i, "workspaceIds") for i in data.get("workspaceIds") or []]
+    names = [str(n) for n in data.get("workspaceNames") or []]
+    if names:
+        known = {w.name: w.id for w in backend.store.list_workspaces()}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise Internal(f"the following workspaces do not exist: [{' '.join(missing)}]")
+        ids += [known[n] for n in names]
+    user = request[USER]
+    if not user.admin:
+        raise Internal("only admin privileged users can bind resource pool to a workspace")
+    return sorted(set(ids))
+
+
+async def bind_pool(backend: Backend, request: web.Request, resourcePoolName: str) -> Json:
+    name = _bindable_pool(resourcePoolName)
+    backend.store.bind_pool(name, await _binding_workspaces(backend, request))
+    return {}
+
+
+async def overwrite_pool_bindings(backend: Backend, request: web.Request,
+                                  resourcePoolName: str) -> Json:
+    name = _bindable_pool(resourcePoolName)
+    backend.store.overwrite_pool_bindings(name, await _binding_workspaces(backend, request))
+    return {}
+
+
+async def unbind_pool(backend: Backend, request: web.Request, resourcePoolName: str) -> Json:
+    backend.store.unbind_pool(resourcePoolName, await _binding_workspaces(backend, request))
+    return {}
 
 
 async def pool_bindings(backend: Backend, request: web.Request, resourcePoolName: str) -> Json:
-    backend.store.get_resource_pool(resourcePoolName)
-    page = page_of(request, 0)
-    return {"workspaceIds": [], "pagination": page.to_dict()}
+    ids = backend.store.workspaces_bound_to(resourcePoolName)
+    page = page_of(request, len(ids))
+    return {"workspaceIds": page.cut(ids), "pagination": page.to_dict()}
 
 
 async def workspace_pools(backend: Backend, request: web.Request, workspaceId: str) -> Json:
-    backend.store.get_workspace(as_int(workspaceId, "workspaceId"))
-    names = [p.name for p in backend.store.list_resource_pools()]
+    """The pools bound to the workspace, then every unbound pool (ListRPsBoundToWorkspace)."""
+    names = backend.store.pools_available_to(as_int(workspaceId, "workspaceId"))
     page = page_of(request, len(names))
     return {"resourcePools": page.cut(names), "pagination": page.to_dict()}
 

@@ -14,7 +14,7 @@ from daist.standin.backend import Backend
 from daist.standin.state.checkpoint_order import ordered_from_query
 from daist.standin.common.errors import BadRequest, NotFound
 from daist.standin.trials.exp_storage import storage_root
-from daist.standin.state.expconf import expand, merge, parse_config
+from daist.standin.state.expconf import expand, merge, parse_config, with_pool_defaults
 from daist.standin.state.exp_entities import TERMINAL_STATES, Experiment
 from daist.standin.http.reqs import (as_int, body_object, descending, paged, q_bool, q_int, q_ints,
                                 q_strs)
@@ -30,6 +30,8 @@ def expanded(backend: Backend, config: Json) -> Json:
     host (``exp_storage``)."""
     root = storage_root(config.get("checkpoint_storage"), backend.work_dir / "checkpoints")
     out = log_policies.with_defaults(expand(config, checkpoint_dir=str(root)))
+    out = with_pool_defaults(out, backend.store.task_container_defaults(
+        out["resources"]["resource_pool"]))
     log_policies.compile_policies(out)  # a bad pattern or action is the creator's 400
     return out
 

@@ -11,10 +11,10 @@ from aiohttp import web
 from daist.standin.http.auth import USER, require_admin, require_admin_or_owner
 from daist.standin.backend import Backend
 from daist.standin.state.entities import Project, User, Webhook, Workspace
-from daist.standin.common.errors import BadRequest, Conflict, FailedPrecondition, Internal
+from daist.standin.common.errors import BadRequest, FailedPrecondition, Internal
 from daist.standin.http.reqs import (as_int, body, body_object, descending, paged, q_bool, q_int,
                                 q_ints, q_strs)
-from daist.standin.state.store_org import OrgQuery
+from daist.standin.state.store_org import OrgQuery, check_workspace_name
 from daist.standin.state.summary import summary_group
 from daist.standin.state.webhooks import probe_payload
 
@@ -86,8 +86,12 @@ async def patch_workspace(backend: Backend, request: web.Request, id: str) -> Js
 
 
 async def delete_workspace(backend: Backend, request: web.Request, id: str) -> Json:
+    """The workspace's running commands are killed first (DeleteWorkspaceNTSC)."""
     workspace = _owned_workspace(backend, request, as_int(id, "id"),
                                  "only admins may delete other user's workspaces")
+    backend.store.check_workspace_deletable(workspace.id)
+    for command in backend.store.list_commands("command", workspace_id=workspace.id):
+        await backend.commands.kill(command.id)
     return {"completed": backend.store.delete_workspace(workspace.id)}
 
 
@@ -126,23 +130,21 @@ _AGENT_GROUP_ADMIN_ONLY = "only admin privileged users can set workspace agent u
 
 
 async def post_workspace(backend: Backend, request: web.Request) -> Json:
-    """Names are 1-80 characters with one non-space, unique ignoring case (409 otherwise);
-    the creator's pin is set. Namespace bindings and quotas (Kubernetes) are not kept."""
+    """PostWorkspace: the name's rules, then the agent user group (admins only), checkpoint
+    storage and default pools are stored; the creator's pin is set. Namespace bindings and
+    quotas (Kubernetes) are not kept."""
     data = await body_object(request)
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise BadRequest(f"name '{name or ''}' must be at least 1 character long")
-    if len(name) > 80:
-        raise BadRequest(f"name '{name}' must be at most 80 character long")
-    if not name.strip():
-        raise BadRequest("name must contain at least non-whitespace letter")
+    name = check_workspace_name(data.get("name"))
     if data.get("agentUserGroup") is not None:
         require_admin(request[USER], _AGENT_GROUP_ADMIN_ONLY)
-    if any(w.name.lower() == name.lower() for w in backend.store.list_workspaces()):
-        raise Conflict("avoid names equal to other workspaces (case-insensitive)")
     viewer = request[USER].id
-    workspace = backend.store.add_workspace(name=name, user_id=viewer)
+    workspace = backend.store.add_workspace(
+        name=name, user_id=viewer, checkpoint_storage=data.get("checkpointStorageConfig"),
+        agent_user_group=data.get("agentUserGroup"),
+        default_compute_pool=data.get("defaultComputePool") or "",
+        default_aux_pool=data.get("defaultAuxPool") or "")
     backend.store.set_workspace_pinned(workspace.id, viewer, True)
+    backend.store.assign_workspace_creator(workspace.id, viewer)
     return {"workspace": backend.store.get_workspace(workspace.id, viewer=viewer).to_dict(),
             "namespaceBindings": {}}
 

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from daist.standin.backend import Backend
 from daist.standin.state.cluster_entities import AGENT_ID
-from daist.standin.common.errors import BadRequest, Unimplemented
+from daist.standin.common.errors import BadRequest
 from daist.standin.http.reqs import as_int, descending, paged, q_bool, q_int, q_ints, q_strs, stream
 from daist.standin.state.store_tasks import COMMAND_KINDS
 from daist.standin.trials.trialenv import DIR_TYPE
@@ -241,18 +241,10 @@ def _get_kind(kind: str) -> Any:
     async def handler(backend: Backend, request: web.Request, **params: str) -> Json:
         (command_id,) = params.values()
         command = backend.store.get_command(command_id, kind=kind)
-        return {kind: command.to_dict(), "config": {"description": command.description}}
+        return {kind: command.to_dict(), "config": command.shown_config()}
 
     handler.__name__ = f"get_{kind}"
     return handler
-
-
-async def needs_containers(backend: Backend, request: web.Request, **_: str) -> Json:
-    """Launching or killing commands, notebooks, shells and tensorboards needs agents and
-    containers, which the stand-in does not have: a clear 501 (UNIMPLEMENTED)."""
-    raise Unimplemented(f"{request.method} {request.path}: commands, notebooks, shells and"
-                        " tensorboards are not supported by the stand-in (it runs no agents"
-                        " or containers)")
 
 
 LIST_HANDLERS = {kind: _list_kind(kind) for kind in COMMAND_KINDS}
