@@ -1,6 +1,7 @@
 """``--list`` describes each test by the whole first sentence of its docstring, as plain text."""
 import unittest
 
+from daist.framework import paths
 from daist.framework.selection import first_sentence, plain_text
 from uts.framework.test_main import run_daist
 
@@ -32,3 +33,21 @@ class TestDescriptions(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestFullNames(unittest.TestCase):
+    def test_a_full_name_outside_daist_discovers_nothing(self):
+        """``uts.framework.fixtures...`` is a full name: expanding it must not discover every
+        test, which imports Locust and patches the process with gevent (whose hub then prints
+        a traceback for a Ctrl-C during a sleep)."""
+        import subprocess
+        import sys
+
+        code = ("import sys\n"
+                "from daist.framework.selection import expand_short_names\n"
+                "names = expand_short_names(['-v', 'uts.framework.fixtures.cases.TestSleeps'], say=print)\n"
+                "print(names, 'gevent' in sys.modules, 'locust' in sys.modules)\n")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=120, cwd=str(paths.ROOT))
+        self.assertEqual(done.stdout.strip(),
+                         "['-v', 'uts.framework.fixtures.cases.TestSleeps'] False False", done.stderr)
