@@ -1,6 +1,6 @@
 """The load test's limits grammar, ``[locust] slo``, and its parsed form ``EndpointSlo``:
 read by the load test that judges a run (``daist.rest_api.verdict``) and by the report that
-shows the limits a run was judged by. The metric tests' grammar is ``daist.metrics.slo``.
+shows the limits a run was judged by. The metric tests' grammar is ``daist.models.metric_slo``.
 
 ``[locust] slo`` syntax: rules separated by ``;``, each ``SELECTOR:LIMIT[,LIMIT...]``.
 
