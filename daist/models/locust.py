@@ -82,10 +82,34 @@ def encode_histogram(histogram: Any) -> str:
     return histogram.encode().decode("ascii") if histogram.get_total_count() else ""
 
 
-def record_ms(histogram: Any, latency_ms: float) -> None:
-    """Record one latency (ms) as whole microseconds, clamped into the trackable range."""
-    micros = int(round(latency_ms * 1000.0))
-    histogram.record_value(min(max(micros, HDR_LOWEST_US), HDR_HIGHEST_US))
+def record_ms(histogram: Any, latencies_ms: Any) -> None:
+    """Record latencies (ms, any sequence of floats) as whole microseconds (rounded half to
+    even), clamped into the trackable range. In bulk: the counts, total, min and max come out as
+    HdrHistogram's ``record_value`` would leave them one by one (``uts`` checks it value by
+    value), at a small fraction of its pure-Python cost per value."""
+    import numpy as np
+    micros = np.clip(np.rint(np.asarray(latencies_ms, dtype=np.float64) * 1000.0),
+                     HDR_LOWEST_US, HDR_HIGHEST_US).astype(np.int64)
+    if not micros.size:
+        return
+    indices, counts = np.unique(counts_indices(histogram, micros), return_counts=True)
+    np.ctypeslib.as_array(histogram.counts)[indices] += counts.astype(np.uint64)
+    histogram.total_count += int(micros.size)
+    histogram.min_value = min(histogram.min_value, int(micros.min()))
+    histogram.max_value = max(histogram.max_value, int(micros.max()))
+
+
+def counts_indices(histogram: Any, values: Any) -> Any:
+    """HdrHistogram's counts index of each value (``_counts_index_for``, vectorized): the
+    bucket is the power of two that holds the value (at least the sub-bucket mask), the
+    sub-bucket the value shifted down to it. Values below 2**53 (exact as floats)."""
+    import numpy as np
+    unit = histogram.unit_magnitude
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    bit_length = np.frexp((values | histogram.sub_bucket_mask).astype(np.float64))[1]
+    bucket = bit_length - unit - (half_magnitude + 1)
+    sub_bucket = values >> (bucket + unit)
+    return ((bucket + 1) << half_magnitude) + sub_bucket - histogram.sub_bucket_half_count
 
 
 def per_second(count: int, window_s: float) -> float:

@@ -1,7 +1,7 @@
 """The over-time record of a load run: requests, failures and latencies bucketed per interval of
-the wall clock and per endpoint class, plus the users running. Fed by ``Recorder.on_request``
-(two dict lookups and an array append per request: the percentiles are computed in bulk with
-numpy when the history is made), shipped from workers to the master with the recorder's
+the wall clock and per endpoint class, plus the users running. Fed in bulk by the
+``Recorder`` (what it noted per endpoint since it last settled; the percentiles are computed
+with numpy when the history is made), shipped from workers to the master with the recorder's
 tallies (8 bytes per request), and turned into a ``LocustStatsHistory`` at the end.
 
 Intervals are multiples of ``INTERVAL_S`` since the epoch, so every process agrees on them
@@ -43,15 +43,21 @@ class IntervalRecorder:
     def index(self, unix: float) -> int:
         return int(unix // self.interval_s)
 
-    def record(self, began: float, name: str, method: str, latency_ms: float, *,
-               failed: bool, in_window: bool) -> None:
-        key = (int(began // self.interval_s), self.classes.get((name, method), UNKNOWN_CLASS))
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = Bucket()
-        bucket.latencies.append(latency_ms)
-        bucket.failures += failed
-        bucket.in_window += in_window
+    def add(self, name: str, method: str, began: Any, latencies_ms: Any, *, failed: Any,
+            in_window: Any) -> None:
+        """Requests of one endpoint, as numpy arrays: start times (unix s), latencies (ms),
+        whether each failed and whether it started in the measured window."""
+        import numpy as np
+        cls = self.classes.get((name, method), UNKNOWN_CLASS)
+        indices = np.floor_divide(began, self.interval_s).astype(np.int64)
+        for index in np.unique(indices).tolist():
+            chosen = indices == index
+            bucket = self.buckets.get((index, cls))
+            if bucket is None:
+                bucket = self.buckets[(index, cls)] = Bucket()
+            bucket.latencies.frombytes(latencies_ms[chosen].tobytes())
+            bucket.failures += int(np.count_nonzero(failed[chosen]))
+            bucket.in_window += int(np.count_nonzero(in_window[chosen]))
 
     def note_users(self, unix: float, users: int) -> None:
         index = self.index(unix)

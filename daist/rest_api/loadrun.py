@@ -224,6 +224,7 @@ class LoadRun:
         while True:
             if self.runner is not None:
                 self.recorder.intervals.note_users(time.time(), self.runner.user_count)
+            self.recorder.settle()  # what a second of requests noted, filed in bulk
             self.monitor.sample()
             self.progress.update(self.figures())
             gevent.sleep(1.0)

@@ -87,9 +87,8 @@ def entries(recorder: Recorder) -> list[Any]:
 
 
 def history(recorder: Recorder) -> Any:
-    return to_data(recorder.intervals.history(warmup_start=WINDOW_START - 3.0,
-                                              window_start=WINDOW_START,
-                                              window_end=WINDOW_START + WINDOW_S))
+    return to_data(recorder.history(warmup_start=WINDOW_START - 3.0, window_start=WINDOW_START,
+                                   window_end=WINDOW_START + WINDOW_S))
 
 
 def step(tally: Any) -> dict[str, Any]:
