@@ -1,27 +1,27 @@
 #!/usr/bin/env python3
 """What daist's Locust machinery costs: requests/s per generator core against one fixed target,
-next to plain Locust and wrk in the same run (prints figures and ratios; not a test).
+next to plain Locust and wrk, in rounds that interleave every generator (a neighbour's load hits
+all alike; prints each round, then every ratio's median and range; not a test).
 
 Target: nginx serving a static 1.5 KB master-info JSON on 127.0.0.1, one process pinned to the
-last CPU. Generators run pinned to CPU 0 (the two-worker row gets CPUs 0 and 1, sharing the
+last CPU. Generators run pinned to CPU 0 (the two-worker rows get CPUs 0 and 1, sharing the
 target's core as the anchors did):
 
   wrk -t1 -c50                  the physical floor of per-request cost
   plain Locust FastHttpUser     50 users, no hooks (benchmarks/locust_plain.py)
-  daist                         50 users: daist's user class, HDR recording, progress, CPU watch
+  daist                         50 users: daist's user class, recorder, answer check, ticker
+  daist without <hook>          the same with one hook off (recorder, check, ticker): what
+                                that hook costs per request, 1/rate with it - 1/rate without
   daist, workers = 2            the same through a master and two worker processes
-  daist, no answer check        in-process, answers not checked (the reference of the check)
-  daist, every answer parsed    in-process, every answer parsed in full (not only a sample)
   plain Locust --processes 2    Locust's own multi-process mode, the reference for the above
 
-Then a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx): p50 and mean of
-wrk -c10 next to daist's exact (HDR) figures and plain Locust's at 10 users; the means split
-daist's distance from wrk into what its hooks add and Locust's own timing bias. A row is flagged when the process that should have the
-slack sat at >= 80 % of a core: the target in the throughput rows (then the server, not the
-generator, set the pace), the generator in the latency rows (then its queueing is in the p50).
-Locust's own CPU warning never fires in runs under 20 s.
+Then (unless --no-latency) a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx):
+p50 and mean of wrk -c10 next to daist's exact (HDR) figures and plain Locust's at 10 users. A
+row is flagged when the process that should have the slack sat at >= 80 % of a core: the
+target in the throughput rows, the generator in the latency rows. Locust's rows alternate
+their order from round to round. Each round prints the 1-minute load average it started at.
 
-    __venv__/bin/python benchmarks/locust_bench.py [--duration 10] [--users 50] [--rounds 3]
+    __venv__/bin/python benchmarks/locust_bench.py [--duration 8] [--users 50] [--rounds 5]
 Needs wrk and nginx (apt-get install -y wrk nginx-light).
 """
 from __future__ import annotations
@@ -124,13 +124,13 @@ def processes_row(host: str, *, users: int, duration: float, target: psutil.Proc
 
 
 def driver_row(host: str, *, mode: str, users: int, duration: float, target: psutil.Process,
-               workers: int = 0, cpus: str = "0", name: str, check_every: int | None = None) -> Row:
+               workers: int = 0, cpus: str = "0", name: str, without: list[str] = ()) -> Row:
     """A Locust generator measured by itself over its steady window (same method for plain
     Locust and daist): window requests over the CPU its processes used in that window."""
     command = [PYTHON, str(HERE / "locust_daist_driver.py"), "--mode", mode, "--host", host,
                "--users", str(users), "--run-time", str(duration), "--workers", str(workers)]
-    if check_every is not None:
-        command += ["--check-every", str(check_every)]
+    for hook in without:
+        command += ["--without", hook]
     output, gen, tgt = measure(command, cpus=cpus, target=target, duration=duration + 3,
                                settle=4.0 if workers else 3.0)
     result = json.loads(output.strip().splitlines()[-1])
@@ -165,11 +165,67 @@ def print_rows(title: str, rows: list[Row], *, latency: bool) -> None:
               + (f"  ({row.note})" if row.note else ""))
 
 
+def us_per_request(row: Row) -> float:
+    return 1e6 / row.per_core if row.per_core > 0 else float("nan")
+
+
+def spread(values: list[float], fmt: str) -> str:
+    return (f"{fmt.format(statistics.median(values)):>8}  [{fmt.format(min(values))} .. "
+            f"{fmt.format(max(values))}]") if values else f"{'-':>8}  (no valid round)"
+
+
+def summary(rounds: list[dict[str, Row]], latency: list[dict[str, Row]]) -> None:
+    valid = [r for r in rounds if all(not flag(row, latency=False).startswith("INVALID")
+                                      for row in r.values())]
+    print(f"\nMedian [range] of {len(rounds)} rounds ({len(valid)} with every row valid; "
+          f"ratios over all rounds, the workers' over rounds where they got their cores)")
+    two = [r for r in rounds if flag(r[TWO], latency=False) == "valid"
+           and flag(r[PROCESSES], latency=False) == "valid"]
+    ratios = {
+        "daist / plain Locust, per core": ([r[DAIST].per_core / r[PLAIN].per_core
+                                            for r in rounds], "{:.1%}", "target >= 97%"),
+        "daist workers = 2 / plain --processes 2": ([r[TWO].rps / r[PROCESSES].rps for r in two],
+                                                    "{:.1%}", "target >= 95%"),
+        "  the same per core (every round)": ([r[TWO].per_core / r[PROCESSES].per_core
+                                               for r in rounds], "{:.1%}", ""),
+        "plain Locust / wrk, per core": ([r[PLAIN].per_core / r[WRK].per_core for r in rounds],
+                                         "{:.1%}", ""),
+        "plain --processes 2 / plain in-process": ([r[PROCESSES].rps / r[PLAIN].rps
+                                                    for r in two], "{:.2f}x", ""),
+        "daist workers = 2 / daist in-process": ([r[TWO].rps / r[DAIST].rps for r in two],
+                                                 "{:.2f}x", "")}
+    for label, (values, fmt, goal) in ratios.items():
+        print(f"  {label:44} {spread(values, fmt)}" + (f"  ({goal})" if goal else ""))
+    print("Per-request CPU (us; 1e6 / requests per core):")
+    for name in (WRK, PLAIN, DAIST, *WITHOUT.values()):
+        print(f"  {name:44} {spread([us_per_request(r[name]) for r in rounds], '{:.1f}')}")
+    print("What daist adds per request (us), same round:")
+    added = {"all of daist (daist - plain Locust)": [us_per_request(r[DAIST])
+                                                     - us_per_request(r[PLAIN]) for r in rounds]}
+    for hook, name in WITHOUT.items():
+        added[f"  of which the {hook} (daist - {name})"] = [
+            us_per_request(r[DAIST]) - us_per_request(r[name]) for r in rounds]
+    for label, values in added.items():
+        goal = "  (target <= 3 us)" if label.startswith("all") else ""
+        print(f"  {label:44} {spread(values, '{:+.1f}')}{goal}")
+    if latency:
+        print("On the 10 ms endpoint (ms):")
+        for label, values in {
+                "daist p50 - wrk p50": [r[LAT_DAIST].p50_ms - r[LAT_WRK].p50_ms for r in latency],
+                "daist mean - plain Locust mean": [r[LAT_DAIST].mean_ms - r[LAT_PLAIN].mean_ms
+                                                   for r in latency],
+                "plain Locust mean - wrk mean": [r[LAT_PLAIN].mean_ms - r[LAT_WRK].mean_ms
+                                                 for r in latency]}.items():
+            print(f"  {label:44} {spread(values, '{:+.2f}')}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-latency", action="store_true",
+                        help="skip the rows on the fixed 10 ms endpoint")
     args = parser.parse_args()
     for tool in ("wrk", "nginx", "taskset"):
         if not shutil.which(tool):
@@ -177,89 +233,62 @@ def main() -> int:
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("needs at least 2 CPUs (generator and target on their own cores)")
     last_cpu = str((os.cpu_count() or 2) - 1)
-    rounds: list[tuple[list[Row], list[Row]]] = []
-    for index in range(args.rounds):  # interleaved rounds: a neighbour's load hits all alike
-        rounds.append((throughput_rows(args, last_cpu), latency_rows(args, last_cpu)))
-        print_rows(f"Round {index + 1}: throughput against nginx (static JSON, CPU {last_cpu}), "
-                   f"{args.duration:g} s each", rounds[-1][0], latency=False)
-        print_rows(f"Round {index + 1}: latency on a fixed 10 ms endpoint", rounds[-1][1],
-                   latency=True)
-    ratios = {
-        "daist / plain Locust, per core": ([r[0][2].per_core / r[0][1].per_core for r in rounds],
-                                           "{:.1%}", "target >= 90%"),
-        "plain Locust / wrk, per core": ([r[0][1].per_core / r[0][0].per_core for r in rounds],
-                                         "{:.1%}", "anchors: about 9%"),
-        "daist / wrk, per core": ([r[0][2].per_core / r[0][0].per_core for r in rounds],
-                                  "{:.1%}", ""),
-        "daist (answers sampled) / no answer check": ([r[0][2].per_core / r[0][5].per_core
-                                                       for r in rounds], "{:.1%}", "per core"),
-        "daist every answer parsed / no check": ([r[0][6].per_core / r[0][5].per_core
-                                                  for r in rounds], "{:.1%}", "per core"),
-        "daist workers = 2 / plain --processes 2": ([r[0][3].rps / r[0][4].rps for r in rounds],
-                                                    "{:.1%}", "same layout, same cores"),
-        "plain --processes 2 / plain in-process": ([r[0][4].rps / r[0][1].rps for r in rounds],
-                                                   "{:.2f}x", "Locust's own scaling here"),
-        "daist workers = 2 / in-process": ([r[0][3].rps / r[0][2].rps for r in rounds
-                                            if flag(r[0][3], latency=False) == "valid"]
-                                           or [float("nan")], "{:.2f}x",
-                                           "target >= 1.7x; valid rounds only"),
-        "daist p50 - wrk p50 (10 ms), ms": ([r[1][1].p50_ms - r[1][0].p50_ms for r in rounds],
-                                            "{:+.2f}", "target within 0.5 ms"),
-        "daist mean - plain Locust mean, ms": ([r[1][1].mean_ms - r[1][2].mean_ms for r in rounds],
-                                               "{:+.2f}", "what daist's hooks add"),
-        "plain Locust mean - wrk mean, ms": ([r[1][2].mean_ms - r[1][0].mean_ms for r in rounds],
-                                             "{:+.2f}", "Locust's own timing bias")}
-    print(f"\nRatios: median of {args.rounds} rounds [each round]")
-    for label, (values, fmt, goal) in ratios.items():
-        each = ", ".join(fmt.format(v) for v in values)
-        print(f"  {label:40} {fmt.format(statistics.median(values)):>8}  [{each}]"
-              + (f"  ({goal})" if goal else ""))
-    # Noise from other processes only ever slows a generator down: the best round of each is
-    # the closest to its own cost (timeit's rule).
-    best = {name: max(r[0][i].per_core for r in rounds) for i, name in
-            enumerate(("wrk", "plain", "daist", "two", "processes"))}
-    best_rps = {name: max(r[0][i].rps for r in rounds) for i, name in ((2, "daist"), (3, "two"))}
-    # (the best workers round is the one that got its two cores)
-    print(f"Best round of each: daist / plain Locust per core {best['daist'] / best['plain']:.1%}, "
-          f"plain / wrk {best['plain'] / best['wrk']:.1%}, daist / wrk "
-          f"{best['daist'] / best['wrk']:.1%}, workers = 2 / in-process "
-          f"{best_rps['two'] / best_rps['daist']:.2f}x; per core: wrk {best['wrk']:,.0f}, "
-          f"plain {best['plain']:,.0f}, daist {best['daist']:,.0f} req/s")
-    invalid = sorted({r.name for t, lat in rounds for r in t
-                      if flag(r, latency=False).startswith("INVALID")}
-                     | {r.name for t, lat in rounds for r in lat
-                        if flag(r, latency=True).startswith("INVALID")})
-    print("\nRun " + ("INVALID rows (left out of the ratios where marked): " + ", ".join(invalid)
-                      if invalid else "valid"))
+    rounds: list[dict[str, Row]] = []
+    latency: list[dict[str, Row]] = []
+    loads = []
+    for index in range(args.rounds):
+        loads.append(os.getloadavg()[0])
+        rows = throughput_rows(args, last_cpu, reverse=index % 2 == 1)
+        rounds.append({row.name: row for row in rows})
+        print_rows(f"Round {index + 1} (load average {loads[-1]:.1f}): throughput against nginx "
+                   f"(static JSON, CPU {last_cpu}), {args.duration:g} s each", rows, latency=False)
+        if not args.no_latency:
+            rows = latency_rows(args, last_cpu)
+            latency.append({row.name: row for row in rows})
+            print_rows(f"Round {index + 1}: latency on a fixed 10 ms endpoint", rows,
+                       latency=True)
+    summary(rounds, latency)
+    loads.append(os.getloadavg()[0])
+    print(f"\nLoad average (1 min) at each round's start and at the end: "
+          f"{', '.join(f'{v:.1f}' for v in loads)} on {os.cpu_count()} CPUs")
     return 0
 
 
-def throughput_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
+WRK, PLAIN, DAIST = "wrk -t1 -c50", "plain Locust FastHttpUser", "daist (in-process)"
+WITHOUT = {hook: f"daist without the {hook}" for hook in ("recorder", "check", "ticker")}
+TWO, PROCESSES = "daist, workers = 2", "plain Locust --processes 2"
+LAT_WRK, LAT_DAIST, LAT_PLAIN = ("wrk -t1 -c10 (10 ms endpoint)", "daist 10 users (10 ms)",
+                                 "plain Locust 10 users (10 ms)")
+
+
+def throughput_rows(args: argparse.Namespace, last_cpu: str, *, reverse: bool) -> list[Row]:
     with Nginx(cpu=last_cpu) as nginx:
         target = psutil.Process(nginx.pid)
         common = {"users": args.users, "duration": args.duration, "target": target}
-        return [wrk_row(nginx.url + "/api/v1/master", connections=50, duration=args.duration,
-                        target=target, name="wrk -t1 -c50"),
-                driver_row(nginx.url, mode="plain", name="plain Locust FastHttpUser", **common),
-                driver_row(nginx.url, mode="daist", name="daist (in-process)", **common),
-                driver_row(nginx.url, mode="daist", workers=2, cpus=f"0,{last_cpu}",
-                           name="daist, workers = 2", **common),
-                processes_row(nginx.url, cpus=f"0,{last_cpu}", **common),
-                driver_row(nginx.url, mode="daist", check_every=0, name="daist, no answer check",
-                           **common),
-                driver_row(nginx.url, mode="daist", check_every=1,
-                           name="daist, every answer parsed", **common)]
+        two_cpus = f"0,{last_cpu}"
+        generators = [  # plain and daist alternate; the order flips every other round
+            lambda: driver_row(nginx.url, mode="plain", name=PLAIN, **common),
+            lambda: driver_row(nginx.url, mode="daist", name=DAIST, **common),
+            lambda: processes_row(nginx.url, cpus=two_cpus, **common),
+            lambda: driver_row(nginx.url, mode="daist", workers=2, cpus=two_cpus, name=TWO,
+                               **common),
+            *(lambda hook=hook: driver_row(nginx.url, mode="daist", without=[hook],
+                                           name=WITHOUT[hook], **common) for hook in WITHOUT)]
+        rows = [wrk_row(nginx.url + "/api/v1/master", connections=50, duration=args.duration,
+                        target=target, name=WRK)]
+        rows += [make() for make in (reversed(generators) if reverse else generators)]
+        return rows
 
 
 def latency_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
     with SlowTarget(cpu=last_cpu, delay_ms=10.0) as slow:
         target = psutil.Process(slow.pid)
         return [wrk_row(slow.url + "/api/v1/master", connections=10, duration=args.duration,
-                        target=target, name="wrk -t1 -c10 (10 ms endpoint)"),
+                        target=target, name=LAT_WRK),
                 driver_row(slow.url, mode="daist", users=10, duration=args.duration,
-                           target=target, name="daist 10 users (10 ms endpoint)"),
+                           target=target, name=LAT_DAIST),
                 driver_row(slow.url, mode="plain", users=10, duration=args.duration,
-                           target=target, name="plain Locust 10 users (10 ms)")]
+                           target=target, name=LAT_PLAIN)]
 
 
 if __name__ == "__main__":
