@@ -1,6 +1,6 @@
 """The over-time record of a load run: requests, failures and latencies bucketed per interval of
 the wall clock and per endpoint class, plus the users running. Fed in bulk by the
-``Recorder`` (what it noted per endpoint since it last settled; the percentiles are computed
+``Recorder`` (what it noted since it last settled, every endpoint at once; the percentiles are computed
 with numpy when the history is made), shipped from workers to the master with the recorder's
 tallies (8 bytes per request), and turned into a ``LocustStatsHistory`` at the end.
 
@@ -13,6 +13,7 @@ from array import array
 from typing import Any
 
 from daist.models.history import ALL, Interval, LocustStatsHistory, ScopeFigures
+from daist.rest_api.grouping import grouped
 
 INTERVAL_S = 2.0
 UNKNOWN_CLASS = "other"
@@ -43,21 +44,25 @@ class IntervalRecorder:
     def index(self, unix: float) -> int:
         return int(unix // self.interval_s)
 
-    def add(self, name: str, method: str, began: Any, latencies_ms: Any, *, failed: Any,
-            in_window: Any) -> None:
-        """Requests of one endpoint, as numpy arrays: start times (unix s), latencies (ms),
-        whether each failed and whether it started in the measured window."""
+    def add(self, endpoints: list[tuple[str, str]], slots: Any, began: Any, latencies_ms: Any,
+            *, failed: Any, in_window: Any) -> None:
+        """Requests as numpy arrays: the endpoint of each (its index in ``endpoints``), start
+        (unix s), latency (ms), whether it failed, whether it started in the measured window."""
         import numpy as np
-        cls = self.classes.get((name, method), UNKNOWN_CLASS)
+        names = [self.classes.get(endpoint, UNKNOWN_CLASS) for endpoint in endpoints]
+        distinct = sorted(set(names))
+        class_of = np.array([distinct.index(name) for name in names], dtype=np.int64)
         indices = np.floor_divide(began, self.interval_s).astype(np.int64)
-        for index in np.unique(indices).tolist():
-            chosen = indices == index
-            bucket = self.buckets.get((index, cls))
+        first = int(indices.min())
+        codes = (indices - first) * len(distinct) + class_of[slots]
+        for code, rows in grouped(codes):
+            key = (first + code // len(distinct), distinct[code % len(distinct)])
+            bucket = self.buckets.get(key)
             if bucket is None:
-                bucket = self.buckets[(index, cls)] = Bucket()
-            bucket.latencies.frombytes(latencies_ms[chosen].tobytes())
-            bucket.failures += int(np.count_nonzero(failed[chosen]))
-            bucket.in_window += int(np.count_nonzero(in_window[chosen]))
+                bucket = self.buckets[key] = Bucket()
+            bucket.latencies.frombytes(latencies_ms[rows].tobytes())
+            bucket.failures += int(np.count_nonzero(failed[rows]))
+            bucket.in_window += int(np.count_nonzero(in_window[rows]))
 
     def note_users(self, unix: float, users: int) -> None:
         index = self.index(unix)

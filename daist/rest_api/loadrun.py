@@ -31,7 +31,7 @@ from daist.models.locust import GeneratorUsage, StepPoint, block_length
 from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
 from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.plan import LoadPlan
-from daist.rest_api.recorder import Recorder
+from daist.rest_api.recorder import SETTLE_EVERY, Recorder
 from daist.rest_api.sweep import mark_knee, step_point
 from daist.rest_api.user import UserSpec, build_user_class
 
@@ -224,7 +224,7 @@ class LoadRun:
         while True:
             if self.runner is not None:
                 self.recorder.intervals.note_users(time.time(), self.runner.user_count)
-            self.recorder.settle()  # what a second of requests noted, filed in bulk
+            self.recorder.settle(at_least=SETTLE_EVERY)  # filed in bulk, memory bounded
             self.monitor.sample()
             self.progress.update(self.figures())
             gevent.sleep(1.0)

@@ -26,11 +26,15 @@ from typing import Any, TextIO
 
 from daist.models.locust import (BlockFigures, EndpointStats, LocustEntry, add_counts,
                                  decode_histogram, encode_histogram, new_histogram, per_second,
-                                 record_ms)
+                                 record_each, record_micros, to_micros)
 from daist.models.history import LocustStatsHistory
+from daist.rest_api.grouping import grouped
 from daist.rest_api.intervals import IntervalRecorder
 
 LATE_SEND_S = 0.010
+SETTLE_EVERY = 20_000
+"""Requests noted before the load's ticker has them filed (480 KB): settling has a cost per
+endpoint (a few numpy calls), so fewer, larger batches cost less per request."""
 SAMPLE_COLUMNS = ["test_name", "method", "start_unix", "latency_ms", "ok"]
 _ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
 _URL = re.compile(r" for url: \S+|URL \S+: ")
@@ -74,12 +78,13 @@ class Tally:
 
 
 class Recorder:
-    """Hooked to Locust's ``request`` event. The event only notes each request (its start and
-    latency, in one array per endpoint; a failure's message besides); ``settle`` then files
-    what was noted in bulk -- window, HDR histograms, blocks, step, over-time record -- with
-    numpy. It runs before anything reads or changes what it depends on (the window, the block
-    length, a drain, a step, the results) and once a second from the load's ticker, so every
-    request is judged by the window in force when it was reported, as if filed at once."""
+    """Hooked to Locust's ``request`` event. The event only notes each request (its endpoint,
+    start and latency, three floats appended to one array; a failure's message besides);
+    ``settle`` then files what was noted in bulk -- window, HDR histograms, blocks, step,
+    over-time record -- with numpy, a handful of calls per endpoint. It runs before anything
+    reads or changes what it depends on (the window, the block length, a drain, a step, the
+    results), and from the load's ticker once ``SETTLE_EVERY`` requests wait, so every request
+    is judged by the window in force when it was reported, as if filed at once."""
 
     def __init__(self, *, samples_path: Path | None = None, steps: bool = False,
                  block_s: float = 0.0) -> None:
@@ -93,10 +98,13 @@ class Recorder:
         self._block_s = block_s
         self.late_sends = 0
         self.intervals = IntervalRecorder()
-        self._noted: dict[tuple[str, str], array] = {}
-        """Endpoint -> start (unix s) and latency (ms) of each request since the last settle."""
-        self._failed: dict[tuple[str, str], list[tuple[int, str]]] = {}
-        """Endpoint -> (position in ``_noted``, failure message) of the failed ones."""
+        self._endpoints: list[tuple[str, str]] = []
+        self._slots: dict[tuple[str, str], int] = {}
+        """Endpoint -> its index in ``_endpoints`` (the first float of each noted request)."""
+        self._noted = array("d")
+        """Endpoint slot, start (unix s) and latency (ms) of each request since the last settle."""
+        self._failed: list[tuple[int, str]] = []
+        """(Row in ``_noted``, failure message) of the failed ones."""
         self._samples: TextIO | None = None
         self._writer: Any = None
         if samples_path is not None:
@@ -162,64 +170,77 @@ class Recorder:
                 latency += (began - intended) * 1000.0
                 if began - intended > LATE_SEND_S and self.in_window(began):
                     self.late_sends += 1
-        key = (name, request_type)
-        noted = self._noted.get(key)
-        if noted is None:
-            noted = self._noted[key] = array("d")
+        slot = self._slots.get((name, request_type))
+        if slot is None:
+            slot = self._slot((name, request_type))
+        noted = self._noted
         if exception is not None:
-            self._failed.setdefault(key, []).append((len(noted) >> 1, failure_message(exception)))
+            self._failed.append((len(noted) // 3, failure_message(exception)))
+        noted.append(slot)
         noted.append(began)
         noted.append(latency)
         if self._writer is not None and self.in_window(began):
             self._writer.writerow([name, request_type, f"{began:.6f}", f"{latency:.3f}",
                                    int(exception is None)])
 
-    def settle(self) -> None:
-        """File every request noted since the last settle."""
-        if not self._noted:
-            return
-        noted, failed = self._noted, self._failed
-        self._noted, self._failed = {}, {}
-        for key, values in noted.items():
-            self._file(key, values, failed.get(key, []))
+    def _slot(self, endpoint: tuple[str, str]) -> int:
+        self._slots[endpoint] = len(self._endpoints)
+        self._endpoints.append(endpoint)
+        return self._slots[endpoint]
 
-    def _file(self, key: tuple[str, str], values: array, failures: list[tuple[int, str]]) -> None:
+    def settle(self, *, at_least: int = 1) -> None:
+        """File every request noted since the last settle, if there are ``at_least`` of them."""
+        if len(self._noted) < 3 * at_least:
+            return
         import numpy as np
-        pairs = np.frombuffer(values, dtype=np.float64).reshape(-1, 2)
-        began, latency = pairs[:, 0], pairs[:, 1]
-        failed = np.zeros(len(pairs), dtype=bool)
+        noted, failures = self._noted, self._failed
+        self._noted, self._failed = array("d"), []
+        rows = np.frombuffer(noted, dtype=np.float64).reshape(-1, 3)
+        slots, began, latency = rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
+        failed = np.zeros(len(rows), dtype=bool)
         if failures:
-            failed[[position for position, _ in failures]] = True
+            failed[[row for row, _ in failures]] = True
         start, end = self.window_start, self.window_end
         if start is None:
-            inside = np.zeros(len(pairs), dtype=bool)
+            inside = np.zeros(len(rows), dtype=bool)
         else:
             inside = began >= start
             if end is not None:
                 inside &= began < end
-        self.intervals.add(*key, began, latency, failed=failed, in_window=inside)
-        count = int(np.count_nonzero(inside))
-        if not count:
+        self.intervals.add(self._endpoints, slots, began, latency, failed=failed, in_window=inside)
+        if not inside.any():
             return
-        window_latency = latency[inside]
-        tally = self.tallies[key]
-        record_ms(tally.histogram, window_latency)
-        tally.requests += count
-        window_failures = [message for position, message in failures if inside[position]]
-        tally.failures += len(window_failures)
-        for message in window_failures:
+        self._file_window(slots[inside], began[inside], latency[inside], failed[inside],
+                          [(slots[row], message) for row, message in failures if inside[row]])
+
+    def _file_window(self, slots: Any, began: Any, latency: Any, failed: Any,
+                     failures: list[tuple[int, str]]) -> None:
+        """The requests that started in the window: per endpoint and per block."""
+        import numpy as np
+        present = np.unique(slots)
+        owners = np.searchsorted(present, slots)
+        tallies = [self.tallies[self._endpoints[slot]] for slot in present.tolist()]
+        micros = to_micros(latency)
+        record_each([tally.histogram for tally in tallies], owners, micros)
+        for tally, count in zip(tallies, np.bincount(owners).tolist()):
+            tally.requests += count
+        for slot, message in failures:
+            tally = self.tallies[self._endpoints[slot]]
+            tally.failures += 1
             tally.messages[message] = tally.messages.get(message, 0) + 1
         if self._block_s:
-            blocks = ((began[inside] - start) / self._block_s).astype(np.int64)
-            failed_blocks = blocks[failed[inside]]
-            for index in np.unique(blocks).tolist():
-                chosen = blocks == index
-                tally.add_block(index, window_latency[chosen].tobytes(),
-                                int(np.count_nonzero(failed_blocks == index)))
+            blocks = ((began - self.window_start) / self._block_s).astype(np.int64)
+            width = int(blocks.max()) + 1
+            codes = slots * width + blocks
+            failing = dict(zip(*(part.tolist() for part in np.unique(codes[failed],
+                                                                     return_counts=True))))
+            for code, rows in grouped(codes):
+                self.tallies[self._endpoints[code // width]].add_block(
+                    code % width, latency[rows].tobytes(), failing.get(code, 0))
         if self.steps:
-            record_ms(self.step.histogram, window_latency)
-            self.step.requests += count
-            self.step.failures += len(window_failures)
+            record_micros(self.step.histogram, micros)
+            self.step.requests += len(micros)
+            self.step.failures += len(failures)
 
     def close(self) -> None:
         self.settle()

@@ -123,7 +123,8 @@ class TestIntervals(unittest.TestCase):
     def feed(self, recorder: IntervalRecorder, start: float, offsets: list[float], *,
              name: str = "get a", failed_every: int = 0, window: tuple[float, float] = (0, 0)):
         count = len(offsets)
-        recorder.add(name, "GET", start + np.array(offsets), 10.0 + np.arange(count, dtype=float),
+        recorder.add([(name, "GET")], np.zeros(count, dtype=np.int64), start + np.array(offsets),
+                     10.0 + np.arange(count, dtype=float),
                      failed=np.array([bool(failed_every) and i % failed_every == 0
                                       for i in range(count)]),
                      in_window=np.array([window[0] <= offset < window[1] for offset in offsets]))
