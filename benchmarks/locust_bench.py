@@ -15,6 +15,11 @@ target's core as the anchors did):
   daist, workers = 2            the same through a master and two worker processes
   plain Locust --processes 2    Locust's own multi-process mode, the reference for the above
 
+Layout (--layout): "paired" (the default) runs the two sides of each comparison at once, both
+pinned to the same CPUs, so whatever else loads the machine loads both alike (each then gets
+about half of the CPU; the figures are per core); "alternating" runs them one after the other.
+Each hook's cost comes from its own pair: daist with it against daist without it.
+
 Then (unless --no-latency) a fixed-latency endpoint (aiohttp, 10 ms sleep, pinned like nginx):
 p50 and mean of wrk -c10 next to daist's exact (HDR) figures and plain Locust's at 10 users. A
 row is flagged when the process that should have the slack sat at >= 80 % of a core: the
@@ -31,13 +36,15 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import psutil
 
@@ -59,6 +66,8 @@ class Row:
     p50_ms: float | None = None
     mean_ms: float | None = None
     note: str = ""
+    shared: int = 1
+    """Generators that ran at once on the same CPUs (paired layout: 2)."""
 
     @property
     def per_core(self) -> float:
@@ -76,76 +85,103 @@ def tree_cpu(process: psutil.Process) -> float:
     return total
 
 
-def measure(command: list[str], *, cpus: str, target: psutil.Process, duration: float,
-            settle: float) -> tuple[str, float, float]:
-    """Run ``command`` pinned to ``cpus``; CPU of its tree and of the target as steady-state
-    slopes from ``settle`` s after the start to 1 s before the expected end."""
-    process = subprocess.Popen(["taskset", "-c", cpus, *command], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-    watched = psutil.Process(process.pid)
-    time.sleep(settle)
-    gen0, tgt0, wall0 = tree_cpu(watched), tree_cpu(target), time.monotonic()
-    time.sleep(max(1.0, duration - settle - 1.0))
-    gen1, tgt1, wall1 = tree_cpu(watched), tree_cpu(target), time.monotonic()
-    output, _ = process.communicate(timeout=duration + 60)
-    if process.returncode != 0:
-        raise SystemExit(f"{command[0]} failed ({process.returncode}):\n{output[-2000:]}")
+@dataclass
+class Job:
+    """One generator (or wrk) to run: its command, CPUs, how long it runs and how its output
+    becomes a ``Row`` (given its CPU and the target's over the steady part)."""
+    name: str
+    command: list[str]
+    cpus: str
+    duration: float
+    settle: float
+    parse: Callable[[str, float, float], Row]
+
+
+def run_jobs(jobs: list[Job], *, target: psutil.Process) -> list[Row]:
+    """Run ``jobs`` side by side, each pinned to its CPUs; CPU of each tree and of the target
+    as steady-state slopes from the longest settle to 1 s before the shortest expected end."""
+    processes = [subprocess.Popen(["taskset", "-c", job.cpus, *job.command],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                 for job in jobs]
+    try:
+        watched = [psutil.Process(process.pid) for process in processes]
+        settle = max(job.settle for job in jobs)
+        time.sleep(settle)
+        gen0, tgt0, wall0 = [tree_cpu(w) for w in watched], tree_cpu(target), time.monotonic()
+        time.sleep(max(1.0, min(job.duration for job in jobs) - settle - 1.0))
+        gen1, tgt1, wall1 = [tree_cpu(w) for w in watched], tree_cpu(target), time.monotonic()
+        outputs = [process.communicate(timeout=job.duration + 60)[0]
+                   for job, process in zip(jobs, processes)]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     wall = wall1 - wall0
-    return output, (gen1 - gen0) / wall, (tgt1 - tgt0) / wall
+    rows = []
+    for job, process, output, start, end in zip(jobs, processes, outputs, gen0, gen1):
+        if process.returncode != 0:
+            raise SystemExit(f"{job.name} failed ({process.returncode}):\n{output[-2000:]}")
+        rows.append(replace(job.parse(output, (end - start) / wall, (tgt1 - tgt0) / wall),
+                            shared=len(jobs)))
+    return rows
 
 
-def wrk_row(url: str, *, connections: int, duration: float, target: psutil.Process,
-            name: str) -> Row:
-    output, gen, tgt = measure(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency",
-                                url], cpus="0", target=target, duration=duration, settle=2.0)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
-    scale = UNITS[p50[2]]
-    mean = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", output)
-    return Row(name, rps, gen, tgt, p50_ms=float(p50[1]) * scale,
-               mean_ms=float(mean[1]) * UNITS[mean[2]])
+def wrk_job(url: str, *, connections: int, duration: float, name: str) -> Job:
+    def parse(output: str, gen: float, tgt: float) -> Row:
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+        p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
+        mean = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", output)
+        return Row(name, rps, gen, tgt, p50_ms=float(p50[1]) * UNITS[p50[2]],
+                   mean_ms=float(mean[1]) * UNITS[mean[2]])
+    return Job(name, ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", url],
+               cpus="0", duration=duration, settle=2.0, parse=parse)
 
 
-def processes_row(host: str, *, users: int, duration: float, target: psutil.Process,
-                  cpus: str) -> Row:
+def processes_job(host: str, *, users: int, duration: float, cpus: str) -> Job:
     """Plain Locust's own multi-process mode (``--processes 2``), the reference for daist's
     workers: requests/s over the whole run from its JSON report, CPU as the outside slope."""
-    with tempfile.TemporaryDirectory(prefix="daist-bench-") as folder:
-        report = Path(folder) / "stats"  # Locust appends ".json"
-        command = [str(Path(PYTHON).with_name("locust")), "-f", str(HERE / "locust_plain.py"),
-                   "--headless", "-u", str(users), "-r", "1000", "-t", f"{duration:g}s",
-                   "--processes", "2", "--only-summary", "--loglevel", "WARNING", "-H", host,
-                   "--json-file", str(report)]
-        _, gen, tgt = measure(command, cpus=cpus, target=target, duration=duration, settle=3.0)
+    report = Path(tempfile.mkdtemp(prefix="daist-bench-")) / "stats"  # Locust appends ".json"
+
+    def parse(output: str, gen: float, tgt: float) -> Row:
         entries = json.loads(report.with_suffix(".json").read_text())
-    requests = sum(e["num_requests"] for e in entries)
-    span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
-    return Row("plain Locust --processes 2", requests / span, gen, tgt)
+        shutil.rmtree(report.parent)
+        requests = sum(e["num_requests"] for e in entries)
+        span = max(e["last_request_timestamp"] for e in entries) - \
+            min(e["start_time"] for e in entries)
+        return Row(PROCESSES, requests / span, gen, tgt)
+    command = [str(Path(PYTHON).with_name("locust")), "-f", str(HERE / "locust_plain.py"),
+               "--headless", "-u", str(users), "-r", "1000", "-t", f"{duration:g}s",
+               "--processes", "2", "--only-summary", "--loglevel", "WARNING", "-H", host,
+               "--json-file", str(report)]
+    return Job(PROCESSES, command, cpus=cpus, duration=duration, settle=3.0, parse=parse)
 
 
-def driver_row(host: str, *, mode: str, users: int, duration: float, target: psutil.Process,
-               workers: int = 0, cpus: str = "0", name: str, without: list[str] = ()) -> Row:
+def driver_job(host: str, *, mode: str, users: int, duration: float, workers: int = 0,
+               cpus: str = "0", name: str, without: tuple[str, ...] = ()) -> Job:
     """A Locust generator measured by itself over its steady window (same method for plain
     Locust and daist): window requests over the CPU its processes used in that window."""
     command = [PYTHON, str(HERE / "locust_daist_driver.py"), "--mode", mode, "--host", host,
                "--users", str(users), "--run-time", str(duration), "--workers", str(workers)]
     for hook in without:
         command += ["--without", hook]
-    output, gen, tgt = measure(command, cpus=cpus, target=target, duration=duration + 3,
-                               settle=4.0 if workers else 3.0)
-    result = json.loads(output.strip().splitlines()[-1])
-    note = ""
-    if result.get("generator"):  # daist's own watch covers exactly its window
-        note = "own watch: " + ", ".join(f"{u['role']} {u['cpu_percent']:.0f}%"
-                                         for u in result["generator"])
-    return Row(name, result["rps"], result["cores"] or gen, tgt, p50_ms=result["p50_ms"],
-               mean_ms=result["mean_ms"], note=note)
+
+    def parse(output: str, gen: float, tgt: float) -> Row:
+        result = json.loads(output.strip().splitlines()[-1])
+        note = ""
+        if result.get("generator"):  # daist's own watch covers exactly its window
+            note = "own watch: " + ", ".join(f"{u['role']} {u['cpu_percent']:.0f}%"
+                                             for u in result["generator"])
+        return Row(name, result["rps"], result["cores"] or gen, tgt, p50_ms=result["p50_ms"],
+                   mean_ms=result["mean_ms"], note=note)
+    return Job(name, command, cpus=cpus, duration=duration + 3,
+               settle=4.0 if workers else 3.0, parse=parse)
 
 
 def flag(row: Row, *, latency: bool) -> str:
     if latency and row.gen_cores * 100 >= SATURATED:
         return "INVALID: generator >= 80% CPU"
-    if ("workers = 2" in row.name or "--processes 2" in row.name) and row.gen_cores < 1.5:
+    if row.name in (TWO, PROCESSES) and row.gen_cores < 1.5 / row.shared:
         return f"INVALID: the 2 workers got {row.gen_cores:.2f} cores (machine busy)"
     if not latency and row.target_cores * 100 >= SATURATED:
         # wrk is meant to outrun the target; a Locust row that does measured the target
@@ -197,14 +233,14 @@ def summary(rounds: list[dict[str, Row]], latency: list[dict[str, Row]]) -> None
     for label, (values, fmt, goal) in ratios.items():
         print(f"  {label:44} {spread(values, fmt)}" + (f"  ({goal})" if goal else ""))
     print("Per-request CPU (us; 1e6 / requests per core):")
-    for name in (WRK, PLAIN, DAIST, *WITHOUT.values()):
+    for name in (WRK, PLAIN, DAIST, *(n for hook in HOOKS for n in (BESIDE[hook], WITHOUT[hook]))):
         print(f"  {name:44} {spread([us_per_request(r[name]) for r in rounds], '{:.1f}')}")
-    print("What daist adds per request (us), same round:")
+    print("What daist adds per request (us), each side by side with its reference:")
     added = {"all of daist (daist - plain Locust)": [us_per_request(r[DAIST])
                                                      - us_per_request(r[PLAIN]) for r in rounds]}
-    for hook, name in WITHOUT.items():
-        added[f"  of which the {hook} (daist - {name})"] = [
-            us_per_request(r[DAIST]) - us_per_request(r[name]) for r in rounds]
+    for hook in HOOKS:
+        added[f"  the {hook} (with it - without it)"] = [
+            us_per_request(r[BESIDE[hook]]) - us_per_request(r[WITHOUT[hook]]) for r in rounds]
     for label, values in added.items():
         goal = "  (target <= 3 us)" if label.startswith("all") else ""
         print(f"  {label:44} {spread(values, '{:+.1f}')}{goal}")
@@ -224,6 +260,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--layout", choices=("paired", "alternating"), default="paired",
+                        help="paired: the two sides of a comparison run at once on the same "
+                             "CPUs; alternating: one after the other")
     parser.add_argument("--no-latency", action="store_true",
                         help="skip the rows on the fixed 10 ms endpoint")
     args = parser.parse_args()
@@ -232,16 +271,18 @@ def main() -> int:
             raise SystemExit(f"{tool} is missing: apt-get install -y wrk nginx-light util-linux")
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("needs at least 2 CPUs (generator and target on their own cores)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the targets' clean-up still runs
     last_cpu = str((os.cpu_count() or 2) - 1)
     rounds: list[dict[str, Row]] = []
     latency: list[dict[str, Row]] = []
     loads = []
     for index in range(args.rounds):
         loads.append(os.getloadavg()[0])
-        rows = throughput_rows(args, last_cpu, reverse=index % 2 == 1)
+        rows = throughput_rows(args, last_cpu, flip=index % 2 == 1)
         rounds.append({row.name: row for row in rows})
-        print_rows(f"Round {index + 1} (load average {loads[-1]:.1f}): throughput against nginx "
-                   f"(static JSON, CPU {last_cpu}), {args.duration:g} s each", rows, latency=False)
+        print_rows(f"Round {index + 1} (load average {loads[-1]:.1f}; {args.layout}): throughput "
+                   f"against nginx (static JSON, CPU {last_cpu}), {args.duration:g} s each",
+                   rows, latency=False)
         if not args.no_latency:
             rows = latency_rows(args, last_cpu)
             latency.append({row.name: row for row in rows})
@@ -255,40 +296,49 @@ def main() -> int:
 
 
 WRK, PLAIN, DAIST = "wrk -t1 -c50", "plain Locust FastHttpUser", "daist (in-process)"
-WITHOUT = {hook: f"daist without the {hook}" for hook in ("recorder", "check", "ticker")}
+HOOKS = ("recorder", "check", "ticker")
+WITHOUT = {hook: f"daist without the {hook}" for hook in HOOKS}
+BESIDE = {hook: f"daist (beside the {hook} row)" for hook in HOOKS}
+"""Each hook's reference: daist with every hook, measured in the same pair."""
 TWO, PROCESSES = "daist, workers = 2", "plain Locust --processes 2"
 LAT_WRK, LAT_DAIST, LAT_PLAIN = ("wrk -t1 -c10 (10 ms endpoint)", "daist 10 users (10 ms)",
                                  "plain Locust 10 users (10 ms)")
 
 
-def throughput_rows(args: argparse.Namespace, last_cpu: str, *, reverse: bool) -> list[Row]:
+def throughput_rows(args: argparse.Namespace, last_cpu: str, *, flip: bool) -> list[Row]:
+    """wrk alone, then each comparison: plain and daist; daist with and without each hook; the
+    two-process layouts. Which side starts first flips every other round."""
     with Nginx(cpu=last_cpu) as nginx:
         target = psutil.Process(nginx.pid)
-        common = {"users": args.users, "duration": args.duration, "target": target}
+        common = {"users": args.users, "duration": args.duration}
         two_cpus = f"0,{last_cpu}"
-        generators = [  # plain and daist alternate; the order flips every other round
-            lambda: driver_row(nginx.url, mode="plain", name=PLAIN, **common),
-            lambda: driver_row(nginx.url, mode="daist", name=DAIST, **common),
-            lambda: processes_row(nginx.url, cpus=two_cpus, **common),
-            lambda: driver_row(nginx.url, mode="daist", workers=2, cpus=two_cpus, name=TWO,
-                               **common),
-            *(lambda hook=hook: driver_row(nginx.url, mode="daist", without=[hook],
-                                           name=WITHOUT[hook], **common) for hook in WITHOUT)]
-        rows = [wrk_row(nginx.url + "/api/v1/master", connections=50, duration=args.duration,
-                        target=target, name=WRK)]
-        rows += [make() for make in (reversed(generators) if reverse else generators)]
+
+        def daist(name: str = DAIST, **options) -> Job:
+            return driver_job(nginx.url, mode="daist", name=name, **common, **options)
+        pairs = [(driver_job(nginx.url, mode="plain", name=PLAIN, **common), daist()),
+                 *((daist(BESIDE[hook]), daist(WITHOUT[hook], without=(hook,)))
+                   for hook in HOOKS),
+                 (processes_job(nginx.url, cpus=two_cpus, **common),
+                  daist(TWO, workers=2, cpus=two_cpus))]
+        rows = run_jobs([wrk_job(nginx.url + "/api/v1/master", connections=50,
+                                 duration=args.duration, name=WRK)], target=target)
+        for pair in pairs:
+            pair = pair[::-1] if flip else pair
+            rows += run_jobs(list(pair), target=target) if args.layout == "paired" else \
+                [row for job in pair for row in run_jobs([job], target=target)]
         return rows
 
 
 def latency_rows(args: argparse.Namespace, last_cpu: str) -> list[Row]:
     with SlowTarget(cpu=last_cpu, delay_ms=10.0) as slow:
         target = psutil.Process(slow.pid)
-        return [wrk_row(slow.url + "/api/v1/master", connections=10, duration=args.duration,
-                        target=target, name=LAT_WRK),
-                driver_row(slow.url, mode="daist", users=10, duration=args.duration,
-                           target=target, name=LAT_DAIST),
-                driver_row(slow.url, mode="plain", users=10, duration=args.duration,
-                           target=target, name=LAT_PLAIN)]
+        jobs = [wrk_job(slow.url + "/api/v1/master", connections=10, duration=args.duration,
+                        name=LAT_WRK),
+                driver_job(slow.url, mode="daist", users=10, duration=args.duration,
+                           name=LAT_DAIST),
+                driver_job(slow.url, mode="plain", users=10, duration=args.duration,
+                           name=LAT_PLAIN)]
+        return [row for job in jobs for row in run_jobs([job], target=target)]
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ spawning and a warm-up): requests in the window and the CPU its processes used m
                  bare Environment, no listener of daist's
 
 In-process, the requests are Locust's own count over the window (the same for every row,
-also without the recorder); with workers, the recorder's (the master's Locust stats lag the
-workers' reports by up to 3 s).
+also without the recorder) and the CPU this process's clock (as plain's); with workers, the
+recorder's count (the master's Locust stats lag the workers' reports by up to 3 s) and the
+CPU of daist's own generator watch.
 
 Prints one JSON line: requests, window_s, rps, cores (CPU s per s over the window), p50_ms,
 mean_ms.
@@ -63,8 +64,13 @@ class BenchRun(LoadRun):
         if "ticker" not in self.without:
             super()._tick()
 
+    def _open_window(self) -> None:
+        super()._open_window()
+        self.cpu0, self.wall0 = time.process_time(), time.monotonic()
+
     def _close_window(self, *, stop: bool) -> None:
         self.locust_requests = self.env.stats.total.num_requests  # reset when the window opened
+        self.cores = (time.process_time() - self.cpu0) / (time.monotonic() - self.wall0)
         super()._close_window(stop=stop)
 
 
@@ -80,7 +86,9 @@ def run_daist(args: argparse.Namespace) -> dict:
     entry = load.recorder.entry("get master configuration", "GET", window_s=load.window_s)
     return {"requests": entry.num_requests if args.workers else load.locust_requests,
             "window_s": load.window_s,
-            "cores": sum(u.cpu_percent for u in load.usage) / 100.0,
+            # in-process: this process's CPU clock (exact, as plain's); workers: their watch's
+            "cores": sum(u.cpu_percent for u in load.usage) / 100.0 if args.workers
+            else load.cores,
             "p50_ms": entry.hdr.p50_ms, "mean_ms": entry.hdr.mean_ms,
             "generator": [u.__dict__ for u in load.usage]}
 
