@@ -171,7 +171,9 @@ class DaistUser:
             token = _json(response).get("token") if response.status_code == 200 else None
             if not token:
                 response.failure(f"login answered HTTP {response.status_code} without a token")
-                return False
+        release(response)
+        if not token:
+            return False
         self.headers = {"Authorization": f"Bearer {token}"}
         return True
 
@@ -205,6 +207,7 @@ class DaistUser:
             delay = intended - time.time()
             if delay > 0:
                 time.sleep(delay)  # gevent-patched: yields to the other users
+        invalid = None
         with self.client.request(  # a fresh headers dict: the clients add to it
                 chosen.method, url, name=name, headers=dict(self.headers), json=body,
                 catch_response=True, **options) as response:
@@ -213,7 +216,9 @@ class DaistUser:
                 invalid = self.check(name, response.content or b"")
                 if invalid:
                     response.failure(invalid)
-                    return
+        release(response)
+        if invalid:
+            return
         if status == 401 and not self.relogged:
             self.relogged = True
             self.login()
@@ -257,6 +262,14 @@ def build_user_class(spec: UserSpec) -> type:
         "wait_time": wait_time, "tasks": [DaistUser.pick],
         "request_kwargs": {} if base is FastHttpUser else {"timeout": spec.request_timeout},
         "network_timeout": spec.request_timeout, "connection_timeout": spec.request_timeout})
+
+
+def release(response: Any) -> None:
+    """After a ``catch_response`` block has reported: Locust's response context shares its
+    ``__dict__`` with the response and keeps there the request's metadata, which holds the
+    response: a cycle that left some 18 objects per request to the garbage collector (about
+    7 us per request). Without it they go with their last reference."""
+    response.request_meta = None
 
 
 def _close_connections(client: Any) -> None:
