@@ -147,6 +147,8 @@ def processes_job(host: str, *, users: int, duration: float, cpus: str) -> Job:
         entries = json.loads(report.with_suffix(".json").read_text())
         shutil.rmtree(report.parent)
         requests = sum(e["num_requests"] for e in entries)
+        if not requests:  # a machine so busy that it sent nothing in its run
+            return Row(PROCESSES, 0.0, gen, tgt, note="no request")
         span = max(e["last_request_timestamp"] for e in entries) - \
             min(e["start_time"] for e in entries)
         return Row(PROCESSES, requests / span, gen, tgt)
@@ -179,6 +181,8 @@ def driver_job(host: str, *, mode: str, users: int, duration: float, workers: in
 
 
 def flag(row: Row, *, latency: bool) -> str:
+    if row.rps <= 0:
+        return "INVALID: no request"
     if latency and row.gen_cores * 100 >= SATURATED:
         return "INVALID: generator >= 80% CPU"
     if row.name in (TWO, PROCESSES) and row.gen_cores < 1.5 / row.shared:
@@ -223,7 +227,8 @@ def summary(rounds: list[dict[str, Row]], latency: list[dict[str, Row]]) -> None
         "daist workers = 2 / plain --processes 2": ([r[TWO].rps / r[PROCESSES].rps for r in two],
                                                     "{:.1%}", "target >= 95%"),
         "  the same per core (every round)": ([r[TWO].per_core / r[PROCESSES].per_core
-                                               for r in rounds], "{:.1%}", ""),
+                                               for r in rounds if r[PROCESSES].per_core > 0],
+                                              "{:.1%}", ""),
         "plain Locust / wrk, per core": ([r[PLAIN].per_core / r[WRK].per_core for r in rounds],
                                          "{:.1%}", ""),
         "plain --processes 2 / plain in-process": ([r[PROCESSES].rps / r[PLAIN].rps

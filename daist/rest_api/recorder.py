@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from daist.models.history import LocustStatsHistory
 from daist.models.locust import (BlockFigures, EndpointStats, LocustEntry, add_counts,
                                  decode_histogram, encode_histogram, new_histogram, per_second,
                                  record_each, record_micros, to_micros)
-from daist.models.history import LocustStatsHistory
 from daist.rest_api.grouping import grouped
 from daist.rest_api.intervals import IntervalRecorder
 
