@@ -82,10 +82,63 @@ def encode_histogram(histogram: Any) -> str:
     return histogram.encode().decode("ascii") if histogram.get_total_count() else ""
 
 
-def record_ms(histogram: Any, latency_ms: float) -> None:
-    """Record one latency (ms) as whole microseconds, clamped into the trackable range."""
-    micros = int(round(latency_ms * 1000.0))
-    histogram.record_value(min(max(micros, HDR_LOWEST_US), HDR_HIGHEST_US))
+def record_ms(histogram: Any, latencies_ms: Any) -> None:
+    """Record latencies (ms, any sequence of floats) as whole microseconds (rounded half to
+    even), clamped into the trackable range."""
+    record_micros(histogram, to_micros(latencies_ms))
+
+
+def to_micros(latencies_ms: Any) -> Any:
+    """Latencies (ms) as the whole microseconds a histogram records (numpy int64)."""
+    import numpy as np
+    return np.clip(np.rint(np.asarray(latencies_ms, dtype=np.float64) * 1000.0),
+                   HDR_LOWEST_US, HDR_HIGHEST_US).astype(np.int64)
+
+
+def record_micros(histogram: Any, micros: Any) -> None:
+    """Record values (``to_micros``) in bulk."""
+    import numpy as np
+    record_each([histogram], np.zeros(len(micros), dtype=np.int64), micros)
+
+
+def record_each(histograms: list[Any], owners: Any, micros: Any) -> None:
+    """Record ``micros[i]`` into ``histograms[owners[i]]`` (all of ``new_histogram``'s layout),
+    with one sort for all: each histogram's counts, total, min and max come out as
+    HdrHistogram's ``record_value`` would leave them value by value (``uts`` checks it), at a
+    small fraction of its pure-Python cost per value."""
+    import numpy as np
+    if not len(micros):
+        return
+    width = histograms[0].counts_len
+    codes, counts = np.unique(owners * width + counts_indices(histograms[0], micros),
+                              return_counts=True)
+    order = np.argsort(owners, kind="stable")
+    ordered = owners[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    values = micros[order]
+    lows, highs = np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
+    totals = np.diff(np.r_[starts, len(values)])
+    bounds = np.searchsorted(codes, ordered[starts] * width).tolist() + [len(codes)]
+    for group, owner in enumerate(ordered[starts].tolist()):
+        histogram, chosen = histograms[owner], slice(bounds[group], bounds[group + 1])
+        np.ctypeslib.as_array(histogram.counts)[codes[chosen] - owner * width] += \
+            counts[chosen].astype(np.uint64)
+        histogram.total_count += int(totals[group])
+        histogram.min_value = min(histogram.min_value, int(lows[group]))
+        histogram.max_value = max(histogram.max_value, int(highs[group]))
+
+
+def counts_indices(histogram: Any, values: Any) -> Any:
+    """HdrHistogram's counts index of each value (``_counts_index_for``, vectorized): the
+    bucket is the power of two that holds the value (at least the sub-bucket mask), the
+    sub-bucket the value shifted down to it. Values below 2**53 (exact as floats)."""
+    import numpy as np
+    unit = histogram.unit_magnitude
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    bit_length = np.frexp((values | histogram.sub_bucket_mask).astype(np.float64))[1]
+    bucket = bit_length - unit - (half_magnitude + 1)
+    sub_bucket = values >> (bucket + unit)
+    return ((bucket + 1) << half_magnitude) + sub_bucket - histogram.sub_bucket_half_count
 
 
 def per_second(count: int, window_s: float) -> float:

@@ -1,7 +1,7 @@
 """The over-time record of a load run: requests, failures and latencies bucketed per interval of
-the wall clock and per endpoint class, plus the users running. Fed by ``Recorder.on_request``
-(two dict lookups and an array append per request: the percentiles are computed in bulk with
-numpy when the history is made), shipped from workers to the master with the recorder's
+the wall clock and per endpoint class, plus the users running. Fed in bulk by the
+``Recorder`` (what it noted since it last settled, every endpoint at once; the percentiles are computed
+with numpy when the history is made), shipped from workers to the master with the recorder's
 tallies (8 bytes per request), and turned into a ``LocustStatsHistory`` at the end.
 
 Intervals are multiples of ``INTERVAL_S`` since the epoch, so every process agrees on them
@@ -13,6 +13,7 @@ from array import array
 from typing import Any
 
 from daist.models.history import ALL, Interval, LocustStatsHistory, ScopeFigures
+from daist.rest_api.grouping import grouped
 
 INTERVAL_S = 2.0
 UNKNOWN_CLASS = "other"
@@ -43,15 +44,25 @@ class IntervalRecorder:
     def index(self, unix: float) -> int:
         return int(unix // self.interval_s)
 
-    def record(self, began: float, name: str, method: str, latency_ms: float, *,
-               failed: bool, in_window: bool) -> None:
-        key = (int(began // self.interval_s), self.classes.get((name, method), UNKNOWN_CLASS))
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = Bucket()
-        bucket.latencies.append(latency_ms)
-        bucket.failures += failed
-        bucket.in_window += in_window
+    def add(self, endpoints: list[tuple[str, str]], slots: Any, began: Any, latencies_ms: Any,
+            *, failed: Any, in_window: Any) -> None:
+        """Requests as numpy arrays: the endpoint of each (its index in ``endpoints``), start
+        (unix s), latency (ms), whether it failed, whether it started in the measured window."""
+        import numpy as np
+        names = [self.classes.get(endpoint, UNKNOWN_CLASS) for endpoint in endpoints]
+        distinct = sorted(set(names))
+        class_of = np.array([distinct.index(name) for name in names], dtype=np.int64)
+        indices = np.floor_divide(began, self.interval_s).astype(np.int64)
+        first = int(indices.min())
+        codes = (indices - first) * len(distinct) + class_of[slots]
+        for code, rows in grouped(codes):
+            key = (first + code // len(distinct), distinct[code % len(distinct)])
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                bucket = self.buckets[key] = Bucket()
+            bucket.latencies.frombytes(latencies_ms[rows].tobytes())
+            bucket.failures += int(np.count_nonzero(failed[rows]))
+            bucket.in_window += int(np.count_nonzero(in_window[rows]))
 
     def note_users(self, unix: float, users: int) -> None:
         index = self.index(unix)

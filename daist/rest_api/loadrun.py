@@ -32,7 +32,7 @@ from daist.models.locust import GeneratorUsage, StepPoint, block_length
 from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
 from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.plan import LoadPlan
-from daist.rest_api.recorder import Recorder
+from daist.rest_api.recorder import SETTLE_EVERY, Recorder
 from daist.rest_api.sweep import mark_knee, step_point
 from daist.rest_api.user import UserSpec, build_user_class
 
@@ -243,6 +243,7 @@ class LoadRun:
         while True:
             if self.runner is not None:
                 self.recorder.intervals.note_users(time.time(), self.runner.user_count)
+            self.recorder.settle(at_least=SETTLE_EVERY)  # filed in bulk, memory bounded
             self.monitor.sample()
             self.progress.update(self.figures())
             gevent.sleep(1.0)
@@ -274,6 +275,9 @@ class LoadRun:
 def freeze_garbage() -> None:
     """Move every object made so far (modules, settings, the catalogue) out of the garbage
     collector's sight, as Locust's --processes does: full collections during the load then
-    scan only what the load creates, worth several % of a generator core."""
+    scan only what the load creates, worth several % of a generator core. numpy is imported
+    first (the recorder settles with it): imported later, its tens of thousands of objects
+    would be scanned by every full collection of the load, at ~15 us per request."""
+    import numpy  # noqa: F401
     gc.collect()
     gc.freeze()

@@ -48,9 +48,8 @@ def stats_list(load: LoadRun) -> LocustStatsList:
 
 
 def stats_history(load: LoadRun) -> LocustStatsHistory:
-    return load.recorder.intervals.history(warmup_start=load.warmup_start,
-                                           window_start=load.window_start,
-                                           window_end=load.window_end)
+    return load.recorder.history(warmup_start=load.warmup_start,
+                                 window_start=load.window_start, window_end=load.window_end)
 
 
 def _stamp(value: float | None) -> Timestamp | None:

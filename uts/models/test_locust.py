@@ -4,8 +4,9 @@ import unittest
 from pathlib import Path
 
 from daist.models.base import Format, open_artifact
-from daist.models.locust import (HdrSummary, LocustCsv, LocustEntry, LocustReport,
-                                 LocustStatsList, ResourceProfile, decode_histogram)
+from daist.models.locust import (HDR_HIGHEST_US, HDR_LOWEST_US, HdrSummary, LocustCsv,
+                                 LocustEntry, LocustReport, LocustStatsList, ResourceProfile,
+                                 decode_histogram, encode_histogram, new_histogram, record_ms)
 from uts.rest_api.factories import make_entry, make_stats, nearest_rank
 
 
@@ -96,6 +97,27 @@ class TestOtherLocustArtifacts(unittest.TestCase):
         html = LocustReport(text="<html></html>").save(folder / LocustReport.filename())
         self.assertTrue(html.name.endswith(".html"))
         self.assertEqual(open_artifact(html).text, "<html></html>")
+
+
+class TestRecordMs(unittest.TestCase):
+    """``record_ms`` in bulk leaves an HDR histogram as HdrHistogram's own ``record_value``
+    does, value by value: every bucket edge of the range, clamping, rounding half to even."""
+
+    def test_bulk_equals_one_by_one(self):
+        edges = [(2 ** e + d) / 1000.0 for e in range(0, 33) for d in (-1, 0, 1)]
+        values = edges + [0.0, 0.0004, 0.0005, 0.0015, 0.0025, 3.6e6, 3.6e6 + 0.001, 4e9] + \
+            [random.Random(7).lognormvariate(1.0, 3.0) for _ in range(20_000)]
+        one_by_one, bulk = new_histogram(), new_histogram()
+        for value in values:
+            micros = int(round(value * 1000.0))
+            one_by_one.record_value(min(max(micros, HDR_LOWEST_US), HDR_HIGHEST_US))
+        record_ms(bulk, values[:100])
+        record_ms(bulk, values[100:])
+        record_ms(bulk, [])
+        self.assertEqual(list(bulk.counts), list(one_by_one.counts))
+        self.assertEqual((bulk.total_count, bulk.min_value, bulk.max_value),
+                         (one_by_one.total_count, one_by_one.min_value, one_by_one.max_value))
+        self.assertEqual(encode_histogram(bulk), encode_histogram(one_by_one))
 
 
 if __name__ == "__main__":

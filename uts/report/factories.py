@@ -33,8 +33,7 @@ def latencies(median_ms: float, n: int, *, seed: int, sigma: float = 0.2) -> np.
 def histogram_of(samples: Iterable[float]) -> Any:
     """An HDR histogram (microseconds, as the recorder keeps) of latencies in ms."""
     histogram = new_histogram()
-    for value in samples:
-        record_ms(histogram, float(value))
+    record_ms(histogram, [float(value) for value in samples])
     return histogram
 
 

@@ -15,8 +15,7 @@ def make_entry(test_name: str = "get experiments", *, latencies: list[float] | N
                message: str = "HTTPError: 500 Server Error") -> EndpointStats:
     latencies = latencies if latencies is not None else [random.uniform(1, 50) for _ in range(200)]
     histogram = new_histogram()
-    for value in latencies:
-        record_ms(histogram, value)
+    record_ms(histogram, latencies)
     buckets: dict[int, int] = {}
     for value in latencies:
         buckets[round(value)] = buckets.get(round(value), 0) + 1

@@ -1,4 +1,6 @@
+import json
 import unittest
+from unittest import mock
 
 from daist.rest_api.answers import FULL_PARSE_MAX_BYTES, AnswerCheck, problem
 from daist.rest_api.catalogue import ANSWERS, BYTES, CATALOGUE, STREAM
@@ -51,6 +53,25 @@ class TestAnswerCheck(unittest.TestCase):
         found = [check("get experiments", missing_key) for _ in range(7)]
         self.assertEqual([f is not None for f in found], [True, False, False, True, False, False, True])
         self.assertIsNotNone(check("get agents", missing_key))  # counted per endpoint
+
+    def test_an_answer_equal_to_the_last_parsed_takes_its_verdict_unparsed(self):
+        AnswerCheck.last_full.clear()
+        first, second = AnswerCheck(every=1), AnswerCheck(every=1)   # two users, one process
+        good, bad = b'{"experiments": [], "pagination": {}}', b'{"pagination": {}}'
+        with mock.patch("daist.rest_api.answers.json.loads", wraps=json.loads) as parse:
+            self.assertIsNone(first("get experiments", good))
+            self.assertIsNone(second("get experiments", bytes(bytearray(good))))
+            self.assertEqual(parse.call_count, 1)
+            self.assertEqual(second("get experiments", bad), "invalid response: no 'experiments' key")
+            self.assertEqual(first("get experiments", bytes(bytearray(bad))),
+                             "invalid response: no 'experiments' key")
+            self.assertEqual(parse.call_count, 2)
+            self.assertIsNone(first("get experiments", good))      # a changed answer: parsed
+            self.assertEqual(parse.call_count, 3)
+            items = b",".join(b'{"id": %d}' % i for i in range(20_000))
+            large = b'{"experiments": [' + items + b']}'
+            self.assertIsNone(first("get experiments", large))     # by its bytes, not kept
+            self.assertEqual(AnswerCheck.last_full["get experiments"][0], good)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import numpy as np
+
 from daist.rest_api.intervals import IntervalRecorder
 from daist.rest_api.recorder import Recorder, failure_message
 from uts.rest_api.factories import nearest_rank
@@ -120,10 +122,12 @@ class TestIntervals(unittest.TestCase):
 
     def feed(self, recorder: IntervalRecorder, start: float, offsets: list[float], *,
              name: str = "get a", failed_every: int = 0, window: tuple[float, float] = (0, 0)):
-        for i, offset in enumerate(offsets):
-            recorder.record(start + offset, name, "GET", 10.0 + i,
-                            failed=bool(failed_every) and i % failed_every == 0,
-                            in_window=window[0] <= offset < window[1])
+        count = len(offsets)
+        recorder.add([(name, "GET")], np.zeros(count, dtype=np.int64), start + np.array(offsets),
+                     10.0 + np.arange(count, dtype=float),
+                     failed=np.array([bool(failed_every) and i % failed_every == 0
+                                      for i in range(count)]),
+                     in_window=np.array([window[0] <= offset < window[1] for offset in offsets]))
 
     def test_intervals_cover_the_run_and_sum_to_its_requests(self):
         recorder = IntervalRecorder(self.CLASSES, interval_s=2.0)
