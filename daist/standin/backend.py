@@ -16,6 +16,7 @@ from pathlib import Path
 from daist.standin.faults.injector import FaultInjector
 from daist.standin.launcher import STANDIN_CLUSTER_NAME  # the one definition (stdlib-only module)
 from daist.standin.options import StandinOptions
+from daist.standin.trials.checkpoint_gc import CheckpointGC
 from daist.standin.trials.preemption import PreemptionHub
 from daist.standin.trials.runner import TrialRunner
 from daist.standin.seed.seeder import SeedSpec, seed_store
@@ -40,10 +41,12 @@ class Backend:
     started_at: float = field(default_factory=time.time)
     seed_seconds: float = 0.0
     trials: TrialRunner = field(init=False)
+    checkpoint_gc: CheckpointGC = field(init=False)
     webhooks: WebhookShipper = field(init=False)
 
     def __post_init__(self) -> None:
         self.trials = TrialRunner(self)
+        self.checkpoint_gc = CheckpointGC(self)
         self.webhooks = WebhookShipper(signing_key=self.cluster_id)
         self.store.webhook_sink = self.webhooks.enqueue
 
@@ -71,12 +74,14 @@ class Backend:
 
     async def reset(self) -> None:
         await self.trials.stop_all()
+        await self.checkpoint_gc.stop_all()
         self.reseed()
 
     async def close(self) -> None:
         """Stop trials, release long-polls, close the database, remove the temp work dir."""
         self.stopping.set()
         await self.trials.stop_all()
+        await self.checkpoint_gc.stop_all()
         await self.webhooks.close()
         self.store.close()
         if self.owns_work_dir:

@@ -8,6 +8,7 @@ import io
 import os
 import re
 import tempfile
+import time
 import unittest
 import warnings
 from dataclasses import dataclass
@@ -165,3 +166,14 @@ def quiet() -> Iterator[None]:
     """Swallow what the SDK prints on login (e.g. its password-complexity warning)."""
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         yield
+
+
+def wait_for_gc(session: Any, deadline_s: float = 60.0) -> None:
+    """Until no checkpoint GC task is listed in ``/tasks`` (each ends when its process
+    exits); an AssertionError past the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while any(str(t.get("name", "")).startswith("Checkpoint GC")
+              for t in session.get("tasks").json().values()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"a checkpoint GC task still runs after {deadline_s} s")
+        time.sleep(0.05)

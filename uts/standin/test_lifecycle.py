@@ -10,6 +10,7 @@ from pathlib import Path
 from determined.common.api import bindings, errors
 
 from uts.standin.coretrial import CoreTrialCase, config
+from uts.standin.support import wait_for_gc
 
 DET = str(Path(sys.executable).parent / "det")
 
@@ -53,7 +54,39 @@ class TestLifecycle(CoreTrialCase):
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_ERROR")
         (trial,) = self.trials(exp.id)
-        self.assertEqual((trial.state.value, trial.restarts), ("STATE_ERROR", 2))
+        # counted to 2, read capped at max_restarts as from the master
+        self.assertEqual((trial.state.value, trial.restarts), ("STATE_ERROR", 1))
+        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 2)
+
+    def test_max_restarts_defaults_to_five_and_checkpoint_storage_keeps_its_policy(self) -> None:
+        exp = self.create(config("life-defaults", resources={"slots_per_trial": 3},  # never runs
+                                 checkpoint_storage={"type": "shared_fs", "host_path": "/tmp",
+                                                     "save_trial_best": 4}))
+        self.addCleanup(exp.kill)
+        expanded = bindings.get_GetExperiment(self.session, experimentId=exp.id).config
+        self.assertEqual(expanded["max_restarts"], 5)
+        storage = expanded["checkpoint_storage"]
+        self.assertEqual((storage["save_experiment_best"], storage["save_trial_best"],
+                          storage["save_trial_latest"]), (0, 4, 1))
+
+    def test_an_ended_experiment_garbage_collects_its_checkpoints_by_its_policy(self) -> None:
+        # steps 1..5; the best two by loss are steps 2 and 4, the latest is step 5
+        exp = self.create(config("life-gc", hyperparameters={"validations": [0.5, 0.1, 0.9, 0.3, 0.7]},
+                                 checkpoint_storage={"save_experiment_best": 2,
+                                                     "save_trial_best": 0,
+                                                     "save_trial_latest": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        wait_for_gc(self.session)
+        (trial,) = self.trials(exp.id)
+        root = Path(bindings.get_GetExperiment(self.session, experimentId=exp.id)
+                    .config["checkpoint_storage"]["container_path"])
+        states = {}
+        for checkpoint in bindings.get_GetTrialCheckpoints(self.session, id=trial.id).checkpoints:
+            states[checkpoint.metadata["steps_completed"]] = (
+                checkpoint.state.value, (root / checkpoint.uuid).exists())
+        deleted, kept = ("STATE_DELETED", False), ("STATE_COMPLETED", True)
+        self.assertEqual(states, {1: deleted, 2: kept, 3: deleted, 4: kept, 5: kept})
 
     def test_max_restarts_retries_a_failed_trial(self) -> None:
         exp = self.create(config("life-retry", max_restarts=2,

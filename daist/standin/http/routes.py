@@ -226,6 +226,7 @@ ROUTES: list[Route] = [
     _r("POST", f"{V1}/checkpoints/rm", registry.remove_checkpoint_files),
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}", metrics.get_checkpoint),
     _r("GET", f"{V1}/checkpoints/{{checkpointUuid}}/metrics", metrics.checkpoint_metrics),
+    _r("POST", f"{V1}/checkpoints/{{checkpointUuid}}/metadata", metrics.post_checkpoint_metadata),
     _r("GET", "/checkpoints/{checkpointUuid}", files.download_checkpoint),
     _r("POST", "/task-logs", unmanaged.post_task_logs),
     _r("POST", f"{V1}/runs", runs.search_runs),

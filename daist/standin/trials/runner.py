@@ -14,11 +14,13 @@ QUEUED/STARTING/RUNNING by its trials', see ``exp_entities.displayed_state``; a 
 STARTING from its launch until its process exists), PAUSED, STOPPING_CANCELED or
 STOPPING_KILLED while it stops, then COMPLETED, CANCELED or ERROR. A trial exiting 0 is
 COMPLETED; non-zero counts a restart and is requeued while ``restarts <= max_restarts``
+(default 5; reads show the count capped at ``max_restarts``, as the master's do)
 (unless a ``cancel_retries`` log policy matched; an ``exclude_node`` match leaves no node
 here), else ERROR. Kill terminates the process group (SIGTERM, then SIGKILL); cancel and pause
 preempt running trials (the Core API's ``should_preempt``) and wait for them to exit. An
 experiment ends COMPLETED if any trial completed (or it has none), ERROR if trials errored
-and none completed, CANCELED when canceled or killed.
+and none completed, CANCELED when canceled or killed; then its checkpoint GC starts
+(``checkpoint_gc``).
 """
 from __future__ import annotations
 
@@ -193,6 +195,7 @@ class TrialRunner:
         store.set_experiment_state(experiment_id, final)
         if experiment_id in self._active:
             self._active.remove(experiment_id)
+        self.backend.checkpoint_gc.after_experiment(experiment_id)
 
     # -- trial level -------------------------------------------------------------------------
     def _launch(self, exp: "Experiment", trial: "Trial", slots: int) -> None:
@@ -288,6 +291,7 @@ class TrialRunner:
         now = store.now()
         current = store.get_trial(trial.id)
         max_restarts = int(exp.config.get("max_restarts") or 0)
+        stored_restarts = store.stored_restarts(trial.id)
         exp_state = store.experiment_state(exp.id)
         if run.killed or exp_state in _STOPPING:
             store.update_trial(trial.id, state="STATE_CANCELED", end_time=now)
@@ -297,13 +301,13 @@ class TrialRunner:
             store.update_trial(trial.id, state="STATE_COMPLETED", end_time=now, progress=1.0)
         elif run.dont_retry:
             store.update_trial(trial.id, state="STATE_ERROR", end_time=now)
-        elif current.restarts + 1 <= max_restarts and not run.node_excluded:
+        elif stored_restarts + 1 <= max_restarts and not run.node_excluded:
             # the master counts the restart, then compares
-            store.update_trial(trial.id, state="STATE_QUEUED", restarts=current.restarts + 1,
+            store.update_trial(trial.id, state="STATE_QUEUED", restarts=stored_restarts + 1,
                                run_id=current.run_id + 1)
         else:
             store.update_trial(trial.id, state="STATE_ERROR", end_time=now,
-                               restarts=current.restarts + 1)
+                               restarts=stored_restarts + 1)
         run.done.set()
         if not backend.stopping.is_set():
             self._maybe_finish(exp.id)

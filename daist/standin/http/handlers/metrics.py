@@ -130,6 +130,19 @@ async def get_checkpoint(backend: Backend, request: web.Request, checkpointUuid:
     return {"checkpoint": backend.store.get_checkpoint(checkpointUuid).to_dict()}
 
 
+async def post_checkpoint_metadata(backend: Backend, request: web.Request,
+                                   checkpointUuid: str) -> Json:
+    """The request's ``checkpoint.metadata`` replaces the checkpoint's (as the master does;
+    the SDK's add/remove_metadata send the whole new map)."""
+    data = await body_object(request)
+    metadata = (data.get("checkpoint") or {}).get("metadata") if isinstance(
+        data.get("checkpoint"), dict) else None
+    if not isinstance(metadata, dict):
+        raise BadRequest("checkpoint.metadata must be an object")
+    backend.store.set_checkpoint_metadata(checkpoint_uuid(checkpointUuid), metadata)
+    return {"checkpoint": backend.store.get_checkpoint(checkpointUuid).to_dict()}
+
+
 async def checkpoint_metrics(backend: Backend, request: web.Request, checkpointUuid: str) -> Json:
     """Inference metrics linked through trial source info; the stand-in records none."""
     backend.store.get_checkpoint(checkpointUuid)
