@@ -91,6 +91,11 @@ class TestTasksAndLogs(ClientTestCase):
         self.assertEqual(self.logs(rank_ids=[3]), [])
         self.assertEqual(len(self.logs(rank_ids=[0], stdtypes=["stdout"])), 3)
 
+    def test_a_trial_that_logged_nothing_has_no_logs(self) -> None:
+        seeded = bindings.get_GetExperimentTrials(self.session, experimentId=1).trials[0]
+        self.assertEqual([x.log for x in api.trial_logs(self.session, seeded.id)], [])
+        self.assertEqual(list(bindings.get_TaskLogs(self.session, taskId=seeded.taskId)), [])
+
     def test_cli_trial_logs_pass_their_filters(self) -> None:
         out = self.cli.ok("trial", "logs", str(self.trial_id), "--level", "ERROR")
         self.assertIn("Warning: NaN in batch 7", out)

@@ -108,7 +108,8 @@ class TestLifecycle(CoreTrialCase):
         self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
 
     def test_continue_reruns_the_trial_with_the_override_config(self) -> None:
-        exp = self.create(config("life-continue", hyperparameters={"need_env": "LET_ME_PASS"}))
+        exp = self.create(config("life-continue", max_restarts=0,
+                                 hyperparameters={"need_env": "LET_ME_PASS"}))
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_ERROR")
         (before,) = self.trials(exp.id)
@@ -125,6 +126,12 @@ class TestLifecycle(CoreTrialCase):
         (after,) = self.trials(exp.id)
         self.assertEqual((after.id, after.state.value, after.restarts),
                          (before.id, "STATE_COMPLETED", 0))
+        # it ran as a new task, named as the master names it; the trial's logs hold both
+        (first,) = before.taskIds
+        self.assertEqual(after.taskIds, [first, f"{first}-1"])
+        task = bindings.get_GetTask(self.session, taskId=f"{first}-1").task
+        self.assertGreater(task.startTime, before.endTime)
+        self.assertEqual(self.logs(after.id).count("latest_checkpoint None"), 2)
         with self.assertRaises(errors.APIException) as raised:  # a running one cannot continue
             hold = self.hold_file()
             running = self.create(config("life-busy", hyperparameters={"hold": str(hold)}))

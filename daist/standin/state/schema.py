@@ -121,6 +121,8 @@ CREATE TABLE workspace_pins (workspace_id INTEGER NOT NULL, user_id INTEGER NOT 
     pinned_at REAL NOT NULL, PRIMARY KEY (workspace_id, user_id));
 CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEXT NOT NULL,
     start_time REAL NOT NULL, end_time REAL, created_time REAL NOT NULL);
+-- a continued trial runs as a new task ("<previous>-N"); the ones before it, oldest first
+ALTER TABLE trials ADD COLUMN prior_task_ids TEXT NOT NULL DEFAULT '[]';
 -- a TASK_LOG trigger fires once per task
 CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
     trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));

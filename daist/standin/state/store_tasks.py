@@ -57,17 +57,21 @@ class TaskStore:
         trial = self.db.execute(
             "SELECT t.id, t.run_id, t.start_time, t.end_time, t.hparams, e.resource_pool, c.config"
             " FROM trials t JOIN experiments e ON e.id = t.experiment_id"
-            " JOIN exp_configs c ON c.id = e.config_id WHERE t.task_id = ?",
-            (task_id,)).fetchone()
+            " JOIN exp_configs c ON c.id = e.config_id WHERE t.task_id = ? OR EXISTS"
+            " (SELECT 1 FROM json_each(t.prior_task_ids) WHERE value = ?)",
+            (task_id, task_id)).fetchone()
         if trial is not None:
-            if not allocations:
+            if not allocations:  # a seeded trial, which ran before the stand-in started
                 allocations = [Allocation(
                     allocation_id=f"{task_id}.{trial['run_id']}", task_id=task_id,
                     task_type="TASK_TYPE_TRIAL", name=f"Trial {trial['id']}",
                     state="STATE_TERMINATED", start_time=trial["start_time"],
                     end_time=trial["end_time"], resource_pool=trial["resource_pool"], slots=1)]
+            # a task spans its allocations (a continued trial's new task starts later)
+            ended = all(a.end_time is not None for a in allocations)
             return Task(task_id=task_id, task_type="TASK_TYPE_TRIAL",
-                        start_time=trial["start_time"], end_time=trial["end_time"],
+                        start_time=allocations[0].start_time,
+                        end_time=max(a.end_time for a in allocations) if ended else None,  # type: ignore[type-var]
                         allocations=allocations, config=trial["config"])
         command = self.get_command(task_id)
         return Task(task_id=task_id, task_type=_TASK_TYPES[command.kind],

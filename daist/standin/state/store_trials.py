@@ -68,7 +68,8 @@ class TrialStore:
             best_validation=self._metric(row["best_val_id"]),
             best_checkpoint=self._maybe_checkpoint(row["best_ckpt"]),
             checkpoint_count=count, checkpoint_bytes=size, searcher_metric=row["searcher_metric"],
-            warm_start=row["warm_start"], log_policy_matched=row["log_policy_matched"])
+            warm_start=row["warm_start"], log_policy_matched=row["log_policy_matched"],
+            prior_task_ids=tuple(json.loads(row["prior_task_ids"])))
 
     def require_trial(self, trial_id: int) -> None:
         """``NotFound`` unless the trial exists; far cheaper than ``get_trial``."""
@@ -82,7 +83,10 @@ class TrialStore:
         return self._trial(row)
 
     def trial_for_task(self, task_id: str) -> Trial | None:
-        row = self.db.execute(_TRIAL_SQL + " WHERE t.task_id = ?", (task_id,)).fetchone()
+        """The trial that runs or ran as ``task_id``."""
+        row = self.db.execute(_TRIAL_SQL + " WHERE t.task_id = ? OR EXISTS (SELECT 1 FROM"
+                              " json_each(t.prior_task_ids) WHERE value = ?)",
+                              (task_id, task_id)).fetchone()
         return None if row is None else self._trial(row)
 
     def list_trials(self, experiment_id: int, *, states: list[str] | None = None,
@@ -383,12 +387,21 @@ class TrialStore:
              for ts, kind, text in lines])
         self.webhook_task_logs(task_id, [text for _, _, text in lines])  # type: ignore[attr-defined]
 
-    def list_logs(self, task_id: str, *, after_id: int = 0, limit: int = 0,
+    def continue_as_new_task(self, trial_id: int) -> str:
+        """The master's continue: the trial runs as a new task, ``<current>-<tasks so far>``."""
+        trial = self.get_trial(trial_id)
+        new_task_id = f"{trial.task_id}-{len(trial.task_ids)}"
+        self.update_trial(trial_id, task_id=new_task_id, prior_task_ids=json.dumps(trial.task_ids))
+        return new_task_id
+
+    def list_logs(self, task_ids: list[str], *, after_id: int = 0, limit: int = 0,
                   descending: bool = False) -> list[sqlite3.Row]:
-        """Raw log rows; only limit/orderBy/follow of the log filters are implemented."""
-        sql = (f"SELECT * FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id "
+        """Raw log rows of these tasks; only limit/orderBy/follow of the log filters are
+        implemented here."""
+        marks = ",".join("?" * len(task_ids)) or "NULL"
+        sql = (f"SELECT * FROM task_logs WHERE task_id IN ({marks}) AND id > ? ORDER BY id "
                f"{'DESC' if descending else 'ASC'}")
-        args: list[Any] = [task_id, after_id]
+        args: list[Any] = [*task_ids, after_id]
         if limit > 0:
             sql, args = sql + " LIMIT ?", [*args, limit]
         return self.db.execute(sql, args).fetchall()

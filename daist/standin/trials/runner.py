@@ -145,8 +145,9 @@ class TrialRunner:
         self.start_experiment(experiment_id)
 
     def continue_experiment(self, experiment_id: int) -> None:
-        """Run a terminal experiment's unfinished trials again (its only trial, if single):
-        restarts reset, the experiment ACTIVE with its progress at 0."""
+        """Run a terminal experiment's unfinished trials again (its only trial, if single),
+        each as a new task (``<task>-N``): restarts reset, the experiment ACTIVE with its
+        progress at 0."""
         store = self.backend.store
         exp = store.get_experiment(experiment_id)
         single = exp.config.get("searcher", {}).get("name", "single") == "single"
@@ -155,6 +156,8 @@ class TrialRunner:
             store.update_trial(trial.id, restarts=0, end_time=None, **(
                 {"state": "STATE_QUEUED", "run_id": trial.run_id + 1, "log_policy_matched": None}
                 if again else {}))
+            if again:
+                store.continue_as_new_task(trial.id)
         store.reopen_experiment(experiment_id)
         self.start_experiment(experiment_id)
 

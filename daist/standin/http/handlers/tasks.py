@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-import json
 import tarfile
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
@@ -81,23 +80,6 @@ async def context_directory(backend: Backend, request: web.Request, taskId: str)
 
 
 # -- logs ----------------------------------------------------------------------------------
-def _seeded_lines(backend: Backend, task_id: str) -> list[Json]:
-    """Seeded tasks never ran; they get a few plausible lines instead of stored ones."""
-    trial = backend.store.trial_for_task(task_id)
-    if trial is not None:
-        start = trial.start_time
-        texts = [f"seeded trial {trial.id} of experiment {trial.experiment_id} starting",
-                 f"hparams: {json.dumps(trial.hparams, sort_keys=True)}",
-                 f"trial {trial.id} finished in state {trial.state}"]
-    else:
-        command = backend.store.get_command(task_id)
-        start = command.start_time
-        texts = [f"seeded {command.kind} {command.id} starting", f"{command.description} is running"]
-    return [{"id": i + 1, "allocation_id": f"{task_id}.1", "timestamp": start + i,
-             "stdtype": "stdout", "level": "LOG_LEVEL_INFO", "log": text}
-            for i, text in enumerate(texts)]
-
-
 @dataclass(frozen=True)
 class LogFilter:
     """The task/trial log filters of the master: each list keeps rows whose field is in it
@@ -151,22 +133,22 @@ class LogFilter:
                 and (not self.search or self.search in row["log"].lower()))
 
 
-async def _log_rows(backend: Backend, request: web.Request, task_id: str) -> AsyncIterator[Json]:
+async def _log_rows(backend: Backend, request: web.Request,
+                    task_ids: list[str]) -> AsyncIterator[Json]:
+    """The stored lines of these tasks (a task that logged nothing has none)."""
     store = backend.store
     follow = bool(q_bool(request, "follow"))
     limit = q_int(request, "limit", 0) or 0
     where = LogFilter.of(request)
-    rows = [dict(r) for r in store.list_logs(task_id, limit=0 if where else limit,
+    rows = [dict(r) for r in store.list_logs(task_ids, limit=0 if where else limit,
                                              descending=descending(request))]
-    if not rows and not follow:
-        rows = _seeded_lines(backend, task_id)
     last = max((r["id"] for r in rows), default=0)
     rows = [r for r in rows if where.keeps(r)][: limit or None]
     for row in rows:
         yield row
     while follow and not backend.stopping.is_set():
-        live = any(a.task_id == task_id for a in store.active_allocations())
-        fresh = [dict(r) for r in store.list_logs(task_id, after_id=last)]
+        live = any(a.task_id in task_ids for a in store.active_allocations())
+        fresh = [dict(r) for r in store.list_logs(task_ids, after_id=last)]
         for row in fresh:
             last = row["id"]
             if where.keeps(row):
@@ -187,7 +169,7 @@ async def task_logs(backend: Backend, request: web.Request, taskId: str) -> web.
     backend.store.get_task(taskId)
 
     async def lines() -> AsyncIterator[Json]:
-        async for row in _log_rows(backend, request, taskId):
+        async for row in _log_rows(backend, request, [taskId]):
             yield {**_log_fields(row), "taskId": taskId, "allocationId": row["allocation_id"],
                    "timestamp": iso(row["timestamp"])}
 
@@ -198,15 +180,14 @@ async def trial_logs(backend: Backend, request: web.Request, trialId: str) -> we
     trial = backend.store.get_trial(as_int(trialId, "trialId"))
 
     async def lines() -> AsyncIterator[Json]:
-        async for row in _log_rows(backend, request, trial.task_id):
+        async for row in _log_rows(backend, request, trial.task_ids):
             yield {**_log_fields(row), "trialId": trial.id, "timestamp": iso(row["timestamp"])}
 
     return await stream(request, lines())
 
 
-def _fields(backend: Backend, task_id: str) -> Json:
-    allocations = sorted({r["allocation_id"] for r in backend.store.list_logs(task_id)}
-                         or {f"{task_id}.1"})
+def _fields(backend: Backend, task_ids: list[str]) -> Json:
+    allocations = sorted({r["allocation_id"] for r in backend.store.list_logs(task_ids)})
     return {"agentIds": [AGENT_ID], "containerIds": allocations, "rankIds": [RANK_ID],
             "stdtypes": ["stdout", "stderr"], "sources": ["container"],
             "allocationIds": allocations}
@@ -215,13 +196,13 @@ def _fields(backend: Backend, task_id: str) -> Json:
 async def task_log_fields(backend: Backend, request: web.Request,
                           taskId: str) -> web.StreamResponse:
     backend.store.get_task(taskId)
-    return await stream(request, [_fields(backend, taskId)])
+    return await stream(request, [_fields(backend, [taskId])])
 
 
 async def trial_log_fields(backend: Backend, request: web.Request,
                            trialId: str) -> web.StreamResponse:
     trial = backend.store.get_trial(as_int(trialId, "trialId"))
-    fields = _fields(backend, trial.task_id)
+    fields = _fields(backend, trial.task_ids)
     fields.pop("allocationIds")
     return await stream(request, [fields])
 
