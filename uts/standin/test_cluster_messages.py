@@ -76,6 +76,10 @@ class TestTasksAndLogs(ClientTestCase):
         self.assertEqual(sorted(first), ["allocation_id", "name", "priority", "registered_time",
                                          "resource_pool", "resources", "scheduler_type",
                                          "slots_needed", "task_id"])
+        # a running allocation holds its container on the agent (what e2e tests look for)
+        (held,) = first["resources"]
+        self.assertEqual((held["allocation_id"], list(held["agent_devices"])),
+                         (first["allocation_id"], ["standin-agent"]))
 
     def test_each_filter_is_applied(self) -> None:
         self.assertEqual(len(self.logs()), 5)
