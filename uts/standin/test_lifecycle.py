@@ -1,6 +1,9 @@
 """Experiment lifecycle like the master's, each path driven by a Core API trial and the SDK."""
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 import subprocess
 import sys
 import tempfile
@@ -106,6 +109,44 @@ class TestLifecycle(CoreTrialCase):
         self.assertEqual(self.master.backend.trials.running_count(exp.id), 0)
         exp.kill()
         self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
+
+    def test_delete_removes_the_checkpoint_files_then_every_row(self) -> None:
+        exp = self.create(config("life-delete", hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        (checkpoint,) = bindings.get_GetTrialCheckpoints(self.session, id=trial.id).checkpoints
+        root = Path(bindings.get_GetExperiment(self.session, experimentId=exp.id)
+                    .config["checkpoint_storage"]["container_path"])
+        self.assertTrue((root / checkpoint.uuid / "w.txt").exists())
+        exp.delete()
+        self.wait_for(f"experiment {exp.id} gone", lambda: self.gone(exp.id))
+        self.assertFalse((root / checkpoint.uuid).exists())
+        # the allocation CSV keeps who ran it, where and for which experiment
+        rows = self.allocation_rows()
+        self.assertIn((trial.taskId + ".1", "TRIAL", "admin", "Uncategorized", str(exp.id)),
+                      [(r["allocation_id"], r["task_type"], r["username"], r["workspace_name"],
+                        r["experiment_id"]) for r in rows])
+        for read in (lambda: bindings.get_GetCheckpoint(self.session, checkpointUuid=checkpoint.uuid),
+                     lambda: bindings.get_GetTrial(self.session, trialId=trial.id),
+                     lambda: list(bindings.get_TaskLogs(self.session, taskId=trial.taskId))):
+            with self.assertRaises(errors.NotFoundException):
+                read()
+
+    def allocation_rows(self) -> list[dict[str, str]]:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        window = [(now + datetime.timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                  for m in (-10, 1)]
+        response = self.session.get("resources/allocation/allocations-csv", params={
+            "timestamp_after": window[0], "timestamp_before": window[1]})
+        return list(csv.DictReader(io.StringIO(response.text)))
+
+    def gone(self, experiment_id: int) -> bool:
+        try:
+            bindings.get_GetExperiment(self.session, experimentId=experiment_id)
+        except errors.NotFoundException:
+            return True
+        return False
 
     def test_continue_reruns_the_trial_with_the_override_config(self) -> None:
         exp = self.create(config("life-continue", max_restarts=0,
@@ -249,8 +290,14 @@ class TestBulkActions(CoreTrialCase):
         self.assertEqual(self.bulk("pause", [exp.id]),
                          {exp.id: precondition + "experiment in terminal state"})
         self.assertEqual(self.bulk("delete", [exp.id]), {exp.id: ""})
-        with self.assertRaises(errors.NotFoundException):
-            bindings.get_GetExperiment(self.session, experimentId=exp.id)
+        self.wait_for(f"experiment {exp.id} gone", lambda: self.gone(exp.id))
+
+    def gone(self, experiment_id: int) -> bool:
+        try:
+            bindings.get_GetExperiment(self.session, experimentId=experiment_id)
+        except errors.NotFoundException:
+            return True
+        return False
 
 
 if __name__ == "__main__":

@@ -243,6 +243,7 @@ ROUTES: list[Route] = [
        trial_api.pending_preemption),
     _r("GET", f"{V1}/tasks", tasks.tasks),
     _r("GET", "/tasks", tasks.legacy_tasks),
+    _r("GET", "/resources/allocation/allocations-csv", tasks.allocations_csv),
     _r("GET", f"{V1}/tasks/count", tasks.task_count),
     _r("GET", f"{V1}/tasks/{{taskId}}", tasks.get_task),
     _r("GET", f"{V1}/tasks/{{taskId}}/logs", tasks.task_logs),

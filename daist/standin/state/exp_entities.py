@@ -11,6 +11,7 @@ from typing import Any
 from daist.standin.common.wire import int64, iso
 
 TERMINAL_STATES = frozenset({"STATE_COMPLETED", "STATE_CANCELED", "STATE_ERROR", "STATE_DELETED"})
+DELETION_STATES = frozenset({"STATE_DELETING", "STATE_DELETE_FAILED"})
 
 
 def displayed_state(stored: str, trial_states: set[str]) -> str:

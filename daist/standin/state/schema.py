@@ -121,6 +121,11 @@ CREATE TABLE workspace_pins (workspace_id INTEGER NOT NULL, user_id INTEGER NOT 
     pinned_at REAL NOT NULL, PRIMARY KEY (workspace_id, user_id));
 CREATE TABLE cluster_message (id INTEGER PRIMARY KEY CHECK (id = 1), message TEXT NOT NULL,
     start_time REAL NOT NULL, end_time REAL, created_time REAL NOT NULL);
+-- who ran an allocation, in which workspace, for which experiment, as when it started (the
+-- master's allocation_workspace_info: kept through moves and deletes, for the allocation CSV)
+ALTER TABLE allocations ADD COLUMN username TEXT NOT NULL DEFAULT '';
+ALTER TABLE allocations ADD COLUMN workspace_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE allocations ADD COLUMN experiment_id INTEGER;
 -- a continued trial runs as a new task ("<previous>-N"); the ones before it, oldest first
 ALTER TABLE trials ADD COLUMN prior_task_ids TEXT NOT NULL DEFAULT '[]';
 -- a TASK_LOG trigger fires once per task

@@ -29,11 +29,31 @@ class TaskStore:
 
     # -- allocations -------------------------------------------------------------------------
     def add_allocation(self, *, allocation_id: str, task_id: str, task_type: str, name: str,
-                       resource_pool: str, slots: int = 1, state: str = "STATE_RUNNING") -> None:
+                       resource_pool: str, slots: int = 1, state: str = "STATE_RUNNING",
+                       experiment_id: int | None = None, workspace_id: int | None = None,
+                       user_id: int | None = None) -> None:
+        """An allocation starts; who runs it and in which workspace are kept as they are now
+        (an experiment's trial: its owner, workspace and id)."""
+        if experiment_id is not None:
+            workspace_id, user_id = self.db.execute(
+                "SELECT p.workspace_id, e.user_id FROM experiments e JOIN projects p"
+                " ON p.id = e.project_id WHERE e.id = ?", (experiment_id,)).fetchone()
+        workspace = self.db.execute("SELECT name FROM workspaces WHERE id = ?",
+                                    (workspace_id,)).fetchone()
+        user = self.db.execute("SELECT username FROM users WHERE id = ?", (user_id,)).fetchone()
         self.db.execute(
             "INSERT OR REPLACE INTO allocations (allocation_id, task_id, task_type, name, state,"
-            " start_time, resource_pool, slots) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (allocation_id, task_id, task_type, name, state, self.now(), resource_pool, slots))
+            " start_time, resource_pool, slots, username, workspace_name, experiment_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (allocation_id, task_id, task_type, name, state, self.now(), resource_pool, slots,
+             "" if user is None else user[0], "" if workspace is None else workspace[0],
+             experiment_id))
+
+    def allocations_between(self, start: float, end: float) -> list[sqlite3.Row]:
+        """Allocations whose run [start, end or now] meets [start, end], by start time."""
+        return self.db.execute(
+            "SELECT * FROM allocations WHERE start_time <= ? AND COALESCE(end_time, ?) >= ?"
+            " ORDER BY start_time, allocation_id", (end, self.now(), start)).fetchall()
 
     def end_allocation(self, allocation_id: str) -> None:
         self.db.execute("UPDATE allocations SET state = 'STATE_TERMINATED', end_time = ?"
@@ -94,7 +114,8 @@ class TaskStore:
                          resource_pool))
         self.add_allocation(allocation_id=f"{command_id}.1", task_id=command_id,
                             task_type=_TASK_TYPES[kind], name=description,
-                            resource_pool=resource_pool)
+                            resource_pool=resource_pool, workspace_id=workspace_id,
+                            user_id=user_id)
 
     def _command(self, row: sqlite3.Row) -> Command:
         return Command(id=row["id"], kind=row["kind"], description=row["description"],

@@ -209,7 +209,7 @@ class TrialRunner:
         store.update_trial(trial.id, state="STATE_STARTING", end_time=None)
         store.add_allocation(allocation_id=run.allocation_id, task_id=trial.task_id,
                              task_type="TASK_TYPE_TRIAL", name=f"Trial {trial.id} (Experiment {exp.id})",
-                             resource_pool=exp.resource_pool)
+                             resource_pool=exp.resource_pool, slots=slots, experiment_id=exp.id)
         task = asyncio.ensure_future(self._run(exp, trial, run))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
+import datetime
 import io
 import tarfile
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from aiohttp import web
 
 from daist.standin.backend import Backend
 from daist.standin.state.cluster_entities import AGENT_ID
-from daist.standin.common.errors import BadRequest, Unimplemented
+from daist.standin.common.errors import BadRequest, Internal, Unimplemented
 from daist.standin.http.reqs import as_int, descending, paged, q_bool, q_int, q_ints, q_strs, stream
 from daist.standin.state.store_tasks import COMMAND_KINDS
 from daist.standin.trials.trialenv import DIR_TYPE
@@ -31,6 +33,53 @@ async def tasks(backend: Backend, request: web.Request) -> Json:
 async def legacy_tasks(backend: Backend, request: web.Request) -> Json:
     """``GET /tasks`` outside /api: allocation id -> summary in the master's Go JSON."""
     return {a.allocation_id: a.legacy_summary() for a in backend.store.active_allocations()}
+
+
+_CSV_HEADER = ("allocation_id", "task_type", "username", "workspace_name", "experiment_id", "slots",
+               "start_time", "end_time", "imagepulling_time", "slot_hours", "resource_pool")
+
+
+def _csv_time(request: web.Request, name: str, what: str) -> float:
+    """The master takes exactly ``YYYY-MM-DDTHH:MM:SSZ`` (a 500 otherwise, as from echo)."""
+    text = request.query.get(name, "")
+    try:
+        moment = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise Internal(f"invalid {what} time: cannot parse {text!r}") from None
+    return moment.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def _go_time(ts: float | None) -> str:
+    """Go's RFC3339Nano in UTC: trailing zeros of the fraction dropped ('' for none)."""
+    if ts is None:
+        return ""
+    text = iso(ts) or ""
+    whole, _, fraction = text[:-1].partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
+
+
+async def allocations_csv(backend: Backend, request: web.Request) -> web.Response:
+    """``GET /resources/allocation/allocations-csv``: every allocation that ran between
+    ``timestamp_after`` and ``timestamp_before``, with who ran it, where and for which
+    experiment as when it started, and its slot-hours inside the window."""
+    start = _csv_time(request, "timestamp_after", "start")
+    end = _csv_time(request, "timestamp_before", "end")
+    if start > end:
+        raise Internal("start time cannot be after end time")
+    now = backend.store.now()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_HEADER)
+    for row in backend.store.allocations_between(start, end):
+        ran_to = max(row["end_time"] if row["end_time"] is not None else now, row["start_time"])
+        seconds = (min(ran_to, end) - max(row["start_time"], start)) * row["slots"]
+        writer.writerow([
+            row["allocation_id"], row["task_type"].removeprefix("TASK_TYPE_"), row["username"],
+            row["workspace_name"], "" if not row["experiment_id"] else row["experiment_id"],
+            row["slots"], _go_time(row["start_time"]), _go_time(row["end_time"]), "0.0",
+            f"{seconds / 3600:f}" if seconds else "0.0", row["resource_pool"]])
+    return web.Response(text=out.getvalue(), content_type="text/csv")
 
 
 async def task_count(backend: Backend, request: web.Request) -> Json:
