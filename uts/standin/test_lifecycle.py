@@ -11,6 +11,7 @@ import unittest
 from pathlib import Path
 
 from determined.common.api import bindings, errors
+from determined.experimental import client
 
 from uts.standin.coretrial import CoreTrialCase, config
 from uts.standin.support import wait_for_gc
@@ -132,6 +133,20 @@ class TestLifecycle(CoreTrialCase):
                      lambda: list(bindings.get_TaskLogs(self.session, taskId=trial.taskId))):
             with self.assertRaises(errors.NotFoundException):
                 read()
+
+    def test_checkpoint_download_serves_the_files_from_the_experiments_storage(self) -> None:
+        storage = tempfile.TemporaryDirectory(prefix="standin-storage-")
+        self.addCleanup(storage.cleanup)
+        exp = self.create(config("life-download", hyperparameters={"steps": 1},
+                                 checkpoint_storage={"type": "shared_fs",
+                                                     "host_path": storage.name}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        checkpoint = self.det.get_checkpoint(trial.bestCheckpoint.uuid)
+        target = Path(storage.name, "downloaded")
+        checkpoint.download(str(target), mode=client.DownloadMode.MASTER)
+        self.assertEqual((target / "w.txt").read_text(), "w")
 
     def allocation_rows(self) -> list[dict[str, str]]:
         now = datetime.datetime.now(datetime.timezone.utc)
