@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from determined.common.api import bindings
+from determined.common.api import bindings, errors
 from determined.experimental import client
 
 from uts.standin.support import MasterTestCase, quiet
@@ -125,6 +125,14 @@ class CoreTrialCase(MasterTestCase):
                                timeout)
         self.assertNotIn("STATE_ACTIVE", seen)  # reads show QUEUED/RUNNING, like the master
         return result
+
+    def gone(self, experiment_id: int) -> bool:
+        """Whether the experiment no longer exists (its delete has finished)."""
+        try:
+            bindings.get_GetExperiment(self.session, experimentId=experiment_id)
+        except errors.NotFoundException:
+            return True
+        return False
 
     def trials(self, experiment_id: int) -> list[bindings.trialv1Trial]:
         return list(bindings.get_GetExperimentTrials(self.session, experimentId=experiment_id).trials)

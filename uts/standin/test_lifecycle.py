@@ -156,13 +156,6 @@ class TestLifecycle(CoreTrialCase):
             "timestamp_after": window[0], "timestamp_before": window[1]})
         return list(csv.DictReader(io.StringIO(response.text)))
 
-    def gone(self, experiment_id: int) -> bool:
-        try:
-            bindings.get_GetExperiment(self.session, experimentId=experiment_id)
-        except errors.NotFoundException:
-            return True
-        return False
-
     def test_continue_reruns_the_trial_with_the_override_config(self) -> None:
         exp = self.create(config("life-continue", max_restarts=0,
                                  hyperparameters={"need_env": "LET_ME_PASS"}))
@@ -306,13 +299,6 @@ class TestBulkActions(CoreTrialCase):
                          {exp.id: precondition + "experiment in terminal state"})
         self.assertEqual(self.bulk("delete", [exp.id]), {exp.id: ""})
         self.wait_for(f"experiment {exp.id} gone", lambda: self.gone(exp.id))
-
-    def gone(self, experiment_id: int) -> bool:
-        try:
-            bindings.get_GetExperiment(self.session, experimentId=experiment_id)
-        except errors.NotFoundException:
-            return True
-        return False
 
 
 if __name__ == "__main__":
