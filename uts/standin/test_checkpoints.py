@@ -104,6 +104,18 @@ def _fixture_experiment_on_disk(backend) -> int:
     return exp_id
 
 
+class TestCheckpointMetadata(ClientTestCase):
+    def test_add_and_remove_metadata_through_the_sdk(self) -> None:
+        uuid = self.det.get_experiment(1).list_trials()[0].top_checkpoint().uuid
+        checkpoint = self.det.get_checkpoint(uuid)
+        checkpoint.add_metadata({"newkey": "newvalue"})
+        self.assertEqual(self.det.get_checkpoint(uuid).metadata["newkey"], "newvalue")
+        checkpoint.remove_metadata(["newkey"])
+        stored = self.det.get_checkpoint(uuid).metadata
+        self.assertNotIn("newkey", stored)
+        self.assertIn("steps_completed", stored)
+
+
 class TestCheckpointDeletion(ClientTestCase):
     """Deletion runs Determined's GC entrypoint in a task that deletes the files and reports
     what is left; reads change when that task ends, as with the master."""

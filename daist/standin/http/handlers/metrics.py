@@ -8,9 +8,11 @@ from aiohttp import web
 
 from daist.standin.backend import Backend
 from daist.standin.state.checkpoint_order import ordered_from_query
+from daist.standin.common.confine import checkpoint_uuid
 from daist.standin.common.errors import BadRequest, NotFound
 from daist.standin.state.exp_entities import TERMINAL_STATES
-from daist.standin.http.reqs import as_int, descending, page_of, paged, q_int, q_ints, q_strs, stream
+from daist.standin.http.reqs import (as_int, body_object, descending, page_of, paged, q_int, q_ints,
+                                     q_strs, stream)
 from daist.standin.state.summary import is_better
 from daist.standin.common.wire import iso
 
