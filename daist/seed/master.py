@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import random
 import threading
+import time
 import uuid
 from typing import Any, Iterator
 
@@ -21,6 +22,7 @@ COMPLETE = "daist-seed-complete"
 """The label a seeded experiment gets once all its trials are complete: an interrupted seed can
 leave an experiment COMPLETED with fewer trials than planned, which must not count."""
 GONE = frozenset({"STATE_DELETING", "STATE_DELETED", "STATE_DELETE_FAILED"})
+DELETE_DEADLINE_S, DELETE_POLL_S = 300.0, 0.2
 
 
 class SeedMaster:
@@ -166,6 +168,25 @@ class SeedMaster:
             if not experiment.get("trialIds"):  # no trial to end: a PAUSED empty experiment
                 self._send("POST", f"/api/v1/experiments/{experiment_id}/kill")
         self._send("DELETE", f"/api/v1/experiments/{experiment_id}")
+        self._wait_deleted(experiment_id)
+
+    def _wait_deleted(self, experiment_id: int) -> None:
+        """The master deletes in the background (DELETING while its checkpoint GC runs):
+        wait until the experiment is gone, so its project can go next."""
+        deadline = time.monotonic() + DELETE_DEADLINE_S
+        while True:
+            answer = self.api.request("GET", f"/api/v1/experiments/{experiment_id}",
+                                      ok=(200, 404))
+            if answer.status_code == 404:
+                return
+            state = (answer.json().get("experiment") or {}).get("state")
+            if state == "STATE_DELETE_FAILED":
+                raise TargetError(f"the master could not delete experiment {experiment_id}"
+                                  " (STATE_DELETE_FAILED)")
+            if time.monotonic() > deadline:
+                raise TargetError(f"experiment {experiment_id} is still {state} after"
+                                  f" {DELETE_DEADLINE_S:.0f} s of deleting")
+            time.sleep(DELETE_POLL_S)
 
     def checkpoints(self, experiment_id: int) -> list[str]:
         answer = self._send("GET", f"/api/v1/experiments/{experiment_id}/checkpoints")

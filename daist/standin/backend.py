@@ -19,6 +19,7 @@ from daist.standin.launcher import STANDIN_CLUSTER_NAME  # the one definition (s
 from daist.standin.observe.prom import ServerMetrics
 from daist.standin.options import StandinOptions
 from daist.standin.trials.commands import CommandRunner
+from daist.standin.trials.checkpoint_gc import CheckpointGC
 from daist.standin.trials.preemption import PreemptionHub
 from daist.standin.trials.runner import TrialRunner
 from daist.standin.seed.seeder import SeedSpec, seed_store
@@ -44,6 +45,7 @@ class Backend:
     seed_seconds: float = 0.0
     trials: TrialRunner = field(init=False)
     commands: CommandRunner = field(init=False)
+    checkpoint_gc: CheckpointGC = field(init=False)
     webhooks: WebhookShipper = field(init=False)
     server_metrics: ServerMetrics = field(init=False)
     profiling: bool = False
@@ -53,6 +55,7 @@ class Backend:
         self.server_metrics = ServerMetrics(grpc_table())  # the SDK's REST -> gRPC table
         self.trials = TrialRunner(self)
         self.commands = CommandRunner(self)
+        self.checkpoint_gc = CheckpointGC(self)
         self.webhooks = WebhookShipper(signing_key=self.cluster_id)
         self.store.webhook_sink = self.webhooks.enqueue
 
@@ -79,9 +82,10 @@ class Backend:
         self.seed_seconds = time.perf_counter() - start
 
     async def stop_tasks(self) -> None:
-        """Every trial and command process ends (server stop or reset)."""
+        """Every trial, command and checkpoint-GC process ends (server stop or reset)."""
         await self.trials.stop_all()
         await self.commands.stop_all()
+        await self.checkpoint_gc.stop_all()
 
     async def reset(self) -> None:
         await self.stop_tasks()

@@ -3,7 +3,8 @@
 The trial (hyperparameters steer it): ``say`` prints a line; reports ``steps`` training
 metrics and a checkpoint; with ``hold`` it waits (at most 60 s) until the file ``hold`` names
 exists or the master preempts it; ``fail`` = ``always`` exits 1, ``first`` exits 1 on its
-first run only; ``need_env`` exits 1 unless that variable is set. It calls ``core.init()``
+first run only; ``need_env`` exits 1 unless that variable is set; ``validations`` (a list)
+reports each as step i's validation ``loss`` with a checkpoint at step i, and nothing else. It calls ``core.init()``
 in its default (AUTO) TensorBoard mode, which needs a metric writer.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from determined.common.api import bindings
+from determined.common.api import bindings, errors
 from determined.experimental import client
 
 from uts.standin.support import MasterTestCase, quiet, wait_until
@@ -34,6 +35,12 @@ TRIAL_PY = textwrap.dedent('''
     if hp.get("need_env") and hp["need_env"] not in os.environ:
         sys.exit(1)
     with core.init() as ctx:
+        for step, value in enumerate(hp.get("validations", []), start=1):
+            ctx.train.report_validation_metrics(steps_completed=step, metrics={"loss": value})
+            with ctx.checkpoint.store_path({"steps_completed": step}) as (path, _):
+                (path / "w.txt").write_text("w")
+        if hp.get("validations"):
+            sys.exit(0)
         for step in range(1, hp.get("steps", 2) + 1):
             ctx.train.report_training_metrics(steps_completed=step, metrics={"loss": 1.0 / step})
         with ctx.checkpoint.store_path({"steps_completed": hp.get("steps", 2)}) as (path, _):
@@ -111,6 +118,14 @@ class CoreTrialCase(MasterTestCase):
                                timeout)
         self.assertNotIn("STATE_ACTIVE", seen)  # reads show QUEUED/RUNNING, like the master
         return result
+
+    def gone(self, experiment_id: int) -> bool:
+        """Whether the experiment no longer exists (its delete has finished)."""
+        try:
+            bindings.get_GetExperiment(self.session, experimentId=experiment_id)
+        except errors.NotFoundException:
+            return True
+        return False
 
     def trials(self, experiment_id: int) -> list[bindings.trialv1Trial]:
         return list(bindings.get_GetExperimentTrials(self.session, experimentId=experiment_id).trials)

@@ -182,3 +182,14 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
 # a checkpoint storage config as the master shows it has these, null when unset
 UNSET_SAVE_COUNTS = {"save_experiment_best": None, "save_trial_best": None,
                      "save_trial_latest": None}
+
+
+def wait_for_gc(session: Any, deadline_s: float = 60.0) -> None:
+    """Until no checkpoint GC task is listed in ``/tasks`` (each ends when its process
+    exits); an AssertionError past the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while any(str(t.get("name", "")).startswith("Checkpoint GC")
+              for t in session.get("tasks").json().values()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"a checkpoint GC task still runs after {deadline_s} s")
+        time.sleep(0.05)

@@ -8,6 +8,7 @@ from determined.common.api import bindings, errors
 from determined.experimental import client
 
 from uts.standin.det_cli import ClientTestCase
+from uts.standin.support import wait_for_gc
 
 # One fixture trial of experiment 1 (searcher metric validation_loss, smaller is better):
 # steps -> (validation_loss, accuracy, checkpoint uuid)
@@ -79,30 +80,76 @@ class TestCheckpointOrder(ClientTestCase):
         self.assertEqual(top[0].uuid, REPORTS[300][2])
 
 
+def _fixture_experiment_on_disk(backend) -> int:
+    """An experiment whose storage is in the work dir, with the fixture trial's checkpoints
+    written there as files (``RESOURCES``), so a GC task has real files to delete."""
+    store = backend.store
+    storage = backend.work_dir / "fixture-checkpoints"
+    config = {"name": "fixture", "searcher": {"name": "single", "metric": "validation_loss"},
+              "checkpoint_storage": {"type": "directory", "container_path": str(storage)}}
+    exp_id = store.add_experiment(project_id=1, user_id=1, config_id=store.add_config(config, ""),
+                                  model_def_id=store.add_model_def([]), config=config,
+                                  state="STATE_COMPLETED")
+    trial_id = store.add_trial(experiment_id=exp_id, hparams={}, task_id=f"{exp_id}.fixture")
+    for steps, (loss, accuracy, uuid) in REPORTS.items():
+        store.add_checkpoint({"uuid": uuid, "state": "STATE_COMPLETED", "resources": RESOURCES,
+                              "metadata": {"steps_completed": steps}}, trial_id=trial_id)
+        for name, size in RESOURCES.items():
+            path = storage / uuid / name
+            if name.endswith("/"):
+                path.mkdir(parents=True, exist_ok=True)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"x" * int(size))
+    return exp_id
+
+
+class TestCheckpointMetadata(ClientTestCase):
+    def test_add_and_remove_metadata_through_the_sdk(self) -> None:
+        uuid = self.det.get_experiment(1).list_trials()[0].top_checkpoint().uuid
+        checkpoint = self.det.get_checkpoint(uuid)
+        checkpoint.add_metadata({"newkey": "newvalue"})
+        self.assertEqual(self.det.get_checkpoint(uuid).metadata["newkey"], "newvalue")
+        checkpoint.remove_metadata(["newkey"])
+        stored = self.det.get_checkpoint(uuid).metadata
+        self.assertNotIn("newkey", stored)
+        self.assertIn("steps_completed", stored)
+
+
 class TestCheckpointDeletion(ClientTestCase):
+    """Deletion runs Determined's GC entrypoint in a task that deletes the files and reports
+    what is left; reads change when that task ends, as with the master."""
     uses_cli = True
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.master.call(_add_fixture_trial)
+        cls.master.call(_fixture_experiment_on_disk)
+        cls.storage = cls.master.call(lambda b: b.work_dir / "fixture-checkpoints")
 
     def test_partial_delete_by_globs(self) -> None:
-        checkpoint = self.det.get_checkpoint(REPORTS[100][2])
+        uuid = REPORTS[100][2]
+        checkpoint = self.det.get_checkpoint(uuid)
         checkpoint.remove_files(["*.pth"])
+        wait_for_gc(self.session)
         checkpoint.reload()
         self.assertEqual(checkpoint.state, client.CheckpointState.PARTIALLY_DELETED)
         self.assertEqual(sorted(checkpoint.resources), ["logs/", "logs/events.txt"])
-        self.cli.ok("checkpoint", "rm", REPORTS[100][2], "--glob", "logs/**", "--yes")
-        checkpoint.reload()
-        self.assertEqual(sorted(checkpoint.resources), ["logs/"])
+        self.assertFalse((self.storage / uuid / "state_dict.pth").exists())
+        self.cli.ok("checkpoint", "rm", uuid, "--glob", "logs/**", "--yes")
+        wait_for_gc(self.session)
+        checkpoint.reload()  # nothing left: DELETED (the master keeps the last file list)
+        self.assertEqual(checkpoint.state, client.CheckpointState.DELETED)
+        self.assertFalse((self.storage / uuid / "logs").exists())
 
     def test_full_delete_through_the_cli(self) -> None:
-        out = self.cli.ok("checkpoint", "delete", REPORTS[300][2], "--yes")
+        uuid = REPORTS[300][2]
+        out = self.cli.ok("checkpoint", "delete", uuid, "--yes")
         self.assertIn("in progress", out)
-        checkpoint = self.det.get_checkpoint(REPORTS[300][2])
+        wait_for_gc(self.session)
+        checkpoint = self.det.get_checkpoint(uuid)
         self.assertEqual(checkpoint.state, client.CheckpointState.DELETED)
-        self.assertEqual(checkpoint.resources, {})
+        self.assertFalse((self.storage / uuid).exists())
 
     def test_bad_globs_and_registered_checkpoints_are_refused(self) -> None:
         session = self.session

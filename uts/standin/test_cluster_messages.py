@@ -76,6 +76,10 @@ class TestTasksAndLogs(ClientTestCase):
         self.assertEqual(sorted(first), ["allocation_id", "name", "priority", "registered_time",
                                          "resource_pool", "resources", "scheduler_type",
                                          "slots_needed", "task_id"])
+        # a running allocation holds its container on the agent (what e2e tests look for)
+        (held,) = first["resources"]
+        self.assertEqual((held["allocation_id"], list(held["agent_devices"])),
+                         (first["allocation_id"], ["standin-agent"]))
 
     def test_each_filter_is_applied(self) -> None:
         self.assertEqual(len(self.logs()), 5)
@@ -90,6 +94,12 @@ class TestTasksAndLogs(ClientTestCase):
         self.assertEqual(self.logs(agent_ids=["elsewhere"]), [])
         self.assertEqual(self.logs(rank_ids=[3]), [])
         self.assertEqual(len(self.logs(rank_ids=[0], stdtypes=["stdout"])), 3)
+
+    def test_a_trial_that_logged_nothing_has_no_logs(self) -> None:
+        # seeded trials outside experiment 1 never ran: nothing stored, nothing served
+        seeded = bindings.get_GetExperimentTrials(self.session, experimentId=2).trials[0]
+        self.assertEqual([x.log for x in api.trial_logs(self.session, seeded.id)], [])
+        self.assertEqual(list(bindings.get_TaskLogs(self.session, taskId=seeded.taskId)), [])
 
     def test_cli_trial_logs_pass_their_filters(self) -> None:
         out = self.cli.ok("trial", "logs", str(self.trial_id), "--level", "ERROR")

@@ -1,6 +1,9 @@
 """Experiment lifecycle like the master's, each path driven by a Core API trial and the SDK."""
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 import subprocess
 import sys
 import tempfile
@@ -8,8 +11,10 @@ import unittest
 from pathlib import Path
 
 from determined.common.api import bindings, errors
+from determined.experimental import client
 
 from uts.standin.coretrial import CoreTrialCase, config
+from uts.standin.support import wait_for_gc
 
 DET = str(Path(sys.executable).parent / "det")
 
@@ -53,7 +58,39 @@ class TestLifecycle(CoreTrialCase):
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_ERROR")
         (trial,) = self.trials(exp.id)
-        self.assertEqual((trial.state.value, trial.restarts), ("STATE_ERROR", 2))
+        # counted to 2, read capped at max_restarts as from the master
+        self.assertEqual((trial.state.value, trial.restarts), ("STATE_ERROR", 1))
+        self.assertEqual(self.logs(trial.id).count("failing on purpose"), 2)
+
+    def test_max_restarts_defaults_to_five_and_checkpoint_storage_keeps_its_policy(self) -> None:
+        exp = self.create(config("life-defaults", resources={"slots_per_trial": 3},  # never runs
+                                 checkpoint_storage={"type": "shared_fs", "host_path": "/tmp",
+                                                     "save_trial_best": 4}))
+        self.addCleanup(exp.kill)
+        expanded = bindings.get_GetExperiment(self.session, experimentId=exp.id).config
+        self.assertEqual(expanded["max_restarts"], 5)
+        storage = expanded["checkpoint_storage"]
+        self.assertEqual((storage["save_experiment_best"], storage["save_trial_best"],
+                          storage["save_trial_latest"]), (0, 4, 1))
+
+    def test_an_ended_experiment_garbage_collects_its_checkpoints_by_its_policy(self) -> None:
+        # steps 1..5; the best two by loss are steps 2 and 4, the latest is step 5
+        exp = self.create(config("life-gc", hyperparameters={"validations": [0.5, 0.1, 0.9, 0.3, 0.7]},
+                                 checkpoint_storage={"save_experiment_best": 2,
+                                                     "save_trial_best": 0,
+                                                     "save_trial_latest": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        wait_for_gc(self.session)
+        (trial,) = self.trials(exp.id)
+        root = Path(bindings.get_GetExperiment(self.session, experimentId=exp.id)
+                    .config["checkpoint_storage"]["container_path"])
+        states = {}
+        for checkpoint in bindings.get_GetTrialCheckpoints(self.session, id=trial.id).checkpoints:
+            states[checkpoint.metadata["steps_completed"]] = (
+                checkpoint.state.value, (root / checkpoint.uuid).exists())
+        deleted, kept = ("STATE_DELETED", False), ("STATE_COMPLETED", True)
+        self.assertEqual(states, {1: deleted, 2: kept, 3: deleted, 4: kept, 5: kept})
 
     def test_max_restarts_retries_a_failed_trial(self) -> None:
         exp = self.create(config("life-retry", max_restarts=2,
@@ -74,8 +111,54 @@ class TestLifecycle(CoreTrialCase):
         exp.kill()
         self.assertEqual(self.wait_state(exp.id, {"STATE_CANCELED"}), "STATE_CANCELED")
 
+    def test_delete_removes_the_checkpoint_files_then_every_row(self) -> None:
+        exp = self.create(config("life-delete", hyperparameters={"steps": 1}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        (checkpoint,) = bindings.get_GetTrialCheckpoints(self.session, id=trial.id).checkpoints
+        root = Path(bindings.get_GetExperiment(self.session, experimentId=exp.id)
+                    .config["checkpoint_storage"]["container_path"])
+        self.assertTrue((root / checkpoint.uuid / "w.txt").exists())
+        exp.delete()
+        self.wait_for(f"experiment {exp.id} gone", lambda: self.gone(exp.id))
+        self.assertFalse((root / checkpoint.uuid).exists())
+        # the allocation CSV keeps who ran it, where and for which experiment
+        rows = self.allocation_rows()
+        self.assertIn((trial.taskId + ".1", "TRIAL", "admin", "Uncategorized", str(exp.id)),
+                      [(r["allocation_id"], r["task_type"], r["username"], r["workspace_name"],
+                        r["experiment_id"]) for r in rows])
+        for read in (lambda: bindings.get_GetCheckpoint(self.session, checkpointUuid=checkpoint.uuid),
+                     lambda: bindings.get_GetTrial(self.session, trialId=trial.id),
+                     lambda: list(bindings.get_TaskLogs(self.session, taskId=trial.taskId))):
+            with self.assertRaises(errors.NotFoundException):
+                read()
+
+    def test_checkpoint_download_serves_the_files_from_the_experiments_storage(self) -> None:
+        storage = tempfile.TemporaryDirectory(prefix="standin-storage-")
+        self.addCleanup(storage.cleanup)
+        exp = self.create(config("life-download", hyperparameters={"steps": 1},
+                                 checkpoint_storage={"type": "shared_fs",
+                                                     "host_path": storage.name}))
+        self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
+                         "STATE_COMPLETED")
+        (trial,) = self.trials(exp.id)
+        checkpoint = self.det.get_checkpoint(trial.bestCheckpoint.uuid)
+        target = Path(storage.name, "downloaded")
+        checkpoint.download(str(target), mode=client.DownloadMode.MASTER)
+        self.assertEqual((target / "w.txt").read_text(), "w")
+
+    def allocation_rows(self) -> list[dict[str, str]]:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        window = [(now + datetime.timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                  for m in (-10, 1)]
+        response = self.session.get("resources/allocation/allocations-csv", params={
+            "timestamp_after": window[0], "timestamp_before": window[1]})
+        return list(csv.DictReader(io.StringIO(response.text)))
+
     def test_continue_reruns_the_trial_with_the_override_config(self) -> None:
-        exp = self.create(config("life-continue", hyperparameters={"need_env": "LET_ME_PASS"}))
+        exp = self.create(config("life-continue", max_restarts=0,
+                                 hyperparameters={"need_env": "LET_ME_PASS"}))
         self.assertEqual(self.wait_state(exp.id, {"STATE_COMPLETED", "STATE_ERROR"}),
                          "STATE_ERROR")
         (before,) = self.trials(exp.id)
@@ -92,6 +175,12 @@ class TestLifecycle(CoreTrialCase):
         (after,) = self.trials(exp.id)
         self.assertEqual((after.id, after.state.value, after.restarts),
                          (before.id, "STATE_COMPLETED", 0))
+        # it ran as a new task, named as the master names it; the trial's logs hold both
+        (first,) = before.taskIds
+        self.assertEqual(after.taskIds, [first, f"{first}-1"])
+        task = bindings.get_GetTask(self.session, taskId=f"{first}-1").task
+        self.assertGreater(task.startTime, before.endTime)
+        self.assertEqual(self.logs(after.id).count("latest_checkpoint None"), 2)
         with self.assertRaises(errors.APIException) as raised:  # a running one cannot continue
             hold = self.hold_file()
             running = self.create(config("life-busy", hyperparameters={"hold": str(hold)}))
@@ -209,8 +298,7 @@ class TestBulkActions(CoreTrialCase):
         self.assertEqual(self.bulk("pause", [exp.id]),
                          {exp.id: precondition + "experiment in terminal state"})
         self.assertEqual(self.bulk("delete", [exp.id]), {exp.id: ""})
-        with self.assertRaises(errors.NotFoundException):
-            bindings.get_GetExperiment(self.session, experimentId=exp.id)
+        self.wait_for(f"experiment {exp.id} gone", lambda: self.gone(exp.id))
 
 
 if __name__ == "__main__":

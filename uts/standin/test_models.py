@@ -91,6 +91,13 @@ class TestSummariesAndColumns(ClientTestCase):
         self.assertEqual(hparams, {"hp.layers": number, "hp.optimizer.betas.first": number,
                                    "hp.optimizer.lr": number, "hp.optimizer.name": text})
         self.assertEqual([c.column for c in columns][-4:], sorted(hparams))
+        # each numeric metric of the trials is four columns, as the master lists them
+        validation = [c.column for c in columns
+                      if c.location == bindings.v1LocationType.VALIDATIONS]
+        names = sorted({column.split(".")[1] for column in validation})
+        self.assertTrue(names)
+        self.assertEqual(validation, [f"validation.{name}.{aggregate}" for name in names
+                                      for aggregate in ("last", "max", "mean", "min")])
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ class TestRunner(MasterTestCase):
         self.assertEqual(len(checkpoints), 3)
 
     def test_trial_that_exits_1_gives_error(self) -> None:
-        cfg = config(x=1, fail=True, steps=1)
+        cfg = {**config(x=1, fail=True, steps=1), "max_restarts": 0}
         exp = self.create(cfg)
         self.assertEqual(exp.wait(interval=0.2), client.ExperimentState.ERROR)
         (trial,) = list(exp.iter_trials())

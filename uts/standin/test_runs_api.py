@@ -48,6 +48,14 @@ class TestRunsApi(CoreTrialCase):
                                                        ("state", "=", "COMPLETED"))), grid_runs)
         self.assertEqual(self.search(filter=run_filter(("experimentId", "=", grid),
                                                        ("state", "=", "STATE_RUNNING"))), [])
+        # a run hyperparameter, named as the master takes it: with or without ``hp.``
+        (x_two,) = [t.id for t in self.trials(grid) if t.hparams["x"] == 2]
+        for name in ("x", "hp.x"):
+            hp_filter = json.loads(run_filter(("experimentId", "=", grid)))
+            hp_filter["filterGroup"]["children"].append({
+                "columnName": name, "kind": "field", "location": "LOCATION_TYPE_RUN_HYPERPARAMETERS",
+                "operator": ">=", "type": "COLUMN_TYPE_NUMBER", "value": 2})
+            self.assertEqual(self.search(filter=json.dumps(hp_filter)), [x_two], name)
 
     def test_pause_resume_and_kill_a_running_run(self) -> None:
         exp = self.create(config("runs-live", hyperparameters={"hold": str(self.hold_file())}))

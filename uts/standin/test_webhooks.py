@@ -281,11 +281,22 @@ class TestWebhookDelivery(ClientTestCase):
         self.add_hooks(hook(self.receiver.url + "/alerts", custom, name="alerts",
                             mode=b.v1WebhookMode.SPECIFIC),
                        hook(self.receiver.url + "/unnamed", custom, name="unnamed",
-                            mode=b.v1WebhookMode.SPECIFIC))
+                            mode=b.v1WebhookMode.SPECIFIC),
+                       hook(self.receiver.url + "/slack", custom, name="alerts-slack",
+                            mode=b.v1WebhookMode.SPECIFIC, webhook_type=b.v1WebhookType.SLACK))
         experiment = self.create({
             "name": "alerting", "entrypoint": "python3 alert.py",
             "searcher": {"name": "single", "metric": "x", "max_length": 1},
-            "integrations": {"webhooks": {"webhook_name": ["alerts"]}}})
+            "integrations": {"webhooks": {"webhook_name": ["alerts", "alerts-slack"]}}})
+        slack = self.receiver.next(lambda e: e["path"] == "/slack")["body"]
+        # the master's Slack message: the event's level, title and description, then the
+        # experiment with its status, duration, workspace, project and trial
+        self.assertEqual([f["text"] for f in slack["blocks"][0]["fields"]],
+                         ["*Level*: WARNING", "*Title*: loss exploded", "*Description*: at step 7"])
+        named = slack["attachments"][0]["blocks"][0]
+        self.assertEqual(named["text"]["text"], f"alerting (#{experiment.id})")
+        self.assertEqual([f["text"].split(":")[0] for f in named["fields"]],
+                         ["*Status*", "*Duration*", "*Workspace*", "*Project*", "*Trial ID*"])
         event = self.receiver.next(lambda e: e["path"] in ("/alerts", "/unnamed"))
         self.assertEqual(event["path"], "/alerts")
         self.assertEqual(event["body"]["event_type"], "CUSTOM")

@@ -11,7 +11,8 @@ Otherwise:
 * workspace 1 "Uncategorized" with project 1 "Uncategorized" (both immutable), plus
   ``workspace-N`` workspaces (max(2, N/500)) with two projects and one note each;
 * N experiments (ids 1..N, experiment 1 is COMPLETED; about 80% COMPLETED, the rest
-  CANCELED or ERROR), each with 1-3 trials; every trial has training reports at steps
+  CANCELED or ERROR), each with 1-3 trials (experiment 1's with three stored log lines
+  each; other seeded trials logged nothing); every trial has training reports at steps
   100..400 (``loss``, ``accuracy``) and validation reports at 200 and 400 (``validation_loss``,
   ``accuracy``); every COMPLETED trial has one checkpoint (its ``bestCheckpoint``);
 * one shared model definition with ``data/``, ``data/sample.csv``, ``const.yaml`` and
@@ -20,7 +21,8 @@ Otherwise:
 * templates ``template-NN`` (3 + N/1000), webhooks (2 + N/2000, scoped to workspace-000,
   firing on COMPLETED to a closed loopback port), resource pools ``default``
   and ``compute-pool``, agents (max(1, N/2000), 8 slots each), and running commands, a
-  notebook, a shell and a tensorboard whose allocations ``GET /api/v1/tasks`` lists.
+  notebook, a shell and a tensorboard whose allocations ``GET /api/v1/tasks`` lists, each
+  with two stored log lines.
 
 Bulk inserts go straight to the store's connection in one transaction (the per-row store
 methods would make scale 100,000 take minutes).
@@ -193,6 +195,7 @@ class _Seeder:
             self.db.execute("INSERT INTO exp_configs (id, config, original) VALUES (?, ?, ?)",
                             (variant + 1, json.dumps(config), json.dumps(config)))
         exps, trials, metrics, ckpts = [], [], [], []
+        logs: list[tuple[Any, ...]] = []
         completed: list[str] = []
         trial_id = metric_id = 0
         rng = self.rng
@@ -245,6 +248,12 @@ class _Seeder:
                                reports * 100, task_id, json.dumps(summary),
                                val_ids[-1][0] if val_ids else None, best_val, ckpt,
                                reports / 4))
+                if e == 1:  # the anchor experiment's trials also have stored logs
+                    logs.extend((task_id, f"{task_id}.1", start + i, "stdout", "LOG_LEVEL_INFO",
+                                 text) for i, text in enumerate((
+                                     f"seeded trial {trial_id} starting",
+                                     f"hparams: {json.dumps(hparams, sort_keys=True)}",
+                                     f"trial {trial_id} finished in state {state}")))
         self.db.executemany(
             "INSERT INTO experiments (id, project_id, user_id, config_id, model_def_id, name,"
             " description, labels, state, progress, start_time, end_time, searcher_type,"
@@ -257,6 +266,9 @@ class _Seeder:
         self.db.executemany(
             "INSERT INTO metrics (id, trial_id, trial_run_id, grp, steps, vals, report_time)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)", metrics)
+        self.db.executemany(
+            "INSERT INTO task_logs (task_id, allocation_id, timestamp, stdtype, level, log)"
+            " VALUES (?, ?, ?, ?, ?, ?)", logs)
         self.db.executemany(
             "INSERT INTO checkpoints (uuid, trial_id, task_id, allocation_id, steps, report_time,"
             " state, resources, metadata, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ckpts)
@@ -308,6 +320,11 @@ class _Seeder:
                 " start_time, resource_pool, slots) VALUES (?, ?, ?, ?, 'STATE_RUNNING', ?,"
                 " 'default', 1)", (f"{task_id}.1", task_id, f"TASK_TYPE_{kind.upper()}",
                                    f"seeded {kind} {i}", start))
+            self.db.executemany(
+                "INSERT INTO task_logs (task_id, allocation_id, timestamp, stdtype, level, log)"
+                " VALUES (?, ?, ?, 'stdout', 'LOG_LEVEL_INFO', ?)",
+                [(task_id, f"{task_id}.1", start, f"seeded {kind} {i} starting"),
+                 (task_id, f"{task_id}.1", start + 1, f"seeded {kind} {i} is running")])
 
     def pools(self) -> None:
         """The simulated hardware: pools ``default`` and ``compute-pool`` and their agents."""

@@ -168,6 +168,14 @@ class Allocation:
     resource_pool: str
     slots: int
 
+    def _resources(self) -> list[tuple[str, dict[str, Any]]]:
+        """The resources an allocation holds once scheduled (a running one here): one
+        container on the stand-in's agent, with a CPU device per slot."""
+        if self.state == "STATE_TERMINATED":
+            return []
+        devices = [{"id": i, "brand": "", "uuid": "", "type": "cpu"} for i in range(self.slots)]
+        return [(self.allocation_id, {AGENT_ID: devices})]
+
     def summary(self) -> dict[str, Any]:
         return {
             "taskId": self.task_id,
@@ -176,7 +184,13 @@ class Allocation:
             "registeredTime": iso(self.start_time),
             "resourcePool": self.resource_pool,
             "slotsNeeded": self.slots,
-            "resources": [],
+            "resources": [{"resourcesId": rid, "resourcesType": "docker",
+                           "allocationId": self.allocation_id, "containerId": rid,
+                           "agentDevices": {agent: {"devices": [
+                               {"id": d["id"], "brand": d["brand"], "uuid": d["uuid"],
+                                "type": "TYPE_CPU"} for d in devs]}
+                               for agent, devs in held.items()}}
+                          for rid, held in self._resources()],
             "schedulerType": "priority",
             "priority": 42,
             "proxyPorts": [],
@@ -191,7 +205,10 @@ class Allocation:
             "registered_time": iso(self.start_time),
             "resource_pool": self.resource_pool,
             "slots_needed": self.slots,
-            "resources": [],
+            "resources": [{"resources_id": rid, "resources_type": "docker",
+                           "allocation_id": self.allocation_id, "agent_devices": held,
+                           "container_id": rid, "Started": None, "Exited": None}
+                          for rid, held in self._resources()],
             "scheduler_type": "priority",
             "priority": 42,
         }

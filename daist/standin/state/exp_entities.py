@@ -11,6 +11,7 @@ from typing import Any
 from daist.standin.common.wire import int64, iso
 
 TERMINAL_STATES = frozenset({"STATE_COMPLETED", "STATE_CANCELED", "STATE_ERROR", "STATE_DELETED"})
+DELETION_STATES = frozenset({"STATE_DELETING", "STATE_DELETE_FAILED"})
 
 
 def displayed_state(stored: str, trial_states: set[str]) -> str:
@@ -139,6 +140,12 @@ class Trial:
     searcher_metric: str = ""
     warm_start: str | None = None
     log_policy_matched: str | None = None
+    prior_task_ids: tuple[str, ...] = ()
+
+    @property
+    def task_ids(self) -> list[str]:
+        """Every task the trial ran as, oldest first (one more per continue)."""
+        return [*self.prior_task_ids, self.task_id]
 
     @property
     def allocation_id(self) -> str:
@@ -172,7 +179,7 @@ class Trial:
             "checkpointCount": self.checkpoint_count,
             "searcherMetricValue": self.searcher_metric_value(),
             "summaryMetrics": self.summary_metrics,
-            "taskIds": [self.task_id],
+            "taskIds": self.task_ids,
             "metadata": self.metadata,
             "logPolicyMatched": self.log_policy_matched,
             "logRetentionDays": None,

@@ -2,9 +2,10 @@
 
 The real master expands a config with many defaults; the stand-in fills the ones trials and
 the SDK read (searcher, resources, hyperparameters, checkpoint_storage, max_restarts) and keeps
-the rest as given. ``max_restarts`` defaults to 0 here (the real master uses 5) so a failing
-trial fails at once. Checkpoint storage is always replaced by a local ``directory`` storage,
-because the trial runs on this host, not in a container.
+the rest as given. ``max_restarts`` defaults to 5, as in the master. Checkpoint storage becomes
+a local ``directory`` storage, because the trial runs on this host, not in a container; its
+garbage-collection policy (``save_experiment_best``, ``save_trial_best``, ``save_trial_latest``)
+is the user's, with the master's defaults (0, 1, 1).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import yaml
 from daist.standin.common.errors import BadRequest
 
 DEFAULT_MAX_CONCURRENT_TRIALS = 16
+DEFAULT_MAX_RESTARTS = 5
+GC_POLICY_DEFAULTS = {"save_experiment_best": 0, "save_trial_best": 1, "save_trial_latest": 1}
 MAX_CONFIG_CHARS = 1024 * 1024  # real configs are a few KB
 
 
@@ -68,6 +71,20 @@ def _environment_variables(env: Any) -> dict[str, list[str]]:
     return {kind: [str(v) for v in (env.get(kind) or [])] for kind in ("cpu", "cuda", "rocm")}
 
 
+def gc_policy(storage: dict[str, Any]) -> dict[str, int]:
+    """The checkpoint GC policy of a ``checkpoint_storage`` section: each count a
+    non-negative integer, the master's default where it is unset."""
+    policy = {}
+    for key, default in GC_POLICY_DEFAULTS.items():
+        value = storage.get(key)
+        if value is None:
+            value = default
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise BadRequest(f"checkpoint_storage.{key} must be a non-negative integer")
+        policy[key] = value
+    return policy
+
+
 def expand(config: dict[str, Any], *, checkpoint_dir: str) -> dict[str, Any]:
     """Return the expanded config the stand-in stores, shows and hands to trials."""
     out = copy.deepcopy(config)
@@ -91,15 +108,16 @@ def expand(config: dict[str, Any], *, checkpoint_dir: str) -> dict[str, Any]:
     out.setdefault("description", "")
     out.setdefault("labels", [])
     out.setdefault("data", {})
-    out.setdefault("max_restarts", 0)
+    if out.get("max_restarts") is None:
+        out["max_restarts"] = DEFAULT_MAX_RESTARTS
     environment = out.get("environment") or {}
     environment["environment_variables"] = _environment_variables(
         environment.get("environment_variables"))
     out["environment"] = environment
-    out["checkpoint_storage"] = {
-        "type": "directory", "container_path": checkpoint_dir,
-        "save_experiment_best": 0, "save_trial_best": 1, "save_trial_latest": 1,
-    }
+    user_storage = out.get("checkpoint_storage")
+    user_storage = user_storage if isinstance(user_storage, dict) else {}
+    out["checkpoint_storage"] = {"type": "directory", "container_path": checkpoint_dir,
+                                 **gc_policy(user_storage)}
     return out
 
 

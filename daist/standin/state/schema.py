@@ -145,6 +145,13 @@ CREATE TABLE role_assignments (role_id INTEGER NOT NULL, group_id INTEGER, user_
     workspace_id INTEGER);
 CREATE UNIQUE INDEX role_assignments_once ON role_assignments
     (role_id, COALESCE(group_id, 0), COALESCE(user_id, 0), COALESCE(workspace_id, 0));
+-- who ran an allocation, in which workspace, for which experiment, as when it started (the
+-- master's allocation_workspace_info: kept through moves and deletes, for the allocation CSV)
+ALTER TABLE allocations ADD COLUMN username TEXT NOT NULL DEFAULT '';
+ALTER TABLE allocations ADD COLUMN workspace_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE allocations ADD COLUMN experiment_id INTEGER;
+-- a continued trial runs as a new task ("<previous>-N"); the ones before it, oldest first
+ALTER TABLE trials ADD COLUMN prior_task_ids TEXT NOT NULL DEFAULT '[]';
 -- a TASK_LOG trigger fires once per task
 CREATE TABLE webhook_log_triggers (task_id TEXT NOT NULL, webhook_id INTEGER NOT NULL,
     trigger_id INTEGER NOT NULL, PRIMARY KEY (task_id, webhook_id, trigger_id));

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from daist.standin.common.errors import BadRequest, NotFound
-from daist.standin.state.exp_entities import TERMINAL_STATES, Experiment, displayed_state
+from daist.standin.state.exp_entities import (DELETION_STATES, TERMINAL_STATES, Experiment,
+                                              displayed_state)
 from daist.standin.state.store_util import distinct_labels
 from daist.standin.common.wire import Page
 
@@ -272,14 +273,29 @@ class ExperimentStore:
         self.db.execute("UPDATE experiments SET archived = ? WHERE id = ?",
                         (int(archived), experiment_id))
 
+    def set_deletion_state(self, experiment_id: int, state: str) -> None:
+        """DELETING while its data goes, DELETE_FAILED if that failed (times kept)."""
+        self.db.execute("UPDATE experiments SET state = ? WHERE id = ?", (state, experiment_id))
+
     def delete_experiment(self, experiment_id: int) -> None:
+        """The experiment's rows: its trials with their metrics, checkpoints, logs and run
+        metadata, its model definition, then itself (its files go first, in a GC task)."""
         exp = self.get_experiment(experiment_id)
-        if exp.state not in TERMINAL_STATES:
+        if exp.state not in TERMINAL_STATES and exp.state not in DELETION_STATES:
             raise BadRequest(f"experiment {experiment_id} is not in a terminal state")
         trial_ids = exp.trial_ids
         marks = ",".join("?" * len(trial_ids))
         if trial_ids:
+            task_ids = [task_id for trial_id in trial_ids
+                        for task_id in self.get_trial(trial_id).task_ids]  # type: ignore[attr-defined]
+            self.db.execute(f"DELETE FROM task_logs WHERE task_id IN ({','.join('?' * len(task_ids))})",
+                            task_ids)
+            self.db.execute(f"DELETE FROM run_metadata WHERE run_id IN ({marks})", trial_ids)
             self.db.execute(f"DELETE FROM metrics WHERE trial_id IN ({marks})", trial_ids)
             self.db.execute(f"DELETE FROM checkpoints WHERE trial_id IN ({marks})", trial_ids)
             self.db.execute(f"DELETE FROM trials WHERE id IN ({marks})", trial_ids)
+        (model_def_id,) = self.db.execute("SELECT model_def_id FROM experiments WHERE id = ?",
+                                          (experiment_id,)).fetchone()
         self.db.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+        self.db.execute("DELETE FROM model_defs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM"
+                        " experiments WHERE model_def_id = ?)", (model_def_id, model_def_id))

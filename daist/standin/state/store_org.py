@@ -563,6 +563,13 @@ class OrgStore:
                 "slots_per_trial": int(resources.get("slots_per_trial") or 1),
                 "workspace": exp.workspace_name, "project": exp.project_name}
 
+    def _with_elapsed(self, hook: Webhook, exp: Any, experiment: dict[str, Any]) -> dict[str, Any]:
+        """A Slack message also shows how long the experiment has run."""
+        if hook.webhook_type != webhooks.SLACK:
+            return experiment
+        end = exp.end_time if exp.end_time is not None else self.now()  # type: ignore[attr-defined]
+        return {**experiment, "elapsed": max(end - exp.start_time, 0.0)}
+
     def webhook_experiment_state(self, experiment_id: int) -> None:
         """Queue EXPERIMENT_STATE_CHANGE events for the experiment's (new) state."""
         if self.webhook_sink is None:
@@ -576,7 +583,7 @@ class OrgStore:
             if ((trigger.get("condition") or {}).get("state") == experiment["state"]
                     and self._webhook_applies(hook, exp.workspace_id, exp.config)):
                 self.webhook_sink(hook.url, webhooks.experiment_payload(
-                    hook.webhook_type, experiment))
+                    hook.webhook_type, self._with_elapsed(hook, exp, experiment)))
 
     def webhook_custom(self, experiment_id: int, trial_id: int, data: dict[str, Any]) -> None:
         """PostWebhookEventData (the Core API's ``alert``): a CUSTOM event to each webhook the
@@ -605,7 +612,8 @@ class OrgStore:
             for trigger in hook.triggers:
                 if trigger.get("triggerType") == webhooks.CUSTOM:
                     self.webhook_sink(hook.url, webhooks.experiment_payload(
-                        hook.webhook_type, experiment, custom=custom))
+                        hook.webhook_type, self._with_elapsed(hook, exp, experiment),
+                        custom=custom))
 
     def webhook_task_logs(self, task_id: str, lines: list[str]) -> None:
         """Queue TASK_LOG events: each trigger fires at most once per task."""

@@ -1,7 +1,6 @@
 """The model registry (models and their versions) of ``StandinStore``."""
 from __future__ import annotations
 
-import fnmatch
 import json
 import sqlite3
 from typing import Any, Callable
@@ -26,14 +25,6 @@ _VERSION_SQL = ("SELECT v.*, u.username FROM model_versions v JOIN users u ON u.
 
 
 FULL_DELETE_GLOB = "**/*"  # what DeleteCheckpoints removes: everything
-
-
-def glob_matches(path: str, glob: str) -> bool:
-    """A checkpoint file path against a glob; ``**/`` also matches no directory at all."""
-    path = path.rstrip("/")
-    if fnmatch.fnmatchcase(path, glob):
-        return True
-    return glob.startswith("**/") and fnmatch.fnmatchcase(path, glob[3:])
 
 
 def _model(row: sqlite3.Row) -> Model:
@@ -191,9 +182,10 @@ class RegistryStore:
         return self.get_model_version(name, version)
 
     # -- checkpoint deletion (the model registry guards it) ----------------------------------
-    def remove_checkpoint_files(self, uuids: list[str], globs: list[str]) -> None:
-        """CheckpointsRemoveFiles as its GC task finishes: the files matching ``globs`` leave
-        each checkpoint's resources; none left -> DELETED, else PARTIALLY_DELETED."""
+    def checkpoints_to_remove(self, uuids: list[str], globs: list[str]) -> dict[int, list[str]]:
+        """CheckpointsRemoveFiles' checks (globs, existence, the model registry): the
+        checkpoints by experiment, each group for one GC task. Nothing changes here; the GC
+        task reports what it left (``patch_checkpoints``)."""
         for glob in globs:
             if not glob:
                 raise BadRequest("cannot have empty string glob")
@@ -207,15 +199,12 @@ class RegistryStore:
         if registered:
             raise BadRequest("this subset of checkpoints provided are in the model registry and"
                              f" cannot be deleted: {registered}.")
+        groups: dict[int, list[str]] = {}
         for checkpoint in checkpoints:
-            kept = {path: size for path, size in checkpoint.resources.items()
-                    if not any(glob_matches(path, glob) for glob in globs)}
-            if kept == checkpoint.resources and globs != [FULL_DELETE_GLOB]:
-                continue  # nothing matched: the checkpoint stays as it is
-            state = "STATE_PARTIALLY_DELETED" if kept else "STATE_DELETED"
-            size = sum(int(v) for v in kept.values() if str(v).isdigit())
-            self.db.execute("UPDATE checkpoints SET resources = ?, state = ?, size = ?"
-                            " WHERE uuid = ?", (json.dumps(kept), state, size, checkpoint.uuid))
+            if checkpoint.experiment_id is None:
+                raise NotFound(f"checkpoint {checkpoint.uuid} belongs to no experiment")
+            groups.setdefault(checkpoint.experiment_id, []).append(checkpoint.uuid)
+        return groups
 
     def list_model_versions(self, name: str, *, sort_by: str = "SORT_BY_UNSPECIFIED",
                             descending: bool = False) -> tuple[Model, list[ModelVersion]]:

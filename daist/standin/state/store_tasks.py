@@ -33,11 +33,31 @@ class TaskStore:
 
     # -- allocations -------------------------------------------------------------------------
     def add_allocation(self, *, allocation_id: str, task_id: str, task_type: str, name: str,
-                       resource_pool: str, slots: int = 1, state: str = "STATE_RUNNING") -> None:
+                       resource_pool: str, slots: int = 1, state: str = "STATE_RUNNING",
+                       experiment_id: int | None = None, workspace_id: int | None = None,
+                       user_id: int | None = None) -> None:
+        """An allocation starts; who runs it and in which workspace are kept as they are now
+        (an experiment's trial: its owner, workspace and id)."""
+        if experiment_id is not None:
+            workspace_id, user_id = self.db.execute(
+                "SELECT p.workspace_id, e.user_id FROM experiments e JOIN projects p"
+                " ON p.id = e.project_id WHERE e.id = ?", (experiment_id,)).fetchone()
+        workspace = self.db.execute("SELECT name FROM workspaces WHERE id = ?",
+                                    (workspace_id,)).fetchone()
+        user = self.db.execute("SELECT username FROM users WHERE id = ?", (user_id,)).fetchone()
         self.db.execute(
             "INSERT OR REPLACE INTO allocations (allocation_id, task_id, task_type, name, state,"
-            " start_time, resource_pool, slots) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (allocation_id, task_id, task_type, name, state, self.now(), resource_pool, slots))
+            " start_time, resource_pool, slots, username, workspace_name, experiment_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (allocation_id, task_id, task_type, name, state, self.now(), resource_pool, slots,
+             "" if user is None else user[0], "" if workspace is None else workspace[0],
+             experiment_id))
+
+    def allocations_between(self, start: float, end: float) -> list[sqlite3.Row]:
+        """Allocations whose run [start, end or now] meets [start, end], by start time."""
+        return self.db.execute(
+            "SELECT * FROM allocations WHERE start_time <= ? AND COALESCE(end_time, ?) >= ?"
+            " ORDER BY start_time, allocation_id", (end, self.now(), start)).fetchall()
 
     def end_allocation(self, allocation_id: str) -> None:
         self.db.execute("UPDATE allocations SET state = 'STATE_TERMINATED', end_time = ?"
@@ -61,17 +81,21 @@ class TaskStore:
         trial = self.db.execute(
             "SELECT t.id, t.run_id, t.start_time, t.end_time, t.hparams, e.resource_pool, c.config"
             " FROM trials t JOIN experiments e ON e.id = t.experiment_id"
-            " JOIN exp_configs c ON c.id = e.config_id WHERE t.task_id = ?",
-            (task_id,)).fetchone()
+            " JOIN exp_configs c ON c.id = e.config_id WHERE t.task_id = ? OR EXISTS"
+            " (SELECT 1 FROM json_each(t.prior_task_ids) WHERE value = ?)",
+            (task_id, task_id)).fetchone()
         if trial is not None:
-            if not allocations:
+            if not allocations:  # a seeded trial, which ran before the stand-in started
                 allocations = [Allocation(
                     allocation_id=f"{task_id}.{trial['run_id']}", task_id=task_id,
                     task_type="TASK_TYPE_TRIAL", name=f"Trial {trial['id']}",
                     state="STATE_TERMINATED", start_time=trial["start_time"],
                     end_time=trial["end_time"], resource_pool=trial["resource_pool"], slots=1)]
+            # a task spans its allocations (a continued trial's new task starts later)
+            ended = all(a.end_time is not None for a in allocations)
             return Task(task_id=task_id, task_type="TASK_TYPE_TRIAL",
-                        start_time=trial["start_time"], end_time=trial["end_time"],
+                        start_time=allocations[0].start_time,
+                        end_time=max(a.end_time for a in allocations) if ended else None,  # type: ignore[type-var]
                         allocations=allocations, config=trial["config"])
         command = self.get_command(task_id)
         return Task(task_id=task_id, task_type=_TASK_TYPES[command.kind],
@@ -98,7 +122,8 @@ class TaskStore:
                          resource_pool, None if config is None else json.dumps(config)))
         self.add_allocation(allocation_id=f"{command_id}.1", task_id=command_id,
                             task_type=_TASK_TYPES[kind], name=description,
-                            resource_pool=resource_pool, state=state)
+                            resource_pool=resource_pool, state=state,
+                            workspace_id=workspace_id, user_id=user_id)
 
     def set_command_state(self, command_id: str, state: str, *, exit_status: str = "") -> None:
         """A command's (and its allocation's) new state; TERMINATED ends both."""

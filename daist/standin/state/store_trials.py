@@ -1,6 +1,7 @@
 """Trials, metric reports, checkpoints, logs and run metadata of ``StandinStore``."""
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 from typing import Any, Callable, Iterator
@@ -25,8 +26,12 @@ def _report(row: sqlite3.Row) -> MetricReport:
                         report_time=row["report_time"], archived=bool(row["archived"]))
 
 
-_TRIAL_SQL = ("SELECT t.*, e.searcher_metric FROM trials t"
-              " JOIN experiments e ON e.id = t.experiment_id")
+# Reads show restarts capped at max_restarts, as the master's trial query does (its count goes
+# one past the limit when the trial fails for the last time).
+_TRIAL_SQL = ("SELECT t.*, e.searcher_metric, MIN(t.restarts, COALESCE(json_extract(x.config,"
+              " '$.max_restarts'), t.restarts)) AS shown_restarts FROM trials t"
+              " JOIN experiments e ON e.id = t.experiment_id"
+              " LEFT JOIN exp_configs x ON x.id = e.config_id")
 _CHECKPOINT_SQL = (
     "SELECT c.*, t.experiment_id, t.hparams, e.config_id, x.config, e.searcher_metric,"
     " m.vals AS validation FROM checkpoints c LEFT JOIN trials t ON t.id = c.trial_id"
@@ -51,10 +56,11 @@ class TrialStore:
 
     def _trial(self, row: sqlite3.Row) -> Trial:
         count, size = self.db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM checkpoints"
-                                      " WHERE trial_id = ?", (row["id"],)).fetchone()
+                                      " WHERE trial_id = ? AND state != 'STATE_DELETED'",
+                                      (row["id"],)).fetchone()
         return Trial(
             id=row["id"], experiment_id=row["experiment_id"], hparams=json.loads(row["hparams"]),
-            state=row["state"], restarts=row["restarts"], start_time=row["start_time"],
+            state=row["state"], restarts=row["shown_restarts"], start_time=row["start_time"],
             end_time=row["end_time"], total_batches=row["total_batches"], task_id=row["task_id"],
             run_id=row["run_id"], summary_metrics=json.loads(row["summary"]),
             runner_state=row["runner_state"], metadata=json.loads(row["metadata"]),
@@ -62,7 +68,8 @@ class TrialStore:
             best_validation=self._metric(row["best_val_id"]),
             best_checkpoint=self._maybe_checkpoint(row["best_ckpt"]),
             checkpoint_count=count, checkpoint_bytes=size, searcher_metric=row["searcher_metric"],
-            warm_start=row["warm_start"], log_policy_matched=row["log_policy_matched"])
+            warm_start=row["warm_start"], log_policy_matched=row["log_policy_matched"],
+            prior_task_ids=tuple(json.loads(row["prior_task_ids"])))
 
     def require_trial(self, trial_id: int) -> None:
         """``NotFound`` unless the trial exists; far cheaper than ``get_trial``."""
@@ -76,7 +83,10 @@ class TrialStore:
         return self._trial(row)
 
     def trial_for_task(self, task_id: str) -> Trial | None:
-        row = self.db.execute(_TRIAL_SQL + " WHERE t.task_id = ?", (task_id,)).fetchone()
+        """The trial that runs or ran as ``task_id``."""
+        row = self.db.execute(_TRIAL_SQL + " WHERE t.task_id = ? OR EXISTS (SELECT 1 FROM"
+                              " json_each(t.prior_task_ids) WHERE value = ?)",
+                              (task_id, task_id)).fetchone()
         return None if row is None else self._trial(row)
 
     def list_trials(self, experiment_id: int, *, states: list[str] | None = None,
@@ -109,6 +119,13 @@ class TrialStore:
             if isinstance(value, (int, float)) and (lowest is None or value < lowest):
                 best, lowest = trial_id, value
         return best
+
+    def stored_restarts(self, trial_id: int) -> int:
+        """The failure count as counted (reads show it capped at ``max_restarts``)."""
+        row = self.db.execute("SELECT restarts FROM trials WHERE id = ?", (trial_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"trial {trial_id} not found")
+        return int(row[0])
 
     def trial_states(self, experiment_id: int) -> list[str]:
         """The states of one experiment's trials, by id (without building the trials)."""
@@ -282,16 +299,81 @@ class TrialStore:
                                f" ORDER BY c.report_time {direction}, c.uuid", args).fetchall()
         return [self._checkpoint(r) for r in rows]
 
+    def set_checkpoint_metadata(self, uuid: str, metadata: dict[str, Any]) -> None:
+        self.get_checkpoint(uuid)
+        self.db.execute("UPDATE checkpoints SET metadata = ? WHERE uuid = ?",
+                        (json.dumps(metadata), uuid))
+
+    def checkpoints_to_gc(self, experiment_id: int, *, experiment_best: int, trial_best: int,
+                          trial_latest: int) -> list[str]:
+        """The experiment's checkpoints its GC policy lets go, by the master's rule: a
+        checkpoint is kept while it is among the ``trial_latest`` newest (by steps) of its
+        trial, or has a validation (of the searcher metric, at its steps) ranking within the
+        ``experiment_best`` of the experiment or the ``trial_best`` of its trial. Ranks are
+        SQL ``rank()`` (ties share one); checkpoints a trial warm-starts from and those in the
+        model registry are never let go."""
+        rows = self.db.execute(
+            "SELECT c.uuid, c.trial_id, c.steps, m.id AS val_id, m.vals, e.searcher_metric,"
+            " e.smaller_is_better FROM checkpoints c JOIN trials t ON t.id = c.trial_id"
+            " JOIN experiments e ON e.id = t.experiment_id"
+            " LEFT JOIN metrics m ON m.id = (SELECT MAX(v.id) FROM metrics v WHERE v.trial_id ="
+            " c.trial_id AND v.grp = 'validation' AND v.steps = c.steps)"
+            " WHERE t.experiment_id = ?"
+            " AND c.uuid NOT IN (SELECT warm_start FROM trials WHERE warm_start IS NOT NULL)"
+            " AND c.uuid NOT IN (SELECT checkpoint_uuid FROM model_versions)"
+            " ORDER BY c.uuid", (experiment_id,)).fetchall()
+        entries = []
+        for row in rows:
+            value = None if row["vals"] is None else json.loads(row["vals"]).get(row["searcher_metric"])
+            metric = float(value) if isinstance(value, (int, float)) else None
+            sign = 1 if row["smaller_is_better"] else -1
+            # ORDER BY sign * metric NULLS LAST, then the validation's id
+            order = (metric is None, 0.0 if metric is None else sign * metric, row["val_id"] or 0)
+            entries.append((row["uuid"], row["trial_id"], -row["steps"], metric, order))
+        by_experiment = sorted(e[4] for e in entries)
+        by_trial: dict[int, list[Any]] = {}
+        newest: dict[int, list[int]] = {}
+        for _, trial_id, minus_steps, _, order in entries:
+            by_trial.setdefault(trial_id, []).append(order)
+            newest.setdefault(trial_id, []).append(minus_steps)
+        for lists in (by_trial, newest):
+            for values in lists.values():
+                values.sort()
+
+        def rank(ordered: list[Any], key: Any) -> int:  # SQL rank(): ties share the lowest
+            return bisect.bisect_left(ordered, key) + 1
+
+        out = []
+        for uuid, trial_id, minus_steps, metric, order in entries:
+            outside_best = (rank(by_experiment, order) > experiment_best
+                            and rank(by_trial[trial_id], order) > trial_best)
+            if (outside_best or metric is None) and rank(newest[trial_id], minus_steps) > trial_latest:
+                out.append(uuid)
+        return out
+
     def patch_checkpoints(self, patches: list[dict[str, Any]]) -> None:
-        """``resources`` replace the file map; ``state`` sets the state. Unknown uuids: 404."""
+        """PatchCheckpoints as the master applies it (a GC task reports what it left): a
+        patch with ``resources`` replaces the file map and size; an empty map makes the
+        checkpoint DELETED, a changed one PARTIALLY_DELETED. Unknown uuids: 404."""
         for patch in patches:
             current = self.get_checkpoint(str(patch.get("uuid")))
             resources = (patch.get("resources") or {}).get("resources")
-            state = patch.get("state") or current.state
-            new = current.resources if resources is None else {
-                str(k): str(v) for k, v in resources.items()}
-            self.db.execute("UPDATE checkpoints SET resources = ?, state = ? WHERE uuid = ?",
-                            (json.dumps(new), state, current.uuid))
+            if resources is None:
+                continue
+            if not isinstance(resources, dict):
+                raise BadRequest("resources must map file names to sizes")
+            if not resources:
+                self.db.execute("UPDATE checkpoints SET state = 'STATE_DELETED' WHERE uuid = ?",
+                                (current.uuid,))
+                continue
+            new = {str(k): str(v) for k, v in resources.items()}
+            old = dict(current.resources)
+            if "metadata.json" in new:  # older checkpoints did not list it
+                old.setdefault("metadata.json", new["metadata.json"])
+            state = "STATE_PARTIALLY_DELETED" if new != old else current.state
+            size = sum(int(v) for v in new.values() if v.isdigit())
+            self.db.execute("UPDATE checkpoints SET resources = ?, state = ?, size = ? WHERE uuid = ?",
+                            (json.dumps(new), state, size, current.uuid))
 
     # -- logs and run metadata ---------------------------------------------------------------
     def add_logs(self, *, task_id: str, allocation_id: str,
@@ -305,12 +387,21 @@ class TrialStore:
              for ts, kind, text in lines])
         self.webhook_task_logs(task_id, [text for _, _, text in lines])  # type: ignore[attr-defined]
 
-    def list_logs(self, task_id: str, *, after_id: int = 0, limit: int = 0,
+    def continue_as_new_task(self, trial_id: int) -> str:
+        """The master's continue: the trial runs as a new task, ``<current>-<tasks so far>``."""
+        trial = self.get_trial(trial_id)
+        new_task_id = f"{trial.task_id}-{len(trial.task_ids)}"
+        self.update_trial(trial_id, task_id=new_task_id, prior_task_ids=json.dumps(trial.task_ids))
+        return new_task_id
+
+    def list_logs(self, task_ids: list[str], *, after_id: int = 0, limit: int = 0,
                   descending: bool = False) -> list[sqlite3.Row]:
-        """Raw log rows; only limit/orderBy/follow of the log filters are implemented."""
-        sql = (f"SELECT * FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id "
+        """Raw log rows of these tasks; only limit/orderBy/follow of the log filters are
+        implemented here."""
+        marks = ",".join("?" * len(task_ids)) or "NULL"
+        sql = (f"SELECT * FROM task_logs WHERE task_id IN ({marks}) AND id > ? ORDER BY id "
                f"{'DESC' if descending else 'ASC'}")
-        args: list[Any] = [task_id, after_id]
+        args: list[Any] = [*task_ids, after_id]
         if limit > 0:
             sql, args = sql + " LIMIT ?", [*args, limit]
         return self.db.execute(sql, args).fetchall()

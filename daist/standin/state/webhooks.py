@@ -45,17 +45,52 @@ def _slack(text: str) -> bytes:
                                    "text": {"type": "mrkdwn", "text": text}}]}).encode()
 
 
+_SLACK_STATES = {  # state -> (status line, mark before the name, status field, colour)
+    "COMPLETED": ("Your experiment completed successfully \N{PARTY POPPER}", "\N{WHITE HEAVY CHECK MARK} ",
+                  "Completed", "#13B670"),
+    "ERROR": ("Your experiment has stopped with errors", "\N{CROSS MARK} ", "Errored", "#DD5040"),
+}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _slack_experiment(experiment: dict[str, Any], custom: dict[str, str] | None) -> bytes:
+    """The master's Slack message for an experiment event (no web UI base URL set, so no
+    links): a status block (with a CUSTOM event's level, title and description) and an
+    attachment naming the experiment, its status, duration, workspace, project and trial."""
+    state = experiment["state"]
+    status, mark, status_field, colour = _SLACK_STATES.get(
+        state, (f"The status of your experiment is {state}", "", state, "#009bde"))
+    hours, minutes = divmod(int(experiment.get("elapsed", 0)) // 60, 60)
+    fields = [_mrkdwn(f"*Status*: {status_field}"), _mrkdwn(f"*Duration*: {hours}h {minutes}min")]
+    if experiment.get("workspace"):
+        fields.append(_mrkdwn(f"*Workspace*: {experiment['workspace']}"))
+    if experiment.get("project"):
+        fields.append(_mrkdwn(f"*Project*: {experiment['project']}"))
+    if int(experiment.get("trial_id") or 0) > 0:
+        fields.append(_mrkdwn(f"*Trial ID*: {experiment['trial_id']}"))
+    message: dict[str, Any] = {"type": "section", "text": {"text": status, "type": "plain_text"}}
+    if custom is not None:
+        message["fields"] = [_mrkdwn(f"*Level*: {custom['level']}"),
+                             _mrkdwn(f"*Title*: {custom['title']}"),
+                             _mrkdwn(f"*Description*: {custom['description']}")]
+    named = {"type": "section", "text": _mrkdwn(f"{mark}{experiment['name']} (#{experiment['id']})"),
+             "fields": fields}
+    return json.dumps({"blocks": [message],
+                       "attachments": [{"color": colour, "blocks": [named]}]},
+                      ensure_ascii=False).encode()
+
+
 def experiment_payload(webhook_type: str, experiment: dict[str, Any], *,
                        custom: dict[str, str] | None = None) -> bytes:
     """An EXPERIMENT_STATE_CHANGE event, or with ``custom`` (title, description, level) a
     CUSTOM one. ``experiment``: id, state (without STATE_), name, duration, resource_pool,
-    slots_per_trial, workspace, project and, for CUSTOM, trial_id."""
+    slots_per_trial, workspace, project and, for CUSTOM, trial_id; Slack messages also read
+    ``elapsed`` (seconds from its start to its end, or to now while it runs)."""
     if webhook_type == SLACK:
-        text = (f"Experiment {experiment['id']} ({experiment['name']}) is now"
-                f" {experiment['state']} in {experiment['workspace']} / {experiment['project']}")
-        if custom is not None:
-            text = f"{custom['title']}: {custom['description']}\n{text}"
-        return _slack(text)
+        return _slack_experiment(experiment, custom)
     data: dict[str, Any] = {"experiment": experiment}
     if custom is not None:
         data["custom_data"] = custom

@@ -103,10 +103,12 @@ async def unarchive(backend: "Backend", experiment_id: int) -> None:
 
 
 async def delete(backend: "Backend", experiment_id: int) -> None:
+    """DELETING at once; its files and rows go in the background (``CheckpointGC``)."""
     state = backend.store.experiment_state(experiment_id)
-    if state not in TERMINAL_STATES:
+    if state not in TERMINAL_STATES and state != "STATE_DELETE_FAILED":
         raise FailedPrecondition(f"cannot delete experiment in {state} state")
-    backend.store.delete_experiment(experiment_id)
+    backend.store.set_deletion_state(experiment_id, "STATE_DELETING")
+    backend.checkpoint_gc.delete_experiment(experiment_id)
 
 
 Action = Callable[["Backend", int], Awaitable[None]]

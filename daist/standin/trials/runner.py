@@ -14,11 +14,13 @@ QUEUED/STARTING/RUNNING by its trials', see ``exp_entities.displayed_state``; a 
 STARTING from its launch until its process exists), PAUSED, STOPPING_CANCELED or
 STOPPING_KILLED while it stops, then COMPLETED, CANCELED or ERROR. A trial exiting 0 is
 COMPLETED; non-zero counts a restart and is requeued while ``restarts <= max_restarts``
+(default 5; reads show the count capped at ``max_restarts``, as the master's do)
 (unless a ``cancel_retries`` log policy matched; an ``exclude_node`` match leaves no node
 here), else ERROR. Kill terminates the process group (SIGTERM, then SIGKILL); cancel and pause
 preempt running trials (the Core API's ``should_preempt``) and wait for them to exit. An
 experiment ends COMPLETED if any trial completed (or it has none), ERROR if trials errored
-and none completed, CANCELED when canceled or killed.
+and none completed, CANCELED when canceled or killed; then its checkpoint GC starts
+(``checkpoint_gc``).
 """
 from __future__ import annotations
 
@@ -142,8 +144,9 @@ class TrialRunner:
         self.start_experiment(experiment_id)
 
     def continue_experiment(self, experiment_id: int) -> None:
-        """Run a terminal experiment's unfinished trials again (its only trial, if single):
-        restarts reset, the experiment ACTIVE with its progress at 0."""
+        """Run a terminal experiment's unfinished trials again (its only trial, if single),
+        each as a new task (``<task>-N``): restarts reset, the experiment ACTIVE with its
+        progress at 0."""
         store = self.backend.store
         exp = store.get_experiment(experiment_id)
         single = exp.config.get("searcher", {}).get("name", "single") == "single"
@@ -152,6 +155,8 @@ class TrialRunner:
             store.update_trial(trial.id, restarts=0, end_time=None, **(
                 {"state": "STATE_QUEUED", "run_id": trial.run_id + 1, "log_policy_matched": None}
                 if again else {}))
+            if again:
+                store.continue_as_new_task(trial.id)
         store.reopen_experiment(experiment_id)
         self.start_experiment(experiment_id)
 
@@ -192,6 +197,7 @@ class TrialRunner:
         store.set_experiment_state(experiment_id, final)
         if experiment_id in self._active:
             self._active.remove(experiment_id)
+        self.backend.checkpoint_gc.after_experiment(experiment_id)
 
     # -- trial level -------------------------------------------------------------------------
     def _launch(self, exp: "Experiment", trial: "Trial", slots: int) -> None:
@@ -201,8 +207,8 @@ class TrialRunner:
         self._runs[trial.id] = run
         store.update_trial(trial.id, state="STATE_STARTING", end_time=None)
         store.add_allocation(allocation_id=run.allocation_id, task_id=trial.task_id,
-                             task_type="TASK_TYPE_TRIAL", name=f"Trial {trial.id} ({exp.name})",
-                             resource_pool=exp.resource_pool)
+                             task_type="TASK_TYPE_TRIAL", name=f"Trial {trial.id} (Experiment {exp.id})",
+                             resource_pool=exp.resource_pool, slots=slots, experiment_id=exp.id)
         task = asyncio.ensure_future(self._run(exp, trial, run))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -280,6 +286,7 @@ class TrialRunner:
         now = store.now()
         current = store.get_trial(trial.id)
         max_restarts = int(exp.config.get("max_restarts") or 0)
+        stored_restarts = store.stored_restarts(trial.id)
         exp_state = store.experiment_state(exp.id)
         if run.killed or exp_state in _STOPPING:
             store.update_trial(trial.id, state="STATE_CANCELED", end_time=now)
@@ -289,13 +296,13 @@ class TrialRunner:
             store.update_trial(trial.id, state="STATE_COMPLETED", end_time=now, progress=1.0)
         elif run.dont_retry:
             store.update_trial(trial.id, state="STATE_ERROR", end_time=now)
-        elif current.restarts + 1 <= max_restarts and not run.node_excluded:
+        elif stored_restarts + 1 <= max_restarts and not run.node_excluded:
             # the master counts the restart, then compares
-            store.update_trial(trial.id, state="STATE_QUEUED", restarts=current.restarts + 1,
+            store.update_trial(trial.id, state="STATE_QUEUED", restarts=stored_restarts + 1,
                                run_id=current.run_id + 1)
         else:
             store.update_trial(trial.id, state="STATE_ERROR", end_time=now,
-                               restarts=current.restarts + 1)
+                               restarts=stored_restarts + 1)
         run.done.set()
         if not backend.stopping.is_set():
             self._maybe_finish(exp.id)

@@ -119,20 +119,27 @@ def host_basics(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
     return {key: environ[key] for key in HOST_BASICS if key in environ}
 
 
-def trial_environment(launch: TrialLaunch, *, info_dir: Path, extra: dict[str, str],
-                      base: dict[str, str] | None = None) -> dict[str, str]:
-    """The trial's environment: ``base`` (default: ``host_basics`` of this process), the
-    config's variables, then the cluster's, which a config cannot override."""
+def task_base_environment(info_dir: Path, *, extra: dict[str, str] | None = None,
+                          base: dict[str, str] | None = None) -> dict[str, str]:
+    """What every task process of ours starts from: ``base`` (default: ``host_basics`` of
+    this process), ``extra``, the venv first on PATH and the bootstrap on PYTHONPATH."""
     env = dict(host_basics(os.environ) if base is None else base)
-    env.update(extra)
+    env.update(extra or {})
     venv_bin = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "/usr/bin:/bin")])
     python_path = [str(BOOTSTRAP_DIR)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(python_path)
+    env.update({"DET_STANDIN_INFO_DIR": str(info_dir), "DAIST_STANDIN_PID": str(os.getpid()),
+                "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+def trial_environment(launch: TrialLaunch, *, info_dir: Path, extra: dict[str, str],
+                      base: dict[str, str] | None = None) -> dict[str, str]:
+    """The trial's environment: ``base`` (default: ``host_basics`` of this process), the
+    config's variables, then the cluster's, which a config cannot override."""
+    env = task_base_environment(info_dir, extra=extra, base=base)
     env.update({
-        "DET_STANDIN_INFO_DIR": str(info_dir),
-        "DAIST_STANDIN_PID": str(os.getpid()),
-        "PYTHONUNBUFFERED": "1",
         "DET_MASTER": launch.master_url,
         "DET_MASTER_ADDR": launch.master_url,
         "DET_CLUSTER_ID": launch.cluster_id,

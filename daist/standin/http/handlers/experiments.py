@@ -183,7 +183,7 @@ async def delete_experiment(backend: Backend, request: web.Request, experimentId
     experiment_id = as_int(experimentId, "experimentId")
     require_admin_or_owner(request[USER], backend.store.get_experiment(experiment_id).user_id,
                            "non admin users may not delete other user's experiments")
-    backend.store.delete_experiment(experiment_id)
+    await lifecycle.delete(backend, experiment_id)
     return {}
 
 

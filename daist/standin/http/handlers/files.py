@@ -75,19 +75,24 @@ async def download_file(backend: Backend, request: web.Request, experimentId: st
 
 async def download_checkpoint(backend: Backend, request: web.Request,
                               checkpointUuid: str) -> web.Response:
-    """A tar.gz of the checkpoint's files: the real ones for checkpoints trials wrote, a
-    small placeholder per listed resource for seeded checkpoints. The uuid must parse as a
-    UUID and the directory must resolve inside the work directory's checkpoints/."""
+    """A tar.gz of the checkpoint's files as its experiment's storage holds them (the
+    directory the trial wrote, wherever its ``checkpoint_storage`` put it). Seeded
+    checkpoints, which no trial wrote, get a small placeholder per listed resource (see
+    README, Known gaps). The uuid must parse as a UUID; the directory is the storage root's
+    child of that name, symlinks resolved inside it."""
     checkpoint = backend.store.get_checkpoint(checkpoint_uuid(checkpointUuid))
-    directory = inside(backend.work_dir / "checkpoints", checkpoint_uuid(checkpoint.uuid))
+    storage = (checkpoint.experiment_config or {}).get("checkpoint_storage") or {}
+    root = Path(str(storage.get("container_path") or backend.work_dir / "checkpoints"))
+    directory = inside(root, checkpoint_uuid(checkpoint.uuid)) if root.is_dir() else None
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        if directory.is_dir():
-            archive.add(str(directory), arcname=checkpoint.uuid)
+        if directory is not None and directory.is_dir():  # names relative to the checkpoint
+            for child in sorted(directory.iterdir()):
+                archive.add(str(child), arcname=child.name)
         else:
             for name in checkpoint.resources:
                 data = f"seeded checkpoint {checkpoint.uuid}: {name}\n".encode()
-                info = tarfile.TarInfo(f"{checkpoint.uuid}/{name}")
+                info = tarfile.TarInfo(name)
                 info.size = len(data)
                 archive.addfile(info, io.BytesIO(data))
     return web.Response(body=buffer.getvalue(), content_type="application/gzip",

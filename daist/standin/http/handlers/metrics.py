@@ -8,9 +8,11 @@ from aiohttp import web
 
 from daist.standin.backend import Backend
 from daist.standin.state.checkpoint_order import ordered_from_query
+from daist.standin.common.confine import checkpoint_uuid
 from daist.standin.common.errors import BadRequest, NotFound
 from daist.standin.state.exp_entities import TERMINAL_STATES
-from daist.standin.http.reqs import as_int, descending, page_of, paged, q_int, q_ints, q_strs, stream
+from daist.standin.http.reqs import (as_int, body_object, descending, page_of, paged, q_int, q_ints,
+                                     q_strs, stream)
 from daist.standin.state.summary import is_better
 from daist.standin.common.wire import iso
 
@@ -127,6 +129,19 @@ async def profiler_series(backend: Backend, request: web.Request,
 
 
 async def get_checkpoint(backend: Backend, request: web.Request, checkpointUuid: str) -> Json:
+    return {"checkpoint": backend.store.get_checkpoint(checkpointUuid).to_dict()}
+
+
+async def post_checkpoint_metadata(backend: Backend, request: web.Request,
+                                   checkpointUuid: str) -> Json:
+    """The request's ``checkpoint.metadata`` replaces the checkpoint's (as the master does;
+    the SDK's add/remove_metadata send the whole new map)."""
+    data = await body_object(request)
+    metadata = (data.get("checkpoint") or {}).get("metadata") if isinstance(
+        data.get("checkpoint"), dict) else None
+    if not isinstance(metadata, dict):
+        raise BadRequest("checkpoint.metadata must be an object")
+    backend.store.set_checkpoint_metadata(checkpoint_uuid(checkpointUuid), metadata)
     return {"checkpoint": backend.store.get_checkpoint(checkpointUuid).to_dict()}
 
 

@@ -311,26 +311,32 @@ _EXPERIMENT_COLUMNS = [
     ("resourcePool", "Resource pool", "COLUMN_TYPE_TEXT"), ("progress", "Progress", "COLUMN_TYPE_NUMBER"),
     ("checkpointSize", "Checkpoint size", "COLUMN_TYPE_NUMBER"), ("user", "User", "COLUMN_TYPE_TEXT"),
 ]
+_METRIC_COLUMN_TYPES = {"number": "COLUMN_TYPE_NUMBER", "string": "COLUMN_TYPE_TEXT",
+                        "boolean": "COLUMN_TYPE_TEXT", "date": "COLUMN_TYPE_DATE",
+                        "array": "COLUMN_TYPE_ARRAY"}
 _GROUP_LOCATIONS = {"training": "LOCATION_TYPE_TRAINING", "validation": "LOCATION_TYPE_VALIDATIONS"}
 
 
 async def project_columns(backend: Backend, request: web.Request, id: str) -> Json:
-    """Experiment columns, then metric columns, then ``hp.a.b`` hyperparameter columns."""
+    """Experiment columns, then metric columns (``validation.loss.min``: last, max, mean and
+    min of a number, only last of anything else; by group and name), then ``hp.a.b``
+    hyperparameter columns."""
     summaries, sections = _project_trials(backend, as_int(id, "id"))
     columns = [{"column": c, "displayName": d, "location": "LOCATION_TYPE_EXPERIMENT", "type": t}
                for c, d, t in _EXPERIMENT_COLUMNS]
-    seen: set[tuple[str, str]] = set()
+    kinds: dict[tuple[str, str], set[str]] = {}
     for summary in summaries:
         for key, bucket in summary.items():
-            group = summary_group(key)
-            location = _GROUP_LOCATIONS.get(group, "LOCATION_TYPE_CUSTOM_METRIC")
             for name, stats in bucket.items():
-                if (group, name) in seen:
-                    continue
-                seen.add((group, name))
-                kind = "COLUMN_TYPE_NUMBER" if stats.get("type") == "number" else "COLUMN_TYPE_TEXT"
-                columns.append({"column": f"{group}.{name}", "displayName": "",
-                                "location": location, "type": kind})
+                kinds.setdefault((summary_group(key), name), set()).add(str(stats.get("type")))
+    for (group, name), types in sorted(kinds.items()):
+        location = _GROUP_LOCATIONS.get(group, "LOCATION_TYPE_CUSTOM_METRIC")
+        # a metric reported with several types is one column of no type, as in the master
+        kind = _METRIC_COLUMN_TYPES.get(min(types), "COLUMN_TYPE_UNSPECIFIED") \
+            if len(types) == 1 else "COLUMN_TYPE_UNSPECIFIED"
+        aggregates = ("last", "max", "mean", "min") if kind == "COLUMN_TYPE_NUMBER" else ("last",)
+        columns.extend({"column": f"{group}.{name}.{aggregate}", "displayName": "",
+                        "location": location, "type": kind} for aggregate in aggregates)
     hparams: set[str] = set()
     for section in sections:
         flat = flatten_hparams(section)

@@ -1,7 +1,6 @@
 """Handlers: the model registry (models, versions, labels)."""
 from __future__ import annotations
 
-import shutil
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +10,7 @@ from daist.standin.http.auth import USER, require_admin_or_owner
 from daist.standin.backend import Backend
 from daist.standin.common.errors import BadRequest
 from daist.standin.http.reqs import as_int, body_object, descending, paged, q_bool, q_int, q_ints
-from daist.standin.state.store_registry import FULL_DELETE_GLOB, glob_matches
+from daist.standin.state.store_registry import FULL_DELETE_GLOB
 
 Json = dict[str, Any]
 
@@ -118,34 +117,21 @@ def _uuids(data: Json) -> list[str]:
     return uuids
 
 
-def _remove_files(backend: Backend, uuids: list[str], globs: list[str]) -> None:
-    """The files themselves, for checkpoints trials wrote into the stand-in's work dir."""
-    for uuid in uuids:
-        root = (backend.work_dir / "checkpoints" / uuid).resolve()
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*"), reverse=True):  # children before their directories
-            relative = path.relative_to(root).as_posix()
-            if any(glob_matches(relative, glob) for glob in globs):
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
+def _start_gc(backend: Backend, uuids: list[str], globs: list[str]) -> None:
+    """The master answers at once and deletes in a GC task per experiment."""
+    for experiment_id, group in backend.store.checkpoints_to_remove(uuids, globs).items():
+        backend.checkpoint_gc.start(experiment_id, group, globs)
 
 
 async def remove_checkpoint_files(backend: Backend, request: web.Request) -> Json:
     data = await body_object(request)
-    uuids = _uuids(data)
     globs = data.get("checkpointGlobs") or []
     if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
         raise BadRequest("checkpointGlobs must be a list of strings")
-    backend.store.remove_checkpoint_files(uuids, globs)
-    _remove_files(backend, uuids, globs)
+    _start_gc(backend, _uuids(data), globs)
     return {}
 
 
 async def delete_checkpoints(backend: Backend, request: web.Request) -> Json:
-    uuids = _uuids(await body_object(request))
-    backend.store.remove_checkpoint_files(uuids, [FULL_DELETE_GLOB])
-    _remove_files(backend, uuids, [FULL_DELETE_GLOB])
+    _start_gc(backend, _uuids(await body_object(request)), [FULL_DELETE_GLOB])
     return {}

@@ -1,7 +1,8 @@
 """Handler: POST /api/v1/runs (SearchRuns), the flat-runs view of trials.
 
 Implemented: ``projectId`` (body or query), ``offset``/``limit`` (0 = 100), and a ``filter``
-JSON string (body or query) whose ``filterGroup`` holds hyperparameter fields (``hp.NAME``)
+JSON string (body or query) whose ``filterGroup`` holds hyperparameter fields (``hp.NAME``
+or, as the master takes run hyperparameters, ``NAME``)
 and run columns (``id``, ``localId``, ``experimentId``, ``state``, ``experimentName``,
 ``searcherType``, ``resourcePool``, ``projectId``), operators ``< <= > >= = !=`` plus
 ``contains``/``notContains``/``isEmpty``/``notEmpty``, conjunction and/or, nested groups,
@@ -60,9 +61,12 @@ def _clause(node: Any, args: list[Any]) -> str:
     if node.get("location") not in _HP_LOCATIONS and column in _RUN_COLUMNS:
         return _column_clause(_RUN_COLUMNS[column], node.get("operator"), node.get("value"), args)
     operator = _OPERATORS.get(str(node.get("operator")))
-    if node.get("location") not in _HP_LOCATIONS or not column.startswith("hp.") or operator is None:
+    if node.get("location") not in _HP_LOCATIONS or operator is None:
         return ""
-    path = "$." + ".".join(json.dumps(p) for p in column[3:].split("."))
+    name = column.removeprefix("hp.")  # the master takes a run hyperparameter with or without it
+    if not name:
+        return ""
+    path = "$." + ".".join(json.dumps(p) for p in name.split("."))
     args.extend([path, node.get("value")])
     return f"json_extract(t.hparams, ?) {operator} ?"
 

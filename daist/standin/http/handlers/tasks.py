@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
+import datetime
 import io
-import json
 import tarfile
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from daist.standin.backend import Backend
 from daist.standin.state.cluster_entities import AGENT_ID
-from daist.standin.common.errors import BadRequest
+from daist.standin.common.errors import BadRequest, Internal, Unimplemented
 from daist.standin.http.reqs import as_int, descending, paged, q_bool, q_int, q_ints, q_strs, stream
 from daist.standin.state.store_tasks import COMMAND_KINDS
 from daist.standin.trials.trialenv import DIR_TYPE
@@ -32,6 +33,53 @@ async def tasks(backend: Backend, request: web.Request) -> Json:
 async def legacy_tasks(backend: Backend, request: web.Request) -> Json:
     """``GET /tasks`` outside /api: allocation id -> summary in the master's Go JSON."""
     return {a.allocation_id: a.legacy_summary() for a in backend.store.active_allocations()}
+
+
+_CSV_HEADER = ("allocation_id", "task_type", "username", "workspace_name", "experiment_id", "slots",
+               "start_time", "end_time", "imagepulling_time", "slot_hours", "resource_pool")
+
+
+def _csv_time(request: web.Request, name: str, what: str) -> float:
+    """The master takes exactly ``YYYY-MM-DDTHH:MM:SSZ`` (a 500 otherwise, as from echo)."""
+    text = request.query.get(name, "")
+    try:
+        moment = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise Internal(f"invalid {what} time: cannot parse {text!r}") from None
+    return moment.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def _go_time(ts: float | None) -> str:
+    """Go's RFC3339Nano in UTC: trailing zeros of the fraction dropped ('' for none)."""
+    if ts is None:
+        return ""
+    text = iso(ts) or ""
+    whole, _, fraction = text[:-1].partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
+
+
+async def allocations_csv(backend: Backend, request: web.Request) -> web.Response:
+    """``GET /resources/allocation/allocations-csv``: every allocation that ran between
+    ``timestamp_after`` and ``timestamp_before``, with who ran it, where and for which
+    experiment as when it started, and its slot-hours inside the window."""
+    start = _csv_time(request, "timestamp_after", "start")
+    end = _csv_time(request, "timestamp_before", "end")
+    if start > end:
+        raise Internal("start time cannot be after end time")
+    now = backend.store.now()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_HEADER)
+    for row in backend.store.allocations_between(start, end):
+        ran_to = max(row["end_time"] if row["end_time"] is not None else now, row["start_time"])
+        seconds = (min(ran_to, end) - max(row["start_time"], start)) * row["slots"]
+        writer.writerow([
+            row["allocation_id"], row["task_type"].removeprefix("TASK_TYPE_"), row["username"],
+            row["workspace_name"], "" if not row["experiment_id"] else row["experiment_id"],
+            row["slots"], _go_time(row["start_time"]), _go_time(row["end_time"]), "0.0",
+            f"{seconds / 3600:f}" if seconds else "0.0", row["resource_pool"]])
+    return web.Response(text=out.getvalue(), content_type="text/csv")
 
 
 async def task_count(backend: Backend, request: web.Request) -> Json:
@@ -81,23 +129,6 @@ async def context_directory(backend: Backend, request: web.Request, taskId: str)
 
 
 # -- logs ----------------------------------------------------------------------------------
-def _seeded_lines(backend: Backend, task_id: str) -> list[Json]:
-    """Seeded tasks never ran; they get a few plausible lines instead of stored ones."""
-    trial = backend.store.trial_for_task(task_id)
-    if trial is not None:
-        start = trial.start_time
-        texts = [f"seeded trial {trial.id} of experiment {trial.experiment_id} starting",
-                 f"hparams: {json.dumps(trial.hparams, sort_keys=True)}",
-                 f"trial {trial.id} finished in state {trial.state}"]
-    else:
-        command = backend.store.get_command(task_id)
-        start = command.start_time
-        texts = [f"seeded {command.kind} {command.id} starting", f"{command.description} is running"]
-    return [{"id": i + 1, "allocation_id": f"{task_id}.1", "timestamp": start + i,
-             "stdtype": "stdout", "level": "LOG_LEVEL_INFO", "log": text}
-            for i, text in enumerate(texts)]
-
-
 @dataclass(frozen=True)
 class LogFilter:
     """The task/trial log filters of the master: each list keeps rows whose field is in it
@@ -151,22 +182,22 @@ class LogFilter:
                 and (not self.search or self.search in row["log"].lower()))
 
 
-async def _log_rows(backend: Backend, request: web.Request, task_id: str) -> AsyncIterator[Json]:
+async def _log_rows(backend: Backend, request: web.Request,
+                    task_ids: list[str]) -> AsyncIterator[Json]:
+    """The stored lines of these tasks (a task that logged nothing has none)."""
     store = backend.store
     follow = bool(q_bool(request, "follow"))
     limit = q_int(request, "limit", 0) or 0
     where = LogFilter.of(request)
-    rows = [dict(r) for r in store.list_logs(task_id, limit=0 if where else limit,
+    rows = [dict(r) for r in store.list_logs(task_ids, limit=0 if where else limit,
                                              descending=descending(request))]
-    if not rows and not follow:
-        rows = _seeded_lines(backend, task_id)
     last = max((r["id"] for r in rows), default=0)
     rows = [r for r in rows if where.keeps(r)][: limit or None]
     for row in rows:
         yield row
     while follow and not backend.stopping.is_set():
-        live = any(a.task_id == task_id for a in store.active_allocations())
-        fresh = [dict(r) for r in store.list_logs(task_id, after_id=last)]
+        live = any(a.task_id in task_ids for a in store.active_allocations())
+        fresh = [dict(r) for r in store.list_logs(task_ids, after_id=last)]
         for row in fresh:
             last = row["id"]
             if where.keeps(row):
@@ -187,7 +218,7 @@ async def task_logs(backend: Backend, request: web.Request, taskId: str) -> web.
     backend.store.get_task(taskId)
 
     async def lines() -> AsyncIterator[Json]:
-        async for row in _log_rows(backend, request, taskId):
+        async for row in _log_rows(backend, request, [taskId]):
             yield {**_log_fields(row), "taskId": taskId, "allocationId": row["allocation_id"],
                    "timestamp": iso(row["timestamp"])}
 
@@ -198,15 +229,14 @@ async def trial_logs(backend: Backend, request: web.Request, trialId: str) -> we
     trial = backend.store.get_trial(as_int(trialId, "trialId"))
 
     async def lines() -> AsyncIterator[Json]:
-        async for row in _log_rows(backend, request, trial.task_id):
+        async for row in _log_rows(backend, request, trial.task_ids):
             yield {**_log_fields(row), "trialId": trial.id, "timestamp": iso(row["timestamp"])}
 
     return await stream(request, lines())
 
 
-def _fields(backend: Backend, task_id: str) -> Json:
-    allocations = sorted({r["allocation_id"] for r in backend.store.list_logs(task_id)}
-                         or {f"{task_id}.1"})
+def _fields(backend: Backend, task_ids: list[str]) -> Json:
+    allocations = sorted({r["allocation_id"] for r in backend.store.list_logs(task_ids)})
     return {"agentIds": [AGENT_ID], "containerIds": allocations, "rankIds": [RANK_ID],
             "stdtypes": ["stdout", "stderr"], "sources": ["container"],
             "allocationIds": allocations}
@@ -215,13 +245,13 @@ def _fields(backend: Backend, task_id: str) -> Json:
 async def task_log_fields(backend: Backend, request: web.Request,
                           taskId: str) -> web.StreamResponse:
     backend.store.get_task(taskId)
-    return await stream(request, [_fields(backend, taskId)])
+    return await stream(request, [_fields(backend, [taskId])])
 
 
 async def trial_log_fields(backend: Backend, request: web.Request,
                            trialId: str) -> web.StreamResponse:
     trial = backend.store.get_trial(as_int(trialId, "trialId"))
-    fields = _fields(backend, trial.task_id)
+    fields = _fields(backend, trial.task_ids)
     fields.pop("allocationIds")
     return await stream(request, [fields])
 

@@ -6,8 +6,9 @@ It does nothing unless ``DET_STANDIN_INFO_DIR`` is set. Then it:
    process outlives the stand-in even when the stand-in is SIGKILLed;
 2. installs a meta-path hook that, right after ``determined._info`` is imported, seeds its
    cached ClusterInfo from the files in ``$DET_STANDIN_INFO_DIR`` (cluster.json, trial.json,
-   rendezvous.json, resources.json). The real module reads fixed paths under
-   /run/determined/info, which concurrent trials on one host cannot share;
+   rendezvous.json, resources.json; only cluster.json for a task that is no trial), also
+   for ``ClusterInfo._from_file()``. The real module reads fixed paths under
+   /run/determined/info, which concurrent tasks on one host cannot share;
 3. gives ``determined.tensorboard.get_metric_writer`` a fallback for hosts with neither
    TensorFlow nor PyTorch (a real task image ships one; the stand-in's trials run in daist's
    venv, which has neither): scalars go to ``tensorboard/scalars.jsonl`` in the trial's own
@@ -47,6 +48,13 @@ def _seed_cluster_info(module):
         resources_info=module.ResourcesInfo._from_file(path("resources.json")),
         **fields,
     )
+    # ``ClusterInfo._from_file()`` (as the GC entrypoint calls it) reads the same files.
+    original = module.ClusterInfo._from_file.__func__
+
+    def from_file(cls, path=None):
+        return module._info if path is None else original(cls, path)
+
+    module.ClusterInfo._from_file = classmethod(from_file)
 
 
 def _jsonl_writer_class(tensorboard):
