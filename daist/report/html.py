@@ -15,7 +15,6 @@ from daist.models.timestamp import Timestamp
 from daist.report import fmt
 from daist.report.figures import load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
-from daist.models.locust import LocustStatsList
 from daist.report.metric_plots import min_samples
 from daist.report.limits import endpoint_breaks, limit_checks, run_slo
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
@@ -48,15 +47,6 @@ def render(template: str, **context: Any) -> str:
 SLOWEST_SHOWN = 5
 
 
-def failure_messages(stats: LocustStatsList) -> list[tuple[str, int, list[str]]]:
-    """(message, occurrences, endpoints), most frequent first."""
-    by_message: dict[str, tuple[int, list[str]]] = {}
-    for endpoint, message, number in failure_rows(stats, limit=None):
-        total, endpoints = by_message.get(message, (0, []))
-        by_message[message] = (total + number, [*endpoints, endpoint])
-    return sorted(((m, n, e) for m, (n, e) in by_message.items()), key=lambda r: (-r[1], r[0]))
-
-
 def _load_section(run: RunData, key: str) -> dict[str, Any]:
     stats = run.locust[key].stats
     slo = run_slo(run.settings)
@@ -65,7 +55,7 @@ def _load_section(run: RunData, key: str) -> dict[str, Any]:
             "warning": saturation_warning(stats),
             "checks": limit_checks(stats, slo) if slo is not None else None,
             "breaks": {k: v for k, v in breaks.items() if v},
-            "slowest": slowest(stats, limit=SLOWEST_SHOWN), "messages": failure_messages(stats),
+            "slowest": slowest(stats, limit=SLOWEST_SHOWN), "failures": failure_rows(stats, limit=None),
             "endpoints": sorted(stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
             "steps": stats.steps, "plots": load_test_plots(run, key)}
 
