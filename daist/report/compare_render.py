@@ -134,6 +134,8 @@ def render_text(comparison: RunComparison, *, show_all: bool = False) -> str:
     write(f"Candidate: {describe_side(comparison.candidate)}")
     for fact in comparison.comparability.facts:
         write(f"  {fact}")
+    for difference in comparison.comparability.differences:
+        write(f"  Differs: {difference}")
     write(f"Rule: {threshold_text(comparison)}.")
     for refusal in comparison.comparability.refusals:
         write(f"NOT COMPARABLE: {refusal}")

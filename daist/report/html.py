@@ -13,6 +13,7 @@ from daist.models.base import ArtifactName, Format
 from daist.models.report import Report
 from daist.models.timestamp import Timestamp
 from daist.report import fmt
+from daist.report.faults import faults_line
 from daist.report.figures import load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
 from daist.report.metric_plots import min_samples
@@ -73,6 +74,7 @@ def render_report(run: RunData) -> str:
                      "plots": metric_test_plots(run, key)}
                     for key, test in run.metrics.items()]
     return render("report.html", result=run.result, directory=str(run.directory),
+                  faults=faults_line(run.result.metadata),
                   headline=headline(run), target=target_line(run), source=source_line(run),
                   warnings=warnings, tests=test_lines(run), load_tests=load_tests,
                   metric_tests=metric_tests, other_plots=other_plots(run), skipped=run.skipped)

@@ -11,6 +11,7 @@ from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.result import test_key
 from daist.report import fmt
+from daist.report.faults import faults_line
 from daist.report.limits import LimitCheck, limit_checks, run_slo
 from daist.report.loader import RunData
 
@@ -134,6 +135,10 @@ def limit_lines(checks: list[LimitCheck] | None) -> list[str]:
 def summary_text(run: RunData) -> str:
     lines = [headline(run), f"Target: {target_line(run)}", f"Source: {source_line(run)}",
              f"Results directory: {run.directory}"]
+    faults = faults_line(run.result.metadata)
+    if faults:
+        lines += textwrap.wrap(f"WARNING: {faults}", WIDTH, subsequent_indent="  ",
+                               break_on_hyphens=False)
     if run.result.error:
         lines.append(f"Error: {fmt.shorten(run.result.error, WIDTH)}")
     tests = test_lines(run)

@@ -75,6 +75,11 @@ class TestErrorsAndDrops(SequenceCase):
         self.assertRegex(message, r"^1 limit broken: get agents: failures [45]\d\.\d% "
                                   r"\(\d+ of \d+\) > 5\.0% \(max_fail_ratio, per endpoint\)$")
         self.assertRegex(run.stdout, r"✗  class \w+ +fail +[45]\d\.\d% +5\.0% .* get agents")
+        # the run had faults injected: its summary and report say so at the top
+        said = "faults were injected into the stand-in (1 rule): ^/api/v1/agents$: 503 errors"
+        self.assertIn(f"\nWARNING: {said}", run.stdout)
+        page = run.report.read_text()
+        self.assertLess(page.index(f"Not a clean run:</strong> {said}"), page.index("<h2>"))
 
     def test_drops_of_get_requests_show_with_httpuser(self):
         set_faults(self.url, [{"path": AGENTS, "drop_rate": 1, "sequence": "x."}])
