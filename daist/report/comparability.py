@@ -142,10 +142,15 @@ def _tests(base: RunData, cand: RunData, found: Comparability) -> None:
         found.refusals.append(f"the runs ran different tests: {'; '.join(only)}")
 
 
+BOOKKEEPING_SECTIONS = frozenset({"exec", "log", "db"})
+"""Where results go, what is logged and where they are uploaded: these shape no figure."""
+
+
 def setting_differences(base: RunData, cand: RunData) -> list[str]:
-    """``[locust] users: '4' vs '8'`` for every saved setting whose value differs."""
+    """``[locust] users: '4' vs '8'`` for every saved setting whose value differs (but the
+    ``BOOKKEEPING_SECTIONS``)."""
     found = []
-    for section in sorted(set(base.settings) | set(cand.settings)):
+    for section in sorted((set(base.settings) | set(cand.settings)) - BOOKKEEPING_SECTIONS):
         keys = set(base.settings.get(section, {})) | set(cand.settings.get(section, {}))
         for key in sorted(keys):
             values = base.setting(section, key), cand.setting(section, key)

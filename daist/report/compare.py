@@ -106,6 +106,8 @@ class CompareResult:
     """Why a figure is not judged, when that is not obvious."""
     common_level: bool = False
     """A test's common level (``COMMON_EVIDENCE``)."""
+    told: bool = True
+    """False: a run had too few samples to tell this percentile (shown "-", not judged)."""
 
     @property
     def judged_cand(self) -> float:
@@ -234,6 +236,8 @@ class CompareResult:
 
     def value(self, which: str) -> str:
         number = self.base if which == "base" else self.cand
+        if not self.told:
+            return "-"
         if self.metric == "fail":
             return fmt.percent(number, digits=2)
         if self.metric == "rps":
@@ -367,10 +371,15 @@ def compare_runs(baseline: RunData | Sequence[RunData], candidate: RunData | Seq
                 comparison.missing += [f"{key}: {kind} missing in the {where}" for where in lacking]
                 continue
             compare(comparison, key)
-    tested = [r for r in comparison.results() if r.outcome.testable and r.judged and r.exceeds]
+    adjust_p_values(list(comparison.results()))
+    return comparison
+
+
+def adjust_p_values(results: list[CompareResult]) -> None:
+    """Holm's correction over the tested figures beyond their thresholds (``p_adjusted``)."""
+    tested = [r for r in results if r.outcome.testable and r.judged and r.exceeds]
     for result, adjusted in zip(tested, holm([r.outcome.p_value for r in tested])):
         result.p_adjusted = adjusted
-    return comparison
 
 
 def _listed(runs: RunData | Sequence[RunData]) -> list[RunData]:

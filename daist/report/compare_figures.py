@@ -20,7 +20,9 @@ from typing import Any, Callable
 
 from daist.models.locust import BlockFigures, EndpointStats, LocustStatsList
 from daist.models.metric_latency import Hist
-from daist.report.compare import LATENCIES, CompareResult, RowComparison, RunComparison
+from daist.models.percentiles import min_samples, percentile_number, told
+from daist.report.compare import (LATENCIES, CompareResult, RowComparison, RunComparison,
+                                  Thresholds)
 from daist.report.stats import (BLOCKS, MIN_BLOCKS, NO_SPREAD, TestOutcome, block_test, of_runs,
                                 welch)
 
@@ -73,9 +75,28 @@ class Figure:
     common_level: bool = False
     """This figure is a test's common level."""
     note: str = ""
+    counts: tuple[int, ...] = ()
+    """Samples behind the figure in each run of both sides (a percentile needs enough)."""
+
+
+def too_few(metric: str, counts: tuple[int, ...]) -> str:
+    """Why ``counts`` samples per run cannot tell percentile ``metric`` ("" when they can)."""
+    if metric not in dict(LATENCIES) or not counts or all(told(metric, n) for n in counts):
+        return ""
+    return (f"{metric} needs {min_samples(percentile_number(metric))} samples in every run "
+            f"(fewest: {min(counts)})")
 
 
 def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
+    return judge_figure(comparison.thresholds, figure)
+
+
+def judge_figure(thresholds: Thresholds, figure: Figure) -> CompareResult:
+    """The figure's change, judged (before Holm's correction: ``adjust_p_values``)."""
+    reason = too_few(figure.metric, figure.counts)
+    if reason:
+        return CompareResult(figure.metric, math.nan, math.nan, TestOutcome(reason=reason),
+                             thresholds, judged=False, note=reason, told=False)
     base, cand = figure.base, figure.cand
     shift = None
     if figure.common is not None:
@@ -100,7 +121,7 @@ def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
     floor_pair = None
     if figure.users and centres[0] > 0 and centres[1] > 0:
         floor_pair = figure.users * 1000.0 / centres[0], figure.users * 1000.0 / centres[1]
-    return CompareResult(figure.metric, centres[0], centres[1], outcome, comparison.thresholds,
+    return CompareResult(figure.metric, centres[0], centres[1], outcome, thresholds,
                          judged=figure.judged, floor_pair=floor_pair, log_scale=log_scale,
                          shift=shift, note=figure.note, common_level=figure.common_level)
 
@@ -163,9 +184,10 @@ def compare_load(comparison: RunComparison, key: str) -> None:
                for metric, pairs in latencies.items()} if relative else {}
     for index, (name, entries) in enumerate(present):
         row = RowComparison(key, "endpoint", name)
+        counts = tuple(e.hdr.count for side in entries for e in side)
         for metric, _ in LATENCIES:
             row.results.append(judge(comparison, Figure(
-                metric, *latencies[metric][index], common=commons.get(metric))))
+                metric, *latencies[metric][index], common=commons.get(metric), counts=counts)))
         row.results.append(judge(comparison, Figure(
             "rps", *(_rate_side(side, stats, single) for side, stats in zip(entries, (bases, cands))),
             judged=open_shape)))
@@ -232,6 +254,15 @@ def _full_blocks(entry: EndpointStats, stats: LocustStatsList) -> list | None:
     return [b for b in entry.blocks if b.index < stats.run.full_blocks and b.count]
 
 
+def single_run_latency(metric: str, base: tuple[EndpointStats, LocustStatsList],
+                       cand: tuple[EndpointStats, LocustStatsList]) -> Figure:
+    """One endpoint's latency ``metric`` in one run against another (each with its blocks),
+    as ``compare`` sees one run per side."""
+    return Figure(metric, _latency_side([base[0]], [base[1]], metric, True),
+                  _latency_side([cand[0]], [cand[1]], metric, True),
+                  counts=(base[0].hdr.count, cand[0].hdr.count))
+
+
 def _latency_side(entries: list[EndpointStats], stats: list[LocustStatsList], metric: str,
                   single: bool) -> Side:
     side = Side([e.hdr.percentile(metric) for e in entries])
@@ -271,7 +302,8 @@ def _compare_steps(comparison: RunComparison, key: str, bases: list[LocustStatsL
         row = RowComparison(key, "step", f"{users} users")
         row.results = [
             judge(comparison, Figure("p95", Side([p.p95_ms for p in sides[0]]),
-                                     Side([p.p95_ms for p in sides[1]]))),
+                                     Side([p.p95_ms for p in sides[1]]),
+                                     counts=tuple(p.num_requests for side in sides for p in side))),
             judge(comparison, Figure("rps", Side([p.rps for p in sides[0]]),
                                      Side([p.rps for p in sides[1]]), users=users)),
             judge(comparison, Figure("fail", Side([p.fail_ratio for p in sides[0]]),
@@ -296,9 +328,10 @@ def compare_metric_levels(comparison: RunComparison, key: str) -> None:
             comparison.missing.append(f"{key}: {name} is missing in a run")
             continue
         row = RowComparison(key, "metric", name)
+        counts = tuple(hist.count for side in sides for hist in side)
         for metric, q in LATENCIES:
             row.results.append(judge(comparison, Figure(
-                metric, *(_samples_side(side, q, single) for side in sides))))
+                metric, *(_samples_side(side, q, single) for side in sides), counts=counts)))
         comparison.rows.append(row)
     extra = sorted({(op, level) for h in cands for op, by_level in h.operations.items()
                     for level in by_level} - set(levels))

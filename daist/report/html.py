@@ -16,10 +16,10 @@ from daist.report import fmt
 from daist.report.faults import faults_line
 from daist.report.figures import load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
-from daist.report.metric_plots import min_samples
+from daist.models.percentiles import min_samples, percentile_number, told_stats
 from daist.report.limits import endpoint_breaks, limit_checks, run_slo
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
-                                  slowest, source_line, target_line, test_lines)
+                                  slowest, source_line, target_line, test_lines, told_steps)
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -58,7 +58,7 @@ def _load_section(run: RunData, key: str) -> dict[str, Any]:
             "breaks": {k: v for k, v in breaks.items() if v},
             "slowest": slowest(stats, limit=SLOWEST_SHOWN), "failures": failure_rows(stats, limit=None),
             "endpoints": sorted(stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
-            "steps": stats.steps, "plots": load_test_plots(run, key)}
+            "steps": told_steps(stats.steps), "plots": load_test_plots(run, key)}
 
 
 def render_report(run: RunData) -> str:
@@ -70,7 +70,7 @@ def render_report(run: RunData) -> str:
     metric_tests = [{"key": key, "file": test.file, "axis": test.op_hist.axis,
                      "parameters": ", ".join(f"{k} = {v}" for k, v in test.op_hist.parameters.items()),
                      "rows": [_told(row, test.op_hist.axis) for row in test.op_hist.rows()],
-                     "needs": {name: min_samples(float(name[1:])) for name in TOLD},
+                     "needs": {name: min_samples(percentile_number(name)) for name in TOLD},
                      "plots": metric_test_plots(run, key)}
                     for key, test in run.metrics.items()]
     return render("report.html", result=run.result, directory=str(run.directory),
@@ -88,12 +88,11 @@ def report_name(run: RunData) -> str:
 
 
 TOLD = ("p90", "p95", "p99")
-"""Metric-table percentiles hidden where too few samples tell them."""
+"""The percentiles whose sample needs the metric table's note states."""
 
 
 def _told(row: dict[str, Any], axis: str) -> dict[str, Any]:
-    hidden = {name: math.nan for name in TOLD if row["count"] < min_samples(float(name[1:]))}
-    return {**row, **hidden, "level": row[axis]}
+    return {**told_stats(row), "level": row[axis]}
 
 
 def write_report(run: RunData, *, path: Path | None = None) -> Path:

@@ -85,10 +85,11 @@ class TestComparability(unittest.TestCase):
                           "Test.test only in the candidate"])
 
     def test_every_differing_setting_is_listed(self):
-        found = check_comparable(run(), run(config=settings(locust__run_time="60",
-                                                            log__file_level="DEBUG")))
+        found = check_comparable(run(), run(config=settings(
+            locust__run_time="60", metrics__num_batches="64", log__file_level="DEBUG",
+            exec__output="/elsewhere")))   # where results go and what is logged: no figure
         self.assertEqual(found.differences, ["[locust] run_time: '20' vs '60'",
-                                             "[log] file_level: unset vs 'DEBUG'"])
+                                             "[metrics] num_batches: unset vs '64'"])
 
     def test_a_baseline_without_tests_is_refused(self):
         found = check_comparable(run(False, metrics=None), run())

@@ -298,6 +298,16 @@ class TestOtherRows(unittest.TestCase):
         self.assertEqual((p95.judged_by, p95.verdict), ("runs 3 vs 3", REGRESSION))
 
 
+class TestToldPercentiles(unittest.TestCase):
+    def test_a_percentile_from_too_few_samples_is_shown_as_a_dash_and_not_judged(self):
+        comparison = compare_runs(*load_sides(n=60, slow={"get thing 01": 3.0}))
+        p99, p95 = (figure(comparison, "GET get thing 01", m) for m in ("p99", "p95"))
+        self.assertEqual((p99.value("base"), p99.value("cand"), p99.verdict), ("-", "-", NOT_JUDGED))
+        self.assertEqual(p99.note, "p99 needs 100 samples in every run (fewest: 60)")
+        self.assertEqual(p95.verdict, REGRESSION)              # 60 samples tell a p95
+        self.assertNotRegex(render_text(comparison, show_all=True), r"p99 +[\d.]+ ms")
+
+
 class TestCompareResult(unittest.TestCase):
     def result(self, metric, base, cand, p=1e-9, mode=RUNS, **thresholds):
         outcome = TestOutcome(test="t", p_value=p, reason="", mode=mode, sizes=(3, 3))

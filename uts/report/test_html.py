@@ -104,6 +104,13 @@ class TestReportPage(unittest.TestCase):
         self.assertIn("table.sortable", html)                  # the inline script sorts them
         self.assertIn("addEventListener", html)
 
+    def test_no_percentile_from_too_few_samples(self):
+        page = PageText(render_report(load_run(sample_run())))   # 60 samples per endpoint
+        # p50, p90, p95 told; p99 (100 samples) and p99.9 (1,000) shown as "-"
+        self.assertRegex(page.visible, r"[\d.]+ [\d.]+ [\d.]+ - - [\d.]+ 60 3\.00 0 0\.0% +list "
+                                       r"GET get experiments")
+        self.assertRegex(page.visible, r"GET get experiments : p95 [\d.]+ ms, p99 - ms")
+
     def test_saturation_warning(self):
         self.assertNotIn("Generator saturated", PageText(render_report(load_run(sample_run()))).visible)
         page = PageText(render_report(load_run(sample_run(saturated=True))))
