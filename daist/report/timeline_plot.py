@@ -1,6 +1,7 @@
 """The over-time figure of a load test, from its ``LocustStatsHistory``: requests/s and
-failures/s, latency percentiles and running users on one shared time axis, with warm-up and
-the steady-state window marked."""
+failures/s (each on an axis of its own), latency percentiles and running users on one shared
+time axis, with warm-up and the steady-state window marked. Rates are per interval's own
+length (a partial first or last interval is shorter)."""
 from __future__ import annotations
 
 from daist.models.base import Figure
@@ -26,11 +27,15 @@ def timeline_figure(history: LocustStatsHistory, *, title: str) -> Figure | None
     middle = [i.t_s + i.length_s / 2 for i in intervals]
     rate_ax.plot(middle, [i.per_second(i.all.requests) for i in intervals], "-",
                  color="tab:blue", label="requests/s")
-    failures = [i.per_second(i.all.failures) for i in intervals]
-    if any(failures):
-        rate_ax.plot(middle, failures, "-", color="tab:red", label="failures/s")
-    rate_ax.set_ylabel("per second")
+    rate_ax.set_ylabel("requests/s", color="tab:blue")
     rate_ax.set_ylim(bottom=0)
+    failures = [i.per_second(i.all.failures) for i in intervals]
+    if any(failures):  # an axis of their own: a few failures/s vanish beside 1,000 requests/s
+        failure_ax = rate_ax.twinx()
+        failure_ax.plot(middle, failures, "-", color="tab:red", label="failures/s")
+        failure_ax.set_ylabel("failures/s", color="tab:red")
+        failure_ax.set_ylim(bottom=0)
+        failure_ax.legend(loc="upper right", fontsize=8)
     for name, style in (("p50", ":"), ("p95", "-"), ("p99", "--")):
         values = [told_value(getattr(i.all, f"{name}_ms"), name, i.all.requests)
                   for i in intervals]
