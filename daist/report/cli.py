@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--allow-different", "--force", action="store_true", dest="allow_different",
                          help="compare runs that are not comparable (different test, load "
                               "shape, users, user class or target)")
+    compare.add_argument("--runs-needed", type=percentage, metavar="PCT",
+                         help="also say how many runs per side would catch a PCT%% change of "
+                              "each endpoint class's p50, at the noise between these runs")
     compare.add_argument("--all", action="store_true", dest="show_all",
                          help="show every row and figure, not only the changed ones")
     return parser
@@ -168,6 +171,9 @@ def _compare(args: argparse.Namespace) -> int:
                "compares them anyway)")
         return EXIT_USAGE
     print(render_text(comparison, show_all=args.show_all), end="", flush=True)
+    if args.runs_needed is not None:
+        from daist.report.detectable import runs_needed
+        print("\n".join(["", *runs_needed(comparison, args.runs_needed)]), flush=True)
     if comparison.missing:
         _error(f"the comparison fails: {len(comparison.missing)} missing or unreadable: "
                + "; ".join(comparison.missing[:5]) + ("; ..." if len(comparison.missing) > 5 else ""))

@@ -5,9 +5,10 @@ Figures: per load-test endpoint p50, p95 and p99 latency, requests/s and the fai
 test requests/s and failures of all endpoints together; per step of a user sweep p95,
 requests/s and failures; per metric-latency operation and level p50, p95 and p99.
 
-**How a figure is judged** (``daist.report.stats``): with several runs per side, one value per
-run and a test across runs (``runs``); with one run per side, the run's figure against the
-spread of its blocks (``blocks``). A figure without any spread data (a sweep step of single
+**How a figure is judged** (``daist.report.stats``): with at least two runs on each side, one
+value per run and a test across runs (``runs``); with a single run on a side (1-1, 2-1, 1-2),
+whose noise between runs is then unknown, the blocks of every run's window pooled per side and
+tested against each other (``blocks``; never less than one run per side sees). A figure without any spread data (a sweep step of single
 runs, a file from before blocks) is judged by the thresholds alone (``thresholds only``).
 
 A figure is a **regression** when the candidate is worse by more than ``min_change`` of the

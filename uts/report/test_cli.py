@@ -102,15 +102,18 @@ class TestCommands(unittest.TestCase):
                           base[2], "--candidate", cand[0], "--candidate", cand[1])
         self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
         self.assertIn("FAILED: 1 regression: TestRO.test: GET get agents (p50", done.stdout)
-        self.assertIn("[runs 3 vs 2, noise", done.stdout)
+        self.assertIn("[blocks 30 vs 20, noise", done.stdout)   # 2 runs tell no spread between runs
         self.assertIn(f"Baseline:  3 runs: {base[0]} (standin", done.stdout)
         for side in (base, cand):   # the end-of-run hook's `latest` link: each run counts once
             point_latest(side[-1])
         rooted = report_cli("compare", roots[0], roots[1])     # every run below each root
         self.assertEqual(rooted.returncode, 1, rooted.stdout + rooted.stderr)
-        self.assertIn("[runs 3 vs 2, noise", rooted.stdout)
-        same = report_cli("compare", roots[0], "--candidate", base[0])
+        self.assertIn("[blocks 30 vs 20, noise", rooted.stdout)
+        same = report_cli("compare", roots[0], "--candidate", base[0], "--runs-needed", "25%")
         self.assertEqual(same.returncode, 0, same.stdout + same.stderr)
+        self.assertRegex(same.stdout, r"\nRuns per side to catch a 25% change of p50 \(80% power, "
+                                      r"alpha 0\.05; noise between runs measured here\):\n  "
+                                      r"TestRO\.test: list \d+ \(noise ±\d+%\)\n$")
 
     def test_compare_without_a_change_exits_0(self):
         done = report_cli("compare", self.base, self.clean)
@@ -173,7 +176,7 @@ class TestCommands(unittest.TestCase):
                                    config=settings(locust__users="8"))
         done = report_cli("compare", root, self.out / "mixed-cand")
         self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
-        self.assertIn("[runs 2 vs 2", done.stdout)
+        self.assertIn("[blocks 20 vs 20", done.stdout)
         self.assertEqual(done.stderr.splitlines(), [
             f"daist: note: left out baseline {other_test}: ran TestRW.test, not TestRO.test",
             f"daist: note: left out baseline {other_users}: other settings: [locust] users: "
