@@ -147,11 +147,17 @@ class CompareResult:
     def exceeds(self) -> bool:
         """Beyond the relative threshold and the metric's absolute floor; judged against a
         common level, both the change itself and the change against that level must be (the
-        same way): a busier machine moves endpoints by a factor, a fixed delay does not."""
+        same way): a busier machine moves endpoints by a factor, a fixed delay does not. And the
+        move against the common level must exceed the common level's own move: a machine that
+        slowed every endpoint 1.6x scatters them around that by as much (measured on a shared
+        2-core machine: endpoints 1.4x apart from a 1.56x common move, with no change)."""
         if not self._beyond(self.judged_cand):
             return False
         if self.shift is None:
             return True
+        if self.base > 0 and self.judged_cand > 0 and self.shift > 0 and \
+                abs(math.log(self.judged_cand / self.base)) <= abs(math.log(self.shift)):
+            return False
         return (self.cand - self.base) * (self.judged_cand - self.base) > 0 and self._beyond(self.cand)
 
     def _beyond(self, cand: float) -> bool:

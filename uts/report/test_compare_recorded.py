@@ -3,7 +3,9 @@ holds the LocustStatsList of real 20 s ``TestRO`` runs against the embedded stan
 runs with ``[standin] faults = --latency 40@^/api/v1/agents$`` (B), made interleaved by
 ``benchmarks/compare_calibration.py`` on a shared 2-core machine, cut to eight endpoints (the
 changed one and seven others, enough for the relative judgement). The verdicts below are the
-ones those recorded runs give, every time."""
+ones those recorded runs give, every time. (B1 ran while the machine was about 3x busier than
+during the A runs: every endpoint 3x slower hides +40 ms from one run a side; the calibration
+table in ``docs/compare-calibration.md`` counts such misses.)"""
 from __future__ import annotations
 
 import shutil
@@ -44,17 +46,18 @@ class TestUnevenSplits(unittest.TestCase):
         self.assertFalse(comparison.failed, render_text(comparison))
 
     def test_two_against_one_catches_40_ms_and_stays_clean_a_a(self):
-        self.assert_caught(self.runs("A1", "A2"), self.runs("B1"))
+        self.assert_caught(self.runs("A1", "A2"), self.runs("B3"))
         self.assert_caught(self.runs("A2", "A3"), self.runs("B2"))
         self.assert_clean(self.runs("A1", "A2"), self.runs("A3"))
         self.assert_clean(self.runs("A2", "A3"), self.runs("A1"))
+        self.assert_clean(self.runs("A1", "A3"), self.runs("A4"))
 
     def test_one_against_two_catches_40_ms_and_stays_clean_a_a(self):
-        self.assert_caught(self.runs("A1"), self.runs("B1", "B2"))
-        self.assert_caught(self.runs("A3"), self.runs("B2", "B3"))
+        self.assert_caught(self.runs("A2"), self.runs("B2", "B3"))
+        self.assert_caught(self.runs("A3"), self.runs("B3", "B4"))
         self.assert_clean(self.runs("A3"), self.runs("A1", "A2"))
         self.assert_clean(self.runs("A1"), self.runs("A2", "A3"))
-
+        self.assert_clean(self.runs("A4"), self.runs("A2", "A3"))
 
 if __name__ == "__main__":
     unittest.main()
