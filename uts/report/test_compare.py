@@ -228,6 +228,16 @@ class TestHeadline(unittest.TestCase):
         self.assertEqual(flagged(repeated), ["all endpoints"])
         self.assertEqual(figure(repeated, "all endpoints", "p50").verdict, REGRESSION)
 
+    def test_a_move_against_the_common_level_within_its_own_move_is_not_a_change(self):
+        """A machine that slows every endpoint 1.6x scatters them around that: e3 at 2.2x
+        (1.4x against the rest) is not called; e3 at 4x (2.5x against the rest) is."""
+        names = [f"e{i}" for i in range(6)]
+        for e3, flagged_rows in ((2.2, []), (4.0, ["GET e3"])):
+            base, cand = run_sides(names, slow={**{n: 1.6 for n in names}, "e3": e3}, n=200)
+            comparison = compare_runs(load_run(base[0], figures=False),
+                                      load_run(cand[0], figures=False))
+            self.assertEqual(flagged(comparison), flagged_rows, render_text(comparison))
+
     def test_geometric_means_agree_with_the_rows(self):
         comparison = compare_runs(*load_sides(slow={name: 1.03 for name in ENDPOINTS}))
         mean = comparison.geometric_means()["p50"]
