@@ -51,6 +51,14 @@ class DaistRun:
     def output(self) -> str:
         return self.stdout + self.stderr
 
+    @property
+    def report(self) -> Path:
+        """The HTML report the run's end printed (``Report: <path>``)."""
+        found = re.findall(r"^Report: (.+)$", self.stdout, flags=re.MULTILINE)
+        if len(found) != 1:
+            raise AssertionError(f"expected one 'Report: ' line:\n{self.output}")
+        return Path(found[0])
+
 
 def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_PREFIXES)}

@@ -22,6 +22,7 @@ from daist.models.base import Format, refusal
 from daist.models.db import PerfTestRow, PerfTestRunRow
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
+from daist.models.percentiles import told_stats, told_value
 from daist.models.result import Result
 from daist.models.timestamp import Timestamp
 
@@ -195,8 +196,8 @@ def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
                "num_failures": _int(entry.num_failures, INT8), "rps": _float(entry.rps),
                "hdr_count": _int(hdr.count, INT8), "min_ms": _float(hdr.min_ms),
                "mean_ms": _float(hdr.mean_ms), "p50_ms": _float(hdr.p50_ms),
-               "p90_ms": _float(hdr.p90_ms), "p95_ms": _float(hdr.p95_ms),
-               "p99_ms": _float(hdr.p99_ms), "p999_ms": _float(hdr.p999_ms),
+               **{f"{name.replace('.', '')}_ms": _float_or_none(hdr.shown(name))
+                  for name in ("p90", "p95", "p99", "p99.9")},
                "max_ms": _float(hdr.max_ms),
                "failures": {_text(k): _int(v, INT8) for k, v in entry.failures.items()},
                "hdr_encoded": _text(entry.hdr_encoded)}
@@ -205,7 +206,8 @@ def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
     if len(set(keys)) != len(keys):
         raise RowError("two entries share a (test_name, method)")
     steps = [{"position": i, "users": _int(s.users, INT4), "rps": _float(s.rps),
-              "p95_ms": _float(s.p95_ms), "p99_ms": _float(s.p99_ms),
+              "p95_ms": _float_or_none(told_value(s.p95_ms, "p95", s.num_requests)),
+              "p99_ms": _float_or_none(told_value(s.p99_ms, "p99", s.num_requests)),
               "fail_ratio": _float(s.fail_ratio), "num_requests": _int(s.num_requests, INT8),
               "knee": bool(s.knee)} for i, s in enumerate(stats.steps)]
     legacy_run = PerfTestRunRow(commit=run.git_commit, branch=run.git_branch,
@@ -215,8 +217,10 @@ def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
 
 def _legacy_row(entry: EndpointStats) -> PerfTestRow:
     legacy = PerfTestRow.of(entry)
-    for name in ("avg", "min", "med", "max", "p90", "p95"):
+    for name in ("avg", "min", "med", "max"):
         _float(getattr(legacy, name))
+    for name in ("p90", "p95"):
+        _float_or_none(getattr(legacy, name))
     _int(legacy.passes, INT4)
     _int(legacy.fails, INT4)
     return legacy
@@ -230,7 +234,7 @@ def metric_upload(op_hist: MetricLatencyOpHist, *, artifact: str) -> MetricUploa
     rows = []
     for operation, hists in op_hist.operations.items():
         for level in sorted(hists):
-            stats = hists[level].stats()
+            stats = told_stats(hists[level].stats())
             rows.append({"operation": _text(operation), "level": _int(level, INT4),
                          op_hist.axis: _int(level, INT4),
                          other: _int(parameters[other], INT4) if other in parameters else None,
@@ -271,7 +275,7 @@ def _float(value: Any) -> float:
 
 
 def _float_or_none(value: Any) -> float | None:
-    return None if isinstance(value, float) and math.isnan(value) else _float(value)
+    return None if value is None or isinstance(value, float) and math.isnan(value) else _float(value)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -7,6 +7,8 @@ next):
   2  ``0002_daist.sql``: ``daist_runs``, ``daist_tests``, ``daist_loads``, ``daist_endpoints``,
      ``daist_load_steps``, ``daist_metric_sets``, ``daist_metric_latency`` and the view
      ``daist_endpoint_history``.
+  3  ``0003_told_percentiles.sql``: endpoint and sweep-step percentiles may be NULL (too few
+     samples to tell them).
 
 ``daist_schema`` records which versions are applied. ``migrate`` applies the missing ones in a
 single transaction under an advisory lock, so two runs starting at once cannot both apply one.

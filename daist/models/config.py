@@ -170,7 +170,8 @@ class LocustSettings:
     step_time: float = knob(30.0, "Seconds per step of the steps shape.",
                             p.duration(0.5, 86400), compare=REFUSE)
     max_fail_ratio: float = knob(0.05, "A test fails when more than this share of requests "
-                                 "fail (k6 predecessor: 5%).", p.float_range(0, 1))
+                                 "fail (k6 predecessor: 5%), or of one endpoint's once it "
+                                 "has 5 failures.", p.float_range(0, 1))
     p95_ms: float = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
                          "1000); 0 disables.", p.float_range(0, 3_600_000))
     p99_ms: float = knob(0.0, "Default p99 limit per endpoint in ms; 0 disables.",

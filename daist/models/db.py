@@ -30,6 +30,7 @@ from typing import ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format
 from daist.models.locust import EndpointStats, LocustStatsList
+from daist.models.percentiles import told_or_none
 from daist.models.serde import from_data
 from daist.models.timestamp import Timestamp
 
@@ -51,9 +52,10 @@ class PerfTestRow:
     min: float = 0.0
     med: float = 0.0
     max: float = 0.0
-    p90: float = 0.0
-    p95: float = 0.0
-    p99: float = 0.0
+    p90: float | None = 0.0
+    p95: float | None = 0.0
+    p99: float | None = 0.0
+    """None (NULL) where the samples cannot tell the percentile (``daist.models.percentiles``)."""
     passes: int = 0
     fails: int = 0
 
@@ -67,7 +69,8 @@ class PerfTestRow:
                              else hdr.min_ms, 3),
                    med=hdr.p50_ms,
                    max=round(locust.max_response_time if locust.num_requests else hdr.max_ms, 3),
-                   p90=hdr.p90_ms, p95=hdr.p95_ms, p99=hdr.p99_ms,
+                   **{name: told_or_none(hdr.percentile(name), name, hdr.count)
+                      for name in ("p90", "p95", "p99")},
                    passes=entry.num_requests - entry.num_failures, fails=entry.num_failures)
 
 
@@ -80,7 +83,13 @@ def header(column: str) -> str:
     return column.replace("_", " ").title()
 
 
+NOT_TOLD = "-"
+"""A percentile's cell where too few samples tell it (None, NULL in the database)."""
+
+
 def cell(value: object) -> str:
+    if value is None:
+        return NOT_TOLD
     if isinstance(value, Timestamp):
         return value.iso_seconds
     if isinstance(value, float):
@@ -123,7 +132,8 @@ def parse_tables(text: str) -> dict[str, list[dict[str, str]]]:
 
 def read_rows(row_type: type, columns: list[str], rows: list[dict[str, str]]) -> list:
     """Rows parsed back into ``row_type``, each cell typed by its field's declaration."""
-    return [from_data(row_type, {c: row.get(header(c), "") for c in columns}) for row in rows]
+    return [from_data(row_type, {c: None if row.get(header(c)) == NOT_TOLD else row.get(header(c), "")
+                                 for c in columns}) for row in rows]
 
 
 @dataclass

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from daist.models.base import Artifact, CsvTable, Format, TextDocument
+from daist.models.percentiles import told_value
 from daist.models.timestamp import Timestamp
 
 SCHEMA_VERSION = 2
@@ -192,6 +193,11 @@ class HdrSummary:
     def percentile(self, name: str) -> float:
         """``p95`` -> ``p95_ms`` (also ``p99.9``)."""
         return getattr(self, name.replace(".", "") + "_ms")
+
+    def shown(self, name: str) -> float:
+        """The percentile as every output shows it: NaN ("-") from too few samples
+        (``daist.models.percentiles``)."""
+        return told_value(self.percentile(name), name, self.count)
 
 
 @dataclass

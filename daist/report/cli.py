@@ -19,7 +19,7 @@ EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE = 0, 1, 2, 4
 EPILOG = """\
 Exit status: 0 done (compare: no regression), 1 compare found a regression or data of the
 baseline that a run lacks or cannot be read (named), 2 bad usage, an unreadable results
-directory or runs that are not comparable (compare --force compares them anyway), 4 the report
+directory or runs that are not comparable (compare --allow-different compares them anyway), 4 the report
 could not be written. The summary skips unreadable artifacts and names them.
 """
 
@@ -79,7 +79,8 @@ def build_parser(prog: str = "python -m daist.report") -> argparse.ArgumentParse
                               "newest run)")
     compare.add_argument("--baseline", dest="baselines", metavar="DIR", type=Path,
                          action="append", default=[], help="another baseline run directory or "
-                         "results root (repeatable: several runs per side)")
+                         "results root (repeatable: several runs per side; a root stands for its "
+                         "runs of the same tests and settings, the others are named)")
     compare.add_argument("--candidate", dest="candidates", metavar="DIR", type=Path,
                          action="append", default=[], help="another candidate run directory or "
                          "results root (repeatable)")
@@ -94,8 +95,12 @@ def build_parser(prog: str = "python -m daist.report") -> argparse.ArgumentParse
                               "one percentage point)")
     compare.add_argument("--alpha", type=float, default=0.05,
                          help="significance level after Holm's correction (default 0.05)")
-    compare.add_argument("--force", action="store_true",
-                         help="compare runs that are not comparable (different load or target)")
+    compare.add_argument("--allow-different", "--force", action="store_true", dest="allow_different",
+                         help="compare runs that are not comparable (different test, load "
+                              "shape, users, user class or target)")
+    compare.add_argument("--runs-needed", type=percentage, metavar="PCT",
+                         help="also say how many runs per side would catch a PCT%% change of "
+                              "each endpoint class's p50, at the noise between these runs")
     compare.add_argument("--all", action="store_true", dest="show_all",
                          help="show every row and figure, not only the changed ones")
     compare.add_argument("--summary-md", metavar="FILE", type=Path,
@@ -160,6 +165,7 @@ def _compare(args: argparse.Namespace) -> int:
     from daist.report.compare import Thresholds, compare_runs
     from daist.report.compare_render import render_html, render_text
     from daist.report.loader import load_run
+    from daist.report.run_selection import Listed, select_runs
 
     try:
         thresholds = Thresholds(min_change=args.min_change, noise_floor_ms=args.noise_floor_ms,
@@ -173,18 +179,30 @@ def _compare(args: argparse.Namespace) -> int:
         if not paths:
             raise UsageError(f"compare needs a {label}: {label.upper()}_DIR or --{label} DIR")
         sides.append(paths)
-    sides = [[load_run(directory, figures=False) for path in paths
-              for directory in run_directories(resolve_latest(path))] for paths in sides]
-    comparison = compare_runs(sides[0], sides[1], thresholds=thresholds)
+    listed = [[Listed(load_run(directory, figures=False), from_root=is_results_root(path))
+               for path in map(resolve_latest, paths) for directory in run_directories(path)]
+              for paths in sides]
+    selection = select_runs(listed)
+    for item in selection.left_out:
+        print(for_terminal(f"daist: note: left out {item}"), file=sys.stderr)
+    for label, runs in zip(("baseline", "candidate"), selection.sides):
+        if not runs:
+            raise UsageError(f"no {label} run is left: the results root held only runs of other "
+                             "tests or settings (named above)")
+    comparison = compare_runs(selection.sides[0], selection.sides[1], thresholds=thresholds)
     refusals = comparison.comparability.refusals
-    if refusals and not args.force:
-        _error("the runs are not comparable: " + "; ".join(refusals) + " (--force compares "
-               "them anyway)")
+    if refusals and not args.allow_different:
+        _error("the runs are not comparable: " + "; ".join(refusals) + " (--allow-different "
+               "compares them anyway)")
         if args.summary_md is not None:
             _append_md(args.summary_md, "### daist compare: ✗ not comparable\n\n"
                        + "".join(f"- {refusal}\n" for refusal in refusals) + "\n")
         return EXIT_USAGE
     print(for_terminal(render_text(comparison, show_all=args.show_all)), end="", flush=True)
+    if args.runs_needed is not None:
+        from daist.report.detectable import runs_needed
+        print(for_terminal("\n".join(["", *runs_needed(comparison, args.runs_needed)])),
+              flush=True)
     if comparison.missing:
         _error(f"the comparison fails: {len(comparison.missing)} missing or unreadable: "
                + "; ".join(comparison.missing[:5]) + ("; ..." if len(comparison.missing) > 5 else ""))
@@ -237,12 +255,18 @@ def run_directories(path: Path) -> list[Path]:
     root of ``./run.py --repeat N``: <root>/<host>/<stamp>), in order."""
     from daist.report.loader import MANIFEST_GLOB, find_manifest
 
-    if path.is_dir() and not any(path.glob(MANIFEST_GLOB)):
+    if is_results_root(path):
         found = sorted({m.parent for pattern in ("*/", "*/*/") for m in path.glob(pattern + MANIFEST_GLOB)
                         if not _through_link(m.parent, path)})
         if found:
             return found
     return [find_manifest(path).parent]
+
+
+def is_results_root(path: Path) -> bool:
+    from daist.report.loader import MANIFEST_GLOB
+
+    return path.is_dir() and not any(path.glob(MANIFEST_GLOB))
 
 
 def _through_link(run: Path, root: Path) -> bool:

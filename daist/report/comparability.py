@@ -7,13 +7,17 @@ saturated generator) are warnings. What is being compared (the Determined versio
 is stated as a fact.
 
 The facts come from the manifests (system, target URL, versions, metadata), each run's
-``ConfigFile`` and each load test's ``LocustStatsList.run``."""
+``ConfigFile`` and each load test's ``LocustStatsList.run``. Whatever the verdicts, every setting
+that differs and every fault injected into a stand-in is listed (``differences``): nothing that
+shaped the numbers is hidden."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from daist.models.config import REFUSE, SECTIONS, WARN, LocustSettings, knobs
+from daist.models.result import test_key
+from daist.report.faults import faults_line
 from daist.report.loader import RunData
 
 
@@ -37,6 +41,9 @@ class Comparability:
     refusals: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+    """Every saved setting that differs between the runs, and each run's injected faults:
+    shown at the top of every comparison, whatever their verdict."""
 
     @property
     def comparable(self) -> bool:
@@ -55,6 +62,11 @@ def check_sides(bases: list[RunData], cands: list[RunData]) -> Comparability:
             found.warnings += [f"{where}: {item}" for item in other.warnings
                                if not item.startswith(("the load came", "the baseline run",
                                                        "the candidate run"))]
+            found.differences += [f"{where}: {item}" for item in other.differences
+                                  if not item.startswith(("baseline ", "candidate "))]
+            faults = faults_line(run.result.metadata)
+            if faults:
+                found.differences.append(f"{label} run {run.directory.name}: {faults}")
             if run.result.interrupted or run.result.error:
                 found.warnings.append(f"the {label} run {run.directory} was interrupted or "
                                       "ended with an error: its last test may be short")
@@ -64,7 +76,9 @@ def check_sides(bases: list[RunData], cands: list[RunData]) -> Comparability:
 def check_comparable(base: RunData, cand: RunData) -> Comparability:
     found = Comparability()
     _targets(base, cand, found)
+    _tests(base, cand, found)
     _settings(base, cand, found)
+    _differences(base, cand, found)
     _machines(base, cand, found)
     for label, run in (("baseline", base), ("candidate", cand)):
         if run.result.interrupted:
@@ -113,6 +127,50 @@ def _settings(base: RunData, cand: RunData, found: Comparability) -> None:
             values = base.setting(section, key), cand.setting(section, key)
             if None not in values and values[0] != values[1]:
                 verdicts.append(f"[{section}] {key} differs: {values[0]!r} vs {values[1]!r}")
+
+
+def _tests(base: RunData, cand: RunData, found: Comparability) -> None:
+    """Runs of different tests measure different things (a test the candidate lacks is only
+    "missing" when its run meant to run it)."""
+    if not (base.manifest_readable and cand.manifest_readable):
+        return
+    tests = [tests_of(run) for run in (base, cand)]
+    if tests[0] != tests[1]:
+        only = [f"{', '.join(sorted(keys)) or 'none'} only in the {label}"
+                for label, keys in (("baseline", tests[0] - tests[1]),
+                                    ("candidate", tests[1] - tests[0])) if keys]
+        found.refusals.append(f"the runs ran different tests: {'; '.join(only)}")
+
+
+BOOKKEEPING_SECTIONS = frozenset({"exec", "log", "db"})
+"""Where results go, what is logged and where they are uploaded: these shape no figure."""
+
+
+def setting_differences(base: RunData, cand: RunData) -> list[str]:
+    """``[locust] users: '4' vs '8'`` for every saved setting whose value differs (but the
+    ``BOOKKEEPING_SECTIONS``)."""
+    found = []
+    for section in sorted((set(base.settings) | set(cand.settings)) - BOOKKEEPING_SECTIONS):
+        keys = set(base.settings.get(section, {})) | set(cand.settings.get(section, {}))
+        for key in sorted(keys):
+            values = base.setting(section, key), cand.setting(section, key)
+            if values[0] != values[1]:
+                shown = ["unset" if value is None else repr(value) for value in values]
+                found.append(f"[{section}] {key}: {shown[0]} vs {shown[1]}")
+    return found
+
+
+def tests_of(run: RunData) -> set[str]:
+    """The keys of the tests the run's manifest says it ran (``TestRO.test``)."""
+    return {test_key(test_id) for test_id in run.result.tests}
+
+
+def _differences(base: RunData, cand: RunData, found: Comparability) -> None:
+    found.differences += setting_differences(base, cand)
+    for label, run in (("baseline", base), ("candidate", cand)):
+        faults = faults_line(run.result.metadata)
+        if faults:
+            found.differences.append(f"{label} run {run.directory.name}: {faults}")
 
 
 def _machines(base: RunData, cand: RunData, found: Comparability) -> None:

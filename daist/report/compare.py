@@ -5,9 +5,10 @@ Figures: per load-test endpoint p50, p95 and p99 latency, requests/s and the fai
 test requests/s and failures of all endpoints together; per step of a user sweep p95,
 requests/s and failures; per metric-latency operation and level p50, p95 and p99.
 
-**How a figure is judged** (``daist.report.stats``): with several runs per side, one value per
-run and a test across runs (``runs``); with one run per side, the run's figure against the
-spread of its blocks (``blocks``). A figure without any spread data (a sweep step of single
+**How a figure is judged** (``daist.report.stats``): with at least two runs on each side, one
+value per run and a test across runs (``runs``); with a single run on a side (1-1, 2-1, 1-2),
+whose noise between runs is then unknown, the blocks of every run's window pooled per side and
+tested against each other (``blocks``; never less than one run per side sees). A figure without any spread data (a sweep step of single
 runs, a file from before blocks) is judged by the thresholds alone (``thresholds only``).
 
 A figure is a **regression** when the candidate is worse by more than ``min_change`` of the
@@ -106,6 +107,8 @@ class CompareResult:
     """Why a figure is not judged, when that is not obvious."""
     common_level: bool = False
     """A test's common level (``COMMON_EVIDENCE``)."""
+    told: bool = True
+    """False: a run had too few samples to tell this percentile (shown "-", not judged)."""
 
     @property
     def judged_cand(self) -> float:
@@ -144,11 +147,17 @@ class CompareResult:
     def exceeds(self) -> bool:
         """Beyond the relative threshold and the metric's absolute floor; judged against a
         common level, both the change itself and the change against that level must be (the
-        same way): a busier machine moves endpoints by a factor, a fixed delay does not."""
+        same way): a busier machine moves endpoints by a factor, a fixed delay does not. And the
+        move against the common level must exceed the common level's own move: a machine that
+        slowed every endpoint 1.6x scatters them around that by as much (measured on a shared
+        2-core machine: endpoints 1.4x apart from a 1.56x common move, with no change)."""
         if not self._beyond(self.judged_cand):
             return False
         if self.shift is None:
             return True
+        if self.base > 0 and self.judged_cand > 0 and self.shift > 0 and \
+                abs(math.log(self.judged_cand / self.base)) <= abs(math.log(self.shift)):
+            return False
         return (self.cand - self.base) * (self.judged_cand - self.base) > 0 and self._beyond(self.cand)
 
     def _beyond(self, cand: float) -> bool:
@@ -234,6 +243,8 @@ class CompareResult:
 
     def value(self, which: str) -> str:
         number = self.base if which == "base" else self.cand
+        if not self.told:
+            return "-"
         if self.metric == "fail":
             return fmt.percent(number, digits=2)
         if self.metric == "rps":
@@ -367,10 +378,15 @@ def compare_runs(baseline: RunData | Sequence[RunData], candidate: RunData | Seq
                 comparison.missing += [f"{key}: {kind} missing in the {where}" for where in lacking]
                 continue
             compare(comparison, key)
-    tested = [r for r in comparison.results() if r.outcome.testable and r.judged and r.exceeds]
+    adjust_p_values(list(comparison.results()))
+    return comparison
+
+
+def adjust_p_values(results: list[CompareResult]) -> None:
+    """Holm's correction over the tested figures beyond their thresholds (``p_adjusted``)."""
+    tested = [r for r in results if r.outcome.testable and r.judged and r.exceeds]
     for result, adjusted in zip(tested, holm([r.outcome.p_value for r in tested])):
         result.p_adjusted = adjusted
-    return comparison
 
 
 def _listed(runs: RunData | Sequence[RunData]) -> list[RunData]:

@@ -20,12 +20,20 @@ from typing import Any, Callable
 
 from daist.models.locust import BlockFigures, EndpointStats, LocustStatsList
 from daist.models.metric_latency import Hist
-from daist.report.compare import LATENCIES, CompareResult, RowComparison, RunComparison
+from daist.models.percentiles import min_samples, percentile_number, told
+from daist.report.compare import (LATENCIES, CompareResult, RowComparison, RunComparison,
+                                  Thresholds)
 from daist.report.stats import (BLOCKS, MIN_BLOCKS, NO_SPREAD, TestOutcome, block_test, of_runs,
                                 welch)
 
 METRIC_BLOCKS = 10
 """Blocks of consecutive samples a metric-latency level of a single run is cut into."""
+MIN_RUNS_PER_SIDE = 3
+"""Runs each side needs for a test between runs. With fewer on a side (1-1, 2-1, 1-2, 2-2) its
+noise between runs cannot be estimated (a 2-vs-1 Welch test has one degree of freedom and let
+an 11x change through): the blocks of every run are pooled per side and tested as one run per
+side is, never seeing less than 1-vs-1. With enough runs, the runs alone (pooled blocks would
+take a spread between runs for a change). Calibrated: ``benchmarks/compare_calibration.py``."""
 RELATIVE_MIN_ENDPOINTS = 5
 """Endpoints a test needs for its common level to mean something (their median)."""
 COMMON_NOT_JUDGED = "one run per side cannot tell a slower master from a busier machine"
@@ -33,11 +41,11 @@ COMMON_NOT_JUDGED = "one run per side cannot tell a slower master from a busier 
 
 @dataclass
 class Side:
-    """One figure on one side: a value per run; with a single run, its blocks (index ->
-    value; None: the run kept no blocks at all)."""
+    """One figure on one side: a value per run, and every run's blocks pooled ((run, block
+    index) -> value; None: a run kept no blocks at all)."""
 
     values: list[float]
-    blocks: dict[int, float] | None = None
+    blocks: dict[tuple[int, int], float] | None = None
 
     @property
     def centre(self) -> float:
@@ -73,9 +81,31 @@ class Figure:
     common_level: bool = False
     """This figure is a test's common level."""
     note: str = ""
+    counts: tuple[int, ...] = ()
+    """Samples behind the figure in each run of both sides (a percentile needs enough)."""
+    between_runs: bool = False
+    """Only runs can judge it (what moves a whole test: a busier machine moves every block of
+    a run alike): from two runs a side, between runs alone."""
+
+
+def too_few(metric: str, counts: tuple[int, ...]) -> str:
+    """Why ``counts`` samples per run cannot tell percentile ``metric`` ("" when they can)."""
+    if metric not in dict(LATENCIES) or not counts or all(told(metric, n) for n in counts):
+        return ""
+    return (f"{metric} needs {min_samples(percentile_number(metric))} samples in every run "
+            f"(fewest: {min(counts)})")
 
 
 def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
+    return judge_figure(comparison.thresholds, figure)
+
+
+def judge_figure(thresholds: Thresholds, figure: Figure) -> CompareResult:
+    """The figure's change, judged (before Holm's correction: ``adjust_p_values``)."""
+    reason = too_few(figure.metric, figure.counts)
+    if reason:
+        return CompareResult(figure.metric, math.nan, math.nan, TestOutcome(reason=reason),
+                             thresholds, judged=False, note=reason, told=False)
     base, cand = figure.base, figure.cand
     shift = None
     if figure.common is not None:
@@ -84,25 +114,31 @@ def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
     log_scale = figure.log_scale and all(v > 0 for side in (base, cand)
                                          for v in side.values + list((side.blocks or {}).values()))
     scale = math.log if log_scale else float
-    if len(base.values) + len(cand.values) >= 3:
+    runs = min(len(base.values), len(cand.values))
+    if runs >= MIN_RUNS_PER_SIDE or (figure.between_runs and runs > 1):
         outcome = _between_runs(figure, base, cand, scale)
-    elif base.blocks is None or cand.blocks is None:
-        outcome = TestOutcome(reason=NO_SPREAD)
-    elif min(len(base.blocks), len(cand.blocks)) < MIN_BLOCKS:
-        outcome = TestOutcome(reason=f"too few blocks with requests ({len(base.blocks)} vs "
-                                     f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
-                              mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
     else:
-        outcome = _best_of(figure, block_test([scale(v) for v in base.blocks.values()],
-                                              [scale(v) for v in cand.blocks.values()]),
-                           lambda side: [scale(v) for v in side.blocks.values()], block_test)
+        outcome = _pooled_blocks(figure, base, cand, scale)
     centres = (_centre(figure.base, log_scale), _centre(figure.cand, log_scale))
     floor_pair = None
     if figure.users and centres[0] > 0 and centres[1] > 0:
         floor_pair = figure.users * 1000.0 / centres[0], figure.users * 1000.0 / centres[1]
-    return CompareResult(figure.metric, centres[0], centres[1], outcome, comparison.thresholds,
+    return CompareResult(figure.metric, centres[0], centres[1], outcome, thresholds,
                          judged=figure.judged, floor_pair=floor_pair, log_scale=log_scale,
                          shift=shift, note=figure.note, common_level=figure.common_level)
+
+
+def _pooled_blocks(figure: Figure, base: Side, cand: Side, scale) -> TestOutcome:
+    """The blocks of every run of each side against the other side's (Mann-Whitney)."""
+    if base.blocks is None or cand.blocks is None:
+        return TestOutcome(reason=NO_SPREAD)
+    if min(len(base.blocks), len(cand.blocks)) < MIN_BLOCKS:
+        return TestOutcome(reason=f"too few blocks with requests ({len(base.blocks)} vs "
+                                  f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
+                           mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
+    return _best_of(figure, block_test([scale(v) for v in base.blocks.values()],
+                                       [scale(v) for v in cand.blocks.values()]),
+                    lambda side: [scale(v) for v in side.blocks.values()], block_test)
 
 
 def _between_runs(figure: Figure, base: Side, cand: Side, scale) -> TestOutcome:
@@ -138,7 +174,7 @@ def _centre(side: Side, log_scale: bool) -> float:
 def compare_load(comparison: RunComparison, key: str) -> None:
     bases = [run.locust[key].stats for run in comparison.baseline]
     cands = [run.locust[key].stats for run in comparison.candidate]
-    single = len(bases) == 1 and len(cands) == 1
+    single = min(len(bases), len(cands)) == 1  # a whole test's move is not judged
     open_shape = bases[0].run.shape == "open"
     base_keys = sorted({e.key for s in bases for e in s.entries if e.num_requests})
     present = []
@@ -155,7 +191,7 @@ def compare_load(comparison: RunComparison, key: str) -> None:
         else:
             present.append((name, entries))
     relative = len(present) >= RELATIVE_MIN_ENDPOINTS
-    latencies = {metric: [[_latency_side(side, stats, metric, single)
+    latencies = {metric: [[_latency_side(side, stats, metric)
                            for side, stats in zip(entries, (bases, cands))]
                           for _, entries in present] for metric, _ in LATENCIES}
     commons = {metric: (common_level([pair[0] for pair in pairs]),
@@ -163,14 +199,15 @@ def compare_load(comparison: RunComparison, key: str) -> None:
                for metric, pairs in latencies.items()} if relative else {}
     for index, (name, entries) in enumerate(present):
         row = RowComparison(key, "endpoint", name)
+        counts = tuple(e.hdr.count for side in entries for e in side)
         for metric, _ in LATENCIES:
             row.results.append(judge(comparison, Figure(
-                metric, *latencies[metric][index], common=commons.get(metric))))
+                metric, *latencies[metric][index], common=commons.get(metric), counts=counts)))
         row.results.append(judge(comparison, Figure(
-            "rps", *(_rate_side(side, stats, single) for side, stats in zip(entries, (bases, cands))),
+            "rps", *(_rate_side(side, stats) for side, stats in zip(entries, (bases, cands))),
             judged=open_shape)))
         row.results.append(judge(comparison, Figure(
-            "fail", *(_fail_side(side, stats, single) for side, stats in zip(entries, (bases, cands))),
+            "fail", *(_fail_side(side, stats) for side, stats in zip(entries, (bases, cands))),
             log_scale=False)))
         comparison.rows.append(row)
     for entry_key in sorted({e.key for s in cands for e in s.entries if e.num_requests}
@@ -192,16 +229,17 @@ def _compare_total(comparison: RunComparison, key: str, bases: list[LocustStatsL
     for metric, _ in LATENCIES:
         if metric in commons:
             row.results.append(judge(comparison, Figure(metric, *commons[metric], common_level=True,
-                                                        judged=not single, note=common_note)))
+                                                        judged=not single, note=common_note,
+                                                        between_runs=True)))
     totals = [[_total_counts(s) for s in side] for side in (bases, cands)]
     users = bases[0].run.users if bases[0].run.shape == "closed" else 0
     closed_single = single and bases[0].run.shape != "open"
     row.results.append(judge(comparison, Figure(
-        "rps", *(_rate_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
+        "rps", *(_rate_side(side, stats) for side, stats in zip(totals, (bases, cands))),
         judged=bases[0].run.shape != "steps" and not closed_single, users=users,
-        note=common_note if closed_single else "")))
+        note=common_note if closed_single else "", between_runs=True)))
     row.results.append(judge(comparison, Figure(
-        "fail", *(_fail_side(side, stats, single) for side, stats in zip(totals, (bases, cands))),
+        "fail", *(_fail_side(side, stats) for side, stats in zip(totals, (bases, cands))),
         log_scale=False)))
     comparison.rows.append(row)
 
@@ -232,31 +270,52 @@ def _full_blocks(entry: EndpointStats, stats: LocustStatsList) -> list | None:
     return [b for b in entry.blocks if b.index < stats.run.full_blocks and b.count]
 
 
-def _latency_side(entries: list[EndpointStats], stats: list[LocustStatsList], metric: str,
-                  single: bool) -> Side:
-    side = Side([e.hdr.percentile(metric) for e in entries])
-    if single:
-        blocks = _full_blocks(entries[0], stats[0])
-        side.blocks = None if blocks is None else {b.index: b.percentile(metric) for b in blocks}
-    return side
+def single_run_latency(metric: str, base: tuple[EndpointStats, LocustStatsList],
+                       cand: tuple[EndpointStats, LocustStatsList]) -> Figure:
+    """One endpoint's latency ``metric`` in one run against another (each with its blocks),
+    as ``compare`` sees one run per side."""
+    return Figure(metric, _latency_side([base[0]], [base[1]], metric),
+                  _latency_side([cand[0]], [cand[1]], metric),
+                  counts=(base[0].hdr.count, cand[0].hdr.count))
 
 
-def _rate_side(entries: list[EndpointStats], stats: list[LocustStatsList], single: bool) -> Side:
-    side = Side([e.num_requests / s.run.window_s if s.run.window_s > 0 else 0.0
-                 for e, s in zip(entries, stats)])
-    if single and _full_blocks(entries[0], stats[0]) is not None:
-        counts = {b.index: b.count for b in entries[0].blocks}
-        run = stats[0].run
-        side.blocks = {i: counts.get(i, 0) / run.block_s for i in range(run.full_blocks)}
-    return side
+def _pooled(entries: list[EndpointStats], stats: list[LocustStatsList],
+            values: Callable[[EndpointStats, LocustStatsList], dict[int, float] | None]
+            ) -> dict[tuple[int, int], float] | None:
+    """Every run's block values keyed (run, block index); None when a run kept no blocks."""
+    pooled: dict[tuple[int, int], float] = {}
+    for run, (entry, run_stats) in enumerate(zip(entries, stats)):
+        found = values(entry, run_stats)
+        if found is None:
+            return None
+        pooled.update({(run, index): value for index, value in found.items()})
+    return pooled
 
 
-def _fail_side(entries: list[EndpointStats], stats: list[LocustStatsList], single: bool) -> Side:
-    side = Side([e.fail_ratio for e in entries])
-    if single:
-        blocks = _full_blocks(entries[0], stats[0])
-        side.blocks = None if blocks is None else {b.index: b.failures / b.count for b in blocks}
-    return side
+def _latency_side(entries: list[EndpointStats], stats: list[LocustStatsList], metric: str) -> Side:
+    def blocks(entry: EndpointStats, run_stats: LocustStatsList) -> dict[int, float] | None:
+        full = _full_blocks(entry, run_stats)  # a block's percentile only where it is told
+        return None if full is None else {b.index: b.percentile(metric) for b in full
+                                          if told(metric, b.count)}
+    return Side([e.hdr.percentile(metric) for e in entries], _pooled(entries, stats, blocks))
+
+
+def _rate_side(entries: list[EndpointStats], stats: list[LocustStatsList]) -> Side:
+    def blocks(entry: EndpointStats, run_stats: LocustStatsList) -> dict[int, float] | None:
+        if _full_blocks(entry, run_stats) is None:
+            return None
+        counts = {b.index: b.count for b in entry.blocks}
+        run = run_stats.run
+        return {i: counts.get(i, 0) / run.block_s for i in range(run.full_blocks)}
+    return Side([e.num_requests / s.run.window_s if s.run.window_s > 0 else 0.0
+                 for e, s in zip(entries, stats)], _pooled(entries, stats, blocks))
+
+
+def _fail_side(entries: list[EndpointStats], stats: list[LocustStatsList]) -> Side:
+    def blocks(entry: EndpointStats, run_stats: LocustStatsList) -> dict[int, float] | None:
+        full = _full_blocks(entry, run_stats)
+        return None if full is None else {b.index: b.failures / b.count for b in full}
+    return Side([e.fail_ratio for e in entries], _pooled(entries, stats, blocks))
 
 
 def _compare_steps(comparison: RunComparison, key: str, bases: list[LocustStatsList],
@@ -271,7 +330,8 @@ def _compare_steps(comparison: RunComparison, key: str, bases: list[LocustStatsL
         row = RowComparison(key, "step", f"{users} users")
         row.results = [
             judge(comparison, Figure("p95", Side([p.p95_ms for p in sides[0]]),
-                                     Side([p.p95_ms for p in sides[1]]))),
+                                     Side([p.p95_ms for p in sides[1]]),
+                                     counts=tuple(p.num_requests for side in sides for p in side))),
             judge(comparison, Figure("rps", Side([p.rps for p in sides[0]]),
                                      Side([p.rps for p in sides[1]]), users=users)),
             judge(comparison, Figure("fail", Side([p.fail_ratio for p in sides[0]]),
@@ -285,7 +345,6 @@ def _compare_steps(comparison: RunComparison, key: str, bases: list[LocustStatsL
 def compare_metric_levels(comparison: RunComparison, key: str) -> None:
     bases = [run.metrics[key].op_hist for run in comparison.baseline]
     cands = [run.metrics[key].op_hist for run in comparison.candidate]
-    single = len(bases) == 1 and len(cands) == 1
     axis = bases[0].axis
     levels = sorted({(op, level) for h in bases for op, by_level in h.operations.items()
                      for level, hist in by_level.items() if hist.count})
@@ -296,9 +355,10 @@ def compare_metric_levels(comparison: RunComparison, key: str) -> None:
             comparison.missing.append(f"{key}: {name} is missing in a run")
             continue
         row = RowComparison(key, "metric", name)
+        counts = tuple(hist.count for side in sides for hist in side)
         for metric, q in LATENCIES:
             row.results.append(judge(comparison, Figure(
-                metric, *(_samples_side(side, q, single) for side in sides))))
+                metric, *(_samples_side(side, q) for side in sides), counts=counts)))
         comparison.rows.append(row)
     extra = sorted({(op, level) for h in cands for op, by_level in h.operations.items()
                     for level in by_level} - set(levels))
@@ -306,11 +366,15 @@ def compare_metric_levels(comparison: RunComparison, key: str) -> None:
                              for op, level in extra]
 
 
-def _samples_side(hists: list[Hist], percentile: float, single: bool) -> Side:
-    side = Side([h.percentile(percentile) for h in hists])
-    if single:
-        samples = hists[0].samples
+def _samples_side(hists: list[Hist], percentile: float) -> Side:
+    """A value per run, and every run's samples cut into up to ``METRIC_BLOCKS`` consecutive
+    blocks (of 5 samples at least), pooled."""
+    blocks: dict[tuple[int, int], float] = {}
+    for run, hist in enumerate(hists):
+        samples = hist.samples
         count = min(METRIC_BLOCKS, len(samples) // 5)
-        side.blocks = {i: Hist(samples[i * len(samples) // count:(i + 1) * len(samples) // count])
-                       .percentile(percentile) for i in range(count)} if count else {}
-    return side
+        cut = [samples[i * len(samples) // count:(i + 1) * len(samples) // count]
+               for i in range(count)]
+        blocks.update({(run, i): Hist(block).percentile(percentile) for i, block in enumerate(cut)
+                       if told(f"p{percentile:g}", len(block))})
+    return Side([h.percentile(percentile) for h in hists], blocks)

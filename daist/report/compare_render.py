@@ -10,8 +10,9 @@ from daist.report import fmt
 from daist.report.attribution import attribution_lines
 from daist.report.compare import (EVIDENCE, IMPROVEMENT, NOT_JUDGED, NOT_SIGNIFICANT, NOT_TESTABLE,
                                   REGRESSION, WITHIN, CompareResult, RowComparison, RunComparison)
+from daist.report.detectable import caught_text, unchanged_line
 from daist.report.loader import RunData
-from daist.report.stats import BLOCKS, RUNS
+from daist.report.stats import BLOCKS, NO_SPREAD, RUNS
 
 KIND_TITLES = {"endpoint": "endpoints", "total": "test totals", "step": "sweep steps",
                "metric": "metric-latency levels"}
@@ -116,8 +117,12 @@ def headline_lines(comparison: RunComparison) -> list[str]:
         kinds = ", ".join(f"{sum(r.kind == kind for r in unchanged)} {title}"
                           for kind, title in KIND_TITLES.items()
                           if any(r.kind == kind for r in unchanged))
-        modes = sorted({r.judged_by for row in unchanged for r in row.results if r.judged})
+        modes = sorted({r.judged_by for row in unchanged for r in row.results
+                        if r.judged and (r.outcome.testable or r.outcome.reason == NO_SPREAD)})
         lines.append(f"Unchanged: {kinds} (judged by {', '.join(modes) or 'nothing'})")
+        could = unchanged_line(comparison)
+        if could:
+            lines.append(f"  {could}")
     if comparison.missing:
         lines.append("Missing or unreadable (the comparison fails):")
         lines += [f"  {fmt.shorten(item, 200)}" for item in comparison.missing]
@@ -137,6 +142,8 @@ def render_text(comparison: RunComparison, *, show_all: bool = False) -> str:
     write(f"Candidate: {describe_side(comparison.candidate)}")
     for fact in comparison.comparability.facts:
         write(f"  {fact}")
+    for difference in comparison.comparability.differences:
+        write(f"  Differs: {difference}")
     write(f"Rule: {threshold_text(comparison)}.")
     for refusal in comparison.comparability.refusals:
         write(f"NOT COMPARABLE: {refusal}")
@@ -161,14 +168,15 @@ def _test_table(comparison: RunComparison, key: str, write: Callable[[str], None
     write("")
     write(f"{key}:")
     table = [["", "figure", "baseline", "candidate", "change", "judged by", "noise",
-              "p (Holm)", "verdict"]]
+              "p (Holm)", "could catch", "verdict"]]
     for row in (row for row in comparison.rows if row.test == key):
         for index, result in enumerate(row.results):
             table.append([fmt.shorten(row.name, 48) if index == 0 else "",
                           METRIC_NAMES[result.metric], result.value("base"), result.value("cand"),
                           result.wording, result.judged_by, result.noise_text, _p_text(result),
+                          caught_text(result),
                           result.verdict.upper() if result.changed else result.verdict])
-    for line in fmt.columns(table, right={2, 3, 6, 7}, indent="  "):
+    for line in fmt.columns(table, right={2, 3, 6, 7, 8}, indent="  "):
         write(line)
 
 
@@ -208,6 +216,7 @@ def _html_rows(rows: list[RowComparison]) -> list[dict]:
     """One line per figure, the row named on each, so sorting by any column keeps lines whole;
     changes first."""
     lines = [{"row": row, "result": result, "css": CSS.get(result.verdict, result.verdict.replace(" ", "-")),
-              "p_text": _p_text(result), "p_raw": fmt.p_value(result.outcome.p_value)}
+              "p_text": _p_text(result), "p_raw": fmt.p_value(result.outcome.p_value),
+              "could": caught_text(result)}
              for row in rows for result in row.results]
     return sorted(lines, key=lambda line: VERDICT_ORDER.index(line["result"].verdict))

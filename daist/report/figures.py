@@ -7,6 +7,7 @@ test; the decorator also tells the loader to read that class."""
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -14,6 +15,7 @@ from daist.models.base import DATA_FORMATS, Figure, Format
 from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
 from daist.models.metric_latency import MetricLatencySweep
+from daist.models.percentiles import min_samples
 from daist.report import fmt
 from daist.report.loader import RunData, register
 from daist.report.summary import slowest
@@ -100,13 +102,17 @@ def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | N
     for offset, (label, colour) in zip((-height, 0.0, height), (("p50", "tab:blue"),
                                                                  ("p95", "tab:orange"),
                                                                  ("p99", "tab:red"))):
-        values = [e.hdr.percentile(label) for e in reversed(ranked)]
-        ax.barh([p + offset for p in positions], values, height=height, color=colour, label=label)
+        values = [e.hdr.shown(label) for e in reversed(ranked)]  # NaN (no bar): too few samples
+        told = [(p + offset, v) for p, v in zip(positions, values) if math.isfinite(v)]
+        ax.barh([p for p, _ in told], [v for _, v in told], height=height, color=colour,
+                label=label)
     ax.set_yticks(list(positions), names, fontsize=8)
-    values = [e.hdr.p99_ms for e in ranked]
+    values = [v for e in ranked for v in (e.hdr.shown("p99"), e.hdr.shown("p50"))
+              if math.isfinite(v)]
     if values and min(values) > 0 and max(values) / min(values) > 50:
         ax.set_xscale("log")
-    ax.set_xlabel("latency (ms, exact HDR percentiles of the steady-state window)")
+    ax.set_xlabel("latency (ms, exact HDR percentiles of the steady-state window; p95 from "
+                  f"{min_samples(95)} requests, p99 from {min_samples(99)})")
     ax.set_title(title, fontsize=10)
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(loc="lower right")

@@ -14,15 +14,16 @@ from daist.models.report import Report
 from daist.models.timestamp import Timestamp
 from daist.report import fmt
 from daist.models.evidence import ProfileTop, ServerTiming, SqlStatements
+from daist.models.locust import LocustStatsList
+from daist.models.percentiles import min_samples, percentile_number, told_stats
 from daist.report.evidence import timing_rows
+from daist.report.faults import faults_line
 from daist.report.figures import Plot, data_uri, load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
-from daist.models.locust import LocustStatsList
 from daist.report.metric_answer import answer
-from daist.report.metric_plots import min_samples
 from daist.report.limits import endpoint_breaks, limit_checks, run_slo
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
-                                  slowest, source_line, target_line, test_lines)
+                                  slowest, source_line, target_line, test_lines, told_steps)
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -51,15 +52,6 @@ def render(template: str, **context: Any) -> str:
 SLOWEST_SHOWN = 5
 
 
-def failure_messages(stats: LocustStatsList) -> list[tuple[str, int, list[str]]]:
-    """(message, occurrences, endpoints), most frequent first."""
-    by_message: dict[str, tuple[int, list[str]]] = {}
-    for endpoint, message, number in failure_rows(stats, limit=None):
-        total, endpoints = by_message.get(message, (0, []))
-        by_message[message] = (total + number, [*endpoints, endpoint])
-    return sorted(((m, n, e) for m, (n, e) in by_message.items()), key=lambda r: (-r[1], r[0]))
-
-
 def _load_section(run: RunData, key: str) -> dict[str, Any]:
     stats = run.locust[key].stats
     slo = run_slo(run.settings)
@@ -68,9 +60,9 @@ def _load_section(run: RunData, key: str) -> dict[str, Any]:
             "warning": saturation_warning(stats),
             "checks": limit_checks(stats, slo) if slo is not None else None,
             "breaks": {k: v for k, v in breaks.items() if v},
-            "slowest": slowest(stats, limit=SLOWEST_SHOWN), "messages": failure_messages(stats),
+            "slowest": slowest(stats, limit=SLOWEST_SHOWN), "failures": failure_rows(stats, limit=None),
             "endpoints": sorted(stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
-            "steps": stats.steps, "plots": load_test_plots(run, key), **_evidence(run, key)}
+            "steps": told_steps(stats.steps), "plots": load_test_plots(run, key), **_evidence(run, key)}
 
 
 def _evidence(run: RunData, key: str) -> dict[str, Any]:
@@ -89,6 +81,7 @@ def render_report(run: RunData) -> str:
                         "(listed at the end)")
     metric_tests = [_metric_section(run, key) for key in run.metrics]
     return render("report.html", result=run.result, directory=str(run.directory),
+                  faults=faults_line(run.result.metadata),
                   headline=headline(run), target=target_line(run), source=source_line(run),
                   warnings=warnings, tests=test_lines(run), load_tests=load_tests,
                   metric_tests=metric_tests, other_plots=other_plots(run), skipped=run.skipped)
@@ -119,12 +112,11 @@ def report_name(run: RunData) -> str:
 
 
 TOLD = ("p90", "p95", "p99")
-"""Metric-table percentiles hidden where too few samples tell them."""
+"""The percentiles whose sample needs the metric table's note states."""
 
 
 def _told(row: dict[str, Any], axis: str) -> dict[str, Any]:
-    hidden = {name: math.nan for name in TOLD if row["count"] < min_samples(float(name[1:]))}
-    return {**row, **hidden, "level": row[axis]}
+    return {**told_stats(row), "level": row[axis]}
 
 
 def write_report(run: RunData, *, path: Path | None = None) -> Path:

@@ -1,6 +1,7 @@
 """The limits a load test was judged by, each with its measured value, ✓/✗ and headroom (the
 end-of-test threshold table of k6): the whole test's failure ratio, every endpoint class's
-limits (measured at its worst endpoint), and every endpoint that has limits of its own.
+limits (measured at its worst endpoint; each endpoint's failure ratio is limited too), and every
+endpoint that has limits of its own.
 
 The limits are the run's own: parsed from its saved settings (``[locust] slo``, ``p95_ms``,
 ``p99_ms``, ``max_fail_ratio``) with the load test's own grammar, so the table and the verdict
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from daist.framework.errors import ConfigError
+from daist.models.endpoint_failures import FailLimit, endpoint_fail_limit
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.slo import parse_endpoint_slo
 from daist.report import fmt
@@ -64,15 +66,32 @@ def run_slo(settings: dict[str, dict[str, str]]):
 
 
 def _measured(entry: EndpointStats, figure: str) -> float | None:
-    if figure == FAIL:
-        return entry.fail_ratio if entry.num_requests else None
     return entry.hdr.percentile(figure) if entry.hdr.count else None
+
+
+def _latency_limits(slo, test_name: str, endpoint_class: str) -> dict[str, float]:
+    return {figure: limit for figure, limit in slo.limits_for(test_name, endpoint_class).items()
+            if figure != FAIL}
+
+
+def _worst_failing(entries: list[EndpointStats], limit: FailLimit) -> tuple[float, str]:
+    """The highest failure ratio among the endpoints the limit judges (enough failures)."""
+    judged = [(e.fail_ratio, e.test_name) for e in entries
+              if e.num_requests and e.num_failures >= limit.min_failures]
+    if judged:
+        return max(judged)
+    failing = any(e.num_failures for e in entries)
+    return 0.0, f"none with {limit.min_failures}+ failures" if failing else ""
 
 
 def endpoint_breaks(entry: EndpointStats, slo) -> list[str]:
     """The limits this endpoint broke, e.g. ``p95 1,210 ms > 1,000 ms``."""
     broken = []
-    for figure, limit in slo.limits_for(entry.test_name, entry.endpoint_class).items():
+    fail = endpoint_fail_limit(slo, entry.test_name, entry.endpoint_class)
+    if fail is not None and fail.broken_by(entry.num_failures, entry.num_requests):
+        check = LimitCheck(entry.test_name, FAIL, fail.ratio, entry.fail_ratio)
+        broken.append(f"{FAIL} {check.text(entry.fail_ratio)} > {check.text(fail.ratio)}")
+    for figure, limit in _latency_limits(slo, entry.test_name, entry.endpoint_class).items():
         value = _measured(entry, figure)
         if value is not None and value > limit:
             check = LimitCheck(entry.test_name, figure, limit, value)
@@ -80,24 +99,37 @@ def endpoint_breaks(entry: EndpointStats, slo) -> list[str]:
     return broken
 
 
+def _scope_checks(scope: str, members: list[EndpointStats], slo, test_name: str,
+                  endpoint_class: str) -> list[LimitCheck]:
+    """The limits of one scope (a class's endpoints, or one endpoint), each measured at its
+    worst member; the default failure limit only where some member failed (a row of 0 %
+    per class would bury the rest)."""
+    checks = []
+    fail = endpoint_fail_limit(slo, test_name, endpoint_class)
+    if fail is not None and (fail.explicit or any(e.num_failures for e in members)):
+        value, where = _worst_failing(members, fail)
+        checks.append(LimitCheck(scope, FAIL, fail.ratio, value, where))
+    for figure, limit in _latency_limits(slo, test_name, endpoint_class).items():
+        values = [(v, e.test_name) for e in members if (v := _measured(e, figure)) is not None]
+        if values:
+            value, where = max(values)
+            checks.append(LimitCheck(scope, figure, limit, value, where))
+    return checks
+
+
 def limit_checks(stats: LocustStatsList, slo) -> list[LimitCheck]:
-    """Failed checks first, worst headroom first, then the met ones by headroom."""
+    """Failed checks first, worst headroom first, then the met ones by headroom. A class's
+    ``fail`` is measured at its worst endpoint with enough failures to be judged
+    (``MIN_ENDPOINT_FAILURES`` under the default limit)."""
     checks = [LimitCheck("all requests", FAIL, slo.max_fail_ratio, stats.fail_ratio)]
     own = {rule.selector for rule in slo.rules}
     measured = [e for e in stats.entries if e.num_requests]
     for cls in sorted({e.endpoint_class for e in measured}):
         members = [e for e in measured if e.endpoint_class == cls and e.test_name not in own]
-        limits = slo.limits_for("", cls)
-        for figure, limit in limits.items():
-            values = [(v, e.test_name) for e in members if (v := _measured(e, figure)) is not None]
-            if values:
-                value, where = max(values)
-                checks.append(LimitCheck(f"class {cls}", figure, limit, value, where))
+        if members:
+            checks += _scope_checks(f"class {cls}", members, slo, "", cls)
     for entry in measured:
-        if entry.test_name not in own:
-            continue
-        for figure, limit in slo.limits_for(entry.test_name, entry.endpoint_class).items():
-            value = _measured(entry, figure)
-            if value is not None:
-                checks.append(LimitCheck(entry.test_name, figure, limit, value))
+        if entry.test_name in own:
+            checks += _scope_checks(entry.test_name, [entry], slo, entry.test_name,
+                                    entry.endpoint_class)
     return sorted(checks, key=lambda c: (c.ok, c.headroom))

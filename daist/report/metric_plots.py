@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from daist.models.base import Figure
 from daist.models.metric_latency import (STATISTICS, Hist, LatencySeries, MetricLatencyOpHist,
                                          MetricLatencySweep)
+from daist.models.percentiles import min_samples, told, told_stats
 
 AXIS_LABELS = {"concurrency": "concurrently reporting trials", "metric_count": "metrics per report"}
 LOG_SPREAD = 20.0
@@ -65,8 +66,11 @@ def hist_figure(hist: Hist, *, operation: str, axis: str, level: int,
     if samples.size:
         ax.hist(samples, bins=bins, color="tab:gray")
         for name, colour in _LINES:
-            ax.axvline(stats[name], color=colour, linestyle="--", label=f"{name} {stats[name]:.2f} ms")
-        ax.legend(loc="upper right")
+            if told(name, samples.size):
+                ax.axvline(stats[name], color=colour, linestyle="--",
+                           label=f"{name} {stats[name]:.2f} ms")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper right")
     from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts are whole
     ax.set_xlabel(f"{operation} latency (ms)")
@@ -86,7 +90,7 @@ def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
     ax = figure.add_subplot()
     levels = op_hist.levels(operation)
     hists = op_hist.operations.get(operation, {})
-    stats = [hists[level].stats() for level in levels]  # one pass per level, for all three lines
+    stats = [told_stats(hists[level].stats()) for level in levels]  # one pass per level
     values = []
     for name, colour in _LINES:
         ys = [s[name] for s in stats]
@@ -115,14 +119,9 @@ def level_axes(ax: Any, levels: list[int], values: list[float], *, axis: str, yl
     ax.grid(True, which="both", alpha=0.3)
 
 
-def min_samples(percentile: float) -> int:
-    """Samples a percentile needs to mean anything: at least one beyond it (p95: 20, p99: 100)."""
-    return math.ceil(100.0 / (100.0 - percentile) - 1e-9)
-
-
 def shown_percentiles(count: int) -> list[str]:
     """The marked percentiles (p50, p95, p99) that ``count`` samples can tell."""
-    return [name for name, _ in _LINES if count >= min_samples(float(name[1:]))]
+    return [name for name, _ in _LINES if told(name, count)]
 
 
 def faceted_figure(op_hist: MetricLatencyOpHist, *, title: str) -> Figure | None:
@@ -265,7 +264,7 @@ def table_text(op_hist: MetricLatencyOpHist, *, title: str = "") -> str:
     """A fixed-width table: one row per (operation, level), statistics in ms."""
     header = ["operation", op_hist.axis, *STATISTICS]
     rows = [header]
-    for row in op_hist.rows():
+    for row in map(told_stats, op_hist.rows()):
         cells = [str(row["operation"]), str(row[op_hist.axis]), str(row["count"])]
         cells += [f"{row[name]:.3f}" if math.isfinite(row[name]) else "-" for name in STATISTICS[1:]]
         rows.append(cells)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from daist.models.base import Figure
 from daist.models.capacity import Capacity
 from daist.models.locust import StepPoint
+from daist.models.percentiles import told_value
+from daist.report import fmt
 
 
 def scaling_figure(steps: list[StepPoint], *, title: str) -> Figure:
@@ -23,7 +25,8 @@ def scaling_figure(steps: list[StepPoint], *, title: str) -> Figure:
             rps_axis.set_xscale("log", base=2)
         rps_axis.set_xticks(users, [str(u) for u in users])
         p95_axis = rps_axis.twinx()
-        p95_axis.plot(users, [s.p95_ms for s in steps], "s--", color="tab:red", label="p95 ms")
+        p95s = [told_value(s.p95_ms, "p95", s.num_requests) for s in steps]  # NaN: too few
+        p95_axis.plot(users, p95s, "s--", color="tab:red", label="p95 ms")
         p95_axis.set_ylabel("p95 latency (ms)", color="tab:red")
         rps_axis.set_ylim(bottom=0)
         p95_axis.set_ylim(bottom=0)
@@ -32,7 +35,7 @@ def scaling_figure(steps: list[StepPoint], *, title: str) -> Figure:
                 right_half = index >= len(steps) / 2  # keep the label inside the plot
                 rps_axis.axvline(step.users, color="gray", linestyle=":")
                 rps_axis.annotate(f"knee: {step.users} users\n{step.rps:,.0f} req/s, "
-                                  f"p95 {step.p95_ms:.1f} ms", (step.users, step.rps),
+                                  f"p95 {fmt.ms(p95s[index])} ms", (step.users, step.rps),
                                   textcoords="offset points", xytext=(-8 if right_half else 8, -30),
                                   ha="right" if right_half else "left", fontsize=8)
         rps_axis.set_title(title)

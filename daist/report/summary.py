@@ -3,17 +3,20 @@ ran against what, each test's verdict, the slowest endpoints by p95, the failure
 metric-latency table and the files that could not be read."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
 from dataclasses import dataclass
 
 from daist.framework.usl import UslFit
 from daist.models.capacity import Capacity
-from daist.models.locust import EndpointStats, LocustStatsList
+from daist.models.locust import EndpointStats, LocustStatsList, StepPoint
 from daist.models.metric_latency import MetricLatencyOpHist
+from daist.models.percentiles import told_stats, told_value
 from daist.models.result import test_key
 from daist.report import fmt
 from daist.report.evidence import evidence_lines
+from daist.report.faults import faults_line
 from daist.report.limits import LimitCheck, limit_checks, run_slo
 from daist.report.loader import RunData, register
 
@@ -92,9 +95,20 @@ def saturation_warning(stats: LocustStatsList) -> str | None:
 
 
 def slowest(stats: LocustStatsList, limit: int | None = SLOWEST) -> list[EndpointStats]:
-    ranked = sorted((e for e in stats.entries if e.hdr.count),
-                    key=lambda e: (-e.hdr.p95_ms, e.test_name))
+    """By p95 where the samples tell it, then the rest by p50."""
+    def key(entry: EndpointStats) -> tuple:
+        p95 = entry.hdr.shown("p95")
+        return (0, -p95, entry.test_name) if math.isfinite(p95) else \
+            (1, -entry.hdr.p50_ms, entry.test_name)
+    ranked = sorted((e for e in stats.entries if e.hdr.count), key=key)
     return ranked if limit is None else ranked[:limit]
+
+
+def told_steps(steps: list[StepPoint]) -> list[StepPoint]:
+    """The sweep's steps with the percentiles too few requests cannot tell as NaN."""
+    return [dataclasses.replace(s, p95_ms=told_value(s.p95_ms, "p95", s.num_requests),
+                                p99_ms=told_value(s.p99_ms, "p99", s.num_requests))
+            for s in steps]
 
 
 def failure_rows(stats: LocustStatsList, limit: int | None = FAILURES) -> list[tuple[str, str, int]]:
@@ -112,7 +126,7 @@ def metric_table(op_hist: MetricLatencyOpHist, *, statistic: str = "p95") -> lis
     for operation, hists in op_hist.operations.items():
         cells = []
         for level in levels:
-            value = hists[level].stats()[statistic] if level in hists else math.nan
+            value = told_stats(hists[level].stats())[statistic] if level in hists else math.nan
             cells.append(fmt.ms(value))
         rows.append([operation, *cells])
     return rows
@@ -141,6 +155,10 @@ def limit_lines(checks: list[LimitCheck] | None) -> list[str]:
 def summary_text(run: RunData) -> str:
     lines = [headline(run), f"Target: {target_line(run)}", f"Source: {source_line(run)}",
              f"Results directory: {run.directory}"]
+    faults = faults_line(run.result.metadata)
+    if faults:
+        lines += textwrap.wrap(f"WARNING: {faults}", WIDTH, subsequent_indent="  ",
+                               break_on_hyphens=False)
     if run.result.error:
         lines.append(f"Error: {fmt.shorten(run.result.error, WIDTH)}")
     tests = test_lines(run)
@@ -190,7 +208,8 @@ def _endpoint_lines(stats: LocustStatsList) -> list[str]:
         lines.append(f"  Slowest endpoints by p95 (of {sum(1 for e in stats.entries if e.hdr.count)}):")
         rows = [["endpoint", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "failed"]]
         rows += [[fmt.shorten(f"{e.method} {e.test_name}", 44), fmt.count(e.num_requests),
-                  fmt.rate(e.rps), fmt.ms(e.hdr.p50_ms), fmt.ms(e.hdr.p95_ms), fmt.ms(e.hdr.p99_ms),
+                  fmt.rate(e.rps), fmt.ms(e.hdr.shown("p50")), fmt.ms(e.hdr.shown("p95")),
+                  fmt.ms(e.hdr.shown("p99")),
                   fmt.percent(e.fail_ratio)] for e in ranked]
         lines += fmt.columns(rows, right={1, 2, 3, 4, 5, 6}, indent="    ")
     failures = failure_rows(stats)
@@ -203,6 +222,6 @@ def _endpoint_lines(stats: LocustStatsList) -> list[str]:
         lines.append("  User sweep:")
         rows = [["users", "rps", "p95 ms", "failed", ""]]
         rows += [[str(s.users), fmt.rate(s.rps), fmt.ms(s.p95_ms), fmt.percent(s.fail_ratio),
-                  "knee" if s.knee else ""] for s in stats.steps]
+                  "knee" if s.knee else ""] for s in told_steps(stats.steps)]
         lines += fmt.columns(rows, right={0, 1, 2, 3}, indent="    ")
     return lines

@@ -9,6 +9,7 @@ without sharing a start time."""
 from __future__ import annotations
 
 import base64
+import math
 from array import array
 from typing import Any
 
@@ -16,18 +17,28 @@ from daist.models.history import ALL, Interval, LocustStatsHistory, ScopeFigures
 from daist.rest_api.grouping import grouped
 
 INTERVAL_S = 2.0
+MIN_LENGTH_S = 0.001
+"""A partial interval's shortest length (one request at its very start)."""
 UNKNOWN_CLASS = "other"
 
 
 class Bucket:
     """One interval and endpoint class: every latency (ms) in it."""
 
-    __slots__ = ("latencies", "failures", "in_window")
+    __slots__ = ("latencies", "failures", "in_window", "first", "last")
 
     def __init__(self) -> None:
         self.latencies = array("d")
         self.failures = 0
         self.in_window = 0
+        self.first = math.inf
+        """When its first request began (unix): a partial first interval starts there."""
+        self.last = -math.inf
+        """When its last request began: a partial last interval ends there."""
+
+    def add_span(self, first: float, last: float) -> None:
+        self.first = min(self.first, first)
+        self.last = max(self.last, last)
 
 
 class IntervalRecorder:
@@ -63,6 +74,7 @@ class IntervalRecorder:
             bucket.latencies.frombytes(latencies_ms[rows].tobytes())
             bucket.failures += int(np.count_nonzero(failed[rows]))
             bucket.in_window += int(np.count_nonzero(in_window[rows]))
+            bucket.add_span(float(began[rows].min()), float(began[rows].max()))
 
     def note_users(self, unix: float, users: int) -> None:
         index = self.index(unix)
@@ -71,6 +83,7 @@ class IntervalRecorder:
     # -- worker -> master --------------------------------------------------------------------
     def drain(self) -> list[dict[str, Any]]:
         data = [{"index": index, "class": cls, "failures": b.failures, "in_window": b.in_window,
+                 "first": b.first, "last": b.last,
                  "latencies": base64.b64encode(b.latencies.tobytes()).decode("ascii")}
                 for (index, cls), b in self.buckets.items() if b.latencies]
         self.buckets.clear()
@@ -85,11 +98,17 @@ class IntervalRecorder:
             bucket.latencies.frombytes(base64.b64decode(item["latencies"]))
             bucket.failures += int(item["failures"])
             bucket.in_window += int(item["in_window"])
+            bucket.add_span(float(item["first"]), float(item["last"]))
 
     # -- the artifact ------------------------------------------------------------------------
     def history(self, *, warmup_start: float | None, window_start: float | None,
                 window_end: float | None) -> LocustStatsHistory:
-        """Every interval from the first with requests or users to the last, gaps included."""
+        """Every interval from the first with requests or users to the last, gaps included.
+        The first and the last are as long as the load ran in them (from the first request,
+        to the last request or the window's end), so their rates are not diluted by the part
+        of the interval before the load began or after it stopped. An interval with requests
+        but no users count yet (the count is taken each second) shows the users the next
+        count found: those who were sending its requests."""
         indices = {index for index, _ in self.buckets} | set(self.users)
         if not indices:
             return LocustStatsHistory(interval_s=self.interval_s)
@@ -103,9 +122,18 @@ class IntervalRecorder:
             found = by_index.get(index, [])
             scopes = {cls: _figures([bucket]) for cls, bucket in found}
             scopes[ALL] = _figures([bucket for _, bucket in found])
-            intervals.append(Interval(t_s=round(index * self.interval_s - start, 3),
-                                      length_s=self.interval_s, users=self.users.get(index, 0),
-                                      in_window=sum(b.in_window for _, b in found),
+            begins, ends = index * self.interval_s, (index + 1) * self.interval_s
+            if index == first and found:
+                begins = max(begins, min(b.first for _, b in found))
+            if index == last and found:
+                ends = min(ends, max([b.last for _, b in found] + [window_end or -math.inf]))
+            users = self.users.get(index, 0)
+            if not users and found:
+                users = next((self.users[i] for i in sorted(self.users) if i > index
+                              and self.users[i]), 0)
+            intervals.append(Interval(t_s=round(begins - start, 3),
+                                      length_s=round(max(ends - begins, MIN_LENGTH_S), 3),
+                                      users=users, in_window=sum(b.in_window for _, b in found),
                                       scopes=scopes))
 
         def offset(unix: float | None) -> float | None:

@@ -4,9 +4,11 @@ figures.
 """
 from __future__ import annotations
 
+import math
 from functools import partial
 
 from daist.framework.errors import ConfigError
+from daist.models.endpoint_failures import endpoint_fail_limit
 from daist.models.locust import LocustStatsList
 from daist.models.slo import EndpointSlo, parse_endpoint_slo as parse_slo_text
 
@@ -16,8 +18,8 @@ parse_endpoint_slo = partial(parse_slo_text, error=ConfigError)
 
 def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
     """One line per broken limit, naming the endpoint and the numbers, worst first: the whole
-    test's failure ratio, then the endpoints by how far they are over (value / limit); empty =
-    pass."""
+    test's failure ratio, then the endpoints by how far they are over (value / limit), an
+    endpoint's own failure ratio included (``endpoint_fail_limit``); empty = pass."""
     found: list[str] = []
     total = stats.num_requests
     if total == 0:
@@ -33,13 +35,15 @@ def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
     for entry in stats.entries:
         if not entry.num_requests:
             continue
+        fail = endpoint_fail_limit(slo, entry.test_name, entry.endpoint_class)
+        if fail is not None and fail.broken_by(entry.num_failures, entry.num_requests):
+            scale = entry.fail_ratio / fail.ratio if fail.ratio else math.inf
+            over.append((scale, f"{entry.test_name}: failures {entry.fail_ratio:.1%} "
+                         f"({entry.num_failures} of {entry.num_requests}) > {fail.ratio:.1%}"
+                         f"{'' if fail.explicit else ' (max_fail_ratio, per endpoint)'}"))
         limits = slo.limits_for(entry.test_name, entry.endpoint_class)  # every limit > 0
         for key, limit in limits.items():
             if key == "fail":
-                if entry.fail_ratio > limit:
-                    over.append((entry.fail_ratio / limit,
-                                 f"{entry.test_name}: failures {entry.fail_ratio:.1%} "
-                                 f"({entry.num_failures} of {entry.num_requests}) > {limit:.1%}"))
                 continue
             value = entry.hdr.percentile(key)
             if entry.hdr.count and value > limit:

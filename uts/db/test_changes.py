@@ -49,7 +49,8 @@ def upload_day(target: DbTarget, work: Path, index: int, p95_ms: dict[str, float
     result = Result(directory=directory, host_label="standin", system="standin",
                     command="uts", host=Host("http://127.0.0.1:1"), start_time=start,
                     end_time=Timestamp(start.unix + 30), metadata=metadata)
-    entries = [make_entry(name, latencies=[value] * 20) for name, value in p95_ms.items()]
+    entries = [make_entry(name, latencies=[value] * 100)  # a p99 needs 100 samples
+               for name, value in p95_ms.items()]
     path = result.add(make_stats(*entries), test_id=RO_TEST, tags=("TestRO.test",))
     relative = result.relative(path)  # recorded that day (the rows' time)
     result.files[relative] = dataclasses.replace(result.files[relative], time=start)

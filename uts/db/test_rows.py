@@ -7,6 +7,7 @@ import unittest
 
 from daist.db.rows import RunRow, collect_test, uploadable_tests
 from daist.models.db import PerfTestRun
+from daist.models.percentiles import told, told_stats
 from daist.models.timestamp import Timestamp
 from uts.db.support import (METRICS_TEST, PAYLOAD_TEST, RO_TEST, make_saved_run, remove,
                             reopen)
@@ -49,8 +50,10 @@ class TestCollect(unittest.TestCase):
             values = row.values
             self.assertEqual((values["test_name"], values["method"], values["path"]),
                              (entry.test_name, entry.method, entry.path))
-            self.assertEqual(values["p99_ms"], entry.hdr.p99_ms)
-            self.assertEqual(values["p999_ms"], entry.hdr.p999_ms)
+            for name in ("p95", "p99", "p99.9"):   # a percentile too few samples tell: NULL
+                key = f"{name.replace('.', '')}_ms"
+                want = entry.hdr.percentile(name) if told(name, entry.hdr.count) else None
+                self.assertEqual(values[key], want, (entry.hdr.count, name))
             self.assertEqual(values["rps"], entry.rps)
             self.assertEqual(values["hdr_encoded"], entry.hdr_encoded)
             self.assertEqual(values["failures"], entry.failures)
@@ -63,7 +66,8 @@ class TestCollect(unittest.TestCase):
 
     def test_metric_rows_fill_both_axes(self):
         (concurrency,) = collect_test(self.result, METRICS_TEST).metrics
-        expected = self.run.op_hist.rows()
+        expected = [told_stats(row) for row in self.run.op_hist.rows()]
+        self.assertTrue(any(math.isnan(row["p99"]) and row["count"] for row in expected))
         self.assertEqual(len(concurrency.rows), len(expected))
         for row, want in zip(concurrency.rows, expected):
             self.assertEqual((row["operation"], row["level"], row["concurrency"]),

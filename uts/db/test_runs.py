@@ -8,6 +8,7 @@ import math
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist
+from daist.models.percentiles import told_or_none, told_stats
 from uts.db.support import DbTestCase, daist_db, tree_digest
 from uts.harness import remove_results, run_daist
 
@@ -48,7 +49,8 @@ class TestUploadedRuns(DbTestCase):
                          "e.p99_ms, e.p999_ms, e.hdr_encoded FROM daist_endpoints e "
                          "ORDER BY e.test_name, e.method")
         self.assertEqual(extra, [(e.test_name, e.method, e.num_requests, e.num_failures, e.rps,
-                                  e.hdr.p99_ms, e.hdr.p999_ms, e.hdr_encoded)
+                                  told_or_none(e.hdr.p99_ms, "p99", e.hdr.count),
+                                  told_or_none(e.hdr.p999_ms, "p99.9", e.hdr.count), e.hdr_encoded)
                                  for e in sorted(stats.entries, key=lambda e: e.key)])
         self.assertEqual(self.sql("SELECT p99 FROM perf_tests t JOIN daist_endpoint_history h "
                                   "ON h.perf_test_id = t.id ORDER BY t.test_name"),
@@ -75,7 +77,7 @@ class TestUploadedRuns(DbTestCase):
                        "FROM daist_metric_latency ORDER BY operation, concurrency")
         want = sorted((r["operation"], r["concurrency"], 4,
                        *[None if isinstance(r[s], float) and math.isnan(r[s]) else r[s]
-                         for s in stats]) for r in op_hist.rows())
+                         for s in stats]) for r in map(told_stats, op_hist.rows()))
         self.assertEqual(got, want)
         self.assertGreaterEqual({r[0] for r in got}, {"enqueue", "write", "visible"})
         self.assertEqual(self.sql("SELECT parameters FROM daist_metric_sets"),

@@ -60,6 +60,27 @@ class TestErrorsAndDrops(SequenceCase):
         self.assertEqual(sum(agents.failures.values()), agents.num_failures)
         self.assertGreaterEqual(stats.num_failures, search.num_requests + agents.num_failures)
 
+    def test_an_endpoint_failing_half_its_requests_fails_the_test_naming_it(self):
+        set_faults(self.url, [{"path": AGENTS, "error_rate": 1, "status": 503, "sequence": "x."}])
+        run = run_load_test("TestRO", url=self.url, run_time=6)
+        self.addCleanup(remove_results, run)
+        stats = stats_of(run, "TestRO")
+        agents = stats.entry("get agents")
+        self.assert_every_other_fails(agents.num_failures, agents.num_requests)
+        self.assertLess(stats.fail_ratio, 0.05)  # the whole test alone would pass
+        # an endpoint's own limit applies from its fifth failure (below: the test total judges)
+        self.assertGreaterEqual(agents.num_failures, 5, "too few requests to judge the endpoint")
+        self.assertEqual(run.returncode, 1, run.output)
+        message = run.result.tests[case_id("TestRO")].message
+        self.assertRegex(message, r"^1 limit broken: get agents: failures [45]\d\.\d% "
+                                  r"\(\d+ of \d+\) > 5\.0% \(max_fail_ratio, per endpoint\)$")
+        self.assertRegex(run.stdout, r"✗  class \w+ +fail +[45]\d\.\d% +5\.0% .* get agents")
+        # the run had faults injected: its summary and report say so at the top
+        said = "faults were injected into the stand-in (1 rule): ^/api/v1/agents$: 503 errors"
+        self.assertIn(f"\nWARNING: {said}", run.stdout)
+        page = run.report.read_text()
+        self.assertLess(page.index(f"Not a clean run:</strong> {said}"), page.index("<h2>"))
+
     def test_drops_of_get_requests_show_with_httpuser(self):
         set_faults(self.url, [{"path": AGENTS, "drop_rate": 1, "sequence": "x."}])
         run = run_load_test("TestRO", url=self.url, user_class="HttpUser", max_fail_ratio=1,

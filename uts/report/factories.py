@@ -149,7 +149,8 @@ def run_sides(endpoints: list[str], *, runs: tuple[int, int] = (1, 1),
             users = candidate_users if side and candidate_users else 4
             start = Timestamp(START.unix + 60 * (side * runs[0] + run))
             sides[side].append(make_run_dir(roots[side] if roots else None, start=start,
-                                            locust={LOAD_TEST: make_stats(*entries, users=users)}))
+                                            locust={LOAD_TEST: make_stats(*entries, users=users)},
+                                            config=settings(locust__users=str(users))))
     return sides
 
 

@@ -11,7 +11,9 @@ from daist.models.report import Report
 from daist.models.result import Result
 from daist.report.cli import build_parser, percentage
 from daist.report.hook import point_latest
-from uts.report.factories import artifact_path, run_pair, run_sides
+from daist.models.timestamp import Timestamp
+from uts.report.factories import (LOAD_TEST, START, artifact_path, make_run_dir, run_pair,
+                                  run_sides, settings)
 
 ENDPOINTS = ["get agents", "get experiments", "get templates", "get webhooks"]
 
@@ -41,7 +43,7 @@ class TestUsage(unittest.TestCase):
     def test_help_and_options(self):
         done = report_cli("compare", "--help")
         self.assertEqual(done.returncode, 0)
-        for option in ("--min-change", "--noise-floor-ms", "--alpha", "--fail-floor", "--force", "--html"):
+        for option in ("--min-change", "--noise-floor-ms", "--alpha", "--fail-floor", "--allow-different", "--html"):
             self.assertIn(option, done.stdout)
         args = build_parser().parse_args(["compare", "a", "b", "--min-change", "25%", "--fail-floor", "2"])
         self.assertEqual((args.min_change, args.fail_floor, args.noise_floor_ms, args.alpha),
@@ -100,15 +102,18 @@ class TestCommands(unittest.TestCase):
                           base[2], "--candidate", cand[0], "--candidate", cand[1])
         self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
         self.assertIn("FAILED: 1 regression: TestRO.test: GET get agents (p50", done.stdout)
-        self.assertIn("[runs 3 vs 2, noise", done.stdout)
+        self.assertIn("[blocks 30 vs 20, noise", done.stdout)   # 2 runs tell no spread between runs
         self.assertIn(f"Baseline:  3 runs: {base[0]} (standin", done.stdout)
         for side in (base, cand):   # the end-of-run hook's `latest` link: each run counts once
             point_latest(side[-1])
         rooted = report_cli("compare", roots[0], roots[1])     # every run below each root
         self.assertEqual(rooted.returncode, 1, rooted.stdout + rooted.stderr)
-        self.assertIn("[runs 3 vs 2, noise", rooted.stdout)
-        same = report_cli("compare", roots[0], "--candidate", base[0])
+        self.assertIn("[blocks 30 vs 20, noise", rooted.stdout)
+        same = report_cli("compare", roots[0], "--candidate", base[0], "--runs-needed", "25%")
         self.assertEqual(same.returncode, 0, same.stdout + same.stderr)
+        self.assertRegex(same.stdout, r"\nRuns per side to catch a 25% change of p50 \(80% power, "
+                                      r"alpha 0\.05; noise between runs measured here\):\n  "
+                                      r"TestRO\.test: list \d+ \(noise ±\d+%\)\n$")
 
     def test_compare_without_a_change_exits_0(self):
         done = report_cli("compare", self.base, self.clean)
@@ -126,10 +131,56 @@ class TestCommands(unittest.TestCase):
         self.assertEqual(done.returncode, 2)
         self.assertEqual(done.stdout, "")
         self.assertEqual(done.stderr, "daist: error: the runs are not comparable: TestRO.test: load "
-                                      "users differs: 4 vs 8 (--force compares them anyway)\n")
-        forced = report_cli("compare", self.base, self.other_load, "--force")
-        self.assertIn(forced.returncode, (0, 1))
-        self.assertIn("NOT COMPARABLE: TestRO.test: load users differs: 4 vs 8", forced.stdout)
+                                      "users differs: 4 vs 8 (--allow-different compares them anyway)\n")
+        for option in ("--allow-different", "--force"):   # --force: the older name
+            forced = report_cli("compare", self.base, self.other_load, option)
+            self.assertIn(forced.returncode, (0, 1))
+            self.assertIn("NOT COMPARABLE: TestRO.test: load users differs: 4 vs 8", forced.stdout)
+            self.assertIn("\n  Differs: [locust] users: '4' vs '8'\n", forced.stdout)
+
+    def test_runs_of_different_tests_are_refused_in_one_line(self):
+        other = make_run_dir(self.out / "other-test", locust={
+            "daist.rest_api.test_locust.TestRW.test": open_artifact(artifact_path(self.clean, "LocustStatsList"))})
+        done = report_cli("compare", self.base, other)
+        self.assertEqual((done.returncode, done.stdout), (2, ""), done.stderr)
+        self.assertEqual(done.stderr, "daist: error: the runs are not comparable: the runs ran "
+                                      "different tests: TestRO.test only in the baseline; "
+                                      "TestRW.test only in the candidate (--allow-different "
+                                      "compares them anyway)\n")
+        allowed = report_cli("compare", self.base, other, "--allow-different")
+        self.assertEqual(allowed.returncode, 1, allowed.stdout)  # the baseline's test is missing
+        self.assertIn("TestRO.test: load test missing in the candidate", allowed.stdout)
+
+    def test_faults_of_a_run_are_shown_in_the_comparison(self):
+        faulty = make_run_dir(self.out / "faulty", locust={LOAD_TEST: open_artifact(
+            artifact_path(self.clean, "LocustStatsList"))}, metadata={"standin_faults": [
+                {"path": "^/api/v1/agents$", "error_rate": 1, "status": 503, "sequence": "x."}]})
+        page = self.out / "faulty.html"
+        done = report_cli("compare", self.base, faulty, "--html", page)
+        line = (f"  Differs: candidate run {faulty.name}: faults were injected into the stand-in "
+                "(1 rule): ^/api/v1/agents$: 503 errors at rate 1 (sequence x.)\n")
+        self.assertIn(line, done.stdout)
+        self.assertIn("faults were injected into the stand-in (1 rule)", page.read_text())
+        self.assertLess(page.read_text().index("faults were injected"),
+                        page.read_text().index("<h2>"))   # at the top, above the tables
+
+    def test_a_results_root_stands_for_its_runs_of_the_same_test_and_settings(self):
+        root = self.out / "mixed-root"
+        base, cand = run_sides(ENDPOINTS, runs=(2, 2), added_ms={"get agents": 40.0}, n=300,
+                               roots=(root, self.out / "mixed-cand"))
+        stats = open_artifact(artifact_path(base[0], "LocustStatsList"))
+        later = Timestamp(START.unix + 3600)
+        other_test = make_run_dir(root, start=later, locust={
+            "daist.rest_api.test_locust.TestRW.test": stats})
+        other_users = make_run_dir(root, start=Timestamp(later.unix + 60), locust={LOAD_TEST: stats},
+                                   config=settings(locust__users="8"))
+        done = report_cli("compare", root, self.out / "mixed-cand")
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertIn("[blocks 20 vs 20", done.stdout)
+        self.assertEqual(done.stderr.splitlines(), [
+            f"daist: note: left out baseline {other_test}: ran TestRW.test, not TestRO.test",
+            f"daist: note: left out baseline {other_users}: other settings: [locust] users: "
+            f"'4' vs '8'"])
 
     def test_a_truncated_artifact_is_named_and_skipped(self):
         """Reliability case 11: the file is named, the rest is still reported and compared."""

@@ -79,11 +79,22 @@ class TestComparability(unittest.TestCase):
                                  run(False, metrics=make_op_hist(OP_HIST, parameters={"num_batches": 16})))
         self.assertEqual(found.refusals, ["Test.test: parameters differ: num_batches=8 vs num_batches=16"])
 
+    def test_runs_of_different_tests_are_refused(self):
+        self.assertEqual(check_comparable(run(), run(False, metrics=make_op_hist(OP_HIST))).refusals,
+                         ["the runs ran different tests: TestRO.test only in the baseline; "
+                          "Test.test only in the candidate"])
+
+    def test_every_differing_setting_is_listed(self):
+        found = check_comparable(run(), run(config=settings(
+            locust__run_time="60", metrics__num_batches="64", log__file_level="DEBUG",
+            exec__output="/elsewhere")))   # where results go and what is logged: no figure
+        self.assertEqual(found.differences, ["[locust] run_time: '20' vs '60'",
+                                             "[metrics] num_batches: unset vs '64'"])
+
     def test_a_baseline_without_tests_is_refused(self):
-        # (a candidate lacking the baseline's tests is compare's "missing", not a refusal)
-        self.assertEqual(check_comparable(run(), run(False, metrics=make_op_hist(OP_HIST))).refusals, [])
         found = check_comparable(run(False, metrics=None), run())
-        self.assertEqual(found.refusals, ["the baseline has no readable load test or metric-latency test"])
+        self.assertEqual(found.refusals, ["the runs ran different tests: TestRO.test only in the candidate",
+                                          "the baseline has no readable load test or metric-latency test"])
 
     def test_runs_of_one_side_must_be_alike(self):
         base, other = run(), run(make_stats(ENTRY, users=8))

@@ -9,6 +9,7 @@ from daist.report.compare import (EVIDENCE, IMPROVEMENT, NOT_JUDGED, NOT_SIGNIFI
                                   NOT_TESTABLE, REGRESSION, WITHIN, CompareResult, Thresholds,
                                   compare_runs)
 from daist.report.compare_render import render_text, verdict_text
+from daist.report.detectable import caught_text, runs_needed, smallest_caught
 from daist.report.loader import load_run
 from daist.report.stats import BLOCKS, RUNS, THRESHOLDS_ONLY, TestOutcome
 from uts.report.factories import (LOAD_TEST, METRIC_TEST, artifact_path, latencies, make_entry,
@@ -51,10 +52,12 @@ class TestSeveralRunsPerSide(unittest.TestCase):
                          r"GET get thing 02 p50 [\d.]+ ms -> [\d.]+ ms, 2\.\d\dx slower "
                          r"\[runs 3 vs 3, noise ±[\d.]+%, p [\d.e-]+\]")
 
-    def test_a_side_of_one_run_borrows_the_other_sides_spread(self):
-        comparison = compare_runs(*load_sides(runs=(3, 1), added_ms={"get thing 01": 40.0}))
-        p50 = figure(comparison, "GET get thing 01", "p50")
-        self.assertEqual((p50.judged_by, p50.verdict), ("runs 3 vs 1", REGRESSION))
+    def test_a_side_of_one_run_is_judged_by_every_runs_blocks_pooled(self):
+        for runs, judged_by in (((3, 1), "blocks 30 vs 10"), ((1, 2), "blocks 10 vs 20")):
+            comparison = compare_runs(*load_sides(runs=runs, added_ms={"get thing 01": 40.0}))
+            p50 = figure(comparison, "GET get thing 01", "p50")
+            self.assertEqual((p50.judged_by, p50.verdict), (judged_by, REGRESSION))
+            self.assertEqual(flagged(comparison), ["GET get thing 01"], render_text(comparison))
 
     def test_runs_that_differ_a_lot_hide_a_change_of_their_size(self):
         """A change no larger than the spread between runs is within the noise."""
@@ -89,10 +92,14 @@ class TestOneRunPerSide(unittest.TestCase):
         stalled[40:80] *= 8            # block 1 of 10: every request 8x slower
         runs = [load_run(make_run_dir(locust={LOAD_TEST: make_stats(entry)}), figures=False)
                 for entry in (base, make_entry("get x", stalled))]
-        p99 = figure(compare_runs(*runs), "GET get x", "p99")
+        comparison = compare_runs(*runs)
+        p99, p95 = (figure(comparison, "GET get x", m) for m in ("p99", "p95"))
         self.assertGreater(p99.ratio, 4)               # the run's own p99 moved 4x and more
         self.assertTrue(p99.exceeds)
-        self.assertEqual(p99.verdict, NOT_SIGNIFICANT)  # one block of ten: a stall, not a shift
+        self.assertEqual(p99.verdict, NOT_TESTABLE)     # 40 per block tell no block's p99
+        self.assertTrue(p95.exceeds)
+        self.assertEqual(p95.verdict, NOT_SIGNIFICANT)  # one block of ten: a stall, not a shift
+        self.assertEqual(flagged(comparison), [])
 
     def test_tails_need_more_evidence_than_the_median(self):
         comparison = compare_runs(*load_sides(slow={"get thing 01": 1.3}))
@@ -221,6 +228,16 @@ class TestHeadline(unittest.TestCase):
         self.assertEqual(flagged(repeated), ["all endpoints"])
         self.assertEqual(figure(repeated, "all endpoints", "p50").verdict, REGRESSION)
 
+    def test_a_move_against_the_common_level_within_its_own_move_is_not_a_change(self):
+        """A machine that slows every endpoint 1.6x scatters them around that: e3 at 2.2x
+        (1.4x against the rest) is not called; e3 at 4x (2.5x against the rest) is."""
+        names = [f"e{i}" for i in range(6)]
+        for e3, flagged_rows in ((2.2, []), (4.0, ["GET e3"])):
+            base, cand = run_sides(names, slow={**{n: 1.6 for n in names}, "e3": e3}, n=200)
+            comparison = compare_runs(load_run(base[0], figures=False),
+                                      load_run(cand[0], figures=False))
+            self.assertEqual(flagged(comparison), flagged_rows, render_text(comparison))
+
     def test_geometric_means_agree_with_the_rows(self):
         comparison = compare_runs(*load_sides(slow={name: 1.03 for name in ENDPOINTS}))
         mean = comparison.geometric_means()["p50"]
@@ -296,6 +313,49 @@ class TestOtherRows(unittest.TestCase):
         repeated = compare_runs([run(40), run(41), run(39.5)], [run(60), run(61), run(59)])
         p95 = next(r for r in repeated.rows if r.name == "8 users").results[0]
         self.assertEqual((p95.judged_by, p95.verdict), ("runs 3 vs 3", REGRESSION))
+
+
+class TestWhatItCouldSee(unittest.TestCase):
+    def test_each_unchanged_figure_states_the_smallest_change_it_would_have_caught(self):
+        comparison = compare_runs(*load_sides(runs=(3, 3), seed=1))
+        p50 = figure(comparison, "GET get thing 00", "p50")
+        size = smallest_caught(p50)
+        # at least the thresholds (10 %, 5 ms of ~40 ms), and at least the noise measured
+        self.assertGreaterEqual(size, max(1.10, 1 + 5.0 / p50.base))
+        self.assertGreaterEqual(math.log(size), p50.outcome.noise * 0.999)
+        text = render_text(comparison, show_all=True)
+        self.assertRegex(text, r"\n  Smallest change the unchanged figures could have shown \(median "
+                               r"over rows\): p50 1\.\d\dx \(largest [\d.]+x\)")
+        self.assertIn("could catch", text)
+        self.assertIn(caught_text(p50), text)
+        fail = smallest_caught(figure(comparison, "GET get thing 00", "fail"))
+        self.assertGreaterEqual(fail, comparison.thresholds.fail_floor)
+
+    def test_runs_needed_per_class_from_the_noise_between_runs(self):
+        comparison = compare_runs(*load_sides(runs=(3, 3), seed=1))
+        lines = runs_needed(comparison, 0.2)
+        self.assertEqual(lines[0], "Runs per side to catch a 20% change of p50 (80% power, "
+                                   "alpha 0.05; noise between runs measured here):")
+        self.assertRegex(lines[1], r"^  TestRO\.test: list \d+ \(noise ±\d+%\)$")
+        # a smaller change needs more runs (the same noise)
+        runs = lambda change: int(runs_needed(comparison, change)[1].split()[2])
+        self.assertGreater(runs(0.01), runs(0.2))
+        single = compare_runs(*load_sides())
+        self.assertIn("unknown: the noise between runs needs two runs on a side",
+                      runs_needed(single, 0.2)[0])
+
+
+class TestToldPercentiles(unittest.TestCase):
+    def test_a_percentile_from_too_few_samples_is_shown_as_a_dash_and_not_judged(self):
+        comparison = compare_runs(*load_sides(n=60, slow={"get thing 01": 3.0}))
+        p99, p95, p50 = (figure(comparison, "GET get thing 01", m) for m in ("p99", "p95", "p50"))
+        self.assertEqual((p99.value("base"), p99.value("cand"), p99.verdict), ("-", "-", NOT_JUDGED))
+        self.assertEqual(p99.note, "p99 needs 100 samples in every run (fewest: 60)")
+        # 60 samples tell the run's p95, but no block of 6 tells its own: no test
+        self.assertEqual((p95.verdict, p95.outcome.reason),
+                         (NOT_TESTABLE, "too few blocks with requests (0 vs 0; a test needs 4)"))
+        self.assertEqual(p50.verdict, REGRESSION)
+        self.assertNotRegex(render_text(comparison, show_all=True), r"p99 +[\d.]+ ms")
 
 
 class TestCompareResult(unittest.TestCase):

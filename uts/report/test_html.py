@@ -104,6 +104,13 @@ class TestReportPage(unittest.TestCase):
         self.assertIn("table.sortable", html)                  # the inline script sorts them
         self.assertIn("addEventListener", html)
 
+    def test_no_percentile_from_too_few_samples(self):
+        page = PageText(render_report(load_run(sample_run())))   # 60 samples per endpoint
+        # p50, p90, p95 told; p99 (100 samples) and p99.9 (1,000) shown as "-"
+        self.assertRegex(page.visible, r"[\d.]+ [\d.]+ [\d.]+ - - [\d.]+ 60 3\.00 0 0\.0% +list "
+                                       r"GET get experiments")
+        self.assertRegex(page.visible, r"GET get experiments : p95 [\d.]+ ms, p99 - ms")
+
     def test_saturation_warning(self):
         self.assertNotIn("Generator saturated", PageText(render_report(load_run(sample_run()))).visible)
         page = PageText(render_report(load_run(sample_run(saturated=True))))
@@ -188,7 +195,9 @@ class TestWhatIsSlow(unittest.TestCase):
     def test_limits_with_measured_values_marks_and_broken_rows(self):
         html = render_report(load_run(self.dir))
         page = PageText(html)
-        self.assertIn("1 of 5 limits broken", page.visible)
+        self.assertIn("1 of 6 limits broken", page.visible)
+        # 4 failures are too few for an endpoint's own limit: the row says so
+        self.assertRegex(page.visible, r"✓ class list fail 0\.0% 5\.0% \+100% none with 5\+ failures")
         self.assertRegex(page.visible, r"✗ class get p95 [\d.]+ ms 50\.0 ms -\d+% get slow")
         self.assertRegex(page.visible, r"✓ all requests fail 2\.2% 5\.0% \+\d+%")
         self.assertRegex(page.visible, r"✓ get experiments p99 [\d.]+ ms 500\.0 ms \+9\d%")
@@ -199,10 +208,26 @@ class TestWhatIsSlow(unittest.TestCase):
     def test_summary_lists_every_limit(self):
         from daist.report.summary import summary_text
         text = summary_text(load_run(self.dir))
-        self.assertIn("  Limits: 4 met, 1 broken", text)
+        self.assertIn("  Limits: 5 met, 1 broken", text)
         self.assertTrue(all(len(line) <= 140 for line in text.splitlines()))
         self.assertRegex(text, r"✗  class get +p95 +[\d.]+ ms +50\.0 ms +-\d+%  get slow")
         self.assertRegex(text, r"✓  get experiments +p99 +[\d.]+ ms +500\.0 ms +\+9\d%")
+
+
+class TestFailingEndpoint(unittest.TestCase):
+    def test_an_endpoint_failing_half_its_requests_is_named_in_limits_and_failures(self):
+        stats = make_stats(make_entry("get experiments", latencies(12, 2000, seed=1)),
+                           make_entry("get agents", latencies(3, 40, seed=2), failures=20,
+                                      message="LocustBadStatusCode: code=503", endpoint_class="get"))
+        directory = make_run_dir(locust={LOAD_TEST: stats}, config=settings(
+            locust__p95_ms="1000", locust__p99_ms="0", locust__max_fail_ratio="0.05"))
+        self.addCleanup(shutil.rmtree, directory.parents[1])
+        html = render_report(load_run(directory))
+        page = PageText(html)
+        self.assertLess(stats.fail_ratio, 0.05)
+        self.assertRegex(page.visible, r"✗ class get fail 50\.0% 5\.0% -900% get agents")
+        self.assertIn("✗ fail 50.0% > 5.0%", page.visible)            # its endpoint row
+        self.assertIn("20 GET get agents LocustBadStatusCode: code=503", page.visible)
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

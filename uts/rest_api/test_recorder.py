@@ -150,6 +150,20 @@ class TestIntervals(unittest.TestCase):
         self.assertEqual(history.intervals[3].scopes["list"].requests, 1)
         self.assertEqual(history.intervals[2].scopes["get"].requests, 10)
 
+    def test_partial_first_and_last_intervals_are_as_long_as_the_load_ran_in_them(self):
+        recorder = IntervalRecorder(self.CLASSES, interval_s=2.0)
+        start = 1001.0                                   # mid-interval: [1000, 1002)
+        self.feed(recorder, start, [0.1 * i for i in range(36)])   # 1001.0 .. 1004.5
+        recorder.note_users(start + 1.5, 4)              # the first count: the next interval
+        history = recorder.history(warmup_start=None, window_start=None, window_end=start + 3.6)
+        first, middle, last = history.intervals
+        self.assertEqual((first.t_s, first.length_s, first.all.requests), (1.0, 1.0, 10))
+        self.assertEqual(first.per_second(first.all.requests), 10.0)   # not 5/s over 2 s
+        self.assertEqual((middle.length_s, middle.per_second(middle.all.requests)), (2.0, 10.0))
+        self.assertEqual((last.t_s, last.length_s, last.all.requests), (4.0, 0.6, 6))
+        self.assertAlmostEqual(last.per_second(last.all.requests), 10.0)  # not 3/s over 2 s
+        self.assertEqual(first.users, 4)                 # who sent its requests, not 0
+
     def test_worker_intervals_merge_on_the_master(self):
         start = 2000.0
         master, workers = IntervalRecorder(self.CLASSES), [IntervalRecorder(self.CLASSES)
@@ -162,3 +176,4 @@ class TestIntervals(unittest.TestCase):
         self.assertEqual(history.num_requests, 60)
         self.assertEqual(history.num_in_window, 60)
         self.assertEqual(history.intervals[0].all.p99_ms, 29.0)
+        self.assertEqual(history.intervals[-1].length_s, 0.9)   # the workers' last request

@@ -5,7 +5,7 @@ from daist.models.report import LimitViolations
 from daist.rest_api.verdict import endpoint_violations, parse_endpoint_slo
 from uts.rest_api.factories import make_entry, make_stats
 
-NAMES = {"get experiments", "get trial", "get me"}
+NAMES = {"get experiments", "get trial", "get me", "get agents"}
 
 
 def slo(text="", *, p95=1000.0, p99=0.0, fail=0.05):
@@ -48,10 +48,45 @@ class TestViolations(unittest.TestCase):
                                       message="HTTPError: 500 Server Error"),
                            make_entry("get me", latencies=[10.0] * 100))
         found = endpoint_violations(stats, slo())
-        self.assertEqual(len(found), 1)
+        self.assertEqual(len(found), 2)
         self.assertIn("failures 15.0% (30 of 200) > max_fail_ratio 5.0%", found[0])
         self.assertIn("get trial 30/100 (30x HTTPError: 500 Server Error)", found[0])
-        self.assertEqual(endpoint_violations(stats, slo(fail=0.2)), [])
+        self.assertEqual(found[1], "get trial: failures 30.0% (30 of 100) > 5.0% "
+                                   "(max_fail_ratio, per endpoint)")
+        self.assertEqual(endpoint_violations(stats, slo(fail=0.3)), [])
+
+    def test_an_endpoint_failing_half_its_requests_fails_the_test_alone(self):
+        stats = make_stats(make_entry("get agents", latencies=[3.0] * 40, failures=20,
+                                      endpoint_class="get", message="LocustBadStatusCode: code=503"),
+                           make_entry("get me", latencies=[3.0] * 4000, endpoint_class="get"))
+        self.assertLess(stats.fail_ratio, 0.05)          # the whole test is within its limit
+        self.assertEqual(endpoint_violations(stats, slo()),
+                         ["get agents: failures 50.0% (20 of 40) > 5.0% (max_fail_ratio, per endpoint)"])
+
+    def test_endpoints_are_named_worst_first(self):
+        stats = make_stats(make_entry("get a", latencies=[3.0] * 100, failures=10),
+                           make_entry("get b", latencies=[3.0] * 100, failures=60),
+                           make_entry("get c", latencies=[3.0] * 100, failures=30),
+                           make_entry("get me", latencies=[3.0] * 20000))
+        found = endpoint_violations(stats, slo())
+        self.assertEqual([line.split(":")[0] for line in found], ["get b", "get c", "get a"])
+
+    def test_fewer_than_five_failures_are_left_to_the_test_total(self):
+        stats = make_stats(make_entry("get a", latencies=[3.0] * 6, failures=4),
+                           make_entry("get me", latencies=[3.0] * 1000))
+        self.assertEqual(endpoint_violations(stats, slo()), [])
+        stats = make_stats(make_entry("get a", latencies=[3.0] * 6, failures=5),
+                           make_entry("get me", latencies=[3.0] * 1000))
+        self.assertEqual(len(endpoint_violations(stats, slo())), 1)
+
+    def test_slo_fail_sets_or_disables_an_endpoint_limit(self):
+        stats = make_stats(make_entry("get agents", latencies=[3.0] * 40, failures=20),
+                           make_entry("get me", latencies=[3.0] * 4000, failures=2))
+        self.assertEqual(endpoint_violations(stats, slo("get agents:fail=0.6")), [])
+        self.assertEqual(endpoint_violations(stats, slo("list:fail=0")), [])
+        # an explicit limit judges from the first failure
+        self.assertEqual(endpoint_violations(stats, slo("get agents:fail=0; get me:fail=0.0001")),
+                         ["get me: failures 0.1% (2 of 4000) > 0.0%"])
 
     def test_latency_limits_per_class_and_name(self):
         stats = make_stats(make_entry("get experiments", latencies=[1500.0] * 100),
