@@ -90,14 +90,17 @@ class TestCompareRuns(StandinRuns):
         done = report_cli("compare", self.clean.results_dir, self.slow.results_dir, *FLOOR,
                           "--html", page)
         self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
-        self.assertRegex(done.stdout, r"\nFAILED: 1 regression: TestRO\.test: GET get templates \(p50[,)]")
+        # which of its percentiles a busy machine lets the blocks judge first may vary: the row
+        # and the injected 2x of its p50 may not
+        self.assertRegex(done.stdout, r"\nFAILED: 1 regression: TestRO\.test: GET get templates "
+                                      r"\(p(50|95)[,)]")
         comparison = compare_runs(load_run(self.clean.results_dir, figures=False),
                                   load_run(self.slow.results_dir, figures=False),
                                   thresholds=Thresholds(noise_floor_ms=NOISE_FLOOR_MS))
         self.assertEqual([row.name for row in comparison.regressions], ["GET get templates"],
                          done.stdout)
-        p50 = comparison.regressions[0].results[0]
-        self.assertEqual((p50.metric, p50.mode), ("p50", "blocks"))
+        p50 = next(r for r in comparison.regressions[0].results if r.metric == "p50")
+        self.assertEqual(p50.mode, "blocks")
         self.assertGreater(p50.ratio, 1.6, done.stdout)          # injected: 200 / 100 ms
         self.assertLess(p50.ratio, 2.4, done.stdout)
         control = next(row for row in comparison.rows if row.name == "GET get webhooks")
