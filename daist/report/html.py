@@ -99,7 +99,7 @@ def _metric_section(run: RunData, key: str) -> dict[str, Any]:
     return {"key": key, "file": run.metrics[key].file, "axis": op_hist.axis,
             "parameters": ", ".join(f"{k} = {v}" for k, v in op_hist.parameters.items()),
             "rows": [_told(row, op_hist.axis) for row in op_hist.rows()],
-            "needs": {name: min_samples(float(name[1:])) for name in TOLD},
+            "needs": {name: min_samples(percentile_number(name)) for name in TOLD},
             "answer": found.sentence, "breaks": found.breaking_level is not None,
             "chart": chart, "plots": metric_test_plots(run, key)}
 

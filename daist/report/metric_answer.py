@@ -11,7 +11,8 @@ from daist.models.base import Figure
 from daist.models.metric_latency import TRIAL_OPERATIONS, MetricLatencyOpHist
 from daist.models.metric_slo import STATS as SLO_STATS
 from daist.models.metric_slo import parse_slo
-from daist.report.metric_plots import AXIS_LABELS, level_axes, min_samples, new_figure
+from daist.models.percentiles import min_samples, percentile_number
+from daist.report.metric_plots import AXIS_LABELS, level_axes, new_figure
 
 SHOWN = (("write", "tab:blue"), ("visible", "tab:orange"))
 STATS = (("p50", "-"), ("p95", "--"))
@@ -92,7 +93,7 @@ def _figure(op_hist: MetricLatencyOpHist, rules: list[Any], broken_at: int | Non
         xs = sorted(hists)
         levels = sorted({*levels, *xs})
         for stat, style in STATS:
-            need = min_samples(float(stat[1:]))
+            need = min_samples(percentile_number(stat))
             ys = [hists[x].stats()[stat] if hists[x].count >= need else math.nan for x in xs]
             shown = [y for y in ys if math.isfinite(y)]
             if not shown:  # too few samples for this percentile at every level

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from daist.models.base import Figure
 from daist.models.metric_latency import (STATISTICS, Hist, LatencySeries, MetricLatencyOpHist,
                                          MetricLatencySweep)
-from daist.models.percentiles import min_samples, told, told_stats
+from daist.models.percentiles import min_samples, percentile_number, told, told_stats
 
 AXIS_LABELS = {"concurrency": "concurrently reporting trials", "metric_count": "metrics per report"}
 LOG_SPREAD = 20.0
@@ -229,7 +229,7 @@ def _draw_over_time(done_ax: Any, write_ax: Any, level: LatencySeries) -> None:
     slot = np.clip(np.searchsorted(edges, seconds, side="right") - 1, 0, slices - 1)
     middles = (edges[:-1] + edges[1:]) / 2
     for name, colour in _LINES[:2]:
-        need = min_samples(float(name[1:]))
+        need = min_samples(percentile_number(name))
         xs, ys = [], []
         for i in range(slices):
             values = writes[slot == i]

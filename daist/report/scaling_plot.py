@@ -2,6 +2,7 @@
 the capacity curve of a capacity search, the capacity marked."""
 from __future__ import annotations
 
+from daist.framework.usl import UslFit
 from daist.models.base import Figure
 from daist.models.capacity import Capacity
 from daist.models.locust import StepPoint
@@ -64,10 +65,9 @@ def capacity_figure(capacity: Capacity, *, title: str) -> Figure:
         if capacity.usl and len(levels) > 1:
             low, high = min(levels), max(levels)
             grid = [low + (high - low) * i / 100 for i in range(101)]
-            usl = capacity.usl
-            rate_axis.plot(grid, [usl["lam"] * n / (1 + usl["sigma"] * (n - 1)
-                                                    + usl["kappa"] * n * (n - 1)) for n in grid],
-                           ":", color="tab:blue", label=f"USL fit (R\u00b2 {usl['r_squared']:.2f})")
+            fit = UslFit(**capacity.usl)
+            rate_axis.plot(grid, [fit.predict(n) for n in grid], ":", color="tab:blue",
+                           label=f"USL fit (R\u00b2 {fit.r_squared:.2f})")
             rate_axis.legend(loc="upper left", fontsize=8)
         rate_axis.set_xlabel(capacity.unit)
         rate_axis.set_ylabel("requests/s (green kept, red broke)", color="tab:blue")
@@ -84,7 +84,7 @@ def capacity_figure(capacity: Capacity, *, title: str) -> Figure:
             rate_axis.annotate(f"capacity: {bound}{capacity.capacity} {capacity.unit}",
                                (capacity.capacity, 0), textcoords="offset points",
                                xytext=(4, 8), fontsize=8)
-        rate_axis.set_title(title, usetex=False)
+        rate_axis.set_title(title)
         rate_axis.grid(True, alpha=0.3)
         figure.tight_layout()
         return Figure.from_matplotlib(figure)

@@ -12,8 +12,8 @@ from typing import Sequence
 
 from daist.framework.capacity import BROKE, INVALID, KEPT, UNDECIDED, StepOutcome
 from daist.models.locust import EndpointStats, LocustStatsList
+from daist.models.percentiles import min_samples, percentile_number, told
 from daist.models.slo import EndpointSlo
-from daist.report.metric_plots import min_samples
 from daist.rest_api.endpoints import EndpointTask
 
 TOO_FEW = "too few samples"
@@ -22,7 +22,7 @@ TOO_FEW = "too few samples"
 def _p95(stats: LocustStatsList) -> float | None:
     """The step's p95 over all its requests (the curve's), None without samples enough."""
     total = stats.total().hdr
-    return total.p95_ms if total.count >= min_samples(95) else None
+    return total.p95_ms if told("p95", total.count) else None
 
 
 def judge_step(users: int, stats: LocustStatsList, slo: EndpointSlo,
@@ -55,7 +55,7 @@ def judge_step(users: int, stats: LocustStatsList, slo: EndpointSlo,
                     broken.append((entry.fail_ratio / limit, f"{entry.test_name}: failures "
                                    f"{entry.fail_ratio:.1%} > {limit:.1%}"))
                 continue
-            needed = min_samples(float(key[1:]))
+            needed = min_samples(percentile_number(key))
             if entry.hdr.count < needed:
                 short.append(f"{entry.test_name} {key} ({entry.hdr.count} of {needed} samples)")
                 continue
