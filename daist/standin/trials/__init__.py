@@ -2,6 +2,6 @@
 process through ``determined.exec.launch``, its environment and the sitecustomize bootstrap
 (``bootstrap/``), preemption signals, log policies, experiment actions and checkpoint storage.
 
-May import: ``common``, ``state`` and the root's stdlib-only ``launcher``. The ``Backend`` is
-named only for type checking (it composes the runner, so it cannot be imported here).
+May import: ``common``, ``state`` and the root's stdlib-only ``launcher`` and ``options``. The
+backend that composes the runners is named through the protocols of ``host.py``, never imported.
 """

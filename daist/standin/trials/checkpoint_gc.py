@@ -29,7 +29,7 @@ from daist.standin.state.store_registry import FULL_DELETE_GLOB
 from daist.standin.trials.trialenv import task_base_environment
 
 if TYPE_CHECKING:
-    from daist.standin.backend import Backend
+    from daist.standin.trials.host import TaskHost
 
 TASK_TYPE = "TASK_TYPE_CHECKPOINT_GC"
 
@@ -39,7 +39,7 @@ def task_name(experiment_id: int) -> str:
 
 
 class CheckpointGC:
-    def __init__(self, backend: "Backend") -> None:
+    def __init__(self, backend: "TaskHost") -> None:
         self.backend = backend
         self._tasks: set[asyncio.Task[Any]] = set()
         self._processes: dict[str, asyncio.subprocess.Process] = {}

@@ -29,7 +29,7 @@ from daist.standin.trials.processes import LINE_LIMIT, output_lines, signal_grou
 from daist.standin.trials.trialenv import host_basics, unpack_model
 
 if TYPE_CHECKING:
-    from daist.standin.backend import Backend
+    from daist.standin.trials.host import TaskHost
 
 TERM_GRACE_S = 3.0
 ZERO_EXIT = "resources exited successfully with a zero exit code"
@@ -58,7 +58,7 @@ def shell_argv(entrypoint: Any) -> list[str]:
 
 
 class CommandRunner:
-    def __init__(self, backend: "Backend") -> None:
+    def __init__(self, backend: "TaskHost") -> None:
         self.backend = backend
         self._runs: dict[str, _CommandRun] = {}
         self._tasks: set[asyncio.Task[None]] = set()

@@ -15,7 +15,7 @@ from daist.standin.common.errors import BadRequest, FailedPrecondition, NotFound
 from daist.standin.state.exp_entities import TERMINAL_STATES
 
 if TYPE_CHECKING:
-    from daist.standin.backend import Backend
+    from daist.standin.trials.host import ExperimentHost
 
 
 _GRPC_NAMES = {3: "InvalidArgument", 5: "NotFound", 9: "FailedPrecondition"}
@@ -44,7 +44,7 @@ def _terminal() -> FailedPrecondition:
     return FailedPrecondition("experiment in terminal state")
 
 
-def _live_state(backend: "Backend", experiment_id: int) -> str:
+def _live_state(backend: "ExperimentHost", experiment_id: int) -> str:
     """The stored state of an experiment that can still be paused or activated."""
     state = backend.store.experiment_state(experiment_id)
     if state in TERMINAL_STATES:
@@ -54,29 +54,29 @@ def _live_state(backend: "Backend", experiment_id: int) -> str:
     return state
 
 
-async def activate(backend: "Backend", experiment_id: int) -> None:
+async def activate(backend: "ExperimentHost", experiment_id: int) -> None:
     if _live_state(backend, experiment_id) == "STATE_PAUSED":
         backend.trials.activate_experiment(experiment_id)
 
 
-async def pause(backend: "Backend", experiment_id: int) -> None:
+async def pause(backend: "ExperimentHost", experiment_id: int) -> None:
     if _live_state(backend, experiment_id) == "STATE_ACTIVE":
         backend.trials.pause_experiment(experiment_id)
 
 
-async def cancel(backend: "Backend", experiment_id: int) -> None:
+async def cancel(backend: "ExperimentHost", experiment_id: int) -> None:
     state = backend.store.experiment_state(experiment_id)
     if state not in TERMINAL_STATES and state not in _STOPPING:
         backend.trials.cancel_experiment(experiment_id)
 
 
-async def kill(backend: "Backend", experiment_id: int) -> None:
+async def kill(backend: "ExperimentHost", experiment_id: int) -> None:
     state = backend.store.experiment_state(experiment_id)
     if state not in TERMINAL_STATES and state != "STATE_STOPPING_KILLED":
         await backend.trials.kill_experiment(experiment_id)
 
 
-def _archived(backend: "Backend", experiment_id: int) -> tuple[str, bool]:
+def _archived(backend: "ExperimentHost", experiment_id: int) -> tuple[str, bool]:
     row = backend.store.db.execute("SELECT state, archived FROM experiments WHERE id = ?",
                                    (experiment_id,)).fetchone()
     if row is None:
@@ -84,7 +84,7 @@ def _archived(backend: "Backend", experiment_id: int) -> tuple[str, bool]:
     return row[0], bool(row[1])
 
 
-async def archive(backend: "Backend", experiment_id: int) -> None:
+async def archive(backend: "ExperimentHost", experiment_id: int) -> None:
     state, archived = _archived(backend, experiment_id)
     if archived:
         raise FailedPrecondition("Experiment is already archived.")
@@ -93,7 +93,7 @@ async def archive(backend: "Backend", experiment_id: int) -> None:
     backend.store.set_archived(experiment_id, True)
 
 
-async def unarchive(backend: "Backend", experiment_id: int) -> None:
+async def unarchive(backend: "ExperimentHost", experiment_id: int) -> None:
     state, archived = _archived(backend, experiment_id)
     if not archived:
         raise FailedPrecondition("Experiment is not archived.")
@@ -102,7 +102,7 @@ async def unarchive(backend: "Backend", experiment_id: int) -> None:
     backend.store.set_archived(experiment_id, False)
 
 
-async def delete(backend: "Backend", experiment_id: int) -> None:
+async def delete(backend: "ExperimentHost", experiment_id: int) -> None:
     """DELETING at once; its files and rows go in the background (``CheckpointGC``)."""
     state = backend.store.experiment_state(experiment_id)
     if state not in TERMINAL_STATES and state != "STATE_DELETE_FAILED":
@@ -111,7 +111,7 @@ async def delete(backend: "Backend", experiment_id: int) -> None:
     backend.checkpoint_gc.delete_experiment(experiment_id)
 
 
-Action = Callable[["Backend", int], Awaitable[None]]
+Action = Callable[["ExperimentHost", int], Awaitable[None]]
 ACTIONS: dict[str, Action] = {"activate": activate, "pause": pause, "cancel": cancel,
                               "kill": kill, "archive": archive, "unarchive": unarchive,
                               "delete": delete}
@@ -124,7 +124,7 @@ DEFAULT_FILTER_STATES: dict[str, list[str]] = {
 DEFAULT_FILTER_STATES["kill"] = DEFAULT_FILTER_STATES["cancel"]
 
 
-async def apply(backend: "Backend", name: str, experiment_ids: list[int]) -> list[dict[str, object]]:
+async def apply(backend: "ExperimentHost", name: str, experiment_ids: list[int]) -> list[dict[str, object]]:
     """Run one action on each experiment; ``v1ExperimentActionResult`` per experiment."""
     results: list[dict[str, object]] = []
     for experiment_id in experiment_ids:

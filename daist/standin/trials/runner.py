@@ -39,7 +39,7 @@ from daist.standin.trials.processes import LINE_LIMIT, output_lines, signal_grou
 from daist.standin.trials.trialenv import TrialLaunch, trial_environment, unpack_model, write_info
 
 if TYPE_CHECKING:
-    from daist.standin.backend import Backend
+    from daist.standin.trials.host import TaskHost
     from daist.standin.state.exp_entities import Experiment, Trial
 
 TERM_GRACE_S = 3.0
@@ -66,7 +66,7 @@ class _Run:
 
 
 class TrialRunner:
-    def __init__(self, backend: "Backend") -> None:
+    def __init__(self, backend: "TaskHost") -> None:
         self.backend = backend
         self._runs: dict[int, _Run] = {}
         self._active: list[int] = []  # experiments with queued or running trials, by age
