@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Mapping
 
 from daist.framework.errors import ConfigError, UploadError
-from daist.models.config import DbSettings, Secret
+from daist.models.config import DbSettings
+from daist.models.redaction import Secret
 from daist.models.redaction import Redactor
 
 if TYPE_CHECKING:

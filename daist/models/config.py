@@ -16,34 +16,7 @@ from typing import Any, Callable, ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
 from daist.models import parsers as p
-from daist.models.redaction import REDACTED
-
-
-class Secret:
-    """A value that must never be printed, logged or saved: ``str()``/``repr()`` give ``***``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str = "") -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    def __str__(self) -> str:
-        return "***"
+from daist.models.redaction import REDACTED, Secret
 
 
 REFUSE, WARN, IGNORE = "refuse", "warn", "ignore"

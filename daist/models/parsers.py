@@ -7,6 +7,7 @@ import re
 from typing import Callable
 from urllib.parse import urlsplit
 
+from daist.models.redaction import Secret
 
 
 def text(raw: str) -> str:
@@ -20,8 +21,7 @@ def nonempty(raw: str) -> str:
     return value
 
 
-def secret(raw: str):
-    from daist.models.config import Secret
+def secret(raw: str) -> Secret:
     return Secret(raw)
 
 

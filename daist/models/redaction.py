@@ -58,3 +58,30 @@ def _whole_value(secret: str) -> str:
     left = r"(?<!\w)" if _WORD.match(secret[0]) else ""
     right = r"(?!\w)" if _WORD.match(secret[-1]) else ""
     return left + pattern + right
+
+
+class Secret:
+    """A value that must never be printed, logged or saved: ``str()``/``repr()`` give ``***``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str = "") -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"

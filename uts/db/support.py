@@ -24,7 +24,7 @@ from pathlib import Path
 from daist.db.connection import DbTarget
 from daist.framework import paths
 from daist.models.base import TextDocument
-from daist.models.config import Secret
+from daist.models.redaction import Secret
 from daist.models.locust import LocustStatsList, StepPoint
 from daist.models.metric_latency import Hist, MetricLatencyOpHist, MetricPayloadOpHist
 from daist.models.result import DeterminedVersion, Host, Result, TestRecord, Versions

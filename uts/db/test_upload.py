@@ -14,7 +14,7 @@ from daist.db.connection import DatabaseError
 from daist.db.upload import SessionUploader, upload_result
 from daist.framework.errors import UploadError
 from daist.framework.settings import load_settings
-from daist.models.config import Secret
+from daist.models.redaction import Secret
 from daist.models.db import PerfTestRun
 from daist.models.percentiles import told_or_none, told_stats
 from daist.models.timestamp import Timestamp

@@ -8,7 +8,8 @@ from daist.framework import paths
 from daist.framework.errors import ConfigError
 from daist.framework.settings import load_settings, replace, settings_table
 from daist.models import environment
-from daist.models.config import REDACTED, SECTIONS, ConfigFile, Secret, knobs
+from daist.models.config import REDACTED, SECTIONS, ConfigFile, knobs
+from daist.models.redaction import Secret
 from daist.models.base import Format
 
 
