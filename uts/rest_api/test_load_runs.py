@@ -59,7 +59,7 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
     def test_stats_cover_the_catalogue_with_historical_names(self):
         stats = stats_of(self.load, "TestRO")
         self.assertFalse(stats.run.interrupted)
-        self.assertEqual((stats.run.shape, stats.run.users), ("closed", 4))
+        self.assertEqual((stats.run.plan.shape.name, stats.run.plan.shape.users), ("closed", 4))
         self.assertAlmostEqual(stats.run.window_s, 3.0, delta=1.0)  # a stall may delay the stop
         self.assertGreater(len(stats.entries), 40)
         entry = stats.entry("get experiments")
@@ -138,7 +138,7 @@ class TestShapesAndWorkers(StandinTestCase):
         self.addCleanup(remove_results, run)
         self.assertEqual(run.returncode, 0, run.output)
         stats = stats_of(run, "TestRO")
-        self.assertEqual((stats.run.shape, stats.run.rate), ("open", 80.0))
+        self.assertEqual((stats.run.plan.shape.name, stats.run.plan.shape.rate), ("open", 80.0))
         # 15%: a stall of the machine near the window's end leaves its backlog outside the
         # window; a pacer that does not hold the rate is off by far more (closed loop: 10x)
         self.assertLess(abs(stats.rps - 80) / 80, 0.15, f"{stats.rps:.1f} req/s")
