@@ -114,19 +114,25 @@ class LoadShape:
 
 
 @dataclass(frozen=True)
-class ClosedShape(LoadShape):
-    """``users`` users, each sending its next request when the last one answered."""
+class HeldShape(LoadShape):
+    """One phase: ``users`` users held for ``run_time_s``."""
 
-    name: ClassVar[str] = "closed"
     users: int = 1
     run_time_s: float = 0.0
-
-    def phases(self) -> tuple[Phase, ...]:
-        return (Phase(self.users, self.run_time_s, self.spawn_rate),)
 
     def check(self, warmup: float) -> None:
         if self.run_time_s <= warmup:
             raise ShapeError("[locust] run_time must be longer than warmup")
+
+
+@dataclass(frozen=True)
+class ClosedShape(HeldShape):
+    """``users`` users, each sending its next request when the last one answered."""
+
+    name: ClassVar[str] = "closed"
+
+    def phases(self) -> tuple[Phase, ...]:
+        return (Phase(self.users, self.run_time_s, self.spawn_rate),)
 
     def describe(self) -> str:
         return f"closed, {self.users} users"
@@ -145,7 +151,7 @@ class ClosedShape(LoadShape):
 
 
 @dataclass(frozen=True)
-class OpenShape(ClosedShape):
+class OpenShape(HeldShape):
     """Requests sent at ``rate`` per second by a pool of ``users``, whatever the answers take
     (all users start at once: the pacing, not the spawning, sets the load)."""
 
@@ -164,10 +170,6 @@ class OpenShape(ClosedShape):
 
     def total_rps_judged(self, *, single: bool) -> bool:
         return True
-
-    @property
-    def compared_users(self) -> int:
-        return 0
 
     def columns(self) -> dict[str, Any]:
         return {**super().columns(), "rate": self.rate}

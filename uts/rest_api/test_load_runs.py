@@ -166,7 +166,7 @@ class TestShapesAndWorkers(StandinTestCase):
         self.assertEqual(roles, ["master", "worker", "worker"])
         workers = [g for g in stats.run.generator if g.role == "worker"]
         self.assertTrue(all(g.cpu_percent > 0 for g in workers), workers)
-        self.assertEqual(stats.run.workers, 2)
+        self.assertEqual(stats.run.plan.workers, 2)
         self.assertEqual(sorted(stats.run.workers_reported),
                          sorted(f"{g.host} pid {g.pid}" for g in workers))
         self.assertGreater(stats.num_requests, 100)
@@ -185,7 +185,7 @@ class TestShapesAndWorkers(StandinTestCase):
         self.assertEqual(run.returncode, 0, run.output + worker_log)
         self.assertEqual(worker.returncode, 0, worker_log)
         stats = stats_of(run, "TestRO")
-        self.assertEqual(stats.run.workers, 1)
+        self.assertEqual(stats.run.plan.workers, 1)
         self.assertGreater(stats.num_requests, 100)
         # the remote worker reports its own usage
         self.assertEqual([g.role for g in stats.run.generator], ["master", "worker"])
