@@ -404,6 +404,10 @@ class LocustStatsList(Artifact):
 
     SATURATION_PERCENT: ClassVar[float] = 80.0
 
+    def to_data(self) -> dict[str, Any]:
+        """Always in this version's layout (an old file read is written anew)."""
+        return {**super().to_data(), "schema_version": SCHEMA_VERSION}
+
     def entry(self, test_name: str, method: str | None = None) -> EndpointStats:
         for entry in self.entries:
             if entry.test_name == test_name and (method is None or entry.method == method):

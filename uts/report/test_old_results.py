@@ -9,12 +9,15 @@ To write ``golden.json`` again (only from the code that wrote the fixtures):
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 from typing import Any
 
 from daist.db.rows import RunRow, collect_test
+from daist.models.locust import SCHEMA_VERSION, LocustStatsList
 from daist.report.compare import compare_runs
 from daist.report.compare_render import render_text
 from daist.report.loader import load_run
@@ -65,6 +68,32 @@ class TestOldResults(unittest.TestCase):
                 with self.subTest(part=part, name=name):
                     self.assertEqual(found[part][name], golden[part][name])
         self.assertEqual(found.keys(), golden.keys())
+
+    def test_an_old_run_written_anew_reads_the_same(self):
+        """An old LocustStatsList saved by this daist (the plan as one record) summarises as
+        before and compares with its old self; its upload differs only where the old record
+        held settings its shape did not use (a sweep's ``run_time``)."""
+        golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+        for shape in SHAPES:
+            with self.subTest(shape=shape), tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / shape / run_dir(shape).name
+                shutil.copytree(run_dir(shape), copy)
+                path = next(copy.glob("LocustStatsList-*.json"))
+                LocustStatsList.open(path).save(path, replace=True)
+                written = json.loads(path.read_text())
+                self.assertEqual((written["schema_version"], written["run"]["plan"]["shape"]["name"]),
+                                 (SCHEMA_VERSION, shape))
+                self.assertNotIn("users", written["run"])
+                old, new = load_run(run_dir(shape), figures=False), load_run(copy, figures=False)
+                self.assertEqual(summary_text(new).replace(tmp, str(FIXTURES.resolve())),
+                                 golden["summary"][shape].replace("<fixtures>", str(FIXTURES.resolve())))
+                comparison = compare_runs(old, new)
+                self.assertEqual((comparison.comparability.refusals, comparison.missing), ([], []))
+                batch = collect_test(new.result, next(iter(new.result.tests)))
+                values = _plain(batch.loads[0].values)
+                was = golden["upload"][shape][0]["values"]
+                changed = {k for k in was if values[k] != was[k]}
+                self.assertEqual(changed, {"run_time_s"} if shape == "steps" else set())
 
     def test_the_fixtures_are_in_the_old_format(self):
         for shape in SHAPES:
