@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
+from daist.models.shape import SHAPES, ClosedShape
 from daist.models import parsers as p
 from daist.models.redaction import REDACTED
-from daist.models.shape import SHAPES, ClosedShape
 
 
 class Secret:

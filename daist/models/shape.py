@@ -11,10 +11,21 @@ Recorded as ``{"name": "closed", "users": 10, "spawn_rate": 10.0, "run_time_s": 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Protocol
 
-if TYPE_CHECKING:  # the settings name the shapes (``SHAPES``): no import at run time
-    from daist.models.config import LocustSettings
+
+class ShapeSettings(Protocol):
+    """The ``[locust]`` keys a shape is made from (``daist.models.config.LocustSettings``
+    declares them; it names the shapes from here, so no import back)."""
+
+    shape: str
+    users: int
+    spawn_rate: float
+    run_time: float
+    warmup: float
+    rate: float
+    steps: list
+    step_time: float
 
 
 class ShapeError(ValueError):
@@ -109,7 +120,7 @@ class LoadShape:
                 "spawn_rate": self.spawn_rate, "steps": [], "run_time_s": self.load_s}
 
     @classmethod
-    def of(cls, locust: LocustSettings) -> LoadShape:
+    def of(cls, locust: ShapeSettings) -> LoadShape:
         raise NotImplementedError
 
 
@@ -145,7 +156,7 @@ class ClosedShape(HeldShape):
         return self.users
 
     @classmethod
-    def of(cls, locust: LocustSettings) -> LoadShape:
+    def of(cls, locust: ShapeSettings) -> LoadShape:
         _no_rate(locust)
         return cls(spawn_rate=locust.spawn_rate, users=locust.users, run_time_s=locust.run_time)
 
@@ -175,7 +186,7 @@ class OpenShape(HeldShape):
         return {**super().columns(), "rate": self.rate}
 
     @classmethod
-    def of(cls, locust: LocustSettings) -> LoadShape:
+    def of(cls, locust: ShapeSettings) -> LoadShape:
         if locust.rate <= 0:
             raise ShapeError("[locust] shape = open needs rate > 0 (requests/s)")
         return cls(spawn_rate=locust.spawn_rate, users=locust.users, run_time_s=locust.run_time,
@@ -206,7 +217,7 @@ class StepsShape(LoadShape):
         return {**super().columns(), "steps": list(self.steps)}
 
     @classmethod
-    def of(cls, locust: LocustSettings) -> LoadShape:
+    def of(cls, locust: ShapeSettings) -> LoadShape:
         _no_rate(locust)
         steps = tuple(locust.steps)
         if not steps:
@@ -220,7 +231,7 @@ SHAPES: dict[str, type[LoadShape]] = {kind.name: kind
                                       for kind in (ClosedShape, OpenShape, StepsShape)}
 
 
-def shape_of(locust: LocustSettings) -> LoadShape:
+def shape_of(locust: ShapeSettings) -> LoadShape:
     """The load shape ``[locust]`` asks for, checked against its warm-up."""
     if locust.shape not in SHAPES:
         raise ShapeError(f"[locust] shape: {locust.shape!r} is none of {', '.join(SHAPES)}")
@@ -244,7 +255,7 @@ def flat_shape(data: dict[str, Any]) -> LoadShape:
     return LoadShape.from_data({k: v for k, v in values.items() if k in fields})
 
 
-def _no_rate(locust: LocustSettings) -> None:
+def _no_rate(locust: ShapeSettings) -> None:
     if locust.rate > 0:
         raise ShapeError(f"[locust] rate is set but shape = {locust.shape}: use shape = "
                          f"{OpenShape.name}")
