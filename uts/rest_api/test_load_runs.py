@@ -13,6 +13,7 @@ import requests
 
 from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
+from daist.models.percentiles import told_or_none
 from daist.models.history import LocustStatsHistory
 from daist.models.evidence import ServerTiming
 from daist.models.report import LimitViolations
@@ -76,7 +77,9 @@ class TestReadOnlyEndToEnd(unittest.TestCase):
         rows = {row.test_name: row for row in perf.tests}
         self.assertEqual(set(rows), {e.test_name for e in stats.entries if e.num_requests})
         self.assertEqual(rows["get experiments"].passes, entry.num_requests)
-        self.assertEqual(rows["get experiments"].p95, entry.hdr.p95_ms)
+        # a busy machine may send fewer than the 20 requests a p95 needs: then no p95 (NULL)
+        self.assertEqual(rows["get experiments"].p95,
+                         told_or_none(entry.hdr.p95_ms, "p95", entry.hdr.count))
 
     def test_history_covers_the_run_and_sums_to_its_request_count(self):
         stats = stats_of(self.load, "TestRO")
