@@ -174,15 +174,15 @@ def collect_test(result: Result, test_id: str, *, run: RunRow | None = None) -> 
 
 def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
                 recorded: Timestamp) -> LoadUpload:
-    info = stats.run
-    values = {"shape": _text(info.shape), "users": _int(info.users, INT4),
-              "rate": _float(info.rate), "spawn_rate": _float(info.spawn_rate),
-              "steps": [_int(s, INT4) for s in info.steps], "target": _text(info.target),
-              "user_class": _text(info.user_class), "workers": _int(info.workers, INT4),
+    info, plan = stats.run, stats.run.plan.columns()
+    values = {"shape": _text(plan["shape"]), "users": _int(plan["users"], INT4),
+              "rate": _float(plan["rate"]), "spawn_rate": _float(plan["spawn_rate"]),
+              "steps": [_int(s, INT4) for s in plan["steps"]], "target": _text(info.target),
+              "user_class": _text(plan["user_class"]), "workers": _int(plan["workers"], INT4),
               "window_start": info.window_start.datetime if info.window_start else None,
               "window_end": info.window_end.datetime if info.window_end else None,
-              "window_s": _float(info.window_s), "warmup_s": _float(info.warmup_s),
-              "run_time_s": _float(info.run_time_s), "interrupted": bool(info.interrupted),
+              "window_s": _float(info.window_s), "warmup_s": _float(plan["warmup_s"]),
+              "run_time_s": _float(plan["run_time_s"]), "interrupted": bool(info.interrupted),
               "late_sends": _int(info.late_sends, INT8), "saturated": bool(info.saturated),
               "generator": [{"role": g.role, "pid": g.pid, "cpu_percent": g.cpu_percent,
                              "cpu_max_percent": g.cpu_max_percent, "rss_mb": g.rss_mb}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
+from daist.models.shape import SHAPES, ClosedShape
 from daist.models import parsers as p
 from daist.models.redaction import REDACTED, Secret
 
@@ -37,8 +38,9 @@ class Knob:
     env_only: bool = False
     compare: str = IGNORE
     recorded: bool = False
-    """Each load test's ``LocustStatsList.run`` (``RunInfo``) holds the value it ran with under
-    the same name; ``compare`` judges that (a test may override the setting)."""
+    """Each load test's plan record (``PlanRecord.columns()`` in ``LocustStatsList.run.plan``)
+    holds the value it ran with under the same name; ``compare`` judges that (a test may
+    override the setting)."""
 
     def __post_init__(self) -> None:
         if self.compare not in (REFUSE, WARN, IGNORE):
@@ -133,8 +135,8 @@ class LocustSettings:
                               p.duration(1, 3600))
     user_class: str = knob("FastHttpUser", "FastHttpUser (fast, default) or HttpUser.",
                            p.choice("FastHttpUser", "HttpUser"), compare=REFUSE, recorded=True)
-    shape: str = knob("closed", "closed (N users), open (constant arrival rate) or steps "
-                      "(a user sweep).", p.choice("closed", "open", "steps"),
+    shape: str = knob(ClosedShape.name, "closed (N users), open (constant arrival rate) or steps "
+                      "(a user sweep).", p.choice(*SHAPES),
                       compare=REFUSE, recorded=True)
     rate: float = knob(0.0, "Target requests/s of the open shape.", p.float_range(0, 1_000_000),
                       compare=REFUSE, recorded=True)

@@ -1,11 +1,11 @@
 """``LocustStatsList``: what one Locust load test measured, per endpoint, self-describing.
 
 File: ``LocustStatsList-<Class>.<method>-<stamp>.json`` (JSON is the default; YAML of the same
-plain data also loads; a pickle never does). Shape (``schema_version`` 2)::
+plain data also loads; a pickle never does). Shape (``schema_version`` 3)::
 
-    {"classname": "LocustStatsList", "schema_version": 2,
-     "run": {shape, users, rate, spawn_rate, steps, target, user_class, workers,
-             window_start, window_end, window_s, warmup_s, run_time_s, interrupted,
+    {"classname": "LocustStatsList", "schema_version": 3,
+     "run": {plan: {shape: {name, <the shape's fields>}, warmup_s, user_class, workers},
+             target, window_start, window_end, window_s, interrupted,
              generator: [{role, host, pid, cpu_percent, cpu_max_percent, rss_mb}],
              workers_reported, block_s, saturated},
      "entries": [{test_name, method, path, endpoint_class, num_requests, num_failures, rps,
@@ -27,7 +27,9 @@ plain data also loads; a pickle never does). Shape (``schema_version`` 2)::
 - ``extend`` merges another list over the same window (another generator): counts add, HDR
   histograms add, min/max combine. A worker aggregation is therefore load, then extend.
 
-History: 1 = the original daist (a pickled list of StatsEntry dicts, URLs as names; not read).
+History: 1 = the original daist (a pickled list of StatsEntry dicts, URLs as names; not read);
+2 = the plan's fields flat in ``run`` with ``shape`` a name (read into the same ``PlanRecord``,
+``daist.models.plan_record``).
 
 Also here, the other artifacts of a Locust test: ``ResourceProfile`` (the ids put into the
 paths), ``LocustCsv`` and ``LocustReport`` (Locust's own CSV and HTML), ``LocustSamples``
@@ -40,11 +42,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from daist.models import serde
 from daist.models.base import Artifact, CsvTable, Format, TextDocument
 from daist.models.percentiles import told_value
+from daist.models.plan_record import FLAT_FIELDS, PlanRecord
 from daist.models.timestamp import Timestamp
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 3_600_000_000  # one hour: anything longer is a hung request, clamped
 HDR_DIGITS = 3
@@ -353,33 +357,31 @@ class StepPoint:
 
 @dataclass
 class RunInfo:
-    """How one load test ran. ``shape`` to ``workers`` are the values it ran with of the
-    ``[locust]`` settings of those names (``recorded`` in ``daist.models.config``; 0 or empty:
-    not recorded); ``workers`` counts remote ones too."""
+    """How one load test ran: its plan (``PlanRecord``: the load shape, warm-up and generator
+    layout), where the load went, the window and the generator's state."""
 
-    shape: str = "closed"
-    """closed (N users), open (constant arrival rate) or steps (a user sweep)."""
-    users: int = 0
-    rate: float = 0.0
-    spawn_rate: float = 0.0
-    steps: list[int] = field(default_factory=list)
+    plan: PlanRecord = field(default_factory=PlanRecord)
     target: str = ""
-    user_class: str = ""
-    workers: int = 0
     window_start: Timestamp | None = None
     window_end: Timestamp | None = None
-    warmup_s: float = 0.0
-    run_time_s: float = 0.0
     interrupted: bool = False
     late_sends: int = 0
     """Open shape: requests sent more than 10 ms after their intended time (generator behind)."""
     generator: list[GeneratorUsage] = field(default_factory=list)
     workers_reported: list[str] = field(default_factory=list)
-    """The workers (``host pid``) whose final report arrived; ``workers`` is how many were asked for."""
+    """The workers (``host pid``) whose final report arrived; ``plan.workers`` is how many were
+    asked for."""
     block_s: float = 0.0
     """Length of the blocks ``EndpointStats.blocks`` cover (0: no blocks recorded)."""
     saturated: bool = False
     """A generator process averaged >= 80 % of a core: the figures are the generator's limit."""
+
+    @classmethod
+    def from_data(cls, data: Any) -> RunInfo:
+        if isinstance(data, dict) and "plan" not in data:  # written before PlanRecord
+            data = {**{k: v for k, v in data.items() if k not in FLAT_FIELDS},
+                    "plan": PlanRecord.of_flat(data)}
+        return serde.build_dataclass(cls, data)
 
     @property
     def window_s(self) -> float:
@@ -401,6 +403,10 @@ class LocustStatsList(Artifact):
     steps: list[StepPoint] = field(default_factory=list)
 
     SATURATION_PERCENT: ClassVar[float] = 80.0
+
+    def to_data(self) -> dict[str, Any]:
+        """Always in this version's layout (an old file read is written anew)."""
+        return {**super().to_data(), "schema_version": SCHEMA_VERSION}
 
     def entry(self, test_name: str, method: str | None = None) -> EndpointStats:
         for entry in self.entries:

@@ -185,10 +185,11 @@ def _machines(base: RunData, cand: RunData, found: Comparability) -> None:
 def _load_tests(base: RunData, cand: RunData, found: Comparability) -> None:
     for key in sorted(set(base.locust) & set(cand.locust)):
         b, c = base.locust[key].stats.run, cand.locust[key].stats.run
+        plans = b.plan.columns(), c.plan.columns()
         for name in RUN_INFO_FIELDS:
-            if getattr(b, name) != getattr(c, name):
-                found.refusals.append(f"{key}: load {name} differs: {getattr(b, name)!r} vs "
-                                      f"{getattr(c, name)!r}")
+            if plans[0][name] != plans[1][name]:
+                found.refusals.append(f"{key}: load {name} differs: {plans[0][name]!r} vs "
+                                      f"{plans[1][name]!r}")
         windows = sorted([b.window_s, c.window_s])
         if windows[0] > 0 and windows[1] / windows[0] > WINDOW_SPREAD:
             found.warnings.append(f"{key}: measurement windows differ: {b.window_s:.1f} s vs "

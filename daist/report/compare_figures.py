@@ -175,7 +175,7 @@ def compare_load(comparison: RunComparison, key: str) -> None:
     bases = [run.locust[key].stats for run in comparison.baseline]
     cands = [run.locust[key].stats for run in comparison.candidate]
     single = min(len(bases), len(cands)) == 1  # a whole test's move is not judged
-    open_shape = bases[0].run.shape == "open"
+    endpoint_rps_judged = bases[0].run.plan.shape.endpoint_rps_judged
     base_keys = sorted({e.key for s in bases for e in s.entries if e.num_requests})
     present = []
     for entry_key in base_keys:
@@ -205,7 +205,7 @@ def compare_load(comparison: RunComparison, key: str) -> None:
                 metric, *latencies[metric][index], common=commons.get(metric), counts=counts)))
         row.results.append(judge(comparison, Figure(
             "rps", *(_rate_side(side, stats) for side, stats in zip(entries, (bases, cands))),
-            judged=open_shape)))
+            judged=endpoint_rps_judged)))
         row.results.append(judge(comparison, Figure(
             "fail", *(_fail_side(side, stats) for side, stats in zip(entries, (bases, cands))),
             log_scale=False)))
@@ -232,12 +232,12 @@ def _compare_total(comparison: RunComparison, key: str, bases: list[LocustStatsL
                                                         judged=not single, note=common_note,
                                                         between_runs=True)))
     totals = [[_total_counts(s) for s in side] for side in (bases, cands)]
-    users = bases[0].run.users if bases[0].run.shape == "closed" else 0
-    closed_single = single and bases[0].run.shape != "open"
+    shape = bases[0].run.plan.shape
+    shown_only = single and not shape.endpoint_rps_judged  # users, not a rate, set the load
     row.results.append(judge(comparison, Figure(
         "rps", *(_rate_side(side, stats) for side, stats in zip(totals, (bases, cands))),
-        judged=bases[0].run.shape != "steps" and not closed_single, users=users,
-        note=common_note if closed_single else "", between_runs=True)))
+        judged=shape.total_rps_judged(single=single), users=shape.compared_users,
+        note=common_note if shown_only else "", between_runs=True)))
     row.results.append(judge(comparison, Figure(
         "fail", *(_fail_side(side, stats) for side, stats in zip(totals, (bases, cands))),
         log_scale=False)))

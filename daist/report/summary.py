@@ -75,11 +75,10 @@ def test_lines(run: RunData) -> list[TestLine]:
 
 
 def load_line(stats: LocustStatsList) -> str:
-    info = stats.run
-    shape = {"open": f"open, {info.rate:g} requests/s", "steps": f"steps {info.steps} users"
-             }.get(info.shape, f"closed, {info.users} users")
-    workers = f", {info.workers} workers" if info.workers else ""
-    return (f"{shape}, {info.user_class or '?'}{workers}, {info.window_s:.1f} s window: "
+    info, plan = stats.run, stats.run.plan
+    workers = f", {plan.workers} workers" if plan.workers else ""
+    return (f"{plan.shape.describe()}, {plan.user_class or '?'}{workers}, "
+            f"{info.window_s:.1f} s window: "
             f"{fmt.count(stats.num_requests)} requests, {fmt.rate(stats.rps)}/s, "
             f"{fmt.count(stats.num_failures)} failed ({fmt.percent(stats.fail_ratio)})"
             f"{' (interrupted)' if info.interrupted else ''}")

@@ -10,6 +10,7 @@ from daist.framework.capacity import (BROKE, KEPT, UNDECIDED, SearchPlan, Search
 from daist.framework.log import get_logger
 from daist.framework.usl import fit_usl
 from daist.models.capacity import Capacity, CapacityStep
+from daist.models.shape import ClosedShape
 from daist.report.scaling_plot import capacity_figure
 from daist.rest_api.distributed import WorkerError
 from daist.rest_api.loadrun import LoadRun
@@ -30,7 +31,7 @@ class CapacitySearch:
     def __init__(self, case: LoadTestCase) -> None:
         self.case = case
         self.settings = case.session.settings.capacity
-        self.setup = case.prepare_load(shape="closed", rate=0.0)
+        self.setup = case.prepare_load(shape=ClosedShape.name, rate=0.0)
         self.steps: list[StepOutcome] = []
 
     def run(self) -> None:

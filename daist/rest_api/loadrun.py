@@ -29,6 +29,7 @@ from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
 from daist.models.locust import GeneratorUsage, StepPoint, block_length
+from daist.models.shape import Phase
 from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
 from daist.rest_api.monitor import GeneratorMonitor
 from daist.rest_api.plan import LoadPlan
@@ -55,9 +56,10 @@ class LoadRun:
         """What the target says about itself, read just before and after the window."""
         self.plan = plan
         self.log_dir = log_dir
-        sweep = plan.shape == "steps"  # a sweep's steps are judged whole: no blocks
-        self.recorder = Recorder(samples_path=plan.samples_path, steps=sweep,
-                                 block_s=0.0 if sweep else block_length(plan.run_time - plan.warmup))
+        shape = plan.load_shape
+        self.recorder = Recorder(samples_path=plan.samples_path, steps=shape.sweep,
+                                 block_s=0.0 if shape.sweep  # a sweep's steps are judged whole
+                                 else block_length(shape.measured_s(plan.warmup)))
         self.monitor = GeneratorMonitor()
         self.progress = Progress(label, total_s=plan.expected_s)
         self.env: Any = None
@@ -81,13 +83,11 @@ class LoadRun:
                 self._setup()
                 freeze_garbage()
                 ticker = gevent.spawn(self._tick)
-                if self.plan.shape == "steps":
-                    for index, users in enumerate(self.plan.steps):
-                        self._phase(users, self.plan.step_time,
-                                    last=index == len(self.plan.steps) - 1)
+                phases = self.plan.load_shape.phases()
+                for index, phase in enumerate(phases):
+                    self._phase(phase, last=index == len(phases) - 1)
+                if self.plan.load_shape.sweep:
                     mark_knee(self.steps)
-                else:
-                    self._phase(self.plan.users, self.plan.run_time, last=True)
             except BaseException as exc:
                 self.interrupted = isinstance(exc, (KeyboardInterrupt, Interrupted))
                 if self.recorder.window_open:
@@ -148,9 +148,11 @@ class LoadRun:
                                ending="interrupted" if interrupted else "done")
 
     # -- one phase ---------------------------------------------------------------------------
-    def _phase(self, users: int, duration: float, *, last: bool) -> None:
-        plan = self.plan
-        spawn_rate = float(users) if plan.shape == "open" else plan.spawn_rate
+    def _phase(self, phase: Phase, *, last: bool) -> None:
+        """One of the shape's phases, as Locust runs it: ``runner.start`` with its users and
+        spawn rate, then held (Locust's own ``LoadTestShape`` ticks by the clock, and cannot
+        wait for spawning and warm-up before a window opens)."""
+        plan, users, spawn_rate = self.plan, phase.users, phase.spawn_rate
         self._spawned.clear()
         self.runner.start(users, spawn_rate=spawn_rate)
         ramp_s = users / spawn_rate + SPAWN_GRACE_S
@@ -166,20 +168,17 @@ class LoadRun:
         self._open_window()
         if first and self.evidence is not None:
             self.evidence.opened(self._measured_s())
-        self._sleep(duration - plan.warmup)
+        self._sleep(phase.seconds - plan.warmup)
         self._close_window(stop=last)
         if last and self.evidence is not None:
             self.evidence.after()
-        if plan.shape == "steps":
+        if plan.load_shape.sweep:
             self.steps.append(step_point(users, self.recorder.take_step(),
                                          window_s=self.recorder.window_s))
 
     def _measured_s(self) -> float:
         """How long the windows of the whole run will measure, in all."""
-        plan = self.plan
-        if plan.shape == "steps":
-            return len(plan.steps) * (plan.step_time - plan.warmup)
-        return plan.run_time - plan.warmup
+        return self.plan.load_shape.measured_s(self.plan.warmup)
 
     def _open_window(self) -> None:
         now = time.time()
@@ -268,8 +267,7 @@ class LoadRun:
         if self.env is None:
             return {}
         total = self.env.stats.total
-        users = max(self.plan.steps) if self.plan.shape == "steps" else self.plan.users
-        return {"users": users, "requests": total.num_requests, "failures": total.num_failures}
+        return {"users": self.plan.load_shape.peak_users, "requests": total.num_requests, "failures": total.num_failures}
 
 
 def freeze_garbage() -> None:

@@ -114,7 +114,7 @@ class LoadTestCase(DaistTestCase):
                         password=settings.determined.DET_PASSWORD.reveal(),
                         user_class=plan.user_class, wait_time=plan.wait_time,
                         request_timeout=plan.request_timeout,
-                        rate=plan.rate / plan.processes if plan.shape == "open" else 0.0,
+                        rate=plan.load_shape.user_rate(plan.processes),
                         own_prefix=f"daist-{self.workload}-{secrets.token_hex(3)}")
         return LoadSetup(plan=plan, slo=slo, profile=profile, tasks=list(mix.tasks), spec=spec)
 

@@ -21,11 +21,9 @@ CSV_PERCENTILES = [0.5, 0.9, 0.95, 0.99, 0.999, 1.0]
 def stats_list(load: LoadRun) -> LocustStatsList:
     plan, spec = load.plan, load.spec
     window_s = load.window_s
-    run = RunInfo(shape=plan.shape, users=plan.users, rate=plan.rate, spawn_rate=plan.spawn_rate,
-                  steps=list(plan.steps) if plan.shape == "steps" else [], target=spec.host,
-                  user_class=spec.user_class, workers=plan.workers + plan.remote_workers,
+    run = RunInfo(plan=plan.record(), target=spec.host,
                   window_start=_stamp(load.window_start), window_end=_stamp(load.window_end),
-                  warmup_s=plan.warmup, run_time_s=plan.run_time, interrupted=load.interrupted,
+                  interrupted=load.interrupted,
                   late_sends=load.recorder.late_sends, generator=load.usage,
                   block_s=load.recorder.block_s,
                   workers_reported=load.pool.reported if load.pool is not None else [],

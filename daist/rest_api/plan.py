@@ -1,6 +1,8 @@
 """``LoadPlan``: the ``[locust]`` settings of one test (``LocustSettings``: every field and
-default is declared there, once), plus where its samples go and the checks of key combinations
-the per-key parsers cannot make (one-line ``ConfigError``s)."""
+default is declared there, once), the load shape they make (``load_shape``, a
+``daist.models.shape`` object that checks its own keys), where its samples go, and the checks
+of the generator's key combinations the per-key parsers cannot make (one-line
+``ConfigError``s)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,14 +12,22 @@ from typing import Any
 
 from daist.framework.errors import ConfigError
 from daist.models.config import LocustSettings
+from daist.models.plan_record import PlanRecord
+from daist.models.shape import LoadShape, ShapeError, shape_of
 
 
 @dataclass(frozen=True)
 class LoadPlan(LocustSettings):
     samples_path: Path | None = field(default=None, compare=False)
+    load_shape: LoadShape = field(init=False, compare=False, repr=False)
+    """Made from the settings (again by ``dataclasses.replace``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(self.steps))  # frozen all the way down
+        try:
+            object.__setattr__(self, "load_shape", shape_of(self))
+        except ShapeError as exc:
+            raise ConfigError(str(exc)) from None
 
     @classmethod
     def from_settings(cls, locust: LocustSettings, **overrides: Any) -> LoadPlan:
@@ -43,24 +53,14 @@ class LoadPlan(LocustSettings):
     @property
     def expected_s(self) -> float:
         """Rough wall time of the load phase (for progress and sanity checks)."""
-        if self.shape == "steps":
-            return len(self.steps) * self.step_time
-        return self.run_time
+        return self.load_shape.load_s
+
+    def record(self) -> PlanRecord:
+        """What the results keep of this plan."""
+        return PlanRecord(shape=self.load_shape, warmup_s=self.warmup, user_class=self.user_class,
+                          workers=self.workers + self.remote_workers)
 
     def check(self) -> None:
-        if self.shape == "open" and self.rate <= 0:
-            raise ConfigError("[locust] shape = open needs rate > 0 (requests/s)")
-        if self.shape != "open" and self.rate > 0:
-            raise ConfigError(f"[locust] rate is set but shape = {self.shape}: use shape = open")
-        if self.shape == "steps" and not self.steps:
-            raise ConfigError("[locust] shape = steps needs a list of steps")
-        if self.shape == "steps" and list(self.steps) != sorted(set(self.steps)):
-            raise ConfigError("[locust] steps must increase (e.g. 1, 2, 4, 8)")
-        if self.shape == "steps" and self.step_time <= self.warmup:
-            raise ConfigError("[locust] step_time must be longer than warmup (each step "
-                              "measures step_time - warmup seconds)")
-        if self.shape != "steps" and self.run_time <= self.warmup:
-            raise ConfigError("[locust] run_time must be longer than warmup")
         if self.samples and self.distributed:
             raise ConfigError("[locust] samples = true works in-process only: set workers = 0 "
                               "and remote_workers = 0")

@@ -11,6 +11,7 @@ import daist.rest_api.locust_import  # noqa: F401  (gevent patching before the r
 from daist.framework.log import get_logger
 from daist.framework.settings import Settings
 from daist.models.locust import LocustStatsList
+from daist.models.shape import StepsShape
 from daist.report.scaling_plot import scaling_figure
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.loadtest import LoadTestCase
@@ -54,7 +55,7 @@ class TestScaling(LoadTestCase):
     and p95 against users, with the knee marked, as a PNG curve."""
 
     mix = "ro"
-    plan_overrides = {"shape": "steps"}
+    plan_overrides = {"shape": StepsShape.name}
 
     def test(self) -> None:
         self.run_load()

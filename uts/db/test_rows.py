@@ -58,7 +58,7 @@ class TestCollect(unittest.TestCase):
             self.assertEqual(values["hdr_encoded"], entry.hdr_encoded)
             self.assertEqual(values["failures"], entry.failures)
         info = self.run.stats.run
-        self.assertEqual(load.values["users"], info.users)
+        self.assertEqual(load.values["users"], info.plan.shape.users)
         self.assertEqual(load.values["window_s"], info.window_s)
         self.assertEqual(load.values["window_end"], info.window_end.datetime)
         self.assertEqual([s["users"] for s in load.steps], [1, 2, 4])
@@ -119,7 +119,9 @@ class TestUnreadable(unittest.TestCase):
     def test_values_that_do_not_fit_the_columns(self):
         cases = {
             "count beyond bigint": lambda d: d["entries"][0].update(num_requests=2**70),
-            "users beyond integer": lambda d: d["run"].update(users=2**40),
+            "users beyond integer": lambda d: d["run"]["plan"]["shape"].update(users=2**40),
+            "users beyond integer in an old flat record": lambda d: d.update(
+                run={"shape": "closed", "users": 2**40}),
             "NUL in a name": lambda d: d["entries"][1].update(test_name="get\x00trial"),
             "wrong type": lambda d: d["entries"][0]["hdr"].update(p95_ms="fast"),
             "not an object": lambda d: d.update(entries=[["get experiments"]]),

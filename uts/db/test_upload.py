@@ -69,13 +69,14 @@ class TestRoundTrip(SavedRunCase):
 
         # the load shape and its steps
         info = self.run.stats.run
+        plan = info.plan.columns()
         (load,) = self.sql("SELECT shape, users, rate, spawn_rate, steps, target, user_class, "
                            "workers, window_start, window_end, window_s, run_time_s, "
                            "interrupted, saturated, generator, perf_test_run_id FROM daist_loads")
-        self.assertEqual(load, (info.shape, info.users, info.rate, info.spawn_rate, info.steps,
-                                info.target, info.user_class, info.workers,
+        self.assertEqual(load, (plan["shape"], plan["users"], plan["rate"], plan["spawn_rate"],
+                                plan["steps"], info.target, plan["user_class"], plan["workers"],
                                 info.window_start.datetime, info.window_end.datetime,
-                                info.window_s, info.run_time_s, False, False, [], run_row[0]))
+                                info.window_s, plan["run_time_s"], False, False, [], run_row[0]))
         steps = self.sql("SELECT users, rps, p95_ms, p99_ms, fail_ratio, num_requests, knee "
                          "FROM daist_load_steps ORDER BY position")
         self.assertEqual(steps, [(s.users, s.rps, s.p95_ms, s.p99_ms, s.fail_ratio,

@@ -14,7 +14,9 @@ from daist.models.locust import (BlockFigures, EndpointStats, GeneratorUsage, Hd
                                  LocustStatsList, RunInfo, StepPoint, encode_histogram,
                                  new_histogram, record_ms)
 from daist.models.metric_latency import Hist, MetricLatencyOpHist
+from daist.models.plan_record import PlanRecord
 from daist.models.result import Result, TestRecord
+from daist.models.shape import SHAPES
 from daist.models.timestamp import Timestamp
 
 LOAD_TEST = "daist.rest_api.test_locust.TestRO.test"
@@ -61,12 +63,17 @@ def make_entry(test_name: str, samples: Iterable[float], *, failures: int = 0,
 def make_stats(*entries: EndpointStats, users: int = 4, shape: str = "closed",
                window_s: float = WINDOW_S, saturated: bool = False,
                steps: list[StepPoint] | None = None, blocks: int = BLOCKS) -> LocustStatsList:
-    run = RunInfo(shape=shape, users=users, target="http://127.0.0.1:8080",
-                  user_class="FastHttpUser", window_start=START,
-                  window_end=Timestamp(START.unix + window_s), run_time_s=window_s,
+    kind = SHAPES[shape]
+    values = {"spawn_rate": 0.0, "users": users, "run_time_s": window_s, "rate": 0.0,
+              "steps": tuple(s.users for s in steps or []), "step_time_s": window_s}
+    plan = PlanRecord(shape=kind(**{k: v for k, v in values.items()
+                                    if k in kind.__dataclass_fields__}),
+                      user_class="FastHttpUser")
+    run = RunInfo(plan=plan, target="http://127.0.0.1:8080", window_start=START,
+                  window_end=Timestamp(START.unix + window_s),
                   generator=[GeneratorUsage(role="local", pid=1, cpu_percent=95.0 if saturated else 30.0,
                                             cpu_max_percent=99.0, rss_mb=80.0)],
-                  saturated=saturated, steps=[s.users for s in steps or []],
+                  saturated=saturated,
                   block_s=window_s / blocks if blocks and not steps else 0.0)
     return LocustStatsList(run=run, entries=list(entries), steps=list(steps or []))
 

@@ -2,7 +2,8 @@ import dataclasses
 import unittest
 
 from daist.models.config import Knob, LocustSettings, knobs
-from daist.models.locust import RunInfo
+from daist.models.plan_record import PlanRecord
+from daist.models.shape import SHAPES
 from daist.report.comparability import (REFUSED_SETTINGS, RUN_INFO_FIELDS, WARNED_SETTINGS,
                                         check_comparable, check_sides)
 from daist.report.loader import load_run
@@ -31,9 +32,11 @@ class TestDeclaredVerdicts(unittest.TestCase):
         self.assertEqual(set(RUN_INFO_FIELDS),
                          {"shape", "users", "rate", "steps", "user_class", "workers"})
 
-    def test_a_recorded_setting_is_a_field_of_the_run_info(self):
+    def test_a_recorded_setting_is_a_column_of_the_plan_record(self):
         recorded = {f.name for f, meta in knobs(LocustSettings) if meta.recorded}
-        self.assertLessEqual(recorded, {f.name for f in dataclasses.fields(RunInfo)})
+        for shape in SHAPES.values():
+            record = PlanRecord(shape=shape(spawn_rate=1.0))
+            self.assertLessEqual(recorded, set(record.columns()), shape.name)
 
     def test_an_unknown_verdict_is_refused_where_it_is_declared(self):
         with self.assertRaisesRegex(ValueError, "compare must be refuse, warn or ignore"):

@@ -5,6 +5,8 @@ import random
 
 from daist.models.locust import (EndpointStats, HdrSummary, LocustEntry, LocustStatsList,
                                  RunInfo, encode_histogram, new_histogram, record_ms)
+from daist.models.plan_record import PlanRecord
+from daist.models.shape import ClosedShape
 from daist.models.timestamp import Timestamp
 
 WINDOW = (Timestamp(1722278982.0), Timestamp(1722279002.0))  # 20 s
@@ -33,8 +35,9 @@ def make_entry(test_name: str = "get experiments", *, latencies: list[float] | N
 
 
 def make_stats(*entries: EndpointStats) -> LocustStatsList:
-    return LocustStatsList(run=RunInfo(users=10, window_start=WINDOW[0], window_end=WINDOW[1],
-                                       run_time_s=20.0, target="http://127.0.0.1:8080"),
+    plan = PlanRecord(shape=ClosedShape(spawn_rate=0.0, users=10, run_time_s=20.0))
+    return LocustStatsList(run=RunInfo(plan=plan, window_start=WINDOW[0], window_end=WINDOW[1],
+                                       target="http://127.0.0.1:8080"),
                            entries=list(entries) or [make_entry()])
 
 
