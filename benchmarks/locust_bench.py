@@ -54,6 +54,9 @@ sys.path.insert(0, str(HERE))
 from locust_targets import Nginx, SlowTarget  # noqa: E402
 PYTHON = sys.executable
 SATURATED = 80.0
+PROCESSES_STARTUP_S = 5.0
+"""How long ``locust --processes 2`` may take to start sending on a busy machine (3-5 s at a
+load average of 10-20)."""
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -66,6 +69,8 @@ class Row:
     p50_ms: float | None = None
     mean_ms: float | None = None
     note: str = ""
+    invalid: str = ""
+    """Why the row measured nothing comparable (empty: it did)."""
     shared: int = 1
     """Generators that ran at once on the same CPUs (paired layout: 2)."""
 
@@ -94,7 +99,8 @@ class Job:
     cpus: str
     duration: float
     settle: float
-    parse: Callable[[str, float, float], Row]
+    parse: Callable[[str, float, float, tuple[float, float]], Row]
+    """(output, generator cores, target cores, the CPU window in unix s) -> the row."""
 
 
 def run_jobs(jobs: list[Job], *, target: psutil.Process) -> list[Row]:
@@ -108,8 +114,10 @@ def run_jobs(jobs: list[Job], *, target: psutil.Process) -> list[Row]:
         settle = max(job.settle for job in jobs)
         time.sleep(settle)
         gen0, tgt0, wall0 = [tree_cpu(w) for w in watched], tree_cpu(target), time.monotonic()
+        unix0 = time.time()
         time.sleep(max(1.0, min(job.duration for job in jobs) - settle - 1.0))
         gen1, tgt1, wall1 = [tree_cpu(w) for w in watched], tree_cpu(target), time.monotonic()
+        unix1 = time.time()
         outputs = [process.communicate(timeout=job.duration + 60)[0]
                    for job, process in zip(jobs, processes)]
     finally:
@@ -122,13 +130,13 @@ def run_jobs(jobs: list[Job], *, target: psutil.Process) -> list[Row]:
     for job, process, output, start, end in zip(jobs, processes, outputs, gen0, gen1):
         if process.returncode != 0:
             raise SystemExit(f"{job.name} failed ({process.returncode}):\n{output[-2000:]}")
-        rows.append(replace(job.parse(output, (end - start) / wall, (tgt1 - tgt0) / wall),
-                            shared=len(jobs)))
+        rows.append(replace(job.parse(output, (end - start) / wall, (tgt1 - tgt0) / wall,
+                                      (unix0, unix1)), shared=len(jobs)))
     return rows
 
 
 def wrk_job(url: str, *, connections: int, duration: float, name: str) -> Job:
-    def parse(output: str, gen: float, tgt: float) -> Row:
+    def parse(output: str, gen: float, tgt: float, window: tuple[float, float]) -> Row:
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
         p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
         mean = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", output)
@@ -140,23 +148,30 @@ def wrk_job(url: str, *, connections: int, duration: float, name: str) -> Job:
 
 def processes_job(host: str, *, users: int, duration: float, cpus: str) -> Job:
     """Plain Locust's own multi-process mode (``--processes 2``), the reference for daist's
-    workers: requests/s over the whole run from its JSON report, CPU as the outside slope."""
+    workers: requests/s over its load from its JSON report, CPU as the outside slope. Its run
+    time counts from its first spawn, after a start-up (imports, forks, workers connecting)
+    that takes seconds on a busy machine: the job lasts ``PROCESSES_STARTUP_S`` longer and its
+    CPU is read from then on; a row whose load did not cover the CPU window is invalid (its
+    CPU would be start-up, not load: requests per core came out 2-4x plain's before)."""
     report = Path(tempfile.mkdtemp(prefix="daist-bench-")) / "stats"  # Locust appends ".json"
 
-    def parse(output: str, gen: float, tgt: float) -> Row:
+    def parse(output: str, gen: float, tgt: float, window: tuple[float, float]) -> Row:
         entries = json.loads(report.with_suffix(".json").read_text())
         shutil.rmtree(report.parent)
         requests = sum(e["num_requests"] for e in entries)
         if not requests:  # a machine so busy that it sent nothing in its run
             return Row(PROCESSES, 0.0, gen, tgt, note="no request")
-        span = max(e["last_request_timestamp"] for e in entries) - \
-            min(e["start_time"] for e in entries)
-        return Row(PROCESSES, requests / span, gen, tgt)
+        first = min(e["start_time"] for e in entries)
+        last = max(e["last_request_timestamp"] for e in entries)
+        late = "" if first <= window[0] and last >= window[1] else \
+            f"its load ran {first - window[0]:+.1f} .. {last - window[1]:+.1f} s off the CPU window"
+        return Row(PROCESSES, requests / (last - first), gen, tgt, invalid=late)
     command = [str(Path(PYTHON).with_name("locust")), "-f", str(HERE / "locust_plain.py"),
                "--headless", "-u", str(users), "-r", "1000", "-t", f"{duration:g}s",
                "--processes", "2", "--only-summary", "--loglevel", "WARNING", "-H", host,
                "--json-file", str(report)]
-    return Job(PROCESSES, command, cpus=cpus, duration=duration, settle=3.0, parse=parse)
+    return Job(PROCESSES, command, cpus=cpus, duration=duration + PROCESSES_STARTUP_S,
+               settle=PROCESSES_STARTUP_S, parse=parse)
 
 
 def driver_job(host: str, *, mode: str, users: int, duration: float, workers: int = 0,
@@ -168,7 +183,7 @@ def driver_job(host: str, *, mode: str, users: int, duration: float, workers: in
     for hook in without:
         command += ["--without", hook]
 
-    def parse(output: str, gen: float, tgt: float) -> Row:
+    def parse(output: str, gen: float, tgt: float, window: tuple[float, float]) -> Row:
         result = json.loads(output.strip().splitlines()[-1])
         note = ""
         if result.get("generator"):  # daist's own watch covers exactly its window
@@ -183,6 +198,8 @@ def driver_job(host: str, *, mode: str, users: int, duration: float, workers: in
 def flag(row: Row, *, latency: bool) -> str:
     if row.rps <= 0:
         return "INVALID: no request"
+    if row.invalid:
+        return f"INVALID: {row.invalid}"
     if latency and row.gen_cores * 100 >= SATURATED:
         return "INVALID: generator >= 80% CPU"
     if row.name in (TWO, PROCESSES) and row.gen_cores < 1.5 / row.shared:
@@ -226,8 +243,9 @@ def summary(rounds: list[dict[str, Row]], latency: list[dict[str, Row]]) -> None
                                             for r in rounds], "{:.1%}", "target >= 97%"),
         "daist workers = 2 / plain --processes 2": ([r[TWO].rps / r[PROCESSES].rps for r in two],
                                                     "{:.1%}", "target >= 95%"),
-        "  the same per core (every round)": ([r[TWO].per_core / r[PROCESSES].per_core
-                                               for r in rounds if r[PROCESSES].per_core > 0],
+        "  the same per core (rounds it measured)": ([r[TWO].per_core / r[PROCESSES].per_core
+                                               for r in rounds if r[PROCESSES].per_core > 0
+                                               and not r[PROCESSES].invalid],
                                               "{:.1%}", ""),
         "plain Locust / wrk, per core": ([r[PLAIN].per_core / r[WRK].per_core for r in rounds],
                                          "{:.1%}", ""),
