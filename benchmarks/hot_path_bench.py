@@ -156,11 +156,13 @@ def main() -> int:
         for name in order:
             results[name].append(timed(tasks[name], args.requests))
     plain = results["plain Locust"]
-    print(f"us per request, median [range] of {args.rounds} rounds x {args.requests:,} "
-          f"requests (transport answered from memory):")
+    print(f"CPU us per request, median [range] of {args.rounds} rounds x {args.requests:,} "
+          f"requests (transport answered from memory); the fastest round is the least disturbed "
+          f"by a neighbour, so its difference to plain's fastest is shown too:")
     for name, values in results.items():
         print(f"  {name:30} {statistics.median(values):7.2f}  "
-              f"[{min(values):.2f} .. {max(values):.2f}]")
+              f"[{min(values):.2f} .. {max(values):.2f}]  fastest - plain's "
+              f"{min(values) - min(plain):+.2f}")
     print("What daist adds per request (us; paired by round):")
     daist = results["daist"]
     rows = {"all of daist (daist - plain)": [d - p for d, p in zip(daist, plain)]}
