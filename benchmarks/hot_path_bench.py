@@ -10,8 +10,8 @@ turns in every round, so a neighbour's load hits all alike (prints figures; not 
   daist without <hook>    the same with one hook off: what that hook costs per request
   daist's user alone      neither hook: what the user class itself adds
 
-Also counts the objects each variant allocates per request (tracemalloc), and with
-``--profile`` prints cProfile's top functions of daist's task.
+Also the objects each variant leaves alive per request (tracemalloc; 0: nothing accumulates),
+and with ``--profile`` cProfile's top functions of daist's task.
 
     __venv__/bin/python benchmarks/hot_path_bench.py [--requests 2000] [--rounds 41]
 """
@@ -39,7 +39,7 @@ from geventhttpclient.client import HTTPClient  # noqa: E402
 from geventhttpclient.header import Headers  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from daist.rest_api.recorder import Recorder  # noqa: E402
+from daist.rest_api.recorder import SETTLE_EVERY, Recorder  # noqa: E402
 from daist.rest_api.user import UserSpec, build_user_class  # noqa: E402
 from locust_targets import LOGIN, MASTER_INFO  # noqa: E402
 
@@ -100,8 +100,7 @@ def daist_task(*, without: tuple[str, ...] = ()) -> Callable[[], None]:
 
     def task() -> None:
         user.pick()
-        if len(recorder._noted) >= 3 * 20_000:  # the ticker's bulk filing, counted in
-            recorder.settle()
+        recorder.settle(at_least=SETTLE_EVERY)  # the ticker's bulk filing, counted in
     return task
 
 
@@ -124,9 +123,7 @@ def timed(task: Callable[[], None], count: int) -> float:
 
 
 def allocations(task: Callable[[], None], count: int) -> float:
-    """Objects alive after ``count`` requests minus before, and blocks allocated per request
-    (tracemalloc's count of live blocks moves by what each request leaves behind; the peak
-    traces what it makes and frees)."""
+    """Memory blocks alive after ``count`` requests minus before, per request."""
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
