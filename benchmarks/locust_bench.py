@@ -54,6 +54,10 @@ sys.path.insert(0, str(HERE))
 from locust_targets import Nginx, SlowTarget  # noqa: E402
 PYTHON = sys.executable
 SATURATED = 80.0
+SAMPLE_S = 0.5
+PROCESSES_STARTUP_S = 10.0
+"""How much longer than its run time ``locust --processes 2`` may take (its start-up: 3-13 s
+at a load average of 10-25)."""
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -66,6 +70,10 @@ class Row:
     p50_ms: float | None = None
     mean_ms: float | None = None
     note: str = ""
+    invalid: str = ""
+    """Why the row measured nothing comparable (empty: it did)."""
+    span: tuple[float, float] | None = None
+    """When its load ran (unix s), if it knows: its CPU is then read over that span."""
     shared: int = 1
     """Generators that ran at once on the same CPUs (paired layout: 2)."""
 
@@ -76,7 +84,11 @@ class Row:
 
 def tree_cpu(process: psutil.Process) -> float:
     total = 0.0
-    for proc in [process, *process.children(recursive=True)]:
+    try:
+        tree = [process, *process.children(recursive=True)]
+    except psutil.Error:  # it has ended
+        return 0.0
+    for proc in tree:
         try:
             times = proc.cpu_times()
             total += times.user + times.system
@@ -95,36 +107,58 @@ class Job:
     duration: float
     settle: float
     parse: Callable[[str, float, float], Row]
+    """(output, generator cores, target cores over the common window) -> the row."""
 
 
 def run_jobs(jobs: list[Job], *, target: psutil.Process) -> list[Row]:
     """Run ``jobs`` side by side, each pinned to its CPUs; CPU of each tree and of the target
-    as steady-state slopes from the longest settle to 1 s before the shortest expected end."""
+    sampled every ``SAMPLE_S`` until the jobs end, as steady-state slopes from the longest
+    settle to 1 s before the shortest expected end (or over the span a row names itself)."""
     processes = [subprocess.Popen(["taskset", "-c", job.cpus, *job.command],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                  for job in jobs]
+    samples: list[tuple[float, list[float], float]] = []
+    """(unix s, CPU s of each job's tree, the target's CPU s)."""
     try:
         watched = [psutil.Process(process.pid) for process in processes]
-        settle = max(job.settle for job in jobs)
-        time.sleep(settle)
-        gen0, tgt0, wall0 = [tree_cpu(w) for w in watched], tree_cpu(target), time.monotonic()
-        time.sleep(max(1.0, min(job.duration for job in jobs) - settle - 1.0))
-        gen1, tgt1, wall1 = [tree_cpu(w) for w in watched], tree_cpu(target), time.monotonic()
-        outputs = [process.communicate(timeout=job.duration + 60)[0]
-                   for job, process in zip(jobs, processes)]
+        began = time.time()
+        deadline = began + max(job.duration for job in jobs) + 60
+        while any(process.poll() is None for process in processes) and time.time() < deadline:
+            samples.append((time.time(), [tree_cpu(w) for w in watched], tree_cpu(target)))
+            time.sleep(SAMPLE_S)
+        outputs = [process.communicate(timeout=5)[0] for process in processes]
     finally:
         for process in processes:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    wall = wall1 - wall0
+    settle = max(job.settle for job in jobs)
+    window = (began + settle, began + max(settle + 1.0, min(job.duration for job in jobs) - 1.0))
     rows = []
-    for job, process, output, start, end in zip(jobs, processes, outputs, gen0, gen1):
+    for index, (job, process, output) in enumerate(zip(jobs, processes, outputs)):
         if process.returncode != 0:
             raise SystemExit(f"{job.name} failed ({process.returncode}):\n{output[-2000:]}")
-        rows.append(replace(job.parse(output, (end - start) / wall, (tgt1 - tgt0) / wall),
-                            shared=len(jobs)))
+        row = job.parse(output, *slopes(samples, index, window))
+        if row.span is not None:  # the row knows when its load ran: its CPU over just that
+            inner = (row.span[0] + SAMPLE_S, row.span[1] - SAMPLE_S)
+            if inner[1] - inner[0] < 2.0:
+                row = replace(row, invalid="its load ran under 2 s")
+            else:
+                row = replace(row, **dict(zip(("gen_cores", "target_cores"),
+                                              slopes(samples, index, inner))))
+        rows.append(replace(row, shared=len(jobs)))
     return rows
+
+
+def slopes(samples: list[tuple[float, list[float], float]], index: int,
+           window: tuple[float, float]) -> tuple[float, float]:
+    """CPU per s of job ``index`` and of the target between the first and the last sample
+    inside ``window`` (0, 0 with fewer than two)."""
+    inside = [sample for sample in samples if window[0] <= sample[0] <= window[1]]
+    if len(inside) < 2:
+        return 0.0, 0.0
+    (t0, gen0, tgt0), (t1, gen1, tgt1) = inside[0], inside[-1]
+    return (gen1[index] - gen0[index]) / (t1 - t0), (tgt1 - tgt0) / (t1 - t0)
 
 
 def wrk_job(url: str, *, connections: int, duration: float, name: str) -> Job:
@@ -140,7 +174,10 @@ def wrk_job(url: str, *, connections: int, duration: float, name: str) -> Job:
 
 def processes_job(host: str, *, users: int, duration: float, cpus: str) -> Job:
     """Plain Locust's own multi-process mode (``--processes 2``), the reference for daist's
-    workers: requests/s over the whole run from its JSON report, CPU as the outside slope."""
+    workers: requests/s and CPU both over the span its JSON report gives for its load (first
+    to last request). Its start-up (imports, forks, workers connecting) takes 3-13 s on a busy
+    machine, so a fixed window saw start-up, not load (requests per core came out 2-4x plain
+    in-process's before); the job is given ``PROCESSES_STARTUP_S`` more to end."""
     report = Path(tempfile.mkdtemp(prefix="daist-bench-")) / "stats"  # Locust appends ".json"
 
     def parse(output: str, gen: float, tgt: float) -> Row:
@@ -149,14 +186,15 @@ def processes_job(host: str, *, users: int, duration: float, cpus: str) -> Job:
         requests = sum(e["num_requests"] for e in entries)
         if not requests:  # a machine so busy that it sent nothing in its run
             return Row(PROCESSES, 0.0, gen, tgt, note="no request")
-        span = max(e["last_request_timestamp"] for e in entries) - \
-            min(e["start_time"] for e in entries)
-        return Row(PROCESSES, requests / span, gen, tgt)
+        first = min(e["start_time"] for e in entries)
+        last = max(e["last_request_timestamp"] for e in entries)
+        return Row(PROCESSES, requests / (last - first), gen, tgt, span=(first, last))
     command = [str(Path(PYTHON).with_name("locust")), "-f", str(HERE / "locust_plain.py"),
                "--headless", "-u", str(users), "-r", "1000", "-t", f"{duration:g}s",
                "--processes", "2", "--only-summary", "--loglevel", "WARNING", "-H", host,
                "--json-file", str(report)]
-    return Job(PROCESSES, command, cpus=cpus, duration=duration, settle=3.0, parse=parse)
+    return Job(PROCESSES, command, cpus=cpus, duration=duration + PROCESSES_STARTUP_S,
+               settle=3.0, parse=parse)
 
 
 def driver_job(host: str, *, mode: str, users: int, duration: float, workers: int = 0,
@@ -183,6 +221,8 @@ def driver_job(host: str, *, mode: str, users: int, duration: float, workers: in
 def flag(row: Row, *, latency: bool) -> str:
     if row.rps <= 0:
         return "INVALID: no request"
+    if row.invalid:
+        return f"INVALID: {row.invalid}"
     if latency and row.gen_cores * 100 >= SATURATED:
         return "INVALID: generator >= 80% CPU"
     if row.name in (TWO, PROCESSES) and row.gen_cores < 1.5 / row.shared:
@@ -226,8 +266,9 @@ def summary(rounds: list[dict[str, Row]], latency: list[dict[str, Row]]) -> None
                                             for r in rounds], "{:.1%}", "target >= 97%"),
         "daist workers = 2 / plain --processes 2": ([r[TWO].rps / r[PROCESSES].rps for r in two],
                                                     "{:.1%}", "target >= 95%"),
-        "  the same per core (every round)": ([r[TWO].per_core / r[PROCESSES].per_core
-                                               for r in rounds if r[PROCESSES].per_core > 0],
+        "  the same per core (rounds it measured)": ([r[TWO].per_core / r[PROCESSES].per_core
+                                               for r in rounds if r[PROCESSES].per_core > 0
+                                               and not r[PROCESSES].invalid],
                                               "{:.1%}", ""),
         "plain Locust / wrk, per core": ([r[PLAIN].per_core / r[WRK].per_core for r in rounds],
                                          "{:.1%}", ""),

@@ -161,7 +161,9 @@ class Recorder:
     # -- recording (Locust's request event) ---------------------------------------------------
     def on_request(self, *, request_type: str, name: str, response_time: float,
                    exception: Any = None, context: Any = None, start_time: float | None = None,
+                   response: Any = None, url: Any = None, response_length: Any = None,
                    **_: Any) -> None:
+        # Every key Locust's clients send is named: the call then builds no dict of the rest.
         began = start_time if start_time is not None else time.time() - response_time / 1000.0
         latency = response_time
         if context:
@@ -176,9 +178,7 @@ class Recorder:
         noted = self._noted
         if exception is not None:
             self._failed.append((len(noted) // 3, failure_message(exception)))
-        noted.append(slot)
-        noted.append(began)
-        noted.append(latency)
+        noted.extend((slot, began, latency))
         if self._writer is not None and self.in_window(began):
             self._writer.writerow([name, request_type, f"{began:.6f}", f"{latency:.3f}",
                                    int(exception is None)])

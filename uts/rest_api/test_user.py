@@ -5,6 +5,7 @@ counting; objects left in reference cycles would cost every later collection (Lo
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import unittest
@@ -58,6 +59,45 @@ class TestUserGarbage(unittest.TestCase):
                 # 18 objects per request were left before; a few from elsewhere are no cycle
                 # of the requests'
                 self.assertLess(found["in_cycles"], REQUESTS // 10, found)
+
+
+SILENT_SCRIPT = """
+import json, sys
+import daist.rest_api.locust_import
+from locust.env import Environment
+from daist.rest_api.user import UserSpec, build_user_class
+
+url, user_class = sys.argv[1], sys.argv[2]
+spec = UserSpec(host=url, task_names=["get master configuration"], values={}, user_name="admin",
+                password="x", user_class=user_class, request_timeout=0.5)
+env = Environment(user_classes=[], host=url)
+env.create_local_runner()
+user = build_user_class(spec)(env)
+user.on_start()                               # logs in: the one request
+print(json.dumps({"logged_in": bool(user.headers), "failures": env.stats.total.num_failures}))
+"""
+
+
+class TestRequestTimeout(unittest.TestCase):
+    """The spec's request timeout reaches every request of either transport: a master that
+    accepts the connection and never answers fails the request instead of holding the user."""
+
+    def setUp(self) -> None:
+        self.silent = socket.socket()
+        self.silent.bind(("127.0.0.1", 0))
+        self.silent.listen(8)  # the kernel completes the handshakes; nothing ever answers
+        self.addCleanup(self.silent.close)
+
+    def test_a_silent_master_times_out(self):
+        url = f"http://127.0.0.1:{self.silent.getsockname()[1]}"
+        for user_class in ("FastHttpUser", "HttpUser"):
+            with self.subTest(user_class):
+                done = subprocess.run([sys.executable, "-c", SILENT_SCRIPT, url, user_class],
+                                      capture_output=True, text=True, timeout=60)
+                self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+                found = json.loads(done.stdout.strip().splitlines()[-1])
+                # without the timeout the login would wait forever (the run's deadline fails)
+                self.assertEqual((found["logged_in"], found["failures"]), (False, 1), found)
 
 
 if __name__ == "__main__":
