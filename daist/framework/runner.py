@@ -1,5 +1,5 @@
-"""The unittest runner of ``python -m daist`` (its arguments: ``daist.framework.main``), plus per-test verdicts recorded in the manifest as they happen and an
-optional JUnit XML report."""
+"""The unittest runner of ``python -m daist`` (``daist.framework.main`` reads the arguments):
+per-test verdicts recorded in the manifest as they happen, and an optional JUnit XML report."""
 from __future__ import annotations
 
 import re
