@@ -1,5 +1,5 @@
 """Pass/fail of a load test: the failure ratio and latency limits (SLOs) of ``[locust] slo``
-(grammar and syntax: ``daist.models.slo``), evaluated on the steady-state window's exact (HDR)
+(grammar and syntax: ``daist.models.limits``), evaluated on the steady-state window's exact (HDR)
 figures.
 """
 from __future__ import annotations
@@ -10,13 +10,13 @@ from functools import partial
 from daist.framework.errors import ConfigError
 from daist.models.endpoint_failures import endpoint_fail_limit
 from daist.models.locust import LocustStatsList
-from daist.models.slo import EndpointSlo, parse_endpoint_slo as parse_slo_text
+from daist.models.limits import Limits, load_limits
 
-parse_endpoint_slo = partial(parse_slo_text, error=ConfigError)
+parse_endpoint_slo = partial(load_limits, error=ConfigError)
 """``[locust] slo`` as a setting: a mistake is a ``ConfigError`` (exit 2, nothing started)."""
 
 
-def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
+def endpoint_violations(stats: LocustStatsList, slo: Limits) -> list[str]:
     """One line per broken limit, naming the endpoint and the numbers, worst first: the whole
     test's failure ratio, then the endpoints by how far they are over (value / limit), an
     endpoint's own failure ratio included (``endpoint_fail_limit``); empty = pass."""
@@ -25,7 +25,7 @@ def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
     if total == 0:
         return ["no request completed in the measured window"]
     ratio = stats.fail_ratio
-    if ratio > slo.max_fail_ratio:
+    if slo.max_fail_ratio is not None and ratio > slo.max_fail_ratio:
         worst = sorted((e for e in stats.entries if e.num_failures), key=lambda e: -e.num_failures)
         detail = ", ".join(f"{e.test_name} {e.num_failures}/{e.num_requests}"
                            f" ({_top_message(e.failures)})" for e in worst[:5])
@@ -41,7 +41,7 @@ def endpoint_violations(stats: LocustStatsList, slo: EndpointSlo) -> list[str]:
             over.append((scale, f"{entry.test_name}: failures {entry.fail_ratio:.1%} "
                          f"({entry.num_failures} of {entry.num_requests}) > {fail.ratio:.1%}"
                          f"{'' if fail.explicit else ' (max_fail_ratio, per endpoint)'}"))
-        limits = slo.limits_for(entry.test_name, entry.endpoint_class)  # every limit > 0
+        limits = slo.limits_for(entry.test_name, entry.endpoint_class)  # the limits set
         for key, limit in limits.items():
             if key == "fail":
                 continue

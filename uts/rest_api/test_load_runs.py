@@ -22,7 +22,7 @@ from daist.framework import paths
 from uts.harness import StandinTestCase, remove_results, run_daist
 from daist.rest_api.sweep import knee_index
 from uts.rest_api.factories import nearest_rank
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, load_env, run_load_test,
+from uts.rest_api.loadruns import (MODULE, NO_P95, PASSWORD, alive, case_id, load_env, run_load_test,
                                    run_with_remote_worker, set_faults, start_worker, stats_of)
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
@@ -149,7 +149,7 @@ class TestShapesAndWorkers(StandinTestCase):
         set_faults(self.url, [{"path": "^/api/v1/", "unless": "^/api/v1/auth",
                                 "latency_ms": 100}])
         run = run_load_test("TestRO", url=self.url, shape="open", rate=40, users=2, run_time=4,
-                            p95_ms=0)
+                            p95_ms=NO_P95)
         self.addCleanup(remove_results, run)
         stats = stats_of(run, "TestRO")
         total = stats.total()
