@@ -22,7 +22,7 @@ from daist.models.base import Format, refusal
 from daist.models.db import PerfTestRow, PerfTestRunRow
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
-from daist.models.percentiles import told_stats, told_value
+from daist.models.percentiles import PERCENTILES, told_stats, told_value
 from daist.models.result import Result
 from daist.models.timestamp import Timestamp
 
@@ -30,6 +30,10 @@ DATA_FORMATS = (Format.JSON, Format.YAML)
 """Formats uploaded. A pickle is never read (``refusal``): it is named as skipped."""
 LOAD_CLASSES = (LocustStatsList,)
 METRIC_CLASSES = (MetricLatencyOpHist, MetricPayloadOpHist)
+ENDPOINT_PERCENTILE_COLUMNS = {"p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
+                               "p99_9": "p999_ms"}
+"""Told percentiles of an endpoint -> their ``daist_endpoints`` columns (as migration 0002 named
+them; the metric rows' columns are the percentile keys themselves)."""
 INT4 = 2**31 - 1
 INT8 = 2**63 - 1
 
@@ -196,8 +200,8 @@ def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
                "num_failures": _int(entry.num_failures, INT8), "rps": _float(entry.rps),
                "hdr_count": _int(hdr.count, INT8), "min_ms": _float(hdr.min_ms),
                "mean_ms": _float(hdr.mean_ms), "p50_ms": _float(hdr.p50_ms),
-               **{f"{name.replace('.', '')}_ms": _float_or_none(hdr.shown(name))
-                  for name in ("p90", "p95", "p99", "p99.9")},
+               **{column: _float_or_none(hdr.shown(key))
+                  for key, column in ENDPOINT_PERCENTILE_COLUMNS.items()},
                "max_ms": _float(hdr.max_ms),
                "failures": {_text(k): _int(v, INT8) for k, v in entry.failures.items()},
                "hdr_encoded": _text(entry.hdr_encoded)}
@@ -240,8 +244,7 @@ def metric_upload(op_hist: MetricLatencyOpHist, *, artifact: str) -> MetricUploa
                          other: _int(parameters[other], INT4) if other in parameters else None,
                          "count": _int(stats["count"], INT4),
                          **{name: _float_or_none(stats[name])
-                            for name in ("min", "max", "mean", "std", "p50", "p90", "p95",
-                                         "p99", "p99_9")},
+                            for name in ("min", "max", "mean", "std", *PERCENTILES)},
                          "samples": list(hists[level].samples)})
     return MetricUpload(artifact, values, rows)
 

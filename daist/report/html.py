@@ -22,7 +22,7 @@ from daist.report.figures import Plot, data_uri, load_test_plots, metric_test_pl
 from daist.report.loader import RunData
 from daist.report.metric_answer import answer
 from daist.models.limits import LOAD, METRIC
-from daist.report.limits import endpoint_breaks, limit_checks, run_limits
+from daist.report.limits import break_texts, limit_checks, run_limits
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
                                   slowest, source_line, target_line, test_lines, told_steps)
 
@@ -56,7 +56,7 @@ SLOWEST_SHOWN = 5
 def _load_section(run: RunData, key: str) -> dict[str, Any]:
     stats = run.locust[key].stats
     slo = run_limits(run, key, LOAD.key)
-    breaks = {} if slo is None else {e.key: endpoint_breaks(e, slo) for e in stats.entries}
+    breaks = {} if slo is None else {e.key: break_texts(e, slo) for e in stats.entries}
     return {"key": key, "file": run.locust[key].file, "line": load_line(stats),
             "warning": saturation_warning(stats),
             "checks": limit_checks(stats, slo) if slo is not None else None,

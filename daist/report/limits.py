@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from daist.framework.errors import ConfigError
-from daist.models.endpoint_failures import FailLimit, endpoint_fail_limit
+from daist.models.endpoint_limits import (FailLimit, endpoint_breaks, endpoint_fail_limit,
+                                          latency_limits)
 from daist.models.limits import FAIL, Limits, saved_limits
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.report import fmt
@@ -70,11 +71,6 @@ def _measured(entry: EndpointStats, figure: str) -> float | None:
     return entry.hdr.percentile(figure) if entry.hdr.count else None
 
 
-def _latency_limits(slo: Limits, test_name: str, endpoint_class: str) -> dict[str, float]:
-    return {figure: limit for figure, limit in slo.limits_for(test_name, endpoint_class).items()
-            if figure != FAIL}
-
-
 def _worst_failing(entries: list[EndpointStats], limit: FailLimit) -> tuple[float, str]:
     """The highest failure ratio among the endpoints the limit judges (enough failures)."""
     judged = [(e.fail_ratio, e.test_name) for e in entries
@@ -85,18 +81,12 @@ def _worst_failing(entries: list[EndpointStats], limit: FailLimit) -> tuple[floa
     return 0.0, f"none with {limit.min_failures}+ failures" if failing else ""
 
 
-def endpoint_breaks(entry: EndpointStats, slo: Limits) -> list[str]:
+def break_texts(entry: EndpointStats, slo: Limits) -> list[str]:
     """The limits this endpoint broke, e.g. ``p95 1,210 ms > 1,000 ms``."""
     broken = []
-    fail = endpoint_fail_limit(slo, entry.test_name, entry.endpoint_class)
-    if fail is not None and fail.broken_by(entry.num_failures, entry.num_requests):
-        check = LimitCheck(entry.test_name, FAIL, fail.ratio, entry.fail_ratio)
-        broken.append(f"{FAIL} {check.text(entry.fail_ratio)} > {check.text(fail.ratio)}")
-    for figure, limit in _latency_limits(slo, entry.test_name, entry.endpoint_class).items():
-        value = _measured(entry, figure)
-        if value is not None and value > limit:
-            check = LimitCheck(entry.test_name, figure, limit, value)
-            broken.append(f"{figure} {check.text(value)} > {check.text(limit)}")
+    for b in endpoint_breaks(entry, slo):
+        check = LimitCheck(entry.test_name, b.figure, b.limit, b.measured)
+        broken.append(f"{b.figure} {check.text(b.measured)} > {check.text(b.limit)}")
     return broken
 
 
@@ -110,7 +100,7 @@ def _scope_checks(scope: str, members: list[EndpointStats], slo: Limits, test_na
     if fail is not None and (fail.explicit or any(e.num_failures for e in members)):
         value, where = _worst_failing(members, fail)
         checks.append(LimitCheck(scope, FAIL, fail.ratio, value, where))
-    for figure, limit in _latency_limits(slo, test_name, endpoint_class).items():
+    for figure, limit in latency_limits(slo, test_name, endpoint_class).items():
         values = [(v, e.test_name) for e in members if (v := _measured(e, figure)) is not None]
         if values:
             value, where = max(values)
