@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
+from daist.models.limits import limit_setting
 from daist.models import parsers as p
 from daist.models.redaction import REDACTED
 
@@ -172,11 +173,11 @@ class LocustSettings:
     max_fail_ratio: float | None = knob(0.05, "A test fails when more than this share of "
                                         "requests fail (k6 predecessor: 5%), or of one "
                                         "endpoint's once it has 5 failures; empty: no limit.",
-                                        p.limit(1, ratio=True))
+                                        limit_setting(1, ratio=True))
     p95_ms: float | None = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
-                                "1000); empty: no limit.", p.limit(3_600_000))
+                                "1000); empty: no limit.", limit_setting(3_600_000))
     p99_ms: float | None = knob(None, "Default p99 limit per endpoint in ms; empty: no limit.",
-                                p.limit(3_600_000))
+                                limit_setting(3_600_000))
     slo: str = knob("", "Per-class or per-endpoint limits overriding the defaults, e.g. "
                     "'list:p95=2000; get experiments:p99=5000,fail=0.01' (ms; an empty value "
                     "lifts a limit, 0 is refused).", p.text)

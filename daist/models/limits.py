@@ -112,6 +112,16 @@ def limit_value(raw: str, *, ratio: bool = False, legacy: bool = False) -> float
     return value
 
 
+def limit_setting(high: float, *, ratio: bool = False) -> Callable[[str], float | None]:
+    """The parser of a setting that is one limit (``p95_ms``): ``limit_value`` up to ``high``."""
+    def parse(raw: str) -> float | None:
+        value = limit_value(raw, ratio=ratio)
+        if value is not None and value > high:
+            raise ValueError(f"expected a limit up to {high:g}, or empty for no limit")
+        return value
+    return parse
+
+
 def parse_rules(text: str, grammar: Grammar, *,
                 check_selector: Callable[[str], str | None] | None = None,
                 legacy: bool = False, error: type[Exception] = ValueError) -> list[LimitRule]:

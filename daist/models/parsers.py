@@ -7,8 +7,6 @@ import re
 from typing import Callable
 from urllib.parse import urlsplit
 
-from daist.models.limits import limit_value
-
 
 
 def text(raw: str) -> str:
@@ -173,17 +171,6 @@ def float_range(low: float, high: float) -> Callable[[str], float]:
             raise ValueError(f"expected a number from {low:g} to {high:g}") from None
         if not low <= value <= high:  # also rejects nan
             raise ValueError(f"expected a number from {low:g} to {high:g}")
-        return value
-    return parse
-
-
-def limit(high: float, *, ratio: bool = False) -> Callable[[str], float | None]:
-    """A limit by the limits grammar (``daist.models.limits``): empty = None (no limit), 0
-    refused."""
-    def parse(raw: str) -> float | None:
-        value = limit_value(raw, ratio=ratio)
-        if value is not None and value > high:
-            raise ValueError(f"expected a limit up to {high:g}, or empty for no limit")
         return value
     return parse
 
