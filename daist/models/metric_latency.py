@@ -38,9 +38,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
+from daist.models.percentiles import PERCENTILES
 from daist.models import serde
 from daist.models.base import Artifact
-from daist.models.percentiles import PERCENTILES
 
 TRIAL_OPERATIONS = ("enqueue", "write", "visible")
 """Operations measured inside the trials, per report."""
