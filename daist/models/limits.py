@@ -215,8 +215,10 @@ def saved_limits(settings: dict[str, dict[str, str]], setting: str) -> Limits | 
         except ValueError as exc:
             raise ValueError(f"[locust] {key}: {exc}") from None
 
-    # max_fail_ratio = 0 meant "no failure allowed" (not "no limit"), so it stays 0
-    zero = locust.get("max_fail_ratio", "").strip() in ("0", "0.0")
+    # max_fail_ratio = 0, and (as reports then read it) a missing one, allowed no failure at
+    # all: a limit of 0, not "no limit"
+    fail_text = locust.get("max_fail_ratio", "").strip()
+    zero = not fail_text or fail_text.replace("0", "").replace(".", "") == ""
     max_fail = 0.0 if zero else value("max_fail_ratio", ratio=True)
     return load_limits(locust.get("slo", ""), p95_ms=value("p95_ms"), p99_ms=value("p99_ms"),
                        max_fail_ratio=max_fail, legacy=True)
