@@ -108,7 +108,7 @@ def limit_value(raw: str, *, ratio: bool = False, legacy: bool = False) -> float
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"limit {text!r} is not a number of {'' if ratio else 'ms '}> 0")
     if ratio and value > 1:
-        raise ValueError(f"{FAIL}={text} must be a ratio from 0 to 1")
+        raise ValueError(f"{text} must be a ratio above 0 and at most 1")
     return value
 
 
