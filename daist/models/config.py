@@ -14,8 +14,8 @@ import io
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
-from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
 from daist.models.limits import limit_setting
+from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
 from daist.models import parsers as p
 from daist.models.redaction import REDACTED
 
