@@ -22,7 +22,7 @@ from daist.models.base import Format, refusal
 from daist.models.db import PerfTestRow, PerfTestRunRow
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
-from daist.models.percentiles import PERCENTILES, told_stats, told_value
+from daist.models.percentiles import told_stats, told_value
 from daist.models.result import Result
 from daist.models.timestamp import Timestamp
 
@@ -30,10 +30,6 @@ DATA_FORMATS = (Format.JSON, Format.YAML)
 """Formats uploaded. A pickle is never read (``refusal``): it is named as skipped."""
 LOAD_CLASSES = (LocustStatsList,)
 METRIC_CLASSES = (MetricLatencyOpHist, MetricPayloadOpHist)
-ENDPOINT_PERCENTILE_COLUMNS = {"p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
-                               "p99_9": "p999_ms"}
-"""Told percentiles of an endpoint -> their ``daist_endpoints`` columns (as migration 0002 named
-them; the metric rows' columns are the percentile keys themselves)."""
 INT4 = 2**31 - 1
 INT8 = 2**63 - 1
 
@@ -176,6 +172,12 @@ def collect_test(result: Result, test_id: str, *, run: RunRow | None = None) -> 
     return batch
 
 
+ENDPOINT_PERCENTILE_COLUMNS = {"p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
+                               "p99_9": "p999_ms"}
+"""Told percentiles of an endpoint -> their ``daist_endpoints`` columns (as migration 0002 named
+them; the metric rows' columns are the percentile keys themselves)."""
+
+
 def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
                 recorded: Timestamp) -> LoadUpload:
     info = stats.run
@@ -243,8 +245,8 @@ def metric_upload(op_hist: MetricLatencyOpHist, *, artifact: str) -> MetricUploa
                          op_hist.axis: _int(level, INT4),
                          other: _int(parameters[other], INT4) if other in parameters else None,
                          "count": _int(stats["count"], INT4),
-                         **{name: _float_or_none(stats[name])
-                            for name in ("min", "max", "mean", "std", *PERCENTILES)},
+                         **{name: _float_or_none(value) for name, value in stats.items()
+                            if name != "count"},  # min, max, mean, std, the percentiles
                          "samples": list(hists[level].samples)})
     return MetricUpload(artifact, values, rows)
 
