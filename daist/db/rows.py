@@ -32,6 +32,10 @@ LOAD_CLASSES = (LocustStatsList,)
 METRIC_CLASSES = (MetricLatencyOpHist, MetricPayloadOpHist)
 INT4 = 2**31 - 1
 INT8 = 2**63 - 1
+ENDPOINT_PERCENTILE_COLUMNS = {"p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
+                               "p99_9": "p999_ms"}
+"""Told percentiles of an endpoint -> their ``daist_endpoints`` columns (as migration 0002 named
+them; the metric rows' columns are the percentile keys themselves)."""
 
 
 class RowError(ValueError):
@@ -170,12 +174,6 @@ def collect_test(result: Result, test_id: str, *, run: RunRow | None = None) -> 
             except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
                 batch.skipped.append(Skipped(path, _one_line(exc)))
     return batch
-
-
-ENDPOINT_PERCENTILE_COLUMNS = {"p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
-                               "p99_9": "p999_ms"}
-"""Told percentiles of an endpoint -> their ``daist_endpoints`` columns (as migration 0002 named
-them; the metric rows' columns are the percentile keys themselves)."""
 
 
 def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
