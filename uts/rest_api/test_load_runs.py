@@ -14,6 +14,7 @@ import requests
 from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
 from daist.models.history import LocustStatsHistory
+from daist.models.limits import Limits
 from daist.models.evidence import ServerTiming
 from daist.models.report import LimitViolations
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
@@ -29,7 +30,8 @@ EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestR
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
                     "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples,
                     "LocustStatsHistory": LocustStatsHistory, "LimitViolations": LimitViolations,
-                    "ServerTiming": ServerTiming}  # the stand-in serves the master's metrics
+                    "ServerTiming": ServerTiming,  # the stand-in serves the master's metrics
+                    "Limits": Limits}  # the limits the verdict used, which the report reads
 
 
 class TestReadOnlyEndToEnd(unittest.TestCase):
