@@ -60,7 +60,7 @@ def check_settings(settings: Settings) -> None:
     ``[metrics] slo`` must not surface hours into a run). Raises ``ConfigError``."""
     from daist.metrics.readback import READ_OPERATIONS
     from daist.models.metric_latency import TRIAL_OPERATIONS
-    from daist.models.metric_slo import parse_slo as parse_metric_slo
+    from daist.models.limits import metric_limits
     from daist.rest_api.catalogue import CATALOGUE
     from daist.rest_api.plan import LoadPlan
     from daist.rest_api.resources import fixed_profile
@@ -79,8 +79,8 @@ def check_settings(settings: Settings) -> None:
     parse_endpoint_slo(locust.slo, p95_ms=locust.p95_ms, p99_ms=locust.p99_ms,
                        max_fail_ratio=locust.max_fail_ratio,
                        test_names={entry.test_name for entry in CATALOGUE})
-    parse_metric_slo(settings.metrics.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS),
-                     error=ConfigError)
+    metric_limits(settings.metrics.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS),
+                  error=ConfigError)
     check_faults(settings.standin.faults)
 
 

@@ -32,6 +32,10 @@ LOAD_CLASSES = (LocustStatsList,)
 METRIC_CLASSES = (MetricLatencyOpHist, MetricPayloadOpHist)
 INT4 = 2**31 - 1
 INT8 = 2**63 - 1
+ENDPOINT_PERCENTILE_COLUMNS = {"p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
+                               "p99_9": "p999_ms"}
+"""Told percentiles of an endpoint -> their ``daist_endpoints`` columns (as migration 0002 named
+them; the metric rows' columns are the percentile keys themselves)."""
 
 
 class RowError(ValueError):
@@ -196,8 +200,8 @@ def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,
                "num_failures": _int(entry.num_failures, INT8), "rps": _float(entry.rps),
                "hdr_count": _int(hdr.count, INT8), "min_ms": _float(hdr.min_ms),
                "mean_ms": _float(hdr.mean_ms), "p50_ms": _float(hdr.p50_ms),
-               **{f"{name.replace('.', '')}_ms": _float_or_none(hdr.shown(name))
-                  for name in ("p90", "p95", "p99", "p99.9")},
+               **{column: _float_or_none(hdr.shown(key))
+                  for key, column in ENDPOINT_PERCENTILE_COLUMNS.items()},
                "max_ms": _float(hdr.max_ms),
                "failures": {_text(k): _int(v, INT8) for k, v in entry.failures.items()},
                "hdr_encoded": _text(entry.hdr_encoded)}
@@ -239,9 +243,8 @@ def metric_upload(op_hist: MetricLatencyOpHist, *, artifact: str) -> MetricUploa
                          op_hist.axis: _int(level, INT4),
                          other: _int(parameters[other], INT4) if other in parameters else None,
                          "count": _int(stats["count"], INT4),
-                         **{name: _float_or_none(stats[name])
-                            for name in ("min", "max", "mean", "std", "p50", "p90", "p95",
-                                         "p99", "p99_9")},
+                         **{name: _float_or_none(value) for name, value in stats.items()
+                            if name != "count"},  # min, max, mean, std, the percentiles
                          "samples": list(hists[level].samples)})
     return MetricUpload(artifact, values, rows)
 

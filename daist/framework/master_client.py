@@ -3,7 +3,7 @@ and by resource discovery. Transport errors become one-sentence ``TargetError``s
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -28,6 +28,10 @@ def describe_connection_error(url: str, exc: Exception) -> str:
     if isinstance(exc, requests.Timeout):
         return "no answer before the timeout"
     return f"{type(exc).__name__}"
+
+
+MAX_PAGES = 20
+"""Pages ``pages`` reads of one list by default: a bound, as a master may page forever."""
 
 
 class MasterClient:
@@ -94,6 +98,30 @@ class MasterClient:
         except TargetError:
             pass  # the token dies with the master's session store anyway
         self.http.close()
+
+
+def pages(api: Any, path: str, key: str, *, page: int = 100, max_pages: int = MAX_PAGES,
+          **params: Any) -> Iterator[dict[str, Any]]:
+    """The items (under ``key``) of a list the master pages with ``offset``/``limit``, read with
+    ``api.get`` (a ``MasterClient``), at most ``max_pages`` pages: on to the answer's
+    ``pagination.endIndex`` until its ``total``; an answer without them is the last page."""
+    offset = 0
+    for _ in range(max_pages):
+        body = api.get(path, **params, offset=offset, limit=page)
+        items = body.get(key) or []
+        yield from items
+        pagination = body.get("pagination") or {}
+        end, total = _int(pagination.get("endIndex")), _int(pagination.get("total"))
+        if not items or end is None or total is None or end >= total or end <= offset:
+            return
+        offset = end
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _json(response: requests.Response, path: str) -> Any:

@@ -1,6 +1,5 @@
-"""The unittest program and runner of ``python -m daist``: standard unittest argument handling
-(-v, -f, -b, -k all work), plus per-test verdicts recorded in the manifest as they happen and an
-optional JUnit XML report."""
+"""The unittest runner of ``python -m daist`` (``daist.framework.main`` reads the arguments):
+per-test verdicts recorded in the manifest as they happen, and an optional JUnit XML report."""
 from __future__ import annotations
 
 import re
@@ -156,22 +155,6 @@ class DaistTestRunner(unittest.TextTestRunner):
             return super().run(test)
         finally:
             attach_session(test, None)
-
-
-class DaistTestProgram(unittest.TestProgram):
-    """unittest.main with our runner; ``exit=False`` so the session can stop afterwards."""
-
-    def __init__(self, *, argv: list[str], session: Session, stream) -> None:
-        self.session = session
-        self.stream = stream
-        super().__init__(module=None, argv=argv, exit=False)
-
-    def runTests(self) -> None:
-        runner = DaistTestRunner(session=self.session, stream=self.stream,
-                                 verbosity=self.verbosity, failfast=self.failfast,
-                                 buffer=self.buffer, warnings=self.warnings,
-                                 tb_locals=self.tb_locals)
-        self.result = runner.run(self.test)
 
 
 JUNIT_STATUS = {"failed": "failure", "unexpected_success": "failure", "error": "error",

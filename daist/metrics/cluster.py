@@ -13,10 +13,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from daist.framework.errors import TargetError
 from daist.framework.log import get_logger
+
+if TYPE_CHECKING:
+    from daist.metrics.model_def import Chunk
 
 T = TypeVar("T")
 TERMINAL = frozenset({"COMPLETED", "CANCELED", "ERROR", "DELETED"})
@@ -36,19 +39,6 @@ class ExperimentTimeout(Exception):
 class TrialInfo:
     id: int
     state: str
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One validation report of a trial: latencies of reports first_index, first_index+1, ..."""
-
-    first_index: int
-    enqueue_ms: list[float]
-    write_ms: list[float]
-    visible_ms: list[float]
-    span: tuple[float, float]
-    sent_unix: list[float | None]
-    """Each report's send time; None for trials of a daist that did not report it."""
 
 
 class Cluster:
@@ -190,10 +180,12 @@ class Cluster:
 
     def chunks(self, trial_id: int, *, timeout: float | None = None) -> list[Chunk]:
         """The latency chunks a trial reported (validation metrics), by first index."""
+        from daist.metrics.model_def import Chunk  # the trial's own; it imports the slow SDK
+
         def read() -> list[Chunk]:
             found: dict[int, Chunk] = {}
             for report in self.client.get_trial(trial_id).iter_metrics("validation"):
-                chunk = _chunk(report.metrics)
+                chunk = Chunk.from_metrics(report.metrics)
                 if chunk is not None:
                     found[chunk.first_index] = chunk  # a re-sent chunk replaces the earlier one
             return [found[k] for k in sorted(found)]
@@ -203,21 +195,3 @@ class Cluster:
         def read() -> list[str]:
             return [str(line).rstrip() for line in self.client.get_trial(trial_id).iter_logs(tail=lines)]
         return self.call(f"read the logs of trial {trial_id}", read, timeout=15)
-
-
-def _chunk(metrics: dict[str, Any]) -> Chunk | None:
-    try:
-        chunk = Chunk(first_index=int(metrics["first_index"]),
-                      enqueue_ms=[float(v) for v in metrics["enqueue_ms"]],
-                      write_ms=[float(v) for v in metrics["write_ms"]],
-                      visible_ms=[float(v) for v in metrics["visible_ms"]],
-                      span=(float(metrics["span"][0]), float(metrics["span"][1])),
-                      sent_unix=[float(v) for v in metrics["sent_unix"]] if "sent_unix" in metrics
-                      else [None] * len(metrics["visible_ms"]))
-    except (KeyError, TypeError, ValueError, IndexError):
-        return None  # not one of ours
-    if not len(chunk.enqueue_ms) == len(chunk.write_ms) == len(chunk.visible_ms) \
-            == len(chunk.sent_unix):
-        raise ValueError(f"a latency chunk from index {chunk.first_index} has columns of "
-                         "different lengths")
-    return chunk

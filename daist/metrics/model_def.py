@@ -166,23 +166,27 @@ def _holds(body: dict[str, Any], steps: int) -> bool:
 
 @dataclass
 class Chunk:
-    """Observations not yet reported back."""
+    """Latencies of reports first_index, first_index+1, ...: collected in the trial (``add``),
+    reported back as one validation report (``metrics``) and read back by the test
+    (``from_metrics``)."""
 
     first_index: int
     enqueue_ms: list[float] = field(default_factory=list)
     write_ms: list[float] = field(default_factory=list)
     visible_ms: list[float] = field(default_factory=list)
-    sent_unix: list[float] = field(default_factory=list)
-    """When each report was sent (Unix seconds): the report charts' time axis."""
-    end_unix: float = 0.0
-    opened: float = field(default_factory=time.perf_counter)
+    sent_unix: list[float | None] = field(default_factory=list)
+    """When each report was sent (Unix seconds): the report charts' time axis; None for trials
+    of a daist that did not report it."""
+    span: tuple[float, float] = (0.0, 0.0)
+    """From the first report's send to when the last was visible (Unix seconds)."""
+    opened: float = field(default_factory=time.perf_counter, compare=False, repr=False)
 
     def add(self, *, enqueue: float, write: float, visible: float, start_unix: float) -> None:
         self.enqueue_ms.append(round(enqueue * 1000, 4))
         self.write_ms.append(round(write * 1000, 4))
         self.visible_ms.append(round(visible * 1000, 4))
         self.sent_unix.append(start_unix)
-        self.end_unix = time.time()
+        self.span = (self.sent_unix[0] or start_unix, time.time())
 
     def due(self) -> bool:
         return len(self.visible_ms) >= CHUNK_REPORTS or \
@@ -191,8 +195,28 @@ class Chunk:
     def metrics(self) -> dict[str, Any]:
         return {"first_index": self.first_index, "enqueue_ms": self.enqueue_ms,
                 "write_ms": self.write_ms, "visible_ms": self.visible_ms,
-                "sent_unix": self.sent_unix, "span": [self.sent_unix[0], self.end_unix],
+                "sent_unix": self.sent_unix, "span": list(self.span),
                 "visible_median_ms": statistics.median(self.visible_ms)}
+
+    @classmethod
+    def from_metrics(cls, metrics: dict[str, Any]) -> Chunk | None:
+        """The chunk a trial reported as these validation metrics; None when they are not one
+        of ours. Columns of different lengths: ValueError."""
+        try:
+            chunk = cls(first_index=int(metrics["first_index"]),
+                        enqueue_ms=[float(v) for v in metrics["enqueue_ms"]],
+                        write_ms=[float(v) for v in metrics["write_ms"]],
+                        visible_ms=[float(v) for v in metrics["visible_ms"]],
+                        span=(float(metrics["span"][0]), float(metrics["span"][1])),
+                        sent_unix=[float(v) for v in metrics["sent_unix"]]
+                        if "sent_unix" in metrics else [None] * len(metrics["visible_ms"]))
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+        if not len(chunk.enqueue_ms) == len(chunk.write_ms) == len(chunk.visible_ms) \
+                == len(chunk.sent_unix):
+            raise ValueError(f"a latency chunk from index {chunk.first_index} has columns of "
+                             "different lengths")
+        return chunk
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from daist.metrics.latency_case import MetricsTestCase
 from daist.metrics.expconf import Level
 from daist.metrics.readback import READ_OPERATIONS
 from daist.framework.errors import ConfigError
-from daist.models.metric_slo import parse_slo, violations
+from daist.models.limits import metric_limits
+from daist.models.metric_slo import violations
 from daist.models.metric_latency import TRIAL_OPERATIONS
 
 GUARD = ("{count} metrics per report exceeds [metrics] max_metric_count {limit} "
@@ -25,8 +26,9 @@ class Test(MetricsTestCase):
 
     def test(self) -> None:
         settings = self.session.settings.metrics
-        rules = parse_slo(settings.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS),
-                          error=ConfigError)
+        limits = metric_limits(settings.slo, operations=(*TRIAL_OPERATIONS, *READ_OPERATIONS),
+                               error=ConfigError)
+        self.save(limits)  # the report draws the limits the run was judged by
         if settings.metric_count > settings.max_metric_count:
             self.skipTest(GUARD.format(count=settings.metric_count,
                                        limit=settings.max_metric_count))
@@ -35,7 +37,7 @@ class Test(MetricsTestCase):
                   for c in self.levels_of(settings.concurrency)]
         op_hist = self.run_sweep(levels, parameters={"metric_count": settings.metric_count,
                                                      "num_batches": settings.num_batches})
-        broken = violations(rules, op_hist)
+        broken = violations(limits.rules, op_hist)
         if broken:
             self.fail("latency limits exceeded:\n" + "\n".join(broken))
 

@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
+from daist.models.limits import limit_setting
 from daist.models.base import DATA_FORMATS, Artifact, Format, FormatError
 from daist.models.shape import SHAPES, ClosedShape
 from daist.models import parsers as p
@@ -144,16 +145,17 @@ class LocustSettings:
                  compare=REFUSE, recorded=True)
     step_time: float = knob(30.0, "Seconds per step of the steps shape.",
                             p.duration(0.5, 86400), compare=REFUSE)
-    max_fail_ratio: float = knob(0.05, "A test fails when more than this share of requests "
-                                 "fail (k6 predecessor: 5%), or of one endpoint's once it "
-                                 "has 5 failures.", p.float_range(0, 1))
-    p95_ms: float = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
-                         "1000); 0 disables.", p.float_range(0, 3_600_000))
-    p99_ms: float = knob(0.0, "Default p99 limit per endpoint in ms; 0 disables.",
-                         p.float_range(0, 3_600_000))
+    max_fail_ratio: float | None = knob(0.05, "A test fails when more than this share of "
+                                        "requests fail (k6 predecessor: 5%), or of one "
+                                        "endpoint's once it has 5 failures; empty: no limit.",
+                                        limit_setting(1, ratio=True))
+    p95_ms: float | None = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
+                                "1000); empty: no limit.", limit_setting(3_600_000))
+    p99_ms: float | None = knob(None, "Default p99 limit per endpoint in ms; empty: no limit.",
+                                limit_setting(3_600_000))
     slo: str = knob("", "Per-class or per-endpoint limits overriding the defaults, e.g. "
-                    "'list:p95=2000; get experiments:p99=5000,fail=0.01' (ms; 0 disables).",
-                    p.text)
+                    "'list:p95=2000; get experiments:p99=5000,fail=0.01' (ms; an empty value "
+                    "lifts a limit, 0 is refused).", p.text)
     samples: bool = knob(False, "Also save every steady-state request (name, start, latency, "
                          "ok) as a LocustSamples CSV (in-process runs only).", p.boolean)
 
@@ -176,7 +178,7 @@ class MetricsSettings:
                           "test fails.", p.duration(1, 7 * 86400))
     slo: str = knob("", "Optional latency limits of the concurrency sweep, rules "
                     "'OPERATION:STAT[@LEVEL]=MS' joined by ';', e.g. 'write:p95@32=250; "
-                    "visible:p99=1000'. Off by default.", p.text)
+                    "visible:p99=1000' (0 is refused). Off by default.", p.text)
     payload_concurrency: int = knob(1, "Concurrently reporting trials in the payload-size "
                                     "sweep.", p.int_range(1, 4096))
     payload_num_batches: int = knob(16, "Training-metric reports per trial in the payload-size "
@@ -307,6 +309,8 @@ def render_value(value: Any) -> str:
     """The INI spelling of a parsed value (inverse of the parsers)."""
     if isinstance(value, Secret):
         return REDACTED if value else ""
+    if value is None:  # an optional value left empty (a limit: no limit)
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):

@@ -10,7 +10,7 @@ plain data also loads; a pickle never does). Shape (``schema_version`` 3)::
              workers_reported, block_s, saturated},
      "entries": [{test_name, method, path, endpoint_class, num_requests, num_failures, rps,
                   failures: {message: count},
-                  hdr: {count, min_ms, max_ms, mean_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms},
+                  hdr: {count, min_ms, max_ms, mean_ms, p50_ms, p90_ms, p95_ms, p99_ms, p99_9_ms},
                   hdr_encoded: "<base64 HdrHistogram, microseconds>",
                   locust: {<Locust StatsEntry.serialize() keys>},
                   blocks: [{index, count, failures, p50_ms, p95_ms, p99_ms}]}],
@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 from daist.models import serde
 from daist.models.base import Artifact, CsvTable, Format, TextDocument
+from daist.models import percentiles, serde
 from daist.models.percentiles import told_value
 from daist.models.plan_record import FLAT_FIELDS, PlanRecord
 from daist.models.timestamp import Timestamp
@@ -52,7 +53,7 @@ SCHEMA_VERSION = 3
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 3_600_000_000  # one hour: anything longer is a hung request, clamped
 HDR_DIGITS = 3
-PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p95_ms": 95.0, "p99_ms": 99.0, "p999_ms": 99.9}
+PERCENTILES = {f"{key}_ms": number for key, number in percentiles.PERCENTILES.items()}
 BLOCKS_WANTED = 10
 BLOCK_MIN_S, BLOCK_MAX_S = 0.5, 10.0
 BLOCK_PERCENTILES = {"p50_ms": 50.0, "p95_ms": 95.0, "p99_ms": 99.0}
@@ -181,7 +182,7 @@ class HdrSummary:
     p90_ms: float = 0.0
     p95_ms: float = 0.0
     p99_ms: float = 0.0
-    p999_ms: float = 0.0
+    p99_9_ms: float = serde.aliased(0.0, "p999_ms")  # its name until 2026-12
 
     @classmethod
     def of(cls, histogram: Any) -> HdrSummary:
@@ -195,8 +196,8 @@ class HdrSummary:
                    mean_ms=round(mean_us(histogram) / 1000.0, 3), **values)
 
     def percentile(self, name: str) -> float:
-        """``p95`` -> ``p95_ms`` (also ``p99.9``)."""
-        return getattr(self, name.replace(".", "") + "_ms")
+        """``p95`` -> ``p95_ms``, ``p99.9`` -> ``p99_9_ms`` (any spelling of a percentile)."""
+        return getattr(self, percentiles.key_of(name) + "_ms")
 
     def shown(self, name: str) -> float:
         """The percentile as every output shows it: NaN ("-") from too few samples

@@ -38,12 +38,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
+from daist.models.percentiles import PERCENTILES
 from daist.models import serde
 from daist.models.base import Artifact
 
 TRIAL_OPERATIONS = ("enqueue", "write", "visible")
 """Operations measured inside the trials, per report."""
-PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p99_9": 99.9}
 STATISTICS = ("count", "min", "max", "mean", "std", *PERCENTILES)
 AXES = ("concurrency", "metric_count")
 

@@ -6,6 +6,29 @@ from __future__ import annotations
 
 import math
 
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p99_9": 99.9}
+"""Every percentile daist computes, by its one key spelling (data keys and artifacts; the load
+test's figures and database columns add ``_ms``). People read and write the display spelling
+(``display``: ``p99.9``), in settings, tables and plots."""
+
+
+def display(name: str) -> str:
+    """The display spelling of a percentile in any spelling: ``p99_9`` -> ``p99.9``."""
+    return f"p{percentile_number(name):g}"
+
+
+def key_of(name: str) -> str:
+    """The key spelling of a percentile in any spelling, old ones included (``p99.9``,
+    ``p999``, ``p99_9``) -> ``p99_9``; a name that is no percentile daist computes: KeyError."""
+    try:
+        number = percentile_number(name)
+    except ValueError:
+        raise KeyError(name) from None
+    for key, value in PERCENTILES.items():
+        if value == number:
+            return key
+    raise KeyError(name)
+
 
 def min_samples(percentile: float) -> int:
     """Samples ``percentile`` (0-100) needs: at least one beyond it (p95: 20, p99: 100)."""

@@ -132,16 +132,31 @@ def build_dataclass(tp: type, data: Any, *, where: str = "") -> Any:
     hints = _type_hints(tp)
     kwargs = {}
     for f in dataclasses.fields(tp):
-        if not f.init or not f.metadata.get("serialize", True) or f.name not in data:
+        key = _key_in(f, data)
+        if not f.init or not f.metadata.get("serialize", True) or key is None:
             missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
             if f.init and missing:
                 raise DataError(f"{where}: missing required key {f.name!r}")
             continue
-        kwargs[f.name] = from_data(hints[f.name], data[f.name], where=f"{where}.{f.name}")
+        kwargs[f.name] = from_data(hints[f.name], data[key], where=f"{where}.{f.name}")
     try:
         return tp(**kwargs)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{where}: {exc}") from None
+
+
+def _key_in(f: dataclasses.Field, data: dict) -> str | None:
+    """The key holding field ``f``: its name, else one of its ``aliases`` (the names files
+    written before a rename use), else None."""
+    for key in (f.name, *f.metadata.get("aliases", ())):
+        if key in data:
+            return key
+    return None
+
+
+def aliased(default: Any, *aliases: str) -> Any:
+    """A dataclass field also read from its old names ``aliases`` (written as its own)."""
+    return dataclasses.field(default=default, metadata={"aliases": aliases})
 
 
 def _from_scalar(tp: type, data: Any, where: str) -> Any:

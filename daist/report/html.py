@@ -21,7 +21,8 @@ from daist.report.faults import faults_line
 from daist.report.figures import Plot, data_uri, load_test_plots, metric_test_plots, other_plots
 from daist.report.loader import RunData
 from daist.report.metric_answer import answer
-from daist.report.limits import endpoint_breaks, limit_checks, run_slo
+from daist.models.limits import LOAD, METRIC
+from daist.report.limits import break_texts, limit_checks, run_limits
 from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
                                   slowest, source_line, target_line, test_lines, told_steps)
 
@@ -54,8 +55,8 @@ SLOWEST_SHOWN = 5
 
 def _load_section(run: RunData, key: str) -> dict[str, Any]:
     stats = run.locust[key].stats
-    slo = run_slo(run.settings)
-    breaks = {} if slo is None else {e.key: endpoint_breaks(e, slo) for e in stats.entries}
+    slo = run_limits(run, key, LOAD.key)
+    breaks = {} if slo is None else {e.key: break_texts(e, slo) for e in stats.entries}
     return {"key": key, "file": run.locust[key].file, "line": load_line(stats),
             "warning": saturation_warning(stats),
             "checks": limit_checks(stats, slo) if slo is not None else None,
@@ -91,7 +92,7 @@ def _metric_section(run: RunData, key: str) -> dict[str, Any]:
     """The answer first (one chart, the sentence), then the table; the per-level figures are
     folded below it."""
     op_hist = run.metrics[key].op_hist
-    found = answer(op_hist, run.settings, title=f"{key}: write and visible latency")
+    found = answer(op_hist, run_limits(run, key, METRIC.key), title=f"{key}: write and visible latency")
     chart = None
     if found.figure is not None:
         chart = Plot("Write and visible p50/p95 by " + op_hist.axis, data_uri(found.figure),

@@ -3,20 +3,20 @@ end-of-test threshold table of k6): the whole test's failure ratio, every endpoi
 limits (measured at its worst endpoint; each endpoint's failure ratio is limited too), and every
 endpoint that has limits of its own.
 
-The limits are the run's own: parsed from its saved settings (``[locust] slo``, ``p95_ms``,
-``p99_ms``, ``max_fail_ratio``) with the load test's own grammar, so the table and the verdict
-cannot disagree."""
+The limits are the ones the test was judged by, as it saved them (``Limits``), so the table and
+the verdict cannot disagree; a run saved before tests saved them is read from its saved
+settings (``daist.models.limits.saved_limits``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from daist.framework.errors import ConfigError
-from daist.models.endpoint_failures import FailLimit, endpoint_fail_limit
+from daist.models.endpoint_limits import (FailLimit, endpoint_breaks, endpoint_fail_limit,
+                                          latency_limits)
+from daist.models.limits import FAIL, Limits, saved_limits
 from daist.models.locust import EndpointStats, LocustStatsList
-from daist.models.slo import parse_endpoint_slo
 from daist.report import fmt
-
-FAIL = "fail"
+from daist.report.loader import RunData
 
 
 @dataclass(frozen=True)
@@ -54,24 +54,21 @@ class LimitCheck:
                 f"{self.headroom:+.0%}")
 
 
-def run_slo(settings: dict[str, dict[str, str]]):
-    """The run's limits from its saved settings; None when the run did not save them."""
-    locust = settings.get("locust")
-    if not locust or "p95_ms" not in locust:
-        return None
-    return parse_endpoint_slo(locust.get("slo", ""), p95_ms=float(locust.get("p95_ms") or 0),
-                              p99_ms=float(locust.get("p99_ms") or 0),
-                              max_fail_ratio=float(locust.get("max_fail_ratio") or 0),
-                              error=ConfigError)
+def run_limits(run: RunData, key: str, setting: str) -> Limits | None:
+    """The limits test ``key`` was judged by: its saved ``Limits``, else (a run saved before
+    tests saved them, or an unreadable one) its saved settings; None when it has neither.
+    Saved settings no grammar ever accepted: ``ConfigError`` naming them."""
+    saved = run.artifact_of(Limits, key)
+    if saved is not None and saved.setting == setting:
+        return saved
+    try:
+        return saved_limits(run.settings, setting)
+    except ValueError as exc:
+        raise ConfigError(f"{run.directory}: the saved limits cannot be read: {exc}") from None
 
 
 def _measured(entry: EndpointStats, figure: str) -> float | None:
     return entry.hdr.percentile(figure) if entry.hdr.count else None
-
-
-def _latency_limits(slo, test_name: str, endpoint_class: str) -> dict[str, float]:
-    return {figure: limit for figure, limit in slo.limits_for(test_name, endpoint_class).items()
-            if figure != FAIL}
 
 
 def _worst_failing(entries: list[EndpointStats], limit: FailLimit) -> tuple[float, str]:
@@ -84,22 +81,16 @@ def _worst_failing(entries: list[EndpointStats], limit: FailLimit) -> tuple[floa
     return 0.0, f"none with {limit.min_failures}+ failures" if failing else ""
 
 
-def endpoint_breaks(entry: EndpointStats, slo) -> list[str]:
+def break_texts(entry: EndpointStats, slo: Limits) -> list[str]:
     """The limits this endpoint broke, e.g. ``p95 1,210 ms > 1,000 ms``."""
     broken = []
-    fail = endpoint_fail_limit(slo, entry.test_name, entry.endpoint_class)
-    if fail is not None and fail.broken_by(entry.num_failures, entry.num_requests):
-        check = LimitCheck(entry.test_name, FAIL, fail.ratio, entry.fail_ratio)
-        broken.append(f"{FAIL} {check.text(entry.fail_ratio)} > {check.text(fail.ratio)}")
-    for figure, limit in _latency_limits(slo, entry.test_name, entry.endpoint_class).items():
-        value = _measured(entry, figure)
-        if value is not None and value > limit:
-            check = LimitCheck(entry.test_name, figure, limit, value)
-            broken.append(f"{figure} {check.text(value)} > {check.text(limit)}")
+    for b in endpoint_breaks(entry, slo):
+        check = LimitCheck(entry.test_name, b.figure, b.limit, b.measured)
+        broken.append(f"{b.figure} {check.text(b.measured)} > {check.text(b.limit)}")
     return broken
 
 
-def _scope_checks(scope: str, members: list[EndpointStats], slo, test_name: str,
+def _scope_checks(scope: str, members: list[EndpointStats], slo: Limits, test_name: str,
                   endpoint_class: str) -> list[LimitCheck]:
     """The limits of one scope (a class's endpoints, or one endpoint), each measured at its
     worst member; the default failure limit only where some member failed (a row of 0 %
@@ -109,7 +100,7 @@ def _scope_checks(scope: str, members: list[EndpointStats], slo, test_name: str,
     if fail is not None and (fail.explicit or any(e.num_failures for e in members)):
         value, where = _worst_failing(members, fail)
         checks.append(LimitCheck(scope, FAIL, fail.ratio, value, where))
-    for figure, limit in _latency_limits(slo, test_name, endpoint_class).items():
+    for figure, limit in latency_limits(slo, test_name, endpoint_class).items():
         values = [(v, e.test_name) for e in members if (v := _measured(e, figure)) is not None]
         if values:
             value, where = max(values)
@@ -117,12 +108,13 @@ def _scope_checks(scope: str, members: list[EndpointStats], slo, test_name: str,
     return checks
 
 
-def limit_checks(stats: LocustStatsList, slo) -> list[LimitCheck]:
+def limit_checks(stats: LocustStatsList, slo: Limits) -> list[LimitCheck]:
     """Failed checks first, worst headroom first, then the met ones by headroom. A class's
     ``fail`` is measured at its worst endpoint with enough failures to be judged
     (``MIN_ENDPOINT_FAILURES`` under the default limit)."""
-    checks = [LimitCheck("all requests", FAIL, slo.max_fail_ratio, stats.fail_ratio)]
-    own = {rule.selector for rule in slo.rules}
+    checks = [] if slo.max_fail_ratio is None else \
+        [LimitCheck("all requests", FAIL, slo.max_fail_ratio, stats.fail_ratio)]
+    own = slo.selectors
     measured = [e for e in stats.entries if e.num_requests]
     for cls in sorted({e.endpoint_class for e in measured}):
         members = [e for e in measured if e.endpoint_class == cls and e.test_name not in own]

@@ -20,6 +20,7 @@ from daist.models.base import (DATA_FORMATS, Artifact, ArtifactName, Figure, For
                                open_artifact, refusal)
 from daist.models.config import ConfigFile
 from daist.models.evidence import ProfileTop, ServerTiming, SqlStatements
+from daist.models.limits import Limits
 from daist.models.locust import LocustStatsList
 from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
 from daist.models.result import FileMeta, Result, test_key
@@ -242,8 +243,8 @@ register(LocustStatsList, keep=_keep_locust)
 register(MetricLatencyOpHist, keep=_keep_metric)
 register(MetricPayloadOpHist, keep=_keep_metric)
 register(ConfigFile, formats=frozenset(Format), keep=_keep_settings)
-for _evidence in (ServerTiming, SqlStatements, ProfileTop):  # the target's own, per test
-    register(_evidence)
+for _by_test in (ServerTiming, SqlStatements, ProfileTop, Limits):  # per test
+    register(_by_test)
 
 
 def _free_key(taken: dict[str, Any], key: str) -> str:

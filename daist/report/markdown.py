@@ -47,9 +47,9 @@ def run_markdown(run: RunData, *, report: Path | None) -> str:
         warning = saturation_warning(test.stats)
         if warning:
             lines += [f"**Warning:** {cell(warning)}", ""]
-        checks = checks_of(run, test.stats)
+        checks = checks_of(run, key)
         if checks is None:
-            lines += ["Limits: unknown (the run saved no [locust] settings)", ""]
+            lines += ["Limits: unknown (the run saved neither its limits nor its [locust] settings)", ""]
             continue
         lines += table(["", "scope", "figure", "measured", "limit", "headroom", "worst endpoint"],
                        [[c.mark, c.scope, c.figure, c.text(c.measured), c.text(c.limit),

@@ -17,7 +17,8 @@ from daist.models.result import test_key
 from daist.report import fmt
 from daist.report.evidence import evidence_lines
 from daist.report.faults import faults_line
-from daist.report.limits import LimitCheck, limit_checks, run_slo
+from daist.models.limits import LOAD
+from daist.report.limits import LimitCheck, limit_checks, run_limits
 from daist.report.loader import RunData, register
 
 SLOWEST = 8
@@ -131,16 +132,16 @@ def metric_table(op_hist: MetricLatencyOpHist, *, statistic: str = "p95") -> lis
     return rows
 
 
-def checks_of(run: RunData, stats: LocustStatsList) -> list[LimitCheck] | None:
-    """The load test's limits with their measured values; None when the run saved no settings
-    to read them from."""
-    slo = run_slo(run.settings)
-    return limit_checks(stats, slo) if slo is not None else None
+def checks_of(run: RunData, key: str) -> list[LimitCheck] | None:
+    """The load test's limits with their measured values; None when the run saved neither its
+    limits nor the settings to read them from."""
+    slo = run_limits(run, key, LOAD.key)
+    return limit_checks(run.locust[key].stats, slo) if slo is not None else None
 
 
 def limit_lines(checks: list[LimitCheck] | None) -> list[str]:
     if checks is None:
-        return ["  Limits: unknown (the run saved no [locust] settings)"]
+        return ["  Limits: unknown (the run saved neither its limits nor its [locust] settings)"]
     broken = sum(not c.ok for c in checks)
     lines = [f"  Limits: {len(checks) - broken} met, {broken} broken"]
     rows = [[c.mark, fmt.shorten(c.scope, 40), c.figure, c.text(c.measured), c.text(c.limit),
@@ -177,7 +178,7 @@ def summary_text(run: RunData) -> str:
         warning = saturation_warning(test.stats)
         if warning:
             lines.append(f"  WARNING: {warning}")
-        lines += limit_lines(checks_of(run, test.stats))
+        lines += limit_lines(checks_of(run, key))
         lines += _endpoint_lines(test.stats)
         lines += evidence_lines(run, key)
     for key, loaded in run.artifacts.get(Capacity.__name__, {}).items():

@@ -85,8 +85,8 @@ class CapacitySearch:
         return Capacity(
             unit="users", capacity_users=result.capacity, at_least=result.at_least,
             limited_by=result.limited_by,
-            limits=(f"p95_ms = {plan.p95_ms:g}; p99_ms = {plan.p99_ms:g}; max_fail_ratio = "
-                    f"{plan.max_fail_ratio:g}; slo = {plan.slo or '(none)'}"),
+            limits=(f"p95_ms = {_limit(plan.p95_ms)}; p99_ms = {_limit(plan.p99_ms)}; "
+                    f"max_fail_ratio = {_limit(plan.max_fail_ratio)}; slo = {plan.slo or '(none)'}"),
             search={"start": search.start, "growth": search.growth,
                     "resolution": search.resolution, "max_level": search.max_level,
                     "step_time": self.settings.step_time, "warmup": plan.warmup,
@@ -96,3 +96,7 @@ class CapacitySearch:
                                 num_requests=s.num_requests)
                    for s in result.steps],
             usl=dataclasses.asdict(fit) if fit is not None else None)
+
+
+def _limit(value: float | None) -> str:
+    return "(none)" if value is None else f"{value:g}"

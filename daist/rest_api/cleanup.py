@@ -3,8 +3,7 @@ remove every project and model whose name carries this run's prefix. The users d
 own objects when they stop; this catches what a killed user or a failed delete left."""
 from __future__ import annotations
 
-from daist.framework.master_client import MasterClient
-from daist.rest_api.resources import pages
+from daist.framework.master_client import MasterClient, pages
 
 
 def remove_own_objects(url: str, *, user: str, password: str, prefix: str,

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from daist.evidence.server_timing import grpc_method_of
-from daist.models.slo import ENDPOINT_CLASSES
+from daist.models.limits import ENDPOINT_CLASSES
 
 _WHOLE_FIELD = re.compile(r"^\{([a-z_]+)\}$")
 

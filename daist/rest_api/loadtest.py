@@ -19,7 +19,7 @@ from daist.models.base import Format
 from daist.models.db import PerfTestRun
 from daist.models.locust import LocustSamples, LocustStatsList, ResourceProfile
 from daist.models.report import LimitViolations
-from daist.models.slo import EndpointSlo
+from daist.models.limits import Limits
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import remove_own_objects
 from daist.rest_api.distributed import WORKER_LOGS, WorkerError
@@ -46,7 +46,7 @@ class LoadSetup:
     the users' spec."""
 
     plan: LoadPlan
-    slo: EndpointSlo
+    slo: Limits
     profile: ResourceProfile
     tasks: list[EndpointTask]
     spec: UserSpec
@@ -97,6 +97,7 @@ class LoadTestCase(DaistTestCase):
         slo = parse_endpoint_slo(plan.slo, p95_ms=plan.p95_ms, p99_ms=plan.p99_ms,
                                  max_fail_ratio=plan.max_fail_ratio,
                                  test_names={t.test_name for t in CATALOGUE})
+        self.save(slo)  # what report and compare read: the limits this test is judged by
         profile = resolve(settings, target.url)
         self.save(profile)
         mix = build_mix(self.workload, profile)

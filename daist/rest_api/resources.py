@@ -8,9 +8,9 @@ workload's task list and logs every endpoint it skips with the resource that was
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
-from daist.framework.master_client import MasterClient
+from daist.framework.master_client import MasterClient, pages
 from daist.framework.errors import ConfigError, TargetError
 from daist.framework.log import get_logger
 from daist.models.locust import ResourceProfile
@@ -19,7 +19,6 @@ from daist.rest_api.endpoints import EndpointTask, Mix
 
 log = get_logger("rest_api")
 PAGE = 100
-MAX_PAGES = 20
 MAX_EXPERIMENTS_EXAMINED = 25
 MIX_MEMBERS = {"ro": {"ro"}, "rw": {"ro", "rw"}, "checkpoints": {"checkpoints"}}
 ORIGINAL_KEYS = {"model_version_number": "model_version", "checkpoint_id": "checkpoint_uuid",
@@ -85,20 +84,6 @@ def autodiscover(api: MasterClient) -> ResourceProfile:
     for note in profile.notes:
         log.info("resource discovery: %s", note)
     return profile
-
-
-def pages(api: MasterClient, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-    """Items of a paginated list, bounded to MAX_PAGES pages."""
-    offset = 0
-    for _ in range(MAX_PAGES):
-        body = api.get(path, **params, offset=offset, limit=PAGE)
-        items = body.get(key) or []
-        yield from items
-        pagination = body.get("pagination") or {}
-        end, total = _int(pagination.get("endIndex")), _int(pagination.get("total"))
-        if not items or end is None or total is None or end >= total or end <= offset:
-            return
-        offset = end
 
 
 def _int(value: Any) -> int | None:

@@ -13,7 +13,7 @@ from typing import Sequence
 from daist.framework.capacity import BROKE, INVALID, KEPT, UNDECIDED, StepOutcome
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.percentiles import min_samples, percentile_number, told
-from daist.models.slo import EndpointSlo
+from daist.models.limits import Limits
 from daist.rest_api.endpoints import EndpointTask
 
 TOO_FEW = "too few samples"
@@ -25,7 +25,7 @@ def _p95(stats: LocustStatsList) -> float | None:
     return total.p95_ms if told("p95", total.count) else None
 
 
-def judge_step(users: int, stats: LocustStatsList, slo: EndpointSlo,
+def judge_step(users: int, stats: LocustStatsList, slo: Limits,
                mix: Sequence[EndpointTask]) -> StepOutcome:
     """``mix``: the endpoints the step ran; one the window saw no request of has no samples."""
     def outcome(name: str, decided_by: str) -> StepOutcome:
@@ -40,7 +40,7 @@ def judge_step(users: int, stats: LocustStatsList, slo: EndpointSlo,
         return outcome(UNDECIDED, "no request completed in the window")
     broken: list[tuple[float, str]] = []  # (how many times the limit, what)
     short: list[str] = []
-    if stats.fail_ratio > slo.max_fail_ratio:
+    if slo.max_fail_ratio is not None and stats.fail_ratio > slo.max_fail_ratio:
         broken.append((stats.fail_ratio / slo.max_fail_ratio if slo.max_fail_ratio else
                        float("inf"), f"failures {stats.fail_ratio:.1%} of all requests > "
                        f"max_fail_ratio {slo.max_fail_ratio:.1%}"))

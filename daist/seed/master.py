@@ -12,11 +12,13 @@ from typing import Any, Iterator
 
 import yaml
 
-from daist.framework.master_client import MasterClient
+from daist.framework.master_client import MasterClient, pages
 from daist.framework.errors import TargetError
 from daist.seed.plan import SeedPlan
 
 PAGE = 500
+SEED_MAX_PAGES = 10_000
+"""A bound (5 M items) a seeded master never reaches."""
 DONE = "STATE_COMPLETED"
 COMPLETE = "daist-seed-complete"
 """The label a seeded experiment gets once all its trials are complete: an interrupted seed can
@@ -57,15 +59,7 @@ class SeedMaster:
         return response.json() if response.content else {}
 
     def _pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            page = self._send("GET", path, params={**params, "offset": offset, "limit": PAGE})
-            items = page.get(key) or []
-            yield from items
-            offset += len(items)
-            total = (page.get("pagination") or {}).get("total")
-            if not items or (total is not None and offset >= int(total)):
-                return
+        return pages(self.api, path, key, page=PAGE, max_pages=SEED_MAX_PAGES, **params)
 
     # -- workspaces and projects -------------------------------------------------------------
     def workspaces(self, prefix: str) -> list[dict[str, Any]]:

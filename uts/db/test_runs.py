@@ -50,7 +50,7 @@ class TestUploadedRuns(DbTestCase):
                          "ORDER BY e.test_name, e.method")
         self.assertEqual(extra, [(e.test_name, e.method, e.num_requests, e.num_failures, e.rps,
                                   told_or_none(e.hdr.p99_ms, "p99", e.hdr.count),
-                                  told_or_none(e.hdr.p999_ms, "p99.9", e.hdr.count), e.hdr_encoded)
+                                  told_or_none(e.hdr.p99_9_ms, "p99.9", e.hdr.count), e.hdr_encoded)
                                  for e in sorted(stats.entries, key=lambda e: e.key)])
         self.assertEqual(self.sql("SELECT p99 FROM perf_tests t JOIN daist_endpoint_history h "
                                   "ON h.perf_test_id = t.id ORDER BY t.test_name"),

@@ -130,6 +130,19 @@ class TestBadValues(unittest.TestCase):
         self.assertNotIn("\n", str(caught.exception))
         return str(caught.exception)
 
+    def test_a_limit_of_0_is_refused_and_empty_is_no_limit(self):
+        no_zero = r"0 is not a limit \(leave the value empty for no limit\)$"
+        for key in ("P95_MS", "P99_MS", "MAX_FAIL_RATIO"):
+            with self.subTest(key=key):
+                self.assertConfigError(rf"^environment variable DAIST_LOCUST_{key}: bad value "
+                                       rf"'0': {no_zero}", environ={f"DAIST_LOCUST_{key}": "0"})
+        self.assertConfigError(rf"\[locust\] p95_ms: bad value '0.0': {no_zero}",
+                               config="[locust]\np95_ms = 0.0\n")
+        path = write_config("[locust]\np95_ms =\nmax_fail_ratio =\n")
+        locust = load_settings(environ={}, config_path=path).locust
+        self.assertEqual((locust.p95_ms, locust.p99_ms, locust.max_fail_ratio), (None, None, None))
+        self.assertEqual(load_settings(environ={}).locust.p95_ms, 1000.0)
+
     def test_master_urls_the_det_cli_refuses(self):
         for raw in ("ftp://x", "http://", "http://h?x=1", "h:99999", "h:port"):
             with self.subTest(raw=raw):

@@ -6,7 +6,10 @@ import time
 import unittest
 
 from daist.framework.errors import TargetError
-from daist.metrics.cluster import Cluster, _chunk
+from daist.metrics.cluster import Cluster
+from daist.metrics.model_def import Chunk
+
+_chunk = Chunk.from_metrics
 
 
 class TestBoundedCalls(unittest.TestCase):

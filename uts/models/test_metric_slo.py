@@ -1,10 +1,15 @@
 import unittest
 
 from daist.framework.errors import ConfigError
-from daist.models.metric_slo import Slo, parse_slo, violations
+from daist.models.limits import LimitRule as Slo, metric_limits
+from daist.models.metric_slo import violations
 from daist.models.metric_latency import Hist, MetricLatencyOpHist
 
 OPS = ("enqueue", "write", "visible", "read_training")
+
+
+def parse_slo(text, **kwargs):
+    return metric_limits(text, **kwargs).rules
 
 
 def op_hist():
@@ -39,6 +44,21 @@ class TestParse(unittest.TestCase):
             self.assertTrue(message.startswith("[metrics] slo: rule "), message)
             self.assertIn(expected, message)
             self.assertNotIn("\n", message)
+
+
+class TestZero(unittest.TestCase):
+    def test_zero_is_refused_in_the_load_tests_line_shape(self):
+        with self.assertRaises(ConfigError) as caught:
+            parse_slo("write:p95@32=0", operations=OPS, error=ConfigError)
+        self.assertEqual(str(caught.exception), "[metrics] slo: rule 'write:p95@32=0': 0 is not "
+                                                "a limit (leave the value empty for no limit)")
+
+    def test_empty_means_no_limit(self):
+        rules = parse_slo("write:p95=; visible:p99=5,max=", operations=OPS)
+        self.assertEqual(rules, [Slo("write", "p95"), Slo("visible", "p99", None, 5.0),
+                                 Slo("visible", "max")])
+        self.assertEqual(violations(rules, op_hist()), ["visible p99 at concurrency 32: 500.0 ms "
+                                                        "> 5 ms (10 samples)"])
 
 
 class TestViolations(unittest.TestCase):

@@ -13,11 +13,17 @@ from pathlib import Path
 from daist.models.base import Figure
 from daist.report.html import render_report
 from daist.report.loader import load_run
+from daist.models.limits import METRIC, saved_limits
 from daist.report.metric_answer import answer, breaking_level, run_rules
 from uts.report.factories import METRIC_TEST, latencies, make_op_hist, make_run_dir, settings
 from uts.report.test_html import CHROMIUM, CHROMIUM_FLAGS
 
 SLO = "write:p95=100; visible:p50@4=50"
+
+
+def limits(config):
+    """The limits of a run's saved settings, as the report reads a run saved without them."""
+    return saved_limits(config, METRIC.key)
 
 
 def growing_sweep():
@@ -31,26 +37,27 @@ def growing_sweep():
 class TestAnswer(unittest.TestCase):
     def test_the_first_level_that_breaks_a_limit_is_marked_and_said(self):
         op_hist = growing_sweep()
-        found = answer(op_hist, settings(metrics__slo=SLO), title="t")
+        found = answer(op_hist, limits(settings(metrics__slo=SLO)), title="t")
         self.assertEqual(found.breaking_level, 4)
         self.assertRegex(found.sentence, r"^Breaks at concurrency 4: write p95 [\d,.]+ ms > "
                                          r"100 ms\.$")
         self.assertIsInstance(found.figure, Figure)
 
     def test_a_sweep_that_holds_says_up_to_where(self):
-        found = answer(growing_sweep(), settings(metrics__slo="write:p95=10000"), title="t")
+        found = answer(growing_sweep(), limits(settings(metrics__slo="write:p95=10000")),
+                       title="t")
         self.assertIsNone(found.breaking_level)
         self.assertEqual(found.sentence, "Holds its limits at every concurrency measured (up to 4).")
 
     def test_a_level_bound_rule_applies_at_its_level_only(self):
-        rules, note = run_rules(settings(metrics__slo="visible:p50@2=1"), growing_sweep())
+        rules, note = run_rules(limits(settings(metrics__slo="visible:p50@2=1")), growing_sweep())
         self.assertEqual(note, "")
         level, reasons = breaking_level(growing_sweep(), rules)
         self.assertEqual(level, 2)
         self.assertEqual(len(reasons), 1)
 
     def test_without_limits_the_chart_is_still_drawn(self):
-        found = answer(growing_sweep(), settings(), title="t")
+        found = answer(growing_sweep(), limits(settings()), title="t")
         self.assertIsNone(found.breaking_level)
         self.assertIn("no latency limits set ([metrics] slo)", found.sentence)
         self.assertIsInstance(found.figure, Figure)

@@ -18,14 +18,14 @@ from daist.report.compare import Thresholds, compare_runs
 from daist.report.loader import load_run
 from daist.standin.launcher import StandinProcess
 from uts.harness import DaistRun, remove_results, run_daist
-from uts.rest_api.loadruns import set_faults
+from uts.rest_api.loadruns import NO_P95, set_faults
 
 RO = "daist.rest_api.test_locust.TestRO"
 METRICS = "daist.metrics.test_latency.Test"
 SHORT = {"DAIST_LOCUST_RUN_TIME": "3", "DAIST_LOCUST_USERS": "2", "DAIST_LOCUST_STOP_TIMEOUT": "2",
          "DAIST_METRICS_CONCURRENCY": "1", "DAIST_METRICS_NUM_BATCHES": "4",
          "DAIST_METRICS_METRIC_COUNT": "8", "DAIST_METRICS_READS": "1",
-         "DAIST_LOCUST_P95_MS": "0"}  # as uts.rest_api.loadruns.SHORT: a stall is no broken limit
+         "DAIST_LOCUST_P95_MS": NO_P95}  # as uts.rest_api.loadruns.SHORT: a stall is no broken limit
 SLOWED, CONTROL = "^/api/v1/templates$", "^/api/v1/webhooks$"
 BASE_MS = 100.0
 """Injected on both endpoints in every run; the slowed one gets twice that: far above the noise
@@ -78,6 +78,8 @@ class TestCompareRuns(StandinRuns):
             self.assertEqual(path.parent, run.results_dir)
             self.assertIsInstance(open_artifact(path), Report)
             self.assertEqual(run.result.files_of("Report"), [path])
+            # each test saved the limits it was judged by, which the report reads
+            self.assertEqual(len(run.result.files_of("Limits")), 2 if run is self.baseline else 1)
             summary = run.stdout[run.stdout.index("daist run passed"):run.stdout.index("Report: ")]
             self.assertRegex(summary, r"passed +TestRO\.test")
             self.assertIn("Slowest endpoints by p95", summary)

@@ -12,7 +12,7 @@ import unittest
 from daist.models.base import open_artifact
 from daist.models.capacity import Capacity
 from daist.models.locust import GeneratorUsage
-from daist.models.slo import parse_endpoint_slo
+from daist.rest_api.verdict import parse_endpoint_slo
 from daist.rest_api.step_verdict import judge_step
 from daist.rest_api.endpoints import EndpointTask
 from uts.rest_api.factories import make_entry, make_stats
@@ -39,7 +39,7 @@ def task(name: str) -> EndpointTask:
 class TestJudgeStep(unittest.TestCase):
     """One step's outcome from fixed stats: a percentile is judged only from samples enough."""
 
-    slo = parse_endpoint_slo("", p95_ms=100, p99_ms=0, max_fail_ratio=0.05)
+    slo = parse_endpoint_slo("", p95_ms=100, p99_ms=None, max_fail_ratio=0.05)
 
     def judge(self, *entries, mix=("a", "b")):
         return judge_step(8, make_stats(*entries), self.slo, [task(name) for name in mix])

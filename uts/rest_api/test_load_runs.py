@@ -15,6 +15,7 @@ from daist.models.base import Figure, open_artifact
 from daist.models.db import PerfTestRun
 from daist.models.percentiles import told_or_none
 from daist.models.history import LocustStatsHistory
+from daist.models.limits import Limits
 from daist.models.evidence import ServerTiming
 from daist.models.report import LimitViolations
 from daist.models.locust import (LocustCsv, LocustReport, LocustSamples, LocustStatsList,
@@ -23,14 +24,15 @@ from daist.framework import paths
 from uts.harness import StandinTestCase, remove_results, run_daist
 from daist.rest_api.sweep import knee_index
 from uts.rest_api.factories import nearest_rank
-from uts.rest_api.loadruns import (MODULE, PASSWORD, alive, case_id, load_env, run_load_test,
+from uts.rest_api.loadruns import (MODULE, NO_P95, PASSWORD, alive, case_id, load_env, run_load_test,
                                    run_with_remote_worker, set_faults, start_worker, stats_of)
 
 EXPECTED_CLASSES = {"LocustStatsList": LocustStatsList, "PerfTestRun": PerfTestRun,
                     "LocustCsv": LocustCsv, "LocustReport": LocustReport,
                     "ResourceProfile": ResourceProfile, "LocustSamples": LocustSamples,
                     "LocustStatsHistory": LocustStatsHistory, "LimitViolations": LimitViolations,
-                    "ServerTiming": ServerTiming}  # the stand-in serves the master's metrics
+                    "ServerTiming": ServerTiming,  # the stand-in serves the master's metrics
+                    "Limits": Limits}  # the limits the verdict used, which the report reads
 
 
 class TestReadOnlyEndToEnd(unittest.TestCase):
@@ -152,7 +154,7 @@ class TestShapesAndWorkers(StandinTestCase):
         set_faults(self.url, [{"path": "^/api/v1/", "unless": "^/api/v1/auth",
                                 "latency_ms": 100}])
         run = run_load_test("TestRO", url=self.url, shape="open", rate=40, users=2, run_time=4,
-                            p95_ms=0)
+                            p95_ms=NO_P95)
         self.addCleanup(remove_results, run)
         stats = stats_of(run, "TestRO")
         total = stats.total()

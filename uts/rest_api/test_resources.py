@@ -5,7 +5,8 @@ import requests
 from daist.framework.master_client import MasterClient
 from daist.framework.errors import ConfigError, TargetError
 from daist.models.locust import ResourceProfile
-from daist.rest_api.resources import MAX_PAGES, autodiscover, build_mix, fixed_profile, pages
+from daist.framework.master_client import MAX_PAGES, pages
+from daist.rest_api.resources import autodiscover, build_mix, fixed_profile
 from uts.harness import StandinTestCase
 
 

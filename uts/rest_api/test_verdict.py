@@ -8,7 +8,7 @@ from uts.rest_api.factories import make_entry, make_stats
 NAMES = {"get experiments", "get trial", "get me", "get agents"}
 
 
-def slo(text="", *, p95=1000.0, p99=0.0, fail=0.05):
+def slo(text="", *, p95=1000.0, p99=None, fail=0.05):
     return parse_endpoint_slo(text, p95_ms=p95, p99_ms=p99, max_fail_ratio=fail, test_names=NAMES)
 
 
@@ -20,13 +20,26 @@ class TestParse(unittest.TestCase):
         self.assertEqual(rules.limits_for("get trials", "list"), {"p95": 2000.0, "p99": 3000.0})
         self.assertEqual(rules.limits_for("get me", "get"), {"p95": 1000.0, "p99": 900.0})
 
-    def test_zero_disables(self):
-        self.assertEqual(slo("write:p95=0").limits_for("patch model", "write"), {})
-        self.assertEqual(slo(p95=0).limits_for("get me", "get"), {})
+    def test_empty_means_no_limit(self):  # was test_zero_disables: 0 is refused now
+        self.assertEqual(slo("write:p95=").limits_for("patch model", "write"), {})
+        self.assertEqual(slo(p95=None).limits_for("get me", "get"), {})
+        self.assertEqual(slo("*:p95=; get me:p95=5").limits_for("get me", "get"), {"p95": 5.0})
+
+    def test_zero_is_refused_in_one_line_naming_the_setting(self):
+        for text, line in (("write:p95=0", "[locust] slo: rule 'write:p95=0': "),
+                           ("get me:fail=0.0", "[locust] slo: rule 'get me:fail=0.0': ")):
+            with self.assertRaises(ConfigError) as caught:
+                slo(text)
+            self.assertEqual(str(caught.exception),
+                             line + "0 is not a limit (leave the value empty for no limit)")
+        for key, kwargs in (("p95_ms", {"p95": 0}), ("p99_ms", {"p99": 0.0}),
+                            ("max_fail_ratio", {"fail": 0})):
+            with self.assertRaisesRegex(ConfigError, rf"^\[locust\] {key}: 0 is not a limit "):
+                slo(**kwargs)
 
     def test_one_line_errors_name_the_key(self):
         for text, pattern in (("list p95=2", "not SELECTOR:LIMIT"),
-                              ("list:p97=2", "'p97=2' in rule 'list'"),
+                              ("list:p97=2", "rule 'list:p97=2': 'p97=2' names statistic 'p97'"),
                               ("get experiment:p95=1", "neither an endpoint class"),
                               ("get me:fail=5", "must be a ratio"),
                               (":p95=1", "not SELECTOR:LIMIT")):
@@ -34,7 +47,7 @@ class TestParse(unittest.TestCase):
                 slo(text)
 
     def test_test_names_may_contain_colons_free_text(self):
-        rules = parse_endpoint_slo("a: b:p95=5", p95_ms=1, p99_ms=0, max_fail_ratio=1)
+        rules = parse_endpoint_slo("a: b:p95=5", p95_ms=1, p99_ms=None, max_fail_ratio=1)
         self.assertEqual(rules.limits_for("a: b", "get")["p95"], 5.0)
 
 
@@ -83,9 +96,9 @@ class TestViolations(unittest.TestCase):
         stats = make_stats(make_entry("get agents", latencies=[3.0] * 40, failures=20),
                            make_entry("get me", latencies=[3.0] * 4000, failures=2))
         self.assertEqual(endpoint_violations(stats, slo("get agents:fail=0.6")), [])
-        self.assertEqual(endpoint_violations(stats, slo("list:fail=0")), [])
+        self.assertEqual(endpoint_violations(stats, slo("list:fail=")), [])
         # an explicit limit judges from the first failure
-        self.assertEqual(endpoint_violations(stats, slo("get agents:fail=0; get me:fail=0.0001")),
+        self.assertEqual(endpoint_violations(stats, slo("get agents:fail=; get me:fail=0.0001")),
                          ["get me: failures 0.1% (2 of 4000) > 0.0%"])
 
     def test_latency_limits_per_class_and_name(self):
@@ -95,7 +108,7 @@ class TestViolations(unittest.TestCase):
         self.assertEqual(len(found), 2)
         self.assertRegex(found[0], r"^get experiments: p95 150\d\.\d ms > 1000 ms \(n=100\)$")
         self.assertRegex(found[1], r"^get me: p99 5\.0 ms > 4 ms")
-        self.assertEqual(endpoint_violations(stats, slo("list:p95=2000; get me:p99=0")), [])
+        self.assertEqual(endpoint_violations(stats, slo("list:p95=2000; get me:p99=")), [])
 
     def test_worst_first_and_the_message_shows_the_five_worst(self):
         over = {"get a": 1100.0, "get b": 5000.0, "get c": 1200.0, "get d": 3000.0,

@@ -169,9 +169,9 @@ class TestSettings(unittest.TestCase):
     def test_slo_and_fault_grammars_answer_one_config_error(self, grammar, text) -> None:
         from daist.app import check_faults
         from daist.framework.errors import ConfigError
-        from daist.models.metric_slo import parse_slo
+        from daist.models.limits import metric_limits as parse_slo
         from daist.rest_api.verdict import parse_endpoint_slo
-        parse = {"locust": lambda t: parse_endpoint_slo(t, p95_ms=1000, p99_ms=0,
+        parse = {"locust": lambda t: parse_endpoint_slo(t, p95_ms=1000, p99_ms=None,
                                                         max_fail_ratio=0.05, test_names={"x"}),
                  "metrics": lambda t: parse_slo(t, operations=("write", "visible"),
                                                 error=ConfigError),
