@@ -2,22 +2,21 @@
 ones drawn here from the data (over time, per-endpoint latency, a sweep curve whose PNG is
 missing). matplotlib's object API on the Agg canvas: no pyplot state, no display.
 
-Showing a new artifact type: a function decorated ``@test_plot(ModelClass)`` that draws it for a
-test; the decorator also tells the loader to read that class."""
+Showing a new artifact type: a kind declares it with a function that draws it for a test
+(``daist.framework.kinds.Artifact(ModelClass, plot=...)``); the loader then reads that class."""
 from __future__ import annotations
 
 import base64
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
-
-from daist.models.base import DATA_FORMATS, Figure, Format
+from daist.framework.kinds import KINDS
+from daist.models.base import Figure
 from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
 from daist.models.metric_latency import MetricLatencySweep
 from daist.models.percentiles import min_samples
 from daist.report import fmt
-from daist.report.loader import RunData, register
+from daist.report.loader import RunData
 from daist.report.summary import slowest
 
 MAX_ENDPOINTS = 30
@@ -37,29 +36,16 @@ def data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
 
 
-Plotter = Callable[[RunData, str, Any], "list[Plot]"]
-TEST_PLOTTERS: dict[type, Plotter] = {}
-"""Artifact class -> what draws a test's artifact of that class (shown first in its section)."""
-
-
-def test_plot(cls: type, *, formats: frozenset[Format] = DATA_FORMATS) -> Callable[[Plotter], Plotter]:
-    def decorate(plotter: Plotter) -> Plotter:
-        register(cls, formats=formats)
-        TEST_PLOTTERS[cls] = plotter
-        return plotter
-    return decorate
-
-
-def registered_plots(run: RunData, key: str) -> list[Plot]:
+def declared_plots(run: RunData, key: str) -> list[Plot]:
+    """What the kinds' declared plotters draw from a test's artifacts."""
     plots: list[Plot] = []
-    for cls, plotter in TEST_PLOTTERS.items():
-        artifact = run.artifact_of(cls, key)
+    for declared in KINDS.artifacts():
+        artifact = run.artifact_of(declared.cls, key) if declared.plot else None
         if artifact is not None:
-            plots += plotter(run, key, artifact)
+            plots += declared.plot(run, key, artifact)
     return plots
 
 
-@test_plot(LocustStatsHistory)
 def timeline_plots(run: RunData, key: str, history: LocustStatsHistory) -> list[Plot]:
     from daist.report.timeline_plot import timeline_figure
 
@@ -70,7 +56,6 @@ def timeline_plots(run: RunData, key: str, history: LocustStatsHistory) -> list[
     return [Plot("Over time: requests/s, latency, users", data_uri(figure), f"drawn from {source}")]
 
 
-@test_plot(MetricLatencySweep)
 def progress_plots(run: RunData, key: str, sweep: MetricLatencySweep) -> list[Plot]:
     from daist.report.metric_plots import progress_figure
 
@@ -121,7 +106,7 @@ def endpoint_latency_figure(stats: LocustStatsList, *, title: str) -> Figure | N
 
 def load_test_plots(run: RunData, key: str) -> list[Plot]:
     test = run.locust[key]
-    plots = registered_plots(run, key)
+    plots = declared_plots(run, key)
     drawn = endpoint_latency_figure(test.stats, title=f"{key}: latency per endpoint")
     if drawn is not None:
         plots.append(Plot("Latency per endpoint", data_uri(drawn), f"drawn from {test.file}"))
@@ -149,12 +134,13 @@ def metric_test_plots(run: RunData, key: str) -> list[Plot]:
         note = f"; {saved} saved PNG(s) of the same data not shown" if saved else ""
         plots.append(Plot("Latency by operation and level", data_uri(figure),
                           f"drawn from {test.file}{note}"))
-    return plots + registered_plots(run, key)
+    return plots + declared_plots(run, key)
 
 
 def other_plots(run: RunData) -> list[Plot]:
     """Saved PNGs of tests that have no load or metric data in this run (e.g. a crashed test)."""
-    shown = {t.key for t in run.locust.values()} | {t.key for t in run.metrics.values()}
+    shown = {key for section in KINDS.sections() if section.template is not None
+             for key in section.keys(run)}
     return [Plot(f"{f.key} {_title(f.tags, f.classname)}", data_uri(f.figure), f.file)
             for f in run.figures if f.key not in shown][:MAX_OTHER_PLOTS]
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import daist
+from daist.framework.kinds import KINDS
 from daist.models.base import ArtifactName, Format
 from daist.models.report import Report
 from daist.models.timestamp import Timestamp
@@ -30,10 +32,13 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 @functools.lru_cache(maxsize=1)
 def environment() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, FunctionLoader, StrictUndefined
     from markupsafe import Markup
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    # a kind's own section template is named by its absolute path (a file of daist, not data)
+    own = FunctionLoader(lambda name: Path(name).read_text(encoding="utf-8")
+                         if Path(name).is_absolute() else None)
+    env = Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), own]), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(ms=fmt.ms, rate=fmt.rate, percent=fmt.percent, count=fmt.count,
                        pvalue=fmt.p_value, when=fmt.when, finite=_finite)
@@ -52,7 +57,17 @@ def render(template: str, **context: Any) -> str:
 SLOWEST_SHOWN = 5
 
 
-def _load_section(run: RunData, key: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Part:
+    """One test's section of the page: a declared template and what it is given."""
+
+    template: str
+    context: dict[str, Any]
+    number: int
+    """1, 2 ... among the parts of its section (unique element ids)."""
+
+
+def load_section(run: RunData, key: str) -> dict[str, Any]:
     stats = run.locust[key].stats
     slo = run_slo(run.settings)
     breaks = {} if slo is None else {e.key: endpoint_breaks(e, slo) for e in stats.entries}
@@ -74,20 +89,22 @@ def _evidence(run: RunData, key: str) -> dict[str, Any]:
 
 
 def render_report(run: RunData) -> str:
-    load_tests = [_load_section(run, key) for key in run.locust]
-    warnings = [f"{test['key']}: {test['warning']}" for test in load_tests if test["warning"]]
+    parts = [Part(str(section.template), section.context(run, key), number)
+             for section in KINDS.sections() if section.template is not None
+             and section.context is not None
+             for number, key in enumerate(section.keys(run), start=1)]
+    warnings = [f"{part.context['key']}: {part.context['warning']}" for part in parts
+                if part.context.get("warning")]
     if run.skipped:
         warnings.append(f"{len(run.skipped)} file(s) could not be read and are left out "
                         "(listed at the end)")
-    metric_tests = [_metric_section(run, key) for key in run.metrics]
     return render("report.html", result=run.result, directory=str(run.directory),
                   faults=faults_line(run.result.metadata),
                   headline=headline(run), target=target_line(run), source=source_line(run),
-                  warnings=warnings, tests=test_lines(run), load_tests=load_tests,
-                  metric_tests=metric_tests, other_plots=other_plots(run), skipped=run.skipped)
+                  warnings=warnings, tests=test_lines(run), parts=parts, other_plots=other_plots(run), skipped=run.skipped)
 
 
-def _metric_section(run: RunData, key: str) -> dict[str, Any]:
+def metric_section(run: RunData, key: str) -> dict[str, Any]:
     """The answer first (one chart, the sentence), then the table; the per-level figures are
     folded below it."""
     op_hist = run.metrics[key].op_hist

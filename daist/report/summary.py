@@ -18,7 +18,8 @@ from daist.report import fmt
 from daist.report.evidence import evidence_lines
 from daist.report.faults import faults_line
 from daist.report.limits import LimitCheck, limit_checks, run_slo
-from daist.report.loader import RunData, register
+from daist.framework.kinds import KINDS
+from daist.report.loader import RunData
 
 SLOWEST = 8
 FAILURES = 5
@@ -34,9 +35,6 @@ class TestLine:
     test_id: str
     duration_s: float
     message: str
-
-
-register(Capacity)  # the capacity search's answer and steps, in the summary
 
 
 def headline(run: RunData) -> str:
@@ -173,32 +171,49 @@ def summary_text(run: RunData) -> str:
             lines.append(head)
             lines += textwrap.wrap(test.message, WIDTH, initial_indent="    ",
                                    subsequent_indent="    ", break_on_hyphens=False)
-    for key, test in run.locust.items():
-        lines += ["", f"Load {key}: {load_line(test.stats)}"]
-        warning = saturation_warning(test.stats)
-        if warning:
-            lines.append(f"  WARNING: {warning}")
-        lines += limit_lines(checks_of(run, test.stats))
-        lines += _endpoint_lines(test.stats)
-        lines += evidence_lines(run, key)
-    for key, loaded in run.artifacts.get(Capacity.__name__, {}).items():
-        lines += ["", f"Capacity {key}: {loaded.artifact.headline}"]
-        lines += [f"  {step.level:>6} {step.outcome:9} {step.throughput:9,.1f}/s  "
-                  f"{fmt.shorten(step.decided_by, WIDTH - 34)}"
-                  for step in sorted(loaded.artifact.steps, key=lambda s: s.level)]
-        if loaded.artifact.usl:
-            lines.append(f"  {UslFit(**loaded.artifact.usl).text}")
-    for key, test in run.metrics.items():
-        op_hist = test.op_hist
-        params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())
-        lines += ["", f"Metric latency {key}: p95 ms by {op_hist.axis}"
-                  f"{f' ({params})' if params else ''}"]
-        table = metric_table(op_hist)
-        lines += fmt.columns(table, right=set(range(1, len(table[0]))), indent="  ")
+    for section in KINDS.sections():
+        if section.text is not None:
+            for key in section.keys(run):
+                lines += ["", *section.text(run, key)]
     if run.skipped:
         lines += ["", "Skipped files (unreadable):"]
         lines += [f"  {fmt.shorten(item, WIDTH)}" for item in run.skipped]
     return "\n".join(lines) + "\n"
+
+
+def load_text(run: RunData, key: str) -> list[str]:
+    stats = run.locust[key].stats
+    lines = [f"Load {key}: {load_line(stats)}"]
+    warning = saturation_warning(stats)
+    if warning:
+        lines.append(f"  WARNING: {warning}")
+    lines += limit_lines(checks_of(run, stats))
+    lines += _endpoint_lines(stats)
+    return lines + evidence_lines(run, key)
+
+
+def capacity_keys(run: RunData) -> list[str]:
+    return list(run.artifacts.get(Capacity.__name__, {}))
+
+
+def capacity_text(run: RunData, key: str) -> list[str]:
+    """The capacity search's answer and steps."""
+    capacity = run.artifact_of(Capacity, key)
+    lines = [f"Capacity {key}: {capacity.headline}"]
+    lines += [f"  {step.level:>6} {step.outcome:9} {step.throughput:9,.1f}/s  "
+              f"{fmt.shorten(step.decided_by, WIDTH - 34)}"
+              for step in sorted(capacity.steps, key=lambda s: s.level)]
+    if capacity.usl:
+        lines.append(f"  {UslFit(**capacity.usl).text}")
+    return lines
+
+
+def metric_text(run: RunData, key: str) -> list[str]:
+    op_hist = run.metrics[key].op_hist
+    params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())
+    lines = [f"Metric latency {key}: p95 ms by {op_hist.axis}{f' ({params})' if params else ''}"]
+    table = metric_table(op_hist)
+    return lines + fmt.columns(table, right=set(range(1, len(table[0]))), indent="  ")
 
 
 def _endpoint_lines(stats: LocustStatsList) -> list[str]:
