@@ -186,8 +186,9 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool,
     if not path.is_file():
         run.skipped.append(f"{rel}: missing")
         return
-    try:
-        artifact = open_artifact(path)
+    try:  # a declared class opens its own files: it may live in its kind's room
+        own = reader is not None and name.format in reader.formats & reader.cls.formats
+        artifact = reader.cls.open(path) if own else open_artifact(path)
     except Exception as exc:  # any unreadable file is skipped, never the whole report
         run.skipped.append(f"{rel}: {_reason(exc, path.name)}")
         return
