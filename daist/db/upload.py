@@ -3,8 +3,8 @@ parameterized statements only, every connection closed.
 
 Idempotent by identity: a run is (host label, start time, settings digest), an artifact is its
 path within the run's test. An artifact already in the database is skipped, so uploading a
-directory twice, or after the live run's per-test hook (``SessionUploader``), adds nothing; the
-run's end time and status are filled in when a finished manifest is uploaded.
+directory twice, or after the live run's upload at each ``test_stop`` (``LiveUploads``), adds
+nothing; the run's end time and status are filled in when a finished manifest is uploaded.
 """
 from __future__ import annotations
 

@@ -13,11 +13,9 @@ from daist.framework.settings import Settings
 from daist.models.metric_latency import (TRIAL_OPERATIONS, MetricLatencyOpHist,
                                          MetricLatencySweep, MetricPayloadOpHist)
 from daist.models.metric_slo import parse_slo
+from daist.metrics.report_sections import TEMPLATE, metric_section, metric_text, progress_plots
 from daist.report.compare_figures import compare_metric_levels
-from daist.report.figures import progress_plots
-from daist.report.html import metric_section
 from daist.report.loader import RunData, keep_metric_test
-from daist.report.summary import metric_text
 
 
 def parse_limits(settings: Settings) -> Any:
@@ -38,5 +36,5 @@ METRIC_TEST = TestKind(
                Artifact(MetricPayloadOpHist, keep=keep_metric_test, rows=add_metric_rows),
                Artifact(MetricLatencySweep, plot=progress_plots)),
     sections=(Section(keys=lambda run: list(run.metrics), text=metric_text,
-                      template="metric_test.html", context=metric_section),),
+                      template=TEMPLATE, context=metric_section),),
     compared=(Compared("metric-latency test", metric_tests, compare_metric_levels),))

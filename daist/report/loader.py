@@ -78,7 +78,7 @@ class RunData:
     metrics: dict[str, MetricTest] = field(default_factory=dict)
     figures: list[SavedFigure] = field(default_factory=list)
     artifacts: dict[str, dict[str, Loaded]] = field(default_factory=dict)
-    """Every other registered class: classname -> test key -> what was read."""
+    """Every other declared class: classname -> test key -> what was read."""
     settings: dict[str, dict[str, str]] = field(default_factory=dict)
     """The run's effective settings (its ``ConfigFile``), section -> key -> text."""
     skipped: list[str] = field(default_factory=list)

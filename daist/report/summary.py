@@ -1,6 +1,7 @@
 """The one-screen text summary of a run, and the sentences it shares with the HTML page: what
-ran against what, each test's verdict, the slowest endpoints by p95, the failures, the
-metric-latency table and the files that could not be read."""
+ran against what, each test's verdict, each declared kind's sections (``daist.framework.kinds``)
+and the files that could not be read; and the lines those sections are made of (the slowest
+endpoints by p95, the failures, the limits, the metric-latency table)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,17 +9,14 @@ import math
 import textwrap
 from dataclasses import dataclass
 
-from daist.framework.usl import UslFit
-from daist.models.capacity import Capacity
+from daist.framework.kinds import KINDS
 from daist.models.locust import EndpointStats, LocustStatsList, StepPoint
 from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.percentiles import told_stats, told_value
 from daist.models.result import test_key
 from daist.report import fmt
-from daist.report.evidence import evidence_lines
 from daist.report.faults import faults_line
 from daist.report.limits import LimitCheck, limit_checks, run_slo
-from daist.framework.kinds import KINDS
 from daist.report.loader import RunData
 
 SLOWEST = 8
@@ -181,42 +179,7 @@ def summary_text(run: RunData) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_text(run: RunData, key: str) -> list[str]:
-    stats = run.locust[key].stats
-    lines = [f"Load {key}: {load_line(stats)}"]
-    warning = saturation_warning(stats)
-    if warning:
-        lines.append(f"  WARNING: {warning}")
-    lines += limit_lines(checks_of(run, stats))
-    lines += _endpoint_lines(stats)
-    return lines + evidence_lines(run, key)
-
-
-def capacity_keys(run: RunData) -> list[str]:
-    return list(run.artifacts.get(Capacity.__name__, {}))
-
-
-def capacity_text(run: RunData, key: str) -> list[str]:
-    """The capacity search's answer and steps."""
-    capacity = run.artifact_of(Capacity, key)
-    lines = [f"Capacity {key}: {capacity.headline}"]
-    lines += [f"  {step.level:>6} {step.outcome:9} {step.throughput:9,.1f}/s  "
-              f"{fmt.shorten(step.decided_by, WIDTH - 34)}"
-              for step in sorted(capacity.steps, key=lambda s: s.level)]
-    if capacity.usl:
-        lines.append(f"  {UslFit(**capacity.usl).text}")
-    return lines
-
-
-def metric_text(run: RunData, key: str) -> list[str]:
-    op_hist = run.metrics[key].op_hist
-    params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())
-    lines = [f"Metric latency {key}: p95 ms by {op_hist.axis}{f' ({params})' if params else ''}"]
-    table = metric_table(op_hist)
-    return lines + fmt.columns(table, right=set(range(1, len(table[0]))), indent="  ")
-
-
-def _endpoint_lines(stats: LocustStatsList) -> list[str]:
+def endpoint_lines(stats: LocustStatsList) -> list[str]:
     lines = []
     ranked = slowest(stats)
     if ranked:

@@ -18,10 +18,9 @@ from daist.models.capacity import Capacity
 from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
 from daist.report.compare_figures import compare_load
-from daist.report.figures import timeline_plots
-from daist.report.html import load_section
 from daist.report.loader import RunData, keep_load_test
-from daist.report.summary import capacity_keys, capacity_text, load_text
+from daist.rest_api.report_sections import (TEMPLATE, capacity_keys, capacity_text, load_section,
+                                            load_text, timeline_plots)
 
 
 def parse_limits(settings: Settings) -> Any:
@@ -77,6 +76,6 @@ LOAD_TEST = TestKind(
                Artifact(LocustStatsHistory, plot=timeline_plots),
                Artifact(Capacity)),
     sections=(Section(keys=lambda run: list(run.locust), text=load_text,
-                      template="load_test.html", context=load_section),
+                      template=TEMPLATE, context=load_section),
               Section(keys=capacity_keys, text=capacity_text)),
     compared=(Compared("load test", load_tests, compare_load),))
