@@ -117,8 +117,7 @@ def main(argv: list[str] | None = None, *, events: Events | None = None,
         return EXIT_INTERRUPTED
     try:
         return run_repeated(settings, names, suite, events=events, standin=standin,
-                            repeat=args.repeat,
-                            junit_xml=args.junit_xml, summary_md=args.summary_md,
+                            repeat=args.repeat, junit_xml=args.junit_xml, summary_md=args.summary_md,
                             command=shlex.join(argv), show_traceback=args.traceback)
     except KeyboardInterrupt:  # a signal between two runs, or after a run's cleanup
         return EXIT_INTERRUPTED
