@@ -16,8 +16,8 @@ from daist.models.terminal import for_terminal
 
 COMMANDS = {
     "run": ("daist.app", "run the cluster tests (REST API load, metric latency)"),
-    "report": ("daist.report.cli", "summarize or compare results directories"),
-    "db": ("daist.db.cli", "migrate the perf-results database, upload results, show history"),
+    "report": ("daist.report.__main__", "summarize or compare results directories"),
+    "db": ("daist.db.__main__", "migrate the perf-results database, upload results, show history"),
     "standin": ("daist.standin.cli", "serve the stand-in Determined master"),
     "seed": ("daist.seed.__main__", "fill a real cluster with the objects the load tests read"),
 }

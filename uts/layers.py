@@ -2,7 +2,8 @@
 holds the code to it. ``docs/harness-api.md`` shows the same order (a test compares them).
 
 A module may import its own package (room) and the packages (rooms) of lower layers only:
-never a higher layer, never a sibling of its own layer. Imports inside functions count (they
+never a higher layer, never a sibling of its own layer. A ``__main__.py`` is a program (``python
+-m daist.report``) and stands on the top floor with ``daist/__main__.py``. Imports inside functions count (they
 run); imports under ``if TYPE_CHECKING:`` do not (they never run; they name a type).
 """
 from __future__ import annotations
@@ -86,7 +87,9 @@ def layer_problems(root: Path, root_package: str, layers: tuple[tuple[str, ...],
         relative = path.relative_to(root).parts
         if any(part in ("__pycache__", "results") for part in relative):
             continue
-        own = _place(list(relative))
+        # a package's __main__.py is a program, as daist/__main__.py: it may compose (declare
+        # the test kinds through daist.app) and sits on the top floor
+        own = "__main__" if path.name == "__main__.py" else _place(list(relative))
         if own not in level:
             problems.add(f"{'/'.join(relative)}: {own!r} is in no declared layer")
             continue

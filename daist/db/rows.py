@@ -1,8 +1,9 @@
 """From a results directory to database rows, without a database: what one test uploads.
 
-``collect_test(result, test_id)`` reads the test's data artifacts (``LocustStatsList``,
-``MetricLatencyOpHist``, ``MetricPayloadOpHist``; their PNG/TXT renderings share the classname
-and are ignored) and maps each to plain row values. A file that cannot be read or does not fit
+``collect_test(result, test_id)`` reads the test's data artifacts that a test kind declares rows
+for (``daist.framework.kinds.Artifact.rows``: the load test's ``LocustStatsList`` and the metric
+test's ``MetricLatencyOpHist``, ``MetricPayloadOpHist``; their PNG/TXT renderings share the
+classname and are ignored) and maps each to plain row values. A file that cannot be read or does not fit
 the columns becomes a ``Skipped`` entry naming the file, so the other files still upload.
 
 The historical rows come from the models' own mapping (``PerfTestRow.of``: one row per
@@ -18,18 +19,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from daist.framework.kinds import KINDS
 from daist.models.base import Format, refusal
 from daist.models.db import PerfTestRow, PerfTestRunRow
 from daist.models.locust import EndpointStats, LocustStatsList
-from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
+from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.percentiles import told_stats, told_value
 from daist.models.result import Result
 from daist.models.timestamp import Timestamp
 
 DATA_FORMATS = (Format.JSON, Format.YAML)
 """Formats uploaded. A pickle is never read (``refusal``): it is named as skipped."""
-LOAD_CLASSES = (LocustStatsList,)
-METRIC_CLASSES = (MetricLatencyOpHist, MetricPayloadOpHist)
 INT4 = 2**31 - 1
 INT8 = 2**63 - 1
 ENDPOINT_PERCENTILE_COLUMNS = {"p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
@@ -141,7 +141,7 @@ class TestBatch:
 
 def uploadable_tests(result: Result) -> list[str]:
     """Test ids with at least one data artifact to upload, in the manifest's order."""
-    classnames = {cls.__name__ for cls in (*LOAD_CLASSES, *METRIC_CLASSES)}
+    classnames = {declared.cls.__name__ for declared in _with_rows()}
     ids = [meta.test_id for rel, meta in result.files.items()
            if meta.test_id and meta.classname in classnames and (_is_data(rel) or refusal(rel))]
     return list(dict.fromkeys([t for t in result.tests if t in ids] + ids))
@@ -154,8 +154,8 @@ def collect_test(result: Result, test_id: str, *, run: RunRow | None = None) -> 
                               duration_s=record.duration_s if record else None,
                               message=record.message if record else ""))
     run = run or RunRow.of(result)
-    for cls in (*LOAD_CLASSES, *METRIC_CLASSES):
-        for path in result.files_of(cls.__name__, test_id=test_id):
+    for declared in _with_rows():
+        for path in result.files_of(declared.cls.__name__, test_id=test_id):
             refused = refusal(path)
             if refused:
                 batch.skipped.append(Skipped(path, refused))
@@ -163,17 +163,29 @@ def collect_test(result: Result, test_id: str, *, run: RunRow | None = None) -> 
             if not _is_data(path.name):
                 continue
             try:
-                artifact = cls.open(result.inside(path))
+                artifact = declared.cls.open(result.inside(path))
                 relative = result.relative(path)
-                if isinstance(artifact, LocustStatsList):
-                    recorded = result.files[relative].time
-                    batch.loads.append(load_upload(artifact, artifact=relative, run=run,
-                                                   recorded=recorded))
-                else:
-                    batch.metrics.append(metric_upload(artifact, artifact=relative))
+                declared.rows(batch, artifact, relative=relative, run=run,
+                              recorded=result.files[relative].time)
             except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
                 batch.skipped.append(Skipped(path, _one_line(exc)))
     return batch
+
+
+def _with_rows() -> list:
+    return [declared for declared in KINDS.artifacts() if declared.rows is not None]
+
+
+def add_load_rows(batch: TestBatch, stats: LocustStatsList, *, relative: str, run: RunRow,
+                  recorded: Timestamp) -> None:
+    """The load test's rows (``Artifact.rows``): a load, its endpoints and steps."""
+    batch.loads.append(load_upload(stats, artifact=relative, run=run, recorded=recorded))
+
+
+def add_metric_rows(batch: TestBatch, op_hist: MetricLatencyOpHist, *, relative: str,
+                    **_: object) -> None:
+    """The metric test's rows (``Artifact.rows``): a set and its latency rows."""
+    batch.metrics.append(metric_upload(op_hist, artifact=relative))
 
 
 def load_upload(stats: LocustStatsList, *, artifact: str, run: RunRow,

@@ -3,11 +3,12 @@ parameterized statements only, every connection closed.
 
 Idempotent by identity: a run is (host label, start time, settings digest), an artifact is its
 path within the run's test. An artifact already in the database is skipped, so uploading a
-directory twice, or after the live run's per-test hook (``SessionUploader``), adds nothing; the
-run's end time and status are filled in when a finished manifest is uploaded.
+directory twice, or after the live run's upload at each ``test_stop`` (``LiveUploads``), adds
+nothing; the run's end time and status are filled in when a finished manifest is uploaded.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -92,14 +93,15 @@ def update_run(target: DbTarget, result: Result) -> None:
 
 
 class SessionUploader:
-    """The live run's ``after_test`` hook: uploads each test's artifacts as soon as it ends.
+    """One live run's upload: each test's artifacts as soon as it ends (``events.test_stop``).
     A failure raises ``UploadError`` (one line, logged by the runner; the run then exits
     non-zero) and leaves every file in place for ``python -m daist.db upload`` later."""
 
     def __init__(self, settings: Settings) -> None:
         self.target = DbTarget.from_settings(settings.db)
         self.total = UploadReport(target=self.target.label)
-        self._finish_registered = False
+        self.uploaded = False
+        """Something reached the database: the end of the run is recorded there too."""
 
     def __call__(self, session: Session, test_id: str) -> None:
         result = session.result
@@ -116,20 +118,40 @@ class SessionUploader:
         if report.artifacts or report.present:
             log.info("%s: uploaded to the perf-results database %s: %s", short, report.target,
                      report.summary)
-            if not self._finish_registered:
-                session.on_stop.append(self.finish)
-                self._finish_registered = True
+            self.uploaded = True
         if report.skipped:
             files = "; ".join(str(s) for s in report.skipped)
             raise UploadError(f"results of {short} uploaded in part: unreadable files kept "
                               f"out: {files}")
 
     def finish(self, session: Session) -> str | None:
-        """``on_stop``: the run's end time and status, then a closing note."""
+        """The run's end time and status, then a closing note; nothing when nothing was
+        uploaded."""
+        if not self.uploaded:
+            return None
         if session.result is not None:
             update_run(self.target, session.result)
         return (f"Uploaded {_count(self.total.tests, 'test')} ({self.total.rows} rows) to the "
                 f"perf-results database {self.target.label}")
+
+
+class LiveUploads:
+    """The upload of live runs, as listeners of the events (``test_stop``, ``run_stop``): one
+    ``SessionUploader`` per run that has a database configured."""
+
+    def __init__(self) -> None:
+        self._runs: weakref.WeakKeyDictionary[Session, SessionUploader] = weakref.WeakKeyDictionary()
+
+    def upload_test(self, session: Session, test_id: str) -> None:
+        if not session.settings.db.PERF_RESULT_DB_HOST:
+            return
+        if session not in self._runs:
+            self._runs[session] = SessionUploader(session.settings)
+        self._runs[session](session, test_id)
+
+    def finish(self, session: Session) -> str | None:
+        uploader = self._runs.pop(session, None)
+        return uploader.finish(session) if uploader is not None else None
 
 
 # -- writing ---------------------------------------------------------------------------------

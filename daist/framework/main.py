@@ -1,7 +1,7 @@
 """``python -m daist`` (and ``daist run``): a thin CLI over the session and the unittest
 program. This is the only place that reads the run's argv, prints "error:" lines and decides the
-exit status. What lives above framework (the stand-in, upload, report) arrives through
-``Wiring`` from ``daist.app``."""
+exit status. What lives above framework arrives from ``daist.app``: the stand-in launcher, and
+the ``Events`` whose listeners check settings, upload, report and write Markdown summaries."""
 from __future__ import annotations
 
 import argparse
@@ -10,13 +10,13 @@ import logging
 import shlex
 import sys
 import unittest
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import daist
 from daist.framework import signals
 from daist.framework.errors import ConfigError, DaistError, Interrupted, ResultsError
+from daist.framework.events import Events
 from daist.framework.limits import raise_open_files_limit
 from daist.framework.log import RedactingStream, get_logger
 from daist.framework.options import add_setting_flags, setting_options
@@ -26,6 +26,7 @@ from daist.framework.selection import (EXIT_NO_TESTS, Selection, describe, expan
                                        load_suite, normalize_test_names)
 from daist.framework.session import Session
 from daist.framework.settings import Settings, load_settings, settings_table
+from daist.framework.target import StandinLauncher
 from daist.models.terminal import for_terminal
 
 EXIT_INTERRUPTED = 130
@@ -42,25 +43,6 @@ Exit status: 0 all passed, 1 a test failed, 2 bad settings or usage, 3 target un
 refusing the login, 4 results directory unusable, 5 no test ran, 130 interrupted (Ctrl-C),
 143 terminated.
 """
-
-
-def _plain_session(settings: Settings, command: str) -> Session:
-    return Session(settings=settings, command=command)
-
-
-def _no_checks(settings: Settings) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Wiring:
-    """What the composition root (``daist.app``) hands the CLI: how to build a run's session
-    (with its stand-in launcher and hooks) and the checks of settings owned by test packages."""
-
-    build_session: Callable[[Settings, str], Session] = _plain_session
-    check_settings: Callable[[Settings], None] = _no_checks
-    write_summary_md: Callable[[Session, Path], None] | None = None
-    """Appends a run's Markdown summary to a file (``--summary-md``); it lives in report."""
 
 
 def build_parser(prog: str = "python -m daist") -> argparse.ArgumentParser:
@@ -99,8 +81,11 @@ def _repeat_count(text: str) -> int:
     return int(text)
 
 
-def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
-         prog: str = "python -m daist") -> int:
+def main(argv: list[str] | None = None, *, events: Events | None = None,
+         standin: StandinLauncher | None = None, prog: str = "python -m daist") -> int:
+    """``events``: the listeners of every run (``daist.app``'s); ``standin``: starts the
+    embedded stand-in when no master is configured."""
+    events = events or Events()
     argv = list(sys.argv[1:] if argv is None else argv)
     args, unittest_args = build_parser(prog).parse_known_args(argv)
     raise_open_files_limit()  # as Locust's own CLI does: every simulated user holds a socket
@@ -108,11 +93,11 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
         settings = load_settings(config_path=args.config, options=setting_options(args))
         if args.list_settings or args.settings:
             return _show_settings(settings, table=args.list_settings)
-        wiring.check_settings(settings)
+        events.check_settings.fire(settings=settings)
         if args.junit_xml is not None:
             check_writable_file(args.junit_xml, "--junit-xml")
         if args.summary_md is not None:
-            if wiring.write_summary_md is None:
+            if not events.summary_md:
                 raise ConfigError("--summary-md: this program cannot write Markdown summaries")
             check_writable_file(args.summary_md, "--summary-md")
         names = normalize_test_names(unittest_args)
@@ -131,8 +116,8 @@ def main(argv: list[str] | None = None, *, wiring: Wiring = Wiring(),
     except KeyboardInterrupt:  # Ctrl-C while the tests load: nothing started yet
         return EXIT_INTERRUPTED
     try:
-        return run_repeated(settings, names, suite, wiring=wiring, repeat=args.repeat,
-                            junit_xml=args.junit_xml, summary_md=args.summary_md,
+        return run_repeated(settings, names, suite, events=events, standin=standin,
+                            repeat=args.repeat, junit_xml=args.junit_xml, summary_md=args.summary_md,
                             command=shlex.join(argv), show_traceback=args.traceback)
     except KeyboardInterrupt:  # a signal between two runs, or after a run's cleanup
         return EXIT_INTERRUPTED
@@ -171,7 +156,8 @@ def check_writable_file(path: Path, option: str) -> None:
 
 
 def run_repeated(settings: Settings, names: list[str], suite: unittest.TestSuite, *,
-                 wiring: Wiring, repeat: int, junit_xml: Path | None, command: str,
+                 events: Events, standin: StandinLauncher | None, repeat: int,
+                 junit_xml: Path | None, command: str,
                  summary_md: Path | None = None, show_traceback: bool = False) -> int:
     """Run the suite ``repeat`` times, each run its own session and results directory. The
     first non-zero status is the exit status; an interrupt ends the series."""
@@ -181,11 +167,11 @@ def run_repeated(settings: Settings, names: list[str], suite: unittest.TestSuite
             suite = load_suite(names)  # unittest empties a suite as it runs it
         if repeat > 1:
             print(f"daist: run {number} of {repeat}", flush=True)
-        session = wiring.build_session(settings, command)
+        session = Session(settings=settings, command=command, standin=standin, events=events)
         statuses.append(run(session, suite, junit_xml=junit_xml, show_traceback=show_traceback))
-        if summary_md is not None and wiring.write_summary_md is not None:
+        if summary_md is not None:
             try:  # on every ending, as the JUnit XML: CI shows what happened
-                wiring.write_summary_md(session, summary_md)
+                events.summary_md.fire(session=session, path=summary_md)
             except OSError as exc:
                 print(f"daist: error: cannot write --summary-md {summary_md}: "
                       f"{exc.strerror or exc}", file=sys.stderr, flush=True)

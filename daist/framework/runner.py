@@ -54,12 +54,13 @@ class DaistTestResult(unittest.TextTestResult):
             signalled = self.session.interrupted_by or isinstance(sys.exc_info()[1], KeyboardInterrupt)
             report.status = "interrupted" if signalled else "passed"
         self._record(test.id())
-        for hook in self.session.after_test:
-            try:
-                hook(self.session, test.id())
-            except Exception as exc:
-                self.session.problems.append(str(exc))
-                log.error("%s", exc)
+        self.session.events.test_stop.fire_each(session=self.session, test_id=test.id(),
+                                                on_error=self._test_stop_error)
+
+    def _test_stop_error(self, listener: object, exc: Exception) -> None:
+        """A failed upload is a problem of the run (exit 1), not of the test."""
+        self.session.problems.append(str(exc))
+        log.error("%s", exc)
 
     def _exc_info_to_string(self, err, test) -> str:
         """A failed check prints its message, not the traceback of ``self.fail``: a verdict is

@@ -1,6 +1,7 @@
 """One run's state (Locust's ``Environment`` for daist): it owns the settings, the target, the
 results directory and the ``Result`` manifest. Tests receive it; nothing else is global.
-``daist.app`` builds it and hands it what lives above framework (stand-in, upload, report). ``start`` then ``stop`` (idempotent, also on failure and Ctrl-C), or use it as a context
+``daist.app`` hands it what lives above framework: the stand-in launcher, and the ``Events``
+whose listeners upload and report (``events.test_stop``, ``events.run_stop``). ``start`` then ``stop`` (idempotent, also on failure and Ctrl-C), or use it as a context
 manager."""
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import platform
 import shutil
 import socket
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Mapping
 
 import daist
 from daist.framework.build_info import source_facts
 from daist.framework.errors import DaistError, ResultsError
+from daist.framework.events import Events
 from daist.framework.log import LogSetup, get_logger, redact
 from daist.framework.settings import Settings
 from daist.framework.target import StandinLauncher, Target, host_label, open_target
@@ -49,8 +51,10 @@ class SessionStateError(DaistError):
 class Session:
     def __init__(self, *, settings: Settings, command: str = "",
                  environ: Mapping[str, str] | None = None,
-                 standin: StandinLauncher | None = None) -> None:
+                 standin: StandinLauncher | None = None, events: Events | None = None) -> None:
         self.settings = settings
+        self.events = events or Events()
+        """What listens to this run (the upload after each test, the report at its end)."""
         self.standin = standin
         """Starts the embedded stand-in when no master is configured (given by ``daist.app``)."""
         self.command = command
@@ -59,16 +63,11 @@ class Session:
         self.result: Result | None = None
         self.target: Target | None = None
         self.logs = LogSetup()
-        self.after_test: list[Callable[[Session, str], None]] = []
-        """Called with the test id after each test (e.g. the results-database upload)."""
-        self.on_stop: list[Callable[[Session], str | None]] = []
-        """Called once when the run ends, before the final manifest save (e.g. the report). A
-        returned string is a closing note for the console (``closing_notes``)."""
         self.closing_notes: list[str] = []
         self.interrupted_by: int | None = None
         """The signal (SIGINT/SIGTERM) that is ending the run, if any."""
         self.shield_signals = False
-        """Set once the end-of-run hooks are over: a signal then only notes itself, so the
+        """Set once the end-of-run listeners are over: a signal then only notes itself, so the
         last manifest save and the console summary are never cut in half."""
         self.test_result = None
         """The runner's ``DaistTestResult`` once tests started (per-test reports for JUnit)."""
@@ -143,7 +142,8 @@ class Session:
             result.error = error or result.error
             result.outcome.status = self._status()
             self.save_manifest()
-            self._run_on_stop_hooks()
+            self.closing_notes += self.events.run_stop.fire_each(session=self,
+                                                                on_error=_log_stop_error)
         finally:
             self.shield_signals = True
             try:
@@ -188,16 +188,6 @@ class Session:
                                f"{exc.strerror or exc}; the run stops")
         return True
 
-    def _run_on_stop_hooks(self) -> None:
-        for hook in self.on_stop:
-            try:
-                note = hook(self)
-                if note:
-                    self.closing_notes.append(note)
-            except Exception as exc:  # a report must not cost the results
-                log.error("%s failed at the end of the run: %s", getattr(hook, "__name__", hook), exc)
-                log.debug("details", exc_info=True)
-
     # -- facts ----------------------------------------------------------------------------
     @property
     def results_dir(self) -> Path:
@@ -240,6 +230,12 @@ class Session:
                 **source,
                 "git_commit": self.environ.get("GIT_COMMIT") or source["git_commit"],
                 "git_branch": self.environ.get("GIT_BRANCH") or source["git_branch"]}
+
+
+def _log_stop_error(listener: object, exc: Exception) -> None:
+    """A report must not cost the results: a failed ``run_stop`` listener is logged."""
+    log.error("%s failed at the end of the run: %s", getattr(listener, "__name__", listener), exc)
+    log.debug("details", exc_info=exc)
 
 
 def make_results_dir(root: Path, label: str, start: Timestamp) -> Path:

@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple, Sequence
 
+from daist.framework.kinds import KINDS
 from daist.report import fmt
 from daist.report.comparability import Comparability, check_sides
 from daist.report.loader import RunData
@@ -356,24 +357,22 @@ class GeometricMean(NamedTuple):
 
 def compare_runs(baseline: RunData | Sequence[RunData], candidate: RunData | Sequence[RunData], *,
                  thresholds: Thresholds = Thresholds()) -> RunComparison:
-    from daist.report.compare_figures import compare_load, compare_metric_levels
-
     bases, cands = _listed(baseline), _listed(candidate)
     comparison = RunComparison(bases, cands, thresholds, check_sides(bases, cands))
     for label, runs in (("baseline", bases), ("candidate", cands)):
         for run in runs:
             comparison.missing += [f"{label} {run.directory}: unreadable {item}"
                                    for item in run.skipped]
-    for kind, attribute, compare in (("load test", "locust", compare_load),
-                                     ("metric-latency test", "metrics", compare_metric_levels)):
-        base_keys = {key for run in bases for key in getattr(run, attribute)}
-        for key in sorted(base_keys | {k for run in cands for k in getattr(run, attribute)}):
+    for declared in KINDS.compared():  # what each test kind declares comparable
+        kind, tests, compare = declared.noun, declared.tests, declared.compare
+        base_keys = {key for run in bases for key in tests(run)}
+        for key in sorted(base_keys | {k for run in cands for k in tests(run)}):
             if key not in base_keys:
                 comparison.unmatched.append(f"{key}: {kind} only in the candidate")
                 continue
             lacking = [f"{label} {run.directory}" for label, runs in (("baseline", bases),
                                                                      ("candidate", cands))
-                       for run in runs if key not in getattr(run, attribute)]
+                       for run in runs if key not in tests(run)]
             if lacking:
                 comparison.missing += [f"{key}: {kind} missing in the {where}" for where in lacking]
                 continue

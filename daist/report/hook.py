@@ -1,6 +1,7 @@
-"""The end-of-run report: ``daist.framework.main`` appends ``write_run_report`` to the session's
-``on_stop`` hooks. It reads the run's artifacts back from its results directory (as ``python -m
-daist.report summary`` does; the manifest is the session's own, saved just before), writes
+"""The end-of-run report: ``daist.app`` adds ``write_run_report`` to the ``run_stop`` event
+(and ``write_run_markdown`` to ``summary_md``). It reads the run's artifacts back from its
+results directory (as ``python -m daist.report summary`` does; the manifest is the session's
+own, saved just before), writes
 ``Report-<host>-<stamp>.html`` there, records it in that manifest and returns the summary for
 the console. It never raises: whatever is wrong with the run's data, the user gets what could be
 made and one line on what could not. It also points the host folder's ``latest`` symlink at

@@ -5,36 +5,35 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import daist
+from daist.framework.kinds import KINDS
 from daist.models.base import ArtifactName, Format
 from daist.models.report import Report
 from daist.models.timestamp import Timestamp
-from daist.report import fmt
 from daist.models.evidence import ProfileTop, ServerTiming, SqlStatements
-from daist.models.locust import LocustStatsList
-from daist.models.percentiles import min_samples, percentile_number, told_stats
+from daist.report import fmt
 from daist.report.evidence import timing_rows
 from daist.report.faults import faults_line
-from daist.report.figures import Plot, data_uri, load_test_plots, metric_test_plots, other_plots
+from daist.report.figures import other_plots
 from daist.report.loader import RunData
-from daist.report.metric_answer import answer
-from daist.models.limits import LOAD, METRIC
-from daist.report.limits import break_texts, limit_checks, run_limits
-from daist.report.summary import (failure_rows, headline, load_line, saturation_warning,
-                                  slowest, source_line, target_line, test_lines, told_steps)
+from daist.report.summary import headline, source_line, target_line, test_lines
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 @functools.lru_cache(maxsize=1)
 def environment() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, FunctionLoader, StrictUndefined
     from markupsafe import Markup
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    # a kind's own section template is named by its absolute path (a file of daist, not data)
+    own = FunctionLoader(lambda name: Path(name).read_text(encoding="utf-8")
+                         if Path(name).is_absolute() else None)
+    env = Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), own]), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(ms=fmt.ms, rate=fmt.rate, percent=fmt.percent, count=fmt.count,
                        pvalue=fmt.p_value, when=fmt.when, finite=_finite)
@@ -50,23 +49,17 @@ def render(template: str, **context: Any) -> str:
                                                        **context)
 
 
-SLOWEST_SHOWN = 5
+@dataclass(frozen=True)
+class Part:
+    """One test's section of the page: a declared template and what it is given."""
+
+    template: str
+    context: dict[str, Any]
+    number: int
+    """1, 2 ... among the parts of its section (unique element ids)."""
 
 
-def _load_section(run: RunData, key: str) -> dict[str, Any]:
-    stats = run.locust[key].stats
-    slo = run_limits(run, key, LOAD.key)
-    breaks = {} if slo is None else {e.key: break_texts(e, slo) for e in stats.entries}
-    return {"key": key, "file": run.locust[key].file, "line": load_line(stats),
-            "warning": saturation_warning(stats),
-            "checks": limit_checks(stats, slo) if slo is not None else None,
-            "breaks": {k: v for k, v in breaks.items() if v},
-            "slowest": slowest(stats, limit=SLOWEST_SHOWN), "failures": failure_rows(stats, limit=None),
-            "endpoints": sorted(stats.entries, key=lambda e: (-e.hdr.p95_ms, e.key)),
-            "steps": told_steps(stats.steps), "plots": load_test_plots(run, key), **_evidence(run, key)}
-
-
-def _evidence(run: RunData, key: str) -> dict[str, Any]:
+def evidence_context(run: RunData, key: str) -> dict[str, Any]:
     timing = run.artifact_of(ServerTiming, key)
     return {"timing": timing_rows(timing) if timing is not None else None,
             "timing_source": timing.source if timing is not None else {},
@@ -75,34 +68,19 @@ def _evidence(run: RunData, key: str) -> dict[str, Any]:
 
 
 def render_report(run: RunData) -> str:
-    load_tests = [_load_section(run, key) for key in run.locust]
-    warnings = [f"{test['key']}: {test['warning']}" for test in load_tests if test["warning"]]
+    parts = [Part(str(section.template), section.context(run, key), number)
+             for section in KINDS.sections() if section.template is not None
+             and section.context is not None
+             for number, key in enumerate(section.keys(run), start=1)]
+    warnings = [f"{part.context['key']}: {part.context['warning']}" for part in parts
+                if part.context.get("warning")]
     if run.skipped:
         warnings.append(f"{len(run.skipped)} file(s) could not be read and are left out "
                         "(listed at the end)")
-    metric_tests = [_metric_section(run, key) for key in run.metrics]
     return render("report.html", result=run.result, directory=str(run.directory),
                   faults=faults_line(run.result.metadata),
                   headline=headline(run), target=target_line(run), source=source_line(run),
-                  warnings=warnings, tests=test_lines(run), load_tests=load_tests,
-                  metric_tests=metric_tests, other_plots=other_plots(run), skipped=run.skipped)
-
-
-def _metric_section(run: RunData, key: str) -> dict[str, Any]:
-    """The answer first (one chart, the sentence), then the table; the per-level figures are
-    folded below it."""
-    op_hist = run.metrics[key].op_hist
-    found = answer(op_hist, run_limits(run, key, METRIC.key), title=f"{key}: write and visible latency")
-    chart = None
-    if found.figure is not None:
-        chart = Plot("Write and visible p50/p95 by " + op_hist.axis, data_uri(found.figure),
-                     f"drawn from {run.metrics[key].file}")
-    return {"key": key, "file": run.metrics[key].file, "axis": op_hist.axis,
-            "parameters": ", ".join(f"{k} = {v}" for k, v in op_hist.parameters.items()),
-            "rows": [_told(row, op_hist.axis) for row in op_hist.rows()],
-            "needs": {name: min_samples(percentile_number(name)) for name in TOLD},
-            "answer": found.sentence, "breaks": found.breaking_level is not None,
-            "chart": chart, "plots": metric_test_plots(run, key)}
+                  warnings=warnings, tests=test_lines(run), parts=parts, other_plots=other_plots(run), skipped=run.skipped)
 
 
 def report_name(run: RunData) -> str:
@@ -110,14 +88,6 @@ def report_name(run: RunData) -> str:
     manifest = run.result
     label = manifest.host_label or manifest.system or "run"
     return ArtifactName(Report.__name__, (label,), manifest.start_time, Format.HTML).filename
-
-
-TOLD = ("p90", "p95", "p99")
-"""The percentiles whose sample needs the metric table's note states."""
-
-
-def _told(row: dict[str, Any], axis: str) -> dict[str, Any]:
-    return {**told_stats(row), "level": row[axis]}
 
 
 def write_report(run: RunData, *, path: Path | None = None) -> Path:

@@ -2,9 +2,10 @@
 uses, opened by the classname the manifest (or, failing that, its file name) gives it. Nothing
 comes from the machine that made the run, so a directory copied elsewhere reports the same.
 
-Which artifact classes a report reads, and where it keeps them, is a registry (``register``):
-the renderers register the classes they draw (``daist.report.figures.test_plot``); classes
-without a keeper of their own land in ``RunData.artifacts[classname][test key]``.
+Which artifact classes a report reads, and where it keeps them, is what the test kinds declare
+(``daist.framework.kinds``: ``Artifact``), plus the shared ones read here (the settings, the
+target's evidence); classes without a keeper of their own land in
+``RunData.artifacts[classname][test key]``.
 
 A file that cannot be read (missing, truncated, malformed, of an unknown class) is skipped and
 named in ``RunData.skipped`` with the reason; only an unusable directory is an error. A
@@ -16,13 +17,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from daist.framework.errors import DaistError
+from daist.framework.kinds import KINDS, Artifact as Declared
 from daist.models.base import (DATA_FORMATS, Artifact, ArtifactName, Figure, Format,
                                open_artifact, refusal)
 from daist.models.config import ConfigFile
 from daist.models.evidence import ProfileTop, ServerTiming, SqlStatements
 from daist.models.limits import Limits
 from daist.models.locust import LocustStatsList
-from daist.models.metric_latency import MetricLatencyOpHist, MetricPayloadOpHist
+from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.result import FileMeta, Result, test_key
 
 MANIFEST_GLOB = "Result-*.json"
@@ -77,7 +79,7 @@ class RunData:
     metrics: dict[str, MetricTest] = field(default_factory=dict)
     figures: list[SavedFigure] = field(default_factory=list)
     artifacts: dict[str, dict[str, Loaded]] = field(default_factory=dict)
-    """Every other registered class: classname -> test key -> what was read."""
+    """Every other declared class: classname -> test key -> what was read."""
     settings: dict[str, dict[str, str]] = field(default_factory=dict)
     """The run's effective settings (its ``ConfigFile``), section -> key -> text."""
     skipped: list[str] = field(default_factory=list)
@@ -109,23 +111,10 @@ class RunData:
         return item.artifact if item is not None else None
 
 
-@dataclass(frozen=True)
-class Reader:
-    cls: type
-    formats: frozenset[Format]
-    keep: Callable[[RunData, Loaded], None]
-
-
-READERS: dict[str, Reader] = {}
-"""Artifact classname -> how a report reads and keeps it. Anything else in a run is ignored."""
-
-
-def register(cls: type, *, classname: str | None = None,
-             formats: frozenset[Format] = DATA_FORMATS,
-             keep: Callable[[RunData, Loaded], None] | None = None) -> None:
-    """Let reports read ``cls`` artifacts (saved in ``formats``); ``keep`` files each one into
-    ``RunData`` (by default into ``artifacts`` by test key)."""
-    READERS[classname or cls.__name__] = Reader(cls, formats, keep or _keep_by_test)
+def readers() -> dict[str, Declared]:
+    """Artifact classname -> how a report reads and keeps it: the shared classes and every
+    declared kind's. Anything else in a run is ignored."""
+    return {item.cls.__name__: item for item in (*SHARED, *KINDS.artifacts())}
 
 
 def find_manifest(path: Path) -> Path:
@@ -149,8 +138,6 @@ def load_run(path: str | Path, *, figures: bool = True, result: Result | None = 
     (a directory, or its manifest file). ``figures=False`` skips the PNGs (compare).
     ``result``: the run's manifest when the caller holds it (the session at the end of its
     run), so it is not read back; ``path`` is then the directory."""
-    import daist.report.figures  # noqa: F401  (its renderers register the classes they draw)
-
     skipped: list[str] = []
     readable = True
     if result is not None:
@@ -166,8 +153,9 @@ def load_run(path: str | Path, *, figures: bool = True, result: Result | None = 
                            "found by file name")
             result, readable = _result_from_names(directory, skipped), False
     run = RunData(directory=directory, result=result, skipped=skipped, manifest_readable=readable)
+    known = readers()
     for rel, meta in sorted(result.files.items()):
-        _load_file(run, rel, meta, figures=figures)
+        _load_file(run, rel, meta, figures=figures, readers=known)
     return run
 
 
@@ -176,7 +164,8 @@ def _check_directory(path: Path) -> None:
         raise RunLoadError(f"{path}: no such results directory")
 
 
-def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None:
+def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool,
+               readers: dict[str, Declared]) -> None:
     classname = meta.classname
     if not classname:
         return  # a log: nothing a report reads
@@ -190,7 +179,7 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None
     except ValueError as exc:  # a refused format (a pickle) or no artifact name
         run.skipped.append(f"{rel}: {_reason(exc, path.name)}")
         return
-    reader = READERS.get(classname)
+    reader = readers.get(classname)
     wanted = (figures and name.format is Format.PNG) or (
         reader is not None and name.format in reader.formats)
     if not wanted:
@@ -198,34 +187,38 @@ def _load_file(run: RunData, rel: str, meta: FileMeta, *, figures: bool) -> None
     if not path.is_file():
         run.skipped.append(f"{rel}: missing")
         return
-    try:
-        artifact = open_artifact(path)
+    try:  # a declared class opens its own files: it may live in its kind's room
+        own = reader is not None and name.format in reader.formats & reader.cls.formats
+        artifact = reader.cls.open(path) if own else open_artifact(path)
     except Exception as exc:  # any unreadable file is skipped, never the whole report
         run.skipped.append(f"{rel}: {_reason(exc, path.name)}")
         return
-    _keep(run, rel, meta, name, artifact)
+    _keep(run, rel, meta, name, artifact, reader)
 
 
-def _keep(run: RunData, rel: str, meta: FileMeta, name: ArtifactName, artifact: Artifact) -> None:
+def _keep(run: RunData, rel: str, meta: FileMeta, name: ArtifactName, artifact: Artifact,
+          reader: Declared | None) -> None:
     test_id = meta.test_id or (name.tags[0] if name.tags else "")
     item = Loaded(test_key(test_id), test_id, rel, artifact)
     if isinstance(artifact, Figure):
         run.figures.append(SavedFigure(key=item.key, file=rel, classname=meta.classname or "",
                                        tags=name.tags[1:], figure=artifact))
         return
-    reader = READERS[meta.classname or ""]
+    assert reader is not None  # only figures are read without a declaration
     if not isinstance(artifact, reader.cls):
         run.skipped.append(f"{rel}: holds a {type(artifact).__name__}, not a {meta.classname}")
         return
-    reader.keep(run, item)
+    (reader.keep or _keep_by_test)(run, item)
 
 
-def _keep_locust(run: RunData, item: Loaded) -> None:
+def keep_load_test(run: RunData, item: Loaded) -> None:
+    """The load test's statistics, in ``RunData.locust``."""
     run.locust[_free_key(run.locust, item.key)] = LocustTest(item.key, item.test_id, item.file,
                                                              item.artifact)
 
 
-def _keep_metric(run: RunData, item: Loaded) -> None:
+def keep_metric_test(run: RunData, item: Loaded) -> None:
+    """The metric test's histograms, in ``RunData.metrics``."""
     run.metrics[_free_key(run.metrics, item.key)] = MetricTest(item.key, item.test_id, item.file,
                                                                item.artifact)
 
@@ -239,12 +232,10 @@ def _keep_by_test(run: RunData, item: Loaded) -> None:
     kept[_free_key(kept, item.key)] = item
 
 
-register(LocustStatsList, keep=_keep_locust)
-register(MetricLatencyOpHist, keep=_keep_metric)
-register(MetricPayloadOpHist, keep=_keep_metric)
-register(ConfigFile, formats=frozenset(Format), keep=_keep_settings)
-for _by_test in (ServerTiming, SqlStatements, ProfileTop, Limits):  # per test
-    register(_by_test)
+SHARED = (Declared(ConfigFile, formats=frozenset(Format), keep=_keep_settings),
+          *(Declared(evidence) for evidence in (ServerTiming, SqlStatements, ProfileTop, Limits)))
+"""Read for every kind: the run's settings, and per test the target's own evidence and the
+limits the test was judged by."""
 
 
 def _free_key(taken: dict[str, Any], key: str) -> str:

@@ -1,6 +1,7 @@
 """The one-screen text summary of a run, and the sentences it shares with the HTML page: what
-ran against what, each test's verdict, the slowest endpoints by p95, the failures, the
-metric-latency table and the files that could not be read."""
+ran against what, each test's verdict, each declared kind's sections (``daist.framework.kinds``)
+and the files that could not be read; and the lines those sections are made of (the slowest
+endpoints by p95, the failures, the limits, the metric-latency table)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,18 +9,16 @@ import math
 import textwrap
 from dataclasses import dataclass
 
-from daist.framework.usl import UslFit
-from daist.models.capacity import Capacity
+from daist.framework.kinds import KINDS
 from daist.models.locust import EndpointStats, LocustStatsList, StepPoint
 from daist.models.metric_latency import MetricLatencyOpHist
 from daist.models.percentiles import told_stats, told_value
 from daist.models.result import test_key
 from daist.report import fmt
-from daist.report.evidence import evidence_lines
 from daist.report.faults import faults_line
 from daist.models.limits import LOAD
 from daist.report.limits import LimitCheck, limit_checks, run_limits
-from daist.report.loader import RunData, register
+from daist.report.loader import RunData
 
 SLOWEST = 8
 FAILURES = 5
@@ -35,9 +34,6 @@ class TestLine:
     test_id: str
     duration_s: float
     message: str
-
-
-register(Capacity)  # the capacity search's answer and steps, in the summary
 
 
 def headline(run: RunData) -> str:
@@ -173,35 +169,17 @@ def summary_text(run: RunData) -> str:
             lines.append(head)
             lines += textwrap.wrap(test.message, WIDTH, initial_indent="    ",
                                    subsequent_indent="    ", break_on_hyphens=False)
-    for key, test in run.locust.items():
-        lines += ["", f"Load {key}: {load_line(test.stats)}"]
-        warning = saturation_warning(test.stats)
-        if warning:
-            lines.append(f"  WARNING: {warning}")
-        lines += limit_lines(checks_of(run, key))
-        lines += _endpoint_lines(test.stats)
-        lines += evidence_lines(run, key)
-    for key, loaded in run.artifacts.get(Capacity.__name__, {}).items():
-        lines += ["", f"Capacity {key}: {loaded.artifact.headline}"]
-        lines += [f"  {step.level:>6} {step.outcome:9} {step.throughput:9,.1f}/s  "
-                  f"{fmt.shorten(step.decided_by, WIDTH - 34)}"
-                  for step in sorted(loaded.artifact.steps, key=lambda s: s.level)]
-        if loaded.artifact.usl:
-            lines.append(f"  {UslFit(**loaded.artifact.usl).text}")
-    for key, test in run.metrics.items():
-        op_hist = test.op_hist
-        params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())
-        lines += ["", f"Metric latency {key}: p95 ms by {op_hist.axis}"
-                  f"{f' ({params})' if params else ''}"]
-        table = metric_table(op_hist)
-        lines += fmt.columns(table, right=set(range(1, len(table[0]))), indent="  ")
+    for section in KINDS.sections():
+        if section.text is not None:
+            for key in section.keys(run):
+                lines += ["", *section.text(run, key)]
     if run.skipped:
         lines += ["", "Skipped files (unreadable):"]
         lines += [f"  {fmt.shorten(item, WIDTH)}" for item in run.skipped]
     return "\n".join(lines) + "\n"
 
 
-def _endpoint_lines(stats: LocustStatsList) -> list[str]:
+def endpoint_lines(stats: LocustStatsList) -> list[str]:
     lines = []
     ranked = slowest(stats)
     if ranked:

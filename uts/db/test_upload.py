@@ -211,7 +211,7 @@ class TestSessionHook(SavedRunCase):
     """SessionUploader as the runner calls it after each test."""
 
     def session(self, result):
-        return types.SimpleNamespace(result=result, on_stop=[])
+        return types.SimpleNamespace(result=result)
 
     def uploader(self, **env):
         environ = {**self.env(), **env}
@@ -223,10 +223,11 @@ class TestSessionHook(SavedRunCase):
         session = self.session(live.result)
         hook = self.uploader()
         hook(session, "daist.test_target.Test.test_version")     # nothing to upload
-        self.assertEqual(session.on_stop, [])
+        self.assertFalse(hook.uploaded)
+        self.assertIsNone(hook.finish(session))                  # no closing line, no update
         hook(session, RO_TEST)
         hook(session, METRICS_TEST)
-        self.assertEqual(session.on_stop, [hook.finish])         # registered once
+        self.assertTrue(hook.uploaded)
         live.result.end_time = Timestamp(live.result.start_time.unix + 9)
         live.result.outcome.status = "passed"
         note = hook.finish(session)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from daist import app
 from daist.framework import main
+from daist.framework.events import Events
+from daist.framework.session import Session
 from daist.framework.selection import load_suite
 from daist.framework.settings import load_settings
 from daist.models.result import Result
@@ -59,11 +61,13 @@ class TestLateSignals(StandinTestCase):
         self.addCleanup(shutil.rmtree, output, ignore_errors=True)
         settings = load_settings(environ={"DET_MASTER": self.url, "DAIST_EXEC_OUTPUT": str(output),
                                           "DAIST_LOG_STDOUT_LEVEL": "ERROR"})
-        session = app.build_session(settings, "test")
+        events = Events()
         if on_stop is not None:  # first, so it fires as the report starts
-            session.on_stop.insert(0, on_stop)
+            events.run_stop.add_listener(on_stop)
         if after_test is not None:  # where the results-database upload runs
-            session.after_test.append(after_test)
+            events.test_stop.add_listener(after_test)
+        session = Session(settings=settings, command="test", standin=app.standin_launcher(),
+                          events=app.listen(events))
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             status = main.run(session, load_suite([TEST]), junit_xml=None)
         [manifest] = run_manifests(output)
