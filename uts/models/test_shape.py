@@ -12,7 +12,7 @@ from daist.models.shape import (ClosedShape, LoadShape, OpenShape, Phase, ShapeE
                                 shape_of)
 
 SETTINGS = LocustSettings()
-OLD_STEPS = Path(__file__).parents[1] / "report" / "fixtures" / "old_results" / "steps"
+OLD_STEPS = Path(__file__).parents[1] / "report" / "fixtures" / "old_shapes" / "steps"
 
 
 def settings(**values) -> LocustSettings:

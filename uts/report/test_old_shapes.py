@@ -60,7 +60,7 @@ def outputs() -> dict[str, Any]:
 
 
 class TestOldResults(unittest.TestCase):
-    def test_old_results_give_what_they_gave(self):
+    def test_old_shapes_give_what_they_gave(self):
         golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
         found = outputs()
         for part in ("summary", "upload", "compare"):
