@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 
-from daist.metrics.unmanaged import Plan, TrialRun, drive  # noqa: E402
+from benchmarks.reference_metric_generator import Plan, TrialRun, drive  # noqa: E402
 
 _METRICS = re.compile(r"^/api/v1/trials/(\d+)/metrics$")
 

@@ -151,7 +151,7 @@ class LocustSettings:
                         "Locust master with N local workers.", p.int_range(0, 256),
                         compare=REFUSE, recorded=True)
     remote_workers: int = knob(0, "Workers on other machines the master waits for (python -m "
-                               "daist.rest_api.worker --master HOST:PORT).", p.int_range(0, 1024),
+                               "daist.worker --master HOST:PORT).", p.int_range(0, 1024),
                                compare=REFUSE)
     master_bind: str = knob("127.0.0.1:0", "HOST:PORT the Locust master listens on for workers "
                             "(port 0: any free port; use 0.0.0.0:5557 for remote workers).",
@@ -226,8 +226,12 @@ class MetricsSettings:
     unmanaged_concurrency: list = knob([1, 10, 100, 1000], "Concurrency levels in unmanaged mode "
                                        "when [metrics] concurrency keeps its default.",
                                        p.int_list(1, 10_000))
-    generator_processes: int = knob(0, "Processes driving the unmanaged trials; 0: one per CPU "
-                                    "core.", p.int_range(0, 64))
+    think_time: float = knob(0.0, "Seconds an unmanaged trial waits between its reports (a "
+                             "simulated trial's training step).", p.duration(0, 3600))
+    max_generator_overhead_ms: float = knob(50.0, "An unmanaged level is invalid when the "
+                                            "generator's p50 time over the server's own for a "
+                                            "report exceeds this (where the target exposes its "
+                                            "timings).", p.float_range(0, 60_000))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from daist.framework.log import get_logger
 from daist.framework.usl import fit_usl
 from daist.models.capacity import Capacity, CapacityStep
 from daist.report.scaling_plot import capacity_figure
-from daist.rest_api.distributed import WorkerError
+from daist.engine.distributed import WorkerError
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.outputs import stats_list
 from daist.rest_api.step_verdict import TOO_FEW, judge_step

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import daist.rest_api.locust_import  # noqa: F401  (gevent patching first)
+import daist.engine.locust_import  # noqa: F401  (gevent patching first)
 
 import gevent
 from gevent.event import Event
@@ -29,8 +29,10 @@ from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
 from daist.models.locust import GeneratorUsage, StepPoint, block_length
-from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
-from daist.rest_api.monitor import GeneratorMonitor
+from daist.engine.distributed import (KIND_KEY, SPEC, WINDOW, WorkerPool, add_report_hooks,
+                                      log_remote_command)
+from daist.engine.monitor import GeneratorMonitor
+from daist.engine.worker import freeze_garbage
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.recorder import SETTLE_EVERY, Recorder
 from daist.rest_api.sweep import mark_knee, step_point
@@ -127,12 +129,10 @@ class LoadRun:
         pool.launch(port=bound, password=spec.password, target=spec.host,
                     log_dir=str(self.log_dir) if self.log_dir else None)
         if plan.remote_workers:
-            log.info("waiting for %d remote worker(s): on each machine run "
-                     "DET_USER=%s DET_PASSWORD=... python -m daist.rest_api.worker --master "
-                     "<this host>:%d --target %s", plan.remote_workers, spec.user_name, bound,
-                     spec.host)
+            log_remote_command(plan.remote_workers, user=spec.user_name, port=bound,
+                               target=spec.host)
         pool.wait_ready(self._sleep)
-        pool.broadcast(SPEC, spec.to_message())
+        pool.broadcast(SPEC, {**spec.to_message(), KIND_KEY: "rest_api"})
         self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
 
     def _teardown(self) -> None:
@@ -271,13 +271,3 @@ class LoadRun:
         users = max(self.plan.steps) if self.plan.shape == "steps" else self.plan.users
         return {"users": users, "requests": total.num_requests, "failures": total.num_failures}
 
-
-def freeze_garbage() -> None:
-    """Move every object made so far (modules, settings, the catalogue) out of the garbage
-    collector's sight, as Locust's --processes does: full collections during the load then
-    scan only what the load creates, worth several % of a generator core. numpy is imported
-    first (the recorder settles with it): imported later, its tens of thousands of objects
-    would be scanned by every full collection of the load, at ~15 us per request."""
-    import numpy  # noqa: F401
-    gc.collect()
-    gc.freeze()

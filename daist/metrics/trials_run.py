@@ -1,0 +1,148 @@
+"""``TrialsRun``: one unmanaged level's simulated trials driven on Locust's runners (daist.engine):
+in-process with ``[locust] workers = 0`` and no remote workers, else a Locust master with local
+worker processes and/or remote ones (``python -m daist.worker``), exactly as the load tests run.
+
+Lifecycle: build the user class (and, distributed, start the workers and wait for every hello),
+open the window (the exact tally records from here; the workers' CPU is counted from here), start
+one user per trial, wait until every trial has ended (bounded by ``[metrics] timeout``; a lost
+worker fails the level at once, named), close the window (the workers send their last tallies
+and their CPU), and quit every process. Import only in the test's process (imports Locust)."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import daist.engine.locust_import  # noqa: F401  (gevent patching first)
+
+import gevent
+from locust.env import Environment
+
+from daist.engine.distributed import (KIND_KEY, SPEC, WINDOW, WorkerPool, add_report_hooks,
+                                      log_remote_command)
+from daist.engine.monitor import GeneratorMonitor
+from daist.engine.tally import ExactTally
+from daist.framework.errors import ConfigError, DaistError
+from daist.metrics.trial_user import REPORT, TRIAL, TrialSpec, build_trial_user
+from daist.metrics.worker import KIND
+from daist.models.config import LocustSettings
+from daist.models.locust import GeneratorUsage
+
+TICK_S = 0.2
+COLLECT_S = 30.0
+"""How long the workers may take to send their last tallies after the trials ended."""
+
+
+class GeneratorError(DaistError):
+    """A level's trials could not be driven to their end (names why)."""
+
+
+@dataclass
+class Driven:
+    """What the generator saw of one level."""
+
+    tally: ExactTally
+    usage: list[GeneratorUsage] = field(default_factory=list)
+    workers: int = 0
+    workers_reported: list[str] = field(default_factory=list)
+    """The workers whose final report arrived, as "host pid" (the load tests' stats say the same)."""
+
+    @property
+    def reports(self) -> int:
+        return self.tally.count(REPORT)
+
+
+class TrialsRun:
+    def __init__(self, *, spec: TrialSpec, token: str, trials: int, locust: LocustSettings,
+                 user: str, password: str, timeout: float, log_dir: Path | None = None,
+                 on_progress: Callable[[int], None] = lambda reports: None) -> None:
+        self.spec = spec
+        self.token = token
+        self.trials = trials
+        self.locust = locust
+        self.user = user
+        self.password = password
+        self.timeout = timeout
+        self.log_dir = log_dir
+        self.on_progress = on_progress
+        self.tally = ExactTally()
+        self.monitor = GeneratorMonitor()
+        self.runner = None
+        self.pool: WorkerPool | None = None
+
+    @property
+    def distributed(self) -> bool:
+        return self.locust.workers + self.locust.remote_workers > 0
+
+    def run(self) -> Driven:
+        try:
+            self._setup()
+            return self._drive()
+        finally:
+            self._teardown()
+
+    def _setup(self) -> None:
+        spec, locust = self.spec, self.locust
+        env = Environment(user_classes=[build_trial_user(spec, token=self.token)], host=spec.host)
+        env.events.request.add_listener(self.tally.on_request)
+        if not self.distributed:
+            self.runner = env.create_local_runner()
+            self.monitor.watch(os.getpid(), role="local")
+            return
+        host, _, port = locust.master_bind.rpartition(":")
+        if locust.remote_workers and int(port) == 0:
+            raise ConfigError("[locust] remote_workers need a fixed port in master_bind "
+                              "(e.g. 0.0.0.0:5557): the remote workers must know it")
+        self.runner = env.create_master_runner(host, int(port))
+        add_report_hooks(env, self.tally, side="master")
+        self.pool = pool = WorkerPool(self.runner, local=locust.workers,
+                                      remote=locust.remote_workers, wait_s=locust.worker_wait)
+        bound = self.runner.server.port
+        pool.launch(port=bound, password=self.password, target=spec.host,
+                    log_dir=str(self.log_dir) if self.log_dir else None)
+        if locust.remote_workers:
+            log_remote_command(locust.remote_workers, user=self.user, port=bound,
+                               target=spec.host)
+        pool.wait_ready(gevent.sleep)
+        pool.broadcast(SPEC, {**spec.to_message(), KIND_KEY: KIND})
+        self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
+
+    def _drive(self) -> Driven:
+        start = time.time()
+        self.tally.open_window(start)
+        self.monitor.start()
+        if self.pool is not None:
+            self.pool.broadcast(WINDOW, {"start": start, "reset": True, "block_s": 0.0})
+        self.runner.start(self.trials, spawn_rate=float(self.trials))
+        deadline = time.monotonic() + self.timeout
+        while self.tally.count(TRIAL) < self.trials:
+            if self.pool is not None and self.pool.known:
+                self.pool.check_alive()  # a lost worker fails the level at once, named
+            if time.monotonic() > deadline:
+                raise GeneratorError(f"{self.tally.count(TRIAL)} of {self.trials} trials ended "
+                                     f"within {self.timeout:g} s ([metrics] timeout)")
+            self.monitor.sample()
+            self.on_progress(self.tally.count(REPORT))
+            gevent.sleep(TICK_S)
+        end = time.time()
+        self.tally.close_window(end)
+        driven = Driven(tally=self.tally, usage=self.monitor.usage())
+        if self.pool is not None:
+            self.pool.collect(end=end, stop=True, timeout=COLLECT_S, sleep=gevent.sleep)
+            driven.usage += self.pool.usage()
+            driven.workers = len(self.pool.known)
+            driven.workers_reported = self.pool.reported
+        else:
+            self.runner.stop()
+        self.on_progress(self.tally.count(REPORT))
+        return driven
+
+    def _teardown(self) -> None:
+        try:
+            if self.runner is not None:
+                self.runner.quit()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
