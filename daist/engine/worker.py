@@ -10,7 +10,6 @@ worker says so and exits with status 2.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Callable, Mapping
@@ -23,6 +22,7 @@ from locust.env import Environment
 from daist.engine.distributed import KIND_KEY, Built, register_worker_handlers
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.target import RefusedTarget, check_target
+from daist.engine.worker_args import argument_parser
 from daist.models.terminal import for_terminal
 
 PARENT_POLL_S = 1.0
@@ -60,13 +60,7 @@ def watch_parent(parent_pid: int, runner) -> None:
 
 
 def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) -> int:
-    parser = argparse.ArgumentParser(prog=prog, description="A daist Locust worker.")
-    parser.add_argument("--master", required=True, metavar="HOST:PORT",
-                        help="the daist master's [locust] master_bind address")
-    parser.add_argument("--target", metavar="URL",
-                        help="the Determined master the users log in to (default: DET_MASTER); "
-                             "a Locust master asking for another is refused")
-    parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    parser = argument_parser(prog)
     args = parser.parse_args(argv)
     host, _, port = args.master.rpartition(":")
     if not host or not port.isdigit():
