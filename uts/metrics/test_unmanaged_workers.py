@@ -26,8 +26,8 @@ def unmanaged(url: str, **extra: str) -> dict[str, str]:
 
 def stored_training_steps(api: MasterClient, trial_id: int) -> list[int]:
     """The training reports the stand-in stored for a trial, by their step, as it holds them."""
-    answer = api.get(f"/api/v1/trials/{trial_id}/workloads",
-                     params={"filter": "FILTER_OPTION_UNSPECIFIED", "limit": 1000})
+    answer = api.get(f"/api/v1/trials/{trial_id}/workloads", filter="FILTER_OPTION_UNSPECIFIED",
+                     limit=1000)
     return sorted(int(w["training"]["totalBatches"]) for w in answer["workloads"]
                   if "training" in w)
 
