@@ -1,7 +1,9 @@
 """BENCHMARK REFERENCE ONLY: the metric tests' unmanaged generator as it was before issue 27 (a
 multiprocessing pool of asyncio processes), kept so that benchmarks/metrics_generator.py can
 measure it beside its successor (daist.metrics.trial_user on daist.engine) in the same run.
-daist itself no longer uses it. Text of the original module follows.
+daist itself no longer uses it. The original module follows, less the level's setup and
+cleanup (the benchmark's target needs neither) and the HTTP helpers it shares with
+daist.metrics.unmanaged.
 
 Unmanaged mode of the metric-latency test: one unmanaged (detached-mode) experiment per level
 whose trials are driven from this machine, many per process, with no slot on the cluster.
@@ -37,15 +39,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-import yaml
+from daist.metrics.unmanaged import JSON_HEADERS, _call, _session  # shared HTTP helpers
 
-from daist.metrics.expconf import Level
 SATURATED_CPU_PERCENT = 80.0  # the load tests' generator limit at the time
-JSON_HEADERS = {"Content-Type": "application/json"}
-SETUP_CONCURRENCY = 32  # creations and starts in flight while a level is set up
 START_TIMEOUT_S = 30.0  # generator processes must all be ready within this
-SETUP_CALL_S = 60.0  # one setup call at most (the drive itself is bounded by [metrics] timeout)
-CLEANUP_CALL_S = 10.0
 
 
 class GeneratorError(RuntimeError):
@@ -86,96 +83,6 @@ class GeneratorUsage:
     def describe(self) -> str:
         return (f"process {self.pid}: {self.trials} trials, {self.cpu_percent:.0f}% of a core "
                 f"over {self.wall_s:.1f} s")
-
-
-def experiment_config_text(level: Level, *, name: str) -> str:
-    """What ``core_v2`` sends for a detached experiment, with our name and searcher metric."""
-    return yaml.safe_dump({"name": name, "description": level.describe(),
-                           "searcher": {"name": "single", "metric": "visible_median_ms"},
-                           "labels": ["daist", "metric-latency"]})
-
-
-# -- HTTP helpers ------------------------------------------------------------------------------
-async def _call(http: Any, method: str, url: str, what: str, body: Any = None,
-                params: Any = None) -> Any:
-    data = None if body is None else json.dumps(body)
-    async with http.request(method, url, data=data, params=params, headers=JSON_HEADERS) as answer:
-        text = await answer.text()
-        if answer.status >= 300:
-            raise GeneratorError(f"{what}: HTTP {answer.status}: {' '.join(text.split())[:300]}")
-        return json.loads(text) if text else {}
-
-
-def _session(token: str, connections: int, *, call_s: float | None = None) -> Any:
-    import aiohttp
-
-    return aiohttp.ClientSession(
-        headers={"Authorization": f"Bearer {token}"},
-        connector=aiohttp.TCPConnector(limit=max(1, connections)),
-        timeout=aiohttp.ClientTimeout(total=call_s))
-
-
-# -- setting a level up and ending it (the test's process) -------------------------------------
-async def _create(url: str, token: str, level: Level, name: str) -> tuple[int, list[TrialRun]]:
-    from determined.common.api import bindings
-
-    async with _session(token, SETUP_CONCURRENCY, call_s=SETUP_CALL_S) as http:
-        request = bindings.v1CreateExperimentRequest(
-            config=experiment_config_text(level, name=name), unmanaged=True)
-        made = await _call(http, "POST", f"{url}/api/v1/experiments", "create the experiment",
-                           request.to_json(True))
-        experiment_id = int(made["experiment"]["id"])
-        gate = asyncio.Semaphore(SETUP_CONCURRENCY)
-
-        async def trial(index: int) -> TrialRun:
-            async with gate:
-                body = bindings.v1CreateTrialRequest(experimentId=experiment_id,
-                                                     hparams={"trial": index}, unmanaged=True)
-                created = await _call(http, "POST", f"{url}/api/v1/trials",
-                                      f"create trial {index}", body.to_json(True))
-                trial_id = int(created["trial"]["id"])
-                start = bindings.v1StartTrialRequest(trialId=trial_id, resume=False)
-                started = await _call(http, "POST", f"{url}/api/v1/trials/{trial_id}/start",
-                                      f"start trial {trial_id}", start.to_json(True))
-                return TrialRun(trial_id, int(started["trialRunId"]))
-
-        runs = await asyncio.gather(*(trial(i) for i in range(level.concurrency)))
-    return experiment_id, sorted(runs, key=lambda r: r.trial_id)
-
-
-def create_level(url: str, token: str, level: Level, *, name: str) -> tuple[int, list[TrialRun]]:
-    """A new unmanaged experiment with ``level.concurrency`` started trials."""
-    return asyncio.run(_create(url, token, level, name))
-
-
-async def _end(url: str, token: str, trial_ids: list[int], state: str) -> list[str]:
-    from determined.common.api import bindings
-
-    errors: list[str] = []
-    async with _session(token, SETUP_CONCURRENCY, call_s=CLEANUP_CALL_S) as http:
-        gate = asyncio.Semaphore(SETUP_CONCURRENCY)
-
-        async def end(trial_id: int) -> None:
-            async with gate:
-                try:
-                    current = await _call(http, "GET", f"{url}/api/v1/trials/{trial_id}",
-                                          f"read trial {trial_id}")
-                    if current["trial"]["state"] != "STATE_RUNNING":
-                        return
-                    body = bindings.v1PatchTrialRequest(trialId=trial_id,
-                                                        state=bindings.trialv1State(state))
-                    await _call(http, "PATCH", f"{url}/api/v1/trials/{trial_id}",
-                                f"end trial {trial_id}", body.to_json(True))
-                except Exception as exc:  # cleanup: report, never raise
-                    errors.append(str(exc))
-        await asyncio.gather(*(end(t) for t in trial_ids))
-    return errors
-
-
-def end_running_trials(url: str, token: str, trial_ids: list[int], *,
-                       state: str = "STATE_ERROR") -> list[str]:
-    """Give every trial still RUNNING (a generator that died or was stopped) a final state."""
-    return asyncio.run(_end(url, token, trial_ids, state))
 
 
 # -- the generator processes -------------------------------------------------------------------

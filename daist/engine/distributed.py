@@ -221,6 +221,17 @@ class WorkerPool:
             if log_dir:
                 output.close()
 
+    def start(self, *, spec: dict[str, Any], password: str, target: str, user: str,
+              log_dir: str | None, sleep: Callable[[float], None]) -> None:
+        """Start the local workers, tell the operator how to start the remote ones, wait for
+        every hello, then send every worker the spec of its user class."""
+        bound = self.runner.server.port
+        self.launch(port=bound, password=password, target=target, log_dir=log_dir)
+        if self.expected > self.local:
+            log_remote_command(self.expected - self.local, user=user, port=bound, target=target)
+        self.wait_ready(sleep)
+        self.broadcast(SPEC, spec)
+
     def ready(self) -> list[str]:
         """Workers connected to Locust that have also said hello. A worker says hello once its
         handlers are in place: Locust drops a message that arrives before its handler (it

@@ -9,6 +9,7 @@ worker fails the level at once, named), close the window (the workers send their
 and their CPU), and quit every process. Import only in the test's process (imports Locust)."""
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass, field
@@ -20,10 +21,10 @@ import daist.engine.locust_import  # noqa: F401  (gevent patching first)
 import gevent
 from locust.env import Environment
 
-from daist.engine.distributed import (KIND_KEY, SPEC, WINDOW, WorkerPool, add_report_hooks,
-                                      log_remote_command)
+from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool, add_report_hooks
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.tally import ExactTally
+from daist.engine.worker import freeze_garbage
 from daist.framework.errors import ConfigError, DaistError
 from daist.metrics.trial_user import REPORT, TRIAL, TrialSpec, build_trial_user
 from daist.metrics.worker import KIND
@@ -79,8 +80,10 @@ class TrialsRun:
     def run(self) -> Driven:
         try:
             self._setup()
+            freeze_garbage()  # full collections would scan the whole test process, blocking the users
             return self._drive()
         finally:
+            gc.unfreeze()
             self._teardown()
 
     def _setup(self) -> None:
@@ -99,14 +102,9 @@ class TrialsRun:
         add_report_hooks(env, self.tally, side="master")
         self.pool = pool = WorkerPool(self.runner, local=locust.workers,
                                       remote=locust.remote_workers, wait_s=locust.worker_wait)
-        bound = self.runner.server.port
-        pool.launch(port=bound, password=self.password, target=spec.host,
-                    log_dir=str(self.log_dir) if self.log_dir else None)
-        if locust.remote_workers:
-            log_remote_command(locust.remote_workers, user=self.user, port=bound,
-                               target=spec.host)
-        pool.wait_ready(gevent.sleep)
-        pool.broadcast(SPEC, {**spec.to_message(), KIND_KEY: KIND})
+        pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=self.password,
+                   target=spec.host, user=self.user,
+                   log_dir=str(self.log_dir) if self.log_dir else None, sleep=gevent.sleep)
         self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
 
     def _drive(self) -> Driven:

@@ -29,14 +29,14 @@ from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
 from daist.models.locust import GeneratorUsage, StepPoint, block_length
-from daist.engine.distributed import (KIND_KEY, SPEC, WINDOW, WorkerPool, add_report_hooks,
-                                      log_remote_command)
+from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool, add_report_hooks
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.worker import freeze_garbage
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.recorder import SETTLE_EVERY, Recorder
 from daist.rest_api.sweep import mark_knee, step_point
 from daist.rest_api.user import UserSpec, build_user_class
+from daist.rest_api.worker import KIND
 
 log = get_logger("rest_api")
 TICK_S = 0.2
@@ -125,14 +125,9 @@ class LoadRun:
         add_report_hooks(env, self.recorder, side="master")
         self.pool = pool = WorkerPool(self.runner, local=plan.workers,
                                       remote=plan.remote_workers, wait_s=plan.worker_wait)
-        bound = self.runner.server.port
-        pool.launch(port=bound, password=spec.password, target=spec.host,
-                    log_dir=str(self.log_dir) if self.log_dir else None)
-        if plan.remote_workers:
-            log_remote_command(plan.remote_workers, user=spec.user_name, port=bound,
-                               target=spec.host)
-        pool.wait_ready(self._sleep)
-        pool.broadcast(SPEC, {**spec.to_message(), KIND_KEY: "rest_api"})
+        pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=spec.password,
+                   target=spec.host, user=spec.user_name,
+                   log_dir=str(self.log_dir) if self.log_dir else None, sleep=self._sleep)
         self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
 
     def _teardown(self) -> None:
