@@ -6,19 +6,32 @@ decides, and the check says so. A level over either limit is invalid: it is reco
 level and never plotted as the master's latency."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
+from daist.engine.tally import ExactTally
 from daist.evidence.histograms import BucketHistogram
 from daist.evidence.server_timing import grpc_method_of
 from daist.metrics.trial_user import REPORT
 from daist.models.locust import GeneratorUsage, LocustStatsList
 from daist.models.metric_latency import GeneratorCheck
 
-if TYPE_CHECKING:  # the run imports Locust (gevent patching): only the test's process does
-    from daist.metrics.trials_run import Driven
-
 CPU_LIMIT_PERCENT = LocustStatsList.SATURATION_PERCENT  # the load tests' generator limit
 REPORT_ROUTE = ("POST", "/api/v1/trials/{trial_id}/metrics")
+
+
+@dataclass
+class Driven:
+    """What the generator saw of one level."""
+
+    tally: ExactTally
+    usage: list[GeneratorUsage] = field(default_factory=list)
+    workers: int = 0
+    workers_reported: list[str] = field(default_factory=list)
+    """The workers whose final report arrived, as "host pid" (the load tests' stats say the same)."""
+
+    @property
+    def reports(self) -> int:
+        return self.tally.count(REPORT)
 
 
 def generator_check(driven: Driven, *, overhead_limit_ms: float,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -26,10 +25,10 @@ from daist.engine.monitor import GeneratorMonitor
 from daist.engine.tally import ExactTally
 from daist.engine.worker import freeze_garbage
 from daist.framework.errors import ConfigError, DaistError
+from daist.metrics.generator_check import Driven
 from daist.metrics.trial_user import REPORT, TRIAL, TrialSpec, build_trial_user
 from daist.metrics.worker import KIND
 from daist.models.config import LocustSettings
-from daist.models.locust import GeneratorUsage
 
 TICK_S = 0.2
 COLLECT_S = 30.0
@@ -38,21 +37,6 @@ COLLECT_S = 30.0
 
 class GeneratorError(DaistError):
     """A level's trials could not be driven to their end (names why)."""
-
-
-@dataclass
-class Driven:
-    """What the generator saw of one level."""
-
-    tally: ExactTally
-    usage: list[GeneratorUsage] = field(default_factory=list)
-    workers: int = 0
-    workers_reported: list[str] = field(default_factory=list)
-    """The workers whose final report arrived, as "host pid" (the load tests' stats say the same)."""
-
-    @property
-    def reports(self) -> int:
-        return self.tally.count(REPORT)
 
 
 class TrialsRun:
