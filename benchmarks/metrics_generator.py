@@ -225,7 +225,7 @@ def main() -> int:
         print(f"{'generator':<22} {'trials':>6} {'reports':>7} {'over p50':>9} {'p95':>8} "
               f"{'vis-2d p50':>9} {'p95':>8} {'gen CPU':>8} {'RSS MB':>7} {'target CPU':>10} "
               f"{'wall s':>7}")
-        for trials in (int(x) for x in args.levels.split(",")):
+        for trials in (int(x) for x in args.levels.split(",") if x):
             old = _measure(args, port, target, "old", trials)
             print(_row(f"old ({args.processes} processes)", trials, old), flush=True)
             new = _measure(args, port, target, "new", trials)

@@ -4,8 +4,9 @@ time the read-back; on any ending (failure, timeout, interrupt, a master that st
 kill the running experiment, keep what its trials reported, and save the summary."""
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Iterator
 
 from daist.framework.master_client import MasterClient
 from daist.framework.log import get_logger
@@ -66,6 +67,17 @@ class MetricsTestCase(DaistTestCase):
     def run_sweep(self, levels: list[Level], *,
                   parameters: dict[str, int]) -> MetricLatencyOpHist:
         """Measure every level; returns the histograms saved (operation x level)."""
+        with self.measuring(parameters=parameters) as measure:
+            for level in levels:
+                measure(level)
+        return self.op_hist
+
+    @contextlib.contextmanager
+    def measuring(self, *, parameters: dict[str, int],
+                  ) -> Iterator[Callable[[Level], LatencySeries]]:
+        """``measure(level)`` -> that level's series, for as many levels as the caller decides
+        (a sweep, a capacity search); everything measured is saved on any ending, and the
+        histograms saved last are ``self.op_hist``."""
         session = self.session
         assert session is not None and session.target is not None
         determined = session.settings.determined
@@ -81,20 +93,19 @@ class MetricsTestCase(DaistTestCase):
             cluster.login()
             if session.settings.metrics.reads:
                 reader.login(determined.DET_USER, determined.DET_PASSWORD.reveal())
-            for level in levels:
-                self._run_level(cluster, level, sweep=sweep, artifacts=artifacts, reader=reader)
+            yield lambda level: self._run_level(cluster, level, sweep=sweep, artifacts=artifacts,
+                                                reader=reader)
         finally:  # also on Ctrl-C and SIGTERM (KeyboardInterrupt): keep what was measured
             try:
-                op_hist = artifacts.save_data()
-                artifacts.save_summary(op_hist)
+                self.op_hist = artifacts.save_data()
+                artifacts.save_summary(self.op_hist)
             finally:
                 if not cluster.unresponsive:
                     reader.close()
                 cluster.logout()
-        return op_hist
 
     def _run_level(self, cluster: Cluster, level: Level, *, sweep: MetricLatencySweep,
-                   artifacts: SweepArtifacts, reader: MasterClient) -> None:
+                   artifacts: SweepArtifacts, reader: MasterClient) -> LatencySeries:
         settings = self.session.settings.metrics
         name = f"{self.axis} {getattr(level, self.axis)}"
         if self.unmanaged:
@@ -130,6 +141,7 @@ class MetricsTestCase(DaistTestCase):
         log.info("%s: %d reports, write p50 %.2f p95 %.2f ms, visible p50 %.2f p95 %.2f ms",
                  name, len(series.observations), write["p50"], write["p95"], visible["p50"],
                  visible["p95"])
+        return series
 
     def _submit_and_wait(self, cluster: Cluster, level: Level, *, name: str,
                          sweep: MetricLatencySweep, artifacts: SweepArtifacts,

@@ -31,6 +31,9 @@ from daist.metrics.worker import KIND
 from daist.models.config import LocustSettings
 
 TICK_S = 0.2
+SPAWN_PER_PROCESS = 100.0
+"""Trials started per second per generator process: faster, a worker busy starting its users
+misses Locust's heartbeats and is lost (10,000 at once did; Locust warns above 100 a worker)."""
 COLLECT_S = 30.0
 """How long the workers may take to send their last tallies after the trials ended."""
 
@@ -97,7 +100,9 @@ class TrialsRun:
         self.monitor.start()
         if self.pool is not None:
             self.pool.broadcast(WINDOW, {"start": start, "reset": True, "block_s": 0.0})
-        self.runner.start(self.trials, spawn_rate=float(self.trials))
+        processes = max(1, self.locust.workers + self.locust.remote_workers)
+        self.runner.start(self.trials, spawn_rate=min(float(self.trials),
+                                                      SPAWN_PER_PROCESS * processes))
         deadline = time.monotonic() + self.timeout
         while self.tally.count(TRIAL) < self.trials:
             if self.pool is not None and self.pool.known:

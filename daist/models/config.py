@@ -286,6 +286,11 @@ class CapacitySettings:
                             "limit is measured once more as long.", p.duration(1, 86_400))
     max_users: int = knob(1000, "Most users the search tries; reaching them gives 'at least'.",
                           p.int_range(1, 100_000))
+    start_trials: int = knob(1, "Concurrently reporting trials of the metric capacity search's "
+                             "first step (daist.metrics.test_latency.TestCapacity).",
+                             p.int_range(1, 10_000))
+    max_trials: int = knob(1000, "Most trials the metric capacity search tries; reaching them "
+                           "gives 'at least'.", p.int_range(1, 10_000))
 
 
 @dataclass(frozen=True)
