@@ -156,6 +156,15 @@ class WorkerPool:
         runner.register_message(COLLECTED, self._on_collected)
         runner.register_message(HELLO, self._on_hello)
 
+    @classmethod
+    def open(cls, env: Any, recorder: WindowRecorder, *, bind: tuple[str, int], local: int,
+             remote: int, wait_s: float) -> WorkerPool:
+        """A Locust master runner on ``bind`` for ``env``, merging the workers' tallies into
+        ``recorder``, and its pool (``start`` it next)."""
+        runner = env.create_master_runner(*bind)
+        add_report_hooks(env, recorder, side="master")
+        return cls(runner, local=local, remote=remote, wait_s=wait_s)
+
     def _on_hello(self, environment: Any, msg: Any) -> None:
         self.names[msg.data.get("client_id") or msg.node_id] = \
             f"{msg.data.get('host', '?')} pid {msg.data.get('pid', '?')}"

@@ -20,7 +20,7 @@ import daist.engine.locust_import  # noqa: F401  (gevent patching first)
 import gevent
 from locust.env import Environment
 
-from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool, add_report_hooks
+from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.tally import ExactTally
 from daist.engine.worker import freeze_garbage
@@ -85,10 +85,10 @@ class TrialsRun:
         if locust.remote_workers and int(port) == 0:
             raise ConfigError("[locust] remote_workers need a fixed port in master_bind "
                               "(e.g. 0.0.0.0:5557): the remote workers must know it")
-        self.runner = env.create_master_runner(host, int(port))
-        add_report_hooks(env, self.tally, side="master")
-        self.pool = pool = WorkerPool(self.runner, local=locust.workers,
-                                      remote=locust.remote_workers, wait_s=locust.worker_wait)
+        self.pool = pool = WorkerPool.open(env, self.tally, bind=(host, int(port)),
+                                           local=locust.workers, remote=locust.remote_workers,
+                                           wait_s=locust.worker_wait)
+        self.runner = pool.runner
         pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=self.password,
                    target=spec.host, user=self.user,
                    log_dir=str(self.log_dir) if self.log_dir else None, sleep=gevent.sleep)

@@ -29,7 +29,7 @@ from daist.framework.errors import DaistError, Interrupted
 from daist.framework.log import get_logger
 from daist.framework.progress import Progress
 from daist.models.locust import GeneratorUsage, StepPoint, block_length
-from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool, add_report_hooks
+from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.worker import freeze_garbage
 from daist.rest_api.plan import LoadPlan
@@ -120,11 +120,9 @@ class LoadRun:
             self.runner = env.create_local_runner()
             self.monitor.watch(os.getpid(), role="local")
             return
-        host, port = plan.bind
-        self.runner = env.create_master_runner(host, port)
-        add_report_hooks(env, self.recorder, side="master")
-        self.pool = pool = WorkerPool(self.runner, local=plan.workers,
-                                      remote=plan.remote_workers, wait_s=plan.worker_wait)
+        self.pool = pool = WorkerPool.open(env, self.recorder, bind=plan.bind, local=plan.workers,
+                                           remote=plan.remote_workers, wait_s=plan.worker_wait)
+        self.runner = pool.runner
         pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=spec.password,
                    target=spec.host, user=spec.user_name,
                    log_dir=str(self.log_dir) if self.log_dir else None, sleep=self._sleep)
