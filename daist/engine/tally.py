@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from daist.models.locust import decode_histogram, encode_histogram, new_histogram, to_micros
+from daist.models.locust import (HDR_HIGHEST_US, HDR_LOWEST_US, decode_histogram,
+                                 encode_histogram, new_histogram)
 
 MESSAGE_CHARS = 300
 
@@ -60,8 +61,9 @@ class ExactTally:
                 tally.failures += 1
                 message = " ".join(str(exception).split())[:MESSAGE_CHARS]
                 tally.messages[message] = tally.messages.get(message, 0) + 1
-            else:
-                tally.histogram.record_value(int(to_micros([response_time])[0]))
+            else:  # whole microseconds, rounded half to even and clamped as to_micros does
+                micros = min(max(round(response_time * 1000.0), HDR_LOWEST_US), HDR_HIGHEST_US)
+                tally.histogram.record_value(micros)
 
     def drain(self) -> dict[str, Any]:
         """What was recorded since the last drain, as plain data; then forget it."""
