@@ -147,8 +147,9 @@ class LocustSettings:
                                p.duration(0, 3600), compare=WARN)
     request_timeout: float = knob(60.0, "Seconds before a request counts as failed (timeout).",
                                   p.duration(0.1, 3600), compare=WARN)
-    workers: int = knob(0, "Load-generator worker processes: 0 runs in-process; N starts a "
-                        "Locust master with N local workers.", p.int_range(0, 256),
+    workers: int = knob(0, "Load-generator worker processes of the load tests and the "
+                        "unmanaged metric trials: 0 runs in-process; N starts a Locust master "
+                        "with N local workers.", p.int_range(0, 256),
                         compare=REFUSE, recorded=True)
     remote_workers: int = knob(0, "Workers on other machines the master waits for (python -m "
                                "daist.worker --master HOST:PORT).", p.int_range(0, 1024),
