@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from daist.framework.capacity import SearchPlan, SearchResult, StepOutcome, search_capacity
 from daist.framework.log import get_logger
+from daist.framework.settings import Settings
 from daist.metrics.capacity import capacity_of, judge_series, level_rules
 from daist.metrics.latency_case import MetricsTestCase
 from daist.metrics.expconf import Level
@@ -17,6 +18,13 @@ from daist.models.metric_slo import parse_slo, violations
 from daist.models.metric_latency import TRIAL_OPERATIONS
 
 log = get_logger("metrics")
+
+
+def search_rules(slo: str) -> tuple[list, list]:
+    """[metrics] slo as (rules that hold at every level, rules pinned to one level)."""
+    return level_rules(parse_slo(slo, operations=TRIAL_OPERATIONS, error=ConfigError))
+
+
 GUARD = ("{count} metrics per report exceeds [metrics] max_metric_count {limit} "
          "(DAIST_METRICS_MAX_METRIC_COUNT); about 1,048,576 made a master reject the message "
          "and hang")
@@ -73,13 +81,19 @@ class TestCapacity(MetricsTestCase):
 
     axis = "concurrency"
 
+    @classmethod
+    def planned_seconds(cls, settings: Settings) -> float | None:
+        rules, pinned = search_rules(settings.metrics.slo)
+        if settings.metrics.trials != "unmanaged" or pinned or not rules:
+            return 0.0  # it skips (test), saying what to set
+        return super().planned_seconds(settings)
+
     def test(self) -> None:
         settings = self.session.settings.metrics
         if not self.unmanaged:
             self.skipTest("the capacity search drives unmanaged trials: set [metrics] trials = "
                           "unmanaged (DAIST_METRICS_TRIALS=unmanaged)")
-        rules, pinned = level_rules(parse_slo(settings.slo, operations=TRIAL_OPERATIONS,
-                                              error=ConfigError))
+        rules, pinned = search_rules(settings.slo)
         if pinned or not rules:
             self.skipTest("the capacity search needs [metrics] slo limits that hold at every "
                           "level (OPERATION:STAT=MS, no @LEVEL), e.g. 'write:p95=250'")
