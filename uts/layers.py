@@ -16,8 +16,9 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("framework",),
     ("seed", "report", "evidence"),
     ("db",),
+    ("engine",),
     ("rest_api", "metrics"),
-    ("app", "cli", "test_target"),
+    ("app", "cli", "test_target", "worker"),
     ("__main__", "__init__"),
 )
 """daist's packages (and top-level modules), lowest first. ``standin`` shares the floor with

@@ -105,6 +105,14 @@ class WindowEvidence:
             self._client = None
 
     # -- results ---------------------------------------------------------------------------
+    def window_handling(self) -> dict[str, BucketHistogram]:
+        """Each gRPC method's handling-time histogram over the window (after minus before);
+        empty when the master's metrics were off or unreadable."""
+        if self._metrics_before is None or self._metrics_after is None:
+            return {}
+        return {method: histogram.minus(self._metrics_before.get(method))
+                for method, histogram in self._metrics_after.items()}
+
     def results(self, entries: Iterable[EndpointStats]) -> EvidenceResults:
         out = EvidenceResults(notes=self.notes)
         if self._metrics_before is not None and self._metrics_after is not None:

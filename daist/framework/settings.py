@@ -30,6 +30,10 @@ MAX_CONFIG_BYTES = 256 * 1024
 AUTODISCOVER = "autodiscover"
 INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE", "DAIST_NO_UV"})
 """DAIST_* variables that are not settings and must not trip the unknown-variable check."""
+RETIRED = {("metrics", "generator_processes"):
+           "[locust] workers (DAIST_LOCUST_WORKERS): the unmanaged trials run on Locust's "
+           "workers, as the load tests do (docs/distributed.md)"}
+"""Settings that are gone -> what replaces them (named in the one-line error)."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,12 @@ def _check_sections(parser: configparser.ConfigParser, path: Path) -> None:
 
 def _check_env_names(environ: Mapping[str, str]) -> None:
     known = {env_name(s, f) for s in SECTIONS for f, _ in knobs(s)}
+    retired = {f"DAIST_{section}_{key}".upper(): (section, key) for section, key in RETIRED}
     for name in environ:
+        if name in retired:
+            section, key = retired[name]
+            raise ConfigError(f"environment variable {name} ([{section}] {key}) is retired: use "
+                              f"{RETIRED[section, key]}")
         if name.startswith("DAIST_") and name not in known and name not in INTERNAL_ENV:
             raise ConfigError(f"unknown environment variable {name}{_did_you_mean(name, known)}")
 
@@ -178,6 +187,9 @@ def _load_section(section_cls: type, file_values: dict[str, str], environ: Mappi
                   options: Mapping[str, tuple[str, str]]) -> Any:
     names = [f.name for f, _ in knobs(section_cls)]
     for key in file_values:
+        if (section_cls.section, key) in RETIRED:
+            raise ConfigError(f"{path}: [{section_cls.section}] {key} is retired: use "
+                              f"{RETIRED[section_cls.section, key]}")
         if key not in names:
             raise ConfigError(f"{path}: [{section_cls.section}] unknown key {key!r}"
                               + _did_you_mean(key, names, "'{}'"))

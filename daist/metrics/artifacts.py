@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from daist.framework.log import get_logger
-from daist.metrics.unmanaged import SATURATED_CPU_PERCENT, GeneratorUsage
+from daist.metrics.generator_check import CPU_LIMIT_PERCENT, describe_check, describe_usage
 from daist.models.base import Format, TextDocument
-from daist.models.metric_latency import LatencySeries, MetricLatencyOpHist, MetricLatencySweep
+from daist.models.metric_latency import (GeneratorCheck, LatencySeries, MetricLatencyOpHist,
+                                         MetricLatencySweep)
 
 if TYPE_CHECKING:
     from daist.framework.testcase import DaistTestCase
@@ -40,15 +41,16 @@ class SweepArtifacts:
             self.test.record_artifact(path, classname=classname)
         return op_hist
 
-    def save_generator(self, usage: Mapping[int, list[GeneratorUsage]]) -> None:
-        """Unmanaged mode: each level's generator processes, their CPU and whether the level is
-        valid (no process at >= 80 % of a core); rewritten after every level."""
-        lines = [f"generator processes of {self.test.tag} ({self.sweep.axis}; a level is invalid "
-                 f"when a process sat at >= {SATURATED_CPU_PERCENT:.0f}% of a core)"]
-        for level, processes in usage.items():
-            verdict = "INVALID" if any(p.saturated for p in processes) else "valid"
-            lines.append(f"{self.sweep.axis} {level}: {verdict}")
-            lines += [f"  {p.describe()}, {len(p.errors)} failed trials" for p in processes]
+    def save_generator(self, checks: Mapping[int, GeneratorCheck]) -> None:
+        """Unmanaged mode: each level's generator (workers, their CPU, reports sent) and whether
+        the level is valid; rewritten after every level. The sweep's series carry the same
+        checks as data (``LatencySeries.generator``)."""
+        lines = [f"generator of {self.test.tag} ({self.sweep.axis}; a level is invalid when a "
+                 f"generator process sat at >= {CPU_LIMIT_PERCENT:.0f}% of a core or, where the "
+                 f"target exposes its timings, added more than its overhead limit)"]
+        for level, check in checks.items():
+            lines.append(f"{self.sweep.axis} {level}: {describe_check(check)}")
+            lines += [f"  {describe_usage(u)}" for u in check.usage]
         path = self._paths.get("MetricGenerator")
         if path is None:
             path = self._paths["MetricGenerator"] = self.test.new_artifact_path(

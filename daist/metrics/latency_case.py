@@ -4,9 +4,9 @@ time the read-back; on any ending (failure, timeout, interrupt, a master that st
 kill the running experiment, keep what its trials reported, and save the summary."""
 from __future__ import annotations
 
-import os
+import contextlib
 import time
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Iterator
 
 from daist.framework.master_client import MasterClient
 from daist.framework.log import get_logger
@@ -18,10 +18,12 @@ from daist.metrics.cluster import Cluster, ExperimentTimeout
 from daist.metrics.collect import collect_series, failure_message
 from daist.metrics.expconf import Level, experiment_config, model_dir
 from daist.metrics import unmanaged
+from daist.evidence.capture import WindowEvidence
+from daist.metrics.generator_check import describe_check, describe_usage, generator_check
 from daist.metrics.readback import time_reads
 from daist.models.config import MetricsSettings
-from daist.models.metric_latency import (Hist, LatencySeries, MetricLatencyOpHist,
-                                         MetricLatencySweep)
+from daist.models.metric_latency import (GeneratorCheck, Hist, LatencySeries,
+                                         MetricLatencyOpHist, MetricLatencySweep)
 
 CLEANUP_CALL_S = 10.0
 COUNT_EVERY_S = 1.0  # the master is asked for the reports done at most this often
@@ -60,11 +62,22 @@ class MetricsTestCase(DaistTestCase):
             self.skipTest("on a real master the metric tests run only when [metrics] trials is "
                           "set (DAIST_METRICS_TRIALS=unmanaged needs no slots; managed needs one "
                           "free slot per trial)")
-        self._generator: dict[int, list[unmanaged.GeneratorUsage]] = {}
+        self._generator: dict[int, GeneratorCheck] = {}
 
     def run_sweep(self, levels: list[Level], *,
                   parameters: dict[str, int]) -> MetricLatencyOpHist:
         """Measure every level; returns the histograms saved (operation x level)."""
+        with self.measuring(parameters=parameters) as measure:
+            for level in levels:
+                measure(level)
+        return self.op_hist
+
+    @contextlib.contextmanager
+    def measuring(self, *, parameters: dict[str, int],
+                  ) -> Iterator[Callable[[Level], LatencySeries]]:
+        """``measure(level)`` -> that level's series, for as many levels as the caller decides
+        (a sweep, a capacity search); everything measured is saved on any ending, and the
+        histograms saved last are ``self.op_hist``."""
         session = self.session
         assert session is not None and session.target is not None
         determined = session.settings.determined
@@ -80,20 +93,19 @@ class MetricsTestCase(DaistTestCase):
             cluster.login()
             if session.settings.metrics.reads:
                 reader.login(determined.DET_USER, determined.DET_PASSWORD.reveal())
-            for level in levels:
-                self._run_level(cluster, level, sweep=sweep, artifacts=artifacts, reader=reader)
+            yield lambda level: self._run_level(cluster, level, sweep=sweep, artifacts=artifacts,
+                                                reader=reader)
         finally:  # also on Ctrl-C and SIGTERM (KeyboardInterrupt): keep what was measured
             try:
-                op_hist = artifacts.save_data()
-                artifacts.save_summary(op_hist)
+                self.op_hist = artifacts.save_data()
+                artifacts.save_summary(self.op_hist)
             finally:
                 if not cluster.unresponsive:
                     reader.close()
                 cluster.logout()
-        return op_hist
 
     def _run_level(self, cluster: Cluster, level: Level, *, sweep: MetricLatencySweep,
-                   artifacts: SweepArtifacts, reader: MasterClient) -> None:
+                   artifacts: SweepArtifacts, reader: MasterClient) -> LatencySeries:
         settings = self.session.settings.metrics
         name = f"{self.axis} {getattr(level, self.axis)}"
         if self.unmanaged:
@@ -114,6 +126,7 @@ class MetricsTestCase(DaistTestCase):
                                       headline=f"{name}: experiment {experiment_id} ended {state}"))
         series = collect_series(cluster, experiment_id=experiment_id, level=level,
                                 axis=self.axis, complete=True, trials=trials)
+        series.generator = self._generator.get(series.level)
         self._check_series(series, level, name=name, experiment_id=experiment_id)
         sweep.add(series)
         artifacts.save_data()
@@ -128,6 +141,7 @@ class MetricsTestCase(DaistTestCase):
         log.info("%s: %d reports, write p50 %.2f p95 %.2f ms, visible p50 %.2f p95 %.2f ms",
                  name, len(series.observations), write["p50"], write["p95"], visible["p50"],
                  visible["p95"])
+        return series
 
     def _submit_and_wait(self, cluster: Cluster, level: Level, *, name: str,
                          sweep: MetricLatencySweep, artifacts: SweepArtifacts,
@@ -160,55 +174,83 @@ class MetricsTestCase(DaistTestCase):
     def _drive_unmanaged(self, cluster: Cluster, level: Level, *, name: str,
                          sweep: MetricLatencySweep, artifacts: SweepArtifacts,
                          ) -> tuple[int, str, ExperimentTimeout | None]:
-        """Unmanaged mode: the trials are driven from here by generator processes."""
-        settings = self.session.settings.metrics
+        """Unmanaged mode: the trials are Locust users on the engine's runners (in-process, or
+        on ``[locust] workers`` local and ``remote_workers`` remote worker processes)."""
+        from daist.engine.distributed import WorkerError
+        from daist.metrics.trial_user import TRIAL, TrialSpec
+        from daist.metrics.trials_run import GeneratorError, TrialsRun
+
+        session = self.session
+        settings = session.settings.metrics
         token = cluster.token
-        experiment_id, runs = unmanaged.create_level(cluster.url, token, level,
-                                                     name=f"daist {self.tag} {name}")
+        experiment_id = unmanaged.create_experiment(cluster.url, token, level,
+                                                    name=f"daist {self.tag} {name}")
         log.info("%s: unmanaged experiment %d, %s", name, experiment_id, level.describe())
-        plan = unmanaged.Plan(num_batches=level.num_batches, metric_count=level.metric_count,
-                              visible_timeout=settings.visible_timeout)
-        processes = settings.generator_processes or os.cpu_count() or 1
+        spec = TrialSpec(host=cluster.url, experiment_id=experiment_id,
+                         num_batches=level.num_batches, metric_count=level.metric_count,
+                         visible_timeout=settings.visible_timeout, think_s=settings.think_time)
         progress = _level_progress(name, level, timeout_s=settings.timeout)
-        progress.update({"experiment": experiment_id, "trials": len(runs)})
+        progress.update({"experiment": experiment_id})
+        drive = TrialsRun(spec=spec, token=token, trials=level.concurrency,
+                          locust=session.settings.locust,
+                          user=session.settings.determined.DET_USER,
+                          password=session.settings.determined.DET_PASSWORD.reveal(),
+                          timeout=settings.timeout, log_dir=session.results_dir,
+                          on_progress=lambda sent: progress.update(
+                              {"experiment": experiment_id}, done=sent))
         late: ExperimentTimeout | None = None
-        trial_ids = [r.trial_id for r in runs]
+        driven = None
+        evidence = WindowEvidence(session.settings.evidence, url=cluster.url,
+                                  user=session.settings.determined.DET_USER,
+                                  password=session.settings.determined.DET_PASSWORD.reveal())
         try:
-            usage = unmanaged.drive(cluster.url, token, runs, plan, processes=processes,
-                                    timeout=settings.timeout, on_progress=lambda sent:
-                                    progress.update({"experiment": experiment_id}, done=sent))
-        except unmanaged.GeneratorError as exc:
-            usage = []
+            if session.settings.evidence.metrics:
+                evidence.before()
+            driven = drive.run()
+            if session.settings.evidence.metrics:
+                evidence.after()
+        except GeneratorError as exc:
             late = ExperimentTimeout(experiment_id, settings.timeout, str(exc))
+        except WorkerError as exc:  # a verdict on the level, named: its trials end in ERROR
+            progress.done({"experiment": experiment_id, "state": "a worker was lost"},
+                          ending="stopped")
+            self._end_trials(cluster, token, experiment_id, name=name)
+            self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
+            self.fail(f"{name}: {exc}")
         except BaseException as exc:  # an interrupt: end the trials, keep what they reported
             progress.done({"experiment": experiment_id, "state": "not driven any more"},
                           ending=_ending(exc))
-            self._end_trials(cluster, token, trial_ids, name=name)
+            self._end_trials(cluster, token, experiment_id, name=name)
             self._keep_partial(cluster, experiment_id, level, sweep=sweep, artifacts=artifacts)
             raise
-        self._end_trials(cluster, token, trial_ids, name=name)
-        for process in usage:
-            log.info("%s: generator %s", name, process.describe())
-            for error in process.errors[:3]:
-                log.error("%s: %s", name, error)
-        self._generator[getattr(level, self.axis)] = usage
-        artifacts.save_generator(self._generator)
+        finally:
+            evidence.close()
+        self._end_trials(cluster, token, experiment_id, name=name)
         state = cluster.state(experiment_id)
         progress.done({"experiment": experiment_id, "state": state})
-        errors = [e for p in usage for e in p.errors]
+        if driven is None:
+            return experiment_id, state, late
+        check = generator_check(driven, overhead_limit_ms=settings.max_generator_overhead_ms,
+                                handling=evidence.window_handling())
+        self._generator[getattr(level, self.axis)] = check
+        artifacts.save_generator(self._generator)
+        log.info("%s: generator %s", name, describe_check(check))
+        for usage in check.usage:
+            log.info("%s: generator %s", name, describe_usage(usage))
+        errors = driven.tally.failures(TRIAL)
         if errors:  # the experiment ended ERROR: say why in its failure's headline
-            state = f"{state} ({len(errors)} trials failed; first: {errors[0]})"
-        if any(p.saturated for p in usage):
-            log.warning("%s: INVALID level: a generator process sat at >= %.0f%% of a core; "
-                        "these figures are the generator's limit, not the master's (raise "
-                        "[metrics] generator_processes or use fewer trials)", name,
-                        unmanaged.SATURATED_CPU_PERCENT)
+            state = f"{state} ({len(errors)} trial failures; first: {errors[0]})"
+        if not check.valid:
+            log.warning("%s: INVALID level: %s; these figures are the generator's limit, not "
+                        "the master's (add [locust] workers or use fewer trials)", name,
+                        check.reason)
         return experiment_id, state, late
 
     @staticmethod
-    def _end_trials(cluster: Cluster, token: str, trial_ids: list[int], *, name: str) -> None:
+    def _end_trials(cluster: Cluster, token: str, experiment_id: int, *, name: str) -> None:
         """Trials a stopped or failed generator left RUNNING end in ERROR; never raises."""
         try:
+            trial_ids = [t.id for t in cluster.trials(experiment_id)]
             problems = unmanaged.end_running_trials(cluster.url, token, trial_ids)
         except Exception as exc:
             problems = [str(exc)]
@@ -249,6 +291,7 @@ class MetricsTestCase(DaistTestCase):
             log.warning("could not read the partial latencies of experiment %d: %s",
                         experiment_id, exc)
             return
+        series.generator = self._generator.get(series.level)
         if series.observations:
             sweep.add(series)
             artifacts.save_data()

@@ -6,6 +6,10 @@
 """
 from __future__ import annotations
 
+from daist.framework.capacity import SearchPlan, SearchResult, StepOutcome, search_capacity
+from daist.framework.log import get_logger
+from daist.framework.settings import Settings
+from daist.metrics.capacity import capacity_of, judge_series, level_rules
 from daist.metrics.latency_case import MetricsTestCase
 from daist.metrics.expconf import Level
 from daist.metrics.readback import READ_OPERATIONS
@@ -13,6 +17,14 @@ from daist.framework.errors import ConfigError
 from daist.models.limits import metric_limits
 from daist.models.metric_slo import violations
 from daist.models.metric_latency import TRIAL_OPERATIONS
+
+log = get_logger("metrics")
+
+
+def search_rules(slo: str) -> tuple[list, list]:
+    """[metrics] slo as (rules that hold at every level, rules pinned to one level)."""
+    return level_rules(parse_slo(slo, operations=TRIAL_OPERATIONS, error=ConfigError))
+
 
 GUARD = ("{count} metrics per report exceeds [metrics] max_metric_count {limit} "
          "(DAIST_METRICS_MAX_METRIC_COUNT); about 1,048,576 made a master reject the message "
@@ -62,3 +74,51 @@ class TestPayload(MetricsTestCase):
         if levels:
             self.run_sweep(levels, parameters={"concurrency": settings.payload_concurrency,
                                                "num_batches": settings.payload_num_batches})
+
+
+class TestCapacity(MetricsTestCase):
+    """The most concurrently reporting unmanaged trials whose latencies keep [metrics] slo:
+    the capacity search over the trial count ([capacity] start_trials, growth, resolution,
+    max_trials), one unmanaged level per step; writes Capacity (capacity_trials)."""
+
+    axis = "concurrency"
+
+    @classmethod
+    def planned_seconds(cls, settings: Settings) -> float | None:
+        rules, pinned = search_rules(settings.metrics.slo)
+        if settings.metrics.trials != "unmanaged" or pinned or not rules:
+            return 0.0  # it skips (test), saying what to set
+        return super().planned_seconds(settings)
+
+    def test(self) -> None:
+        settings = self.session.settings.metrics
+        if not self.unmanaged:
+            self.skipTest("the capacity search drives unmanaged trials: set [metrics] trials = "
+                          "unmanaged (DAIST_METRICS_TRIALS=unmanaged)")
+        rules, pinned = search_rules(settings.slo)
+        if pinned or not rules:
+            self.skipTest("the capacity search needs [metrics] slo limits that hold at every "
+                          "level (OPERATION:STAT=MS, no @LEVEL), e.g. 'write:p95=250'")
+        capacity = self.session.settings.capacity
+        search = SearchPlan(start=capacity.start_trials, growth=capacity.growth,
+                            resolution=capacity.resolution, max_level=capacity.max_trials)
+        parameters = {"metric_count": settings.metric_count,
+                      "num_batches": settings.num_batches}
+        steps: list[StepOutcome] = []
+        result: SearchResult | None = None
+        with self.measuring(parameters=parameters) as measure:
+            def judge(trials: int) -> StepOutcome:
+                steps.append(judge_series(measure(Level(
+                    concurrency=trials, metric_count=settings.metric_count,
+                    num_batches=settings.num_batches)), rules))
+                return steps[-1]
+            try:
+                result = search_capacity(judge, search, say=lambda text: log.info(
+                    "%s: %s", self.tag, text))
+            finally:  # also on failure and interrupts: the steps that ran
+                found = capacity_of(result, steps, rules=rules, search=search,
+                                    parameters=parameters)
+                self.save(found)
+                log.info("%s: %s", self.tag, found.headline)
+        if result.capacity == 0:
+            self.fail(f"no trial count kept every limit: {result.limited_by}")

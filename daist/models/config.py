@@ -123,11 +123,12 @@ class LocustSettings:
                                p.duration(0, 3600), compare=WARN)
     request_timeout: float = knob(60.0, "Seconds before a request counts as failed (timeout).",
                                   p.duration(0.1, 3600), compare=WARN)
-    workers: int = knob(0, "Load-generator worker processes: 0 runs in-process; N starts a "
-                        "Locust master with N local workers.", p.int_range(0, 256),
+    workers: int = knob(0, "Load-generator worker processes of the load tests and the "
+                        "unmanaged metric trials: 0 runs in-process; N starts a Locust master "
+                        "with N local workers.", p.int_range(0, 256),
                         compare=REFUSE, recorded=True)
     remote_workers: int = knob(0, "Workers on other machines the master waits for (python -m "
-                               "daist.rest_api.worker --master HOST:PORT).", p.int_range(0, 1024),
+                               "daist.worker --master HOST:PORT).", p.int_range(0, 1024),
                                compare=REFUSE)
     master_bind: str = knob("127.0.0.1:0", "HOST:PORT the Locust master listens on for workers "
                             "(port 0: any free port; use 0.0.0.0:5557 for remote workers).",
@@ -203,8 +204,12 @@ class MetricsSettings:
     unmanaged_concurrency: list = knob([1, 10, 100, 1000], "Concurrency levels in unmanaged mode "
                                        "when [metrics] concurrency keeps its default.",
                                        p.int_list(1, 10_000))
-    generator_processes: int = knob(0, "Processes driving the unmanaged trials; 0: one per CPU "
-                                    "core.", p.int_range(0, 64))
+    think_time: float = knob(0.0, "Seconds an unmanaged trial waits between its reports (a "
+                             "simulated trial's training step).", p.duration(0, 3600))
+    max_generator_overhead_ms: float = knob(50.0, "An unmanaged level is invalid when the "
+                                            "generator's p50 time over the server's own for a "
+                                            "report exceeds this (where the target exposes its "
+                                            "timings).", p.float_range(0, 60_000))
 
 
 @dataclass(frozen=True)
@@ -259,6 +264,11 @@ class CapacitySettings:
                             "limit is measured once more as long.", p.duration(1, 86_400))
     max_users: int = knob(1000, "Most users the search tries; reaching them gives 'at least'.",
                           p.int_range(1, 100_000))
+    start_trials: int = knob(1, "Concurrently reporting trials of the metric capacity search's "
+                             "first step (daist.metrics.test_latency.TestCapacity).",
+                             p.int_range(1, 10_000))
+    max_trials: int = knob(1000, "Most trials the metric capacity search tries; reaching them "
+                           "gives 'at least'.", p.int_range(1, 10_000))
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Iterable
 from daist.models.percentiles import PERCENTILES
 from daist.models import serde
 from daist.models.base import Artifact
+from daist.models.locust import GeneratorUsage
 
 TRIAL_OPERATIONS = ("enqueue", "write", "visible")
 """Operations measured inside the trials, per report."""
@@ -152,6 +153,34 @@ _OPTIONAL_COLUMNS = ("sent_unix",)
 
 
 @dataclass
+class GeneratorCheck:
+    """Unmanaged mode: the generator over one level (Locust's runners, daist.engine), and
+    whether the level measured the master or the generator's own limit."""
+
+    workers: int = 0
+    """Worker processes the level ran on (0: in-process)."""
+    workers_reported: list[str] = field(default_factory=list)
+    """The workers whose final report arrived, as "host pid"."""
+    usage: list[GeneratorUsage] = field(default_factory=list)
+    """CPU and RSS of every generator process (each worker's own) over the level."""
+    reports_sent: int = 0
+    """Reports the users sent and the master acknowledged, merged exactly from every worker."""
+    basis: str = "cpu"
+    """What decided: ``server`` (client time against the target's own) or ``cpu`` (the target
+    exposes no timings: the generator's CPU alone)."""
+    client_p50_ms: float | None = None
+    """p50 of a report's POST as the generator timed it."""
+    server_p50_ms: float | None = None
+    """p50 of the same calls by the target's own handling-time histogram (``server`` basis)."""
+    overhead_p50_ms: float | None = None
+    cpu_limit_percent: float = 80.0
+    overhead_limit_ms: float = 50.0
+    valid: bool = True
+    reason: str = ""
+    """Why the level is invalid (empty when valid)."""
+
+
+@dataclass
 class LatencySeries:
     """One experiment: ``concurrency`` trials each sending ``num_batches`` reports of
     ``metric_count`` metrics. ``level`` is the value the sweep varies (one of the two).
@@ -170,6 +199,13 @@ class LatencySeries:
     observations: list[Observation] = field(default_factory=list)
     reads: dict[str, list[float]] = field(default_factory=dict)
     """Read-back timings (ms) done by the test per read path at this level."""
+    generator: GeneratorCheck | None = None
+    """Unmanaged mode: the generator's check of this level (managed mode: none)."""
+
+    @property
+    def invalid(self) -> bool:
+        """Measured while the generator was over its limit: not the master's latency."""
+        return self.generator is not None and not self.generator.valid
 
     def __post_init__(self) -> None:
         where = f"series at level {self.level}"
@@ -299,6 +335,8 @@ class MetricLatencyOpHist(Artifact):
     unit: str = "ms"
     parameters: dict[str, int] = field(default_factory=dict)
     operations: dict[str, dict[int, Hist]] = field(default_factory=dict)
+    invalid_levels: dict[int, str] = field(default_factory=dict)
+    """Levels left out because the generator was over its limit -> why (never plotted)."""
 
     def __post_init__(self) -> None:
         if self.axis != self.AXIS:
@@ -361,6 +399,9 @@ class MetricLatencySweep(Artifact):
         cls = MetricLatencyOpHist if self.axis == "concurrency" else MetricPayloadOpHist
         out = cls(parameters=dict(parameters or {}))
         for s in self.series:
+            if s.invalid:
+                out.invalid_levels[s.level] = s.generator.reason
+                continue
             for op in s.operations:
                 samples = s.samples(op)
                 if samples:

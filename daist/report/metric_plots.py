@@ -99,6 +99,9 @@ def percentile_figure(op_hist: MetricLatencyOpHist, operation: str, *,
     level_axes(ax, levels, values, axis=op_hist.axis, ylabel=f"{operation} latency (ms)",
                title=f"{operation} latency percentiles by {op_hist.axis}")
     ax.legend()
+    if op_hist.invalid_levels:  # measured at the generator's limit: said, never drawn
+        ax.set_xlabel(f"{op_hist.axis} (INVALID, not plotted: "
+                      f"{', '.join(map(str, sorted(op_hist.invalid_levels)))})")
     if context:
         figure.suptitle(_context_text(context), fontsize=8)
     return Figure.from_matplotlib(figure)
@@ -278,4 +281,6 @@ def table_text(op_hist: MetricLatencyOpHist, *, title: str = "") -> str:
                                for j, (c, w) in enumerate(zip(r, widths))))
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
+    for level, reason in sorted(op_hist.invalid_levels.items()):
+        lines.append(f"{op_hist.axis} {level}: INVALID, not plotted: {reason}")
     return "\n".join(lines) + "\n"

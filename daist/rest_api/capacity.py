@@ -12,7 +12,7 @@ from daist.framework.usl import fit_usl
 from daist.models.capacity import Capacity, CapacityStep
 from daist.models.shape import ClosedShape
 from daist.report.scaling_plot import capacity_figure
-from daist.rest_api.distributed import WorkerError
+from daist.engine.distributed import WorkerError
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.outputs import stats_list
 from daist.rest_api.step_verdict import TOO_FEW, judge_step

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import daist.rest_api.locust_import  # noqa: F401  (gevent patching first)
+import daist.engine.locust_import  # noqa: F401  (gevent patching first)
 
 import gevent
 from gevent.event import Event
@@ -30,12 +30,14 @@ from daist.framework.log import get_logger
 from daist.framework.progress import Progress
 from daist.models.locust import GeneratorUsage, StepPoint, block_length
 from daist.models.shape import Phase
-from daist.rest_api.distributed import SPEC, WINDOW, WorkerPool, add_report_hooks
-from daist.rest_api.monitor import GeneratorMonitor
+from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool
+from daist.engine.monitor import GeneratorMonitor
+from daist.engine.worker import freeze_garbage
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.recorder import SETTLE_EVERY, Recorder
 from daist.rest_api.sweep import mark_knee, step_point
 from daist.rest_api.user import UserSpec, build_user_class
+from daist.rest_api.worker import KIND
 
 log = get_logger("rest_api")
 TICK_S = 0.2
@@ -118,21 +120,12 @@ class LoadRun:
             self.runner = env.create_local_runner()
             self.monitor.watch(os.getpid(), role="local")
             return
-        host, port = plan.bind
-        self.runner = env.create_master_runner(host, port)
-        add_report_hooks(env, self.recorder, side="master")
-        self.pool = pool = WorkerPool(self.runner, local=plan.workers,
-                                      remote=plan.remote_workers, wait_s=plan.worker_wait)
-        bound = self.runner.server.port
-        pool.launch(port=bound, password=spec.password, target=spec.host,
-                    log_dir=str(self.log_dir) if self.log_dir else None)
-        if plan.remote_workers:
-            log.info("waiting for %d remote worker(s): on each machine run "
-                     "DET_USER=%s DET_PASSWORD=... python -m daist.rest_api.worker --master "
-                     "<this host>:%d --target %s", plan.remote_workers, spec.user_name, bound,
-                     spec.host)
-        pool.wait_ready(self._sleep)
-        pool.broadcast(SPEC, spec.to_message())
+        self.pool = pool = WorkerPool.open(env, self.recorder, bind=plan.bind, local=plan.workers,
+                                           remote=plan.remote_workers, wait_s=plan.worker_wait)
+        self.runner = pool.runner
+        pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=spec.password,
+                   target=spec.host, user=spec.user_name,
+                   log_dir=str(self.log_dir) if self.log_dir else None, sleep=self._sleep)
         self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
 
     def _teardown(self) -> None:
@@ -269,13 +262,3 @@ class LoadRun:
         total = self.env.stats.total
         return {"users": self.plan.load_shape.peak_users, "requests": total.num_requests, "failures": total.num_failures}
 
-
-def freeze_garbage() -> None:
-    """Move every object made so far (modules, settings, the catalogue) out of the garbage
-    collector's sight, as Locust's --processes does: full collections during the load then
-    scan only what the load creates, worth several % of a generator core. numpy is imported
-    first (the recorder settles with it): imported later, its tens of thousands of objects
-    would be scanned by every full collection of the load, at ~15 us per request."""
-    import numpy  # noqa: F401
-    gc.collect()
-    gc.freeze()

@@ -22,7 +22,7 @@ from daist.models.report import LimitViolations
 from daist.models.limits import Limits
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.cleanup import remove_own_objects
-from daist.rest_api.distributed import WORKER_LOGS, WorkerError
+from daist.engine.distributed import WORKER_LOGS, WorkerError
 from daist.rest_api.endpoints import EndpointTask
 from daist.rest_api.loadrun import LoadRun
 from daist.rest_api.outputs import (stats_history, stats_list, write_locust_csv,

@@ -13,7 +13,7 @@ from daist.models.locust import EndpointStats, LocustEntry, LocustStatsList, Run
 from daist.models.timestamp import Timestamp
 from daist.rest_api.catalogue import CATALOGUE
 from daist.rest_api.loadrun import LoadRun
-from daist.rest_api.monitor import GeneratorMonitor
+from daist.engine.monitor import GeneratorMonitor
 
 CSV_PERCENTILES = [0.5, 0.9, 0.95, 0.99, 0.999, 1.0]
 

@@ -6,7 +6,7 @@ from ``[locust]`` (``python -m daist --list-settings``).
 """
 from __future__ import annotations
 
-import daist.rest_api.locust_import  # noqa: F401  (gevent patching before the rest)
+import daist.engine.locust_import  # noqa: F401  (gevent patching before the rest)
 
 from daist.framework.log import get_logger
 from daist.framework.settings import Settings

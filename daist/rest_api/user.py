@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
+from daist.engine.target import RefusedTarget, same_master
 from daist.models.config import LocustSettings
 from daist.rest_api.answers import FULL_CHECK_EVERY, AnswerCheck
 from daist.rest_api.catalogue import CREATES, DELETES, by_name
@@ -74,24 +74,6 @@ class Pacer:
         if self.start is None:
             self.start = self.clock()
         return self.start + next(self.counter) * self.interval
-
-
-class RefusedTarget(Exception):
-    """A user was pointed at another master than the one its process may log in to."""
-
-
-def same_master(first: str, second: str) -> bool:
-    """Do two master URLs name the same server (scheme, host, port and path; case and a
-    trailing slash aside)?"""
-    def key(url: str) -> tuple:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
-        return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
-    try:
-        return key(first) == key(second)
-    except ValueError:  # an unparsable port
-        return False
 
 
 def parse_wait_time(text: str) -> tuple[float, float]:

@@ -203,6 +203,14 @@ class TestBadValues(unittest.TestCase):
         self.assertConfigError(r"unknown environment variable DAIST_LOCUST_RUNTIME \(did you "
                                r"mean DAIST_LOCUST_RUN_TIME\?\)", environ={"DAIST_LOCUST_RUNTIME": "5"})
 
+    def test_the_retired_generator_processes_names_its_replacement(self):
+        replacement = r"is retired: use \[locust\] workers \(DAIST_LOCUST_WORKERS\)"
+        self.assertConfigError(r"\[metrics\] generator_processes " + replacement,
+                               config="[metrics]\ngenerator_processes = 2\n")
+        self.assertConfigError(r"environment variable DAIST_METRICS_GENERATOR_PROCESSES "
+                               r"\(\[metrics\] generator_processes\) " + replacement,
+                               environ={"DAIST_METRICS_GENERATOR_PROCESSES": "2"})
+
     def test_database_password_is_environment_only(self):
         self.assertConfigError(r"PERF_RESULT_DB_PASS may only be set through the environment",
                                config="[db]\nPERF_RESULT_DB_PASS = hunter2\n")

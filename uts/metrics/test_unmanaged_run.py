@@ -1,11 +1,10 @@
 """daist.metrics.test_latency in unmanaged mode (``DAIST_METRICS_TRIALS=unmanaged``) against a
-stand-in: detached-mode trials driven from daist's own generator processes, no trial process
-on the master."""
+stand-in: detached-mode trials simulated by Locust users in daist's own process, no trial
+process on the master (the same on Locust workers: test_unmanaged_workers)."""
 import re
 import unittest
 
 from daist.framework.master_client import MasterClient
-from daist.metrics.unmanaged import GeneratorUsage, TrialRun, split
 from uts.harness import run_daist
 from uts.metrics.support import METRICS_POST, MODULE, TEST_ID, StandinCase, sweep_of
 
@@ -21,7 +20,7 @@ class TestUnmanagedSweep(StandinCase):
             "DET_MASTER": cls.url, "DAIST_METRICS_TRIALS": "unmanaged",
             "DAIST_METRICS_CONCURRENCY": ",".join(map(str, LEVELS)),
             "DAIST_METRICS_NUM_BATCHES": str(REPORTS), "DAIST_METRICS_METRIC_COUNT": "4",
-            "DAIST_METRICS_READS": "1", "DAIST_METRICS_GENERATOR_PROCESSES": "2",
+            "DAIST_METRICS_READS": "1",
             "DAIST_LOG_STDOUT_LEVEL": "INFO"})
         cls.result = cls.daist.result if cls.daist.results_dir else None
 
@@ -75,8 +74,17 @@ class TestUnmanagedSweep(StandinCase):
         self.assertEqual(len(paths), 1)
         text = paths[0].read_text()
         for level in LEVELS:
-            self.assertRegex(text, rf"(?m)^concurrency {level}: (valid|INVALID)$")
-        self.assertEqual(len(re.findall(r"(?m)^  process \d+: ", text)), 1 + 2 + 2)  # 1 trial: 1
+            self.assertRegex(text, rf"(?m)^concurrency {level}: (valid|INVALID)[;:] .*; "
+                                   rf"{level * REPORTS} reports sent; 0 workers, reported: "
+                                   rf"in-process$")
+        self.assertEqual(len(re.findall(r"(?m)^  local pid \d+: ", text)), len(LEVELS))
+        for series in sweep_of(self.result).series:  # the same, as data
+            check = series.generator
+            self.assertEqual((check.workers, check.workers_reported), (0, []))
+            self.assertEqual(check.reports_sent, series.concurrency * REPORTS)
+            self.assertEqual([u.role for u in check.usage], ["local"])
+            self.assertEqual(check.basis, "server")  # the stand-in exposes its timings
+            self.assertIsNotNone(check.overhead_p50_ms)
 
 
 class TestUnmanagedFailure(StandinCase):
@@ -90,19 +98,18 @@ class TestUnmanagedFailure(StandinCase):
         self.assertRegex(run.output, r"ended (STATE_)?ERROR")
 
 
-class TestSplit(unittest.TestCase):
-    def test_round_robin_without_empty_groups(self):
-        runs = [TrialRun(i, 1) for i in range(5)]
-        self.assertEqual([[r.trial_id for r in g] for g in split(runs, 2)], [[0, 2, 4], [1, 3]])
-        self.assertEqual(len(split(runs[:1], 4)), 1)
-
-    def test_saturation_at_80_percent_of_a_core(self):
-        self.assertTrue(GeneratorUsage(pid=1, trials=1, cpu_s=0.8, wall_s=1.0).saturated)
-        self.assertFalse(GeneratorUsage(pid=1, trials=1, cpu_s=0.79, wall_s=1.0).saturated)
-
-
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestRetiredSetting(unittest.TestCase):
+    def test_generator_processes_is_one_line_naming_locust_workers(self):
+        run = run_daist(MODULE + ".Test", timeout=60,
+                        env={"DAIST_METRICS_GENERATOR_PROCESSES": "2"})
+        self.assertEqual(run.returncode, 2, run.output)
+        self.assertNotIn("Traceback", run.output)
+        (line,) = [l for l in run.stderr.splitlines() if "generator_processes" in l]
+        self.assertIn("is retired: use [locust] workers (DAIST_LOCUST_WORKERS)", line)
 
 
 class TestRealMasterGuard(unittest.TestCase):
@@ -141,16 +148,3 @@ class TestRealMasterGuard(unittest.TestCase):
             test.session = SimpleNamespace(settings=load_settings(environ=environ))
             settings = test.session.settings.metrics
             self.assertEqual(test.levels_of(settings.concurrency), expected)
-
-
-class TestGeneratorEnvironment(unittest.TestCase):
-    def test_generator_processes_get_no_secret(self):
-        import os
-
-        from daist.metrics import unmanaged
-
-        os.environ["PGPASSWORD"] = "uts-secret"
-        self.addCleanup(os.environ.pop, "PGPASSWORD", None)
-        with unmanaged._without_secrets():
-            self.assertNotIn("PGPASSWORD", os.environ)
-        self.assertEqual(os.environ["PGPASSWORD"], "uts-secret")

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-import daist.rest_api.locust_import  # noqa: F401  (gevent patching before the rest)
+import daist.engine.locust_import  # noqa: F401  (gevent patching before the rest)
 
 from locust.env import Environment
 
-from daist.rest_api.distributed import register_worker_handlers
-from daist.rest_api.monitor import GeneratorMonitor
-from daist.rest_api.recorder import Recorder
+from daist.engine.distributed import register_worker_handlers
+from daist.engine.monitor import GeneratorMonitor
 
 
 def main() -> int:
@@ -29,7 +28,7 @@ def main() -> int:
     host, _, port = args.master.rpartition(":")
     runner = Environment(user_classes=[]).create_worker_runner(host, int(port))
     if args.mode == "idle":
-        register_worker_handlers(runner, Recorder(), build=lambda data: None,
+        register_worker_handlers(runner, build=lambda data: None,
                                  monitor=GeneratorMonitor())
     runner.greenlet.join()
     return 0

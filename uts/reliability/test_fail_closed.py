@@ -112,7 +112,7 @@ class TestLostWorker(StandinTestCase):
             wait_for(users_logged_in(self.url, 4), timeout=90, what="the users' logins",
                      process=process)
             workers = [c for c in psutil.Process(process.pid).children(recursive=True)
-                       if "daist.rest_api.worker" in command_line(c)]
+                       if "-m daist.worker" in command_line(c)]
             self.assertEqual(len(workers), 2)
             victim, survivor = workers
             victim.send_signal(signal.SIGKILL)

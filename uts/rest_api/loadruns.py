@@ -83,7 +83,7 @@ def finish_with_worker(process: subprocess.Popen, worker: subprocess.Popen, *,
     return DaistRun(process.returncode, stdout, stderr, results_dir_of(stdout)), worker_log
 
 
-def start_worker(port: int, *args: str, module: str = "daist.rest_api.worker",
+def start_worker(port: int, *args: str, module: str = "daist.worker",
                  env: dict[str, str] | None = None) -> subprocess.Popen:
     """A Locust worker process (``python -m module --master 127.0.0.1:port args``) with a clean
     environment plus ``env``; its stderr is kept for the test."""

@@ -16,7 +16,7 @@ REQUESTS = 100
 # In a child process: importing Locust patches this process's sockets with gevent.
 SCRIPT = """
 import gc, json, sys
-import daist.rest_api.locust_import
+import daist.engine.locust_import
 from locust.env import Environment
 from daist.rest_api.user import UserSpec, build_user_class
 

@@ -66,9 +66,9 @@ class TestChildEnvironments(unittest.TestCase):
 
 LAUNCH_A_WORKER = textwrap.dedent("""
     import json, os
-    from daist.rest_api import locust_import  # noqa: F401 - Locust, imported quietly
+    from daist.engine import locust_import  # noqa: F401 - Locust, imported quietly
     from locust.env import Environment
-    from daist.rest_api.distributed import WorkerPool
+    from daist.engine.distributed import WorkerPool
 
     runner = Environment(user_classes=[]).create_master_runner("127.0.0.1", 0)
     pool = WorkerPool(runner, local=1, remote=0, wait_s=30)

@@ -26,10 +26,14 @@ class TestSameMaster(unittest.TestCase):
 
 class TestWorkerTarget(unittest.TestCase):
     def test_a_worker_without_a_target_refuses_to_start(self):
-        worker = start_worker(free_port(), env={"DET_PASSWORD": WORKER_SECRET})
-        _, stderr = worker.communicate(timeout=60)
-        self.assertEqual(worker.returncode, 2)
-        self.assertIn("needs --target URL or DET_MASTER", stderr)
+        for module in ("daist.worker", "daist.rest_api.worker"):  # the command and its alias
+            with self.subTest(module=module):
+                worker = start_worker(free_port(), module=module,
+                                      env={"DET_PASSWORD": WORKER_SECRET})
+                _, stderr = worker.communicate(timeout=60)
+                self.assertEqual(worker.returncode, 2)
+                self.assertIn("needs --target URL or DET_MASTER", stderr)
+                self.assertIn(f"usage: python -m {module}", stderr)
 
     def test_a_master_pointing_elsewhere_is_refused_and_gets_no_password(self):
         standin = StandinProcess(scale=10, passwords={"admin": PASSWORD})

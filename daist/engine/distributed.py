@@ -2,7 +2,8 @@
 worker processes.
 
 Protocol (besides Locust's own spawn/stop/quit/stats):
-  master -> workers  ``daist_spec``     the ``UserSpec`` (no password) to build the user class
+  master -> workers  ``daist_spec``     {kind, ...}: what a kind's worker needs to build its
+                                        user class (never a password)
   master -> workers  ``daist_window``   {start, reset, block_s}: start recording (in blocks of
                                         block_s); reset Locust's stats
   master -> workers  ``daist_collect``  {end, stop}: stop recording (and the users), send a
@@ -30,28 +31,53 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
+from daist.engine.monitor import GeneratorMonitor
 from daist.framework.errors import DaistError
 from daist.framework.log import get_logger
 from daist.models import environment
 from daist.models.locust import GeneratorUsage
 from daist.models.serde import from_data, to_data
-from daist.rest_api.monitor import GeneratorMonitor
-from daist.rest_api.recorder import Recorder
 
-log = get_logger("rest_api")
+log = get_logger("engine")
 SPEC, WINDOW, COLLECT, COLLECTED = "daist_spec", "daist_window", "daist_collect", "daist_collected"
 HELLO = "daist_hello"
 REPORT_KEY = "daist"
+KIND_KEY = "kind"
+"""Which test kind's user class a ``daist_spec`` asks for (``rest_api`` or ``metrics``)."""
 WORKER_LOGS = "locust-worker-*.log"
+WORKER_MODULE = "daist.worker"
+"""The worker command (``python -m daist.worker``) the master starts for ``[locust] workers``."""
 
 
 class WorkerError(DaistError):
     """Workers did not connect or did not answer."""
 
 
-def add_report_hooks(env: Any, recorder: Recorder, *, side: str) -> None:
+class WindowRecorder(Protocol):
+    """What the engine needs of a kind's recorder: a measured window, and exact (HDR) tallies
+    that a worker drains into each stats report and the master merges."""
+
+    block_s: float
+
+    def on_request(self, **kwargs: Any) -> None: ...
+    def open_window(self, start: float) -> None: ...
+    def close_window(self, end: float) -> None: ...
+    def drain(self) -> dict[str, Any]: ...
+    def merge(self, data: dict[str, Any]) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """A worker's answer to ``daist_spec``: the user class to run and the recorder its
+    requests go to."""
+
+    user_class: type
+    recorder: WindowRecorder
+
+
+def add_report_hooks(env: Any, recorder: WindowRecorder, *, side: str) -> None:
     """Worker: attach the drained tallies to every report. Master: merge them."""
     if side == "worker":
         env.events.report_to_master.add_listener(
@@ -63,27 +89,35 @@ def add_report_hooks(env: Any, recorder: Recorder, *, side: str) -> None:
         env.events.worker_report.add_listener(merge)
 
 
-def register_worker_handlers(runner: Any, recorder: Recorder, *,
-                             build: Callable[[dict[str, Any]], type | None],
+def register_worker_handlers(runner: Any, *, build: Callable[[dict[str, Any]], Built | None],
                              monitor: GeneratorMonitor) -> None:
-    """The worker's side; ``monitor`` watches this process (its usage goes to the master)."""
+    """The worker's side; ``monitor`` watches this process (its usage goes to the master). The
+    recorder comes with the user class (``build``), once ``daist_spec`` says which kind runs."""
     env = runner.environment
     me = {"client_id": runner.client_id, "host": socket.gethostname(), "pid": os.getpid()}
+    held: list[WindowRecorder] = []
 
     def on_spec(environment: Any, msg: Any) -> None:
         built = build(msg.data)
-        if built is not None:  # None: refused (the worker is quitting)
-            env.user_classes = [built]
+        if built is None:  # refused (the worker is quitting)
+            return
+        env.user_classes = [built.user_class]
+        if not held:
+            held.append(built.recorder)
+            env.events.request.add_listener(built.recorder.on_request)
+            add_report_hooks(env, built.recorder, side="worker")
 
     def on_window(environment: Any, msg: Any) -> None:
         if msg.data.get("reset"):
             runner.stats.reset_all()
             monitor.start()
-        recorder.block_s = float(msg.data.get("block_s") or 0.0)
-        recorder.open_window(float(msg.data["start"]))
+        for recorder in held:
+            recorder.block_s = float(msg.data.get("block_s") or 0.0)
+            recorder.open_window(float(msg.data["start"]))
 
     def on_collect(environment: Any, msg: Any) -> None:
-        recorder.close_window(float(msg.data["end"]))
+        for recorder in held:
+            recorder.close_window(float(msg.data["end"]))
         if msg.data.get("stop"):
             runner.stop()
         runner._send_stats()  # Locust's own report call: our tallies ride along (add_report_hooks)
@@ -94,6 +128,13 @@ def register_worker_handlers(runner: Any, recorder: Recorder, *,
     runner.register_message(WINDOW, on_window)
     runner.register_message(COLLECT, on_collect, concurrent=True)
     runner.send_message(HELLO, me)
+
+
+def log_remote_command(count: int, *, user: str, port: int, target: str) -> None:
+    """Tell the operator what to run on each remote machine (the password is theirs to give)."""
+    log.info("waiting for %d remote worker(s): on each machine run DET_USER=%s DET_PASSWORD=... "
+             "python -m %s --master <this host>:%d --target %s", count, user, WORKER_MODULE, port,
+             target)
 
 
 class WorkerPool:
@@ -114,6 +155,15 @@ class WorkerPool:
         """Client id -> its usage, from the last ``daist_collected``."""
         runner.register_message(COLLECTED, self._on_collected)
         runner.register_message(HELLO, self._on_hello)
+
+    @classmethod
+    def open(cls, env: Any, recorder: WindowRecorder, *, bind: tuple[str, int], local: int,
+             remote: int, wait_s: float) -> WorkerPool:
+        """A Locust master runner on ``bind`` for ``env``, merging the workers' tallies into
+        ``recorder``, and its pool (``start`` it next)."""
+        runner = env.create_master_runner(*bind)
+        add_report_hooks(env, recorder, side="master")
+        return cls(runner, local=local, remote=remote, wait_s=wait_s)
 
     def _on_hello(self, environment: Any, msg: Any) -> None:
         self.names[msg.data.get("client_id") or msg.node_id] = \
@@ -170,7 +220,7 @@ class WorkerPool:
         env = {**environment.child_environ(), "DET_PASSWORD": password}  # the only secret it needs
         env.pop("LOCUST_SKIP_MONKEY_PATCH", None)  # a worker needs gevent's patching
         for index in range(self.local):
-            command = [sys.executable, "-m", "daist.rest_api.worker", "--master",
+            command = [sys.executable, "-m", WORKER_MODULE, "--master",
                        f"127.0.0.1:{port}", "--target", target, "--parent-pid", str(os.getpid())]
             output = open(os.path.join(log_dir, WORKER_LOGS.replace("*", str(index))), "ab") \
                 if log_dir else subprocess.DEVNULL
@@ -179,6 +229,17 @@ class WorkerPool:
                                                    stdin=subprocess.DEVNULL))
             if log_dir:
                 output.close()
+
+    def start(self, *, spec: dict[str, Any], password: str, target: str, user: str,
+              log_dir: str | None, sleep: Callable[[float], None]) -> None:
+        """Start the local workers, tell the operator how to start the remote ones, wait for
+        every hello, then send every worker the spec of its user class."""
+        bound = self.runner.server.port
+        self.launch(port=bound, password=password, target=target, log_dir=log_dir)
+        if self.expected > self.local:
+            log_remote_command(self.expected - self.local, user=user, port=bound, target=target)
+        self.wait_ready(sleep)
+        self.broadcast(SPEC, spec)
 
     def ready(self) -> list[str]:
         """Workers connected to Locust that have also said hello. A worker says hello once its

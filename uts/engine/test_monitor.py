@@ -3,7 +3,7 @@ import time
 import unittest
 
 from daist.models.locust import GeneratorUsage
-from daist.rest_api.monitor import GeneratorMonitor
+from daist.engine.monitor import GeneratorMonitor
 
 
 def _cpu_s() -> float:
