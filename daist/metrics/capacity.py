@@ -10,10 +10,11 @@ from daist.framework.capacity import (BROKE, INVALID, KEPT, SearchPlan, SearchRe
 from daist.framework.usl import fit_usl
 from daist.models.capacity import Capacity, CapacityStep
 from daist.models.metric_latency import Hist, LatencySeries, MetricLatencySweep
-from daist.models.metric_slo import Slo, violations
+from daist.models.limits import LimitRule
+from daist.models.metric_slo import violations
 
 
-def judge_series(series: LatencySeries, rules: list[Slo]) -> StepOutcome:
+def judge_series(series: LatencySeries, rules: list[LimitRule]) -> StepOutcome:
     """One step's outcome: invalid when the generator was over its limit, else broke (the
     first broken limit) or kept."""
     writes = Hist(series.samples("write"))
@@ -37,7 +38,7 @@ def _reports_per_second(series: LatencySeries) -> float:
     return len(series.observations) / (max(ends) - min(sent))
 
 
-def capacity_of(result: SearchResult | None, steps: list[StepOutcome], *, rules: list[Slo],
+def capacity_of(result: SearchResult | None, steps: list[StepOutcome], *, rules: list[LimitRule],
                 search: SearchPlan, parameters: dict[str, int]) -> Capacity:
     """The artifact: the search's answer (or, cut short, what its steps show) and every step."""
     if result is None:
@@ -57,7 +58,7 @@ def capacity_of(result: SearchResult | None, steps: list[StepOutcome], *, rules:
         usl=dataclasses.asdict(fit) if fit is not None else None)
 
 
-def level_rules(rules: list[Slo]) -> tuple[list[Slo], list[Slo]]:
+def level_rules(rules: list[LimitRule]) -> tuple[list[LimitRule], list[LimitRule]]:
     """(rules that hold at every level, rules pinned to one level): a search varies the level,
     so only the first kind can judge its steps."""
     return [r for r in rules if r.level is None], [r for r in rules if r.level is not None]

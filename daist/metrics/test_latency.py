@@ -23,7 +23,7 @@ log = get_logger("metrics")
 
 def search_rules(slo: str) -> tuple[list, list]:
     """[metrics] slo as (rules that hold at every level, rules pinned to one level)."""
-    return level_rules(parse_slo(slo, operations=TRIAL_OPERATIONS, error=ConfigError))
+    return level_rules(metric_limits(slo, operations=TRIAL_OPERATIONS, error=ConfigError).rules)
 
 
 GUARD = ("{count} metrics per report exceeds [metrics] max_metric_count {limit} "
