@@ -28,7 +28,9 @@ def metric_text(run: RunData, key: str) -> list[str]:
     params = ", ".join(f"{k}={v}" for k, v in op_hist.parameters.items())
     lines = [f"Metric latency {key}: p95 ms by {op_hist.axis}{f' ({params})' if params else ''}"]
     table = metric_table(op_hist)
-    return lines + fmt.columns(table, right=set(range(1, len(table[0]))), indent="  ")
+    lines += fmt.columns(table, right=set(range(1, len(table[0]))), indent="  ")
+    return lines + [f"  {op_hist.axis} {level}: INVALID, not shown: {reason}"
+                    for level, reason in sorted(op_hist.invalid_levels.items())]
 
 
 def metric_section(run: RunData, key: str) -> dict[str, Any]:
@@ -44,6 +46,7 @@ def metric_section(run: RunData, key: str) -> dict[str, Any]:
             "parameters": ", ".join(f"{k} = {v}" for k, v in op_hist.parameters.items()),
             "rows": [_told(row, op_hist.axis) for row in op_hist.rows()],
             "needs": {name: min_samples(percentile_number(name)) for name in TOLD},
+            "invalid": sorted(op_hist.invalid_levels.items()),
             "answer": found.sentence, "breaks": found.breaking_level is not None,
             "chart": chart, "plots": metric_test_plots(run, key)}
 

@@ -66,6 +66,9 @@ def answer(op_hist: MetricLatencyOpHist, limits: Limits | None, *, title: str) -
     else:
         sentence = (f"Holds its limits at every {axis} measured"
                     f"{f' (up to {levels[-1]})' if levels else ''}.")
+    if op_hist.invalid_levels:  # measured at the generator's limit: never the target's answer
+        sentence += (f" Not judged, the generator was over its limit: {axis} "
+                     f"{', '.join(map(str, sorted(op_hist.invalid_levels)))}.")
     return Answer(sentence, level, _figure(op_hist, rules, level, title=title), reasons)
 
 

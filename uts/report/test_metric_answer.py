@@ -111,3 +111,29 @@ class TestReportOrder(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestInvalidLevels(unittest.TestCase):
+    """A level measured at the generator's limit is said, in the answer, the page and the
+    summary, and never judged or drawn as the target's latency."""
+
+    def setUp(self):
+        self.op_hist = growing_sweep()
+        self.op_hist.invalid_levels[8] = "generator CPU 97% > 80%"
+
+    def test_the_answer_says_which_levels_were_not_judged(self):
+        found = answer(self.op_hist, limits(settings(metrics__slo="write:p95=10000")), title="t")
+        self.assertEqual(found.sentence, "Holds its limits at every concurrency measured (up to 4)."
+                                         " Not judged, the generator was over its limit: concurrency 8.")
+
+    def test_the_page_and_the_summary_name_the_level_and_why(self):
+        from daist.report.summary import summary_text
+
+        run_dir = make_run_dir(metrics={METRIC_TEST: self.op_hist}, config=settings(metrics__slo=SLO))
+        self.addCleanup(shutil.rmtree, run_dir.parents[1], ignore_errors=True)
+        run = load_run(run_dir)
+        line = "concurrency 8: INVALID, not shown"
+        page = render_report(run)
+        self.assertIn(f'<p class="warning invalid-level">{line}', page)
+        self.assertIn("generator CPU 97% &gt; 80%</p>", page)
+        self.assertIn(f"  {line}: generator CPU 97% > 80%", summary_text(run).splitlines())
