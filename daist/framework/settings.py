@@ -202,7 +202,7 @@ def _load_section(section_cls: type, file_values: dict[str, str], environ: Mappi
                 raise ConfigError(f"{path}: [{section_cls.section}] {f.name} may only be set "
                                   f"through the environment variable {variable}")
             raw, source = file_values[f.name], f"{path.name} [{section_cls.section}] {f.name}"
-        if environ.get(variable, "") != "":
+        if environ.get(variable, "") != "" or (meta.empty_is_value and variable in environ):
             raw, source = environ[variable], f"environment variable {variable}"
         if f"{section_cls.section}.{f.name}" in options:
             raw, option = options[f"{section_cls.section}.{f.name}"]

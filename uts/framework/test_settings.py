@@ -143,6 +143,15 @@ class TestBadValues(unittest.TestCase):
         self.assertEqual((locust.p95_ms, locust.p99_ms, locust.max_fail_ratio), (None, None, None))
         self.assertEqual(load_settings(environ={}).locust.p95_ms, 1000.0)
 
+    def test_an_empty_environment_variable_lifts_a_limit(self):
+        """A limit's empty value means "none", so the environment can lift one the config
+        file sets (any other empty variable counts as unset)."""
+        path = write_config("[locust]\np95_ms = 500\nmax_fail_ratio = 0.1\n")
+        locust = load_settings(environ={"DAIST_LOCUST_P95_MS": "", "DAIST_LOCUST_MAX_FAIL_RATIO": ""},
+                               config_path=path).locust
+        self.assertEqual((locust.p95_ms, locust.max_fail_ratio), (None, None))
+        self.assertEqual(load_settings(environ={}, config_path=path).locust.p95_ms, 500.0)
+
     def test_master_urls_the_det_cli_refuses(self):
         for raw in ("ftp://x", "http://", "http://h?x=1", "h:99999", "h:port"):
             with self.subTest(raw=raw):
