@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import daist.rest_api.locust_import  # noqa: E402,F401  (gevent first)
+import daist.engine.locust_import  # noqa: E402,F401  (gevent first)
 
 from geventhttpclient.client import HTTPClient  # noqa: E402
 from geventhttpclient.header import Headers  # noqa: E402

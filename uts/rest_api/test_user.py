@@ -63,7 +63,7 @@ class TestUserGarbage(unittest.TestCase):
 
 SILENT_SCRIPT = """
 import json, sys
-import daist.rest_api.locust_import
+import daist.engine.locust_import
 from locust.env import Environment
 from daist.rest_api.user import UserSpec, build_user_class
 
