@@ -241,6 +241,15 @@ class TestHeadline(unittest.TestCase):
                                       load_run(cand[0], figures=False))
             self.assertEqual(flagged(comparison), flagged_rows, render_text(comparison))
 
+    def test_twice_the_p50_is_caught_at_every_split(self):
+        names = [f"e{i}" for i in range(8)]
+        for runs in ((1, 1), (2, 1), (1, 2), (3, 3)):
+            base, cand = run_sides(names, runs=runs, slow={"e5": 2.0}, n=300)
+            comparison = compare_runs([load_run(d, figures=False) for d in base],
+                                      [load_run(d, figures=False) for d in cand])
+            self.assertEqual(flagged(comparison), ["GET e5"], render_text(comparison))
+            self.assertEqual(figure(comparison, "GET e5", "p50").verdict, REGRESSION)
+
     def test_geometric_means_agree_with_the_rows(self):
         comparison = compare_runs(*load_sides(slow={name: 1.03 for name in ENDPOINTS}))
         mean = comparison.geometric_means()["p50"]
