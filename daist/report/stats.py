@@ -191,12 +191,17 @@ class RunBlocks:
     spread: float
     """Variance of the run means within the sides, pooled (nan with one run a side)."""
     spread_df: int
+    """Runs minus sides: the degrees of freedom of ``spread``."""
     base_spread: float
     """Variance of the baseline's run means (nan with one baseline run)."""
     base_df: int
+    """Baseline runs minus one."""
     block_df: int
+    """Blocks minus runs, both sides: the degrees of freedom of the blocks' noise."""
     runs: tuple[int, int]
+    """Runs per side."""
     blocks: tuple[int, int]
+    """Blocks per side."""
 
 
 def run_blocks(base: Sequence[Sequence[float]], cand: Sequence[Sequence[float]]) -> RunBlocks | None:
