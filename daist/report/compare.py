@@ -155,10 +155,16 @@ class CompareResult:
 
     @property
     def exceeds(self) -> bool:
-        """Beyond the relative threshold and the metric's absolute floor, as judged: against a
-        common level, the move against that level (a busier machine moves every endpoint by a
-        factor; how far endpoints scatter around that is the noise the test measures)."""
-        return self._beyond(self.judged_cand)
+        """Beyond the relative threshold and the metric's absolute floor; judged against a
+        common level, both the change itself and the change against that level must be (the
+        same way): a busier machine moves endpoints by a factor, a fixed delay does not (an
+        endpoint that waits 100 ms looks 1.6x slower against a level 1.6x faster). How far
+        endpoints scatter around the level's move is the noise the test measures."""
+        if not self._beyond(self.judged_cand):
+            return False
+        if self.shift is None:
+            return True
+        return (self.cand - self.base) * (self.judged_cand - self.base) > 0 and self._beyond(self.cand)
 
     def _beyond(self, cand: float) -> bool:
         delta = abs(cand - self.base)
