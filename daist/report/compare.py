@@ -5,16 +5,20 @@ Figures: per load-test endpoint p50, p95 and p99 latency, requests/s and the fai
 test requests/s and failures of all endpoints together; per step of a user sweep p95,
 requests/s and failures; per metric-latency operation and level p50, p95 and p99.
 
-**How a figure is judged** (``daist.report.stats``): with at least two runs on each side, one
-value per run and a test across runs (``runs``); with a single run on a side (1-1, 2-1, 1-2),
-whose noise between runs is then unknown, the blocks of every run's window pooled per side and
-tested against each other (``blocks``; never less than one run per side sees). A figure without any spread data (a sweep step of single
-runs, a file from before blocks) is judged by the thresholds alone (``thresholds only``).
+**How a figure is judged** (``daist.report.stats``): a load test's endpoint latencies (five
+endpoints or more) against the test's common level, at any split, by every run's blocks and
+the spread between runs together (a random-effects model: the noise between runs that one or
+two runs a side cannot show is estimated over the test's endpoints; from three runs a side it
+is judged ``runs``, else ``blocks``). Other figures: from three runs on each side, one value
+per run and a test across runs (``runs``); with fewer, the blocks of every run's window pooled
+per side and tested against each other (``blocks``; never less than one run per side sees). A
+figure without any spread data (a sweep step of single runs, a file from before blocks) is
+judged by the thresholds alone (``thresholds only``).
 
 A figure is a **regression** when the candidate is worse by more than ``min_change`` of the
 baseline, latencies also by more than ``noise_floor_ms`` and failure ratios by more than
 ``fail_floor`` (absolute), and the change lies beyond the noise: its test's p-value, Holm-
-corrected over every figure of the comparison beyond its thresholds, is at most ``alpha``.
+corrected over every tested figure of the comparison, is at most ``alpha``.
 Tails need more evidence: ``EVIDENCE`` raises the thresholds and lowers ``alpha`` for p95 and
 p99, most for a single run. A change beyond the thresholds whose test cannot run (too few
 blocks) is "not testable", never a regression. Improvements are judged the same way.
@@ -117,6 +121,12 @@ class CompareResult:
         return self.cand / self.shift if self.shift else self.cand
 
     @property
+    def tested(self) -> bool:
+        """In the family Holm's correction counts: judged, its test could run, and something
+        was measured (a failure ratio of none on both sides has nothing to test)."""
+        return self.outcome.testable and self.judged and not (self.base == 0 == self.cand)
+
+    @property
     def is_latency(self) -> bool:
         return self.metric not in ("rps", "fail")
 
@@ -148,17 +158,13 @@ class CompareResult:
     def exceeds(self) -> bool:
         """Beyond the relative threshold and the metric's absolute floor; judged against a
         common level, both the change itself and the change against that level must be (the
-        same way): a busier machine moves endpoints by a factor, a fixed delay does not. And the
-        move against the common level must exceed the common level's own move: a machine that
-        slowed every endpoint 1.6x scatters them around that by as much (measured on a shared
-        2-core machine: endpoints 1.4x apart from a 1.56x common move, with no change)."""
+        same way): a busier machine moves endpoints by a factor, a fixed delay does not (an
+        endpoint that waits 100 ms looks 1.6x slower against a level 1.6x faster). How far
+        endpoints scatter around the level's move is the noise the test measures."""
         if not self._beyond(self.judged_cand):
             return False
         if self.shift is None:
             return True
-        if self.base > 0 and self.judged_cand > 0 and self.shift > 0 and \
-                abs(math.log(self.judged_cand / self.base)) <= abs(math.log(self.shift)):
-            return False
         return (self.cand - self.base) * (self.judged_cand - self.base) > 0 and self._beyond(self.cand)
 
     def _beyond(self, cand: float) -> bool:
@@ -321,9 +327,10 @@ class RunComparison:
 
     @property
     def tests_run(self) -> int:
-        """The family Holm's correction counts: every judged figure beyond its thresholds whose
-        test could run (a figure within them is never a verdict, whatever its test says)."""
-        return sum(r.outcome.testable and r.judged and r.exceeds for r in self.results())
+        """The family Holm's correction counts: every judged figure whose test could run (also
+        those within their thresholds: leaving them out would let the thresholds pick the few
+        figures that moved most and test them as if they were all)."""
+        return sum(r.tested for r in self.results())
 
     def geometric_means(self) -> dict[str, GeometricMean]:
         """metric -> its geometric mean over endpoint and metric-latency rows, for metrics with
@@ -382,8 +389,8 @@ def compare_runs(baseline: RunData | Sequence[RunData], candidate: RunData | Seq
 
 
 def adjust_p_values(results: list[CompareResult]) -> None:
-    """Holm's correction over the tested figures beyond their thresholds (``p_adjusted``)."""
-    tested = [r for r in results if r.outcome.testable and r.judged and r.exceeds]
+    """Holm's correction over every tested figure (``p_adjusted``; ``tests_run``)."""
+    tested = [r for r in results if r.tested]
     for result, adjusted in zip(tested, holm([r.outcome.p_value for r in tested])):
         result.p_adjusted = adjusted
 

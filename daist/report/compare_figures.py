@@ -4,36 +4,31 @@ a single run per side the same figure per block of its window. ``judge`` turns t
 
 **Relative judgement.** A busier machine slows every endpoint of a run together (measured here:
 identical 20 s runs 2.5x apart while other jobs ran). With at least ``RELATIVE_MIN_ENDPOINTS``
-endpoints, each endpoint's latency is also seen against the test's common level (the median of
-the same figure over all endpoints, per run and per block): it must move beyond the thresholds
-against that level too, and the better of the test against it and the test of its own values
-counts (``_best_of``). The common
+endpoints, each endpoint's latency is judged against the test's common level (the median of
+the same figure over all endpoints, per run and per block), at any split by every run's blocks
+and the spread between runs together (``judge_group``, ``stats.runs_and_blocks_test``): the
+noise between runs that one or two runs a side cannot show is estimated over the test's
+endpoints, and from three baseline runs each endpoint's own spread counts too. The common
 level itself is the "all endpoints" row: judged across runs (with ``COMMON_EVIDENCE``), and not
 judged with one run per side (a slower master and a busier machine look the same there)."""
 from __future__ import annotations
 
-import dataclasses
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from daist.models.locust import BlockFigures, EndpointStats, LocustStatsList
 from daist.models.metric_latency import Hist
 from daist.models.percentiles import min_samples, percentile_number, told
 from daist.report.compare import (LATENCIES, CompareResult, RowComparison, RunComparison,
                                   Thresholds)
-from daist.report.stats import (BLOCKS, MIN_BLOCKS, NO_SPREAD, TestOutcome, block_test, of_runs,
-                                welch)
+from daist.report.stats import (BLOCKS, MIN_BLOCKS, MIN_RUNS_PER_SIDE, NO_SPREAD, TestOutcome,
+                                block_test, of_runs, run_blocks, runs_and_blocks_test,
+                                shared_run_variance, welch)
 
 METRIC_BLOCKS = 10
 """Blocks of consecutive samples a metric-latency level of a single run is cut into."""
-MIN_RUNS_PER_SIDE = 3
-"""Runs each side needs for a test between runs. With fewer on a side (1-1, 2-1, 1-2, 2-2) its
-noise between runs cannot be estimated (a 2-vs-1 Welch test has one degree of freedom and let
-an 11x change through): the blocks of every run are pooled per side and tested as one run per
-side is, never seeing less than 1-vs-1. With enough runs, the runs alone (pooled blocks would
-take a spread between runs for a change). Calibrated: ``benchmarks/compare_calibration.py``."""
 RELATIVE_MIN_ENDPOINTS = 5
 """Endpoints a test needs for its common level to mean something (their median)."""
 COMMON_NOT_JUDGED = "one run per side cannot tell a slower master from a busier machine"
@@ -100,25 +95,22 @@ def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
     return judge_figure(comparison.thresholds, figure)
 
 
-def judge_figure(thresholds: Thresholds, figure: Figure) -> CompareResult:
-    """The figure's change, judged (before Holm's correction: ``adjust_p_values``)."""
+def judge_figure(thresholds: Thresholds, figure: Figure, *, shared: float = 0.0) -> CompareResult:
+    """The figure's change, judged (before Holm's correction: ``adjust_p_values``); ``shared``:
+    the variance between runs the figures of its group share (``judge_group``)."""
     reason = too_few(figure.metric, figure.counts)
     if reason:
         return CompareResult(figure.metric, math.nan, math.nan, TestOutcome(reason=reason),
                              thresholds, judged=False, note=reason, told=False)
-    base, cand = figure.base, figure.cand
-    shift = None
-    if figure.common is not None:
-        shift = _centre(figure.common[1], True) / _centre(figure.common[0], True)
-        base, cand = base.divided(figure.common[0]), cand.divided(figure.common[1])
-    log_scale = figure.log_scale and all(v > 0 for side in (base, cand)
-                                         for v in side.values + list((side.blocks or {}).values()))
+    base, cand, shift, log_scale = _prepared(figure)
     scale = math.log if log_scale else float
     runs = min(len(base.values), len(cand.values))
-    if runs >= MIN_RUNS_PER_SIDE or (figure.between_runs and runs > 1):
-        outcome = _between_runs(figure, base, cand, scale)
+    if figure.common is not None:
+        outcome = _runs_and_blocks(base, cand, scale, shared)
+    elif runs >= MIN_RUNS_PER_SIDE or (figure.between_runs and runs > 1):
+        outcome = _between_runs(base, cand, scale)
     else:
-        outcome = _pooled_blocks(figure, base, cand, scale)
+        outcome = _pooled_blocks(base, cand, scale)
     centres = (_centre(figure.base, log_scale), _centre(figure.cand, log_scale))
     floor_pair = None
     if figure.users and centres[0] > 0 and centres[1] > 0:
@@ -128,7 +120,58 @@ def judge_figure(thresholds: Thresholds, figure: Figure) -> CompareResult:
                          shift=shift, note=figure.note, common_level=figure.common_level)
 
 
-def _pooled_blocks(figure: Figure, base: Side, cand: Side, scale) -> TestOutcome:
+def judge_group(thresholds: Thresholds, figures: list[Figure]) -> list[CompareResult]:
+    """One metric of a test's endpoints, each against the common level: the variance between
+    runs they share beyond their blocks' noise is estimated over all of them (a random-effects
+    model), so that a side of one or two runs is judged with the noise between runs too."""
+    pieces = []
+    for figure in figures:
+        if figure.common is not None and not too_few(figure.metric, figure.counts):
+            base, cand, _, log_scale = _prepared(figure)
+            pieces.append(_run_blocks(base, cand, math.log if log_scale else float))
+    shared = shared_run_variance([p for p in pieces if p is not None])
+    return [judge_figure(thresholds, figure, shared=shared) for figure in figures]
+
+
+def _prepared(figure: Figure) -> tuple[Side, Side, float | None, bool]:
+    """(baseline, candidate) as judged (against the common level when there is one), the
+    common level's move, and whether the test compares logarithms."""
+    base, cand = figure.base, figure.cand
+    shift = None
+    if figure.common is not None:
+        shift = _centre(figure.common[1], True) / _centre(figure.common[0], True)
+        base, cand = base.divided(figure.common[0]), cand.divided(figure.common[1])
+    log_scale = figure.log_scale and all(v > 0 for side in (base, cand)
+                                         for v in side.values + list((side.blocks or {}).values()))
+    return base, cand, shift, log_scale
+
+
+def _run_blocks(base: Side, cand: Side, scale):
+    """Each side's blocks grouped by run, on the test scale (None: a side kept no blocks)."""
+    if base.blocks is None or cand.blocks is None:
+        return None
+    sides = []
+    for side in (base, cand):
+        runs: dict[int, list[float]] = {}
+        for (run, _), value in sorted(side.blocks.items()):
+            runs.setdefault(run, []).append(scale(value))
+        sides.append(list(runs.values()))
+    return run_blocks(*sides)
+
+
+def _runs_and_blocks(base: Side, cand: Side, scale, shared: float) -> TestOutcome:
+    """Every run's blocks, and the spread between runs (``runs_and_blocks_test``)."""
+    if base.blocks is None or cand.blocks is None:
+        return TestOutcome(reason=NO_SPREAD)
+    pieces = _run_blocks(base, cand, scale)
+    if pieces is None:
+        return TestOutcome(reason=f"too few blocks with requests ({len(base.blocks)} vs "
+                                  f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
+                           mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
+    return runs_and_blocks_test(pieces, shared)
+
+
+def _pooled_blocks(base: Side, cand: Side, scale) -> TestOutcome:
     """The blocks of every run of each side against the other side's (Mann-Whitney)."""
     if base.blocks is None or cand.blocks is None:
         return TestOutcome(reason=NO_SPREAD)
@@ -136,31 +179,13 @@ def _pooled_blocks(figure: Figure, base: Side, cand: Side, scale) -> TestOutcome
         return TestOutcome(reason=f"too few blocks with requests ({len(base.blocks)} vs "
                                   f"{len(cand.blocks)}; a test needs {MIN_BLOCKS})",
                            mode=BLOCKS, sizes=(len(base.blocks), len(cand.blocks)))
-    return _best_of(figure, block_test([scale(v) for v in base.blocks.values()],
-                                       [scale(v) for v in cand.blocks.values()]),
-                    lambda side: [scale(v) for v in side.blocks.values()], block_test)
+    return block_test([scale(v) for v in base.blocks.values()],
+                      [scale(v) for v in cand.blocks.values()])
 
 
-def _between_runs(figure: Figure, base: Side, cand: Side, scale) -> TestOutcome:
-    """Welch's test over the runs' values against the common level, or over their own."""
-    def values(side: Side) -> Any:
-        return of_runs([scale(v) for v in side.values])
-    return _best_of(figure, welch(values(base), values(cand)), values, welch)
-
-
-def _best_of(figure: Figure, against: TestOutcome, values: Callable[[Side], Any],
-             test: Callable[[Any, Any], TestOutcome]) -> TestOutcome:
-    """With a common level, the test against it (a busier run or block as a whole adds no noise)
-    and the one over the figure's own values (a fixed delay does not scale with the machine):
-    the better counts, its p-value doubled (Bonferroni: either may be the one that sees it)."""
-    if figure.common is None or not against.testable:
-        return against
-    direct = test(values(figure.base), values(figure.cand))
-    if not direct.testable:
-        return against
-    best = min((against, direct), key=lambda outcome: outcome.p_value)
-    return dataclasses.replace(best, p_value=min(1.0, 2 * best.p_value),
-                               test=best.test + (" against the common level" if best is against else ""))
+def _between_runs(base: Side, cand: Side, scale) -> TestOutcome:
+    """Welch's test over the runs' values."""
+    return welch(of_runs([scale(v) for v in base.values]), of_runs([scale(v) for v in cand.values]))
 
 
 def _centre(side: Side, log_scale: bool) -> float:
@@ -197,12 +222,13 @@ def compare_load(comparison: RunComparison, key: str) -> None:
     commons = {metric: (common_level([pair[0] for pair in pairs]),
                         common_level([pair[1] for pair in pairs]))
                for metric, pairs in latencies.items()} if relative else {}
+    judged = {metric: judge_group(comparison.thresholds, [
+        Figure(metric, *latencies[metric][index], common=commons.get(metric),
+               counts=tuple(e.hdr.count for side in entries for e in side))
+        for index, (_, entries) in enumerate(present)]) for metric, _ in LATENCIES}
     for index, (name, entries) in enumerate(present):
         row = RowComparison(key, "endpoint", name)
-        counts = tuple(e.hdr.count for side in entries for e in side)
-        for metric, _ in LATENCIES:
-            row.results.append(judge(comparison, Figure(
-                metric, *latencies[metric][index], common=commons.get(metric), counts=counts)))
+        row.results += [judged[metric][index] for metric, _ in LATENCIES]
         row.results.append(judge(comparison, Figure(
             "rps", *(_rate_side(side, stats) for side, stats in zip(entries, (bases, cands))),
             judged=endpoint_rps_judged)))

@@ -42,9 +42,9 @@ def threshold_text(comparison: RunComparison) -> str:
     return (f"a change counts when worse or better by more than {fmt.percent(t.min_change, digits=0)} "
             f"(latencies also by more than {t.noise_floor_ms:g} ms, failure ratios by more than "
             f"{t.fail_floor * 100:g} percentage points; tails need more: {_evidence_text()}) and "
-            f"beyond the noise (between runs with several runs per side, between blocks of the "
-            f"window with one): significant at alpha {t.alpha:g} after Holm's correction over "
-            f"the {comparison.tests_run} figures beyond their thresholds")
+            f"beyond the noise (every run's blocks and the spread between runs): significant at "
+            f"alpha {t.alpha:g} after Holm's correction over the {comparison.tests_run} "
+            f"figures tested")
 
 
 def _evidence_text() -> str:

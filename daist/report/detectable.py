@@ -9,12 +9,10 @@ import statistics
 from statistics import NormalDist
 
 from daist.report.compare import CompareResult, RunComparison
-from daist.report.stats import NO_SPREAD
+from daist.report.stats import MIN_RUNS_PER_SIDE, NO_SPREAD
 
 POWER = 0.8
 """The chance of catching the change ``runs_needed`` plans for."""
-MIN_RUNS = 3
-"""Runs per side the test between runs needs (``compare_figures.MIN_RUNS_PER_SIDE``)."""
 
 
 def smallest_caught(result: CompareResult) -> float | None:
@@ -98,7 +96,7 @@ def runs_needed(comparison: RunComparison, change: float, *, metric: str = "p50"
         cells = []
         for cls, spreads in sorted(by_class.items()):
             sd = statistics.median(spreads)
-            runs = max(MIN_RUNS, math.ceil(2 * (z * sd / effect) ** 2))
+            runs = max(MIN_RUNS_PER_SIDE, math.ceil(2 * (z * sd / effect) ** 2))
             cells.append(f"{cls} {runs} (noise ±{(math.exp(1.96 * sd) - 1) * 100:.0f}%)")
         lines.append(f"  {key}: " + ("; ".join(cells) or "no endpoint measured in two runs"))
     return lines

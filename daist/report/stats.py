@@ -12,7 +12,12 @@ figure becomes an ``Estimate``: a value with the spread it was seen to have, fro
   level is cut into consecutive blocks of its samples). It cannot see
   between-run noise, which is why ``compare`` asks more of a single run's tails.
 
-Runs are compared with Welch's t-test (three runs a side leave a rank test no p-value below
+A load test's endpoint latencies, judged against the test's common level, combine both at any
+split (``runs_and_blocks_test``): a run's value is the figure plus the run's own offset plus
+block noise; the offsets' variance, which one or two runs a side cannot show, is estimated over
+the test's endpoints (``shared_run_variance``: most endpoints did not change), and a figure's
+own spread between baseline runs moderates it (limma's moderated variance). Other figures: runs
+are compared with Welch's t-test (three runs a side leave a rank test no p-value below
 0.1); blocks with the Mann-Whitney U test over the block values (a stall inside one block is
 one rank, not a shift of the mean). Latencies and requests/s are compared on a log scale (a
 change is a ratio), failure ratios as they are. ``holm`` corrects the p-values of one
@@ -28,6 +33,11 @@ RUNS, BLOCKS, THRESHOLDS_ONLY = "runs", "blocks", "thresholds only"
 MIN_BLOCKS = 4
 """Blocks a single run needs on each side for an interval (3 degrees of freedom)."""
 NO_SPREAD = "no spread data"
+MIN_RUNS_PER_SIDE = 3
+"""Runs each side needs for a figure to be judged "by runs". With fewer on a side (1-1, 2-1,
+1-2, 2-2) the noise between runs cannot be estimated from that figure's runs alone: the
+blocks of every run are pooled per side, never seeing less than 1-vs-1. Calibrated:
+``benchmarks/compare_calibration.py``."""
 
 
 @dataclass(frozen=True)
@@ -152,3 +162,131 @@ def holm(p_values: Sequence[float]) -> list[float]:
         adjusted[index] = running
     return adjusted
 
+
+
+# -- runs and blocks together (a test's endpoints judged against its common level) ----------
+PRIOR_WEIGHT = 10
+"""Degrees of freedom the noise shared by a test's endpoints counts for against one figure's
+own spread between baseline runs (limma's moderated variance: a few runs cannot estimate one
+figure's spread alone, and the figures of a test share most of it)."""
+MIN_SHARED = 8
+"""Figures a test needs for the spread between runs they share to be estimated over them."""
+HALF_CHI2_1 = 0.454936
+"""The median of a chi-square variable of one degree of freedom."""
+
+
+@dataclass(frozen=True)
+class RunBlocks:
+    """One figure of both sides, each run as its blocks (on the test scale): the pieces of a
+    random-effects model (a run's value = the figure + the run's own offset + block noise)."""
+
+    diff: float
+    """Candidate minus baseline, each side the mean of its runs' block means."""
+    within: float
+    """Variance of ``diff`` from the blocks alone (what pooled blocks see)."""
+    weight: float
+    """1 / baseline runs + 1 / candidate runs (the shared run variance's factor in ``diff``)."""
+    run_within: float
+    """Variance of one run's block mean from its blocks (mean of both sides)."""
+    spread: float
+    """Variance of the run means within the sides, pooled (nan with one run a side)."""
+    spread_df: int
+    """Runs minus sides: the degrees of freedom of ``spread``."""
+    base_spread: float
+    """Variance of the baseline's run means (nan with one baseline run)."""
+    base_df: int
+    """Baseline runs minus one."""
+    block_df: int
+    """Blocks minus runs, both sides: the degrees of freedom of the blocks' noise."""
+    runs: tuple[int, int]
+    """Runs per side."""
+    blocks: tuple[int, int]
+    """Blocks per side."""
+
+
+def run_blocks(base: Sequence[Sequence[float]], cand: Sequence[Sequence[float]]) -> RunBlocks | None:
+    """The pieces of one figure (each side: a list of runs, each its block values); None when a
+    side has fewer than MIN_BLOCKS blocks or no run with two."""
+    sides = []
+    for runs in (base, cand):
+        runs = [list(r) for r in runs if r]
+        if sum(len(r) for r in runs) < MIN_BLOCKS or not runs:
+            return None
+        means = [sum(r) / len(r) for r in runs]
+        squares = sum((v - m) ** 2 for r, m in zip(runs, means) for v in r)
+        df = sum(len(r) - 1 for r in runs)
+        if df < 1:
+            return None
+        per_block = squares / df
+        sides.append((means, per_block * sum(1 / len(r) for r in runs) / len(runs), df,
+                      sum(len(r) for r in runs)))
+    (b_means, b_within, b_df, b_n), (c_means, c_within, c_df, c_n) = sides
+    k_b, k_c = len(b_means), len(c_means)
+    b_mean, c_mean = sum(b_means) / k_b, sum(c_means) / k_c
+
+    def squares(means: list[float], centre: float) -> float:
+        return sum((m - centre) ** 2 for m in means)
+    spread_df = k_b + k_c - 2
+    spread = (squares(b_means, b_mean) + squares(c_means, c_mean)) / spread_df if spread_df else math.nan
+    return RunBlocks(diff=c_mean - b_mean, within=b_within / k_b + c_within / k_c,
+                     weight=1 / k_b + 1 / k_c, run_within=(b_within + c_within) / 2,
+                     spread=spread, spread_df=spread_df,
+                     base_spread=squares(b_means, b_mean) / (k_b - 1) if k_b > 1 else math.nan,
+                     base_df=k_b - 1, block_df=b_df + c_df, runs=(k_b, k_c), blocks=(b_n, c_n))
+
+
+def shared_run_variance(figures: Sequence[RunBlocks]) -> float:
+    """The variance between runs that a test's figures share beyond their blocks' noise (a
+    robust random-effects estimate over figures, most of which did not change): from the runs'
+    spread within the sides when a side has two runs, else from the figures' differences
+    themselves (one run a side); 0 with fewer than MIN_SHARED figures."""
+    if len(figures) < MIN_SHARED:
+        return 0.0
+    df = min(f.spread_df for f in figures)
+    if df >= 1:
+        from scipy.stats import chi2
+        target = float(chi2.median(df)) / df
+        ratio = lambda f, tau2: f.spread / (f.run_within + tau2)  # noqa: E731
+    else:
+        target = HALF_CHI2_1
+        ratio = lambda f, tau2: f.diff ** 2 / (f.within + tau2 * f.weight)  # noqa: E731
+    median = lambda tau2: _median([ratio(f, tau2) for f in figures])  # noqa: E731
+    if median(0.0) <= target:
+        return 0.0
+    low, high = 0.0, 1.0
+    while median(high) > target and high < 1e6:
+        high *= 4
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if median(middle) > target else (low, middle)
+    return high
+
+
+def runs_and_blocks_test(figure: RunBlocks, shared: float) -> TestOutcome:
+    """The figure's difference against the blocks' noise plus the shared variance between runs,
+    moderated by its own spread between baseline runs; Student's t with the blocks' degrees of
+    freedom. Judged by runs (sizes: runs) from MIN_RUNS_PER_SIDE runs a side, else by blocks."""
+    from scipy.stats import t as student_t
+    variance = figure.within + shared * figure.weight
+    df = figure.block_df
+    if figure.base_df >= 1:
+        own = figure.base_spread * figure.weight
+        variance = (PRIOR_WEIGHT * variance + figure.base_df * own) / (PRIOR_WEIGHT + figure.base_df)
+        df += figure.base_df
+    mode, sizes = (RUNS, figure.runs) if min(figure.runs) >= MIN_RUNS_PER_SIDE else \
+        (BLOCKS, figure.blocks)
+    test = "runs and blocks (random effects)"
+    if variance <= 0:
+        return TestOutcome(test=test, p_value=1.0 if figure.diff == 0 else 0.0, reason="",
+                           direction=_sign(figure.diff), mode=mode, sizes=sizes, noise=0.0)
+    statistic = figure.diff / math.sqrt(variance)
+    return TestOutcome(test=test, statistic=statistic,
+                       p_value=float(2 * student_t.sf(abs(statistic), df)), reason="",
+                       direction=_sign(figure.diff), mode=mode, sizes=sizes,
+                       noise=float(student_t.ppf(0.975, df) * math.sqrt(variance)))
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

@@ -2,10 +2,10 @@
 holds the LocustStatsList of real 20 s ``TestRO`` runs against the embedded stand-in (A), and of
 runs with ``[standin] faults = --latency 40@^/api/v1/agents$`` (B), made interleaved by
 ``benchmarks/compare_calibration.py`` on a shared 2-core machine, cut to eight endpoints (the
-changed one and seven others, enough for the relative judgement). The verdicts below are the
-ones those recorded runs give, every time. (B1 ran while the machine was about 3x busier than
-during the A runs: every endpoint 3x slower hides +40 ms from one run a side; the calibration
-table in ``docs/compare-calibration.md`` counts such misses.)"""
+changed one and seven others, enough for the relative judgement and for the noise between runs
+they share). The verdicts below are the ones those recorded runs give, every time. (B1 ran
+while the machine was about 3x busier than during the A runs: +40 ms is then only 1.7x against
+the common level; the calibration table in ``docs/compare-calibration.md`` counts such misses.)"""
 from __future__ import annotations
 
 import shutil
@@ -32,14 +32,14 @@ class TestUnevenSplits(unittest.TestCase):
     def runs(self, *names: str) -> list[RunData]:
         return [self.run_of(name) for name in names]
 
-    def assert_caught(self, base: list[RunData], cand: list[RunData]) -> None:
+    def assert_caught(self, base: list[RunData], cand: list[RunData], mode: str = "blocks") -> None:
         comparison = compare_runs(base, cand)
         text = render_text(comparison)
         self.assertEqual([row.name for row in comparison.regressions], [CHANGED], text)
         p50 = next(r for row in comparison.rows if row.name == CHANGED for r in row.results
                    if r.metric == "p50")
         self.assertEqual(p50.verdict, REGRESSION, text)
-        self.assertEqual(p50.mode, "blocks", text)           # the blocks of every run, pooled
+        self.assertEqual(p50.mode, mode, text)  # blocks: of every run, pooled (and runs' spread)
 
     def assert_clean(self, base: list[RunData], cand: list[RunData]) -> None:
         comparison = compare_runs(base, cand)
@@ -58,6 +58,20 @@ class TestUnevenSplits(unittest.TestCase):
         self.assert_clean(self.runs("A3"), self.runs("A1", "A2"))
         self.assert_clean(self.runs("A1"), self.runs("A2", "A3"))
         self.assert_clean(self.runs("A4"), self.runs("A2", "A3"))
+
+    def test_beside_a_busier_machine(self):
+        """B1 ran on a machine about 3x busier: judged against the common level with the
+        noise between runs estimated over the endpoints, +40 ms still stands out (the rule
+        before this one missed all three: it asked an endpoint to move against the common
+        level by more than that level moved, and judged three runs a side by Welch alone)."""
+        self.assert_caught(self.runs("A1", "A2"), self.runs("B1"))
+        self.assert_caught(self.runs("A1"), self.runs("B1"))
+        self.assert_caught(self.runs("A1", "A2", "A3"), self.runs("B1", "B2", "B3"), mode="runs")
+
+    def test_two_against_two_a_a_stays_clean(self):
+        self.assert_clean(self.runs("A1", "A2"), self.runs("A3", "A4"))
+        self.assert_clean(self.runs("A1", "A3"), self.runs("A2", "A4"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -3,8 +3,9 @@ import unittest
 
 from scipy import stats as scipy_stats
 
-from daist.report.stats import (BLOCKS, MIN_BLOCKS, RUNS, THRESHOLDS_ONLY, block_test, holm,
-                                of_blocks, of_runs, welch)
+from daist.report.stats import (BLOCKS, HALF_CHI2_1, MIN_BLOCKS, MIN_SHARED, RUNS,
+                                THRESHOLDS_ONLY, block_test, holm, of_blocks, of_runs, run_blocks,
+                                runs_and_blocks_test, shared_run_variance, welch)
 
 
 class TestEstimates(unittest.TestCase):
@@ -74,3 +75,47 @@ class TestHolm(unittest.TestCase):
         self.assertEqual(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
         self.assertEqual(holm([0.5, 0.9]), [1.0, 1.0])
         self.assertEqual(holm([]), [])
+
+
+class TestRunsAndBlocks(unittest.TestCase):
+    def test_pieces_of_one_figure(self):
+        found = run_blocks([[1.0, 3.0], [2.0, 4.0]], [[5.0, 7.0, 6.0, 6.0]])
+        # side means of run means: 2.5 and 6; blocks' variance per block 2 (baseline), 2/3
+        self.assertAlmostEqual(found.diff, 3.5)
+        self.assertAlmostEqual(found.within, (2.0 * (1 / 2 + 1 / 2) / 2) / 2 + (2 / 3) / 4 / 1)
+        self.assertAlmostEqual(found.weight, 1.5)
+        self.assertEqual((found.spread_df, found.base_df, found.block_df), (1, 1, 5))
+        self.assertAlmostEqual(found.spread, 0.5)        # run means 2 and 3 around 2.5
+        self.assertAlmostEqual(found.base_spread, 0.5)
+        self.assertEqual((found.runs, found.blocks), ((2, 1), (4, 4)))
+        self.assertIsNone(run_blocks([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0, 4.0]]))  # 3 blocks
+
+    def test_shared_variance_is_zero_without_excess_spread_or_enough_figures(self):
+        quiet = [run_blocks([[0.0, 0.2, -0.2, 0.1]], [[0.0, 0.2, -0.2, 0.1]])] * MIN_SHARED
+        self.assertEqual(shared_run_variance(quiet), 0.0)
+        few = [run_blocks([[0.0, 0.2, -0.2, 0.1]], [[5.0, 5.2, 4.8, 5.1]])] * (MIN_SHARED - 1)
+        self.assertEqual(shared_run_variance(few), 0.0)
+
+    def test_shared_variance_makes_the_median_figure_typical(self):
+        """One run a side: the differences of most figures set the variance they share; the
+        one that moved far is then judged against it."""
+        figures = [run_blocks([[0.0, 0.1, -0.1, 0.0]], [[d, d + 0.1, d - 0.1, d]])
+                   for d in (-0.5, -0.3, 0.3, 0.5, -0.4, 0.4, 0.45, -0.45, 3.0)]
+        shared = shared_run_variance(figures)
+        ratios = sorted(f.diff ** 2 / (f.within + shared * f.weight) for f in figures)
+        self.assertAlmostEqual(ratios[len(ratios) // 2], HALF_CHI2_1, places=6)
+        moved, typical = runs_and_blocks_test(figures[-1], shared), runs_and_blocks_test(figures[0], shared)
+        self.assertLess(moved.p_value, 0.01)
+        self.assertGreater(typical.p_value, 0.3)
+        self.assertEqual((moved.direction, typical.direction, moved.mode), (1, -1, BLOCKS))
+        self.assertGreater(runs_and_blocks_test(figures[-1], 0.0).statistic, moved.statistic)
+
+    def test_a_figures_own_spread_between_baseline_runs_counts(self):
+        steady = run_blocks([[0.0, 0.1, -0.1], [0.0, 0.1, -0.1], [0.0, 0.1, -0.1]],
+                            [[0.5, 0.6, 0.4], [0.5, 0.6, 0.4], [0.5, 0.6, 0.4]])
+        wandering = run_blocks([[0.0, 0.1, -0.1], [1.0, 1.1, 0.9], [-1.0, -0.9, -1.1]],
+                               [[0.5, 0.6, 0.4], [0.5, 0.6, 0.4], [0.5, 0.6, 0.4]])
+        found = runs_and_blocks_test(steady, 0.0), runs_and_blocks_test(wandering, 0.0)
+        self.assertEqual((found[0].mode, found[0].sizes), (RUNS, (3, 3)))
+        self.assertLess(found[0].p_value, 1e-6)
+        self.assertGreater(found[1].p_value, 0.05)
