@@ -1,7 +1,8 @@
 """Reports of real daist runs against a stand-in master: the end-of-run summary and HTML page,
-``compare`` flagging exactly the endpoint made twice as slow by fault injection (and nothing between
-two runs without a change), JUnit XML of a failing load test, and the page in headless
-Chromium."""
+``compare`` reading fresh runs and refusing different tests, JUnit XML of a failing load test,
+the page in headless Chromium; and ``compare`` flagging exactly the endpoint made twice as slow
+by fault injection, and nothing between two runs without a change, on runs recorded so
+(``fixtures/slowed_endpoint``): a fresh draw's verdict would depend on how busy the machine is."""
 from __future__ import annotations
 
 import re
@@ -88,30 +89,19 @@ class TestCompareRuns(StandinRuns):
             self.assertRegex(summary, r"GET get (templates|webhooks) +\d+")   # the slowed ones lead
         self.assertRegex(self.baseline.stdout, r"Metric latency Test\.test: p95 ms by concurrency")
 
-    def test_the_slowed_endpoint_is_the_only_regression(self):
+    def test_compare_reads_live_runs_and_names_the_slowed_endpoint(self):
+        """The whole path on fresh runs: compare reads them, judges get templates and draws
+        its page. Whether a fresh 2x is called beyond the noise depends on how busy the machine
+        was (the verdict is held on recorded runs: ``TestRecordedSlowedEndpoint``)."""
         page = Path(tempfile.mkdtemp(prefix="daist-report-runs-")) / "compare.html"
         self.addCleanup(shutil.rmtree, page.parent)
         done = report_cli("compare", self.clean.results_dir, self.slow.results_dir, *FLOOR,
                           "--html", page)
-        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
-        # which of its percentiles a busy machine lets the blocks judge first may vary: the row
-        # and the injected 2x of its p50 may not
-        self.assertRegex(done.stdout, r"\nFAILED: 1 regression: TestRO\.test: GET get templates "
-                                      r"\(p(50|95)[,)]")
-        comparison = compare_runs(load_run(self.clean.results_dir, figures=False),
-                                  load_run(self.slow.results_dir, figures=False),
-                                  thresholds=Thresholds(noise_floor_ms=NOISE_FLOOR_MS))
-        self.assertEqual([row.name for row in comparison.regressions], ["GET get templates"],
-                         done.stdout)
-        p50 = next(r for r in comparison.regressions[0].results if r.metric == "p50")
-        self.assertEqual(p50.mode, "blocks")
-        self.assertGreater(p50.ratio, 1.6, done.stdout)          # injected: 200 / 100 ms
-        self.assertLess(p50.ratio, 2.4, done.stdout)
-        control = next(row for row in comparison.rows if row.name == "GET get webhooks")
-        self.assertFalse(control.changed, done.stdout)
+        self.assertIn(done.returncode, (0, 1), done.stdout + done.stderr)
+        self.assertIn("TestRO.test: GET get templates", done.stdout)
         self.assertIn("get templates", page.read_text())
 
-    def test_runs_without_an_injected_change_have_no_regression(self):
+    def test_runs_of_different_tests_are_refused_or_said(self):
         # the baseline ran a metric-latency test the candidate did not: refused; allowed, the
         # missing test still fails closed
         refused = report_cli("compare", self.baseline.results_dir, self.clean.results_dir, *FLOOR)
@@ -124,8 +114,7 @@ class TestCompareRuns(StandinRuns):
         self.assertIn("Test.test: metric-latency test missing in the candidate", missing.stdout)
         done = report_cli("compare", self.clean.results_dir, self.baseline.results_dir, *FLOOR,
                           "--allow-different")
-        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        self.assertEqual(done.stdout.splitlines()[-1], "No regression.")
+        self.assertIn(done.returncode, (0, 1), done.stdout + done.stderr)  # A/A: see the recorded runs
         self.assertIn("Test.test: metric-latency test only in the candidate", done.stdout)
         self.assertEqual(done.stderr, "")
 
@@ -185,3 +174,51 @@ class TestJUnitXml(StandinRuns):
         page = run.report.read_text()
         self.assertIn("<h3>Failures by endpoint and message</h3>", page)
         self.assertIn("503", page)
+
+
+RECORDED = Path(__file__).with_name("fixtures") / "slowed_endpoint"
+"""Three TestRO runs of 20 s with 10 users against one stand-in, recorded in this order with
+``TestCompareRuns``' faults: clean-a and clean-b (get templates and get webhooks +100 ms) and,
+between them, slow (get templates +200 ms): each run's manifest, settings, limits, stats,
+over-time record and server timing, as compare reads them."""
+
+
+class TestRecordedSlowedEndpoint(unittest.TestCase):
+    """``compare``'s verdict on recorded runs (a fresh draw's verdict depends on the machine)."""
+
+    def compare(self, baseline: str, candidate: str, *args: object):
+        return report_cli("compare", RECORDED / baseline, RECORDED / candidate, *FLOOR, *args)
+
+    def test_the_slowed_endpoint_is_the_only_regression(self):
+        page = Path(tempfile.mkdtemp(prefix="daist-report-recorded-")) / "compare.html"
+        self.addCleanup(shutil.rmtree, page.parent)
+        for baseline in ("clean-a", "clean-b"):
+            with self.subTest(baseline=baseline):
+                done = self.compare(baseline, "slow", "--html", page)
+                self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+                self.assertRegex(done.stdout, r"\nFAILED: 1 regression: TestRO\.test: GET get "
+                                              r"templates \(p50, p95\)\n")
+                comparison = compare_runs(load_run(RECORDED / baseline, figures=False),
+                                          load_run(RECORDED / "slow", figures=False),
+                                          thresholds=Thresholds(noise_floor_ms=NOISE_FLOOR_MS))
+                self.assertEqual([row.name for row in comparison.regressions], ["GET get templates"])
+                p50 = next(r for r in comparison.regressions[0].results if r.metric == "p50")
+                self.assertEqual(p50.mode, "blocks")
+                self.assertGreater(p50.ratio, 1.6)          # injected: 200 / 100 ms
+                self.assertLess(p50.ratio, 2.4)
+                control = next(row for row in comparison.rows if row.name == "GET get webhooks")
+                self.assertFalse(control.changed)
+                self.assertIn("get templates", page.read_text())
+
+    def test_runs_without_an_injected_change_have_no_regression(self):
+        for baseline, candidate in (("clean-a", "clean-b"), ("clean-b", "clean-a")):
+            with self.subTest(baseline=baseline, candidate=candidate):
+                done = self.compare(baseline, candidate)
+                self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+                self.assertEqual(done.stdout.splitlines()[-1], "No regression.")
+                self.assertEqual(done.stderr, "")
+
+    def test_the_way_back_is_an_improvement_not_a_regression(self):
+        done = self.compare("slow", "clean-a")
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertRegex(done.stdout, r"\nImprovements:\n  TestRO\.test: GET get templates p50 ")
