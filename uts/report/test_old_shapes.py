@@ -2,7 +2,9 @@
 plan's fields copied flat into ``LocustStatsList.run``) still load, summarise, compare and
 upload exactly as they did: ``fixtures/old_shapes`` holds three such runs (closed, open and
 steps; TestRO against the embedded stand-in, trimmed to the manifest, the saved settings and
-the six busiest endpoints), ``golden.json`` what that daist made of them.
+the six busiest endpoints), ``golden.json`` what that daist made of them. The comparisons'
+texts are those of the current judging rule: when issue 23's rule replaced the one that wrote
+them, their wording and noise figures were rewritten once (every verdict line the same).
 
 To write ``golden.json`` again (only from the code that wrote the fixtures):
 ``__venv__/bin/python -m uts.report.test_old_shapes --write``."""
