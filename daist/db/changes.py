@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
     from daist.db.changepoints import Change
 
-FIGURES = {"p95": "ms", "p99": "ms", "rps": "requests/s"}
+MEASURES = {"p95": "ms", "p99": "ms", "rps": "requests/s"}
 
-QUERY = ("SELECT test_name, method, system, time, commit, {figure}, machine FROM ("
+QUERY = ("SELECT test_name, method, system, time, commit, {measure}, machine FROM ("
          "  SELECT h.*, CASE WHEN d.id IS NOT NULL THEN concat_ws(' / ', d.host_label, "
          "    d.metadata->>'cpu_count', d.metadata->>'platform') END AS machine, "
          "    row_number() OVER (PARTITION BY h.test_name, h.system "
@@ -33,7 +33,7 @@ QUERY = ("SELECT test_name, method, system, time, commit, {figure}, machine FROM
          "  LEFT JOIN daist_loads l ON l.id = e.load_id "
          "  LEFT JOIN daist_tests t ON t.id = l.test_ref "
          "  LEFT JOIN daist_runs d ON d.id = t.run_id "
-         "  WHERE h.{figure} IS NOT NULL "
+         "  WHERE h.{measure} IS NOT NULL "
          "    AND (%(names)s::text[] IS NULL OR h.test_name = ANY(%(names)s)) "
          "    AND (%(system)s::text IS NULL OR h.system = %(system)s)) recent "
          "WHERE age <= %(last)s ORDER BY system NULLS FIRST, test_name, time, perf_test_id")
@@ -51,12 +51,12 @@ class Point:
 
 @dataclass
 class Series:
-    """One endpoint's figure over runs, oldest first."""
+    """One endpoint's measure over runs, oldest first."""
 
     test_name: str
     method: str | None
     system: str | None
-    figure: str
+    measure: str
     points: list[Point] = field(default_factory=list)
 
     @property
@@ -78,18 +78,18 @@ class Series:
         return len({m for m in self.machines if m is not None})
 
 
-def fetch_series(conn: psycopg.Connection, target: DbTarget, *, figure: str, last: int,
+def fetch_series(conn: psycopg.Connection, target: DbTarget, *, measure: str, last: int,
                  names: list[str] | None = None, system: str | None = None) -> list[Series]:
-    if figure not in FIGURES:
-        raise ValueError(f"figure {figure!r} is not one of {', '.join(FIGURES)}")
+    if measure not in MEASURES:
+        raise ValueError(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
     with translating(target, doing="reading the history"):
         require_current_schema(conn, target)
-        rows = conn.execute(QUERY.format(figure=figure),
+        rows = conn.execute(QUERY.format(measure=measure),
                             {"names": names or None, "system": system, "last": last}).fetchall()
     found: dict[tuple[str, str | None], Series] = {}
     for test_name, method, row_system, time, commit, value, machine in rows:
         series = found.setdefault((test_name, row_system),
-                                  Series(test_name, method, row_system, figure))
+                                  Series(test_name, method, row_system, measure))
         series.method = series.method or method
         series.points.append(Point(time, commit or "", float(value), machine))
     return list(found.values())
@@ -112,10 +112,10 @@ def find_changes(series: Series) -> list[Change]:
     return detect(series.values, machines=series.machines)
 
 
-def render_changes(found: list[tuple[Series, list[Change]]], *, figure: str) -> list[str]:
+def render_changes(found: list[tuple[Series, list[Change]]], *, measure: str) -> list[str]:
     """Per endpoint with a change: each shift, its size and the commits on both sides; then
     one line each for the endpoints without a change and those with too short a history."""
-    unit = FIGURES[figure]
+    unit = MEASURES[measure]
     lines: list[str] = []
     steady, short = [], []
     for series, changes in found:
@@ -128,16 +128,16 @@ def render_changes(found: list[tuple[Series, list[Change]]], *, figure: str) -> 
         first, last = series.points[0].time, series.points[-1].time
         machines = (f" on {series.machine_types} machine types (levels on the most frequent)"
                     if series.machine_types > 1 else "")
-        lines.append(f"{series.label}: {figure} over {len(series.points)} runs{machines} "
+        lines.append(f"{series.label}: {measure} over {len(series.points)} runs{machines} "
                      f"({_day(first)} to {_day(last)}), {len(changes)} change(s):")
         for change in changes:
             before, after = series.points[change.index - 1], series.points[change.index]
-            lines.append(f"  {_stamp(after.time)}: {figure} {change.before:.3f} -> "
+            lines.append(f"  {_stamp(after.time)}: {measure} {change.before:.3f} -> "
                          f"{change.after:.3f} {unit} ({change.ratio:+.1%}); commits "
                          f"{before.commit[:12] or '?'} (last before) -> "
                          f"{after.commit[:12] or '?'} (first after)")
     if steady:
-        lines.append(f"No change in {figure}: {len(steady)} endpoint(s) "
+        lines.append(f"No change in {measure}: {len(steady)} endpoint(s) "
                      f"({_names(steady)})")
     if short:
         lines.append(f"History too short to judge (fewer than {shortest_history()} runs): "
@@ -145,17 +145,17 @@ def render_changes(found: list[tuple[Series, list[Change]]], *, figure: str) -> 
     return lines
 
 
-def changes_html(found: list[tuple[Series, list[Change]]], *, figure: str) -> str:
+def changes_html(found: list[tuple[Series, list[Change]]], *, measure: str) -> str:
     """A self-contained page: each endpoint with a change, its history drawn with the change
     points and the levels on both sides marked."""
     from daist.report.figures import data_uri
     from daist.report.html import render
 
-    plots = [{"label": series.label, "lines": render_changes([(series, changes)], figure=figure),
+    plots = [{"label": series.label, "lines": render_changes([(series, changes)], measure=measure),
               "uri": data_uri(history_figure(series, changes))}
              for series, changes in found if changes]
-    return render("changes.html", figure=figure, plots=plots,
-                  text=render_changes(found, figure=figure))
+    return render("changes.html", measure=measure, plots=plots,
+                  text=render_changes(found, measure=measure))
 
 
 def history_figure(series: Series, changes: list[Change]):
@@ -168,7 +168,7 @@ def history_figure(series: Series, changes: list[Change]):
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     runs = list(range(len(series.points)))
-    ax.plot(runs, series.values, "o-", color="tab:blue", markersize=3, label=series.figure)
+    ax.plot(runs, series.values, "o-", color="tab:blue", markersize=3, label=series.measure)
     if series.machine_types > 1:  # each type's nights marked: the levels are the most frequent's
         for machine, color in zip(sorted({m for m in series.machines if m is not None}),
                                   ("tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray")):
@@ -187,8 +187,8 @@ def history_figure(series: Series, changes: list[Change]):
                     xytext=(3, 0), textcoords="offset points")
     ax.set_xlabel(f"run (oldest first; {_day(series.points[0].time)} to "
                   f"{_day(series.points[-1].time)})")
-    ax.set_ylabel(f"{series.figure} ({FIGURES[series.figure]})")
-    ax.set_title(f"{series.label}: {series.figure} with its change points", fontsize=10)
+    ax.set_ylabel(f"{series.measure} ({MEASURES[series.measure]})")
+    ax.set_title(f"{series.label}: {series.measure} with its change points", fontsize=10)
     ax.grid(True, alpha=0.3)
     return Figure.from_matplotlib(figure)
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from daist.db.connection import DbTarget, connect
-from daist.db.changes import FIGURES, changes_html, fetch_series, find_changes, render_changes
+from daist.db.changes import MEASURES, changes_html, fetch_series, find_changes, render_changes
 from daist.db.history import explain_empty, fetch_history, render_history
 from daist.db.schema import latest_version, migrate
 from daist.db.upload import upload_result
@@ -49,8 +49,9 @@ def build_parser(prog: str = "python -m daist.db") -> argparse.ArgumentParser:
                          help="only runs against this system (e.g. standin)")
     changes = commands.add_parser("changes", help="the runs where an endpoint's level shifted "
                                   "(change-point detection over its history)")
-    changes.add_argument("--figure", choices=sorted(FIGURES), default="p95",
-                         help="the figure to examine (default p95)")
+    changes.add_argument("--measure", "--figure", dest="measure", choices=sorted(MEASURES),
+                         default="p95", help="the measure to examine (default p95; --figure is "
+                         "its former name)")
     changes.add_argument("--test", action="append", metavar="TEST_NAME", dest="tests",
                          help="only this endpoint (repeatable; default: every endpoint)")
     changes.add_argument("--last", type=_positive, default=60, metavar="N",
@@ -113,19 +114,19 @@ def run_history(target: DbTarget, args: argparse.Namespace) -> int:
 
 def run_changes(target: DbTarget, args: argparse.Namespace) -> int:
     with connect(target) as conn:
-        series = fetch_series(conn, target, figure=args.figure, last=args.last,
+        series = fetch_series(conn, target, measure=args.measure, last=args.last,
                               names=args.tests, system=args.system)
     if not series:
         scope = f" for {', '.join(map(repr, args.tests))}" if args.tests else ""
-        _error(f"no {args.figure} history{scope}{f' on system {args.system!r}' if args.system else ''}")
+        _error(f"no {args.measure} history{scope}{f' on system {args.system!r}' if args.system else ''}")
         return 1
     found = [(s, find_changes(s)) for s in series]
-    for line in render_changes(found, figure=args.figure):
+    for line in render_changes(found, measure=args.measure):
         print(for_terminal(line))
     if args.html is not None:
         try:
             args.html.parent.mkdir(parents=True, exist_ok=True)
-            args.html.write_text(changes_html(found, figure=args.figure), encoding="utf-8")
+            args.html.write_text(changes_html(found, measure=args.measure), encoding="utf-8")
         except OSError as exc:
             _error(f"cannot write {args.html}: {exc.strerror or exc}")
             return 1

@@ -14,7 +14,7 @@ from daist.models.metric_latency import (TRIAL_OPERATIONS, MetricLatencyOpHist,
                                          MetricLatencySweep, MetricPayloadOpHist)
 from daist.models.limits import metric_limits
 from daist.metrics.report_sections import TEMPLATE, metric_section, metric_text, progress_plots
-from daist.report.compare_figures import compare_metric_levels
+from daist.report.compare_measures import compare_metric_levels
 from daist.report.loader import RunData, keep_metric_test
 
 

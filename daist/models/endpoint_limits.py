@@ -47,7 +47,7 @@ def endpoint_fail_limit(slo: Limits, test_name: str, endpoint_class: str) -> Fai
 class Break:
     """One limit an endpoint broke."""
 
-    figure: str
+    measure: str
     """``fail`` (a ratio) or a percentile (``p95``)."""
     measured: float
     limit: float
@@ -61,8 +61,8 @@ class Break:
 
 
 def latency_limits(slo: Limits, test_name: str, endpoint_class: str) -> dict[str, float]:
-    return {figure: limit for figure, limit in slo.limits_for(test_name, endpoint_class).items()
-            if figure != FAIL}
+    return {measure: limit for measure, limit in slo.limits_for(test_name, endpoint_class).items()
+            if measure != FAIL}
 
 
 def endpoint_breaks(entry: EndpointStats, slo: Limits) -> list[Break]:
@@ -72,8 +72,8 @@ def endpoint_breaks(entry: EndpointStats, slo: Limits) -> list[Break]:
     if fail is not None and fail.broken_by(entry.num_failures, entry.num_requests):
         broken.append(Break(FAIL, entry.fail_ratio, fail.ratio, not fail.explicit))
     if entry.hdr.count:
-        for figure, limit in latency_limits(slo, entry.test_name, entry.endpoint_class).items():
-            value = entry.hdr.percentile(figure)
+        for measure, limit in latency_limits(slo, entry.test_name, entry.endpoint_class).items():
+            value = entry.hdr.percentile(measure)
             if value > limit:
-                broken.append(Break(figure, value, limit))
+                broken.append(Break(measure, value, limit))
     return broken

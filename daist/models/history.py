@@ -32,7 +32,7 @@ CSV_COLUMNS = ["t_s", "length_s", "users", "in_window", "scope", "requests", "fa
 
 
 @dataclass
-class ScopeFigures:
+class ScopeCounts:
     """One scope (every endpoint, or one endpoint class) in one interval."""
 
     requests: int = 0
@@ -51,11 +51,11 @@ class Interval:
     """Running users (the most seen in the interval)."""
     in_window: int = 0
     """Requests that began in the steady-state window."""
-    scopes: dict[str, ScopeFigures] = field(default_factory=dict)
+    scopes: dict[str, ScopeCounts] = field(default_factory=dict)
 
     @property
-    def all(self) -> ScopeFigures:
-        return self.scopes.get(ALL) or ScopeFigures()
+    def all(self) -> ScopeCounts:
+        return self.scopes.get(ALL) or ScopeCounts()
 
     def per_second(self, count: int) -> float:
         return count / self.length_s if self.length_s > 0 else 0.0
@@ -119,7 +119,7 @@ class LocustStatsHistory(Artifact):
             interval = intervals.setdefault(t_s, Interval(
                 t_s=t_s, length_s=float(row["length_s"]), users=int(row["users"]),
                 in_window=int(row["in_window"])))
-            interval.scopes[row["scope"]] = ScopeFigures(
+            interval.scopes[row["scope"]] = ScopeCounts(
                 requests=int(row["requests"]), failures=int(row["failures"]),
                 p50_ms=float(row["p50_ms"]), p95_ms=float(row["p95_ms"]),
                 p99_ms=float(row["p99_ms"]))

@@ -251,7 +251,7 @@ class LocustEntry:
 
 
 @dataclass
-class BlockFigures:
+class BlockStats:
     """One endpoint in one block of the window: block ``index`` starts ``index * block_s``
     after ``window_start`` (``RunInfo.block_s``). ``compare`` judges a single run by the spread
     of these (batch means). Percentiles are exact (nearest rank)."""
@@ -264,7 +264,7 @@ class BlockFigures:
     p99_ms: float = 0.0
 
     @classmethod
-    def of(cls, index: int, latencies_ms: Any, failures: int) -> BlockFigures:
+    def of(cls, index: int, latencies_ms: Any, failures: int) -> BlockStats:
         import numpy as np
         ordered = np.sort(np.asarray(latencies_ms, dtype=float))
         count = len(ordered)
@@ -292,7 +292,7 @@ class EndpointStats:
     hdr: HdrSummary = field(default_factory=HdrSummary)
     hdr_encoded: str = ""
     locust: LocustEntry = field(default_factory=LocustEntry)
-    blocks: list[BlockFigures] = field(default_factory=list)
+    blocks: list[BlockStats] = field(default_factory=list)
     """Per block of the window (only blocks with requests; none in a sweep or a file that
     predates them)."""
 

@@ -23,7 +23,7 @@ from daist.report.loader import RunData
 class LimitCheck:
     scope: str
     """``all requests``, ``class list`` or an endpoint's test_name."""
-    figure: str
+    measure: str
     """``fail`` (a ratio) or a percentile (``p95``)."""
     limit: float
     measured: float
@@ -44,12 +44,12 @@ class LimitCheck:
         return (self.limit - self.measured) / self.limit if self.limit else 0.0
 
     def text(self, value: float) -> str:
-        return fmt.percent(value) if self.figure == FAIL else f"{fmt.ms(value)} ms"
+        return fmt.percent(value) if self.measure == FAIL else f"{fmt.ms(value)} ms"
 
     @property
     def line(self) -> str:
         where = f" ({self.where})" if self.where and self.where != self.scope else ""
-        return (f"{self.mark} {self.scope}: {self.figure} {self.text(self.measured)}{where} "
+        return (f"{self.mark} {self.scope}: {self.measure} {self.text(self.measured)}{where} "
                 f"{'<=' if self.ok else '>'} {self.text(self.limit)}, headroom "
                 f"{self.headroom:+.0%}")
 
@@ -67,8 +67,8 @@ def run_limits(run: RunData, key: str, setting: str) -> Limits | None:
         raise ConfigError(f"{run.directory}: the saved limits cannot be read: {exc}") from None
 
 
-def _measured(entry: EndpointStats, figure: str) -> float | None:
-    return entry.hdr.percentile(figure) if entry.hdr.count else None
+def _measured(entry: EndpointStats, measure: str) -> float | None:
+    return entry.hdr.percentile(measure) if entry.hdr.count else None
 
 
 def _worst_failing(entries: list[EndpointStats], limit: FailLimit) -> tuple[float, str]:
@@ -85,8 +85,8 @@ def break_texts(entry: EndpointStats, slo: Limits) -> list[str]:
     """The limits this endpoint broke, e.g. ``p95 1,210 ms > 1,000 ms``."""
     broken = []
     for b in endpoint_breaks(entry, slo):
-        check = LimitCheck(entry.test_name, b.figure, b.limit, b.measured)
-        broken.append(f"{b.figure} {check.text(b.measured)} > {check.text(b.limit)}")
+        check = LimitCheck(entry.test_name, b.measure, b.limit, b.measured)
+        broken.append(f"{b.measure} {check.text(b.measured)} > {check.text(b.limit)}")
     return broken
 
 
@@ -100,11 +100,11 @@ def _scope_checks(scope: str, members: list[EndpointStats], slo: Limits, test_na
     if fail is not None and (fail.explicit or any(e.num_failures for e in members)):
         value, where = _worst_failing(members, fail)
         checks.append(LimitCheck(scope, FAIL, fail.ratio, value, where))
-    for figure, limit in latency_limits(slo, test_name, endpoint_class).items():
-        values = [(v, e.test_name) for e in members if (v := _measured(e, figure)) is not None]
+    for measure, limit in latency_limits(slo, test_name, endpoint_class).items():
+        values = [(v, e.test_name) for e in members if (v := _measured(e, measure)) is not None]
         if values:
             value, where = max(values)
-            checks.append(LimitCheck(scope, figure, limit, value, where))
+            checks.append(LimitCheck(scope, measure, limit, value, where))
     return checks
 
 

@@ -52,7 +52,7 @@ def run_markdown(run: RunData, *, report: Path | None) -> str:
             lines += ["Limits: unknown (the run saved neither its limits nor its [locust] settings)", ""]
             continue
         lines += table(["", "scope", "figure", "measured", "limit", "headroom", "worst endpoint"],
-                       [[c.mark, c.scope, c.figure, c.text(c.measured), c.text(c.limit),
+                       [[c.mark, c.scope, c.measure, c.text(c.measured), c.text(c.limit),
                          f"{c.headroom:+.0%}", c.where if c.where != c.scope else ""]
                         for c in checks]) + [""]
     for key, test in run.metrics.items():

@@ -140,7 +140,7 @@ def limit_lines(checks: list[LimitCheck] | None) -> list[str]:
         return ["  Limits: unknown (the run saved neither its limits nor its [locust] settings)"]
     broken = sum(not c.ok for c in checks)
     lines = [f"  Limits: {len(checks) - broken} met, {broken} broken"]
-    rows = [[c.mark, fmt.shorten(c.scope, 40), c.figure, c.text(c.measured), c.text(c.limit),
+    rows = [[c.mark, fmt.shorten(c.scope, 40), c.measure, c.text(c.measured), c.text(c.limit),
              f"{c.headroom:+.0%}", fmt.shorten(c.where, 40) if c.where != c.scope else ""]
             for c in checks]
     lines += fmt.columns([["", "scope", "figure", "measured", "limit", "headroom", "worst endpoint"],

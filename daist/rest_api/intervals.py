@@ -13,7 +13,7 @@ import math
 from array import array
 from typing import Any
 
-from daist.models.history import ALL, Interval, LocustStatsHistory, ScopeFigures
+from daist.models.history import ALL, Interval, LocustStatsHistory, ScopeCounts
 from daist.rest_api.grouping import grouped
 
 INTERVAL_S = 2.0
@@ -144,16 +144,16 @@ class IntervalRecorder:
                                   window_end_s=offset(window_end), intervals=intervals)
 
 
-def _figures(buckets: list[Bucket]) -> ScopeFigures:
+def _figures(buckets: list[Bucket]) -> ScopeCounts:
     """Exact percentiles (nearest rank, as the HDR figures of the verdict)."""
     import numpy as np
 
     failures = sum(b.failures for b in buckets)
     arrays = [np.frombuffer(b.latencies, dtype=float) for b in buckets if b.latencies]
     if not arrays:
-        return ScopeFigures(failures=failures)
+        return ScopeCounts(failures=failures)
     latencies = np.concatenate(arrays)
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99], method="inverted_cdf")
-    return ScopeFigures(requests=int(latencies.size), failures=failures,
+    return ScopeCounts(requests=int(latencies.size), failures=failures,
                         p50_ms=round(float(p50), 3), p95_ms=round(float(p95), 3),
                         p99_ms=round(float(p99), 3))

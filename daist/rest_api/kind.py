@@ -17,7 +17,7 @@ from daist.framework.settings import Settings
 from daist.models.capacity import Capacity
 from daist.models.history import LocustStatsHistory
 from daist.models.locust import LocustStatsList
-from daist.report.compare_figures import compare_load
+from daist.report.compare_measures import compare_load
 from daist.report.loader import RunData, keep_load_test
 from daist.rest_api.report_sections import (TEMPLATE, capacity_keys, capacity_text, load_section,
                                             load_text, timeline_plots)

@@ -10,7 +10,7 @@ Every request, in the window or not, also goes into ``intervals`` (the over-time
 
 With ``block_s`` set, each request's latency is also kept (as a float in an ``array``) in the
 block of the window it started in, so that the saved stats carry per-block percentiles for
-``compare``'s single-run judgement (``BlockFigures``); workers send their block latencies along.
+``compare``'s single-run judgement (``BlockStats``); workers send their block latencies along.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from daist.models.history import LocustStatsHistory
-from daist.models.locust import (BlockFigures, EndpointStats, LocustEntry, add_counts,
+from daist.models.locust import (BlockStats, EndpointStats, LocustEntry, add_counts,
                                  decode_histogram, encode_histogram, new_histogram, per_second,
                                  record_each, record_micros, to_micros)
 from daist.rest_api.grouping import grouped
@@ -72,8 +72,8 @@ class Tally:
         if failures:
             self.block_failures[index] = self.block_failures.get(index, 0) + failures
 
-    def blocks(self) -> list[BlockFigures]:
-        return [BlockFigures.of(index, values, self.block_failures.get(index, 0))
+    def blocks(self) -> list[BlockStats]:
+        return [BlockStats.of(index, values, self.block_failures.get(index, 0))
                 for index, values in sorted(self.block_latencies.items()) if values]
 
 

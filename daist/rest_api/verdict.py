@@ -39,11 +39,11 @@ def endpoint_violations(stats: LocustStatsList, slo: Limits) -> list[str]:
 
 
 def _line(entry: EndpointStats, broke: Break) -> str:
-    if broke.figure == FAIL:
+    if broke.measure == FAIL:
         return (f"{entry.test_name}: failures {entry.fail_ratio:.1%} ({entry.num_failures} of "
                 f"{entry.num_requests}) > {broke.limit:.1%}"
                 f"{' (max_fail_ratio, per endpoint)' if broke.default else ''}")
-    return (f"{entry.test_name}: {broke.figure} {broke.measured:.1f} ms > {broke.limit:g} ms "
+    return (f"{entry.test_name}: {broke.measure} {broke.measured:.1f} ms > {broke.limit:g} ms "
             f"(n={entry.hdr.count})")
 
 

@@ -11,7 +11,7 @@ from daist.models.base import Figure
 from daist.models.locust import EndpointStats, LocustStatsList
 from daist.models.percentiles import told_value
 from daist.report.compare import REGRESSION, Thresholds, adjust_p_values
-from daist.report.compare_figures import judge_figure, single_run_latency
+from daist.report.compare_measures import judge_measure, single_run_latency
 
 FASTEST = 5  # endpoints named in the summary
 
@@ -90,7 +90,7 @@ def fastest_growing(points: list[VolumePoint], count: int = FASTEST,
         return []
     first, last = points[0].stats, points[-1].stats
     later = {e.key: e for e in _reads(last)}
-    judged = [(entry.test_name, judge_figure(Thresholds(), single_run_latency(
+    judged = [(entry.test_name, judge_measure(Thresholds(), single_run_latency(
         "p95", (entry, first), (later[entry.key], last))))
         for entry in _reads(first) if entry.key in later]
     adjust_p_values([result for _, result in judged])

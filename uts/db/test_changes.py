@@ -114,7 +114,7 @@ class TestChangesCommand(ChangesTestCase):
         self.assertEqual(html.count("data:image/png;base64,"), 1)  # only the changed endpoint
         self.assertIn("get experiments (GET) on standin", html)
         # filters, another figure, --last (in this process: a CLI start costs seconds)
-        status, out, err = self.changes("--test", "get trial", "--figure", "p99")
+        status, out, err = self.changes("--test", "get trial", "--measure", "p99")
         self.assertEqual((status, out.splitlines()),
                          (0, ["No change in p99: 1 endpoint(s) (get trial (GET) on standin)"]), err)
         status, out, err = self.changes("--test", "get experiments", "--last", "5")

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from daist.models.config import ConfigFile
-from daist.models.locust import (BlockFigures, EndpointStats, GeneratorUsage, HdrSummary,
+from daist.models.locust import (BlockStats, EndpointStats, GeneratorUsage, HdrSummary,
                                  LocustStatsList, RunInfo, StepPoint, encode_histogram,
                                  new_histogram, record_ms)
 from daist.models.metric_latency import Hist, MetricLatencyOpHist
@@ -55,7 +55,7 @@ def make_entry(test_name: str, samples: Iterable[float], *, failures: int = 0,
                          failures={message: failures} if failures else {},
                          hdr=HdrSummary.of(histogram),
                          hdr_encoded=encode_histogram(histogram) if keep_histogram else "",
-                         blocks=[BlockFigures.of(i, values[cuts[i]:cuts[i + 1]],
+                         blocks=[BlockStats.of(i, values[cuts[i]:cuts[i + 1]],
                                                  failed[i + 1] - failed[i])
                                  for i in range(blocks) if cuts[i + 1] > cuts[i]])
 

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from daist.models.base import PNG_SIGNATURE, open_artifact
-from daist.models.history import Interval, LocustStatsHistory, ScopeFigures
+from daist.models.history import Interval, LocustStatsHistory, ScopeCounts
 from daist.models.locust import StepPoint
 from daist.models.report import Report
 from daist.models.result import Result, TestRecord
@@ -159,10 +159,10 @@ def sample_history(*, intervals: int = 20, interval_s: float = 2.0) -> LocustSta
     rows = []
     for i in range(intervals):
         late = i >= intervals * 3 // 4
-        scopes = {"all": ScopeFigures(requests=200 - 60 * late, failures=5 * late, p50_ms=10 + 40 * late,
+        scopes = {"all": ScopeCounts(requests=200 - 60 * late, failures=5 * late, p50_ms=10 + 40 * late,
                                       p95_ms=25 + 90 * late, p99_ms=40 + 150 * late),
-                  "list": ScopeFigures(requests=120, p50_ms=12, p95_ms=30 + 80 * late, p99_ms=50),
-                  "get": ScopeFigures(requests=80 - 60 * late, failures=5 * late, p50_ms=8,
+                  "list": ScopeCounts(requests=120, p50_ms=12, p95_ms=30 + 80 * late, p99_ms=50),
+                  "get": ScopeCounts(requests=80 - 60 * late, failures=5 * late, p50_ms=8,
                                       p95_ms=20 + 100 * late, p99_ms=35)}
         rows.append(Interval(t_s=i * interval_s, length_s=interval_s, users=min(4, i + 1),
                              in_window=200 if 4 <= i < intervals - 1 else 0, scopes=scopes))

@@ -56,7 +56,7 @@ class TestSavedLimits(unittest.TestCase):
         # the saved settings say otherwise (as if edited after the run): they are not read
         run = self.load(settings(locust__p95_ms="1000", locust__slo="get me:p99=1",
                                  locust__max_fail_ratio="0.01"), saved=saved)
-        lines = {(c.scope, c.figure): c.limit for c in checks_of(run, KEY)}
+        lines = {(c.scope, c.measure): c.limit for c in checks_of(run, KEY)}
         self.assertEqual(lines, {("all requests", "fail"): 0.5, ("class list", "p95"): 5.0,
                                  ("class get", "fail"): 0.5})
         self.assertIn("Limits: 2 met, 1 broken", summary_text(run))
@@ -72,7 +72,7 @@ class TestSavedLimits(unittest.TestCase):
 
     def test_an_old_run_reads_0_as_no_limit_and_loads_summarises_and_compares(self):
         run = self.load(OLD_CONFIG)
-        checks = {(c.scope, c.figure): c.limit for c in checks_of(run, KEY)}
+        checks = {(c.scope, c.measure): c.limit for c in checks_of(run, KEY)}
         # write's p95 and get me's own failure limit were lifted by 0 (its 3 failures are
         # judged by the whole test's 0), p99 never set
         self.assertEqual(checks, {("all requests", "fail"): 0.0, ("get me", "p95"): 40.0,

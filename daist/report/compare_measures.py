@@ -1,11 +1,11 @@
-"""The figures ``compare`` judges, read from each run of both sides: one value per run, and for
-a single run per side the same figure per block of its window. ``judge`` turns them into a
-``CompareResult`` (``daist.report.compare`` says how a figure is judged).
+"""The measures ``compare`` judges, read from each run of both sides: one value per run, and for
+a single run per side the same measure per block of its window. ``judge`` turns them into a
+``CompareResult`` (``daist.report.compare`` says how a measure is judged).
 
 **Relative judgement.** A busier machine slows every endpoint of a run together (measured here:
 identical 20 s runs 2.5x apart while other jobs ran). With at least ``RELATIVE_MIN_ENDPOINTS``
 endpoints, each endpoint's latency is judged against the test's common level (the median of
-the same figure over all endpoints, per run and per block), at any split by every run's blocks
+the same measure over all endpoints, per run and per block), at any split by every run's blocks
 and the spread between runs together (``judge_group``, ``stats.runs_and_blocks_test``): the
 noise between runs that one or two runs a side cannot show is estimated over the test's
 endpoints, and from three baseline runs each endpoint's own spread counts too. The common
@@ -18,7 +18,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Callable
 
-from daist.models.locust import BlockFigures, EndpointStats, LocustStatsList
+from daist.models.locust import BlockStats, EndpointStats, LocustStatsList
 from daist.models.metric_latency import Hist
 from daist.models.percentiles import min_samples, percentile_number, told
 from daist.report.compare import (LATENCIES, CompareResult, RowComparison, RunComparison,
@@ -36,7 +36,7 @@ COMMON_NOT_JUDGED = "one run per side cannot tell a slower master from a busier 
 
 @dataclass
 class Side:
-    """One figure on one side: a value per run, and every run's blocks pooled ((run, block
+    """One measure on one side: a value per run, and every run's blocks pooled ((run, block
     index) -> value; None: a run kept no blocks at all)."""
 
     values: list[float]
@@ -63,7 +63,7 @@ def common_level(sides: list[Side]) -> Side:
 
 
 @dataclass
-class Figure:
+class Measure:
     metric: str
     base: Side
     cand: Side
@@ -74,10 +74,10 @@ class Figure:
     common: tuple[Side, Side] | None = None
     """Judge relative to these common levels (baseline, candidate)."""
     common_level: bool = False
-    """This figure is a test's common level."""
+    """This measure is a test's common level."""
     note: str = ""
     counts: tuple[int, ...] = ()
-    """Samples behind the figure in each run of both sides (a percentile needs enough)."""
+    """Samples behind the measure in each run of both sides (a percentile needs enough)."""
     between_runs: bool = False
     """Only runs can judge it (what moves a whole test: a busier machine moves every block of
     a run alike): from two runs a side, between runs alone."""
@@ -91,57 +91,57 @@ def too_few(metric: str, counts: tuple[int, ...]) -> str:
             f"(fewest: {min(counts)})")
 
 
-def judge(comparison: RunComparison, figure: Figure) -> CompareResult:
-    return judge_figure(comparison.thresholds, figure)
+def judge(comparison: RunComparison, measure: Measure) -> CompareResult:
+    return judge_measure(comparison.thresholds, measure)
 
 
-def judge_figure(thresholds: Thresholds, figure: Figure, *, shared: float = 0.0) -> CompareResult:
-    """The figure's change, judged (before Holm's correction: ``adjust_p_values``); ``shared``:
-    the variance between runs the figures of its group share (``judge_group``)."""
-    reason = too_few(figure.metric, figure.counts)
+def judge_measure(thresholds: Thresholds, measure: Measure, *, shared: float = 0.0) -> CompareResult:
+    """The measure's change, judged (before Holm's correction: ``adjust_p_values``); ``shared``:
+    the variance between runs the measures of its group share (``judge_group``)."""
+    reason = too_few(measure.metric, measure.counts)
     if reason:
-        return CompareResult(figure.metric, math.nan, math.nan, TestOutcome(reason=reason),
+        return CompareResult(measure.metric, math.nan, math.nan, TestOutcome(reason=reason),
                              thresholds, judged=False, note=reason, told=False)
-    base, cand, shift, log_scale = _prepared(figure)
+    base, cand, shift, log_scale = _prepared(measure)
     scale = math.log if log_scale else float
     runs = min(len(base.values), len(cand.values))
-    if figure.common is not None:
+    if measure.common is not None:
         outcome = _runs_and_blocks(base, cand, scale, shared)
-    elif runs >= MIN_RUNS_PER_SIDE or (figure.between_runs and runs > 1):
+    elif runs >= MIN_RUNS_PER_SIDE or (measure.between_runs and runs > 1):
         outcome = _between_runs(base, cand, scale)
     else:
         outcome = _pooled_blocks(base, cand, scale)
-    centres = (_centre(figure.base, log_scale), _centre(figure.cand, log_scale))
+    centres = (_centre(measure.base, log_scale), _centre(measure.cand, log_scale))
     floor_pair = None
-    if figure.users and centres[0] > 0 and centres[1] > 0:
-        floor_pair = figure.users * 1000.0 / centres[0], figure.users * 1000.0 / centres[1]
-    return CompareResult(figure.metric, centres[0], centres[1], outcome, thresholds,
-                         judged=figure.judged, floor_pair=floor_pair, log_scale=log_scale,
-                         shift=shift, note=figure.note, common_level=figure.common_level)
+    if measure.users and centres[0] > 0 and centres[1] > 0:
+        floor_pair = measure.users * 1000.0 / centres[0], measure.users * 1000.0 / centres[1]
+    return CompareResult(measure.metric, centres[0], centres[1], outcome, thresholds,
+                         judged=measure.judged, floor_pair=floor_pair, log_scale=log_scale,
+                         shift=shift, note=measure.note, common_level=measure.common_level)
 
 
-def judge_group(thresholds: Thresholds, figures: list[Figure]) -> list[CompareResult]:
+def judge_group(thresholds: Thresholds, measures: list[Measure]) -> list[CompareResult]:
     """One metric of a test's endpoints, each against the common level: the variance between
     runs they share beyond their blocks' noise is estimated over all of them (a random-effects
     model), so that a side of one or two runs is judged with the noise between runs too."""
     pieces = []
-    for figure in figures:
-        if figure.common is not None and not too_few(figure.metric, figure.counts):
-            base, cand, _, log_scale = _prepared(figure)
+    for measure in measures:
+        if measure.common is not None and not too_few(measure.metric, measure.counts):
+            base, cand, _, log_scale = _prepared(measure)
             pieces.append(_run_blocks(base, cand, math.log if log_scale else float))
     shared = shared_run_variance([p for p in pieces if p is not None])
-    return [judge_figure(thresholds, figure, shared=shared) for figure in figures]
+    return [judge_measure(thresholds, measure, shared=shared) for measure in measures]
 
 
-def _prepared(figure: Figure) -> tuple[Side, Side, float | None, bool]:
+def _prepared(measure: Measure) -> tuple[Side, Side, float | None, bool]:
     """(baseline, candidate) as judged (against the common level when there is one), the
     common level's move, and whether the test compares logarithms."""
-    base, cand = figure.base, figure.cand
+    base, cand = measure.base, measure.cand
     shift = None
-    if figure.common is not None:
-        shift = _centre(figure.common[1], True) / _centre(figure.common[0], True)
-        base, cand = base.divided(figure.common[0]), cand.divided(figure.common[1])
-    log_scale = figure.log_scale and all(v > 0 for side in (base, cand)
+    if measure.common is not None:
+        shift = _centre(measure.common[1], True) / _centre(measure.common[0], True)
+        base, cand = base.divided(measure.common[0]), cand.divided(measure.common[1])
+    log_scale = measure.log_scale and all(v > 0 for side in (base, cand)
                                          for v in side.values + list((side.blocks or {}).values()))
     return base, cand, shift, log_scale
 
@@ -223,16 +223,16 @@ def compare_load(comparison: RunComparison, key: str) -> None:
                         common_level([pair[1] for pair in pairs]))
                for metric, pairs in latencies.items()} if relative else {}
     judged = {metric: judge_group(comparison.thresholds, [
-        Figure(metric, *latencies[metric][index], common=commons.get(metric),
+        Measure(metric, *latencies[metric][index], common=commons.get(metric),
                counts=tuple(e.hdr.count for side in entries for e in side))
         for index, (_, entries) in enumerate(present)]) for metric, _ in LATENCIES}
     for index, (name, entries) in enumerate(present):
         row = RowComparison(key, "endpoint", name)
         row.results += [judged[metric][index] for metric, _ in LATENCIES]
-        row.results.append(judge(comparison, Figure(
+        row.results.append(judge(comparison, Measure(
             "rps", *(_rate_side(side, stats) for side, stats in zip(entries, (bases, cands))),
             judged=endpoint_rps_judged)))
-        row.results.append(judge(comparison, Figure(
+        row.results.append(judge(comparison, Measure(
             "fail", *(_fail_side(side, stats) for side, stats in zip(entries, (bases, cands))),
             log_scale=False)))
         comparison.rows.append(row)
@@ -254,17 +254,17 @@ def _compare_total(comparison: RunComparison, key: str, bases: list[LocustStatsL
     common_note = COMMON_NOT_JUDGED if single else ""
     for metric, _ in LATENCIES:
         if metric in commons:
-            row.results.append(judge(comparison, Figure(metric, *commons[metric], common_level=True,
+            row.results.append(judge(comparison, Measure(metric, *commons[metric], common_level=True,
                                                         judged=not single, note=common_note,
                                                         between_runs=True)))
     totals = [[_total_counts(s) for s in side] for side in (bases, cands)]
     shape = bases[0].run.plan.shape
     shown_only = single and not shape.endpoint_rps_judged  # users, not a rate, set the load
-    row.results.append(judge(comparison, Figure(
+    row.results.append(judge(comparison, Measure(
         "rps", *(_rate_side(side, stats) for side, stats in zip(totals, (bases, cands))),
         judged=shape.total_rps_judged(single=single), users=shape.compared_users,
         note=common_note if shown_only else "", between_runs=True)))
-    row.results.append(judge(comparison, Figure(
+    row.results.append(judge(comparison, Measure(
         "fail", *(_fail_side(side, stats) for side, stats in zip(totals, (bases, cands))),
         log_scale=False)))
     comparison.rows.append(row)
@@ -279,10 +279,10 @@ def _requested(stats: LocustStatsList, key: tuple[str, str]) -> EndpointStats | 
 
 def _total_counts(stats: LocustStatsList) -> EndpointStats:
     """Requests and failures of all endpoints together, also per block (no latencies)."""
-    blocks: dict[int, BlockFigures] = {}
+    blocks: dict[int, BlockStats] = {}
     for entry in stats.entries:
         for block in entry.blocks:
-            total = blocks.setdefault(block.index, BlockFigures(index=block.index))
+            total = blocks.setdefault(block.index, BlockStats(index=block.index))
             total.count += block.count
             total.failures += block.failures
     return EndpointStats(test_name="all endpoints", num_requests=stats.num_requests,
@@ -297,10 +297,10 @@ def _full_blocks(entry: EndpointStats, stats: LocustStatsList) -> list | None:
 
 
 def single_run_latency(metric: str, base: tuple[EndpointStats, LocustStatsList],
-                       cand: tuple[EndpointStats, LocustStatsList]) -> Figure:
+                       cand: tuple[EndpointStats, LocustStatsList]) -> Measure:
     """One endpoint's latency ``metric`` in one run against another (each with its blocks),
     as ``compare`` sees one run per side."""
-    return Figure(metric, _latency_side([base[0]], [base[1]], metric),
+    return Measure(metric, _latency_side([base[0]], [base[1]], metric),
                   _latency_side([cand[0]], [cand[1]], metric),
                   counts=(base[0].hdr.count, cand[0].hdr.count))
 
@@ -355,12 +355,12 @@ def _compare_steps(comparison: RunComparison, key: str, bases: list[LocustStatsL
             continue
         row = RowComparison(key, "step", f"{users} users")
         row.results = [
-            judge(comparison, Figure("p95", Side([p.p95_ms for p in sides[0]]),
+            judge(comparison, Measure("p95", Side([p.p95_ms for p in sides[0]]),
                                      Side([p.p95_ms for p in sides[1]]),
                                      counts=tuple(p.num_requests for side in sides for p in side))),
-            judge(comparison, Figure("rps", Side([p.rps for p in sides[0]]),
+            judge(comparison, Measure("rps", Side([p.rps for p in sides[0]]),
                                      Side([p.rps for p in sides[1]]), users=users)),
-            judge(comparison, Figure("fail", Side([p.fail_ratio for p in sides[0]]),
+            judge(comparison, Measure("fail", Side([p.fail_ratio for p in sides[0]]),
                                      Side([p.fail_ratio for p in sides[1]]), log_scale=False))]
         comparison.rows.append(row)
     extra = sorted({step.users for s in cands for step in s.steps} - set(base_users))
@@ -383,7 +383,7 @@ def compare_metric_levels(comparison: RunComparison, key: str) -> None:
         row = RowComparison(key, "metric", name)
         counts = tuple(hist.count for side in sides for hist in side)
         for metric, q in LATENCIES:
-            row.results.append(judge(comparison, Figure(
+            row.results.append(judge(comparison, Measure(
                 metric, *(_samples_side(side, q) for side in sides), counts=counts)))
         comparison.rows.append(row)
     extra = sorted({(op, level) for h in cands for op, by_level in h.operations.items()
