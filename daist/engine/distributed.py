@@ -34,7 +34,7 @@ import time
 from typing import Any, Callable, Protocol
 
 from daist.engine.monitor import GeneratorMonitor
-from daist.framework.errors import DaistError
+from daist.framework.errors import ConfigError, DaistError
 from daist.framework.log import get_logger
 from daist.models import environment
 from daist.models.locust import GeneratorUsage
@@ -135,6 +135,18 @@ def log_remote_command(count: int, *, user: str, port: int, target: str) -> None
     log.info("waiting for %d remote worker(s): on each machine run DET_USER=%s DET_PASSWORD=... "
              "python -m %s --master <this host>:%d --target %s", count, user, WORKER_MODULE, port,
              target)
+
+
+def master_address(master_bind: str, *, remote_workers: int) -> tuple[str, int]:
+    """``[locust] master_bind`` as (host, port) for the master runner, checked for both kinds:
+    remote workers must be told a fixed port."""
+    host, _, port = master_bind.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"[locust] master_bind: {master_bind!r} is not HOST:PORT")
+    if remote_workers and int(port) == 0:
+        raise ConfigError("[locust] remote_workers need a fixed port in master_bind "
+                          "(e.g. 0.0.0.0:5557): the remote workers must know it")
+    return host, int(port)
 
 
 class WorkerPool:

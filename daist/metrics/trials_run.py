@@ -20,11 +20,11 @@ import daist.engine.locust_import  # noqa: F401  (gevent patching first)
 import gevent
 from locust.env import Environment
 
-from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool
+from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool, master_address
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.tally import ExactTally
 from daist.engine.worker import freeze_garbage
-from daist.framework.errors import ConfigError, DaistError
+from daist.framework.errors import DaistError
 from daist.metrics.generator_check import Driven
 from daist.metrics.trial_user import REPORT, TRIAL, TrialSpec, build_trial_user
 from daist.metrics.worker import KIND
@@ -81,14 +81,10 @@ class TrialsRun:
             self.runner = env.create_local_runner()
             self.monitor.watch(os.getpid(), role="local")
             return
-        host, _, port = locust.master_bind.rpartition(":")
-        if locust.remote_workers and int(port) == 0:
-            raise ConfigError("[locust] remote_workers need a fixed port in master_bind "
-                              "(e.g. 0.0.0.0:5557): the remote workers must know it")
-        self.pool = pool = WorkerPool.open(env, self.tally, bind=(host, int(port)),
-                                           local=locust.workers, remote=locust.remote_workers,
-                                           wait_s=locust.worker_wait)
-        self.runner = pool.runner
+        bind = master_address(locust.master_bind, remote_workers=locust.remote_workers)
+        self.pool = pool = WorkerPool.open(env, self.tally, bind=bind, local=locust.workers,
+                                           remote=locust.remote_workers, wait_s=locust.worker_wait)
+        self.runner = pool.runner  # set first: a start that fails is torn down with it
         pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=self.password,
                    target=spec.host, user=self.user,
                    log_dir=str(self.log_dir) if self.log_dir else None, sleep=gevent.sleep)

@@ -42,9 +42,13 @@ class Knob:
     """Each load test's plan record (``PlanRecord.columns()`` in ``LocustStatsList.run.plan``)
     holds the value it ran with under the same name; ``compare`` judges that (a test may
     override the setting)."""
-    empty_is_value: bool = False
-    """An empty value means something (a limit: none), so an environment variable set empty
-    is read too; for every other setting an empty variable counts as unset."""
+
+    @property
+    def empty_is_value(self) -> bool:
+        """An empty value means something (a limit: none; its parser says so), so an
+        environment variable set empty is read too; for every other setting an empty variable
+        counts as unset."""
+        return getattr(self.parse, "empty_is_value", False)
 
     def __post_init__(self) -> None:
         if self.compare not in (REFUSE, WARN, IGNORE):
@@ -53,9 +57,9 @@ class Knob:
 
 def knob(default: Any, help: str, parse: Callable[[str], Any], *, env: str | None = None,
          secret: bool = False, env_only: bool = False, compare: str = IGNORE,
-         recorded: bool = False, empty_is_value: bool = False) -> Any:
+         recorded: bool = False) -> Any:
     meta = Knob(help=help, parse=parse, env=env, secret=secret, env_only=env_only,
-                compare=compare, recorded=recorded, empty_is_value=empty_is_value)
+                compare=compare, recorded=recorded)
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"knob": meta})
     return dataclasses.field(default=default, metadata={"knob": meta})
@@ -152,12 +156,11 @@ class LocustSettings:
     max_fail_ratio: float | None = knob(0.05, "A test fails when more than this share of "
                                         "requests fail (k6 predecessor: 5%), or of one "
                                         "endpoint's once it has 5 failures; empty: no limit.",
-                                        limit_setting(1, ratio=True), empty_is_value=True)
+                                        limit_setting(1, ratio=True))
     p95_ms: float | None = knob(1000.0, "Default p95 limit per endpoint in ms (k6 predecessor: "
-                                "1000); empty: no limit.", limit_setting(3_600_000),
-                                empty_is_value=True)
+                                "1000); empty: no limit.", limit_setting(3_600_000))
     p99_ms: float | None = knob(None, "Default p99 limit per endpoint in ms; empty: no limit.",
-                                limit_setting(3_600_000), empty_is_value=True)
+                                limit_setting(3_600_000))
     slo: str = knob("", "Per-class or per-endpoint limits overriding the defaults, e.g. "
                     "'list:p95=2000; get experiments:p99=5000,fail=0.01' (ms; an empty value "
                     "lifts a limit, 0 is refused).", p.text)

@@ -119,6 +119,7 @@ def limit_setting(high: float, *, ratio: bool = False) -> Callable[[str], float 
         if value is not None and value > high:
             raise ValueError(f"expected a limit up to {high:g}, or empty for no limit")
         return value
+    parse.empty_is_value = True  # type: ignore[attr-defined]  # read by config.Knob
     return parse
 
 

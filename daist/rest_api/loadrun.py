@@ -122,7 +122,7 @@ class LoadRun:
             return
         self.pool = pool = WorkerPool.open(env, self.recorder, bind=plan.bind, local=plan.workers,
                                            remote=plan.remote_workers, wait_s=plan.worker_wait)
-        self.runner = pool.runner
+        self.runner = pool.runner  # set first: a start that fails is torn down with it
         pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=spec.password,
                    target=spec.host, user=spec.user_name,
                    log_dir=str(self.log_dir) if self.log_dir else None, sleep=self._sleep)

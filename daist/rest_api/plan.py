@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daist.engine.distributed import master_address
 from daist.framework.errors import ConfigError
 from daist.models.config import LocustSettings
 from daist.models.plan_record import PlanRecord
@@ -47,8 +48,7 @@ class LoadPlan(LocustSettings):
 
     @property
     def bind(self) -> tuple[str, int]:
-        host, _, port = self.master_bind.rpartition(":")
-        return host, int(port)
+        return master_address(self.master_bind, remote_workers=self.remote_workers)
 
     @property
     def expected_s(self) -> float:
@@ -69,9 +69,4 @@ class LoadPlan(LocustSettings):
                               f"worker processes ({self.processes})")
         if self.stop_timeout < 0.5 and self.distributed:
             raise ConfigError("[locust] stop_timeout must be at least 0.5 s with workers")
-        host, _, port = self.master_bind.rpartition(":")
-        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ConfigError(f"[locust] master_bind: {self.master_bind!r} is not HOST:PORT")
-        if self.remote_workers and int(port) == 0:
-            raise ConfigError("[locust] remote_workers need a fixed port in master_bind "
-                              "(e.g. 0.0.0.0:5557)")
+        master_address(self.master_bind, remote_workers=self.remote_workers)
