@@ -96,7 +96,7 @@ class TestCompareRuns(StandinRuns):
         page = Path(tempfile.mkdtemp(prefix="daist-report-runs-")) / "compare.html"
         self.addCleanup(shutil.rmtree, page.parent)
         done = report_cli("compare", self.clean.results_dir, self.slow.results_dir, *FLOOR,
-                          "--html", page)
+                          "--all", "--html", page)  # every row named, changed or not
         self.assertIn(done.returncode, (0, 1), done.stdout + done.stderr)
         self.assertIn("TestRO.test: GET get templates", done.stdout)
         self.assertIn("get templates", page.read_text())
