@@ -29,8 +29,12 @@ class Answer:
 @dataclass
 class FakeMaster:
     other: Answer = field(default_factory=Answer)
+    by_path: dict[str, Answer] = field(default_factory=dict)
+    """Answers for some paths (without the query) instead of ``other``."""
     requests: list[tuple[str, str, bytes]] = field(default_factory=list)
     """(method, path, body) of every request, in order."""
+    authorizations: list[tuple[str, str | None]] = field(default_factory=list)
+    """(path, its Authorization header or None) of every request, in order."""
 
     def start(self) -> str:
         fake = self
@@ -46,7 +50,10 @@ class FakeMaster:
                 body = self.rfile.read(length) if length else b""
                 fake.requests.append((self.command, self.path, body))
                 path = self.path.split("?", 1)[0]
-                if path == "/api/v1/master":
+                fake.authorizations.append((path, self.headers.get("Authorization")))
+                if path in fake.by_path:
+                    self.reply(fake.by_path[path])
+                elif path == "/api/v1/master":
                     self.reply(Answer(200, "application/json", json.dumps(MASTER_INFO).encode()))
                 elif path == "/api/v1/auth/login":
                     self.reply(Answer(200, "application/json",
