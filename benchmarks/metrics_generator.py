@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -131,16 +132,19 @@ def _new(url: str, args: argparse.Namespace) -> dict:
 
     spec = TrialSpec(host=url, experiment_id=1, num_batches=args.reports,
                      metric_count=args.metrics, visible_timeout=120, think_s=args.think_s)
+    logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"metrics_generator-{os.getpid()}"
+    logs.mkdir(exist_ok=True)
     run = TrialsRun(spec=spec, token="bench", trials=args.trials,
                     locust=LocustSettings(workers=args.workers, worker_wait=300), user="bench",
-                    password="bench", timeout=3600)
+                    password="bench", timeout=3600, log_dir=logs if args.workers else None)
     driven = run.run()
     failures = driven.tally.failures()
     if failures:
         raise SystemExit(f"trials failed: {failures[0]}")
     return {"cpu": max(u.cpu_percent for u in driven.usage if u.role != "master"),
             "rss_mb": round(sum(u.rss_mb for u in driven.usage), 1),
-            "processes": len(driven.usage), "reports_done": driven.reports}
+            "processes": len(driven.usage), "reports_done": driven.reports,
+            "usage": [dataclasses.asdict(u) for u in driven.usage]}
 
 
 def _one(args: argparse.Namespace) -> int:
@@ -241,6 +245,11 @@ def main() -> int:
                   f"think time, 2 local workers:")
             print(_row("new (2 local workers)", args.big, big))
             print(f"reports done {big['reports_done']} of {args.big * args.big_reports}")
+            for u in big["usage"]:
+                print(f"  {u['role']:<7} pid {u['pid']:>7}: CPU {u['cpu_percent']:5.1f}% "
+                      f"(peak {u['cpu_max_percent']:5.1f}%), RSS {u['rss_mb']:6.0f} MB, loop lag "
+                      f"p99 {u['loop_lag_p99_ms']:7.1f} ms max {u['loop_lag_max_ms']:7.1f} ms, "
+                      f"longest full gc {u['full_gc_max_ms']:6.1f} ms")
         print(f"overhead = measured - the target's fixed {args.delay_ms:g} ms; gen CPU = the "
               "busiest generator process; RSS = all generator processes (old: not measured)")
     finally:

@@ -82,7 +82,7 @@ def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) 
     env = Environment(user_classes=[])
     runner = env.create_worker_runner(host, int(port))
     monitor = GeneratorMonitor()
-    monitor.watch(os.getpid(), role="worker")
+    monitor.watch_self(role="worker")
     register_worker_handlers(runner, build=build, monitor=monitor)
     gevent.spawn(sample_usage, monitor)
     if args.parent_pid:

@@ -13,7 +13,8 @@ and the final ``PATCH /api/v1/trials/{id}``. Its reports go one at a time (a clo
 back to the target as validation-metric chunks of the managed mode's shape, so one collection
 reads both modes. Every call also fires Locust's ``request`` event under a fixed name
 (``NAMES``): the engine's exact tally counts and times them on every worker and merges them at
-the master. A user ends its trial (COMPLETED, or ERROR with the failure recorded) and stops.
+the master. A user ends its trial (COMPLETED, or ERROR with the failure recorded) and then idles
+until the run stops it (``idle``).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ TRIAL = "trial"
 NAMES = (CREATE, START, REPORT, READ, CHUNK, END, TRIAL)
 JSON_HEADERS = {"Content-Type": "application/json"}
 CALL_TIMEOUT_S = 60.0
+IDLE_S = 3600.0
 
 
 class TrialFailed(RuntimeError):
@@ -70,10 +72,21 @@ def build_trial_user(spec: TrialSpec, *, token: str) -> type:
 
         @task
         def trial(self) -> None:
-            from locust.exception import StopUser
             drive_trial(self, spec)
-            raise StopUser()
+            self.client.client.close()  # its connection is not needed any more
+            idle()
     return SimulatedTrial
+
+
+def idle() -> None:
+    """A user whose trial ended stays, idle, until the run stops it: Locust starts users in steps
+    (``trials_run.SPAWN_PER_PROCESS``) and at each step tops every process up to its share of
+    running users, so a user that ended early would be replaced by a second trial. Its task
+    never returns either (Locust would run it again: another trial)."""
+    import gevent
+
+    while True:
+        gevent.sleep(IDLE_S)
 
 
 def drive_trial(user: Any, spec: TrialSpec) -> None:

@@ -10,7 +10,6 @@ and their CPU), and quit every process. Import only in the test's process (impor
 from __future__ import annotations
 
 import gc
-import os
 import time
 from pathlib import Path
 from typing import Callable
@@ -71,6 +70,7 @@ class TrialsRun:
             return self._drive()
         finally:
             gc.unfreeze()
+            self.monitor.stop()
             self._teardown()
 
     def _setup(self) -> None:
@@ -79,7 +79,7 @@ class TrialsRun:
         env.events.request.add_listener(self.tally.on_request)
         if not self.distributed:
             self.runner = env.create_local_runner()
-            self.monitor.watch(os.getpid(), role="local")
+            self.monitor.watch_self(role="local")
             return
         bind = master_address(locust.master_bind, remote_workers=locust.remote_workers)
         self.pool = pool = WorkerPool.open(env, self.tally, bind=bind, local=locust.workers,
@@ -88,7 +88,7 @@ class TrialsRun:
         pool.start(spec={**spec.to_message(), KIND_KEY: KIND}, password=self.password,
                    target=spec.host, user=self.user,
                    log_dir=str(self.log_dir) if self.log_dir else None, sleep=gevent.sleep)
-        self.monitor.watch(os.getpid(), role="master")  # workers report their own usage
+        self.monitor.watch_self(role="master")  # workers report their own usage
 
     def _drive(self) -> Driven:
         start = time.time()
