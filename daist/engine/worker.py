@@ -23,6 +23,7 @@ from daist.engine.distributed import KIND_KEY, Built, register_worker_handlers
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.target import RefusedTarget, check_target
 from daist.engine.worker_args import argument_parser
+from daist.framework.settings import WORKER_STALL_ENV
 from daist.models.terminal import for_terminal
 
 PARENT_POLL_S = 1.0
@@ -85,6 +86,8 @@ def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) 
     monitor.watch_self(role="worker")
     register_worker_handlers(runner, build=build, monitor=monitor)
     gevent.spawn(sample_usage, monitor)
+    if os.environ.get(WORKER_STALL_ENV):
+        stall_once(runner, float(os.environ[WORKER_STALL_ENV]))
     if args.parent_pid:
         gevent.spawn(watch_parent, args.parent_pid, runner)
     freeze_garbage()
@@ -93,6 +96,28 @@ def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) 
     except KeyboardInterrupt:
         runner.quit()
     return EXIT_REFUSED if refused else 0
+
+
+def stall_once(runner, seconds: float) -> None:
+    """Test fault: the first worker (Locust's index 0) blocks its event loop for ``seconds``
+    (heartbeats included), once, at the first request that ends after the Locust master said
+    every user has started: a worker alive but late, as a saturated one is, at a moment the
+    master knows. The others go on (were all late, Locust would stop the load)."""
+    from gevent.monkey import get_original
+
+    started, done = [], []
+
+    def on_started(**kwargs) -> None:
+        started.append(True)
+
+    def on_request(**kwargs) -> None:
+        if started and not done and runner.worker_index == 0:
+            done.append(True)
+            print(f"daist worker: fault: stalling the event loop {seconds:g} s", file=sys.stderr,
+                  flush=True)
+            get_original("time", "sleep")(seconds)
+    runner.environment.events.spawning_complete.add_listener(on_started)
+    runner.environment.events.request.add_listener(on_request)
 
 
 def freeze_garbage() -> None:

@@ -5,7 +5,9 @@ worker processes and/or remote ones (``python -m daist.worker``), exactly as the
 Lifecycle: build the user class (and, distributed, start the workers and wait for every hello),
 open the window (the exact tally records from here; the workers' CPU is counted from here), start
 one user per trial, wait until every trial has ended (bounded by ``[metrics] timeout``; a lost
-worker fails the level at once, named), close the window (the workers send their last tallies
+worker fails the level at once, named; so does a late one while trials still start, since Locust
+would move its trials to the others; a late one after that is waited for and recorded, and the
+level's generator check marks it invalid), close the window (the workers send their last tallies
 and their CPU), and quit every process. Import only in the test's process (imports Locust)."""
 from __future__ import annotations
 
@@ -58,6 +60,10 @@ class TrialsRun:
         self.monitor = GeneratorMonitor()
         self.runner = None
         self.pool: WorkerPool | None = None
+        self.started = False
+        """Every trial's user has started (Locust's spawning completed once)."""
+        self.late: set[str] = set()
+        """Workers that missed Locust's heartbeat after every trial started (by name)."""
 
     @property
     def distributed(self) -> bool:
@@ -102,7 +108,7 @@ class TrialsRun:
         deadline = time.monotonic() + self.timeout
         while self.tally.count(TRIAL) < self.trials:
             if self.pool is not None and self.pool.known:
-                self.pool.check_alive()  # a lost worker fails the level at once, named
+                self._check_workers()
             if time.monotonic() > deadline:
                 raise GeneratorError(f"{self.tally.count(TRIAL)} of {self.trials} trials ended "
                                      f"within {self.timeout:g} s ([metrics] timeout)")
@@ -113,14 +119,27 @@ class TrialsRun:
         self.tally.close_window(end)
         driven = Driven(tally=self.tally, usage=self.monitor.usage())
         if self.pool is not None:
-            self.pool.collect(end=end, stop=True, timeout=COLLECT_S, sleep=gevent.sleep)
+            self.pool.collect(end=end, stop=True, timeout=COLLECT_S, sleep=gevent.sleep,
+                              late_ok=True)
+            self._check_workers()
             driven.usage += self.pool.usage()
+            driven.late_workers = sorted(self.late)
             driven.workers = len(self.pool.known)
             driven.workers_reported = self.pool.reported
         else:
             self.runner.stop()
         self.on_progress(self.tally.count(REPORT))
         return driven
+
+    def _check_workers(self) -> None:
+        """A lost worker fails the level at once, named; a late one too until every trial has
+        started (Locust re-dispatches a missing worker's share to the others: its trials would
+        run twice)."""
+        self.pool.check_alive(late_ok=self.started)
+        if not self.started and self.runner.spawning_completed:
+            self.started = True
+            self.pool.freeze_dispatch()  # a trial moved to another worker would run twice
+        self.late.update(map(self.pool.name, self.pool.late()))
 
     def _teardown(self) -> None:
         try:
