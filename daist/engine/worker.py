@@ -20,6 +20,7 @@ import gevent
 from locust.env import Environment
 
 from daist.engine.distributed import KIND_KEY, Built, register_worker_handlers
+from daist.engine.garbage import freeze_garbage, freeze_when_spawned
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.target import RefusedTarget, check_target
 from daist.engine.worker_args import argument_parser
@@ -91,6 +92,7 @@ def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) 
     if args.parent_pid:
         gevent.spawn(watch_parent, args.parent_pid, runner)
     freeze_garbage()
+    freeze_when_spawned(env)
     try:
         runner.greenlet.join()
     except KeyboardInterrupt:
@@ -118,16 +120,3 @@ def stall_once(runner, seconds: float) -> None:
             get_original("time", "sleep")(seconds)
     runner.environment.events.spawning_complete.add_listener(on_started)
     runner.environment.events.request.add_listener(on_request)
-
-
-def freeze_garbage() -> None:
-    """Move every object made so far (modules, settings, the catalogue) out of the garbage
-    collector's sight, as Locust's --processes does: full collections during the load then
-    scan only what the load creates, worth several % of a generator core. numpy is imported
-    first (the recorder settles with it): imported later, its tens of thousands of objects
-    would be scanned by every full collection of the load, at ~15 us per request."""
-    import gc
-
-    import numpy  # noqa: F401
-    gc.collect()
-    gc.freeze()

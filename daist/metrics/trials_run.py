@@ -24,7 +24,7 @@ from locust.env import Environment
 from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool, master_address
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.tally import ExactTally
-from daist.engine.worker import freeze_garbage
+from daist.engine.garbage import freeze_garbage, freeze_when_spawned
 from daist.framework.errors import DaistError
 from daist.metrics.generator_check import Driven
 from daist.metrics.trial_user import REPORT, TRIAL, TrialSpec, build_trial_user
@@ -83,6 +83,7 @@ class TrialsRun:
         spec, locust = self.spec, self.locust
         env = Environment(user_classes=[build_trial_user(spec, token=self.token)], host=spec.host)
         env.events.request.add_listener(self.tally.on_request)
+        freeze_when_spawned(env)  # unfrozen when the run ends
         if not self.distributed:
             self.runner = env.create_local_runner()
             self.monitor.watch_self(role="local")
