@@ -11,7 +11,10 @@ beyond it is daist's overhead: ``write - delay`` per report, and ``visible - 2 x
 POST, then at least one read). Also printed: the generator processes' CPU (peak process, % of
 a core; >= 80 % makes a level invalid), their memory (RSS summed) and the target's CPU. Each
 measurement runs in a process of its own (the new engine patches its process with gevent).
-Last, ``--big`` trials with ``--think-s`` between reports run through 2 local workers.
+Last, ``--big`` trials with ``--big-think-s`` between reports run through 2 local workers against
+the embedded stand-in (benchmarks/big_trials_run.py: reports done, overhead over the stand-in's
+own time, each process's CPU, RSS and event-loop lag), or against the fixed-latency target
+(``--big-target fixed``).
 
     __venv__/bin/python benchmarks/metrics_generator.py [--delay-ms 200] [--reports 5]
 """
@@ -33,6 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
+
+from benchmarks import big_trials_run  # noqa: E402
 
 
 def _serve(port: int, delay_s: float) -> None:
@@ -208,11 +213,16 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=10_000,
                         help="trials of the last run (2 local workers); 0 skips it")
     parser.add_argument("--big-reports", type=int, default=3)
-    parser.add_argument("--big-think-s", type=float, default=1.0)
-    parser.add_argument("--one", choices=("old", "new"), help=argparse.SUPPRESS)
+    parser.add_argument("--big-think-s", type=float, default=60.0)
+    parser.add_argument("--big-target", choices=("standin", "fixed"), default="standin")
+    parser.add_argument("--one", choices=("old", "new", "standin"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--trials", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one == "standin":
+        print(json.dumps(big_trials_run.run(args.url, args)), flush=True)
+        return 0
     if args.one:
         return _one(args)
     delay_s = args.delay_ms / 1000
@@ -238,7 +248,10 @@ def main() -> int:
             print(_row("new (2 local workers)", trials, two), flush=True)
             print(f"{'':<22} {'':>6} ratio new/old overhead p50: in-process "
                   f"{_ratio(new, old)}, 2 workers {_ratio(two, old)}", flush=True)
-        if args.big:
+        if args.big and args.big_target == "standin":
+            big_trials_run.print_figures(big_trials_run.measure(
+                sys.executable, __file__, args, trials=args.big), args)
+        elif args.big:
             big = _measure(args, port, target, "new", args.big, workers=2,
                            reports=args.big_reports, think_s=args.big_think_s)
             print(f"{args.big} trials, {args.big_reports} reports each, {args.big_think_s:g} s "

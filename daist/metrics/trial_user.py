@@ -63,6 +63,10 @@ def build_trial_user(spec: TrialSpec, *, token: str) -> type:
     """The user class for ``spec``; ``token`` is this process's session on ``spec.host``."""
     from locust import FastHttpUser, constant, task
 
+    import daist.metrics.model_def  # noqa: F401  (the trial's modules, imported here, before
+    import determined.common.api.bindings  # noqa: F401  the window: the first trial would
+    # otherwise stall this process's loop ~50 ms importing them, under every user's timing)
+
     class SimulatedTrial(FastHttpUser):
         host = spec.host
         wait_time = constant(0)
