@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from daist.engine.responses import release
 from daist.engine.target import RefusedTarget, same_master
 
 CREATE, START, REPORT, READ, CHUNK, END = ("create trial", "start trial", "metrics report",
@@ -134,13 +135,18 @@ def drive_trial(user: Any, spec: TrialSpec) -> None:
 def _call(user: Any, method: str, path: str, name: str, body: Any = None) -> dict[str, Any]:
     """One call, fired as ``name``; a refusal raises ``TrialFailed`` naming it."""
     data = body if body is None or isinstance(body, str) else json.dumps(body)
-    with user.client.request(method, path, name=name, data=data, headers=user.headers,
-                             catch_response=True) as answer:
-        if answer.status_code >= 300 or answer.status_code == 0:
-            text = " ".join((answer.text or "").split())[:300]
-            answer.failure(f"HTTP {answer.status_code}: {text}")
-            raise TrialFailed(f"{method} of {name} answered HTTP {answer.status_code}: {text}")
-        return json.loads(answer.text) if answer.text else {}
+    context = user.client.request(method, path, name=name, data=data, headers=user.headers,
+                                  catch_response=True)
+    try:
+        with context as answer:
+            if answer.status_code >= 300 or answer.status_code == 0:
+                text = " ".join((answer.text or "").split())[:300]
+                answer.failure(f"HTTP {answer.status_code}: {text}")
+                raise TrialFailed(f"{method} of {name} answered HTTP {answer.status_code}: "
+                                  f"{text}")
+            return json.loads(answer.text) if answer.text else {}
+    finally:
+        release(context)
 
 
 def _metrics_body(trial_id: int, run_id: int, *, steps: int, group: str,
