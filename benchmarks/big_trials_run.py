@@ -51,7 +51,8 @@ def run(url: str, args: argparse.Namespace) -> dict:
     logs.mkdir(exist_ok=True)
     trials = TrialsRun(spec=spec, token=token, trials=args.trials,
                        locust=LocustSettings(workers=args.workers, worker_wait=300),
-                       user="admin", password="", timeout=3600, log_dir=logs)
+                       user="admin", password="", timeout=3600, log_dir=logs,
+                       spawn_per_process=args.big_spawn_rate / args.workers)
     before = _handling(url, token)
     started = time.perf_counter()
     driven = trials.run()
@@ -83,7 +84,8 @@ def measure(python: str, script: str, args: argparse.Namespace, *, trials: int) 
         cpu0, wall0 = sum(process.cpu_times()[:2]), time.perf_counter()
         command = [python, script, "--one", "standin", "--url", url, "--trials", str(trials),
                    "--reports", str(args.big_reports), "--metrics", str(args.metrics),
-                   "--workers", "2", "--think-s", str(args.big_think_s)]
+                   "--workers", "2", "--think-s", str(args.big_think_s),
+                   "--big-spawn-rate", str(args.big_spawn_rate)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
         if done.returncode != 0:
             raise SystemExit(f"{trials} trials against the stand-in failed:\n"
@@ -99,7 +101,8 @@ def measure(python: str, script: str, args: argparse.Namespace, *, trials: int) 
 
 def print_figures(f: dict, args: argparse.Namespace) -> None:
     print(f"{f['trials']} trials, {args.big_reports} reports each, {args.big_think_s:g} s think "
-          f"time, 2 local workers, against the stand-in (wall {f['wall_s']:.0f} s):")
+          f"time, started {args.big_spawn_rate:g}/s, 2 local workers, against the stand-in "
+          f"(wall {f['wall_s']:.0f} s):")
     print(f"  reports done {f['reports_done']} of {f['reports_wanted']}, failures "
           f"{f['failures'] or 'none'}; write p50 {f['write_p50']:.1f} ms, p95 "
           f"{f['write_p95']:.1f} ms; the stand-in's own p50 {_ms(f['server_p50'])}: overhead "

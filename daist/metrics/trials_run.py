@@ -46,7 +46,8 @@ class GeneratorError(DaistError):
 class TrialsRun:
     def __init__(self, *, spec: TrialSpec, token: str, trials: int, locust: LocustSettings,
                  user: str, password: str, timeout: float, log_dir: Path | None = None,
-                 on_progress: Callable[[int], None] = lambda reports: None) -> None:
+                 on_progress: Callable[[int], None] = lambda reports: None,
+                 spawn_per_process: float = SPAWN_PER_PROCESS) -> None:
         self.spec = spec
         self.token = token
         self.trials = trials
@@ -56,6 +57,7 @@ class TrialsRun:
         self.timeout = timeout
         self.log_dir = log_dir
         self.on_progress = on_progress
+        self.spawn_per_process = spawn_per_process
         self.tally = ExactTally()
         self.monitor = GeneratorMonitor()
         self.runner = None
@@ -105,7 +107,7 @@ class TrialsRun:
             self.pool.broadcast(WINDOW, {"start": start, "reset": True, "block_s": 0.0})
         processes = max(1, self.locust.workers + self.locust.remote_workers)
         self.runner.start(self.trials, spawn_rate=min(float(self.trials),
-                                                      SPAWN_PER_PROCESS * processes))
+                                                      self.spawn_per_process * processes))
         deadline = time.monotonic() + self.timeout
         while self.tally.count(TRIAL) < self.trials:
             if self.pool is not None and self.pool.known:
