@@ -165,7 +165,7 @@ class WorkerPool:
         self.names: dict[str, str] = {}
         """Locust client id -> "host pid" (from ``daist_hello``)."""
         self.pid_of: dict[str, int] = {}
-        """Locust client id -> its process id (from ``daist_hello``)."""
+        """Locust client id -> its process id, for workers on this machine (``daist_hello``)."""
         self.known: list[str] = []
         """The client ids connected when the load started."""
         self.collected: dict[str, list[GeneratorUsage]] = {}
@@ -185,8 +185,8 @@ class WorkerPool:
     def _on_hello(self, environment: Any, msg: Any) -> None:
         client_id = msg.data.get("client_id") or msg.node_id
         self.names[client_id] = f"{msg.data.get('host', '?')} pid {msg.data.get('pid', '?')}"
-        if isinstance(msg.data.get("pid"), int):
-            self.pid_of[client_id] = msg.data["pid"]
+        if isinstance(msg.data.get("pid"), int) and msg.data.get("host") == socket.gethostname():
+            self.pid_of[client_id] = msg.data["pid"]  # a remote worker's pid may match a local one
 
     def _on_collected(self, environment: Any, msg: Any) -> None:
         client_id = msg.data.get("client_id") or msg.node_id
