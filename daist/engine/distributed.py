@@ -15,12 +15,12 @@ Protocol (besides Locust's own spawn/stop/quit/stats):
                                         load starts only when every worker said it
 Every worker stats report carries ``data["daist"]``, the worker's drained HDR tallies.
 
-A worker whose process exited (a local one: at once), that Locust forgot (60 missed heartbeats,
-or it quit), that runs fewer users than it was sent, or that does not answer ``daist_collect``
-fails the load with a ``WorkerError`` naming it; the stats record the workers that did report.
-One that misses Locust's heartbeat (3 s) is *late*: the load tests fail it too; a caller that can
-tell a late worker from a lost one (``late_ok``: the metric tests once every trial started) lets
-it come back, as Locust does, and records it.
+A worker that Locust counts as missing (3 s without its heartbeat) or forgot (60 s, or it quit),
+that runs fewer users than it was sent, or that does not answer ``daist_collect`` fails the load
+with a ``WorkerError`` naming it; the stats record the workers that did report. A caller that
+tells a late worker from a lost one (``late_ok``: the metric tests once every trial started)
+lets a missing worker come back, as Locust does, and records it; a worker there fails only when
+Locust forgets it or, on this machine, its process exits (at once).
 
 Why not Locust's own stop/quit: after ``stop()`` the master forgets its workers until they are
 ready again (``stop_timeout`` later), and ``quit()`` waits only 0.5 s for final reports, so the
@@ -212,11 +212,12 @@ class WorkerPool:
                 and not self.exited(c)]
 
     def lost(self, *, late_ok: bool = False) -> list[str]:
-        """Workers connected at the start that exited or that Locust forgot; also the late ones
-        unless ``late_ok``."""
+        """Workers connected at the start that Locust forgot or counts as missing; with
+        ``late_ok``, a missing one only if its process (on this machine) exited."""
         clients = self.runner.clients
-        late = [] if late_ok else self.late()
-        return [c for c in self.known if c not in clients or self.exited(c) or c in late]
+        if late_ok:
+            return [c for c in self.known if c not in clients or self.exited(c)]
+        return [c for c in self.known if c not in clients or clients[c].state == "missing"]
 
     def freeze_dispatch(self) -> None:
         """Every user has been sent: from here Locust re-dispatches nothing. It would when a
