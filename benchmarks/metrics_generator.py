@@ -11,7 +11,10 @@ beyond it is daist's overhead: ``write - delay`` per report, and ``visible - 2 x
 POST, then at least one read). Also printed: the generator processes' CPU (peak process, % of
 a core; >= 80 % makes a level invalid), their memory (RSS summed) and the target's CPU. Each
 measurement runs in a process of its own (the new engine patches its process with gevent).
-Last, ``--big`` trials with ``--think-s`` between reports run through 2 local workers.
+Last, ``--big`` trials with ``--big-think-s`` between reports run through 2 local workers against
+the embedded stand-in (benchmarks/big_trials_run.py: reports done, overhead over the stand-in's
+own time, each process's CPU, RSS and event-loop lag), or against the fixed-latency target
+(``--big-target fixed``).
 
     __venv__/bin/python benchmarks/metrics_generator.py [--delay-ms 200] [--reports 5]
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -32,6 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
+
+from benchmarks import big_trials_run  # noqa: E402
 
 
 def _serve(port: int, delay_s: float) -> None:
@@ -131,16 +137,19 @@ def _new(url: str, args: argparse.Namespace) -> dict:
 
     spec = TrialSpec(host=url, experiment_id=1, num_batches=args.reports,
                      metric_count=args.metrics, visible_timeout=120, think_s=args.think_s)
+    logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"metrics_generator-{os.getpid()}"
+    logs.mkdir(exist_ok=True)
     run = TrialsRun(spec=spec, token="bench", trials=args.trials,
                     locust=LocustSettings(workers=args.workers, worker_wait=300), user="bench",
-                    password="bench", timeout=3600)
+                    password="bench", timeout=3600, log_dir=logs if args.workers else None)
     driven = run.run()
     failures = driven.tally.failures()
     if failures:
         raise SystemExit(f"trials failed: {failures[0]}")
     return {"cpu": max(u.cpu_percent for u in driven.usage if u.role != "master"),
             "rss_mb": round(sum(u.rss_mb for u in driven.usage), 1),
-            "processes": len(driven.usage), "reports_done": driven.reports}
+            "processes": len(driven.usage), "reports_done": driven.reports,
+            "usage": [dataclasses.asdict(u) for u in driven.usage]}
 
 
 def _one(args: argparse.Namespace) -> int:
@@ -204,11 +213,20 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=10_000,
                         help="trials of the last run (2 local workers); 0 skips it")
     parser.add_argument("--big-reports", type=int, default=3)
-    parser.add_argument("--big-think-s", type=float, default=1.0)
-    parser.add_argument("--one", choices=("old", "new"), help=argparse.SUPPRESS)
+    parser.add_argument("--big-think-s", type=float, default=100.0)
+    parser.add_argument("--big-spawn-rate", type=float, default=50.0,
+                        help="trials started per second in the --big run against the stand-in "
+                             "(it carries ~700 metric POSTs/s here; the default 200/s of 2 "
+                             "workers overran it: 16 s p50, 13,000 calls timed out)")
+    parser.add_argument("--big-target", choices=("standin", "fixed"), default="standin")
+    parser.add_argument("--one", choices=("old", "new", "standin"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--trials", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one == "standin":
+        print(json.dumps(big_trials_run.run(args.url, args)), flush=True)
+        return 0
     if args.one:
         return _one(args)
     delay_s = args.delay_ms / 1000
@@ -234,13 +252,21 @@ def main() -> int:
             print(_row("new (2 local workers)", trials, two), flush=True)
             print(f"{'':<22} {'':>6} ratio new/old overhead p50: in-process "
                   f"{_ratio(new, old)}, 2 workers {_ratio(two, old)}", flush=True)
-        if args.big:
+        if args.big and args.big_target == "standin":
+            big_trials_run.print_figures(big_trials_run.measure(
+                sys.executable, __file__, args, trials=args.big), args)
+        elif args.big:
             big = _measure(args, port, target, "new", args.big, workers=2,
                            reports=args.big_reports, think_s=args.big_think_s)
             print(f"{args.big} trials, {args.big_reports} reports each, {args.big_think_s:g} s "
                   f"think time, 2 local workers:")
             print(_row("new (2 local workers)", args.big, big))
             print(f"reports done {big['reports_done']} of {args.big * args.big_reports}")
+            for u in big["usage"]:
+                print(f"  {u['role']:<7} pid {u['pid']:>7}: CPU {u['cpu_percent']:5.1f}% "
+                      f"(peak {u['cpu_max_percent']:5.1f}%), RSS {u['rss_mb']:6.0f} MB, loop lag "
+                      f"p99 {u['loop_lag_p99_ms']:7.1f} ms max {u['loop_lag_max_ms']:7.1f} ms, "
+                      f"longest full gc {u['full_gc_max_ms']:6.1f} ms")
         print(f"overhead = measured - the target's fixed {args.delay_ms:g} ms; gen CPU = the "
               "busiest generator process; RSS = all generator processes (old: not measured)")
     finally:

@@ -15,9 +15,12 @@ Protocol (besides Locust's own spawn/stop/quit/stats):
                                         load starts only when every worker said it
 Every worker stats report carries ``data["daist"]``, the worker's drained HDR tallies.
 
-A worker that goes missing (Locust's heartbeat), runs fewer users than it was sent, or does not
-answer ``daist_collect`` fails the load with a ``WorkerError`` naming it; the stats record the
-workers that did report.
+A worker that Locust counts as missing (3 s without its heartbeat) or forgot (60 s, or it quit),
+that runs fewer users than it was sent, or that does not answer ``daist_collect`` fails the load
+with a ``WorkerError`` naming it; the stats record the workers that did report. A caller that
+tells a late worker from a lost one (``late_ok``: the metric tests once every trial started)
+lets a missing worker come back, as Locust does, and records it; a worker there fails only when
+Locust forgets it or, on this machine, its process exits (at once).
 
 Why not Locust's own stop/quit: after ``stop()`` the master forgets its workers until they are
 ready again (``stop_timeout`` later), and ``quit()`` waits only 0.5 s for final reports, so the
@@ -161,6 +164,8 @@ class WorkerPool:
         self.processes: list[subprocess.Popen] = []
         self.names: dict[str, str] = {}
         """Locust client id -> "host pid" (from ``daist_hello``)."""
+        self.pid_of: dict[str, int] = {}
+        """Locust client id -> its process id, for workers on this machine (``daist_hello``)."""
         self.known: list[str] = []
         """The client ids connected when the load started."""
         self.collected: dict[str, list[GeneratorUsage]] = {}
@@ -178,8 +183,10 @@ class WorkerPool:
         return cls(runner, local=local, remote=remote, wait_s=wait_s)
 
     def _on_hello(self, environment: Any, msg: Any) -> None:
-        self.names[msg.data.get("client_id") or msg.node_id] = \
-            f"{msg.data.get('host', '?')} pid {msg.data.get('pid', '?')}"
+        client_id = msg.data.get("client_id") or msg.node_id
+        self.names[client_id] = f"{msg.data.get('host', '?')} pid {msg.data.get('pid', '?')}"
+        if isinstance(msg.data.get("pid"), int) and msg.data.get("host") == socket.gethostname():
+            self.pid_of[client_id] = msg.data["pid"]  # a remote worker's pid may match a local one
 
     def _on_collected(self, environment: Any, msg: Any) -> None:
         client_id = msg.data.get("client_id") or msg.node_id
@@ -192,13 +199,35 @@ class WorkerPool:
     def name(self, client_id: str) -> str:
         return f"{self.names.get(client_id, 'unnamed')} ({client_id})"
 
-    def lost(self) -> list[str]:
-        """Workers connected at the start that Locust now counts as missing, or forgot."""
+    def exited(self, client_id: str) -> bool:
+        """A local worker whose process has ended (a remote one's end shows as silence)."""
+        pid = self.pid_of.get(client_id)
+        return any(p.pid == pid and p.poll() is not None for p in self.processes)
+
+    def late(self) -> list[str]:
+        """Workers connected at the start that Locust counts as missing (no heartbeat for 3 s)
+        although their process, as far as this machine can tell, is alive."""
         clients = self.runner.clients
+        return [c for c in self.known if c in clients and clients[c].state == "missing"
+                and not self.exited(c)]
+
+    def lost(self, *, late_ok: bool = False) -> list[str]:
+        """Workers connected at the start that Locust forgot or counts as missing; with
+        ``late_ok``, a missing one only if its process (on this machine) exited."""
+        clients = self.runner.clients
+        if late_ok:
+            return [c for c in self.known if c not in clients or self.exited(c)]
         return [c for c in self.known if c not in clients or clients[c].state == "missing"]
 
-    def check_alive(self) -> None:
-        lost = self.lost()
+    def freeze_dispatch(self) -> None:
+        """Every user has been sent: from here Locust re-dispatches nothing. It would when a
+        missing worker comes back or a new one connects, moving users between workers (a user
+        stopped on one, another started on the other); Locust drops its dispatcher on stop, and
+        this drops it earlier."""
+        self.runner._users_dispatcher = None  # noqa: SLF001 (no public switch)
+
+    def check_alive(self, *, late_ok: bool = False) -> None:
+        lost = self.lost(late_ok=late_ok)
         if lost:
             raise WorkerError(f"{len(lost)} of {len(self.known)} Locust workers stopped reporting "
                               f"during the load: {', '.join(map(self.name, lost))}")
@@ -283,14 +312,14 @@ class WorkerPool:
         self.runner.send_message(msg_type, data)
 
     def collect(self, *, end: float, stop: bool, timeout: float,
-                sleep: Callable[[float], None]) -> None:
+                sleep: Callable[[float], None], late_ok: bool = False) -> None:
         """Ask every worker for its final report of the window and wait for all (bounded): a
-        worker lost or silent fails the load, named."""
+        worker lost or silent fails the load, named (a late one is waited for if ``late_ok``)."""
         self.collected.clear()
         self.broadcast(COLLECT, {"end": end, "stop": stop})
         deadline = time.monotonic() + timeout
         while True:  # the reports of every worker still there, then the verdict on the rest
-            lost = self.lost()
+            lost = self.lost(late_ok=late_ok)
             waiting = [c for c in self.known if c not in self.collected and c not in lost]
             if not waiting:
                 break
@@ -299,7 +328,7 @@ class WorkerPool:
                                   f"final report within {timeout:.0f} s: "
                                   f"{', '.join(map(self.name, waiting))}")
             sleep(0.05)
-        self.check_alive()
+        self.check_alive(late_ok=late_ok)
 
     def shutdown(self, *, grace_s: float = 5.0) -> None:
         """Local workers exit on the master's quit; any that do not are terminated, then killed."""

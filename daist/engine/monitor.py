@@ -4,11 +4,13 @@ generator's limit, not the server's (Locust's own 90 % warning never fires in ru
 its first reading comes after 10 s and is a dummy)."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
 import psutil
 
+from daist.engine.loop_watch import LoopWatch
 from daist.models.locust import GeneratorUsage, LocustStatsList
 
 
@@ -28,6 +30,8 @@ class _Watched:
 @dataclass
 class GeneratorMonitor:
     watched: list[_Watched] = field(default_factory=list)
+    loop: LoopWatch | None = None
+    """This process's own event loop (``watch_self``): its lag goes with its usage."""
 
     def watch(self, pid: int, *, role: str) -> None:
         try:
@@ -35,8 +39,19 @@ class GeneratorMonitor:
         except psutil.Error:
             pass
 
+    def watch_self(self, *, role: str) -> None:
+        """This process: its CPU and RSS, and its gevent loop's lag (from ``start``)."""
+        self.watch(os.getpid(), role=role)
+        self.loop = LoopWatch()
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.stop()
+
     def start(self) -> None:
-        """Begin the measured window: CPU is counted from here."""
+        """Begin the measured window: CPU and loop lag are counted from here."""
+        if self.loop is not None:
+            self.loop.start()
         now = time.monotonic()
         for item in self.watched:
             cpu = self._cpu(item)
@@ -64,10 +79,15 @@ class GeneratorMonitor:
         for item in self.watched:
             wall = now - item.start_wall
             mean = 100.0 * (item.last_cpu - item.start_cpu) / wall if wall > 0 else 0.0
-            out.append(GeneratorUsage(role=item.role, pid=item.process.pid,
-                                      cpu_percent=round(mean, 1),
-                                      cpu_max_percent=round(max(item.peak, mean), 1),
-                                      rss_mb=round(item.rss / 2**20, 1)))
+            usage = GeneratorUsage(role=item.role, pid=item.process.pid,
+                                   cpu_percent=round(mean, 1),
+                                   cpu_max_percent=round(max(item.peak, mean), 1),
+                                   rss_mb=round(item.rss / 2**20, 1))
+            if self.loop is not None and item.process.pid == os.getpid():
+                lag = self.loop.lag()
+                usage.loop_lag_p99_ms, usage.loop_lag_max_ms = lag.p99_ms, lag.max_ms
+                usage.full_gc_max_ms = lag.full_gc_max_ms
+            out.append(usage)
         return out
 
     @staticmethod

@@ -20,9 +20,11 @@ import gevent
 from locust.env import Environment
 
 from daist.engine.distributed import KIND_KEY, Built, register_worker_handlers
+from daist.engine.garbage import freeze_garbage, freeze_when_spawned
 from daist.engine.monitor import GeneratorMonitor
 from daist.engine.target import RefusedTarget, check_target
 from daist.engine.worker_args import argument_parser
+from daist.framework.settings import WORKER_STALL_ENV
 from daist.models.terminal import for_terminal
 
 PARENT_POLL_S = 1.0
@@ -82,12 +84,15 @@ def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) 
     env = Environment(user_classes=[])
     runner = env.create_worker_runner(host, int(port))
     monitor = GeneratorMonitor()
-    monitor.watch(os.getpid(), role="worker")
+    monitor.watch_self(role="worker")
     register_worker_handlers(runner, build=build, monitor=monitor)
     gevent.spawn(sample_usage, monitor)
+    if os.environ.get(WORKER_STALL_ENV):
+        stall_once(runner, float(os.environ[WORKER_STALL_ENV]))
     if args.parent_pid:
         gevent.spawn(watch_parent, args.parent_pid, runner)
     freeze_garbage()
+    freeze_when_spawned(env)
     try:
         runner.greenlet.join()
     except KeyboardInterrupt:
@@ -95,14 +100,23 @@ def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) 
     return EXIT_REFUSED if refused else 0
 
 
-def freeze_garbage() -> None:
-    """Move every object made so far (modules, settings, the catalogue) out of the garbage
-    collector's sight, as Locust's --processes does: full collections during the load then
-    scan only what the load creates, worth several % of a generator core. numpy is imported
-    first (the recorder settles with it): imported later, its tens of thousands of objects
-    would be scanned by every full collection of the load, at ~15 us per request."""
-    import gc
+def stall_once(runner, seconds: float) -> None:
+    """Test fault: the first worker (Locust's index 0) blocks its event loop for ``seconds``
+    (heartbeats included), once, at the first request that ends after the Locust master said
+    every user has started: a worker alive but late, as a saturated one is, at a moment the
+    master knows. The others go on (were all late, Locust would stop the load)."""
+    from gevent.monkey import get_original
 
-    import numpy  # noqa: F401
-    gc.collect()
-    gc.freeze()
+    started, done = [], []
+
+    def on_started(**kwargs) -> None:
+        started.append(True)
+
+    def on_request(**kwargs) -> None:
+        if started and not done and runner.worker_index == 0:
+            done.append(True)
+            print(f"daist worker: fault: stalling the event loop {seconds:g} s", file=sys.stderr,
+                  flush=True)
+            get_original("time", "sleep")(seconds)
+    runner.environment.events.spawning_complete.add_listener(on_started)
+    runner.environment.events.request.add_listener(on_request)

@@ -28,7 +28,9 @@ from daist.models.redaction import REDACTED, redact_urls
 CONFIG_ENV = "DAIST_CONFIG"
 MAX_CONFIG_BYTES = 256 * 1024
 AUTODISCOVER = "autodiscover"
-INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE", "DAIST_NO_UV"})
+WORKER_STALL_ENV = "DAIST_FAULT_WORKER_STALL_S"
+"""A test fault (daist.engine.worker): a local worker blocks its event loop this long, once."""
+INTERNAL_ENV = frozenset({CONFIG_ENV, "DAIST_VERBOSE", "DAIST_NO_UV", WORKER_STALL_ENV})
 """DAIST_* variables that are not settings and must not trip the unknown-variable check."""
 RETIRED = {("metrics", "generator_processes"):
            "[locust] workers (DAIST_LOCUST_WORKERS): the unmanaged trials run on Locust's "

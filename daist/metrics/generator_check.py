@@ -2,7 +2,9 @@
 generator's overhead per report is the client's time of a report POST against the target's own
 handling time of the same calls (its Prometheus histogram, read around the level, as the load
 tests' server timing reads it); where the target exposes no timings the generator's CPU alone
-decides, and the check says so. A level over either limit is invalid: it is recorded with the
+decides, and the check says so. Whatever the basis, a generator process whose event loop ran
+late (lag p99 over the overhead limit, or a stall of 3 s) or a worker that missed
+Locust's heartbeat makes the level invalid too. A level over any limit is invalid: it is recorded with the
 level and never plotted as the master's latency."""
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from daist.models.metric_latency import GeneratorCheck
 
 CPU_LIMIT_PERCENT = LocustStatsList.SATURATION_PERCENT  # the load tests' generator limit
 REPORT_ROUTE = ("POST", "/api/v1/trials/{trial_id}/metrics")
+STALL_LIMIT_S = 3.0
+"""A loop stall this long would also cost a worker Locust's heartbeat (3 missed 1 s beats)."""
 
 
 @dataclass
@@ -28,6 +32,8 @@ class Driven:
     workers: int = 0
     workers_reported: list[str] = field(default_factory=list)
     """The workers whose final report arrived, as "host pid" (the load tests' stats say the same)."""
+    late_workers: list[str] = field(default_factory=list)
+    """Workers that missed Locust's heartbeat after every trial started, and came back."""
 
     @property
     def reports(self) -> int:
@@ -41,6 +47,7 @@ def generator_check(driven: Driven, *, overhead_limit_ms: float,
     report = driven.tally.names.get(REPORT)
     check = GeneratorCheck(workers=driven.workers, workers_reported=list(driven.workers_reported),
                            usage=list(driven.usage), reports_sent=driven.reports,
+                           late_workers=list(driven.late_workers),
                            cpu_limit_percent=CPU_LIMIT_PERCENT,
                            overhead_limit_ms=overhead_limit_ms)
     if report is not None and report.count > report.failures:
@@ -60,9 +67,27 @@ def generator_check(driven: Driven, *, overhead_limit_ms: float,
     busy = [u for u in check.usage if u.cpu_percent >= CPU_LIMIT_PERCENT]
     if busy:
         reasons.append(f"{describe_usage(busy[0])} sat at >= {CPU_LIMIT_PERCENT:.0f}% of a core")
+    reasons += loop_reasons(check.usage, overhead_limit_ms=overhead_limit_ms)
+    if check.late_workers:
+        reasons.append(f"worker(s) {', '.join(check.late_workers)} missed Locust's heartbeat "
+                       f"(late, then back)")
     check.valid = not reasons
     check.reason = "; ".join(reasons)
     return check
+
+
+def loop_reasons(usage: list[GeneratorUsage], *, overhead_limit_ms: float) -> list[str]:
+    """A generator process whose event loop ran late adds that lateness to what it timed: its
+    lag p99 over the overhead limit, or one stall of ``STALL_LIMIT_S``, invalidates a level."""
+    reasons = []
+    for u in usage:
+        if u.loop_lag_max_ms >= STALL_LIMIT_S * 1000.0:
+            reasons.append(f"{describe_usage(u)}: its event loop stalled "
+                           f"{u.loop_lag_max_ms / 1000.0:.1f} s")
+        elif u.loop_lag_p99_ms > overhead_limit_ms:
+            reasons.append(f"{describe_usage(u)}: its event loop ran {u.loop_lag_p99_ms:.0f} ms "
+                           f"late (p99; limit {overhead_limit_ms:g} ms)")
+    return reasons
 
 
 def describe_usage(usage: GeneratorUsage) -> str:
@@ -77,7 +102,7 @@ def describe_check(check: GeneratorCheck) -> str:
         basis = (f"overhead p50 {check.overhead_p50_ms:.1f} ms (client {check.client_p50_ms:.1f} "
                  f"- server {check.server_p50_ms:.1f})")
     else:
-        basis = "the target exposes no timings: judged on the generator's CPU alone"
+        basis = "the target exposes no timings: judged on the generator's CPU and event-loop lag"
     verdict = "valid" if check.valid else f"INVALID: {check.reason}"
     return (f"{verdict}; {basis}; {check.reports_sent} reports sent; {check.workers} workers, "
             f"reported: {', '.join(check.workers_reported) or 'in-process'}")

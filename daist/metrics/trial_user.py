@@ -13,7 +13,8 @@ and the final ``PATCH /api/v1/trials/{id}``. Its reports go one at a time (a clo
 back to the target as validation-metric chunks of the managed mode's shape, so one collection
 reads both modes. Every call also fires Locust's ``request`` event under a fixed name
 (``NAMES``): the engine's exact tally counts and times them on every worker and merges them at
-the master. A user ends its trial (COMPLETED, or ERROR with the failure recorded) and stops.
+the master. A user ends its trial (COMPLETED, or ERROR with the failure recorded) and then idles
+until the run stops it (``idle``).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from daist.engine.responses import release
 from daist.engine.target import RefusedTarget, same_master
 
 CREATE, START, REPORT, READ, CHUNK, END = ("create trial", "start trial", "metrics report",
@@ -36,6 +38,7 @@ TRIAL = "trial"
 NAMES = (CREATE, START, REPORT, READ, CHUNK, END, TRIAL)
 JSON_HEADERS = {"Content-Type": "application/json"}
 CALL_TIMEOUT_S = 60.0
+IDLE_S = 3600.0
 
 
 class TrialFailed(RuntimeError):
@@ -61,6 +64,10 @@ def build_trial_user(spec: TrialSpec, *, token: str) -> type:
     """The user class for ``spec``; ``token`` is this process's session on ``spec.host``."""
     from locust import FastHttpUser, constant, task
 
+    import daist.metrics.model_def  # noqa: F401  (the trial's modules, imported here, before
+    import determined.common.api.bindings  # noqa: F401  the window: the first trial would
+    # otherwise stall this process's loop ~50 ms importing them, under every user's timing)
+
     class SimulatedTrial(FastHttpUser):
         host = spec.host
         wait_time = constant(0)
@@ -70,10 +77,21 @@ def build_trial_user(spec: TrialSpec, *, token: str) -> type:
 
         @task
         def trial(self) -> None:
-            from locust.exception import StopUser
             drive_trial(self, spec)
-            raise StopUser()
+            self.client.client.close()  # its connection is not needed any more
+            idle()
     return SimulatedTrial
+
+
+def idle() -> None:
+    """A user whose trial ended stays, idle, until the run stops it: Locust starts users in steps
+    (``trials_run.SPAWN_PER_PROCESS``) and at each step tops every process up to its share of
+    running users, so a user that ended early would be replaced by a second trial. Its task
+    never returns either (Locust would run it again: another trial)."""
+    import gevent
+
+    while True:
+        gevent.sleep(IDLE_S)
 
 
 def drive_trial(user: Any, spec: TrialSpec) -> None:
@@ -117,13 +135,18 @@ def drive_trial(user: Any, spec: TrialSpec) -> None:
 def _call(user: Any, method: str, path: str, name: str, body: Any = None) -> dict[str, Any]:
     """One call, fired as ``name``; a refusal raises ``TrialFailed`` naming it."""
     data = body if body is None or isinstance(body, str) else json.dumps(body)
-    with user.client.request(method, path, name=name, data=data, headers=user.headers,
-                             catch_response=True) as answer:
-        if answer.status_code >= 300 or answer.status_code == 0:
-            text = " ".join((answer.text or "").split())[:300]
-            answer.failure(f"HTTP {answer.status_code}: {text}")
-            raise TrialFailed(f"{method} of {name} answered HTTP {answer.status_code}: {text}")
-        return json.loads(answer.text) if answer.text else {}
+    context = user.client.request(method, path, name=name, data=data, headers=user.headers,
+                                  catch_response=True)
+    try:
+        with context as answer:
+            if answer.status_code >= 300 or answer.status_code == 0:
+                text = " ".join((answer.text or "").split())[:300]
+                answer.failure(f"HTTP {answer.status_code}: {text}")
+                raise TrialFailed(f"{method} of {name} answered HTTP {answer.status_code}: "
+                                  f"{text}")
+            return json.loads(answer.text) if answer.text else {}
+    finally:
+        release(context)
 
 
 def _metrics_body(trial_id: int, run_id: int, *, steps: int, group: str,

@@ -216,7 +216,8 @@ class MetricsSettings:
     max_generator_overhead_ms: float = knob(50.0, "An unmanaged level is invalid when the "
                                             "generator's p50 time over the server's own for a "
                                             "report exceeds this (where the target exposes its "
-                                            "timings).", p.float_range(0, 60_000))
+                                            "timings), or a generator process's event-loop lag "
+                                            "p99 does.", p.float_range(0, 60_000))
 
 
 @dataclass(frozen=True)

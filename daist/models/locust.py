@@ -341,6 +341,12 @@ class GeneratorUsage:
     cpu_percent: float = 0.0
     cpu_max_percent: float = 0.0
     rss_mb: float = 0.0
+    loop_lag_p99_ms: float = 0.0
+    """How late the process's event loop ran a greenlet due every 0.1 s (daist.engine.loop_watch):
+    what every timing it made may include (0: not watched, e.g. written before it was)."""
+    loop_lag_max_ms: float = 0.0
+    full_gc_max_ms: float = 0.0
+    """The longest full garbage collection in the window."""
 
 
 @dataclass

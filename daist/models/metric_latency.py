@@ -165,6 +165,8 @@ class GeneratorCheck:
     """CPU and RSS of every generator process (each worker's own) over the level."""
     reports_sent: int = 0
     """Reports the users sent and the master acknowledged, merged exactly from every worker."""
+    late_workers: list[str] = field(default_factory=list)
+    """Workers that missed Locust's heartbeat during the level and came back (makes it invalid)."""
     basis: str = "cpu"
     """What decided: ``server`` (client time against the target's own) or ``cpu`` (the target
     exposes no timings: the generator's CPU alone)."""

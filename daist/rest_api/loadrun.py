@@ -32,7 +32,7 @@ from daist.models.locust import GeneratorUsage, StepPoint, block_length
 from daist.models.shape import Phase
 from daist.engine.distributed import KIND_KEY, WINDOW, WorkerPool
 from daist.engine.monitor import GeneratorMonitor
-from daist.engine.worker import freeze_garbage
+from daist.engine.garbage import freeze_garbage
 from daist.rest_api.plan import LoadPlan
 from daist.rest_api.recorder import SETTLE_EVERY, Recorder
 from daist.rest_api.sweep import mark_knee, step_point

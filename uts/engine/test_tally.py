@@ -1,7 +1,9 @@
 """The engine's exact tally: what workers drain and the master merges adds up to what one
 process would have recorded, counts, failures and percentiles alike."""
 import unittest
+from unittest import mock
 
+from daist.engine import tally as tally_module
 from daist.engine.tally import ExactTally
 
 
@@ -16,6 +18,15 @@ def recorded(latencies, *, failures=0, name="report") -> ExactTally:
 
 
 class TestExactTally(unittest.TestCase):
+    def test_a_histogram_is_made_once_per_name_and_report_not_per_request(self):
+        made = mock.Mock(side_effect=tally_module.NameTally)
+        with mock.patch.object(tally_module, "NameTally", made):
+            tally = recorded([1.0] * 100)       # the window's tally and the next report's
+            self.assertEqual(made.call_count, 2)
+            tally.drain()
+            tally.on_request(name="report", response_time=1.0)
+            self.assertEqual(made.call_count, 3)  # the next report's part only
+
     def test_drained_parts_merge_to_the_whole(self):
         first, second = recorded([1.0, 2.0, 3.0], failures=1), recorded([10.0, 20.0], failures=2)
         whole = recorded([1.0, 2.0, 3.0, 10.0, 20.0], failures=3)

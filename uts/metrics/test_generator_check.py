@@ -1,6 +1,8 @@
 """The generator check of an unmanaged level: its overhead against the target's own handling
-time where the target exposes it, else its CPU alone; an invalid level stays in the sweep's data
+time where the target exposes it, else its CPU; its event loop's lag and a worker late for
+Locust's heartbeat on either basis; an invalid level stays in the sweep's data
 (said why) but out of the histograms, plots and table as the master's latency."""
+import dataclasses
 import unittest
 
 from daist.engine.tally import ExactTally
@@ -54,7 +56,7 @@ class TestGeneratorCheck(unittest.TestCase):
         self.assertTrue(check.valid, check.reason)
         self.assertTrue(describe_check(check).startswith("valid; overhead p50 25.0 ms"))
 
-    def test_without_server_timings_the_cpu_alone_decides_and_says_so(self):
+    def test_without_server_timings_the_cpu_and_loop_decide_and_say_so(self):
         for cpu, valid in ((79.9, True), (80.0, False)):
             with self.subTest(cpu=cpu):
                 check = generator_check(driven(500.0, cpu=cpu), overhead_limit_ms=1.0,
@@ -62,8 +64,33 @@ class TestGeneratorCheck(unittest.TestCase):
                 self.assertEqual(check.basis, "cpu")
                 self.assertIsNone(check.overhead_p50_ms)
                 self.assertEqual(check.valid, valid)
-                self.assertIn("judged on the generator's CPU alone", describe_check(check))
+                self.assertIn("judged on the generator's CPU and event-loop lag",
+                              describe_check(check))
         self.assertIn("worker h pid 7: 80% of a core", check.reason)
+
+    def test_a_late_event_loop_makes_the_level_invalid_on_either_basis(self):
+        cases = {"p99 at the limit": (GeneratorUsage(loop_lag_p99_ms=50.0, loop_lag_max_ms=90.0),
+                                      ""),
+                 "p99 over the limit": (GeneratorUsage(loop_lag_p99_ms=50.1), "ran 50 ms late"),
+                 "a 3 s stall": (GeneratorUsage(loop_lag_max_ms=3000.0), "stalled 3.0 s")}
+        for name, (usage, reason) in cases.items():
+            for handling in ({}, handling_at(0.020)):
+                with self.subTest(name, basis="server" if handling else "cpu"):
+                    level = driven(30.0)
+                    level.usage = [dataclasses.replace(usage, role="worker", host="h", pid=7)]
+                    check = generator_check(level, overhead_limit_ms=50.0, handling=handling)
+                    self.assertEqual(check.valid, not reason, check.reason)
+                    self.assertIn(reason, check.reason)
+                    if reason:
+                        self.assertIn("worker h pid 7", check.reason)
+
+    def test_a_worker_late_for_locusts_heartbeat_makes_the_level_invalid_naming_it(self):
+        level = driven(30.0)
+        level.late_workers = ["h pid 7 (c1)"]
+        check = generator_check(level, overhead_limit_ms=50.0, handling=handling_at(0.020))
+        self.assertFalse(check.valid)
+        self.assertEqual(check.late_workers, ["h pid 7 (c1)"])
+        self.assertIn("h pid 7 (c1) missed Locust's heartbeat", check.reason)
 
     def test_an_invalid_level_is_kept_but_never_plotted_as_the_masters(self):
         def series(level: int, check) -> LatencySeries:

@@ -15,6 +15,7 @@ from uts.rest_api.loadruns import command_line, finish_with_worker, free_port, s
 
 LEVEL = 4
 REPORTS = 3
+STALL_S = 8  # Locust counts a worker missing after 3 missed 1 s heartbeats
 
 
 def unmanaged(url: str, **extra: str) -> dict[str, str]:
@@ -58,6 +59,7 @@ class WorkerRunChecks(StandinCase):
         self.assertEqual(run.result.tests[TEST_ID].status, "passed")
         (series,) = sweep_of(run.result).series
         self.assertEqual(len(series.observations), LEVEL * REPORTS)
+        self.assertEqual(len(series.trial_ids), LEVEL)
         self.assertEqual(series.missing_reports(), {})
         check = series.generator
         self.assertEqual(check.workers, workers)
@@ -85,6 +87,20 @@ class TestLocalWorkers(WorkerRunChecks):
                         env=unmanaged(self.url, DAIST_LOCUST_WORKERS="2"))
         self.addCleanup(remove_results, run)
         self.check_every_report_once(run, workers=2)
+
+    def test_a_worker_late_after_every_trial_started_is_waited_for_and_invalidates_the_level(self):
+        run = run_daist(f"{MODULE}.Test", timeout=240, env=unmanaged(
+            self.url, DAIST_LOCUST_WORKERS="2", DAIST_FAULT_WORKER_STALL_S=str(STALL_S),
+            DAIST_METRICS_THINK_TIME="1"))  # its trials still run when the master says all started
+        self.addCleanup(remove_results, run)
+        self.check_every_report_once(run, workers=2)  # the level ran to its end, each trial once
+        (series,) = sweep_of(run.result).series
+        check = series.generator
+        stalled = [u for u in check.usage if u.loop_lag_max_ms >= (STALL_S - 0.2) * 1000]
+        self.assertEqual([u.role for u in stalled], ["worker"], check.usage)
+        self.assertFalse(check.valid)
+        self.assertIn(f"pid {stalled[0].pid}", check.reason)
+        self.assertIn("its event loop stalled", check.reason)
 
     def test_a_remote_worker_over_loopback(self):
         port = free_port()
