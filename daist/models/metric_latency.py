@@ -175,6 +175,12 @@ class GeneratorCheck:
     server_p50_ms: float | None = None
     """p50 of the same calls by the target's own handling-time histogram (``server`` basis)."""
     overhead_p50_ms: float | None = None
+    loop_lag_p99_ms: float | None = None
+    """The latest any generator process's event loop ran (p99; None: not watched): an upper
+    bound on what the generator itself added to a report's p50."""
+    gap_at_target: bool = False
+    """The client-server gap is over the limit while every generator loop kept within it: the
+    gap lies in front of the target's handler (its queue), kept as the master's latency."""
     cpu_limit_percent: float = 80.0
     overhead_limit_ms: float = 50.0
     valid: bool = True

@@ -56,6 +56,32 @@ class TestGeneratorCheck(unittest.TestCase):
         self.assertTrue(check.valid, check.reason)
         self.assertTrue(describe_check(check).startswith("valid; overhead p50 25.0 ms"))
 
+    def test_a_gap_the_generators_loops_cannot_explain_lies_at_the_target(self):
+        """Every generator loop was watched and ran at most 12 ms late (p99): of a 85 ms gap
+        over the handler's time, the generator can have added no more than that."""
+        level = driven(100.0)
+        level.usage = [dataclasses.replace(level.usage[0], loop_lag_p99_ms=12.0,
+                                           loop_lag_max_ms=40.0)]
+        check = generator_check(level, overhead_limit_ms=50.0, handling=handling_at(0.020))
+        self.assertTrue(check.valid, check.reason)
+        self.assertTrue(check.gap_at_target)
+        self.assertEqual(check.loop_lag_p99_ms, 12.0)
+        self.assertIn("overhead p50 85.0 ms", describe_check(check))
+        self.assertIn("in front of the target's handler: no generator loop ran over 12.0 ms "
+                      "late", describe_check(check))
+        unwatched = dataclasses.replace(level.usage[0], pid=8, loop_lag_p99_ms=0.0,
+                                        loop_lag_max_ms=0.0)
+        late = dataclasses.replace(level.usage[0], loop_lag_p99_ms=60.0, loop_lag_max_ms=90.0)
+        for name, usage in (("a process not watched", [*level.usage, unwatched]),
+                            ("a loop over the limit", [late])):
+            with self.subTest(name):
+                level.usage = usage
+                check = generator_check(level, overhead_limit_ms=50.0,
+                                        handling=handling_at(0.020))
+                self.assertFalse(check.valid)
+                self.assertFalse(check.gap_at_target)
+                self.assertIn("the generator added 85.0 ms", check.reason)
+
     def test_without_server_timings_the_cpu_and_loop_decide_and_say_so(self):
         for cpu, valid in ((79.9, True), (80.0, False)):
             with self.subTest(cpu=cpu):
