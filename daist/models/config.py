@@ -214,10 +214,9 @@ class MetricsSettings:
     think_time: float = knob(0.0, "Seconds an unmanaged trial waits between its reports (a "
                              "simulated trial's training step).", p.duration(0, 3600))
     max_generator_overhead_ms: float = knob(50.0, "An unmanaged level is invalid when the "
-                                            "generator's p50 time over the server's own for a "
-                                            "report exceeds this (where the target exposes its "
-                                            "timings), or a generator process's event-loop lag "
-                                            "p99 does.", p.float_range(0, 60_000))
+                                            "generator's event-loop lag p99 exceeds this, or a "
+                                            "report's p50 over the server's own does where a "
+                                            "generator process's loop was not watched.", p.float_range(0, 60_000))
 
 
 @dataclass(frozen=True)
