@@ -34,7 +34,7 @@ def run(url: str, args: argparse.Namespace) -> dict:
     """One run in this process; the figures as a dict (printed as JSON by the caller)."""
     from daist.framework.master_client import MasterClient
     from daist.metrics.expconf import Level
-    from daist.metrics.generator_check import generator_check
+    from daist.metrics.generator_check import describe_check, generator_check
     from daist.metrics.trial_user import REPORT, TrialSpec
     from daist.metrics.trials_run import TrialsRun
     from daist.metrics.unmanaged import create_experiment
@@ -66,7 +66,7 @@ def run(url: str, args: argparse.Namespace) -> dict:
             "reports_wanted": args.trials * args.reports, "failures": driven.tally.failures()[:3],
             "write_p50": report.percentile_ms(50.0), "write_p95": report.percentile_ms(95.0),
             "server_p50": check.server_p50_ms, "overhead_p50": check.overhead_p50_ms,
-            "valid": check.valid, "reason": check.reason, "late": driven.late_workers,
+            "check": describe_check(check), "late": driven.late_workers,
             "wall_s": round(wall, 1), "logs": str(logs),
             "usage": [dataclasses.asdict(u) for u in driven.usage]}
 
@@ -113,7 +113,7 @@ def print_figures(f: dict, args: argparse.Namespace) -> None:
               f"(peak {u['cpu_max_percent']:5.1f}%), RSS {u['rss_mb']:6.0f} MB, loop lag p99 "
               f"{u['loop_lag_p99_ms']:7.1f} ms max {u['loop_lag_max_ms']:7.1f} ms, longest full "
               f"gc {u['full_gc_max_ms']:6.1f} ms")
-    print(f"  generator check: {'valid' if f['valid'] else 'INVALID: ' + f['reason']}"
+    print(f"  generator check: {f['check']}"
           + (f"; late workers: {', '.join(f['late'])}" if f["late"] else ""))
 
 
