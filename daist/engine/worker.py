@@ -102,9 +102,10 @@ def main(argv: list[str] | None, *, prog: str, builders: Mapping[str, Builder]) 
 
 def stall_once(runner, seconds: float) -> None:
     """Test fault: the first worker (Locust's index 0) blocks its event loop for ``seconds``
-    (heartbeats included), once, at the first request that ends after the Locust master said
-    every user has started: a worker alive but late, as a saturated one is, at a moment the
-    master knows. The others go on (were all late, Locust would stop the load)."""
+    (heartbeats included), once, at the first request that ends after this worker started all
+    its users: a worker alive but late, as a saturated one is. The master counts it missing
+    only 3 s into the stall, by when the other worker's start has reached it. The others go on
+    (were all late, Locust would stop the load)."""
     from gevent.monkey import get_original
 
     started, done = [], []

@@ -216,7 +216,8 @@ class MetricsSettings:
     max_generator_overhead_ms: float = knob(50.0, "An unmanaged level is invalid when the "
                                             "generator's event-loop lag p99 exceeds this, or a "
                                             "report's p50 over the server's own does where a "
-                                            "generator process's loop was not watched.", p.float_range(0, 60_000))
+                                            "generator process's loop was not watched.",
+                                            p.float_range(0, 60_000))
 
 
 @dataclass(frozen=True)

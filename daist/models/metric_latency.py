@@ -178,14 +178,19 @@ class GeneratorCheck:
     loop_lag_p99_ms: float | None = None
     """The latest any generator process's event loop ran (p99; None: not watched): an upper
     bound on what the generator itself added to a report's p50."""
-    gap_at_target: bool = False
-    """The client-server gap is over the limit while every generator loop kept within it: the
-    gap lies in front of the target's handler (its queue), kept as the master's latency."""
     cpu_limit_percent: float = 80.0
     overhead_limit_ms: float = 50.0
     valid: bool = True
     reason: str = ""
     """Why the level is invalid (empty when valid)."""
+
+    @property
+    def gap_at_target(self) -> bool:
+        """The client-server gap is over the limit while every generator loop kept within it:
+        the gap lies in front of the target's handler (its queue), kept as the master's
+        latency."""
+        return (self.overhead_p50_ms is not None and self.loop_lag_p99_ms is not None
+                and self.overhead_p50_ms > self.overhead_limit_ms >= self.loop_lag_p99_ms)
 
 
 @dataclass

@@ -225,12 +225,12 @@ class DaistUser:
             # block (no status or transport error to judge on a 2xx): its __enter__, __exit__
             # and status check are a microsecond per request.
             meta = response.request_meta
+            release(response)
             if self.check is not None:
                 invalid = self.check(name, response.content or b"")
                 if invalid:
                     from locust.exception import CatchResponseError  # as response.failure()
                     meta["exception"] = CatchResponseError(invalid)
-            response.request_meta = None  # see ``release``
             self.report_request(**meta)
         else:
             with response:  # Locust judges the status or the transport error itself
